@@ -1,0 +1,179 @@
+"""The contract between the generic ARM engine and the resource providers.
+
+The engine (routing, auth, api-version checks, conformance, store, long-running operations, ETags,
+faults, request log) is generic.  A provider module (localazure/providers/<namespace>.py) only
+declares its resource kinds and the few behaviours that differ from plain ARM CRUD:
+
+    PROVIDER = Provider(
+        namespace="Microsoft.ApiManagement",
+        kinds=[ServiceKind(), BackendKind(), ...],
+        routes=[Route("DELETE", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", purge)],
+    )
+
+Facts encoded by providers must come from ../shared/azure-specs and ../shared/reference/arm-protocol.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+JSON = dict[str, Any]
+
+
+class ArmError(Exception):
+    """An ARM error response: {"error": {"code", "message", ...}} with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, *, target: str | None = None,
+                 details: list | None = None, headers: Mapping[str, str] | None = None,
+                 extra: Mapping[str, Any] | None = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.target = target
+        self.details = details
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})   # provider-specific keys beside code/message (APIM adds details/innerError)
+
+    def body(self) -> JSON:
+        err: JSON = {"code": self.code, "message": self.message}
+        if self.target is not None:
+            err["target"] = self.target
+        if self.details is not None:
+            err["details"] = self.details
+        err.update(self.extra)
+        return {"error": err}
+
+
+@dataclasses.dataclass(frozen=True)
+class Lro:
+    """How a write turns into a long-running operation.
+
+    style:
+      "azure-async": response carries Azure-AsyncOperation (monitor answers 200 {status,...}).
+      "location":    response carries Location (monitor answers 202 empty until done, then the final
+                     result: 200 with the resource for PUT, 200 empty for DELETE/POST without result).
+      "both":        both headers (Azure-AsyncOperation wins in the SDK).
+      "body":        no header; the client re-GETs the resource and reads properties.provisioningState.
+    seconds: the realistic Azure duration; the engine multiplies it by --time-scale.
+    status: HTTP status of the first response (PUT: 201 or 200; DELETE/POST: 202).
+    running_state: properties.provisioningState while running (None: do not touch provisioningState).
+    """
+    style: str
+    seconds: float
+    status: int = 201
+    running_state: str | None = "Accepted"
+
+
+@dataclasses.dataclass
+class Operation:
+    """A long-running operation as stored by the engine (survives restarts)."""
+    id: str
+    kind: str            # "put" | "delete" | "action:<name>"
+    resource_id: str
+    type_name: str
+    started: float       # epoch seconds
+    due: float           # epoch seconds when it completes
+    outcome: str         # "Succeeded" | "Failed" (fault injection / provider) | "Canceled"
+    result: JSON | None  # final body for location-style monitors (None: empty 200)
+    error: JSON | None   # {"code","message"} when outcome is Failed
+    done: bool = False
+
+
+@dataclasses.dataclass
+class Route:
+    """A non-resource endpoint below /subscriptions/{sub}/providers/{namespace}/ (or below a resource
+    id when `on_resource` is a type name), e.g. checkNameAvailability, deletedservices, purge.
+    The handler gets (ctx, match_groupdict) and returns (status, body_or_None, headers_dict)."""
+    method: str
+    pattern: str                       # regex, matched case-insensitively against the rest of the path
+    handler: Callable[..., tuple[int, JSON | None, dict]]
+    api_versions: tuple[str, ...] = ()  # empty: the provider's union of kind api-versions
+
+
+class ResourceKind:
+    """One ARM resource type.  Subclass and override only what differs from plain ARM CRUD.
+
+    Engine behaviour for every kind (providers do not reimplement these):
+      * routing by type_name (case-insensitive), collection GET = list {"value": [...]}
+      * 400 for an unknown api-version, 401 without a valid token, 404 ResourceNotFound /
+        ResourceGroupNotFound / ParentResourceNotFound
+      * conformance of the request body against ../shared/azure-specs (400 on violations; unknown
+        properties logged as conformance failures)
+      * id/name/type/systemData/etag filled; PATCH merges into the current body then follows PUT
+      * LRO bookkeeping per create_lro/update_lro/delete_lro and fault injection
+      * 409 `conflict_code` while an operation on the same resource is in flight
+      * If-Match: 412 PreconditionFailed on mismatch ("*" matches anything existing)
+      * write_only paths are stored but never returned
+    """
+
+    type_name: str = ""                      # "Microsoft.ApiManagement/service/backends"
+    api_versions: tuple[str, ...] = ()       # accepted api-versions
+    spec_versions: Mapping[str, str] = {}    # api-version -> specs api-version used for conformance
+    scope: str = "resourceGroup"             # "resourceGroup" | "subscription" | "extension"
+    has_location: bool = True                # top-level tracked resource (location required on PUT)
+    etag: str | None = None                  # None | "apim" (header quoted, body unquoted) | "quoted"
+    create_lro: Lro | None = None            # None: synchronous PUT -> 201 (or create_status)
+    update_lro: Lro | None = None            # None: synchronous PUT -> 200
+    delete_lro: Lro | None = None            # None: synchronous DELETE -> delete_status
+    create_status: int = 201                 # sync create status (connections: 200)
+    delete_status: int = 200                 # sync delete status; 204 when the resource is absent
+    conflict_code: str = "Conflict"          # 409 code for a write during an in-flight operation
+    write_only: tuple[str, ...] = ()         # dotted paths never returned, e.g. "properties.credentials"
+    actions: Mapping[str, str] = {}          # POST {id}/{action} (case-insensitive) -> method name
+
+    # --- hooks -------------------------------------------------------------------------------
+    def validate(self, ctx: "Ctx", body: JSON, current: JSON | None) -> None:
+        """Semantic checks beyond the type definitions (raise ArmError)."""
+
+    def on_create(self, ctx: "Ctx", body: JSON) -> int | None:
+        """Fill read-only fields Azure fills on create (mutate body).  May return a status override
+        (e.g. a restore returning 200).  Soft-delete conflicts are raised here."""
+
+    def on_update(self, ctx: "Ctx", current: JSON, body: JSON) -> None:
+        """body is the new desired body; carry read-only fields over from current (mutate body)."""
+
+    def on_provisioned(self, ctx: "Ctx", body: JSON) -> None:
+        """A create/update LRO finished: fill what Azure fills at the end (mutate body)."""
+
+    def on_delete(self, ctx: "Ctx", current: JSON) -> None:
+        """Before the resource (and its children) disappear: e.g. keep a soft-deleted record."""
+
+    def present(self, ctx: "Ctx", body: JSON) -> JSON:
+        """The body as returned to clients (write_only paths already stripped by the engine)."""
+        return body
+
+
+@dataclasses.dataclass
+class Provider:
+    namespace: str
+    kinds: list[ResourceKind]
+    routes: list[Route] = dataclasses.field(default_factory=list)
+
+
+class Ctx:
+    """Per-request context given to hooks.  Implemented by the engine; attributes:
+
+    subscription_id, resource_group (or None), resource_id (as the client spelled it at create),
+    parent_id (or None), name, api_version, method, body (parsed JSON or None), query, headers,
+    store (the Store), now (epoch float), now_iso() -> "2026-01-01T00:00:00.0000000Z",
+    base_url ("https://127.0.0.1:PORT"), tenant_id, client_id (the caller), time_scale,
+    new_guid() -> str, arm_error(status, code, message) -> ArmError,
+    start_operation(kind, resource_id, lro, result=None) -> dict of response headers
+    (used by action routes such as purge to run as an LRO).
+    """
+
+
+class StoreApi:
+    """What hooks may use of the engine's SQLite store (ctx.store).  Resource ids are matched
+    case-insensitively; bodies are stored as returned to clients (plus write-only paths).
+
+    get(resource_id) -> JSON | None
+    put(resource_id, type_name, body) -> None
+    delete_tree(resource_id) -> None                 # the resource and every child / extension below it
+    list_type(type_name, prefix) -> list[JSON]       # resources of a type whose id starts with prefix
+    kv_get(table, key) -> JSON | None                # provider records: soft-deleted resources, keys, ...
+    kv_put(table, key, value) -> None
+    kv_delete(table, key) -> None
+    kv_list(table, prefix="") -> list[tuple[str, JSON]]
+    """
