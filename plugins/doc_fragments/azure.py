@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    # The authentication and endpoint options every module accepts (set them once with module_defaults and the
+    # group/aigateway.foundry.azure action group).
+    DOCUMENTATION = r"""
+options:
+  auth_source:
+    description:
+      - How to authenticate.
+      - V(auto) uses O(client_id), O(secret) and O(tenant) when all three are known (from options or the
+        environment), otherwise azure-identity's C(DefaultAzureCredential) (environment, workload identity,
+        managed identity, Azure CLI).
+      - V(credential) and V(env) use a service principal's client secret from options or environment; V(env)
+        also accepts a federated token file (E(AZURE_FEDERATED_TOKEN_FILE)) for workload identity.
+      - V(cli) uses the Azure CLI's login; V(msi) uses a managed identity (O(client_id) selects a user-assigned one).
+      - Falls back to E(ANSIBLE_AZURE_AUTH_SOURCE).
+    type: str
+    choices: [auto, env, credential, cli, msi]
+    default: auto
+  subscription_id:
+    description:
+      - The subscription to work in. Falls back to E(AZURE_SUBSCRIPTION_ID).
+    type: str
+  client_id:
+    description:
+      - The service principal's (or user-assigned managed identity's) client id. Falls back to E(AZURE_CLIENT_ID).
+    type: str
+  secret:
+    description:
+      - The service principal's client secret. Falls back to E(AZURE_SECRET), then E(AZURE_CLIENT_SECRET).
+    type: str
+  tenant:
+    description:
+      - The Entra ID tenant id. Falls back to E(AZURE_TENANT), then E(AZURE_TENANT_ID).
+    type: str
+  cloud_environment:
+    description:
+      - The Azure cloud whose Resource Manager and Entra ID endpoints to use. Falls back to
+        E(AZURE_CLOUD_ENVIRONMENT).
+    type: str
+    choices: [AzureChinaCloud, AzureCloud, AzureUSGovernment]
+    default: AzureCloud
+  arm_endpoint:
+    description:
+      - An explicit Resource Manager endpoint (https) instead of the cloud's, for example the local Azure endpoint
+        this project ships. Falls back to E(AZURE_ARM_ENDPOINT).
+    type: str
+  authority_host:
+    description:
+      - An explicit Entra ID authority (https) instead of the cloud's. Falls back to E(AZURE_AUTHORITY_HOST).
+      - Instance discovery is turned off for an authority that is not a public Azure cloud's.
+    type: str
+  ca_bundle:
+    description:
+      - A PEM file of CA certificates to trust for Resource Manager and the authority. Falls back to
+        E(AZURE_CA_BUNDLE), then E(REQUESTS_CA_BUNDLE). TLS verification is never turned off.
+    type: path
+requirements:
+  - python >= 3.9
+  - azure-identity >= 1.15.0
+  - azure-mgmt-core >= 1.4.0
+notes:
+  - Set the options once for a play with C(module_defaults) and the C(group/aigateway.foundry.azure) group.
+  - Secrets are never returned or logged; O(secret) is C(no_log).
+"""
+
+    # Options of modules whose writes are long-running operations.
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Wait for a long-running operation to finish. With V(false) the task returns once Azure accepted the
+        request, with the state as it is then.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for a long-running operation before failing the task. The operation goes on in
+        Azure; re-running the task converges.
+    type: int
+    default: 3600
+"""

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Authentication options, cloud endpoints and credential construction.
+
+Option names and environment variables follow azure.azcollection (auth_source, subscription_id, client_id,
+secret, tenant, cloud_environment, AZURE_SECRET, AZURE_TENANT, ...) so users can switch, and also accept
+azure-identity's own variables (AZURE_CLIENT_SECRET, AZURE_TENANT_ID, AZURE_AUTHORITY_HOST,
+AZURE_FEDERATED_TOKEN_FILE).  azure.identity is imported only when a credential is built.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.basic import env_fallback
+
+CLOUDS = {
+    "AzureCloud": {
+        "arm_endpoint": "https://management.azure.com",
+        "authority_host": "https://login.microsoftonline.com",
+    },
+    "AzureChinaCloud": {
+        "arm_endpoint": "https://management.chinacloudapi.cn",
+        "authority_host": "https://login.chinacloudapi.cn",
+    },
+    "AzureUSGovernment": {
+        "arm_endpoint": "https://management.usgovcloudapi.net",
+        "authority_host": "https://login.microsoftonline.us",
+    },
+}
+
+AUTH_SOURCES = ["auto", "env", "credential", "cli", "msi"]
+
+
+def auth_argument_spec():
+    """The options every module shares (documented in the aigateway.foundry.azure doc fragment)."""
+    return dict(
+        auth_source=dict(type="str", choices=AUTH_SOURCES, default="auto",
+                         fallback=(env_fallback, ["ANSIBLE_AZURE_AUTH_SOURCE"])),
+        subscription_id=dict(type="str", fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])),
+        client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
+        secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_SECRET", "AZURE_CLIENT_SECRET"])),
+        tenant=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT", "AZURE_TENANT_ID"])),
+        cloud_environment=dict(type="str", choices=sorted(CLOUDS), default="AzureCloud",
+                               fallback=(env_fallback, ["AZURE_CLOUD_ENVIRONMENT"])),
+        arm_endpoint=dict(type="str", fallback=(env_fallback, ["AZURE_ARM_ENDPOINT"])),
+        authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
+        ca_bundle=dict(type="path", fallback=(env_fallback, ["AZURE_CA_BUNDLE", "REQUESTS_CA_BUNDLE"])),
+    )
+
+
+class AuthError(Exception):
+    """Bad or missing authentication settings; the message says what to set."""
+
+
+def _https_url(value, option):
+    url = value.rstrip("/")
+    if not url.startswith("https://"):
+        raise AuthError("%s must be an https:// URL (Azure SDKs refuse bearer tokens over plain http): %r"
+                        % (option, value))
+    return url
+
+
+def resolve_settings(params, environ=None):
+    """Turn module params into the settings a credential and a client need (pure; no network, no SDK).
+
+    Returns a dict: auth_source, subscription_id, client_id, secret, tenant, arm_endpoint, authority_host,
+    credential_scope, ca_bundle, custom_authority, federated_token_file.
+    """
+    environ = os.environ if environ is None else environ
+    cloud = CLOUDS[params.get("cloud_environment") or "AzureCloud"]
+    arm_endpoint = _https_url(params.get("arm_endpoint") or cloud["arm_endpoint"], "arm_endpoint")
+    authority_host = _https_url(params.get("authority_host") or cloud["authority_host"], "authority_host")
+    known_authorities = set(c["authority_host"] for c in CLOUDS.values())
+    ca_bundle = params.get("ca_bundle")
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise AuthError("ca_bundle %s does not exist or is not a file" % ca_bundle)
+    settings = dict(
+        auth_source=params.get("auth_source") or "auto",
+        subscription_id=params.get("subscription_id"),
+        client_id=params.get("client_id"),
+        secret=params.get("secret"),
+        tenant=params.get("tenant"),
+        arm_endpoint=arm_endpoint,
+        authority_host=authority_host,
+        # Tokens are always requested for the cloud's ARM audience; a custom endpoint (Azure Stack, the
+        # local endpoint) accepts that audience like Azure does.
+        credential_scope=cloud["arm_endpoint"] + "/.default",
+        ca_bundle=ca_bundle,
+        custom_authority=authority_host not in known_authorities,
+        federated_token_file=environ.get("AZURE_FEDERATED_TOKEN_FILE"),
+    )
+    source = settings["auth_source"]
+    has_secret = bool(settings["client_id"] and settings["secret"] and settings["tenant"])
+    if source == "credential" and not has_secret:
+        missing = [k for k in ("client_id", "secret", "tenant") if not settings[k]]
+        raise AuthError("auth_source=credential needs client_id, secret and tenant; missing: %s "
+                        "(or set AZURE_CLIENT_ID, AZURE_SECRET/AZURE_CLIENT_SECRET, AZURE_TENANT/AZURE_TENANT_ID)"
+                        % ", ".join(missing))
+    if source == "env" and not (has_secret or (settings["federated_token_file"] and settings["client_id"]
+                                               and settings["tenant"])):
+        raise AuthError("auth_source=env needs AZURE_CLIENT_ID and AZURE_TENANT/AZURE_TENANT_ID with "
+                        "AZURE_SECRET/AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE")
+    return settings
+
+
+def credential_kind(settings):
+    """Which azure-identity credential the settings select (pure, for tests and error messages)."""
+    source = settings["auth_source"]
+    has_secret = bool(settings["client_id"] and settings["secret"] and settings["tenant"])
+    if source in ("credential", "env") and has_secret:
+        return "ClientSecretCredential"
+    if source == "env":
+        return "WorkloadIdentityCredential"
+    if source == "cli":
+        return "AzureCliCredential"
+    if source == "msi":
+        return "ManagedIdentityCredential"
+    return "ClientSecretCredential" if has_secret else "DefaultAzureCredential"
+
+
+def build_credential(settings):
+    """Construct the azure-identity credential (imports azure.identity lazily)."""
+    import azure.identity as identity  # pylint: disable=import-outside-toplevel
+
+    common = {"authority": settings["authority_host"]}
+    if settings["ca_bundle"]:
+        common["connection_verify"] = settings["ca_bundle"]
+    if settings["custom_authority"]:
+        # msal would otherwise ask login.microsoftonline.com to validate an authority it does not know.
+        common["disable_instance_discovery"] = True
+    kind = credential_kind(settings)
+    if kind == "ClientSecretCredential":
+        return identity.ClientSecretCredential(settings["tenant"], settings["client_id"], settings["secret"], **common)
+    if kind == "WorkloadIdentityCredential":
+        return identity.WorkloadIdentityCredential(tenant_id=settings["tenant"], client_id=settings["client_id"],
+                                                   token_file_path=settings["federated_token_file"], **common)
+    if kind == "AzureCliCredential":
+        return identity.AzureCliCredential()
+    if kind == "ManagedIdentityCredential":
+        kwargs = {"client_id": settings["client_id"]} if settings["client_id"] else {}
+        if settings["ca_bundle"]:
+            kwargs["connection_verify"] = settings["ca_bundle"]
+        return identity.ManagedIdentityCredential(**kwargs)
+    return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True, **common)

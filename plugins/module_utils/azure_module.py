@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AzureModule: the one base every module composes (auth, lazy clients, errors, retries, LRO waits, diff).
+
+A module builds ``AzureModule(argument_spec, long_running=True)``, asks ``client("apimanagement")`` for the SDK
+client it needs, wraps every API call in ``call("what it does", fn, ...)`` (one clear error with Azure's code,
+transient 409s retried), waits for long-running operations with ``wait("what", poller)`` and ends with
+``exit(changed, state, before=..., after=...)``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth import (
+    AuthError,
+    auth_argument_spec,
+    build_credential,
+    resolve_settings,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
+    TRANSIENT_CONFLICT_CODES,
+    MissingSdk,
+    import_client_class,
+    raw,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, merge
+
+USER_AGENT = "aigateway.foundry"
+
+
+# One bound for every long-running operation: APIM's create alone takes 30-45 minutes.
+DEFAULT_WAIT_TIMEOUT = 3600
+
+
+def wait_argument_spec():
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
+    )
+
+
+def error_details(exc):
+    """(status, code, message) of an azure-core exception, without the SDK's multi-line noise."""
+    status = getattr(exc, "status_code", None)
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None) if error is not None else None
+    message = getattr(error, "message", None) if error is not None else None
+    if not message:
+        message = str(getattr(exc, "message", None) or exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return status, code, message
+
+
+class AzureModule(object):
+    """Composition wrapper around AnsibleModule for Azure Resource Manager modules."""
+
+    def __init__(self, argument_spec, long_running=False, **kwargs):
+        spec = auth_argument_spec()
+        if long_running:
+            spec.update(wait_argument_spec())
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.diff_mode = self.module._diff
+        try:
+            self.settings = resolve_settings(self.params)
+        except AuthError as exc:
+            self.fail(str(exc))
+        self._credential = None
+        self._clients = {}
+        self._pipeline = None
+
+    # ---- identity and clients -----------------------------------------------------------------------
+    @property
+    def subscription_id(self):
+        sub = self.settings["subscription_id"]
+        if not sub:
+            self.fail("subscription_id is required (or set AZURE_SUBSCRIPTION_ID)")
+        return sub
+
+    @property
+    def credential(self):
+        if self._credential is None:
+            try:
+                self._credential = build_credential(self.settings)
+            except ImportError as exc:
+                self.fail(str(MissingSdk("azure-identity", "azure.identity", exc)))
+        return self._credential
+
+    def _client_options(self):
+        options = dict(
+            base_url=self.settings["arm_endpoint"],
+            credential_scopes=[self.settings["credential_scope"]],
+            user_agent=USER_AGENT,
+            # The SDK retries 408/429/5xx and any status carrying Retry-After, sleeping what the server asks.
+            retry_total=10,
+            polling_interval=10,
+        )
+        if self.settings["ca_bundle"]:
+            options["connection_verify"] = self.settings["ca_bundle"]
+        return options
+
+    def client(self, service):
+        """The SDK client for a service (see azure_clients.SERVICES), imported and built on first use."""
+        if service not in self._clients:
+            try:
+                client_class, api_version = import_client_class(service)
+            except MissingSdk as exc:
+                self.fail(str(exc))
+            options = self._client_options()
+            if api_version:
+                options["api_version"] = api_version
+            self._clients[service] = client_class(self.credential, self.subscription_id, **options)
+        return self._clients[service]
+
+    def rest(self, method, path, api_version, body=None):
+        """Generic ARM call for resource types no current SDK package carries.
+
+        Returns (status, json or None); 404 on GET is returned, other error statuses raise HttpResponseError.
+        """
+        import json  # pylint: disable=import-outside-toplevel
+
+        try:
+            from azure.core.exceptions import HttpResponseError  # pylint: disable=import-outside-toplevel
+            from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
+        except ImportError as exc:
+            self.fail(str(MissingSdk("azure-core", "azure.core", exc)))
+        if self._pipeline is None:
+            self._pipeline = self._build_pipeline()
+        client, send_kwargs = self._pipeline
+        request = HttpRequest(method, path, params={"api-version": api_version}, json=body)
+        response = client.send_request(request, **send_kwargs)
+        if response.status_code >= 400 and not (response.status_code == 404 and method == "GET"):
+            raise HttpResponseError(response=response)
+        text = response.text()
+        return response.status_code, (json.loads(text) if text.strip() else None)
+
+    def _build_pipeline(self):
+        try:
+            from azure.core.pipeline import policies  # pylint: disable=import-outside-toplevel
+            from azure.mgmt.core import ARMPipelineClient  # pylint: disable=import-outside-toplevel
+            from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy  # pylint: disable=import-outside-toplevel
+        except ImportError as exc:
+            self.fail(str(MissingSdk("azure-mgmt-core", "azure.mgmt.core", exc)))
+        options = self._client_options()
+        pipeline_policies = [
+            policies.HeadersPolicy(),
+            policies.UserAgentPolicy(base_user_agent=USER_AGENT),
+            policies.RetryPolicy(retry_total=options["retry_total"]),
+            ARMChallengeAuthenticationPolicy(self.credential, *options["credential_scopes"]),
+            policies.NetworkTraceLoggingPolicy(),
+        ]
+        client = ARMPipelineClient(base_url=options["base_url"], policies=pipeline_policies)
+        send_kwargs = {"connection_verify": options["connection_verify"]} if "connection_verify" in options else {}
+        return client, send_kwargs
+
+    def resource_group_location(self, resource_group):
+        """The location of a resource group: the default location of the resources created in it."""
+        found = self.get_or_none("read resource group %s" % resource_group,
+                                 self.client("resource").resource_groups.get, resource_group, cls=raw)
+        if not found:
+            self.fail("resource group %s does not exist" % resource_group)
+        return found[0]["location"]
+
+    # ---- the converge step every module shares -----------------------------------------------------------
+    def converge(self, current, desired, write, new_state=None, normalisers=None):
+        """(changed, state): call ``write()`` only when ``desired`` is not already true of ``current``.
+
+        In check mode nothing is written and the state is predicted: ``desired`` merged onto ``current``
+        (or onto ``new_state``, the read-only fields known before creation, such as the id).
+        """
+        if current is not None and not differences(desired, current, normalisers=normalisers):
+            return False, current
+        if self.check_mode:
+            return True, merge(current if current is not None else (new_state or {}), desired)
+        return True, write()
+
+    def remove(self, current, delete):
+        """(changed, None): call ``delete()`` only when the resource exists; never in check mode."""
+        if current is None:
+            return False, None
+        if not self.check_mode:
+            delete()
+        return True, None
+
+    # ---- calls, errors, waits ---------------------------------------------------------------------------
+    def call(self, action, fn, *args, **kwargs):
+        """Run one API call; transient 409 conflicts are retried, anything else fails the task clearly."""
+        deadline = time.time() + float(self.params.get("wait_timeout") or 600)
+        delay = 2.0
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # pylint: disable=broad-except
+                status, code, message = error_details(exc)
+                if status == 409 and code in TRANSIENT_CONFLICT_CODES and time.time() + delay < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                self.fail_from(action, exc)
+
+    def get_or_none(self, action, fn, *args, **kwargs):
+        """A read whose 404 means "absent": returns None instead of failing."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # pylint: disable=broad-except
+            if getattr(exc, "status_code", None) == 404:
+                return None
+            self.fail_from(action, exc)
+
+    def wait(self, action, poller):
+        """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None."""
+        if not self.params.get("wait", True):
+            return None
+        timeout = self.params.get("wait_timeout")
+        try:
+            poller.wait(timeout=timeout)
+            if not poller.done():
+                self.fail("%s is still running after wait_timeout=%s seconds; it continues in Azure: re-run the "
+                          "task (it will converge) or raise wait_timeout" % (action, timeout))
+            return poller.result()
+        except Exception as exc:  # pylint: disable=broad-except
+            self.fail_from(action, exc)
+
+    def fail_from(self, action, exc):
+        status, code, message = error_details(exc)
+        kind = type(exc).__name__
+        if kind == "ServiceRequestError":
+            self.fail("%s failed: cannot reach %s: %s" % (action, self.settings["arm_endpoint"], message),
+                      exception_type=kind)
+        if kind == "ClientAuthenticationError" and status is None:
+            self.fail("%s failed: authentication failed (auth_source=%s): %s"
+                      % (action, self.settings["auth_source"], message), exception_type=kind)
+        text = "%s failed" % action
+        if status:
+            text += ": HTTP %s" % status
+        if code:
+            text += " %s" % code
+        if message:
+            text += ": %s" % message
+        self.fail(text, status_code=status, error_code=code, exception_type=kind)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def exit(self, changed, state=None, before=None, after=None, **result):
+        """End the task.  ``before``/``after`` are the comparable views shown by --diff."""
+        if self.diff_mode:
+            result["diff"] = dict(before=before if before is not None else {},
+                                  after=after if after is not None else {})
+        self.module.exit_json(changed=changed, state=state, **result)

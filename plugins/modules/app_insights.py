@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: app_insights
+short_description: Create, update or delete a workspace-based Application Insights component
+version_added: 0.1.0
+description:
+  - Ensures a Microsoft.Insights component exists, backed by a Log Analytics workspace, or is deleted.
+  - API Management's Application Insights logger sends request telemetry and the token metrics of
+    C(llm-emit-token-metric) here; custom metric dimensions must be on (O(custom_metrics_dimensions)) for those
+    metrics to keep their dimensions.
+  - Idempotent, with check mode and diff mode.
+author:
+  - aigateway.foundry maintainers
+options:
+  resource_group:
+    description: The resource group of the component.
+    type: str
+    required: true
+  name:
+    description: The component name.
+    type: str
+    required: true
+  location:
+    description: The Azure region. Defaults to the resource group's location.
+    type: str
+  workspace_id:
+    description: The resource id of the Log Analytics workspace that stores the telemetry. Required to create.
+    type: str
+  application_type:
+    description: The application type.
+    type: str
+    choices: [web, other]
+    default: web
+  custom_metrics_dimensions:
+    description:
+      - Keep the dimensions of custom metrics (C(CustomMetricsOptedInType=WithDimensions)), which token metrics need.
+    type: bool
+    default: true
+  tags:
+    description: Tags to set on the component.
+    type: dict
+  state:
+    description: Whether the component should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Application Insights for the gateway's token metrics
+  aigateway.foundry.app_insights:
+    resource_group: rg-ai-gateway
+    name: insights-gateway
+    workspace_id: "{{ workspace.id }}"
+    custom_metrics_dimensions: true
+"""
+
+RETURN = r"""
+id:
+  description: The component's resource id.
+  returned: when the component exists (or would exist in check mode)
+  type: str
+instrumentation_key:
+  description: The instrumentation key (an identifier, not a credential) the API Management logger uses.
+  returned: when the component exists
+  type: str
+connection_string:
+  description: The component's connection string.
+  returned: when the component exists
+  type: str
+state:
+  description: The component as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    location=dict(type="str"),
+    workspace_id=dict(type="str"),
+    application_type=dict(type="str", choices=["web", "other"], default="web"),
+    custom_metrics_dimensions=dict(type="bool", default=True),
+    tags=dict(type="dict"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+# ARM ids are case-insensitive; the service may echo a workspace id in another case.
+NORMALISERS = {"properties.WorkspaceResourceId": _lower, "kind": _lower, "properties.Application_Type": _lower}
+
+
+def validate(params, current):
+    if params["state"] == "present" and current is None and not params["workspace_id"]:
+        return "workspace_id is required to create Application Insights component %s" % params["name"]
+    workspace = params["workspace_id"]
+    if workspace and "/providers/microsoft.operationalinsights/workspaces/" not in workspace.lower():
+        return "workspace_id must be a Log Analytics workspace resource id, not %r" % workspace
+    return None
+
+
+def desired_body(params, location, current):
+    properties = {
+        "Application_Type": params["application_type"],
+        "CustomMetricsOptedInType": "WithDimensions" if params["custom_metrics_dimensions"] else "Off",
+        "WorkspaceResourceId": params["workspace_id"] or ((current or {}).get("properties") or {}).get(
+            "WorkspaceResourceId"),
+    }
+    body = {"location": location, "kind": params["application_type"], "properties": properties}
+    if params["tags"] is not None:
+        body["tags"] = dict((k, str(v)) for k, v in params["tags"].items())
+    return body
+
+
+def describe(module, resource_group, name):
+    found = module.get_or_none("read Application Insights component %s" % name,
+                               module.client("applicationinsights").components.get, resource_group, name, cls=raw)
+    return found[0] if found else None
+
+
+def ensure_present(module, resource_group, name, current, desired):
+    client = module.client("applicationinsights")
+    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Insights/components/%s"
+                 % (module.subscription_id, resource_group, name), "name": name}
+
+    def write():
+        return module.call("write Application Insights component %s" % name, client.components.create_or_update,
+                           resource_group, name, json_body(desired), cls=raw)[0]
+    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, resource_group, name, current):
+    def delete():
+        module.call("delete Application Insights component %s" % name,
+                    module.client("applicationinsights").components.delete, resource_group, name)
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC)
+    params = module.params
+    rg, name = params["resource_group"], params["name"]
+    current = describe(module, rg, name)
+    problem = validate(params, current)
+    if problem:
+        module.fail(problem)
+    managed = None
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, rg, name, current)
+    else:
+        location = params["location"] or (current or {}).get("location") or module.resource_group_location(rg)
+        managed = desired_body(params, location, current)
+        changed, state = ensure_present(module, rg, name, current, managed)
+    properties = (state or {}).get("properties") or {}
+    module.exit(changed, state, id=(state or {}).get("id"),
+                instrumentation_key=properties.get("InstrumentationKey"),
+                connection_string=properties.get("ConnectionString"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: log_analytics_workspace
+short_description: Create, update or delete a Log Analytics workspace
+version_added: 0.1.0
+description:
+  - Ensures a Microsoft.OperationalInsights workspace exists with the given SKU, retention and identity, or is
+    deleted.
+  - The gateway's logs (API Management diagnostic settings, LLM message logging) and the workspace-based
+    Application Insights component write into it.
+  - Idempotent, with check mode and diff mode.
+author:
+  - aigateway.foundry maintainers
+options:
+  resource_group:
+    description: The resource group of the workspace.
+    type: str
+    required: true
+  name:
+    description: The workspace name (4 to 63 letters, digits and hyphens).
+    type: str
+    required: true
+  location:
+    description: The Azure region. Defaults to the resource group's location.
+    type: str
+  sku:
+    description: The pricing tier.
+    type: str
+    default: PerGB2018
+  retention_in_days:
+    description: How many days data is kept (30 to 730; the free tier keeps 7).
+    type: int
+    default: 30
+  identity:
+    description: The workspace's managed identity type.
+    type: str
+    choices: [SystemAssigned, None]
+    default: SystemAssigned
+  force_delete:
+    description:
+      - With O(state=absent), delete permanently instead of the 14-day soft delete, so the name is free at once.
+    type: bool
+    default: false
+  tags:
+    description: Tags to set on the workspace.
+    type: dict
+  state:
+    description: Whether the workspace should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: The gateway's Log Analytics workspace
+  aigateway.foundry.log_analytics_workspace:
+    resource_group: rg-ai-gateway
+    name: workspace-gateway
+    retention_in_days: 30
+
+- name: Remove it for good
+  aigateway.foundry.log_analytics_workspace:
+    resource_group: rg-ai-gateway
+    name: workspace-gateway
+    force_delete: true
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description: The workspace's resource id.
+  returned: when the workspace exists (or would exist in check mode)
+  type: str
+customer_id:
+  description: The workspace (customer) id that log queries use.
+  returned: when the workspace exists and is created
+  type: str
+state:
+  description: The workspace as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    location=dict(type="str"),
+    sku=dict(type="str", default="PerGB2018"),
+    retention_in_days=dict(type="int", default=30),
+    identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),
+    force_delete=dict(type="bool", default=False),
+    tags=dict(type="dict"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def validate(params):
+    name = params["name"]
+    if not 4 <= len(name) <= 63 or not all(c.isalnum() or c == "-" for c in name) or not name[0].isalnum() \
+            or not name[-1].isalnum():
+        return "workspace name %r must be 4-63 letters, digits or hyphens, starting and ending alphanumeric" % name
+    if not 7 <= params["retention_in_days"] <= 730:
+        return "retention_in_days must be between 7 and 730, not %s" % params["retention_in_days"]
+    return None
+
+
+def desired_body(params, location):
+    body = {
+        "location": location,
+        "identity": {"type": params["identity"]},
+        "properties": {"sku": {"name": params["sku"]}, "retentionInDays": params["retention_in_days"]},
+    }
+    if params["tags"] is not None:
+        body["tags"] = dict((k, str(v)) for k, v in params["tags"].items())
+    return body
+
+
+def describe(module, resource_group, name):
+    found = module.get_or_none("read workspace %s" % name, module.client("loganalytics").workspaces.get,
+                               resource_group, name, cls=raw)
+    return found[0] if found else None
+
+
+def ensure_present(module, resource_group, name, current, desired):
+    client = module.client("loganalytics")
+    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/workspaces/%s"
+                 % (module.subscription_id, resource_group, name), "name": name}
+
+    def write():
+        action = "write workspace %s" % name
+        poller = module.call(action, client.workspaces.begin_create_or_update, resource_group, name,
+                             json_body(desired), cls=raw)
+        result = module.wait(action, poller)
+        return result[0] if result else describe(module, resource_group, name)
+    return module.converge(current, desired, write, new_state=new)
+
+
+def ensure_absent(module, resource_group, name, current):
+    def delete():
+        action = "delete workspace %s" % name
+        poller = module.call(action, module.client("loganalytics").workspaces.begin_delete, resource_group, name,
+                             force=module.params["force_delete"])
+        module.wait(action, poller)
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    params = module.params
+    rg, name = params["resource_group"], params["name"]
+    problem = validate(params)
+    if problem:
+        module.fail(problem)
+    current = describe(module, rg, name)
+    managed = None
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, rg, name, current)
+    else:
+        location = params["location"] or (current or {}).get("location") or module.resource_group_location(rg)
+        managed = desired_body(params, location)
+        changed, state = ensure_present(module, rg, name, current, managed)
+    module.exit(changed, state, id=(state or {}).get("id"),
+                customer_id=((state or {}).get("properties") or {}).get("customerId"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: resource_group
+short_description: Create, update or delete an Azure resource group
+version_added: 0.1.0
+description:
+  - Ensures a resource group exists with the given location and tags, or is deleted with everything in it.
+  - Idempotent, with check mode (predicts the state without writing) and diff mode.
+  - Deleting a resource group soft-deletes the Cognitive Services accounts and API Management services in it;
+    purge them with M(aigateway.foundry.cognitive_account) and M(aigateway.foundry.apim_service) first when their
+    names must be reusable.
+author:
+  - aigateway.foundry maintainers
+options:
+  name:
+    description: The resource group's name.
+    type: str
+    required: true
+  location:
+    description:
+      - The Azure region, for example V(swedencentral). Required to create the group; a group's location cannot
+        change.
+    type: str
+  tags:
+    description: Tags to set on the group.
+    type: dict
+  purge_tags:
+    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
+    type: bool
+    default: false
+  state:
+    description: Whether the group should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: The resource group of the model gateway
+  aigateway.foundry.resource_group:
+    name: rg-ai-gateway
+    location: swedencentral
+    tags:
+      source: ai-gateway
+
+- name: Remove it and everything in it
+  aigateway.foundry.resource_group:
+    name: rg-ai-gateway
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description: The resource group's resource id.
+  returned: when the group exists (or would exist in check mode)
+  type: str
+  sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ai-gateway
+state:
+  description: The resource group as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+  sample: {"name": "rg-ai-gateway", "location": "swedencentral", "tags": {"source": "ai-gateway"},
+           "properties": {"provisioningState": "Succeeded"}}
+"""
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    location=dict(type="str"),
+    tags=dict(type="dict"),
+    purge_tags=dict(type="bool", default=False),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def desired_body(params, current):
+    """The body this task manages; tags merge into the current ones unless purge_tags."""
+    body = {"location": params["location"] or (current or {}).get("location")}
+    if params["tags"] is not None:
+        tags = dict(params["tags"]) if params["purge_tags"] else dict((current or {}).get("tags") or {},
+                                                                      **params["tags"])
+        body["tags"] = dict((k, str(v)) for k, v in tags.items())
+    return body
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    if current is None and params["state"] == "present" and not params["location"]:
+        return "location is required to create resource group %s" % params["name"]
+    if current is not None and params["location"] and differences(
+            {"location": params["location"]}, {"location": current.get("location")}):
+        return ("resource group %s is in %s; a resource group's location cannot change to %s"
+                % (params["name"], current.get("location"), params["location"]))
+    return None
+
+
+def describe(module, name):
+    client = module.client("resource")
+    found = module.get_or_none("read resource group %s" % name, client.resource_groups.get, name, cls=raw)
+    return found[0] if found else None
+
+
+def ensure_present(module, name, current, desired):
+    client = module.client("resource")
+    new = {"id": "/subscriptions/%s/resourceGroups/%s" % (module.subscription_id, name), "name": name,
+           "type": "Microsoft.Resources/resourceGroups", "properties": {"provisioningState": "Succeeded"}}
+
+    def write():
+        return module.call("write resource group %s" % name, client.resource_groups.create_or_update,
+                           name, json_body(desired), cls=raw)[0]
+    return module.converge(current, desired, write, new_state=new)
+
+
+def ensure_absent(module, name, current):
+    def delete():
+        client = module.client("resource")
+        poller = module.call("delete resource group %s" % name, client.resource_groups.begin_delete, name)
+        module.wait("delete resource group %s" % name, poller)
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    params = module.params
+    name = params["name"]
+    current = describe(module, name)
+    problem = validate(params, current)
+    if problem:
+        module.fail(problem)
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, name, current)
+        managed = None
+    else:
+        desired = desired_body(params, current)
+        changed, state = ensure_present(module, name, current, desired)
+        managed = desired
+    module.exit(changed, state, id=(state or {}).get("id"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()
