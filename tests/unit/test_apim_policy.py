@@ -1,0 +1,308 @@
+"""Validation, normalisation and printing of APIM policy XML (plugins/module_utils/apim_policy.py)."""
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "policies"
+
+
+def _load_module():
+    sys.path.insert(0, str(REPO / ".collections"))
+    try:
+        from ansible_collections.aigateway.foundry.plugins.module_utils import apim_policy
+        return apim_policy
+    except ImportError:
+        # without the .collections link (fresh checkout) load the file itself: it needs nothing else
+        spec = importlib.util.spec_from_file_location("apim_policy", REPO / "plugins/module_utils/apim_policy.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+ap = _load_module()
+
+EXPECT = re.compile(r"<!-- expect: element=(?P<element>\S+) line=(?P<line>\d+) text=(?P<text>.*?) -->")
+
+
+def wrap(inbound="<base />", backend="<base />", outbound="<base />", on_error="<base />"):
+    return ("<policies>\n<inbound>\n%s\n</inbound>\n<backend>\n%s\n</backend>\n<outbound>\n%s\n</outbound>\n"
+            "<on-error>\n%s\n</on-error>\n</policies>" % (inbound, backend, outbound, on_error))
+
+
+def only_problem(xml_text, **kwargs):
+    problems = ap.validate_policy(xml_text, **kwargs)
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+# ---------------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "broken").glob("*.xml")), ids=lambda p: p.stem)
+def test_broken_policy_reports_element_and_line(path):
+    text = path.read_text()
+    expected = EXPECT.search(text)
+    assert expected, "fixture %s lacks its expect comment" % path.name
+    problems = ap.validate_policy(text)
+    matching = [p for p in problems if p.element == expected["element"] and p.line == int(expected["line"])]
+    assert matching, [(p.element, p.line, str(p)) for p in problems]
+    message = str(matching[0])
+    assert expected["text"] in message
+    assert "line %s" % expected["line"] in message
+    assert expected["element"] in message
+
+
+def test_broken_catalogue_is_not_empty():
+    assert len(list((FIXTURES / "broken").glob("*.xml"))) >= 20
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "good").glob("*.xml")), ids=lambda p: p.stem)
+def test_good_policies_pass(path):
+    scope = "service" if "<base" not in path.read_text() else "api"
+    assert ap.validate_policy(path.read_text(), scope=scope) == []
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+
+def test_parse_keeps_lines_and_rawxml_expressions():
+    root = ap.parse_policy(wrap(inbound='<base />\n<set-variable name="v" value="@(context.Request.Headers'
+                                       '.GetValueOrDefault("x-user-id", "N/A"))" />'))
+    inbound = root.elements()[0]
+    variable = inbound.elements()[1]
+    assert (variable.tag, variable.line) == ("set-variable", 4)
+    assert variable.attrs["value"] == '@(context.Request.Headers.GetValueOrDefault("x-user-id", "N/A"))'
+
+
+def test_parse_keeps_markup_characters_inside_expression_text():
+    root = ap.parse_policy(wrap(inbound='<set-body>@{ if (a < b && c > "</x>") { return ")"; } return "}"; }'
+                                       '</set-body>'))
+    body = root.elements()[0].elements()[0]
+    assert body.text == '@{ if (a < b && c > "</x>") { return ")"; } return "}"; }'
+
+
+def test_parse_verbatim_string_with_doubled_quote():
+    root = ap.parse_policy(wrap(inbound='<set-variable name="v" value="@(@"say ""hi"")")" />'))
+    assert root.elements()[0].elements()[0].attrs["value"] == '@(@"say ""hi"")")'
+
+
+def test_parse_error_names_line_and_open_element():
+    with pytest.raises(ap.PolicyError) as caught:
+        ap.parse_policy("<policies>\n<inbound>\n<base>\n</inbound>\n</policies>")
+    assert caught.value.line == 4
+    assert caught.value.element == "base"
+    assert "line 4" in str(caught.value) and "<base>" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["", "   ", None])
+def test_parse_refuses_empty(text):
+    with pytest.raises(ap.PolicyError):
+        ap.parse_policy(text)
+
+
+# ---------------------------------------------------------------------------------------------------- validation
+
+
+def test_base_is_refused_at_service_scope_only():
+    global_policy = wrap(backend="<forward-request />", outbound="", on_error="")
+    problem = only_problem(global_policy, scope="service")
+    assert problem.element == "base" and problem.line == 3
+    assert "service (global) scope" in str(problem)
+    assert ap.validate_policy(wrap(), scope="operation") == []
+    assert ap.validate_policy(wrap(), scope="product") == []
+
+
+def test_base_twice_in_a_section():
+    problem = only_problem(wrap(outbound="<base />\n<base />"))
+    assert (problem.element, problem.line) == ("base", 10)
+
+
+def test_unknown_scope_is_a_programming_error():
+    with pytest.raises(ValueError):
+        ap.validate_policy(wrap(), scope="workspace-ish")
+
+
+def test_unknown_element_escape_hatch():
+    text = wrap(inbound="<base />\n<llm-future-policy mode=\"x\"><anything /></llm-future-policy>")
+    problem = only_problem(text)
+    assert str(problem) == "unknown policy element <llm-future-policy> at line 4 in <inbound>"
+    assert ap.validate_policy(text, allow_unknown_elements=True) == []
+
+
+def test_missing_sections_can_be_allowed():
+    text = "<policies><inbound><base /></inbound><outbound><base /></outbound></policies>"
+    assert {p.element for p in ap.validate_policy(text)} == {"backend", "on-error"}
+    assert ap.validate_policy(text, require_all_sections=False) == []
+
+
+def test_sections_in_any_order():
+    text = "<policies><on-error /><outbound /><backend><base /></backend><inbound /></policies>"
+    assert ap.validate_policy(text) == []
+
+
+def test_nested_control_flow_follows_enclosing_section():
+    inner = ('<choose><when condition="@(true)"><retry condition="@(true)" count="1" interval="1">'
+             '<limit-concurrency key="k" max-count="1"><forward-request /></limit-concurrency>'
+             '</retry></when></choose>')
+    assert ap.validate_policy(wrap(backend=inner)) == []
+    problem = only_problem(wrap(outbound=inner))
+    assert problem.element == "forward-request" and "in <outbound>" in str(problem)
+
+
+def test_wait_is_not_allowed_in_on_error():
+    problem = only_problem(wrap(on_error='<wait><send-request response-variable-name="r" /></wait>'))
+    assert problem.element == "wait" and problem.line == 12
+
+
+def test_token_limit_rules():
+    base = '<llm-token-limit counter-key="@(context.Subscription.Id)" %s />'
+    assert ap.validate_policy(wrap(inbound=base % 'tokens-per-minute="10"')) == []
+    assert ap.validate_policy(wrap(inbound=base % 'token-quota="10" token-quota-period="Daily"')) == []
+    problem = only_problem(wrap(inbound=base % 'token-quota="10" token-quota-period="Fortnightly"'))
+    assert "token-quota-period must be" in str(problem)
+    legacy = '<azure-openai-token-limit counter-key="k" estimate-prompt-tokens="true" />'
+    assert only_problem(wrap(inbound=legacy)).element == "azure-openai-token-limit"
+
+
+def test_empty_required_attribute_counts_as_missing():
+    problem = only_problem(wrap(inbound='<authentication-managed-identity resource=" " />'))
+    assert "missing required attribute resource" in str(problem)
+
+
+def test_content_safety_output_type():
+    policy = ('<llm-content-safety backend-id="cs"><categories output-type="TwoLevels">'
+              '<category name="Hate" threshold="2" /></categories></llm-content-safety>')
+    problem = only_problem(wrap(inbound=policy))
+    assert problem.element == "llm-content-safety" and "output-type" in str(problem)
+
+
+def test_choose_without_when():
+    problem = only_problem(wrap(inbound="<choose><otherwise /></choose>"))
+    assert "needs at least one <when>" in str(problem)
+
+
+def test_every_catalogue_entry_names_real_sections():
+    for name, spec in ap.CATALOGUE.items():
+        assert spec.sections and spec.sections <= set(ap.SECTIONS), name
+
+
+# ---------------------------------------------------------------------------------------------------- normalisation
+
+ORIGINAL = """<policies>
+    <inbound>
+        <base />
+        <llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="500" estimate-prompt-tokens="false" />
+        <set-variable name="who" value="@{
+            var id = context.Subscription?.Id;
+            return id ?? &quot;anonymous&quot;;
+        }" />
+        <set-header name="Authorization" exists-action="override">
+            <value>@("Bearer " + (string)context.Variables["managed-id-access-token"])</value>
+        </set-header>
+        <!-- route to the pool -->
+        <set-backend-service backend-id="inference-backend-pool"></set-backend-service>
+    </inbound>
+    <backend><base /></backend>
+    <outbound><base /></outbound>
+    <on-error><base /></on-error>
+</policies>"""
+
+# what APIM hands back: tabs, CRLF, other quotes and attribute order, entities, expanded empty elements
+APIM_FORM = (
+    "<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n"
+    "\t\t<llm-token-limit estimate-prompt-tokens='false' tokens-per-minute='500' "
+    "counter-key='@(context.Subscription.Id)' />\r\n"
+    "\t\t<set-variable name=\"who\" value=\"@{&#xA;\tvar id = context.Subscription?.Id;&#xA;"
+    "\treturn id ?? &quot;anonymous&quot;;&#xA;}\" />\r\n"
+    "\t\t<set-header exists-action=\"override\" name=\"Authorization\">\r\n"
+    "\t\t\t<value>@(&quot;Bearer &quot; + (string)context.Variables[&quot;managed-id-access-token&quot;])</value>\r\n"
+    "\t\t</set-header>\r\n"
+    "\t\t<set-backend-service backend-id=\"inference-backend-pool\" />\r\n"
+    "\t</inbound>\r\n\t<backend>\r\n\t\t<base></base>\r\n\t</backend>\r\n"
+    "\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n\t<on-error>\r\n\t\t<base />\r\n\t</on-error>\r\n</policies>"
+)
+
+
+def test_apim_reformatting_is_not_a_change():
+    assert ap.policies_equal(ORIGINAL, APIM_FORM)
+    assert ap.normalize_policy(ORIGINAL) == ap.normalize_policy(APIM_FORM)
+
+
+def test_changed_attribute_value_is_a_change():
+    assert not ap.policies_equal(ORIGINAL, ORIGINAL.replace('tokens-per-minute="500"', 'tokens-per-minute="501"'))
+
+
+def test_whitespace_inside_string_literal_is_a_change():
+    changed = ORIGINAL.replace('"Bearer "', '"Bearer  "')
+    assert not ap.policies_equal(ORIGINAL, changed)
+
+
+def test_whitespace_outside_string_literals_is_not_a_change():
+    changed = ORIGINAL.replace("var id = context", "var   id =\n\t\tcontext")
+    assert ap.policies_equal(ORIGINAL, changed)
+
+
+def test_element_order_is_a_change():
+    swapped = wrap(inbound='<set-header name="a" /><set-header name="b" />')
+    assert not ap.policies_equal(swapped, wrap(inbound='<set-header name="b" /><set-header name="a" />'))
+
+
+def test_plain_text_is_trimmed_but_inner_text_kept():
+    assert ap.policies_equal(wrap(inbound='<set-body>  hello world \n</set-body>'),
+                             wrap(inbound='<set-body>hello world</set-body>'))
+    assert not ap.policies_equal(wrap(inbound='<set-body>hello world</set-body>'),
+                                 wrap(inbound='<set-body>hello  world</set-body>'))
+
+
+def test_comments_ignored_unless_asked():
+    with_comment = wrap(inbound="<!-- why -->\n<base />")
+    assert ap.policies_equal(with_comment, wrap())
+    assert not ap.policies_equal(with_comment, wrap(), ignore_comments=False)
+
+
+def test_normalized_form_parses_back_to_itself():
+    once = ap.normalize_policy(APIM_FORM)
+    assert ap.normalize_policy(once) == once
+    assert ap.validate_policy(once) == []
+
+
+def test_pretty_form_is_stable_and_equal():
+    pretty = ap.pretty_policy(APIM_FORM)
+    assert pretty == ap.pretty_policy(ORIGINAL, keep_comments=False)
+    assert ap.pretty_policy(pretty) == pretty
+    assert ap.policies_equal(pretty, ORIGINAL)
+    lines = pretty.splitlines()
+    assert lines[0] == "<policies>" and lines[1] == "    <inbound>" and lines[-1] == "</policies>"
+    assert '        <set-backend-service backend-id="inference-backend-pool" />' in lines
+
+
+def test_pretty_keeps_comments_for_the_diff():
+    assert "<!-- route to the pool -->" in ap.pretty_policy(ORIGINAL)
+    assert "route to the pool" not in ap.pretty_policy(ORIGINAL, keep_comments=False)
+
+
+def test_pretty_writes_expressions_unescaped_and_reads_them_back():
+    pretty = ap.pretty_policy(APIM_FORM)
+    assert '<value>@("Bearer " + (string)context.Variables["managed-id-access-token"])</value>' in pretty
+    assert 'return id ?? "anonymous";' in pretty
+    assert ap.normalize_policy(pretty) == ap.normalize_policy(APIM_FORM)
+
+
+def test_pretty_escapes_an_unbalanced_expression():
+    text = wrap(inbound='<set-variable name="v" value="@(&quot;never closed" />')
+    pretty = ap.pretty_policy(text)
+    assert 'value="@(&quot;never closed"' in pretty
+    assert ap.policies_equal(pretty, text)
+
+
+def test_pretty_keeps_line_breaks_inside_verbatim_strings_of_attributes():
+    text = wrap(inbound='<set-variable name="v" value="@(@&quot;two&#10;lines&quot;)" />')
+    pretty = ap.pretty_policy(text)
+    assert "&#10;" in pretty
+    assert ap.policies_equal(pretty, text)
+    assert not ap.policies_equal(text.replace("&#10;", " "), text)

@@ -1,0 +1,275 @@
+"""The gateway role's inference policy template: each capability alone and all together, checked as XML."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATES = REPO / "roles" / "gateway" / "templates"
+
+
+def _load_module():
+    sys.path.insert(0, str(REPO / ".collections"))
+    try:
+        from ansible_collections.aigateway.foundry.plugins.module_utils import apim_policy
+        return apim_policy
+    except ImportError:
+        spec = importlib.util.spec_from_file_location("apim_policy", REPO / "plugins/module_utils/apim_policy.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+ap = _load_module()
+
+# the settings Ansible's template module uses; StrictUndefined makes a misspelt key fail here
+ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True,
+                         undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+POOL = "inference-backend-pool"
+TENANT = "11111111-2222-3333-4444-555555555555"
+PROJECT = ("/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/agents"
+           "/projects/foundry-project")
+RETRY_CONDITION = "@(context.Response.StatusCode == 429 || context.Response.StatusCode == 503)"
+
+CAPABILITIES = {
+    "minimal": {},
+    "no_managed_identity": {"backend_auth": {"managed_identity": False}},
+    "entra_only": {"gateway_auth": {"subscription_key": False, "entra": {
+        "enabled": True, "tenant_id": TENANT,
+        "required_claims": [{"name": "xms_mirid", "match": "any", "values": [PROJECT]}]}}},
+    "entra_and_key": {"gateway_auth": {"subscription_key": True, "entra": {"enabled": True, "tenant_id": TENANT}}},
+    "token_limit": {"token_limit": {"enabled": True, "tokens_per_minute": 100, "estimate_prompt_tokens": True,
+                                    "remaining_tokens_header": "x-ratelimit-remaining-tokens",
+                                    "remaining_tokens_variable": "remainingTokens"}},
+    "token_quotas": {"token_quotas": [
+        {"product": "platinum", "token_quota": 1000000, "token_quota_period": "Monthly", "tokens_per_minute": 2000},
+        {"product": "silver", "token_quota": 10000, "token_quota_period": "Daily",
+         "remaining_quota_tokens_variable": "remainingQuota"}]},
+    "token_metrics": {"token_metrics": {"enabled": True, "namespace": "openai", "user_header": "x-user-id"}},
+    "semantic_cache": {"semantic_cache": {"enabled": True, "score_threshold": 0.8,
+                                          "embeddings_backend_id": "embeddings-backend", "duration": 120}},
+    "retry": {"retry": {"enabled": True}},
+    "content_safety": {"content_safety": {
+        "enabled": True, "backend_id": "content-safety-backend", "shield_prompt": True,
+        "output_type": "EightSeverityLevels", "blocklists": ["blocklist1"],
+        "categories": [{"name": n, "threshold": 4} for n in ("SelfHarm", "Hate", "Violence", "Sexual")]}},
+    "custom_fragments": {"custom_fragments": {
+        "inbound": '<set-header name="x-gateway" exists-action="override"><value>foundry</value></set-header>',
+        "backend": "",
+        "outbound": '<set-header name="x-powered-by" exists-action="delete" />',
+        "on_error": '<set-header name="x-error" exists-action="override"><value>@(context.LastError.Reason)</value>'
+                    '</set-header>'}},
+}
+
+
+def everything():
+    merged = {}
+    for name, settings in CAPABILITIES.items():
+        if name != "no_managed_identity":
+            merged.update(settings)
+    merged["gateway_auth"] = CAPABILITIES["entra_only"]["gateway_auth"]
+    return merged
+
+
+def render(settings):
+    policy = dict(settings)
+    policy.setdefault("backend_id", POOL)
+    return ENV.get_template("inference-policy.xml.j2").render(gateway_policy=policy)
+
+
+def sections(xml_text):
+    root = ap.parse_policy(xml_text)
+    assert root.tag == "policies"
+    return {section.tag: section.elements() for section in root.elements()}
+
+
+def tags(nodes):
+    return [node.tag for node in nodes]
+
+
+def find(nodes, tag):
+    found = [node for node in nodes if node.tag == tag]
+    assert len(found) == 1, tags(nodes)
+    return found[0]
+
+
+@pytest.mark.parametrize("name", sorted(CAPABILITIES) + ["everything"])
+def test_every_rendering_is_a_valid_api_policy(name):
+    settings = everything() if name == "everything" else CAPABILITIES[name]
+    assert [str(p) for p in ap.validate_policy(render(settings), scope="api")] == []
+
+
+def test_minimal_policy_is_the_lab_policy_without_double_auth():
+    parts = sections(render({}))
+    assert tags(parts["inbound"]) == ["base", "authentication-managed-identity", "set-header", "set-backend-service"]
+    identity = parts["inbound"][1]
+    assert identity.attrs["resource"] == "https://cognitiveservices.azure.com"
+    assert identity.attrs["output-token-variable-name"] == "managed-id-access-token"
+    header = parts["inbound"][2]
+    assert header.attrs == {"name": "Authorization", "exists-action": "override"}
+    assert find(header.elements(), "value").text == '@("Bearer " + (string)context.Variables["managed-id-access-token"])'
+    assert parts["inbound"][3].attrs == {"backend-id": POOL}
+    for section in ("backend", "outbound", "on-error"):
+        assert tags(parts[section]) == ["base"]
+
+
+def test_single_backend_id_and_user_assigned_identity():
+    parts = sections(render({"backend_id": "models-foundry", "backend_auth": {"client_id": "abc"}}))
+    assert parts["inbound"][-1].attrs == {"backend-id": "models-foundry"}
+    assert parts["inbound"][1].attrs["client-id"] == "abc"
+
+
+def test_managed_identity_can_be_left_to_the_backend():
+    assert tags(sections(render(CAPABILITIES["no_managed_identity"]))["inbound"]) == ["base", "set-backend-service"]
+
+
+def test_entra_only_validates_every_request_and_keys_counters_on_the_project():
+    settings = dict(CAPABILITIES["entra_only"], token_limit={"enabled": True, "tokens_per_minute": 10})
+    inbound = sections(render(settings))["inbound"]
+    assert tags(inbound)[:3] == ["base", "validate-azure-ad-token", "llm-token-limit"]
+    token = inbound[1]
+    assert token.attrs["tenant-id"] == TENANT
+    assert token.attrs["header-name"] == "Authorization"
+    assert token.attrs["failed-validation-httpcode"] == "401"
+    audiences = find(token.elements(), "audiences").elements()
+    assert [a.text for a in audiences] == ["https://cognitiveservices.azure.com"]
+    claim = find(find(token.elements(), "required-claims").elements(), "claim")
+    assert claim.attrs == {"name": "xms_mirid", "match": "any"}
+    assert [v.text for v in claim.elements()] == [PROJECT]
+    assert 'GetValueOrDefault("xms_mirid"' in inbound[2].attrs["counter-key"]
+    assert inbound[2].attrs["counter-key"].startswith("@(context.Subscription?.Id ??")
+
+
+def test_entra_with_keys_checks_the_token_only_without_subscription():
+    inbound = sections(render(CAPABILITIES["entra_and_key"]))["inbound"]
+    assert tags(inbound)[:2] == ["base", "choose"]
+    when = find(inbound[1].elements(), "when")
+    assert when.attrs["condition"] == "@(context.Subscription == null)"
+    assert tags(when.elements()) == ["validate-azure-ad-token"]
+    assert "required-claims" not in tags(when.elements()[0].elements())
+
+
+def test_token_limit_attributes():
+    inbound = sections(render(CAPABILITIES["token_limit"]))["inbound"]
+    limit = find(inbound, "llm-token-limit")
+    assert limit.attrs == {
+        "counter-key": "@(context.Subscription.Id)", "tokens-per-minute": "100", "estimate-prompt-tokens": "true",
+        "remaining-tokens-header-name": "x-ratelimit-remaining-tokens",
+        "remaining-tokens-variable-name": "remainingTokens"}
+
+
+def test_token_quotas_per_product():
+    inbound = sections(render(CAPABILITIES["token_quotas"]))["inbound"]
+    branches = find(inbound, "choose").elements()
+    assert tags(branches) == ["when", "when"]
+    assert branches[0].attrs["condition"] == '@((string)context.Product?.Id == "platinum")'
+    platinum = find(branches[0].elements(), "llm-token-limit")
+    assert platinum.attrs["token-quota"] == "1000000"
+    assert platinum.attrs["token-quota-period"] == "Monthly"
+    assert platinum.attrs["tokens-per-minute"] == "2000"
+    silver = find(branches[1].elements(), "llm-token-limit")
+    assert "tokens-per-minute" not in silver.attrs
+    assert silver.attrs["remaining-quota-tokens-variable-name"] == "remainingQuota"
+
+
+def test_product_id_is_escaped_inside_the_condition():
+    settings = {"token_quotas": [{"product": 'a"b&c', "token_quota": 5, "token_quota_period": "Daily"}]}
+    when = find(find(sections(render(settings))["inbound"], "choose").elements(), "when")
+    assert when.attrs["condition"] == '@((string)context.Product?.Id == "a"b&c")'
+
+
+def test_token_metrics_dimensions():
+    metric = find(sections(render(CAPABILITIES["token_metrics"]))["inbound"], "llm-emit-token-metric")
+    assert metric.attrs == {"namespace": "openai"}
+    dimensions = {d.attrs["name"]: d.attrs.get("value") for d in metric.elements()}
+    assert dimensions == {
+        "Subscription ID": '@(context.Subscription?.Id ?? "none")',
+        "API ID": "@(context.Api.Id)",
+        "Client IP": "@(context.Request.IpAddress)",
+        "User ID": '@(context.Request.Headers.GetValueOrDefault("x-user-id", "N/A"))'}
+
+
+def test_semantic_cache_lookup_and_store_positions():
+    parts = sections(render(CAPABILITIES["semantic_cache"]))
+    inbound = tags(parts["inbound"])
+    assert inbound.index("llm-semantic-cache-lookup") < inbound.index("authentication-managed-identity")
+    lookup = find(parts["inbound"], "llm-semantic-cache-lookup")
+    assert lookup.attrs == {"score-threshold": "0.8", "embeddings-backend-id": "embeddings-backend",
+                            "embeddings-backend-auth": "system-assigned"}
+    assert [v.text for v in lookup.elements()] == ["@(context.Subscription.Id)"]
+    assert tags(parts["outbound"]) == ["llm-semantic-cache-store", "base"]
+    assert parts["outbound"][0].attrs == {"duration": "120"}
+
+
+def test_retry_replaces_base_in_backend_and_adds_clean_503():
+    parts = sections(render(CAPABILITIES["retry"]))
+    assert tags(parts["backend"]) == ["retry"]
+    retry = parts["backend"][0]
+    assert retry.attrs == {"condition": RETRY_CONDITION, "count": "2", "interval": "0", "first-fast-retry": "true"}
+    assert tags(retry.elements()) == ["set-backend-service", "forward-request"]
+    assert retry.elements()[1].attrs == {"buffer-request-body": "true"}
+    assert tags(parts["on-error"]) == ["base", "choose"]
+    when = find(parts["on-error"][1].elements(), "when")
+    assert "StatusCode == 503" in when.attrs["condition"]
+    status = find(find(when.elements(), "return-response").elements(), "set-status")
+    assert status.attrs == {"code": "503", "reason": "Service Unavailable"}
+
+
+def test_retry_status_codes_and_timing():
+    settings = {"retry": {"enabled": True, "status_codes": [429], "count": 3, "interval": 1, "max_interval": 10,
+                          "delta": 2, "first_fast_retry": False}, "unavailable_response": {"enabled": False}}
+    parts = sections(render(settings))
+    assert parts["backend"][0].attrs == {"condition": "@(context.Response.StatusCode == 429)", "count": "3",
+                                         "interval": "1", "max-interval": "10", "delta": "2",
+                                         "first-fast-retry": "false"}
+    assert tags(parts["on-error"]) == ["base"]
+
+
+def test_content_safety():
+    safety = find(sections(render(CAPABILITIES["content_safety"]))["inbound"], "llm-content-safety")
+    assert safety.attrs == {"backend-id": "content-safety-backend", "shield-prompt": "true"}
+    categories = find(safety.elements(), "categories")
+    assert categories.attrs == {"output-type": "EightSeverityLevels"}
+    assert [(c.attrs["name"], c.attrs["threshold"]) for c in categories.elements()] == [
+        ("SelfHarm", "4"), ("Hate", "4"), ("Violence", "4"), ("Sexual", "4")]
+    assert [i.text for i in find(safety.elements(), "blocklists").elements()] == ["blocklist1"]
+
+
+def test_custom_fragments_are_appended_last():
+    parts = sections(render(CAPABILITIES["custom_fragments"]))
+    assert parts["inbound"][-1].attrs["name"] == "x-gateway"
+    assert tags(parts["backend"]) == ["base"]
+    assert parts["outbound"][-1].attrs == {"name": "x-powered-by", "exists-action": "delete"}
+    assert parts["on-error"][-1].attrs["name"] == "x-error"
+
+
+def test_broken_fragment_is_caught_by_validation():
+    problems = ap.validate_policy(render({"custom_fragments": {"inbound": "<forward-request />"}}))
+    assert [(p.element, "in <inbound>" in str(p)) for p in problems] == [("forward-request", True)]
+
+
+def test_full_replacement_is_used_as_is():
+    replacement = "<policies><inbound><base /></inbound><backend><base /></backend>" \
+                  "<outbound><base /></outbound><on-error><base /></on-error></policies>"
+    rendered = render({"replace_policy": replacement, "token_limit": {"enabled": True, "tokens_per_minute": 1}})
+    assert rendered.strip() == replacement
+
+
+def test_everything_renders_in_the_documented_order():
+    parts = sections(render(everything()))
+    assert tags(parts["inbound"]) == [
+        "base", "validate-azure-ad-token", "llm-content-safety", "llm-semantic-cache-lookup", "llm-token-limit",
+        "choose", "llm-emit-token-metric", "authentication-managed-identity", "set-header", "set-backend-service",
+        "set-header"]
+    assert tags(parts["backend"]) == ["retry"]
+    assert tags(parts["outbound"]) == ["llm-semantic-cache-store", "base", "set-header"]
+    assert tags(parts["on-error"]) == ["base", "choose", "set-header"]
+
+
+def test_rendering_is_stable_under_normalisation():
+    rendered = render(everything())
+    assert ap.policies_equal(rendered, ap.pretty_policy(rendered))
+    assert not ap.policies_equal(rendered, render(dict(everything(), retry={"enabled": True, "count": 3})))
