@@ -132,7 +132,7 @@ class AzureModule(object):
         if self._pipeline is None:
             self._pipeline = self._build_pipeline()
         client, send_kwargs = self._pipeline
-        request = HttpRequest(method, path, params={"api-version": api_version}, json=body)
+        request = HttpRequest(method, client.format_url(path), params={"api-version": api_version}, json=body)
         response = client.send_request(request, **send_kwargs)
         if response.status_code >= 400 and not (response.status_code == 404 and method == "GET"):
             raise HttpResponseError(response=response)
@@ -211,6 +211,16 @@ class AzureModule(object):
             if getattr(exc, "status_code", None) == 404:
                 return None
             self.fail_from(action, exc)
+
+    def list_all(self, action, fn, *args, **kwargs):
+        """Every item of a paged list operation as ARM JSON.
+
+        Paged SDK operations hand ``cls`` the page's models, not the raw response, so the items are serialised
+        back to the REST shape (read-only fields kept).
+        """
+        def collect():
+            return [item.serialize(keep_readonly=True) for item in fn(*args, **kwargs)]
+        return self.call(action, collect)
 
     def wait(self, action, poller):
         """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None."""
