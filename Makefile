@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: setup site teardown test unit localazure integration sanity lint molecule collection bench clean
+.PHONY: setup site teardown test unit localazure integration sanity lint molecule collection ee runner bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ teardown: setup
 test: setup
 	bash tests/run-all $(STAGES)
 
-unit localazure integration sanity lint molecule collection: setup
+unit localazure integration sanity lint molecule collection ee runner: setup
 	bash tests/run-all $@
 
 bench: setup

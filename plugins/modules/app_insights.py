@@ -16,7 +16,7 @@ description:
     metrics to keep their dimensions.
   - Idempotent, with check mode and diff mode.
 author:
-  - aigateway.foundry maintainers
+  - aigateway.foundry maintainers (@aigateway)
 options:
   resource_group:
     description: The resource group of the component.
@@ -52,11 +52,14 @@ options:
     default: present
 extends_documentation_fragment:
   - aigateway.foundry.azure
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -14,7 +14,7 @@ description:
     API Management service or a Foundry account, or is deleted.
   - Idempotent, with check mode and diff mode. Log and metric entries compare regardless of order.
 author:
-  - aigateway.foundry maintainers
+  - aigateway.foundry maintainers (@aigateway)
 options:
   scope:
     description: The resource id of the resource whose logs and metrics are sent.
@@ -71,11 +71,14 @@ options:
     default: present
 extends_documentation_fragment:
   - aigateway.foundry.azure
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

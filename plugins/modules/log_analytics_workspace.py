@@ -16,7 +16,7 @@ description:
     Application Insights component write into it.
   - Idempotent, with check mode and diff mode.
 author:
-  - aigateway.foundry maintainers
+  - aigateway.foundry maintainers (@aigateway)
 options:
   resource_group:
     description: The resource group of the workspace.
@@ -58,11 +58,14 @@ options:
 extends_documentation_fragment:
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -16,7 +16,7 @@ description:
     purge them with M(aigateway.foundry.cognitive_account) and M(aigateway.foundry.apim_service) first when their
     names must be reusable.
 author:
-  - aigateway.foundry maintainers
+  - aigateway.foundry maintainers (@aigateway)
 options:
   name:
     description: The resource group's name.
@@ -42,11 +42,14 @@ options:
 extends_documentation_fragment:
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
