@@ -50,6 +50,10 @@ KNOWN_GAPS: tuple[KnownGap, ...] = (
     KnownGap(types=_CONNECTION_TYPES, property_name="category", values=("ApiManagement", "ModelGateway"),
              applies=lambda version: version < "2025-12-01", accepted=False, extra_properties=(),
              source="categories exist from 2025-12-01 (first stable); arm-schemas reject them at 2025-09-01"),
+    KnownGap(types=("microsoft.insights/components",), property_name="CustomMetricsOptedInType",
+             values=("Off", "WithDimensions"), applies=lambda version: True, accepted=True, extra_properties=(),
+             source="undeclared at 2020-02-02 yet honoured by the service: the AI-Gateway lab's appinsights.bicep "
+                    "sends it at 2020-02-02 so token metrics keep their dimensions (reference/lab.md §3, §4.4)"),
 )
 
 
@@ -291,6 +295,11 @@ class _Walk:
                 continue
             if additional is not None:
                 self.check(self.types.node(additional), item, f"{path}.{name}")
+                continue
+            gap = self.gap(name, item) if not top else None
+            if gap is not None and gap.accepted:
+                self.report.notes.append(f"{path}.{name}: types: {json.dumps(item)} accepted as a known gap "
+                                         f"({gap.source})")
             else:
                 self.report.unknown.append(f"{path}.{name}")
 

@@ -478,3 +478,15 @@ def test_microsoft_sample_validates(conf, title, type_name, version, body):
         assert errors and errors[0].startswith(SAMPLE_EXCEPTIONS[title] + ": types: ")
     else:
         assert errors == []
+
+
+def test_undeclared_property_accepted_as_a_known_gap(conf):
+    body = {"location": "swedencentral", "kind": "web", "properties": {
+        "Application_Type": "web", "CustomMetricsOptedInType": "WithDimensions",
+        "WorkspaceResourceId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.OperationalInsights/workspaces/w"}}
+    report = conf.check_request("Microsoft.Insights/components", "2020-02-02", body)
+    assert report.errors == [] and report.unknown == []
+    assert any("CustomMetricsOptedInType" in note and "known gap" in note for note in report.notes)
+    body["properties"]["CustomMetricsOptedInType"] = "Sometimes"
+    report = conf.check_request("Microsoft.Insights/components", "2020-02-02", body)
+    assert report.unknown == ["$.properties.CustomMetricsOptedInType"]
