@@ -102,7 +102,6 @@ LAB_BODIES = {
 # What the lab sends at a newer api-version than the ones the SDKs call: unknown there, so ARM ignores it.
 EXPECTED_UNKNOWN = {
     "diagnostic llm": ["$.properties.largeLanguageModel"],           # lab uses 2024-06-01-preview; not in 2024-05-01
-    "app insights": ["$.properties.CustomMetricsOptedInType"],       # not in components 2020-02-02
 }
 
 
