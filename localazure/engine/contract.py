@@ -89,6 +89,9 @@ class Route:
     pattern: str                       # regex, matched case-insensitively against the rest of the path
     handler: Callable[..., tuple[int, JSON | None, dict]]
     api_versions: tuple[str, ...] = ()  # empty: the provider's union of kind api-versions
+    # Added for Microsoft.Resources: "provider" matches below /subscriptions/{sub}/providers/{namespace}/,
+    # "subscription" below /subscriptions/{sub}/ ("" is the subscription itself).
+    base: str = "provider"
 
 
 class ResourceKind:
@@ -121,6 +124,7 @@ class ResourceKind:
     conflict_code: str = "Conflict"          # 409 code for a write during an in-flight operation
     write_only: tuple[str, ...] = ()         # dotted paths never returned, e.g. "properties.credentials"
     actions: Mapping[str, str] = {}          # POST {id}/{action} (case-insensitive) -> method name
+    system_data: bool = True                 # fill systemData (resource groups carry none)
 
     # --- hooks -------------------------------------------------------------------------------
     def validate(self, ctx: "Ctx", body: JSON, current: JSON | None) -> None:
@@ -161,6 +165,8 @@ class Ctx:
     new_guid() -> str, arm_error(status, code, message) -> ArmError,
     start_operation(kind, resource_id, lro, result=None) -> dict of response headers
     (used by action routes such as purge to run as an LRO).
+    Added by the engine: namespace (of the addressed type), location (of the resource or the request body),
+    registry (the loaded providers: .providers, .namespaces, .kind(type_name)).
     """
 
 

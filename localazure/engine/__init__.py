@@ -1,0 +1,1 @@
+"""Generic ARM engine of the local Azure endpoint."""

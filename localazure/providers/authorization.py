@@ -1,0 +1,235 @@
+"""Microsoft.Authorization: role assignments at any scope and the built-in role definitions we use.
+
+Shapes: ../shared/azure-specs/bicep-types/microsoft.authorization/2022-04-01/types.md.
+SDK (azure-mgmt-authorization 4.0.0, 2022-04-01): create accepts 200/201 (sync), delete 200/204.
+"""
+from __future__ import annotations
+
+import re
+
+from localazure.engine.contract import ArmError, Provider, ResourceKind, Route
+
+ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
+_ASSIGNMENT_SEGMENT = "/providers/microsoft.authorization/roleassignments/"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DEFINITION_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[^/]+)$",
+    re.IGNORECASE)
+
+# Built-in roles the collection assigns.  GUIDs are fixed across all tenants (Azure built-in roles
+# reference; cross-checked in public Bicep/azd templates).  Descriptions as Azure publishes them.
+# Microsoft has since renamed 53ca6127/eadc314b to "Foundry User"/"Foundry Project Manager" in the
+# portal; we keep the role names the collection and the lab refer to.
+BUILTIN_ROLES: dict[str, tuple[str, str]] = {
+    "a97b65f3-24c7-4388-baec-2e87135dc908": (
+        "Cognitive Services User", "Lets you read and list keys of Cognitive Services."),
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": (
+        "Cognitive Services OpenAI User",
+        "Read access to view files, models, deployments. The ability to create completion and embedding calls."),
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": (
+        "Cognitive Services OpenAI Contributor",
+        "Full access including the ability to fine-tune, deploy and generate text"),
+    "eadc314b-1a2d-4efa-be10-5d325db5065e": (
+        "Azure AI Project Manager",
+        "Grants permission to perform management actions on Azure AI Foundry projects, build and develop "
+        "with projects, and conditionally assign the Azure AI User role to other user principals."),
+    "53ca6127-db72-4b80-b1b0-d745d6d5456d": (
+        "Azure AI User",
+        "Grants reader access to AI projects, reader access to AI accounts, and data actions for an AI project."),
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": (
+        "Reader", "View all resources, but does not allow you to make any changes."),
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": (
+        "Contributor",
+        "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, "
+        "manage assignments in Azure Blueprints, or share image galleries."),
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": (
+        "Owner", "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC."),
+    "3913510d-42f4-4e42-8a64-420c390055eb": (
+        "Monitoring Metrics Publisher", "Enables publishing metrics against Azure resources"),
+}
+
+
+def role_definition_id(subscription_id: str, guid: str) -> str:
+    return f"/subscriptions/{subscription_id}/providers/{DEFINITION_TYPE}/{guid}"
+
+
+def role_definition_body(subscription_id: str, guid: str) -> dict:
+    role_name, description = BUILTIN_ROLES[guid]
+    return {
+        "id": role_definition_id(subscription_id, guid),
+        "name": guid,
+        "type": DEFINITION_TYPE,
+        "properties": {
+            "roleName": role_name,
+            "type": "BuiltInRole",
+            "description": description,
+            "assignableScopes": ["/"],
+            "createdOn": None,
+            "updatedOn": None,
+            "createdBy": None,
+            "updatedBy": None,
+        },
+    }
+
+
+def assignment_scope(resource_id: str) -> str:
+    """The scope an assignment id sits on: everything before /providers/Microsoft.Authorization/..."""
+    cut = resource_id.lower().rfind(_ASSIGNMENT_SEGMENT)
+    return resource_id[:cut] if cut > 0 else "/"
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return (a or "").lower() == (b or "").lower()
+
+
+def _builtin_guid(ctx, definition_id: str) -> str | None:
+    match = _DEFINITION_ID.match(definition_id or "")
+    if not match or not _same(match["sub"], ctx.subscription_id):
+        return None
+    guid = match["guid"].lower()
+    return guid if guid in BUILTIN_ROLES else None
+
+
+def _fill_unset(props: dict) -> None:
+    """Azure returns the optional assignment properties as explicit nulls."""
+    for key in ("condition", "conditionVersion", "description", "delegatedManagedIdentityResourceId"):
+        props.setdefault(key, None)
+
+
+class RoleAssignmentKind(ResourceKind):
+    type_name = ASSIGNMENT_TYPE
+    api_versions = ("2022-04-01",)
+    scope = "extension"
+    has_location = False
+
+    def validate(self, ctx, body, current):
+        props = body.get("properties") or {}
+        if not _GUID.match(ctx.name or ""):
+            # Code as Azure reports it; the references hold no verbatim message for this one.
+            raise ArmError(400, "InvalidRoleAssignmentId",
+                           f"The role assignment ID '{ctx.name}' is not valid. The role assignment ID must be a GUID.")
+        definition_id = props.get("roleDefinitionId", "")
+        if _builtin_guid(ctx, definition_id) is None:
+            # Code and message as asserted by Azure PowerShell's own RBAC tests.
+            guid = definition_id.rsplit("/", 1)[-1]
+            raise ArmError(400, "RoleDefinitionDoesNotExist",
+                           f"The specified role definition with ID '{guid}' does not exist.")
+        scope = assignment_scope(ctx.resource_id)
+        if current is not None:
+            old = current.get("properties") or {}
+            # Real message (Azure/Azure-Landing-Zones#2040, OfficeDev company-communicator#569): 400.
+            if not (_same(old.get("principalId"), props.get("principalId"))
+                    and _same(old.get("roleDefinitionId"), definition_id)):
+                raise ArmError(400, "RoleAssignmentUpdateNotPermitted",
+                               "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+            return
+        for other in ctx.store.list_type(ASSIGNMENT_TYPE, ""):
+            other_props = other.get("properties") or {}
+            if (_same(other_props.get("scope"), scope)
+                    and _same(other_props.get("principalId"), props.get("principalId"))
+                    and _same(other_props.get("roleDefinitionId"), definition_id)
+                    and not _same(other.get("name"), ctx.name)):
+                # 409 with this exact message (azure-search-openai-demo#1091, azd deployments).
+                raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.")
+
+    def on_create(self, ctx, body):
+        props = body.setdefault("properties", {})
+        now = ctx.now_iso()
+        props["scope"] = assignment_scope(ctx.resource_id)
+        _fill_unset(props)
+        props["createdOn"] = now
+        props["updatedOn"] = now
+        props["createdBy"] = ctx.client_id
+        props["updatedBy"] = ctx.client_id
+        return None
+
+    def on_update(self, ctx, current, body):
+        props = body.setdefault("properties", {})
+        old = current.get("properties") or {}
+        for key in ("scope", "createdOn", "createdBy"):
+            props[key] = old.get(key)
+        _fill_unset(props)
+        props["updatedOn"] = ctx.now_iso()
+        props["updatedBy"] = ctx.client_id
+
+
+def _definition_filter_name(filter_text: str | None) -> str | None:
+    """`roleName eq 'Reader'` -> Reader (the only filter the role definitions list supports besides type)."""
+    if not filter_text:
+        return None
+    match = re.search(r"roleName\s+eq\s+'([^']*)'", filter_text, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _scope_of(ctx, groups) -> str:
+    """The scope a subscription-based route was called on, e.g. /subscriptions/s/resourceGroups/rg."""
+    base = f"/subscriptions/{ctx.subscription_id}"
+    return f"{base}/{groups['scope']}" if groups.get("scope") else base
+
+
+def role_definitions(ctx, groups):
+    """GET {scope}/providers/Microsoft.Authorization/roleDefinitions[/{guid}] at any scope.  Built-in
+    definitions answer with their subscription-level id whatever the scope asked."""
+    guid = groups.get("guid")
+    if guid:
+        if guid.lower() not in BUILTIN_ROLES:
+            raise ArmError(404, "RoleDefinitionDoesNotExist",
+                           f"The specified role definition with ID '{guid}' does not exist.")
+        return 200, role_definition_body(ctx.subscription_id, guid.lower()), {}
+    wanted = _definition_filter_name((ctx.query or {}).get("$filter"))
+    value = [role_definition_body(ctx.subscription_id, key) for key, (name, _) in BUILTIN_ROLES.items()
+             if wanted is None or name.lower() == wanted.lower()]
+    return 200, {"value": value}, {}
+
+
+def _within(child: str, parent: str) -> bool:
+    child, parent = child.lower().rstrip("/"), parent.lower().rstrip("/")
+    return child == parent or child.startswith(parent + "/")
+
+
+def list_role_assignments(ctx, groups):
+    """GET {scope}/providers/Microsoft.Authorization/roleAssignments with the documented $filter forms
+    (2022-04-01 list operations): none -> at, above and below the scope; atScope() -> at or above;
+    principalId eq '{id}' -> that principal's assignments at, above or below."""
+    scope = _scope_of(ctx, groups)
+    filter_text = (ctx.query or {}).get("$filter") or ""
+    at_scope_only = "atscope()" in filter_text.replace(" ", "").lower()
+    principal = re.search(r"principalId\s+eq\s+'([^']*)'", filter_text, re.IGNORECASE)
+    value = []
+    for item in ctx.store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{ctx.subscription_id}/"):
+        props = item.get("properties") or {}
+        item_scope = props.get("scope") or assignment_scope(item.get("id", ""))
+        above = _within(scope, item_scope)
+        if not (above or (not at_scope_only and _within(item_scope, scope))):
+            continue
+        if principal and not _same(props.get("principalId"), principal.group(1)):
+            continue
+        value.append(item)
+    return 200, {"value": value}, {}
+
+
+def delete_role_assignment(ctx, groups):
+    """DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{name}: Azure answers 200 with the
+    deleted assignment (the SDK deserializes it), 204 when there was none."""
+    resource_id = f"{_scope_of(ctx, groups)}/providers/{ASSIGNMENT_TYPE}/{groups['name']}"
+    current = ctx.store.get(resource_id)
+    if current is None:
+        return 204, None, {}
+    ctx.store.delete_tree(current["id"])
+    return 200, current, {}
+
+
+_SCOPE = r"(?:(?P<scope>resourceGroups/.+)/)?providers/Microsoft\.Authorization"
+
+PROVIDER = Provider(
+    namespace="Microsoft.Authorization",
+    kinds=[RoleAssignmentKind()],
+    routes=[
+        Route("GET", _SCOPE + r"/roleDefinitions(?:/(?P<guid>[^/]+))?", role_definitions, ("2022-04-01",),
+              base="subscription"),
+        Route("GET", _SCOPE + r"/roleAssignments", list_role_assignments, ("2022-04-01",), base="subscription"),
+        Route("DELETE", _SCOPE + r"/roleAssignments/(?P<name>[^/]+)", delete_role_assignment, ("2022-04-01",),
+              base="subscription"),
+    ],
+)

@@ -1,0 +1,177 @@
+"""Microsoft.OperationalInsights/workspaces (Log Analytics), with soft delete and recovery.
+
+Shapes: ../shared/azure-specs/bicep-types/microsoft.operationalinsights/2025-07-01/types.md.
+azure-mgmt-loganalytics 14.0.0 (2025-07-01): begin_create_or_update accepts 200/201/202 with no
+lro_options (ARMPolling picks the style from the response); update is a sync PATCH (200);
+begin_delete accepts 200/202/204 and takes `force`.  The lab deploys at 2023-09-01, checked
+against 2025-07-01.
+
+Soft delete (learn.microsoft.com/azure/azure-monitor/logs/delete-workspace): a delete without
+force=true keeps the workspace recoverable for 14 days; re-creating a workspace with the same
+subscription, resource group, name and location within that time recovers it (same customerId).
+"""
+from __future__ import annotations
+
+import datetime
+
+from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
+
+WORKSPACE_TYPE = "Microsoft.OperationalInsights/workspaces"
+DELETED_TABLE = "operationalinsights.deletedWorkspaces"
+SOFT_DELETE_DAYS = 14
+# Delete: 202 + Location, polled until 200; seconds on the real service.
+DELETE_LRO = Lro("location", seconds=10, status=202, running_state=None)
+
+
+def _normal_location(location: str | None) -> str:
+    return (location or "").replace(" ", "").lower()
+
+
+def _is_force(ctx) -> bool:
+    return str((ctx.query or {}).get("force", "")).lower() == "true"
+
+
+def _iso(epoch: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond:06d}0Z"
+
+
+def _recoverable(ctx, key: str) -> dict | None:
+    record = ctx.store.kv_get(DELETED_TABLE, key)
+    if record is None:
+        return None
+    if ctx.now - record["deletedAt"] > SOFT_DELETE_DAYS * 86400:
+        ctx.store.kv_delete(DELETED_TABLE, key)   # retention over: the name is free again
+        return None
+    return record
+
+
+def _reserved_by(ctx, name: str) -> tuple[str, dict] | None:
+    """The soft-deleted workspace of this subscription holding `name`, if any."""
+    prefix = f"/subscriptions/{ctx.subscription_id}/".lower()
+    for key, _ in ctx.store.kv_list(DELETED_TABLE, prefix):
+        if key.rsplit("/", 1)[-1] == (name or "").lower():
+            record = _recoverable(ctx, key)
+            if record is not None:
+                return key, record
+    return None
+
+
+class WorkspaceKind(ResourceKind):
+    type_name = WORKSPACE_TYPE
+    api_versions = ("2025-07-01", "2023-09-01")
+    spec_versions = {"2023-09-01": "2025-07-01"}
+    etag = "quoted"
+    # A real azd run logs "Log Analytics workspace: log-... (18.676s)" for a create
+    # (microsoft/Modernize-your-code-solution-accelerator#141); the RP answers 201 with
+    # provisioningState Creating and the SDK re-reads the resource until Succeeded.
+    create_lro = Lro("body", seconds=18, status=201, running_state="Creating")
+    # Direct DELETEs go through delete_workspace below (the engine's delete hooks do not see the
+    # `force` query); this LRO shape is shared with it.
+    delete_lro = DELETE_LRO
+
+    def on_create(self, ctx, body):
+        props = body.setdefault("properties", {})
+        now = ctx.now_iso()
+        key = ctx.resource_id.lower()
+        reserved = _reserved_by(ctx, ctx.name)
+        same_place = reserved is not None and reserved[0] == key and _normal_location(
+            reserved[1]["body"].get("location")) == _normal_location(body.get("location"))
+        if reserved is not None and not same_place:
+            # Workspaces - Delete: "The name is kept for 14 days and cannot be used for another workspace."
+            # Seen as 409 "The workspace name '...' is not unique" (MicrosoftDocs/azure-docs#41719); the
+            # error code is not recorded there, ours is the generic Conflict.
+            raise ArmError(409, "Conflict", f"The workspace name '{ctx.name}' is not unique")
+        old_props = {}
+        if same_place:
+            # Recovery by re-create: same workspace (customerId, createdDate) comes back.
+            old_props = reserved[1]["body"].get("properties") or {}
+            ctx.store.kv_delete(DELETED_TABLE, key)
+        props["customerId"] = old_props.get("customerId") or ctx.new_guid()
+        props["createdDate"] = old_props.get("createdDate") or now
+        props["modifiedDate"] = now
+        props["provisioningState"] = "Creating"
+        self._fill_defaults(ctx, body, now)
+        return None
+
+    def on_update(self, ctx, current, body):
+        props = body.setdefault("properties", {})
+        old = current.get("properties") or {}
+        for key in ("customerId", "createdDate", "provisioningState"):
+            props[key] = old.get(key)
+        props["modifiedDate"] = ctx.now_iso()
+        self._fill_defaults(ctx, body, props["modifiedDate"], old.get("sku"))
+
+    def on_provisioned(self, ctx, body):
+        props = body.setdefault("properties", {})
+        props["provisioningState"] = "Succeeded"
+
+    def on_delete(self, ctx, current):
+        # Reached when the resource group goes: the workspace is soft-deleted like a plain delete.
+        _soft_delete(ctx, current)
+
+    @staticmethod
+    def _fill_defaults(ctx, body, now, old_sku=None):
+        """Service defaults Azure returns for a PerGB2018 workspace."""
+        props = body["properties"]
+        sku = props.setdefault("sku", {"name": "PerGB2018"})
+        if old_sku and old_sku.get("name") == sku.get("name"):
+            sku["lastSkuUpdate"] = old_sku.get("lastSkuUpdate", now)
+        else:
+            sku["lastSkuUpdate"] = now
+        props.setdefault("retentionInDays", 30)
+        props.setdefault("publicNetworkAccessForIngestion", "Enabled")
+        props.setdefault("publicNetworkAccessForQuery", "Enabled")
+        features = props.setdefault("features", {})
+        features.setdefault("enableLogAccessUsingOnlyResourcePermissions", True)
+        capping = props.setdefault("workspaceCapping", {})
+        capping.setdefault("dailyQuotaGb", -1)
+        capping.setdefault("dataIngestionStatus", "RespectQuota")
+        capping.setdefault("quotaNextResetTime", _iso(ctx.now + 86400))   # daily cap resets once a day
+        identity = body.get("identity")
+        if identity and "SystemAssigned" in identity.get("type", "") and not identity.get("principalId"):
+            identity["principalId"] = ctx.new_guid()
+            identity["tenantId"] = ctx.tenant_id
+
+
+def _soft_delete(ctx, body: dict) -> None:
+    ctx.store.kv_put(DELETED_TABLE, body["id"].lower(), {"deletedAt": ctx.now, "body": body})
+
+
+def delete_workspace(ctx, groups):
+    """DELETE .../workspaces/{name}[?force=true]: soft delete (recoverable 14 days) unless forced."""
+    resource_id = (f"/subscriptions/{ctx.subscription_id}/resourceGroups/{groups['rg']}"
+                   f"/providers/{WORKSPACE_TYPE}/{groups['name']}")
+    current = ctx.store.get(resource_id)
+    if current is None:
+        return 204, None, {}
+    if _is_force(ctx):
+        ctx.store.kv_delete(DELETED_TABLE, current["id"].lower())
+    else:
+        _soft_delete(ctx, current)
+    # The workspace leaves the resource list at once; the operation only paces the client's polling.
+    ctx.store.delete_tree(current["id"])
+    ctx.location = current.get("location")
+    return DELETE_LRO.status, None, ctx.start_operation("delete", current["id"], DELETE_LRO)
+
+
+def list_deleted_workspaces(ctx, groups):
+    """GET /subscriptions/{s}/providers/Microsoft.OperationalInsights/deletedWorkspaces."""
+    value = []
+    prefix = f"/subscriptions/{ctx.subscription_id}/".lower()
+    for key, record in ctx.store.kv_list(DELETED_TABLE):
+        if key.startswith(prefix) and _recoverable(ctx, key) is not None:
+            value.append(record["body"])
+    return 200, {"value": value}, {}
+
+
+_WORKSPACE_PATH = r"resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.OperationalInsights/workspaces/(?P<name>[^/]+)"
+
+PROVIDER = Provider(
+    namespace="Microsoft.OperationalInsights",
+    kinds=[WorkspaceKind()],
+    routes=[
+        Route("GET", r"deletedWorkspaces", list_deleted_workspaces, WorkspaceKind.api_versions),
+        Route("DELETE", _WORKSPACE_PATH, delete_workspace, WorkspaceKind.api_versions, base="subscription"),
+    ],
+)

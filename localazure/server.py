@@ -1,0 +1,260 @@
+"""The aiohttp application: TLS, identity endpoints, control endpoints and the ARM catch-all."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import ssl
+import time
+import uuid
+from pathlib import Path
+
+from aiohttp import web
+
+from localazure import certs
+from localazure.engine import requestlog
+from localazure.engine.arm import Engine, Registry
+from localazure.engine.contract import ArmError
+from localazure.engine.faults import Faults
+from localazure.engine.store import Store
+from localazure.identity import MSI_PATH, Identity, TokenError
+from localazure.providers import discover
+
+ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", "state.db", "requests.jsonl"
+DEFAULT_TIME_SCALE = 0.002
+
+
+def load_conformance():
+    """(Conformance instance or None, reason) — None when the checker or the specs are missing."""
+    try:
+        from localazure.engine.conformance import Conformance, find_specs_dir
+    except ImportError:
+        return None, "localazure.engine.conformance is not installed"
+    specs = find_specs_dir()
+    if specs is None:
+        return None, "no azure-specs directory found (set LOCALAZURE_SPECS)"
+    return Conformance(specs), str(specs)
+
+
+class RateCounters:
+    """x-ms-ratelimit-remaining-subscription-* values from ARM's legacy hourly limits."""
+    LIMITS = {"reads": 12000, "writes": 1200, "deletes": 15000}
+
+    def __init__(self):
+        self._hour = int(time.time() // 3600)
+        self._used = dict.fromkeys(self.LIMITS, 0)
+
+    def take(self, bucket: str) -> int:
+        hour = int(time.time() // 3600)
+        if hour != self._hour:
+            self._hour, self._used = hour, dict.fromkeys(self.LIMITS, 0)
+        self._used[bucket] += 1
+        return max(0, self.LIMITS[bucket] - self._used[bucket])
+
+
+def _error_response(error: ArmError) -> web.Response:
+    return web.json_response(error.body(), status=error.status, headers=error.headers)
+
+
+def _log_kind(request: web.Request) -> str:
+    path = request.path.lower()
+    if path.startswith("/localazure/"):
+        return "control"
+    if "/oauth2/" in path or "openid-configuration" in path or path == MSI_PATH:
+        return "token"
+    return requestlog.classify(request.method, request.path)
+
+
+class App:
+    def __init__(self, state_dir: Path, *, time_scale: float, faults: Faults, conformance_mode: str = "strict"):
+        self.state_dir = state_dir
+        self.identity = Identity.load_or_create(state_dir)
+        self.store = Store(state_dir / STATE_DB)
+        self.log = requestlog.RequestLog(state_dir / REQUEST_LOG)
+        self.faults = faults
+        self.rates = RateCounters()
+        self.conformance, self.conformance_source = load_conformance() if conformance_mode != "off" else (None, "off")
+        self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
+                             conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
+                             tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id)
+
+    # --- middleware ----------------------------------------------------------------------------
+    @web.middleware
+    async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        started = time.time()
+        is_arm = request.path.lower().startswith("/subscriptions/")
+        if self.conformance is not None or not is_arm:
+            request["conformance"] = []
+        else:
+            request["conformance"] = "off" if self.conformance_source == "off" else "unavailable"
+        request["log_kind"] = _log_kind(request)
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except ArmError as error:
+            status = error.status
+            return _error_response(error)
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        finally:
+            self.log.append(method=request.method, path=request.path, api_version=request.query.get("api-version"),
+                            status=status, started=started, kind=request["log_kind"],
+                            conformance=request["conformance"])
+
+    # --- ARM -----------------------------------------------------------------------------------
+    def _authenticate(self, request: web.Request) -> dict:
+        challenge = (f'Bearer authorization_uri="https://{request.host}/{self.identity.tenant_id}", '
+                     'error="invalid_token", error_description="{}"')
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer "):
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
+                           headers={"WWW-Authenticate": challenge.format(
+                               "The authentication failed because of missing 'Authorization' header.")})
+        try:
+            return self.identity.validate(header[7:].strip())
+        except (TokenError, ValueError) as error:
+            message = str(error) if isinstance(error, TokenError) else "The access token is invalid."
+            raise ArmError(401, "InvalidAuthenticationToken", message,
+                           headers={"WWW-Authenticate": challenge.format("The access token is invalid.")}) from None
+
+    def _arm_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        request_id = str(uuid.uuid4())
+        method = request.method.upper()
+        bucket = "reads" if method in ("GET", "HEAD") else "deletes" if method == "DELETE" else "writes"
+        response.headers.setdefault("x-ms-request-id", request_id)
+        response.headers["x-ms-correlation-request-id"] = request.headers.get("x-ms-correlation-request-id",
+                                                                              request_id)
+        response.headers["x-ms-routing-request-id"] = f"LOCAL:{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}:{request_id}"
+        response.headers[f"x-ms-ratelimit-remaining-subscription-{bucket}"] = str(self.rates.take(bucket))
+        response.headers.update({"Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "-1"})
+
+    async def arm(self, request: web.Request) -> web.StreamResponse:
+        try:
+            response = await self._arm(request)
+        except ArmError as error:
+            response = _error_response(error)
+        except Exception:   # a provider bug must still answer like ARM, and be visible in server.log
+            logging.exception("unhandled error for %s %s", request.method, request.path)
+            response = _error_response(ArmError(500, "InternalServerError",
+                                                "Encountered internal server error. See server.log."))
+        self._arm_headers(request, response)
+        return response
+
+    async def _arm(self, request: web.Request) -> web.StreamResponse:
+        if not request.path.lower().startswith("/subscriptions/"):
+            raise ArmError(404, "NotFound", f"The requested path '{request.path}' was not found.")
+        claims = self._authenticate(request)
+        fault = self.faults.request_fault(request.method, request.path)
+        if fault is not None:
+            raise fault
+        raw = await request.read()
+        body = None
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError as error:
+                raise ArmError(400, "InvalidRequestContent",
+                               f"The request content was invalid and could not be deserialized: {error}.") from None
+        self.engine.base_url = f"https://{request.host}"
+        with self.store.transaction():
+            self.engine.settle()
+            return self.engine.monitor(request, claims) or self.engine.handle(request, body, claims)
+
+    # --- control -------------------------------------------------------------------------------
+    async def health(self, request):
+        return web.json_response({"status": "ok", "pid": os.getpid(), "conformance": self.conformance_source})
+
+    async def get_faults(self, request):
+        return web.json_response(self.faults.settings())
+
+    async def set_faults(self, request):
+        try:
+            self.faults.configure(**await request.json())
+        except (TypeError, ValueError) as error:
+            raise ArmError(400, "InvalidFaults", str(error)) from None
+        return web.json_response(self.faults.settings())
+
+    async def clear_faults(self, request):
+        self.faults.configure()
+        return web.json_response(self.faults.settings())
+
+    async def reset(self, request):
+        with self.store.transaction():
+            self.store.wipe_resources()
+        return web.json_response({"reset": True})
+
+    async def summary(self, request):
+        return web.json_response(self.log.summary())
+
+    def build(self) -> web.Application:
+        app = web.Application(middlewares=[self.middleware], client_max_size=64 * 1024 * 1024)
+        app.add_routes(self.identity.routes())
+        app.add_routes([
+            web.get("/localazure/health", self.health),
+            web.get("/localazure/faults", self.get_faults),
+            web.post("/localazure/faults", self.set_faults),
+            web.delete("/localazure/faults", self.clear_faults),
+            web.post("/localazure/reset", self.reset),
+            web.get("/localazure/requests/summary", self.summary),
+        ])
+        app.router.add_route("*", "/{tail:.*}", self.arm)
+        app.on_cleanup.append(lambda _app: self._close())
+        return app
+
+    async def _close(self):
+        self.store.close()
+
+
+def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: float) -> dict:
+    base = f"https://127.0.0.1:{port}"
+    return {"arm_endpoint": base, "authority_host": base, "tenant_id": identity.tenant_id,
+            "client_id": identity.client_id, "client_secret": identity.client_secret,
+            "subscription_id": identity.subscription_id, "ca_bundle": str(state_dir / certs.CA_FILE),
+            "identity_endpoint": f"{base}{MSI_PATH}", "identity_header": identity.msi_header,
+            "msi_client_id": identity.msi_client_id, "pid": os.getpid(), "port": port, "time_scale": time_scale}
+
+
+def write_private_json(path: Path, data: dict) -> None:
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(temporary, path)
+
+
+async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, conformance_mode: str) -> None:
+    ca, cert, key = certs.ensure_certificates(state_dir)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    app = App(state_dir, time_scale=time_scale, faults=faults, conformance_mode=conformance_mode)
+    runner = web.AppRunner(app.build(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=context, reuse_address=True)
+    await site.start()
+    actual_port = site._server.sockets[0].getsockname()[1]
+    write_private_json(state_dir / ENDPOINT_FILE, endpoint_info(state_dir, app.identity, actual_port, time_scale))
+    (state_dir / PID_FILE).write_text(str(os.getpid()))
+    print(f"localazure serving https://127.0.0.1:{actual_port} (state {state_dir}, conformance "
+          f"{app.conformance_source})", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        pid_file = state_dir / PID_FILE
+        if pid_file.exists() and pid_file.read_text().strip() == str(os.getpid()):
+            pid_file.unlink()
+
+
+def serve(state_dir: Path, *, port: int = 0, time_scale: float = DEFAULT_TIME_SCALE, faults: Faults | None = None,
+          conformance_mode: str = "strict") -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_serve(state_dir, port, time_scale, faults or Faults(), conformance_mode))

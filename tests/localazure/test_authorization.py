@@ -1,0 +1,236 @@
+"""Microsoft.Authorization provider: hook unit tests (fake ctx) and real-SDK tests against the endpoint."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from localazure.engine.contract import ArmError
+from localazure.providers import authorization as authz
+
+SUB = "00000000-0000-0000-0000-00000000abcd"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CS_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
+
+
+# --- a tiny stand-in for the engine's ctx/store (hooks only touch these attributes) ---------------
+class FakeStore:
+    def __init__(self):
+        self.resources: dict[str, dict] = {}
+        self.kv: dict[tuple[str, str], dict] = {}
+
+    def get(self, resource_id):
+        return self.resources.get(resource_id.lower())
+
+    def put(self, resource_id, type_name, body):
+        self.resources[resource_id.lower()] = body
+
+    def list_type(self, type_name, prefix):
+        return [b for k, b in self.resources.items()
+                if b.get("type", "").lower() == type_name.lower() and k.startswith(prefix.lower())]
+
+
+class FakeCtx:
+    def __init__(self, store, resource_id, body=None, query=None):
+        self.store = store
+        self.subscription_id = SUB
+        self.tenant_id = "11111111-1111-1111-1111-111111111111"
+        self.client_id = "22222222-2222-2222-2222-222222222222"
+        self.resource_id = resource_id
+        self.name = resource_id.rsplit("/", 1)[-1]
+        self.body = body
+        self.query = query or {}
+        self.now = time.time()
+
+    def now_iso(self):
+        return "2026-01-01T00:00:00.0000000Z"
+
+    def new_guid(self):
+        return str(uuid.uuid4())
+
+
+def _assignment_id(scope, name):
+    return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+
+
+def _body(role=READER, principal="33333333-3333-3333-3333-333333333333"):
+    return {"properties": {"roleDefinitionId": authz.role_definition_id(SUB, role), "principalId": principal,
+                           "principalType": "ServicePrincipal"}}
+
+
+def _create(store, scope, name, body):
+    rid = _assignment_id(scope, name)
+    ctx = FakeCtx(store, rid, body)
+    kind = authz.RoleAssignmentKind()
+    kind.validate(ctx, body, store.get(rid))
+    kind.on_create(ctx, body)
+    body.update({"id": rid, "name": name, "type": authz.ASSIGNMENT_TYPE})
+    store.put(rid, authz.ASSIGNMENT_TYPE, body)
+    return body
+
+
+RG_SCOPE = f"/subscriptions/{SUB}/resourceGroups/rg1"
+
+
+def test_create_fills_scope_and_audit_fields():
+    body = _create(FakeStore(), RG_SCOPE, str(uuid.uuid4()), _body())
+    props = body["properties"]
+    assert props["scope"] == RG_SCOPE
+    assert props["createdBy"] == props["updatedBy"] == "22222222-2222-2222-2222-222222222222"
+    assert props["createdOn"] and props["updatedOn"]
+
+
+def test_name_must_be_guid():
+    with pytest.raises(ArmError) as err:
+        _create(FakeStore(), RG_SCOPE, "not-a-guid", _body())
+    assert (err.value.status, err.value.code) == (400, "InvalidRoleAssignmentId")
+
+
+def test_unknown_role_definition_rejected():
+    body = _body(role="0b5fe924-9a61-425c-96af-cfe6e287ca2d")
+    with pytest.raises(ArmError) as err:
+        _create(FakeStore(), RG_SCOPE, str(uuid.uuid4()), body)
+    assert (err.value.status, err.value.code) == (400, "RoleDefinitionDoesNotExist")
+
+
+def test_role_definition_of_another_subscription_rejected():
+    body = _body()
+    body["properties"]["roleDefinitionId"] = authz.role_definition_id(str(uuid.uuid4()), READER)
+    with pytest.raises(ArmError):
+        _create(FakeStore(), RG_SCOPE, str(uuid.uuid4()), body)
+
+
+def test_same_scope_role_principal_under_another_name_conflicts():
+    store = FakeStore()
+    _create(store, RG_SCOPE, str(uuid.uuid4()), _body())
+    with pytest.raises(ArmError) as err:
+        _create(store, RG_SCOPE.upper().replace("SUBSCRIPTIONS", "subscriptions"), str(uuid.uuid4()), _body())
+    assert (err.value.status, err.value.code, err.value.message) == (
+        409, "RoleAssignmentExists", "The role assignment already exists.")
+
+
+def test_same_principal_other_role_or_scope_is_fine():
+    store = FakeStore()
+    _create(store, RG_SCOPE, str(uuid.uuid4()), _body())
+    _create(store, RG_SCOPE, str(uuid.uuid4()), _body(role=CS_USER))
+    _create(store, RG_SCOPE + "2", str(uuid.uuid4()), _body())
+    assert len(store.resources) == 3
+
+
+def test_changing_principal_of_existing_assignment_not_permitted():
+    store = FakeStore()
+    name = str(uuid.uuid4())
+    current = _create(store, RG_SCOPE, name, _body())
+    new = _body(principal=str(uuid.uuid4()))
+    with pytest.raises(ArmError) as err:
+        authz.RoleAssignmentKind().validate(FakeCtx(store, _assignment_id(RG_SCOPE, name), new), new, current)
+    assert (err.value.status, err.value.code) == (400, "RoleAssignmentUpdateNotPermitted")
+
+
+def test_reput_identical_assignment_keeps_created_fields():
+    store = FakeStore()
+    name = str(uuid.uuid4())
+    current = _create(store, RG_SCOPE, name, _body())
+    new = _body()
+    new["properties"]["description"] = "why"
+    ctx = FakeCtx(store, _assignment_id(RG_SCOPE, name), new)
+    kind = authz.RoleAssignmentKind()
+    kind.validate(ctx, new, current)
+    kind.on_update(ctx, current, new)
+    assert new["properties"]["createdOn"] == current["properties"]["createdOn"]
+    assert new["properties"]["scope"] == RG_SCOPE
+
+
+def test_role_definition_routes():
+    ctx = FakeCtx(FakeStore(), f"/subscriptions/{SUB}", query={"$filter": "roleName eq 'Cognitive Services User'"})
+    status, body, _ = authz.role_definitions(ctx, {"scope": "resourceGroups/rg1"})
+    assert status == 200 and [d["name"] for d in body["value"]] == [CS_USER]
+    status, body, _ = authz.role_definitions(ctx, {"guid": READER.upper()})
+    assert body["properties"]["roleName"] == "Reader"
+    assert body["id"] == f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{READER}"
+    with pytest.raises(ArmError) as err:
+        authz.role_definitions(ctx, {"guid": str(uuid.uuid4())})
+    assert err.value.status == 404
+
+
+def test_list_filters_follow_scope_hierarchy():
+    store = FakeStore()
+    account = RG_SCOPE + "/providers/Microsoft.CognitiveServices/accounts/a1"
+    principal = "44444444-4444-4444-4444-444444444444"
+    at_sub = _create(store, f"/subscriptions/{SUB}", str(uuid.uuid4()), _body(principal=principal))
+    at_rg = _create(store, RG_SCOPE, str(uuid.uuid4()), _body())
+    at_account = _create(store, account, str(uuid.uuid4()), _body(role=CS_USER, principal=principal))
+    other_rg = _create(store, RG_SCOPE + "x", str(uuid.uuid4()), _body())
+
+    def names(groups, filter_text=None):
+        ctx = FakeCtx(store, "", query={"$filter": filter_text} if filter_text else {})
+        return sorted(a["name"] for a in authz.list_role_assignments(ctx, groups)[1]["value"])
+
+    rg = {"scope": "resourceGroups/rg1"}
+    assert names(rg) == sorted([at_sub["name"], at_rg["name"], at_account["name"]])
+    assert names(rg, "atScope()") == sorted([at_sub["name"], at_rg["name"]])
+    assert names(rg, f"principalId eq '{principal}'") == sorted([at_sub["name"], at_account["name"]])
+    assert other_rg["name"] not in names(rg)   # rg1x is a sibling, not below rg1
+    assert len(names({"scope": None})) == 4
+
+
+# --- real SDK against the running endpoint ------------------------------------------------------
+@pytest.fixture
+def authz_client(credential, endpoint, sdk_kwargs):
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    return AuthorizationManagementClient(credential, endpoint["subscription_id"], **sdk_kwargs)
+
+
+@pytest.fixture
+def resource_group(credential, endpoint, sdk_kwargs):
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    rc = ResourceManagementClient(credential, endpoint["subscription_id"], **sdk_kwargs)
+    name = f"rg-authz-{uuid.uuid4().hex[:8]}"
+    rc.resource_groups.create_or_update(name, {"location": "eastus"})
+    yield f"/subscriptions/{endpoint['subscription_id']}/resourceGroups/{name}"
+    rc.resource_groups.begin_delete(name).result()
+
+
+def test_sdk_role_assignment_lifecycle(authz_client, endpoint, resource_group):
+    from azure.core.exceptions import HttpResponseError, ResourceExistsError
+    sub = endpoint["subscription_id"]
+    role_id = authz.role_definition_id(sub, CS_USER)
+    principal = str(uuid.uuid4())
+    name = str(uuid.uuid4())
+    created = authz_client.role_assignments.create(
+        resource_group, name, {"role_definition_id": role_id, "principal_id": principal,
+                               "principal_type": "ServicePrincipal"})
+    assert created.scope.lower() == resource_group.lower()
+    assert created.created_on is not None and created.name == name
+
+    got = authz_client.role_assignments.get(resource_group, name)
+    assert got.principal_id == principal and got.role_definition_id.lower() == role_id.lower()
+
+    listed = list(authz_client.role_assignments.list_for_scope(
+        resource_group, filter=f"principalId eq '{principal}'"))
+    assert [a.name for a in listed] == [name]
+
+    with pytest.raises(ResourceExistsError) as dup:
+        authz_client.role_assignments.create(
+            resource_group, str(uuid.uuid4()), {"role_definition_id": role_id, "principal_id": principal})
+    assert dup.value.error.code == "RoleAssignmentExists"
+
+    with pytest.raises(HttpResponseError) as upd:
+        authz_client.role_assignments.create(
+            resource_group, name, {"role_definition_id": role_id, "principal_id": str(uuid.uuid4())})
+    assert upd.value.status_code == 400 and upd.value.error.code == "RoleAssignmentUpdateNotPermitted"
+
+    deleted = authz_client.role_assignments.delete(resource_group, name)
+    assert deleted.name == name and deleted.principal_id == principal
+    assert authz_client.role_assignments.delete(resource_group, name) is None   # already gone: 204
+    assert list(authz_client.role_assignments.list_for_scope(
+        resource_group, filter=f"principalId eq '{principal}'")) == []
+
+
+def test_sdk_role_definitions(authz_client, endpoint):
+    scope = f"/subscriptions/{endpoint['subscription_id']}"
+    found = list(authz_client.role_definitions.list(scope, filter="roleName eq 'Azure AI User'"))
+    assert [d.name for d in found] == ["53ca6127-db72-4b80-b1b0-d745d6d5456d"]
+    reader = authz_client.role_definitions.get(scope, READER)
+    assert reader.role_name == "Reader" and reader.role_type == "BuiltInRole"

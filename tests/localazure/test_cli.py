@@ -1,0 +1,112 @@
+"""The CLI: start/stop/status/serve, kept credentials and certificates, and a restart mid-operation."""
+from __future__ import annotations
+
+import json
+import ssl
+import stat
+import subprocess
+import sys
+import urllib.request
+import uuid
+
+import pytest
+import requests
+from azure.mgmt.resource.resources import ResourceManagementClient
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from conftest import ROOT, make_credential, make_sdk_kwargs, start_endpoint, stop_endpoint
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "localazure", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    yield tmp_path
+    stop_endpoint(tmp_path)
+
+
+def test_start_twice_status_and_stop(state_dir):
+    first = start_endpoint(state_dir)
+    second = start_endpoint(state_dir)
+    assert first["pid"] == second["pid"] and first["port"] == second["port"]
+    status = _cli("status", "--state-dir", str(state_dir))
+    assert status.returncode == 0
+    reported = json.loads(status.stdout)
+    assert reported["running"] and "client_secret" not in reported
+    for name in ("endpoint.json", "identity.json", "server.key"):
+        assert stat.S_IMODE((state_dir / name).stat().st_mode) == 0o600
+    assert _cli("stop", "--state-dir", str(state_dir)).returncode == 0
+    assert not (state_dir / "server.pid").exists()
+    stopped = _cli("status", "--state-dir", str(state_dir))
+    assert stopped.returncode == 3 and json.loads(stopped.stdout) == {"running": False}
+    again = start_endpoint(state_dir)
+    assert {key: again[key] for key in ("tenant_id", "client_id", "client_secret", "subscription_id")} == \
+        {key: first[key] for key in ("tenant_id", "client_id", "client_secret", "subscription_id")}
+    assert (state_dir / "server.log").exists()
+
+
+def test_certificate_chain(state_dir):
+    start_endpoint(state_dir)
+    leaf = x509.load_pem_x509_certificates((state_dir / "server.pem").read_bytes())[0]
+    ca = x509.load_pem_x509_certificate((state_dir / "ca.pem").read_bytes())
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert ExtendedKeyUsageOID.SERVER_AUTH in leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert ca.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    leaf.verify_directly_issued_by(ca)
+    context = ssl.create_default_context(cafile=str(state_dir / "ca.pem"))
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
+    info = json.loads((state_dir / "endpoint.json").read_text())
+    with urllib.request.urlopen(f"{info['arm_endpoint']}/localazure/health", context=context) as response:
+        assert json.loads(response.read())["status"] == "ok"
+
+
+def test_restart_in_the_middle_of_a_resource_group_delete(state_dir):
+    # 0.1: the 60 s resource group delete takes 6 s, long enough to restart the endpoint inside it.
+    info = start_endpoint(state_dir, "--time-scale", "0.1")
+    client = ResourceManagementClient(make_credential(info), info["subscription_id"], **make_sdk_kwargs(info))
+    name = f"rg-{uuid.uuid4().hex[:8]}"
+    client.resource_groups.create_or_update(name, {"location": "eastus"})
+    token = client.resource_groups.begin_delete(name).continuation_token()
+    assert _cli("stop", "--state-dir", str(state_dir)).returncode == 0
+    restarted = start_endpoint(state_dir)
+    assert restarted["port"] == info["port"] and restarted["pid"] != info["pid"]
+    assert client.resource_groups.get(name).properties.provisioning_state == "Deleting"
+    client.resource_groups.begin_delete(name, continuation_token=token).result()
+    assert not client.resource_groups.check_existence(name)
+
+
+def test_resources_survive_a_restart_and_reset_wipes_them(state_dir):
+    info = start_endpoint(state_dir)
+    client = ResourceManagementClient(make_credential(info), info["subscription_id"], **make_sdk_kwargs(info))
+    client.resource_groups.create_or_update("kept", {"location": "eastus"})
+    _cli("stop", "--state-dir", str(state_dir))
+    info = start_endpoint(state_dir)
+    assert client.resource_groups.check_existence("kept")
+    assert requests.post(f"{info['arm_endpoint']}/localazure/reset", verify=info["ca_bundle"]).status_code == 200
+    assert not client.resource_groups.check_existence("kept")
+
+
+def test_serve_rejects_unknown_fault_statuses(state_dir):
+    result = _cli("serve", "--state-dir", str(state_dir), "--fault-statuses", "418", "--port", "0")
+    assert result.returncode != 0 and "unsupported fault statuses" in result.stderr
+
+
+def test_fault_flags_never_touch_tokens_or_control(state_dir):
+    info = start_endpoint(state_dir, "--fault-rate", "1", "--fault-statuses", "503", "--fault-count", "1",
+                          "--fault-methods", "GET")
+    token = make_credential(info).get_token("https://management.azure.com/.default").token
+    url = f"{info['arm_endpoint']}/subscriptions/{info['subscription_id']}/resourcegroups?api-version=2025-04-01"
+    headers = {"Authorization": f"Bearer {token}"}
+    faulted = requests.get(url, headers=headers, verify=info["ca_bundle"])
+    assert faulted.status_code == 503 and faulted.json()["error"]["code"] == "ServiceUnavailable"
+    assert int(faulted.headers["Retry-After"]) >= 1
+    assert requests.get(url, headers=headers, verify=info["ca_bundle"]).status_code == 200   # count exhausted
+    settings = requests.get(f"{info['arm_endpoint']}/localazure/faults", verify=info["ca_bundle"]).json()
+    assert settings["injected"] == 1 and settings["only_methods"] == ["GET"]
