@@ -36,6 +36,26 @@ def endpoint(tmp_path_factory):
     yield info
     subprocess.run([sys.executable, "-m", "localazure", "stop", "--state-dir", str(state_dir)], cwd=ROOT,
                    check=False)
+    problems = conformance_problems(state_dir / "requests.jsonl")
+    assert not problems, "requests or responses that break Microsoft's definitions:\n" + "\n".join(problems)
+
+
+# Types the specs in ../shared/azure-specs carry no type definitions for (resource groups are only in the ARM
+# template schema at subscription scope): their bodies cannot be checked, which is a coverage gap, not a failure.
+UNCOVERED = ("microsoft.resources/resourcegroups@",)
+
+
+def conformance_problems(log_path):
+    """Every conformance finding the endpoint logged while our modules ran, except known coverage gaps."""
+    problems = []
+    for line in log_path.read_text().splitlines() if log_path.exists() else []:
+        entry = json.loads(line)
+        for finding in entry.get("conformance") or []:
+            text = str(finding)
+            if text.startswith("no definitions for") and text.split("for ", 1)[1].lower().startswith(UNCOVERED):
+                continue
+            problems.append("%s %s -> %s: %s" % (entry["method"], entry["path"], entry["status"], text))
+    return sorted(set(problems))
 
 
 @pytest.fixture(scope="session")
