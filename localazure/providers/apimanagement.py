@@ -271,7 +271,8 @@ def _deleted_body(record: dict) -> dict:
 def _refuse_while_activating(ctx) -> None:
     service = ctx.store.get(_service_id(ctx.resource_id)) or {}
     state = (service.get("properties") or {}).get("provisioningState")
-    if state and state != "Succeeded":
+    # Only activation blocks child writes; while an update (e.g. a scale) runs, the gateway is live.
+    if state in ("Created", "Activating"):
         raise _error(409, ACTIVATING_CONFLICT_CODE,
                      f"API Management service '{service.get('name')}' is activating (provisioningState "
                      f"'{state}'). Retry once the service is active.")
@@ -534,14 +535,14 @@ def _load_openapi(fmt: str, value: str) -> dict:
     return spec
 
 
+API_WRITE_ONLY = ("value", "format", "apiType", "wsdlSelector", "translateRequiredQueryParameters")   # types.md
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 class ApiKind(ChildKind):
     type_name = API_TYPE
     delete_lro = Lro("location", seconds=2, status=202, running_state=None)
-    write_only = ("properties.value", "properties.format", "properties.apiType", "properties.wsdlSelector",
-                  "properties.translateRequiredQueryParameters")
+    write_only = tuple(f"properties.{field}" for field in API_WRITE_ONLY)
 
     def check(self, ctx, body, current):
         props = body.get("properties") or {}
@@ -719,10 +720,13 @@ class SubscriptionKind(ChildKind):
             raise _validation_error("One or more fields contain incorrect values:", "displayName",
                                     "'displayName' is required.")
         scope = props.get("scope") or ""
+        if re.match(r"^/subscriptions/.*/service/[^/]+/?$", scope, re.IGNORECASE):
+            return   # the service itself: the built-in all-access ("master") subscription's scope
         match = re.match(r"^(?:.*/service/[^/]+)?/(apis|products)(?:/([^/]+))?/?$", scope, re.IGNORECASE)
         if not match or (match.group(1).lower() == "products" and not match.group(2)):
             raise _validation_error("One or more fields contain incorrect values:", "scope",
-                                    f"Scope '{scope}' is invalid: use /apis, /apis/{{apiId}} or /products/{{productId}}.")
+                                    f"Scope '{scope}' is invalid: use /apis, /apis/{{apiId}} or "
+                                    "/products/{productId}.")
         if match.group(2):
             kind = "apis" if match.group(1).lower() == "apis" else "products"
             if ctx.store.get(f"{_service_id(ctx.resource_id)}/{kind}/{match.group(2)}") is None:
@@ -884,12 +888,8 @@ def put_product_api(ctx, groups):
 def _linked_api(ctx, api_id):
     api = dict(ctx.store.get(api_id))
     api.pop("etag", None)
-    api["properties"] = {k: v for k, v in (api.get("properties") or {}).items()
-                         if k not in ApiKind.write_only_names}
+    api["properties"] = {k: v for k, v in (api.get("properties") or {}).items() if k not in API_WRITE_ONLY}
     return api
-
-
-ApiKind.write_only_names = {path.split(".", 1)[1] for path in ApiKind.write_only}
 
 
 def get_product_api(ctx, groups):

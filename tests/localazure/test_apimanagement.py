@@ -174,7 +174,8 @@ def test_service_lifecycle_polls_location_until_activated(client, resource_group
     assert created.platform_version == "stv2" and created.public_ip_addresses
     assert created.identity.principal_id and created.identity.tenant_id
     assert created.location == "East US"
-    polls = [line for line in requests_log() if line.get("method") == "GET" and "operationResults" in line.get("path", "")]
+    polls = [line for line in requests_log()
+             if line.get("method") == "GET" and "operationResults" in line.get("path", "")]
     assert polls and polls[-1]["status"] == 200
 
     updated = client.api_management_service.begin_update(resource_group, name, {"tags": {"env": "test"}}).result()
@@ -346,6 +347,9 @@ def test_subscriptions_keep_keys_out_of_get(client, service):
         client.subscription.create_or_update(rg, name, "bad", {"scope": "/nowhere", "displayName": "Bad"})
     assert bad_scope.value.status_code == 400
     assert {"master", "team-a"} <= {item.name for item in client.subscription.list(rg, name)}
+    master = client.subscription.get(rg, name, "master")
+    client.subscription.update(rg, name, "master", if_match="*", parameters={"allow_tracing": True})
+    assert client.subscription.get(rg, name, "master").allow_tracing is True and master.scope.endswith(f"/{name}/")
     client.subscription.delete(rg, name, "team-a", if_match="*")
     with pytest.raises(ResourceNotFoundError):
         client.subscription.list_secrets(rg, name, "team-a")
