@@ -112,3 +112,24 @@ def diff_view(body, managed, hidden=()):
         return {}
     view = pick_paths(body, managed) if managed is not None else copy.deepcopy(body)
     return drop_paths(view, tuple(SERVER_FIELDS) + tuple(hidden)) or {}
+
+
+def identity_body(identity_type, user_assigned_ids=None):
+    """The ARM ``identity`` block: a type and, for user-assigned types, the identities keyed by resource id."""
+    body = {"type": identity_type}
+    if "UserAssigned" in identity_type:
+        body["userAssignedIdentities"] = dict((resource_id, {}) for resource_id in user_assigned_ids or [])
+    return body
+
+
+def normalise_user_assigned(value):
+    """User-assigned identity ids compare case-insensitively; their principal/client ids are the server's."""
+    if not isinstance(value, dict):
+        return value
+    return dict((key.lower(), {}) for key in value)
+
+
+def merged_tags(tags, current_tags, purge):
+    """The tags to send: ``tags`` added to the current ones, or exactly ``tags`` with ``purge``; values as strings."""
+    result = dict(tags) if purge else dict(current_tags or {}, **tags)
+    return dict((key, str(value)) for key, value in result.items())

@@ -15,7 +15,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from conftest import ROOT, make_credential, make_sdk_kwargs, start_endpoint, stop_endpoint
+from tests.localazure.conftest import ROOT, make_credential, make_sdk_kwargs, start_endpoint, stop_endpoint
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

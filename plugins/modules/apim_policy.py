@@ -1,0 +1,300 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apim_policy
+short_description: Set or remove an Azure API Management policy (service, product, API or operation scope)
+version_added: 0.1.0
+description:
+  - Ensures the policy document of a scope is the given XML, or removes it.
+  - The policy is validated before anything is written (well-formed XML, the four sections, each element in a
+    section where API Management allows it, required attributes); a failing policy fails the task naming the
+    element and its line, and nothing is uploaded.
+  - API Management reformats what it stores (indentation, quoting, entities), so the comparison ignores exactly
+    those differences; a re-run with the same policy does not upload it again.
+  - With C(--diff) shows the policy before and after, pretty-printed.
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the API Management service.
+    type: str
+    required: true
+  service:
+    description: The API Management service's name.
+    type: str
+    required: true
+  scope:
+    description:
+      - Where the policy applies. Defaults to V(operation) when O(operation) is given, else V(api) when O(api)
+        is given, else V(product) when O(product) is given, else V(service) (the global policy).
+    type: str
+    choices: [service, product, api, operation]
+  api:
+    description: The API's name (id), for O(scope=api) and O(scope=operation).
+    type: str
+  operation:
+    description: The operation's name (id) within O(api), for O(scope=operation).
+    type: str
+  product:
+    description: The product's name (id), for O(scope=product).
+    type: str
+  xml:
+    description: The policy document. Mutually exclusive with O(xml_file); one of them is required to set a policy.
+    type: str
+  xml_file:
+    description: A file holding the policy document.
+    type: path
+  format:
+    description:
+      - How O(xml) is written. V(rawxml) lets policy expressions hold C(<), C(>), C(&) and quotes unescaped, as in
+        the portal's editor; V(xml) is strict XML with those characters escaped.
+    type: str
+    choices: [rawxml, xml]
+    default: rawxml
+  allow_unknown_elements:
+    description:
+      - Accept policy elements the validator does not know (new API Management policies) without checking them.
+    type: bool
+    default: false
+  state:
+    description: Whether the policy should be set. V(absent) removes the scope's policy.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: The inference API's policy, rendered from the collection's template
+  aigateway.foundry.apim_policy:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    api: inference-api
+    xml: "{{ lookup('ansible.builtin.template', 'gateway-policy.xml.j2') }}"
+
+- name: A global policy from a file
+  aigateway.foundry.apim_policy:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    scope: service
+    xml_file: files/global-policy.xml
+"""
+
+RETURN = r"""
+id:
+  description: The policy's resource id.
+  returned: when the policy exists (or would exist in check mode)
+  type: str
+  sample: /subscriptions/0000/resourceGroups/rg-ai-gateway/providers/Microsoft.ApiManagement/service/apim-ai-gateway-01/apis/inference-api/policies/policy
+state:
+  description: The policy as Resource Manager returns it (C(properties.value) in rawxml); null when absent.
+  returned: always
+  type: dict
+problems:
+  description: The validation problems of a refused policy, each with C(message), C(line) and C(element).
+  returned: when the policy fails validation
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy import (
+    PolicyError,
+    normalize_policy,
+    pretty_policy,
+    validate_policy,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+
+POLICY_NAME = "policy"
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    scope=dict(type="str", choices=["service", "product", "api", "operation"]),
+    api=dict(type="str"),
+    operation=dict(type="str"),
+    product=dict(type="str"),
+    xml=dict(type="str"),
+    xml_file=dict(type="path"),
+    format=dict(type="str", choices=["rawxml", "xml"], default="rawxml"),
+    allow_unknown_elements=dict(type="bool", default=False),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def scope_of(params):
+    if params["scope"]:
+        return params["scope"]
+    for scope in ("operation", "api", "product"):
+        if params[scope]:
+            return scope
+    return "service"
+
+
+def validate_scope(params, scope):
+    """The options a scope needs, and none it does not use."""
+    needed = {"service": [], "product": ["product"], "api": ["api"], "operation": ["api", "operation"]}[scope]
+    missing = [key for key in needed if not params[key]]
+    if missing:
+        return "scope %s needs %s" % (scope, " and ".join(missing))
+    extra = [key for key in ("api", "operation", "product") if params[key] and key not in needed]
+    if extra:
+        return "%s not used with scope %s" % (" and ".join(extra), scope)
+    return None
+
+
+def read_policy_text(params):
+    """(text, problem): the policy document from xml or xml_file."""
+    if params["xml"] is not None:
+        return params["xml"], None
+    if params["xml_file"] is None:
+        return None, "xml or xml_file is required with state present"
+    try:
+        with open(params["xml_file"], encoding="utf-8") as handle:
+            return handle.read(), None
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        return None, "cannot read xml_file %s: %s" % (params["xml_file"], exc)
+
+
+def policy_problems(text, scope, allow_unknown):
+    """Validation problems as (message, [dicts]); (None, []) when the policy is fine."""
+    problems = validate_policy(text, scope=scope, allow_unknown_elements=allow_unknown)
+    if not problems:
+        return None, []
+    details = [dict(message=p.message, line=p.line, element=p.element) for p in problems]
+    first = problems[0]
+    where = []
+    if first.element:
+        where.append("element <%s>" % first.element)
+    if first.line:
+        where.append("line %s" % first.line)
+    message = "policy refused before upload (%s): %s" % (", ".join(where) or "document", first.message)
+    if len(problems) > 1:
+        message += " (and %d more problem%s, see problems)" % (len(problems) - 1, "s" if len(problems) > 2 else "")
+    return message, details
+
+
+def policy_id(subscription_id, params, scope):
+    base = service_id(subscription_id, params["resource_group"], params["service"])
+    path = {"service": "", "product": "/products/%s" % params["product"], "api": "/apis/%s" % params["api"],
+            "operation": "/apis/%s/operations/%s" % (params["api"], params["operation"])}[scope]
+    return "%s%s/policies/%s" % (base, path, POLICY_NAME)
+
+
+def desired_body(params, text):
+    return {"properties": {"format": params["format"], "value": text}}
+
+
+def comparable_policy(value):
+    """A policy as API Management's reformatting leaves it, so stored and desired documents compare equal."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return normalize_policy(value)
+    except PolicyError:
+        # What the service stores always parses; if it does not, compare as text rather than guess.
+        return value
+
+
+NORMALISERS = {"properties.value": comparable_policy}
+
+
+def pretty_view(body):
+    """The --diff view of a policy: its document pretty-printed, so only real changes show."""
+    value = ((body or {}).get("properties") or {}).get("value")
+    if not value:
+        return ""
+    try:
+        return pretty_policy(value)
+    except PolicyError:
+        return value
+
+
+def operations_for(client, scope):
+    """(policy operations group, leading arguments after resource group and service) for a scope."""
+    return {"service": client.policy, "product": client.product_policy, "api": client.api_policy,
+            "operation": client.api_operation_policy}[scope]
+
+
+def scope_args(params, scope):
+    rg, service = params["resource_group"], params["service"]
+    extra = {"service": (), "product": (params["product"],), "api": (params["api"],),
+             "operation": (params["api"], params["operation"])}[scope]
+    return (rg, service) + extra + (POLICY_NAME,)
+
+
+def describe(module, scope, label):
+    group = operations_for(module.client("apimanagement"), scope)
+    return read_with_etag(module, "read %s" % label, group.get, *scope_args(module.params, scope), format="rawxml")
+
+
+def ensure_present(module, scope, label, current, etag, text):
+    upload = desired_body(module.params, text)
+    # Only the document counts: the format is how it is written, and GET always answers in rawxml.
+    compared = {"properties": {"value": text}}
+    new = {"id": policy_id(module.subscription_id, module.params, scope), "name": POLICY_NAME}
+
+    def write():
+        group = operations_for(module.client("apimanagement"), scope)
+        module.call("write %s" % label, group.create_or_update, *scope_args(module.params, scope),
+                    parameters=json_body(upload), if_match=etag, cls=raw)
+        # Read back in rawxml: that is what later runs compare with.
+        return describe(module, scope, label)[0]
+    return module.converge(current, compared, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, scope, label, current, etag):
+    def delete():
+        group = operations_for(module.client("apimanagement"), scope)
+        module.call("delete %s" % label, group.delete, *scope_args(module.params, scope), if_match=etag or "*")
+    return module.remove(current, delete)
+
+
+def label_of(params, scope):
+    where = {"service": "service %s" % params["service"], "product": "product %s" % params["product"],
+             "api": "API %s" % params["api"],
+             "operation": "operation %s of API %s" % (params["operation"], params["api"])}[scope]
+    return "policy of %s" % where
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, mutually_exclusive=[("xml", "xml_file")])
+    params = module.params
+    scope = scope_of(params)
+    problem = validate_scope(params, scope)
+    text = None
+    if not problem and params["state"] == "present":
+        text, problem = read_policy_text(params)
+        if not problem:
+            problem, details = policy_problems(text, scope, params["allow_unknown_elements"])
+            if problem:
+                module.fail(problem, problems=details)
+    if problem:
+        module.fail(problem)
+    label = label_of(params, scope)
+    current, etag = describe(module, scope, label)
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, scope, label, current, etag)
+    else:
+        changed, state = ensure_present(module, scope, label, current, etag, text)
+    module.exit(changed, state, id=(state or {}).get("id"), before=pretty_view(current), after=pretty_view(state))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""apim_api against the local endpoint: lifecycle, OpenAPI import decided by the operations APIM created,
+path normalisation, If-Match on delete, bad input refused before any write."""
+import json
+import uuid
+
+import pytest
+
+SPEC = {"openapi": "3.0.1", "info": {"title": "Inference", "version": "1"},
+        "paths": {"/deployments/{deployment-id}/chat/completions": {
+            "post": {"operationId": "ChatCompletions_Create",
+                     "parameters": [{"name": "deployment-id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}]}}}}
+WIDER = json.loads(json.dumps(SPEC))
+WIDER["paths"]["/deployments/{deployment-id}/embeddings"] = {"post": {"operationId": "Embeddings_Create"}}
+
+
+def non_conforming(entries):
+    """API Management requests the local endpoint found not to match Microsoft's types."""
+    return [(e["method"], e["path"], e["conformance"]) for e in entries
+            if e.get("conformance") and "Microsoft.ApiManagement" in e["path"]]
+
+
+@pytest.fixture(scope="module")
+def apim(run_module):
+    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
+    service = "apim-api-%s" % uuid.uuid4().hex[:8]
+    run_module("resource_group", {"name": rg, "location": "swedencentral"})
+    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
+                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
+    yield {"resource_group": rg, "service": service}
+    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
+    run_module("resource_group", {"name": rg, "state": "absent"})
+
+
+def test_lifecycle_with_import(run_module, apim, request_log):
+    start = request_log.mark()
+    args = dict(apim, name="inference-api", display_name="Inference API", path="inference/openai/",
+                subscription_key_header="api-key", subscription_key_query="api-key", subscription_required=True,
+                spec=SPEC)
+
+    mark = request_log.mark()
+    predicted = run_module("apim_api", args, check=True, diff=True)
+    assert predicted["changed"] is True and predicted["imported"] is True
+    assert predicted["operations"] == ["POST /deployments/{}/chat/completions"]
+    assert predicted["diff"]["after"]["properties"]["path"] == "inference/openai"
+    assert request_log.writes(mark) == []
+
+    created = run_module("apim_api", args)
+    assert created["changed"] is True and created["imported"] is True
+    assert created["state"]["properties"]["path"] == "inference/openai"
+    assert created["operations"] == ["POST /deployments/{deployment-id}/chat/completions"]
+    assert [w["method"] for w in request_log.writes(mark)] == ["PUT"]
+
+    mark = request_log.mark()
+    again = run_module("apim_api", dict(args, path="/inference/openai", spec=json.dumps(SPEC)))
+    assert again["changed"] is False and again["imported"] is False
+    assert request_log.writes(mark) == [], "an unchanged spec and path only read"
+
+    renamed = run_module("apim_api", dict(args, display_name="Inference"))
+    assert renamed["changed"] is True and renamed["imported"] is False
+    assert renamed["operations"] == created["operations"]
+    assert len(request_log.writes(mark)) == 1
+
+    mark = request_log.mark()
+    wider = run_module("apim_api", dict(args, display_name="Inference", spec=WIDER))
+    assert wider["changed"] is True and wider["imported"] is True
+    assert sorted(wider["operations"]) == ["POST /deployments/{deployment-id}/chat/completions",
+                                           "POST /deployments/{deployment-id}/embeddings"]
+    assert len(request_log.writes(mark)) == 1
+
+    deleted = run_module("apim_api", dict(apim, name="inference-api", state="absent"))
+    assert deleted["changed"] is True and deleted["state"] is None
+    mark = request_log.mark()
+    assert run_module("apim_api", dict(apim, name="inference-api", state="absent"))["changed"] is False
+    assert request_log.writes(mark) == []
+    assert non_conforming(request_log.since(start)) == [], "requests must match Microsoft's 2024-05-01 types"
+
+
+def test_plain_api_without_spec(run_module, apim, request_log):
+    args = dict(apim, name="plain", display_name="Plain", path="plain", service_url="https://backend.example.com",
+                protocols=["https"])
+    assert run_module("apim_api", args)["changed"] is True
+    mark = request_log.mark()
+    result = run_module("apim_api", dict(args, service_url="https://backend.example.com/"))
+    assert result["changed"] is False and "operations" not in result
+    assert request_log.writes(mark) == []
+    run_module("apim_api", dict(apim, name="plain", state="absent"))
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"display_name": "X"}, "path is required"),
+    ({"path": "x"}, "display_name is required"),
+    ({"path": "x", "spec": {"openapi": "3.0.1"}}, "no paths"),
+    ({"path": "x", "spec": "not: [json", "spec_format": "openapi+json"}, "not JSON"),
+])
+def test_bad_input_fails_before_any_write(run_module, apim, request_log, extra, message):
+    mark = request_log.mark()
+    result = run_module("apim_api", dict(apim, name="bad-%s" % uuid.uuid4().hex[:6], **extra), expect_failure=True)
+    assert message in result["msg"]
+    assert request_log.writes(mark) == []
