@@ -128,10 +128,28 @@ class RequestLog:
     def writes(self, mark):
         return [e for e in self.since(mark) if e.get("kind") == "write"]
 
+    def non_conforming(self, mark, namespace=""):
+        """Requests after ``mark`` (of one namespace) the endpoint found not to match Microsoft's definitions."""
+        return [(e["method"], e["path"], e["conformance"]) for e in self.since(mark)
+                if e.get("conformance") and namespace.lower() in e["path"].lower()]
+
 
 @pytest.fixture(scope="session")
 def request_log(endpoint):
     return RequestLog(Path(endpoint["state_dir"]) / "requests.jsonl")
+
+
+@pytest.fixture(scope="module")
+def apim(run_module):
+    """An activated API Management service (Standardv2) in its own resource group, shared by a test module."""
+    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
+    service = "apim-it-%s" % uuid.uuid4().hex[:8]
+    run_module("resource_group", {"name": rg, "location": "swedencentral"})
+    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
+                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
+    yield {"resource_group": rg, "service": service}
+    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
+    run_module("resource_group", {"name": rg, "state": "absent"})
 
 
 @pytest.fixture

@@ -14,24 +14,6 @@ WIDER = json.loads(json.dumps(SPEC))
 WIDER["paths"]["/deployments/{deployment-id}/embeddings"] = {"post": {"operationId": "Embeddings_Create"}}
 
 
-def non_conforming(entries):
-    """API Management requests the local endpoint found not to match Microsoft's types."""
-    return [(e["method"], e["path"], e["conformance"]) for e in entries
-            if e.get("conformance") and "Microsoft.ApiManagement" in e["path"]]
-
-
-@pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-api-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
-
-
 def test_lifecycle_with_import(run_module, apim, request_log):
     start = request_log.mark()
     args = dict(apim, name="inference-api", display_name="Inference API", path="inference/openai/",
@@ -73,7 +55,7 @@ def test_lifecycle_with_import(run_module, apim, request_log):
     mark = request_log.mark()
     assert run_module("apim_api", dict(apim, name="inference-api", state="absent"))["changed"] is False
     assert request_log.writes(mark) == []
-    assert non_conforming(request_log.since(start)) == [], "requests must match Microsoft's 2024-05-01 types"
+    assert request_log.non_conforming(start, "Microsoft.ApiManagement") == [], "requests must match Microsoft's 2024-05-01 types"
 
 
 def test_plain_api_without_spec(run_module, apim, request_log):

@@ -2,28 +2,9 @@
 ids normalised, a pool with a missing member refused before any write, credentials never printed."""
 import uuid
 
-import pytest
 
 RULE = {"name": "InferenceBreakerRule", "trip_duration": "PT1M", "accept_retry_after": True, "failure_count": 1,
         "interval": "PT1M", "status_code_ranges": [{"min": 429, "max": 429}], "error_reasons": ["Server errors"]}
-
-
-def non_conforming(entries):
-    """API Management requests the local endpoint found not to match Microsoft's types."""
-    return [(e["method"], e["path"], e["conformance"]) for e in entries
-            if e.get("conformance") and "Microsoft.ApiManagement" in e["path"]]
-
-
-@pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-be-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
 
 
 def test_single_backend_lifecycle(run_module, apim, request_log):
@@ -63,7 +44,7 @@ def test_single_backend_lifecycle(run_module, apim, request_log):
     mark = request_log.mark()
     assert run_module("apim_backend", dict(apim, name="models-foundry", state="absent"))["changed"] is False
     assert request_log.writes(mark) == []
-    assert non_conforming(request_log.since(start)) == [], "requests must match Microsoft's 2024-05-01 types"
+    assert request_log.non_conforming(start, "Microsoft.ApiManagement") == [], "requests must match Microsoft's 2024-05-01 types"
 
 
 def test_pool_members_by_name_or_id_are_idempotent(run_module, apim, request_log):

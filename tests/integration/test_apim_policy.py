@@ -1,6 +1,5 @@
 """apim_policy against the local endpoint: lifecycle per scope, the validation catalogue refusing before any
 write, and APIM's reformatting not causing a change."""
-import uuid
 
 import pytest
 
@@ -27,27 +26,16 @@ GLOBAL = """<policies>
 </policies>"""
 
 
-def non_conforming(entries):
-    """API Management requests the local endpoint found not to match Microsoft's types."""
-    return [(e["method"], e["path"], e["conformance"]) for e in entries
-            if e.get("conformance") and "Microsoft.ApiManagement" in e["path"]]
-
-
 @pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-pol-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
-    run_module("apim_api", {"resource_group": rg, "service": service, "name": "inference-api",
-                            "display_name": "Inference API", "path": "inference", "spec": SPEC})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
+def apim_with_api(run_module, apim):
+    """The shared service with the inference API these policies attach to."""
+    run_module("apim_api", dict(apim, name="inference-api", display_name="Inference API", path="inference",
+                                spec=SPEC))
+    return apim
 
 
-def test_api_policy_lifecycle(run_module, apim, request_log):
+def test_api_policy_lifecycle(run_module, apim_with_api, request_log):
+    apim = apim_with_api
     start = request_log.mark()
     args = dict(apim, api="inference-api", xml=POLICY)
 
@@ -86,7 +74,7 @@ def test_api_policy_lifecycle(run_module, apim, request_log):
     mark = request_log.mark()
     assert run_module("apim_policy", dict(apim, api="inference-api", state="absent"))["changed"] is False
     assert request_log.writes(mark) == []
-    assert non_conforming(request_log.since(start)) == [], "requests must match Microsoft's 2024-05-01 types"
+    assert request_log.non_conforming(start, "Microsoft.ApiManagement") == [], "requests must match Microsoft's 2024-05-01 types"
 
 
 def test_service_scope_and_xml_format(run_module, apim, request_log):
@@ -99,7 +87,8 @@ def test_service_scope_and_xml_format(run_module, apim, request_log):
     run_module("apim_policy", dict(apim, scope="service", state="absent"))
 
 
-def test_operation_scope(run_module, apim, request_log):
+def test_operation_scope(run_module, apim_with_api, request_log):
+    apim = apim_with_api
     args = dict(apim, api="inference-api", operation="chat-completions", xml=POLICY)
     created = run_module("apim_policy", args)
     assert created["changed"] is True

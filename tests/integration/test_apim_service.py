@@ -3,12 +3,6 @@ import json
 import uuid
 
 
-def non_conforming(entries):
-    """API Management requests the local endpoint found not to match Microsoft's types."""
-    return [(e["method"], e["path"], e["conformance"]) for e in entries
-            if e.get("conformance") and "Microsoft.ApiManagement" in e["path"]]
-
-
 def service_args(resource_group, name, **overrides):
     args = {"resource_group": resource_group, "name": name, "sku_name": "Standardv2",
             "publisher_email": "ops@example.com", "publisher_name": "Ops"}
@@ -80,7 +74,7 @@ def test_lifecycle(run_module, resource_group, request_log):
                                          "purge": True})
     assert purged["changed"] is True and purged["purged"] is True
     assert run_module("apim_service_info", {"name": name, "deleted": True})["deleted_services"] == []
-    assert non_conforming(request_log.since(start)) == [], "requests must match Microsoft's 2024-05-01 types"
+    assert request_log.non_conforming(start, "Microsoft.ApiManagement") == [], "requests must match Microsoft's 2024-05-01 types"
 
 
 def test_bad_input_fails_before_any_write(run_module, resource_group, request_log):
