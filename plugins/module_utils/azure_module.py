@@ -213,13 +213,17 @@ class AzureModule(object):
             self.fail_from(action, exc)
 
     def list_all(self, action, fn, *args, **kwargs):
-        """Every item of a paged list operation as ARM JSON.
+        """Every item of a paged list operation as ARM JSON; ``missing_ok=True`` reads a 404 as no items.
 
         Paged SDK operations hand ``cls`` the page's models, not the raw response, so the items are serialised
         back to the REST shape (read-only fields kept).
         """
+        missing_ok = kwargs.pop("missing_ok", False)
+
         def collect():
             return [item.serialize(keep_readonly=True) for item in fn(*args, **kwargs)]
+        if missing_ok:
+            return self.get_or_none(action, collect) or []
         return self.call(action, collect)
 
     def wait(self, action, poller):

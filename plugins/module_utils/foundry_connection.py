@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Foundry connections to a model gateway: metadata building and validation (pure functions).
+
+Foundry stores a connection's metadata as a map of strings; objects and lists go in as JSON strings and booleans
+as "true"/"false" (foundry-samples connection-apim.bicep, APIM-/ModelGateway-Connection-Objects.md).  Most
+"DeploymentNotFound" errors of a gateway connection come from a target, deploymentInPath or API version that do
+not fit the gateway's API, so the combination is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
+CONNECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+DEFAULT_AUDIENCE = "https://cognitiveservices.azure.com"
+
+# API type of the gateway -> (the path the target ends with, deploymentInPath).
+API_TYPES = {
+    "PassThrough": ("/openai", True),
+    "AzureOpenAI": ("/openai", True),
+    "AzureOpenAIV1": ("/openai/v1", False),
+    "AzureAI": ("/models", False),
+}
+
+# Metadata keys the structured options own; extra_metadata cannot set them.
+STRUCTURED_KEYS = ("deploymentInPath", "inferenceAPIVersion", "deploymentAPIVersion", "models", "modelDiscovery",
+                   "customHeaders", "authConfig")
+
+
+def _compact(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def deployment_in_path(params):
+    """The deploymentInPath value: the option, else what the API type implies, else None (unset)."""
+    if params.get("deployment_in_path") is not None:
+        return params["deployment_in_path"]
+    if params.get("api_type"):
+        return API_TYPES[params["api_type"]][1]
+    return None
+
+
+def models_value(models):
+    """[{name, model_name, model_version, model_format}] -> Foundry's static model list."""
+    result = []
+    for item in models:
+        model = {"name": item.get("model_name") or item["name"]}
+        if item.get("model_version"):
+            model["version"] = item["model_version"]
+        model["format"] = item.get("model_format") or "OpenAI"
+        result.append({"name": item["name"], "properties": {"model": model}})
+    return result
+
+
+def discovery_value(discovery):
+    return {"listModelsEndpoint": discovery["list_models_endpoint"],
+            "getModelEndpoint": discovery["get_model_endpoint"],
+            "deploymentProvider": discovery["deployment_provider"]}
+
+
+def auth_config_value(auth_config):
+    return {"type": auth_config.get("type") or "api_key", "name": auth_config["name"],
+            "format": auth_config["format"]}
+
+
+def build_metadata(params):
+    """The connection's metadata map (all values strings) from the structured options."""
+    metadata = dict((k, str(v)) for k, v in (params.get("extra_metadata") or {}).items())
+    in_path = deployment_in_path(params)
+    if in_path is not None:
+        metadata["deploymentInPath"] = "true" if in_path else "false"
+    if params.get("inference_api_version"):
+        metadata["inferenceAPIVersion"] = params["inference_api_version"]
+    if params.get("deployment_api_version"):
+        metadata["deploymentAPIVersion"] = params["deployment_api_version"]
+    if params.get("models"):
+        metadata["models"] = _compact(models_value(params["models"]))
+    if params.get("model_discovery"):
+        metadata["modelDiscovery"] = _compact(discovery_value(params["model_discovery"]))
+    if params.get("custom_headers"):
+        metadata["customHeaders"] = _compact(dict((k, str(v)) for k, v in params["custom_headers"].items()))
+    if params.get("auth_config"):
+        metadata["authConfig"] = _compact(auth_config_value(params["auth_config"]))
+    return metadata
+
+
+def credentials(params):
+    """The write-only credentials block for the auth type (None when the type carries none)."""
+    auth_type = params.get("auth_type")
+    if auth_type == "ApiKey":
+        return {"key": params["api_key"]}
+    if auth_type == "OAuth2":
+        oauth2 = params["oauth2"]
+        return {"clientId": oauth2["client_id"], "clientSecret": oauth2["client_secret"]}
+    if auth_type in ("ProjectManagedIdentity", "AAD"):
+        return {}
+    return None
+
+
+def comparable_properties(params):
+    """The connection properties this task manages, without credentials (which Azure never returns)."""
+    properties = {
+        "category": params["category"],
+        "target": params["target"],
+        "authType": params["auth_type"],
+        "isSharedToAll": bool(params.get("is_shared_to_all")),
+        "metadata": build_metadata(params),
+    }
+    if params["auth_type"] == "ProjectManagedIdentity":
+        properties["audience"] = params.get("audience") or DEFAULT_AUDIENCE
+    if params["auth_type"] == "OAuth2":
+        oauth2 = params["oauth2"]
+        properties["tokenUrl"] = oauth2["token_url"]
+        if oauth2.get("scopes"):
+            properties["scopes"] = list(oauth2["scopes"])
+    return properties
+
+
+def write_properties(params):
+    """The properties a PUT sends: the comparable ones plus the credentials."""
+    properties = comparable_properties(params)
+    secret = credentials(params)
+    if secret is not None:
+        properties["credentials"] = secret
+    return properties
+
+
+def _validate_auth(params):
+    auth_type = params.get("auth_type")
+    oauth2 = params.get("oauth2") or {}
+    if auth_type == "ApiKey" and not params.get("api_key"):
+        return "api_key is required when auth_type is ApiKey"
+    if auth_type != "ApiKey" and params.get("api_key"):
+        return "api_key is only used with auth_type ApiKey (auth_type is %s)" % auth_type
+    if auth_type == "OAuth2":
+        missing = [key for key in ("client_id", "client_secret", "token_url") if not oauth2.get(key)]
+        if missing:
+            return "oauth2.%s required when auth_type is OAuth2" % (
+                ", oauth2.".join(missing) + (" is" if len(missing) == 1 else " are"))
+        if not GUID.match(oauth2["client_id"]):
+            return "oauth2.client_id must be a GUID (the application's client id)"
+        if not oauth2["token_url"].startswith("https://"):
+            return "oauth2.token_url must be an https URL"
+    elif params.get("oauth2"):
+        return "oauth2 is only used with auth_type OAuth2 (auth_type is %s)" % auth_type
+    if params.get("auth_config"):
+        if auth_type != "ApiKey":
+            return "auth_config only customises how an API key is sent (auth_type ApiKey)"
+        config = params["auth_config"]
+        if (config.get("type") or "api_key") != "api_key":
+            return "auth_config.type must be api_key"
+        if not config.get("name") or "{api_key}" not in (config.get("format") or ""):
+            return "auth_config needs a header name and a format containing {api_key}, e.g. 'Bearer {api_key}'"
+    return None
+
+
+def _validate_discovery(params):
+    models, discovery = params.get("models"), params.get("model_discovery")
+    gateway = params.get("category") in GATEWAY_CATEGORIES
+    if models and discovery:
+        return ("models (static) and model_discovery (dynamic) cannot both be set: Foundry uses one way to list "
+                "the gateway's models")
+    if gateway and not models and not discovery:
+        return "a %s connection needs models (static list, recommended) or model_discovery" % params["category"]
+    if models:
+        names = [item.get("name") for item in models]
+        if not all(names):
+            return "every item of models needs a name (the deployment name agents use)"
+        if len(set(names)) != len(names):
+            return "models lists a deployment name twice: %s" % ", ".join(sorted(set(
+                n for n in names if names.count(n) > 1)))
+    if discovery:
+        missing = [key for key in ("list_models_endpoint", "get_model_endpoint", "deployment_provider")
+                   if not discovery.get(key)]
+        if missing:
+            return "model_discovery needs %s" % ", ".join(missing)
+        if "{deploymentName}" not in discovery["get_model_endpoint"]:
+            return "model_discovery.get_model_endpoint must contain {deploymentName}, e.g. /deployments/{deploymentName}"
+        if discovery["deployment_provider"] not in ("AzureOpenAI", "OpenAI"):
+            return "model_discovery.deployment_provider must be AzureOpenAI or OpenAI"
+    return None
+
+
+def _validate_target(params):
+    target = params.get("target") or ""
+    gateway = params.get("category") in GATEWAY_CATEGORIES
+    if gateway and not target.startswith("https://"):
+        return "target must be the gateway's https URL (got %r)" % target
+    in_path = deployment_in_path(params)
+    if params["category"] == "ApiManagement" and in_path is None:
+        return "an ApiManagement connection needs deployment_in_path (or api_type, which implies it)"
+    api_type = params.get("api_type")
+    if api_type:
+        suffix, expected_in_path = API_TYPES[api_type]
+        if not target.rstrip("/").endswith(suffix):
+            return ("api_type %s serves inference under %s: target must end with %s (got %s)"
+                    % (api_type, suffix, suffix, target))
+        if in_path != expected_in_path:
+            return ("api_type %s needs deployment_in_path %s: with %s, Foundry calls %s and gets DeploymentNotFound"
+                    % (api_type, str(expected_in_path).lower(), str(in_path).lower(),
+                       target.rstrip("/") + ("/deployments/{name}/chat/completions" if in_path
+                                             else "/chat/completions")))
+    return None
+
+
+def validate(params):
+    """The first problem with a connection's options (state present), or None."""
+    if not CONNECTION_NAME.match(params.get("name") or ""):
+        return ("connection name %r is invalid: 3 to 33 letters, digits, '_' or '-', starting with a letter or digit"
+                % params.get("name"))
+    for option in ("category", "target"):
+        if not params.get(option):
+            return "%s is required" % option
+    overlap = sorted(set(params.get("extra_metadata") or {}) & set(STRUCTURED_KEYS))
+    if overlap:
+        return "extra_metadata cannot set %s; use the structured options" % ", ".join(overlap)
+    for check in (_validate_auth, _validate_discovery, _validate_target):
+        problem = check(params)
+        if problem:
+            return problem
+    return None

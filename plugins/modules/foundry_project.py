@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: foundry_project
+short_description: Create, update or delete a Microsoft Foundry project
+version_added: 0.1.0
+description:
+  - Ensures a project (C(Microsoft.CognitiveServices/accounts/projects)) exists in a Foundry account, or is
+    deleted.
+  - The account must allow project management (M(aigateway.foundry.cognitive_account) with
+    O(aigateway.foundry.cognitive_account#module:allow_project_management=true)); the module fails before any write
+    otherwise.
+  - Idempotent, with check mode (predicts the state without writing) and diff mode.
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the account.
+    type: str
+    required: true
+  account:
+    description: The Foundry account (of kind V(AIServices)) that holds the project.
+    type: str
+    required: true
+  name:
+    description: The project's name (2 to 64 letters, digits, C(_), C(.) or C(-), starting with a letter or digit).
+    type: str
+    required: true
+  location:
+    description: The Azure region. Defaults to the account's location.
+    type: str
+  identity:
+    description: The project's managed identity type. V(SystemAssigned) lets the project call other services
+      (for example a gateway with C(ProjectManagedIdentity) connections).
+    type: str
+    choices: [SystemAssigned, None]
+    default: SystemAssigned
+  display_name:
+    description: The project's display name. Unmanaged when omitted.
+    type: str
+  description:
+    description: The project's description. Unmanaged when omitted.
+    type: str
+  tags:
+    description: Tags to set on the project (replacing the existing ones).
+    type: dict
+  state:
+    description: Whether the project should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: The project agents run in
+  aigateway.foundry.foundry_project:
+    resource_group: rg-ai-gateway
+    account: agents-foundry-01
+    name: foundry-project
+    display_name: AI gateway agents
+  register: project
+
+- name: Its endpoint
+  ansible.builtin.debug:
+    msg: "{{ project.endpoint }}"
+"""
+
+RETURN = r"""
+id:
+  description: The project's resource id.
+  returned: when the project exists (or would exist in check mode)
+  type: str
+state:
+  description: The project as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+endpoint:
+  description: The project endpoint (C(properties.endpoints["AI Foundry API"])), for example
+    C(https://<account>.services.ai.azure.com/api/projects/<project>).
+  returned: when the project exists and Azure reported it
+  type: str
+principal_id:
+  description: The principal id of the project's system-assigned identity.
+  returned: when the project has a system-assigned identity
+  type: str
+"""
+
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, identity_body, merge
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    account=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    location=dict(type="str"),
+    identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),
+    display_name=dict(type="str"),
+    description=dict(type="str"),
+    tags=dict(type="dict"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+PROJECT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$")
+ENDPOINT_KEY = "AI Foundry API"
+NORMALISERS = {"identity.type": lambda value: (value or "None").lower()}
+
+
+def desired_body(params, location):
+    body = {"location": location, "identity": identity_body(params["identity"]), "properties": {}}
+    if params["display_name"] is not None:
+        body["properties"]["displayName"] = params["display_name"]
+    if params["description"] is not None:
+        body["properties"]["description"] = params["description"]
+    if params["tags"] is not None:
+        body["tags"] = dict((k, str(v)) for k, v in params["tags"].items())
+    return body
+
+
+def validate(params, account, current, check_mode=False):
+    """Problems with the input, found before anything is written.
+
+    In check mode a missing account is not an error: an earlier task of the same check-mode run may create it.
+    """
+    if params["state"] != "present":
+        return None
+    if not PROJECT_NAME.match(params["name"]):
+        return ("project name %s is invalid: 2 to 64 letters, digits, '_', '.' or '-', starting with a letter or "
+                "digit" % params["name"])
+    if account is None:
+        if check_mode:
+            return None
+        return "account %s does not exist in resource group %s" % (params["account"], params["resource_group"])
+    if current is None and not (account.get("properties") or {}).get("allowProjectManagement"):
+        return ("account %s does not allow project management: set allow_project_management=true on it "
+                "(aigateway.foundry.cognitive_account) before creating project %s" % (params["account"], params["name"]))
+    return None
+
+
+def write_body(current, desired):
+    """A full PUT body: the writable fields the task leaves unmanaged are carried over from ``current``."""
+    carried = {}
+    if current:
+        if current.get("tags") is not None:
+            carried["tags"] = current["tags"]
+        properties = current.get("properties") or {}
+        carried["properties"] = dict((k, properties[k]) for k in ("displayName", "description")
+                                     if properties.get(k) is not None)
+    return merge(carried, desired)
+
+
+def describe(module, resource_group, account, name):
+    client = module.client("cognitiveservices")
+    found = module.get_or_none("read project %s" % name, client.projects.get, resource_group, account, name,
+                               cls=raw)
+    return found[0] if found else None
+
+
+def describe_account(module, resource_group, account):
+    client = module.client("cognitiveservices")
+    found = module.get_or_none("read account %s" % account, client.accounts.get, resource_group, account, cls=raw)
+    return found[0] if found else None
+
+
+def ensure_present(module, resource_group, account, name, current, desired):
+    client = module.client("cognitiveservices")
+    action = "write project %s of account %s" % (name, account)
+    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s/projects/%s"
+                 % (module.subscription_id, resource_group, account, name),
+           "name": "%s/%s" % (account, name), "type": "Microsoft.CognitiveServices/accounts/projects"}
+
+    def write():
+        poller = module.call(action, client.projects.begin_create, resource_group, account, name,
+                             json_body(write_body(current, desired)), cls=raw)
+        result = module.wait(action, poller)
+        return result[0] if result else describe(module, resource_group, account, name)
+    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, resource_group, account, name, current):
+    def delete():
+        client = module.client("cognitiveservices")
+        action = "delete project %s of account %s" % (name, account)
+        poller = module.call(action, client.projects.begin_delete, resource_group, account, name)
+        module.wait(action, poller)
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    params = module.params
+    resource_group, account, name = params["resource_group"], params["account"], params["name"]
+    account_body = describe_account(module, resource_group, account)
+    current = describe(module, resource_group, account, name) if account_body else None
+    problem = validate(params, account_body, current, module.check_mode)
+    if problem:
+        module.fail(problem)
+    if account_body is None and params["state"] == "present":
+        module.module.warn("account %s does not exist yet; the prediction assumes it will" % account)
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, resource_group, account, name, current)
+        managed = None
+    else:
+        desired = desired_body(params, params["location"] or (current or account_body or {}).get("location"))
+        changed, state = ensure_present(module, resource_group, account, name, current, desired)
+        managed = desired
+    properties = (state or {}).get("properties") or {}
+    module.exit(changed, state, id=(state or {}).get("id"),
+                endpoint=(properties.get("endpoints") or {}).get(ENDPOINT_KEY),
+                principal_id=((state or {}).get("identity") or {}).get("principalId"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: model_deployment
+short_description: Create, update or delete a model deployment in a Microsoft Foundry account
+version_added: 0.1.0
+description:
+  - Ensures a model deployment (C(Microsoft.CognitiveServices/accounts/deployments)) exists with the given model,
+    SKU, capacity and content filter, or is deleted.
+  - Azure runs one write at a time per account and answers C(409) while another deployment of the same account is
+    being written; the module waits and retries those conflicts (up to O(wait_timeout)). Roles should still loop
+    over the deployments of one account serially (the lab's C(@batchSize(1))), not with C(async).
+  - Idempotent, with check mode (predicts the state without writing) and diff mode.
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the account.
+    type: str
+    required: true
+  account:
+    description: The account that hosts the deployment.
+    type: str
+    required: true
+  name:
+    description: The deployment's name (what clients put in the URL or the C(model) field).
+    type: str
+    required: true
+  model_name:
+    description: The model, for example V(gpt-4o-mini). Required to create the deployment.
+    type: str
+  model_version:
+    description: The model version, for example V(2024-07-18). Azure picks the default version when omitted.
+    type: str
+  model_format:
+    description: The model's format (publisher), for example V(OpenAI).
+    type: str
+    default: OpenAI
+  sku_name:
+    description: The deployment type, for example V(GlobalStandard), V(Standard), V(DataZoneStandard).
+    type: str
+    default: GlobalStandard
+  capacity:
+    description: The capacity in units of the SKU (thousands of tokens per minute for the standard SKUs).
+    type: int
+    default: 10
+  rai_policy_name:
+    description: The content filter (RAI policy) applied to the deployment.
+    type: str
+    default: Microsoft.DefaultV2
+  version_upgrade_option:
+    description: How Azure upgrades the model version. Unmanaged when omitted.
+    type: str
+    choices: [NoAutoUpgrade, OnceCurrentVersionExpired, OnceNewDefaultVersionAvailable]
+  state:
+    description: Whether the deployment should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: The models behind the gateway, one at a time per account
+  aigateway.foundry.model_deployment:
+    resource_group: rg-ai-gateway
+    account: models-foundry-01
+    name: "{{ item.name }}"
+    model_name: "{{ item.name }}"
+    model_version: "{{ item.version }}"
+    capacity: 10
+  loop:
+    - {name: gpt-4o-mini, version: "2024-07-18"}
+    - {name: gpt-4.1-mini, version: "2025-04-14"}
+"""
+
+RETURN = r"""
+id:
+  description: The deployment's resource id.
+  returned: when the deployment exists (or would exist in check mode)
+  type: str
+state:
+  description: The deployment as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+  sample: {"name": "gpt-4o-mini", "sku": {"name": "GlobalStandard", "capacity": 10},
+           "properties": {"model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"},
+                          "raiPolicyName": "Microsoft.DefaultV2", "provisioningState": "Succeeded"}}
+"""
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    account=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    model_name=dict(type="str"),
+    model_version=dict(type="str"),
+    model_format=dict(type="str", default="OpenAI"),
+    sku_name=dict(type="str", default="GlobalStandard"),
+    capacity=dict(type="int", default=10),
+    rai_policy_name=dict(type="str", default="Microsoft.DefaultV2"),
+    version_upgrade_option=dict(type="str", choices=["NoAutoUpgrade", "OnceCurrentVersionExpired",
+                                                     "OnceNewDefaultVersionAvailable"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+NORMALISERS = {"sku.name": _lower, "properties.model.format": _lower, "properties.model.name": _lower}
+
+
+def desired_body(params, current):
+    model_name = params["model_name"] or (((current or {}).get("properties") or {}).get("model") or {}).get("name")
+    model = {"format": params["model_format"], "name": model_name}
+    if params["model_version"]:
+        model["version"] = params["model_version"]
+    properties = {"model": model, "raiPolicyName": params["rai_policy_name"]}
+    if params["version_upgrade_option"]:
+        properties["versionUpgradeOption"] = params["version_upgrade_option"]
+    return {"sku": {"name": params["sku_name"], "capacity": params["capacity"]}, "properties": properties}
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    if params["state"] != "present":
+        return None
+    if current is None and not params["model_name"]:
+        return "model_name is required to create deployment %s" % params["name"]
+    if params["capacity"] < 1:
+        return "capacity must be at least 1 (got %s)" % params["capacity"]
+    if current is not None and params["model_name"]:
+        existing = ((current.get("properties") or {}).get("model") or {}).get("name")
+        if existing and existing.lower() != params["model_name"].lower():
+            return ("deployment %s serves model %s; a deployment's model cannot change to %s (only its version): "
+                    "delete it first or use another name" % (params["name"], existing, params["model_name"]))
+    return None
+
+
+def describe(module, resource_group, account, name):
+    client = module.client("cognitiveservices")
+    found = module.get_or_none("read deployment %s" % name, client.deployments.get, resource_group, account, name,
+                               cls=raw)
+    return found[0] if found else None
+
+
+def ensure_present(module, resource_group, account, name, current, desired):
+    client = module.client("cognitiveservices")
+    action = "write deployment %s of account %s" % (name, account)
+    new = {"id": ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s/"
+                  "deployments/%s" % (module.subscription_id, resource_group, account, name)),
+           "name": name, "type": "Microsoft.CognitiveServices/accounts/deployments"}
+
+    def write():
+        # module.call retries the 409 Azure answers while another write on the account is in flight.
+        poller = module.call(action, client.deployments.begin_create_or_update, resource_group, account, name,
+                             json_body(desired), cls=raw)
+        result = module.wait(action, poller)
+        return result[0] if result else describe(module, resource_group, account, name)
+    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, resource_group, account, name, current):
+    def delete():
+        client = module.client("cognitiveservices")
+        action = "delete deployment %s of account %s" % (name, account)
+        poller = module.call(action, client.deployments.begin_delete, resource_group, account, name)
+        module.wait(action, poller)
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    params = module.params
+    resource_group, account, name = params["resource_group"], params["account"], params["name"]
+    current = describe(module, resource_group, account, name)
+    problem = validate(params, current)
+    if problem:
+        module.fail(problem)
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, resource_group, account, name, current)
+        managed = None
+    else:
+        desired = desired_body(params, current)
+        changed, state = ensure_present(module, resource_group, account, name, current, desired)
+        managed = desired
+    module.exit(changed, state, id=(state or {}).get("id"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""cognitive_account: pure functions, and the soft-delete conflict path with a fake SDK client."""
+import json
+
+import pytest
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.modules import cognitive_account as module
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
+
+
+def params(**extra):
+    base = {"name": "Models-Foundry", "resource_group": "rg", "location": None, "kind": "AIServices", "sku": "S0",
+            "identity": {"type": "SystemAssigned", "user_assigned_identities": None}, "custom_subdomain": None,
+            "allow_project_management": True, "disable_local_auth": None, "public_network_access": None,
+            "tags": None, "purge_tags": False, "soft_deleted": "fail", "purge": False, "state": "present"}
+    base.update(extra)
+    return base
+
+
+CURRENT = {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/Models-Foundry",
+           "kind": "AIServices", "location": "swedencentral", "sku": {"name": "S0"}, "tags": {"a": "1"},
+           "identity": {"type": "SystemAssigned", "principalId": "p", "tenantId": "t"},
+           "properties": {"customSubDomainName": "models-foundry", "allowProjectManagement": True,
+                          "disableLocalAuth": False, "endpoint": "https://x/", "provisioningState": "Succeeded",
+                          "networkAcls": {"defaultAction": "Allow"}}}
+
+
+def test_desired_body_defaults_subdomain_and_leaves_unmanaged_out():
+    body = module.desired_body(params(), None, "swedencentral")
+    assert body["properties"] == {"customSubDomainName": "models-foundry", "allowProjectManagement": True}
+    assert body["identity"] == {"type": "SystemAssigned"}
+    assert "tags" not in body
+
+
+def test_unchanged_account_has_no_differences():
+    desired = module.desired_body(params(location="Sweden Central"), CURRENT, "Sweden Central")
+    assert differences(desired, CURRENT, normalisers=module.NORMALISERS) == []
+    changed = module.desired_body(params(disable_local_auth=True), CURRENT, "swedencentral")
+    assert differences(changed, CURRENT, normalisers=module.NORMALISERS) == ["properties.disableLocalAuth"]
+
+
+def test_write_body_carries_unmanaged_fields_without_read_only_identity():
+    desired = module.desired_body(params(disable_local_auth=True), CURRENT, "swedencentral")
+    body = module.write_body(CURRENT, desired)
+    assert body["properties"]["networkAcls"] == {"defaultAction": "Allow"}
+    assert body["properties"]["disableLocalAuth"] is True
+    assert "endpoint" not in body["properties"] and "provisioningState" not in body["properties"]
+    assert body["identity"] == {"type": "SystemAssigned"}
+    assert body["tags"] == {"a": "1"}
+
+
+def test_user_assigned_identity():
+    uai = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+    body = module.desired_body(params(identity={"type": "UserAssigned", "user_assigned_identities": [uai]}),
+                               None, "swedencentral")
+    assert body["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {uai: {}}}
+    current = {"identity": {"type": "UserAssigned",
+                            "userAssignedIdentities": {uai.upper(): {"principalId": "p", "clientId": "c"}}}}
+    assert differences({"identity": body["identity"]}, current, normalisers=module.NORMALISERS) == []
+    no_ids = {"type": "UserAssigned", "user_assigned_identities": None}
+    assert "required" in module.validate(params(identity=no_ids), None)
+
+
+def test_immutable_changes_are_refused():
+    assert "kind" in module.validate(params(kind="OpenAI"), CURRENT)
+    assert "subdomain" in module.validate(params(custom_subdomain="other"), CURRENT)
+    assert "location" in module.validate(params(location="eastus"), CURRENT)
+    assert module.validate(params(location="Sweden Central"), CURRENT) is None
+    assert module.validate(params(kind="OpenAI", state="absent"), CURRENT) is None
+
+
+def test_soft_deleted_message_names_both_remedies():
+    message = module.soft_deleted_message("rg", "acct", "swedencentral")
+    assert "soft_deleted=restore" in message and "soft_deleted=purge" in message
+
+
+# ---- Azure's FlagMustBeSetForRestore conflict (the deleted-accounts list can lag a fresh delete) ----------------
+
+class AzureError(Exception):
+    def __init__(self, status_code, code):
+        Exception.__init__(self, code)
+        self.status_code = status_code
+        self.error = type("Error", (), {"code": code, "message": "soft-deleted"})()
+
+
+class Done(object):
+    def __init__(self, body):
+        self.body = body
+
+    def wait(self, timeout=None):
+        return None
+
+    def done(self):
+        return True
+
+    def result(self, timeout=None):
+        return (self.body, {})
+
+
+class Accounts(object):
+    """Answers the first create with the soft-delete conflict, as Azure does for a soft-deleted name."""
+
+    def __init__(self):
+        self.creates = []
+
+    def begin_create(self, resource_group, name, body, cls=None):
+        sent = json.loads(body.read())
+        self.creates.append(sent)
+        if len(self.creates) == 1:
+            raise AzureError(409, "FlagMustBeSetForRestore")
+        return Done(dict(sent, id="/x/" + name, name=name))
+
+
+class DeletedAccounts(object):
+    def __init__(self):
+        self.purged = []
+
+    def list(self):
+        return []
+
+    def begin_purge(self, location, resource_group, name):
+        self.purged.append((location, resource_group, name))
+        return Done(None)
+
+
+class Failed(Exception):
+    pass
+
+
+class FailingAnsible(object):
+    def fail_json(self, **result):
+        raise Failed(result)
+
+
+def fake_module(soft_deleted):
+    azure = AzureModule.__new__(AzureModule)
+    azure.params = params(soft_deleted=soft_deleted, wait=True, wait_timeout=5)
+    azure.check_mode = False
+    azure.settings = {"subscription_id": "s"}
+    client = type("Client", (), {})()
+    client.accounts, client.deleted_accounts = Accounts(), DeletedAccounts()
+    azure._clients = {"cognitiveservices": client}
+    azure.module = FailingAnsible()
+    return azure, client
+
+
+def test_conflict_on_create_with_purge_purges_and_creates_again():
+    azure, client = fake_module("purge")
+    desired = module.desired_body(azure.params, None, "swedencentral")
+    changed, state, outcome = module.ensure_present(azure, "rg", "acct", None, desired)
+    assert changed is True and outcome["purged"] is True
+    assert client.deleted_accounts.purged == [("swedencentral", "rg", "acct")]
+    assert len(client.accounts.creates) == 2 and state["kind"] == "AIServices"
+
+
+def test_conflict_on_create_with_restore_sends_restore():
+    azure, client = fake_module("restore")
+    desired = module.desired_body(azure.params, None, "swedencentral")
+    changed, _state, outcome = module.ensure_present(azure, "rg", "acct", None, desired)
+    assert changed is True and outcome["restored"] is True
+    assert client.accounts.creates[1]["properties"] == {"restore": True}
+
+
+def test_conflict_on_create_with_fail_names_both_remedies():
+    azure, client = fake_module("fail")
+    desired = module.desired_body(azure.params, None, "swedencentral")
+    with pytest.raises(Failed) as failure:
+        module.ensure_present(azure, "rg", "acct", None, desired)
+    assert "soft_deleted=restore" in failure.value.args[0]["msg"]
+    assert len(client.accounts.creates) == 1 and client.deleted_accounts.purged == []

@@ -1,0 +1,98 @@
+"""Pure metadata building and validation of gateway connections."""
+import json
+
+import pytest
+
+from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_connection as fc
+from ansible_collections.aigateway.foundry.plugins.modules import foundry_connection as module
+
+DISCOVERY = {"list_models_endpoint": "/deployments", "get_model_endpoint": "/deployments/{deploymentName}",
+             "deployment_provider": "AzureOpenAI"}
+
+
+def params(**extra):
+    base = {"name": "ai-gateway", "category": "ApiManagement", "target": "https://apim.azure-api.net/inference/openai",
+            "auth_type": "ApiKey", "api_key": "k", "audience": fc.DEFAULT_AUDIENCE, "oauth2": None,
+            "is_shared_to_all": True, "api_type": "AzureOpenAI", "deployment_in_path": None,
+            "inference_api_version": "2024-12-01-preview", "deployment_api_version": None,
+            "models": [{"name": "gpt-4o-mini", "model_name": None, "model_version": "2024-07-18",
+                        "model_format": "OpenAI"}],
+            "model_discovery": None, "custom_headers": None, "auth_config": None, "extra_metadata": None}
+    base.update(extra)
+    return base
+
+
+def test_metadata_is_strings_with_json_inside():
+    metadata = fc.build_metadata(params(custom_headers={"x-route": "a"}, extra_metadata={"ApiType": "Azure"},
+                                        auth_config={"type": "api_key", "name": "Authorization",
+                                                     "format": "Bearer {api_key}"}))
+    assert all(isinstance(v, str) for v in metadata.values())
+    assert metadata["deploymentInPath"] == "true"
+    assert metadata["inferenceAPIVersion"] == "2024-12-01-preview"
+    assert json.loads(metadata["models"]) == [
+        {"name": "gpt-4o-mini", "properties": {"model": {"name": "gpt-4o-mini", "version": "2024-07-18",
+                                                         "format": "OpenAI"}}}]
+    assert json.loads(metadata["customHeaders"]) == {"x-route": "a"}
+    assert json.loads(metadata["authConfig"])["format"] == "Bearer {api_key}"
+    assert metadata["ApiType"] == "Azure"
+    assert "deploymentAPIVersion" not in metadata
+
+
+def test_discovery_metadata_and_api_type_defaults():
+    metadata = fc.build_metadata(params(models=None, model_discovery=DISCOVERY, api_type="AzureAI",
+                                        target="https://g/models"))
+    assert metadata["deploymentInPath"] == "false"
+    assert json.loads(metadata["modelDiscovery"]) == {"listModelsEndpoint": "/deployments",
+                                                      "getModelEndpoint": "/deployments/{deploymentName}",
+                                                      "deploymentProvider": "AzureOpenAI"}
+    assert fc.validate(params(models=None, model_discovery=DISCOVERY, api_type="AzureAI",
+                              target="https://g/models")) is None
+
+
+@pytest.mark.parametrize("extra, message", [
+    (dict(model_discovery=DISCOVERY), "cannot both be set"),
+    (dict(models=None), "needs models"),
+    (dict(api_key=None), "api_key is required"),
+    (dict(auth_type="ProjectManagedIdentity"), "api_key is only used"),
+    (dict(api_type="AzureOpenAIV1"), "must end with /openai/v1"),
+    (dict(api_type="AzureOpenAIV1", target="https://g/openai/v1", deployment_in_path=True), "deployment_in_path false"),
+    (dict(api_type=None), "needs deployment_in_path"),
+    (dict(target="http://plain/openai"), "https"),
+    (dict(name="x"), "connection name"),
+    (dict(models=None, model_discovery=dict(DISCOVERY, get_model_endpoint="/deployments/x")), "{deploymentName}"),
+    (dict(auth_type="OAuth2", api_key=None, oauth2={"client_id": "00000000-0000-0000-0000-000000000001",
+                                                    "client_secret": None, "token_url": "https://t"}),
+     "client_secret is required"),
+    (dict(auth_config={"type": "api_key", "name": "Authorization", "format": "Bearer"}), "{api_key}"),
+    (dict(extra_metadata={"models": "[]"}), "structured options"),
+    (dict(models=[{"name": "a"}, {"name": "a"}]), "twice"),
+])
+def test_bad_combinations(extra, message):
+    problem = fc.validate(params(**extra))
+    assert problem and message in problem
+
+
+def test_valid_gateway_connection():
+    assert fc.validate(params()) is None
+    assert fc.validate(params(category="AppInsights", models=None, api_type=None, target="/subscriptions/x")) is None
+
+
+def test_credentials_are_not_compared():
+    comparable = fc.comparable_properties(params())
+    assert "credentials" not in comparable
+    assert fc.write_properties(params())["credentials"] == {"key": "k"}
+    managed = fc.write_properties(params(auth_type="ProjectManagedIdentity", api_key=None))
+    assert managed["credentials"] == {} and managed["audience"] == fc.DEFAULT_AUDIENCE
+    oauth = fc.write_properties(params(auth_type="OAuth2", api_key=None, oauth2={
+        "client_id": "c", "client_secret": "s", "token_url": "https://t", "scopes": ["a"]}))
+    assert oauth["credentials"] == {"clientId": "c", "clientSecret": "s"}
+    assert oauth["tokenUrl"] == "https://t" and oauth["scopes"] == ["a"]
+
+
+def test_metadata_comparison_sees_removed_keys_and_ignores_json_spacing():
+    from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
+    desired = {"properties": {"metadata": {"models": '[{"name":"a"}]'}}}
+    same = {"properties": {"metadata": {"models": '[ {"name": "a"} ]'}}}
+    extra = {"properties": {"metadata": {"models": '[{"name":"a"}]', "ApiType": "Azure"}}}
+    assert differences(desired, same, normalisers=module.NORMALISERS) == []
+    assert differences(desired, extra, normalisers=module.NORMALISERS) == ["properties.metadata"]
