@@ -12,7 +12,8 @@ Policy for bodies that are not exactly what the definitions say:
   - Extensible enums (a union holding a plain string member) accept any string; arm-schemas make them strict, so
     a schema enum failure on such a property is only a note. Likewise a property the schema requires but the
     types do not (template schemas require `properties`; Microsoft's REST examples omit it) is only a note.
-  - KNOWN_GAPS lists where the live service differs from the definitions, each with its source.
+  - KNOWN_GAPS and ACCEPTED_UNDECLARED list where the live service differs from the definitions, each with its
+    source.
 """
 from __future__ import annotations
 
@@ -50,11 +51,38 @@ KNOWN_GAPS: tuple[KnownGap, ...] = (
     KnownGap(types=_CONNECTION_TYPES, property_name="category", values=("ApiManagement", "ModelGateway"),
              applies=lambda version: version < "2025-12-01", accepted=False, extra_properties=(),
              source="categories exist from 2025-12-01 (first stable); arm-schemas reject them at 2025-09-01"),
-    KnownGap(types=("microsoft.insights/components",), property_name="CustomMetricsOptedInType",
-             values=("Off", "WithDimensions"), applies=lambda version: True, accepted=True, extra_properties=(),
-             source="undeclared at 2020-02-02 yet honoured by the service: the AI-Gateway lab's appinsights.bicep "
-                    "sends it at 2020-02-02 so token metrics keep their dimensions (reference/lab.md §3, §4.4)"),
 )
+
+
+@dataclass(frozen=True)
+class UndeclaredProperty:
+    """A property the definitions do not declare but the live service honours, at one object of some types."""
+    types: tuple[str, ...]
+    path: str                   # the object that carries it, e.g. "$.properties"
+    name: str
+    json_type: str              # "string" or "array of strings"
+    values: tuple[str, ...]     # allowed string values; empty: any
+    source: str
+
+
+ACCEPTED_UNDECLARED: tuple[UndeclaredProperty, ...] = (
+    UndeclaredProperty(("microsoft.insights/components",), "$.properties", "CustomMetricsOptedInType", "string",
+                       ("Off", "WithDimensions"),
+                       "undeclared at 2020-02-02 yet honoured by the service: the AI-Gateway lab's appinsights.bicep "
+                       "sends it so token metrics keep their dimensions (reference/lab.md §3, §4.4)"),
+    UndeclaredProperty(_CONNECTION_TYPES, "$.properties", "tokenUrl", "string", (),
+                       "OAuth2 ModelGateway connections: foundry-samples modelgateway-connection-common.bicep sends it "
+                       "through any() (reference/lab.md §9.3)"),
+    UndeclaredProperty(_CONNECTION_TYPES, "$.properties", "scopes", "array of strings", (),
+                       "OAuth2 ModelGateway connections: foundry-samples modelgateway-connection-common.bicep sends it "
+                       "through any() (reference/lab.md §9.3)"),
+)
+
+
+def _undeclared_matches(rule: UndeclaredProperty, value: Any) -> bool:
+    if rule.json_type == "array of strings":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, str) and (not rule.values or value in rule.values)
 
 
 @dataclass
@@ -261,6 +289,12 @@ class _Walk:
                 return gap
         return None
 
+    def undeclared(self, path: str, name: str) -> UndeclaredProperty | None:
+        for rule in ACCEPTED_UNDECLARED:
+            if self.type_name in rule.types and rule.path == path and rule.name == name:
+                return rule
+        return None
+
     def check_object(self, properties: dict, additional: dict | None, value: Any, path: str) -> None:
         if not isinstance(value, dict):
             self.error(path, f"expected object, got {_json_type(value)}")
@@ -296,12 +330,14 @@ class _Walk:
             if additional is not None:
                 self.check(self.types.node(additional), item, f"{path}.{name}")
                 continue
-            gap = self.gap(name, item) if not top else None
-            if gap is not None and gap.accepted:
-                self.report.notes.append(f"{path}.{name}: types: {json.dumps(item)} accepted as a known gap "
-                                         f"({gap.source})")
-            else:
+            rule = self.undeclared(path, name)
+            if rule is None:
                 self.report.unknown.append(f"{path}.{name}")
+            elif _undeclared_matches(rule, item):
+                self.report.notes.append(f"{path}.{name}: types: undeclared, accepted as a known gap ({rule.source})")
+            else:
+                self.error(f"{path}.{name}", f"expected {rule.json_type}"
+                           + (f" in {list(rule.values)}" if rule.values else "") + f", got {json.dumps(item)[:80]}")
 
 
 def _nearest_variant(node: dict) -> str:
@@ -388,6 +424,20 @@ class Conformance:
             else:
                 report.errors.append(line)
         return report
+
+    def check_name(self, type_name: str, api_version: str, name: str) -> list[str]:
+        """What is wrong with a resource name given in the URL, by the type's `name` property (pattern,
+        minLength, maxLength, literals); empty when it is fine or the type is unknown."""
+        types = self._types(type_name, api_version)
+        if types is None or type_name.lower() not in types.resources:
+            return []
+        body = types.nodes[types.resources[type_name.lower()]]
+        prop = body.get("properties", {}).get("name")
+        if prop is None:
+            return []
+        report = Report()
+        _Walk(types, type_name, api_version, "request", report).check(types.node(prop["type"]), name, "$.name")
+        return [error.split(": types: ", 1)[-1] for error in report.errors]
 
     def check_response(self, type_name: str, api_version: str, body: Any) -> Report:
         return self._walk(type_name, api_version, body, "response")[0]

@@ -133,8 +133,6 @@ def test_bad_combinations_fail_before_any_write(run_module, resource_group, acco
     assert request_log.writes(mark) == []
 
 
-@pytest.mark.skip(reason="localazure's conformance check does not yet know the top-level tokenUrl/scopes that "
-                         "Microsoft's ModelGateway OAuth2 template sends (reference/lab.md section 9.3)")
 def test_model_gateway_oauth2(run_module, resource_group, account):
     args = gateway_args(resource_group, account, name="mg-oauth", category="ModelGateway", api_type=None,
                         target="https://gateway.example.com/v1", deployment_in_path=False, api_key=None,

@@ -488,4 +488,16 @@ def test_undeclared_property_accepted_as_a_known_gap(conf):
     assert any("CustomMetricsOptedInType" in note and "known gap" in note for note in report.notes)
     body["properties"]["CustomMetricsOptedInType"] = "Sometimes"
     report = conf.check_request("Microsoft.Insights/components", "2020-02-02", body)
-    assert report.unknown == ["$.properties.CustomMetricsOptedInType"]
+    assert report.errors == ['$.properties.CustomMetricsOptedInType: types: expected string in ['
+                             "'Off', 'WithDimensions'], got \"Sometimes\""]
+
+
+def test_oauth2_connection_extras_accepted_only_in_their_shape(conf):
+    body = {"properties": {"category": "ModelGateway", "authType": "OAuth2", "target": "https://gw.example.com",
+                           "credentials": {"clientId": "00000000-0000-0000-0000-000000000001", "clientSecret": "s"},
+                           "tokenUrl": "https://login.example.com/token", "scopes": ["api://gw/.default"]}}
+    report = conf.check_request("Microsoft.CognitiveServices/accounts/projects/connections", "2025-12-01", body)
+    assert report.errors == [] and report.unknown == []
+    body["properties"]["scopes"] = "api://gw/.default"
+    report = conf.check_request("Microsoft.CognitiveServices/accounts/projects/connections", "2025-12-01", body)
+    assert report.errors == ['$.properties.scopes: types: expected array of strings, got "api://gw/.default"']
