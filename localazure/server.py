@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from localazure import certs
+from localazure.dataplane import ROUTE as GATEWAY_ROUTE, Gateway
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
 from localazure.engine.contract import ArmError
@@ -62,6 +63,8 @@ def _log_kind(request: web.Request) -> str:
     path = request.path.lower()
     if path.startswith("/localazure/"):
         return "control"
+    if path.startswith("/gateway/"):
+        return "gateway"
     if "/oauth2/" in path or "openid-configuration" in path or path == MSI_PATH:
         return "token"
     return requestlog.classify(request.method, request.path)
@@ -79,6 +82,7 @@ class App:
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
                              tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id)
+        self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle)
 
     # --- middleware ----------------------------------------------------------------------------
     @web.middleware
@@ -202,6 +206,7 @@ class App:
             web.post("/localazure/reset", self.reset),
             web.get("/localazure/requests/summary", self.summary),
         ])
+        app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
         app.router.add_route("*", "/{tail:.*}", self.arm)
         app.on_cleanup.append(lambda _app: self._close())
         return app
@@ -216,7 +221,8 @@ def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: fl
             "client_id": identity.client_id, "client_secret": identity.client_secret,
             "subscription_id": identity.subscription_id, "ca_bundle": str(state_dir / certs.CA_FILE),
             "identity_endpoint": f"{base}{MSI_PATH}", "identity_header": identity.msi_header,
-            "msi_client_id": identity.msi_client_id, "pid": os.getpid(), "port": port, "time_scale": time_scale}
+            "msi_client_id": identity.msi_client_id, "pid": os.getpid(), "port": port, "time_scale": time_scale,
+            "gateway_base_url_template": f"{base}/gateway/{{service}}"}
 
 
 def write_private_json(path: Path, data: dict) -> None:

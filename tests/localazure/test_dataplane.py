@@ -1,0 +1,323 @@
+"""The APIM gateway data plane (localazure/dataplane.py): a lab-shaped gateway is provisioned through the real
+SDK clients, then called with `requests` the way the verify role and the lab notebook call APIM."""
+from __future__ import annotations
+
+import json
+import uuid
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+import requests
+from azure.mgmt.apimanagement import ApiManagementClient
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices import models as csm
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from localazure import dataplane
+from localazure.providers import authorization as authz
+
+CS_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
+API_VERSION = "2024-12-01-preview"
+TOKENS_PER_MINUTE = 1000
+PASSTHROUGH = {"openapi": "3.0.1", "info": {"title": "Pass-through API", "version": "1.0"}, "servers": [{"url": ""}],
+               "paths": {"/*": {method: {"operationId": f"{method}-all", "responses": {"200": {"description": "ok"}}}
+                                for method in ("get", "put", "post", "delete", "patch", "head", "options", "trace")}}}
+INFERENCE_POLICY = """<policies>
+  <inbound>
+    <base />
+    <authentication-managed-identity resource="https://cognitiveservices.azure.com"
+        output-token-variable-name="managed-id-access-token" ignore-error="false" />
+    <set-header name="Authorization" exists-action="override">
+      <value>@("Bearer " + (string)context.Variables["managed-id-access-token"])</value>
+    </set-header>
+    <set-backend-service backend-id="models" />
+    <llm-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="%d" estimate-prompt-tokens="false"
+        remaining-tokens-header-name="x-remaining-tokens" tokens-consumed-header-name="x-consumed-tokens" />
+  </inbound>
+  <backend><base /></backend>
+  <outbound><base /></outbound>
+  <on-error><base /></on-error>
+</policies>""" % TOKENS_PER_MINUTE
+POOLED_POLICY = """<policies><inbound><base />
+  <validate-azure-ad-token tenant-id="00000000-0000-0000-0000-000000000000" />
+  <authentication-managed-identity resource="https://cognitiveservices.azure.com" />
+  <set-backend-service backend-id="pool" />
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+# --- unit: matching and pool choice -------------------------------------------------------------------
+
+@pytest.mark.parametrize("template, rest, matches", [
+    ("/*", "openai/deployments/x/chat/completions", True), ("/*", "", True),
+    ("/deployments/{deployment-id}/chat/completions?api-version={v}", "deployments/gpt/chat/completions", True),
+    ("/deployments/{deployment-id}/chat/completions", "deployments/gpt/embeddings", False),
+    ("/things/{id}", "things/1/more", False), ("/files/{*path}", "files/a/b/c", True), ("/", "", True)])
+def test_operation_templates(template, rest, matches):
+    assert dataplane._template_matches(template, rest) is matches
+
+
+def test_pool_prefers_the_lowest_priority_number_then_weights_deterministically():
+    gateway = dataplane.Gateway(None, "sub", lambda: None, seed=7)
+    members = [{"id": "/backends/a", "priority": 2, "weight": 1}, {"id": "/backends/b", "priority": 1, "weight": 3},
+               {"id": "/backends/c", "priority": 1, "weight": 1}, {"id": "/backends/d", "priority": 1, "weight": 0}]
+    picks = [gateway._pick(members)["id"] for _ in range(200)]
+    assert set(picks) == {"/backends/b", "/backends/c"} and picks.count("/backends/b") > picks.count("/backends/c")
+    again = dataplane.Gateway(None, "sub", lambda: None, seed=7)
+    assert [again._pick(members)["id"] for _ in range(200)] == picks
+    unweighted = [{"id": "/backends/x", "weight": 0}, {"id": "/backends/y", "weight": 0}]   # lab.md §4.3 shape
+    assert {gateway._pick(unweighted)["id"] for _ in range(50)} == {"/backends/x", "/backends/y"}
+
+
+def test_base_expands_policy_scopes_outwards():
+    def root(xml):
+        return ElementTree.fromstring(xml)
+    gateway = dataplane.Gateway(None, "sub", lambda: None)
+    roots = [root("<policies><inbound><rate-limit calls='1' renewal-period='1' /></inbound></policies>"),
+             root("<policies><inbound><set-backend-service base-url='https://a' /><base /></inbound></policies>"),
+             None]
+    assert [element.tag for element in gateway._section(roots, "inbound")] == ["set-backend-service", "rate-limit"]
+
+
+def test_token_windows_last_one_minute_from_their_first_use():
+    now = [1000.0]
+    windows = dataplane.TokenWindows(clock=lambda: now[0])
+    windows.add("k", 70)
+    now[0] += 20
+    windows.add("k", 30)
+    assert windows.used("k") == 100 and windows.seconds_left("k") == 40 and windows.used("other") == 0
+    now[0] += 40
+    assert windows.used("k") == 0
+
+
+# --- a provisioned gateway -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def world(endpoint, credential, sdk_kwargs):
+    """RG, an APIM service with a system identity, two AIServices accounts (A swedencentral with two
+    deployments, B eastus with one), Cognitive Services User for APIM on both, backends `models` (A) and `pool`
+    (A priority 1, B priority 2), the lab's PassThrough API `inference/` with the lab's policy plus a token
+    limit, an API `pooled/` routed through the pool, and subscriptions."""
+    sub = endpoint["subscription_id"]
+    resources = ResourceManagementClient(credential, sub, **sdk_kwargs)
+    apim_client = ApiManagementClient(credential, sub, **sdk_kwargs)
+    cs_client = CognitiveServicesManagementClient(credential, sub, **sdk_kwargs)
+    authz_client = AuthorizationManagementClient(credential, sub, **sdk_kwargs)
+    rg, service = _unique("rg-gw"), _unique("apim")
+    resources.resource_groups.create_or_update(rg, {"location": "swedencentral"})
+    service_poller = apim_client.api_management_service.begin_create_or_update(rg, service, {
+        "location": "swedencentral", "sku": {"name": "BasicV2", "capacity": 1}, "identity": {"type": "SystemAssigned"},
+        "properties": {"publisherEmail": "ops@contoso.com", "publisherName": "Contoso"}})
+    accounts = {}
+    for label, location in (("a", "swedencentral"), ("b", "eastus")):
+        name = _unique(f"models-{label}")
+        accounts[label] = cs_client.accounts.begin_create(rg, name, csm.Account(
+            location=location, kind="AIServices", sku=csm.Sku(name="S0"), identity=csm.Identity(type="SystemAssigned"),
+            properties=csm.AccountProperties(custom_sub_domain_name=name, public_network_access="Enabled"))).result()
+    for label, model, version in (("a", "gpt-4o-mini", "2024-07-18"), ("a", "gpt-4.1-mini", "2025-04-14"),
+                                  ("b", "gpt-4o-mini", "2024-07-18")):
+        cs_client.deployments.begin_create_or_update(rg, accounts[label].name, model, csm.Deployment(
+            sku=csm.Sku(name="GlobalStandard", capacity=10),
+            properties=csm.DeploymentProperties(model=csm.DeploymentModel(format="OpenAI", name=model,
+                                                                          version=version)))).result()
+    principal = service_poller.result().identity.principal_id
+    assignments = {}
+    for label, account in accounts.items():
+        assignments[label] = authz_client.role_assignments.create(account.id, str(uuid.uuid4()), {
+            "role_definition_id": authz.role_definition_id(sub, CS_USER), "principal_id": principal,
+            "principal_type": "ServicePrincipal"})
+    for label, account in accounts.items():
+        apim_client.backend.create_or_update(rg, service, f"backend-{label}", {
+            "url": account.properties.endpoint, "protocol": "http", "description": "Inference backend"})
+    apim_client.backend.create_or_update(rg, service, "models", {
+        "url": accounts["a"].properties.endpoint, "protocol": "http"})
+    _set_pool(apim_client, rg, service, [("a", 1, None), ("b", 2, None)], create=True)
+    apis = (("inference-api", "inference/", INFERENCE_POLICY), ("pooled", "pooled", POOLED_POLICY))
+    for api_id, path, policy in apis:
+        apim_client.api.begin_create_or_update(rg, service, api_id, {
+            "path": path, "displayName": api_id, "protocols": ["https"], "format": "openapi+json",
+            "value": json.dumps(PASSTHROUGH), "subscriptionRequired": True, "apiType": "http",
+            "subscriptionKeyParameterNames": {"header": "api-key", "query": "api-key"}}).result()
+        apim_client.api_policy.create_or_update(rg, service, api_id, "policy", {"format": "rawxml", "value": policy})
+    keys = {}
+    for name, scope, state in (("callers", "/apis", "active"), ("throttled", "/apis/inference-api", "active"),
+                               ("suspended", "/apis", "suspended"), ("pooled-only", "/apis/pooled", "active")):
+        apim_client.subscription.create_or_update(rg, service, name, {"scope": scope, "displayName": name,
+                                                                      "state": state})
+        keys[name] = apim_client.subscription.list_secrets(rg, service, name).primary_key
+    yield {"sub": sub, "rg": rg, "service": service, "apim": apim_client, "cs": cs_client, "authz": authz_client,
+           "accounts": accounts, "assignments": assignments, "principal": principal, "keys": keys,
+           "base": endpoint["gateway_base_url_template"].format(service=service), "ca": endpoint["ca_bundle"]}
+    apim_client.api_management_service.begin_delete(rg, service).result()
+    apim_client.deleted_services.begin_purge(service, "swedencentral").result()
+    resources.resource_groups.begin_delete(rg).result()
+
+
+def _set_pool(apim_client, rg, service, members, *, create=False):
+    """members: (account label, priority, weight)."""
+    apim_client.backend.create_or_update(rg, service, "pool", {"type": "Pool", "pool": {"services": [
+        {"id": f"/backends/backend-{label}", "priority": priority, "weight": weight}
+        for label, priority, weight in members]}}, if_match=None if create else "*")
+
+
+def _chat(world, model, *, api="inference", key=None, key_in="header", padding=0, path=None):
+    url = f"{world['base']}/{api}/openai/deployments/{model}/chat/completions" if path is None else \
+        f"{world['base']}/{path}"
+    params, headers = {"api-version": API_VERSION}, {}
+    if key is not None and key_in == "header":
+        headers["api-key"] = key
+    elif key is not None:
+        params["api-key"] = key
+    body = {"messages": [{"role": "user", "content": "Tell me a short joke about AI." + "x" * padding}],
+            "max_tokens": 50, "model": model}
+    return requests.post(url, params=params, headers=headers, json=body, verify=world["ca"], timeout=30)
+
+
+def test_endpoint_json_names_the_gateway(endpoint):
+    assert endpoint["gateway_base_url_template"] == f"{endpoint['arm_endpoint']}/gateway/{{service}}"
+
+
+def test_each_deployment_answers_through_the_gateway_with_its_model(world, requests_log):
+    key = world["keys"]["callers"]
+    for model in ("gpt-4o-mini", "gpt-4.1-mini"):
+        response = _chat(world, model, key=key)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["object"] == "chat.completion" and body["model"] == model
+        usage = body["usage"]
+        assert usage["prompt_tokens"] > 0
+        assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+        assert body["choices"][0]["message"]["role"] == "assistant" and body["choices"][0]["message"]["content"]
+        assert response.headers["x-ms-region"] == "swedencentral"
+        assert 0 < int(response.headers["x-ratelimit-remaining-tokens"]) < 10 * 1000
+        assert response.headers["x-consumed-tokens"] == str(usage["total_tokens"])
+        assert int(response.headers["x-remaining-tokens"]) < TOKENS_PER_MINUTE
+        assert response.headers[dataplane.UNEVALUATED_HEADER] == "set-header"
+    # The same request gives the same usage: it is computed from the request size.
+    assert _chat(world, "gpt-4o-mini", key=key).json()["usage"] == _chat(world, "gpt-4o-mini", key=key).json()["usage"]
+    assert _chat(world, "gpt-4o-mini", key=key, key_in="query").status_code == 200
+    logged = [line for line in requests_log() if line["kind"] == "gateway"]
+    assert len(logged) == 5 and {line["status"] for line in logged} == {200}
+    assert logged[0]["path"] == f"/gateway/{world['service']}/inference/openai/deployments/gpt-4o-mini/chat/completions"
+    assert not any(key in json.dumps(line) for line in logged)
+
+
+def test_missing_invalid_and_out_of_scope_keys_get_apim_401(world):
+    missing = _chat(world, "gpt-4o-mini")
+    assert missing.status_code == 401 and missing.json() == {"statusCode": 401, "message": dataplane.MISSING_KEY}
+    assert "Access denied due to missing subscription key" in dataplane.MISSING_KEY
+    for key in ("0" * 32, world["keys"]["suspended"], world["keys"]["pooled-only"]):
+        invalid = _chat(world, "gpt-4o-mini", key=key)
+        assert invalid.status_code == 401 and invalid.json() == {"statusCode": 401, "message": dataplane.INVALID_KEY}
+    # Ocp-Apim-Subscription-Key is not this API's header name (the lab renames it to api-key).
+    renamed = requests.post(f"{world['base']}/inference/openai/deployments/gpt-4o-mini/chat/completions",
+                            headers={"Ocp-Apim-Subscription-Key": world["keys"]["callers"]}, json={},
+                            verify=world["ca"], timeout=30)
+    assert renamed.status_code == 401 and renamed.json()["message"] == dataplane.MISSING_KEY
+
+
+def test_product_subscriptions_reach_only_the_product_apis(world):
+    apim_client, rg, service = world["apim"], world["rg"], world["service"]
+    apim_client.product.create_or_update(rg, service, "starter", {"displayName": "Starter", "state": "published"})
+    apim_client.subscription.create_or_update(rg, service, "starter-sub", {"scope": "/products/starter",
+                                                                           "displayName": "Starter", "state": "active"})
+    key = apim_client.subscription.list_secrets(rg, service, "starter-sub").primary_key
+    assert _chat(world, "gpt-4o-mini", key=key).status_code == 401
+    apim_client.product_api.create_or_update(rg, service, "starter", "inference-api")
+    assert _chat(world, "gpt-4o-mini", key=key).status_code == 200
+    assert _chat(world, "gpt-4o-mini", api="pooled", key=key).status_code == 401
+
+
+def test_unknown_deployment_api_service_and_operation_get_their_real_404s(world):
+    key = world["keys"]["callers"]
+    missing = _chat(world, "gpt-5-imaginary", key=key)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "DeploymentNotFound"
+    assert missing.json()["error"]["message"].startswith("The API deployment for this resource does not exist.")
+    nowhere = _chat(world, "gpt-4o-mini", api="nowhere", key=key)
+    assert nowhere.status_code == 404 and nowhere.json() == {"statusCode": 404, "message": "Resource not found"}
+    other = requests.get(f"{world['base']}-missing/inference/x", verify=world["ca"], timeout=30)
+    assert other.status_code == 404 and other.json()["statusCode"] == 404
+
+    apim_client, rg, service = world["apim"], world["rg"], world["service"]
+    apim_client.api.begin_create_or_update(rg, service, "items", {
+        "path": "items", "displayName": "Items", "protocols": ["https"], "subscriptionRequired": False,
+        "serviceUrl": world["accounts"]["a"].properties.endpoint + "openai"}).result()
+    apim_client.api_operation.create_or_update(rg, service, "items", "chat", {
+        "displayName": "Chat", "method": "POST", "urlTemplate": "/deployments/{deployment-id}/chat/completions"})
+    unmatched = requests.get(f"{world['base']}/items/deployments/gpt-4o-mini/chat/completions", verify=world["ca"],
+                             timeout=30)
+    assert unmatched.status_code == 404 and unmatched.json() == {"statusCode": 404, "message": "Resource not found"}
+    # Matched, no key needed, but the backend call carries no credential: the account refuses it.
+    no_credential = _chat(world, "gpt-4o-mini", path="items/deployments/gpt-4o-mini/chat/completions")
+    assert no_credential.status_code == 401 and no_credential.json()["error"]["code"] == "401"
+
+
+def test_token_limit_answers_429_per_subscription_until_the_window_ends(world):
+    key = world["keys"]["throttled"]
+    first = _chat(world, "gpt-4o-mini", key=key, padding=4 * TOKENS_PER_MINUTE)   # about the whole minute's budget
+    assert first.status_code == 200 and first.headers["x-remaining-tokens"] == "0"
+    throttled = _chat(world, "gpt-4o-mini", key=key)
+    assert throttled.status_code == 429
+    message = throttled.json()["message"]
+    assert throttled.json()["statusCode"] == 429 and message.startswith("Token limit is exceeded. Try again in")
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60 and throttled.headers["x-remaining-tokens"] == "0"
+    assert f"in {throttled.headers['Retry-After']} seconds" in message
+    assert _chat(world, "gpt-4o-mini", key=world["keys"]["callers"]).status_code == 200   # its own counter
+
+
+def test_missing_role_assignment_is_permission_denied_by_the_account(world):
+    account = world["accounts"]["a"]
+    assignment = world["assignments"]["a"]
+    world["authz"].role_assignments.delete(account.id, assignment.name)
+    try:
+        denied = _chat(world, "gpt-4o-mini", key=world["keys"]["callers"])
+        assert denied.status_code == 401
+        error = denied.json()["error"]
+        assert error["code"] == "PermissionDenied" and world["principal"] in error["message"]
+        assert "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action" in error["message"]
+    finally:
+        world["assignments"]["a"] = world["authz"].role_assignments.create(account.id, str(uuid.uuid4()), {
+            "role_definition_id": authz.role_definition_id(world["sub"], CS_USER),
+            "principal_id": world["principal"], "principal_type": "ServicePrincipal"})
+    assert _chat(world, "gpt-4o-mini", key=world["keys"]["callers"]).status_code == 200
+
+
+def test_account_without_public_network_access_answers_403(world):
+    cs_client, rg, account = world["cs"], world["rg"], world["accounts"]["a"]
+    cs_client.accounts.begin_update(rg, account.name, csm.Account(
+        properties=csm.AccountProperties(public_network_access="Disabled"))).result()
+    try:
+        refused = _chat(world, "gpt-4o-mini", key=world["keys"]["callers"])
+        assert refused.status_code == 403
+        assert refused.json()["error"]["message"] == "Public access is disabled. Please configure private endpoint."
+    finally:
+        cs_client.accounts.begin_update(rg, account.name, csm.Account(
+            properties=csm.AccountProperties(public_network_access="Enabled"))).result()
+
+
+def test_pool_routes_by_priority_then_weight_across_two_accounts(world):
+    apim_client, rg, service = world["apim"], world["rg"], world["service"]
+    key = world["keys"]["pooled-only"]
+
+    def regions(calls=12):
+        answers = [_chat(world, "gpt-4o-mini", api="pooled", key=key) for _ in range(calls)]
+        assert {answer.status_code for answer in answers} == {200}, answers[0].text
+        return {answer.headers["x-ms-region"] for answer in answers}
+
+    unevaluated = _chat(world, "gpt-4o-mini", api="pooled", key=key).headers[dataplane.UNEVALUATED_HEADER]
+    assert unevaluated == "validate-azure-ad-token"
+    assert regions() == {"swedencentral"}                      # A has priority 1
+    _set_pool(apim_client, rg, service, [("a", 2, None), ("b", 1, None)])
+    assert regions() == {"eastus"}                             # now B has
+    _set_pool(apim_client, rg, service, [("a", 1, 1), ("b", 1, 1)])
+    assert regions(24) == {"swedencentral", "eastus"}          # one group: weights split the traffic
+    _set_pool(apim_client, rg, service, [("a", 1, 1), ("b", 1, 0)])
+    assert regions() == {"swedencentral"}
+    # B has no gpt-4.1-mini: routed there, the account answers for itself.
+    _set_pool(apim_client, rg, service, [("b", 1, None)])
+    assert _chat(world, "gpt-4.1-mini", api="pooled", key=key).json()["error"]["code"] == "DeploymentNotFound"
