@@ -261,6 +261,16 @@ class AzureModule(object):
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
 
+    def require_no_log(self, option):
+        """Secrets are returned only to a task whose result Ansible censors (``no_log: true``).
+
+        A module cannot mark its own result no_log (Ansible strips ``_ansible_*`` keys from module results), and
+        adding the values to its no_log values would mask them in the registered variable as well.
+        """
+        if self.params.get(option) and not self.module.no_log:
+            self.fail("%s=true returns secrets: set no_log: true on the task (the registered variable still holds "
+                      "them; Ansible then hides the result in its output and logs)" % option)
+
     def exit(self, changed, state=None, before=None, after=None, **result):
         """End the task.  ``before``/``after`` are the comparable views shown by --diff."""
         if self.diff_mode:

@@ -50,7 +50,7 @@ def test_cache_lifecycle(run_module, apim, request_log):
     updated = run_module("apim_cache", dict(apim, name="default", description="semantic cache"))
     assert updated["changed"] is True and updated["state"]["properties"]["description"] == "semantic cache"
     writes = request_log.writes(mark)
-    assert len(writes) == 1 and writes[0]["method"] == "PUT"
+    assert len(writes) == 1 and writes[0]["method"] == "PATCH", "without a connection string: PATCH"
 
     mark = request_log.mark()
     assert run_module("apim_cache", dict(args, update_credentials="always"))["changed"] is True

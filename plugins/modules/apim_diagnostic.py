@@ -1,0 +1,311 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apim_diagnostic
+short_description: Create, update or delete an Azure API Management diagnostic (service-wide or for one API)
+version_added: 0.1.0
+description:
+  - Ensures a diagnostic exists, which sends request telemetry of the whole service or of one API (O(api)) to a
+    logger (M(aigateway.foundry.apim_logger)), or that it is deleted.
+  - O(metrics=true) on an Application Insights diagnostic is what the C(llm-emit-token-metric) and
+    C(azure-openai-emit-token-metric) policies need.
+  - The logger must exist; a missing one fails the task before anything is written.
+  - B(No LLM logging settings.) The module calls API Management API version 2024-05-01, whose diagnostic has
+    no C(largeLanguageModel) property (it appears in later, preview API versions). The lab's
+    C(largeLanguageModel) block (prompt and completion logging) therefore cannot be expressed here, and the module
+    never sends properties its API version does not define.
+  - Idempotent, with check mode (predicts the state without writing) and diff mode. Updates and deletes send the
+    diagnostic's ETag (If-Match).
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the API Management service.
+    type: str
+    required: true
+  service:
+    description: The API Management service's name.
+    type: str
+    required: true
+  api:
+    description: The API's name for an API diagnostic; omit for the service-wide diagnostic.
+    type: str
+  name:
+    description: The diagnostic's id, V(applicationinsights) or V(azuremonitor) (one per kind of logger).
+    type: str
+    required: true
+  logger:
+    description: The logger's name or resource id. Required to create a diagnostic.
+    type: str
+  always_log:
+    description: Log these messages whatever the sampling, V(allErrors).
+    type: str
+    choices: [allErrors]
+  verbosity:
+    description: The verbosity of traces emitted by trace policies.
+    type: str
+    choices: [error, information, verbose]
+  log_client_ip:
+    description: Log the client's IP address.
+    type: bool
+  http_correlation_protocol:
+    description: The correlation protocol for Application Insights diagnostics.
+    type: str
+    choices: [Legacy, None, W3C]
+  operation_name_format:
+    description: How Application Insights names operations.
+    type: str
+    choices: [Name, Url]
+  metrics:
+    description: Emit custom metrics through the C(emit-metric) policies (Application Insights diagnostics only).
+    type: bool
+  sampling_percentage:
+    description: Fixed-rate sampling, the percentage of requests logged (0-100).
+    type: int
+  frontend_request:
+    description: What to log of requests as the gateway receives them.
+    type: dict
+    suboptions: &message
+      headers:
+        description: The HTTP headers to log.
+        type: list
+        elements: str
+      body_bytes:
+        description: How many bytes of the body to log (0-8192).
+        type: int
+  frontend_response:
+    description: What to log of responses as the gateway returns them.
+    type: dict
+    suboptions: *message
+  backend_request:
+    description: What to log of requests as the gateway sends them to the backend.
+    type: dict
+    suboptions: *message
+  backend_response:
+    description: What to log of responses as the backend returns them.
+    type: dict
+    suboptions: *message
+  state:
+    description: Whether the diagnostic should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Application Insights diagnostic of the inference API, with custom metrics for token counts
+  aigateway.foundry.apim_diagnostic:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    api: inference-api
+    name: applicationinsights
+    logger: appinsights-logger
+    always_log: allErrors
+    http_correlation_protocol: W3C
+    log_client_ip: true
+    metrics: true
+    verbosity: verbose
+    sampling_percentage: 100
+    frontend_request: &log
+      headers: [Content-type, User-agent, x-ms-region, x-ratelimit-remaining-tokens]
+      body_bytes: 8192
+    frontend_response: *log
+    backend_request: *log
+    backend_response: *log
+"""
+
+RETURN = r"""
+id:
+  description: The diagnostic's resource id.
+  returned: when the diagnostic exists (or would exist in check mode)
+  type: str
+  sample: /subscriptions/0000/resourceGroups/rg-ai-gateway/providers/Microsoft.ApiManagement/service/apim-01/apis/inference-api/diagnostics/applicationinsights
+state:
+  description: The diagnostic as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+"""
+
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
+
+MESSAGE_SPEC = dict(
+    headers=dict(type="list", elements="str"),
+    body_bytes=dict(type="int"),
+)
+MESSAGES = (("frontend_request", "frontend", "request"), ("frontend_response", "frontend", "response"),
+            ("backend_request", "backend", "request"), ("backend_response", "backend", "response"))
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    api=dict(type="str"),
+    name=dict(type="str", required=True),
+    logger=dict(type="str"),
+    always_log=dict(type="str", choices=["allErrors"]),
+    verbosity=dict(type="str", choices=["error", "information", "verbose"]),
+    log_client_ip=dict(type="bool"),
+    http_correlation_protocol=dict(type="str", choices=["Legacy", "None", "W3C"]),
+    operation_name_format=dict(type="str", choices=["Name", "Url"]),
+    metrics=dict(type="bool"),
+    sampling_percentage=dict(type="int"),
+    frontend_request=dict(type="dict", options=MESSAGE_SPEC),
+    frontend_response=dict(type="dict", options=MESSAGE_SPEC),
+    backend_request=dict(type="dict", options=MESSAGE_SPEC),
+    backend_response=dict(type="dict", options=MESSAGE_SPEC),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,80}$")
+MAX_BODY_BYTES = 8192
+
+
+def logger_name(reference):
+    """A logger's name from its name, '/loggers/<name>' or its resource id."""
+    return reference.rstrip("/").split("/")[-1] if isinstance(reference, str) else reference
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    if not NAME_PATTERN.match(params["name"]):
+        return "diagnostic name must be 1-80 characters without any of *#&+:<>?"
+    if params["state"] == "absent":
+        return None
+    if current is None and not params["logger"]:
+        return "logger is required to create diagnostic %s" % params["name"]
+    if params["sampling_percentage"] is not None and not 0 <= params["sampling_percentage"] <= 100:
+        return "sampling_percentage must be 0-100"
+    for option, _side, _direction in MESSAGES:
+        settings = params[option] or {}
+        if settings.get("body_bytes") is not None and not 0 <= settings["body_bytes"] <= MAX_BODY_BYTES:
+            return "%s.body_bytes must be 0-%d" % (option, MAX_BODY_BYTES)
+    return None
+
+
+def message_body(settings):
+    body = {}
+    if settings.get("headers") is not None:
+        body["headers"] = list(settings["headers"])
+    if settings.get("body_bytes") is not None:
+        body["body"] = {"bytes": settings["body_bytes"]}
+    return body
+
+
+def desired_body(params, base_id):
+    """The diagnostic body this task manages (ARM JSON of .../diagnostics at 2024-05-01)."""
+    props = {}
+    if params["logger"]:
+        props["loggerId"] = "%s/loggers/%s" % (base_id, logger_name(params["logger"]))
+    for option, key in (("always_log", "alwaysLog"), ("verbosity", "verbosity"), ("log_client_ip", "logClientIp"),
+                        ("http_correlation_protocol", "httpCorrelationProtocol"),
+                        ("operation_name_format", "operationNameFormat"), ("metrics", "metrics")):
+        if params[option] is not None:
+            props[key] = params[option]
+    if params["sampling_percentage"] is not None:
+        props["sampling"] = {"samplingType": "fixed", "percentage": params["sampling_percentage"]}
+    for option, side, direction in MESSAGES:
+        if params[option] is not None:
+            props.setdefault(side, {})[direction] = message_body(params[option])
+    return {"properties": props}
+
+
+def _header_set(value):
+    return sorted(h.lower() for h in value) if isinstance(value, list) else value
+
+
+NORMALISERS = {
+    "properties.loggerId": lambda v: logger_name(v).lower() if isinstance(v, str) else v,
+    "properties.frontend.request.headers": _header_set,
+    "properties.frontend.response.headers": _header_set,
+    "properties.backend.request.headers": _header_set,
+    "properties.backend.response.headers": _header_set,
+}
+
+
+def operations(module):
+    """(operations, leading arguments): the API-scoped or the service-wide diagnostic operations."""
+    params = module.params
+    client = module.client("apimanagement")
+    if params["api"]:
+        ops = client.api_diagnostic
+        return ops, (params["resource_group"], params["service"], params["api"])
+    return client.diagnostic, (params["resource_group"], params["service"])
+
+
+def describe(module, name):
+    ops, scope = operations(module)
+    return read_with_etag(module, "read diagnostic %s" % name, ops.get, *(scope + (name,)))
+
+
+def logger_exists(module, reference):
+    params = module.params
+    found = module.get_or_none("read logger %s" % logger_name(reference), module.client("apimanagement").logger.get,
+                               params["resource_group"], params["service"], logger_name(reference), cls=raw)
+    return found is not None
+
+
+def ensure_present(module, name, current, etag, desired, base_id):
+    params = module.params
+    ops, scope = operations(module)
+    parent = "%s/apis/%s" % (base_id, params["api"]) if params["api"] else base_id
+    kind = "apis/diagnostics" if params["api"] else "diagnostics"
+    new = {"id": "%s/diagnostics/%s" % (parent, name), "name": name,
+           "type": "Microsoft.ApiManagement/service/%s" % kind}
+
+    def write():
+        return module.call("write diagnostic %s" % name, ops.create_or_update, *(scope + (name, json_body(desired))),
+                           if_match=etag, cls=raw)[0]
+    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, name, current, etag):
+    ops, scope = operations(module)
+
+    def delete():
+        module.call("delete diagnostic %s" % name, ops.delete, *(scope + (name,)), if_match=etag or "*")
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC)
+    params = module.params
+    name = params["name"]
+    current, etag = describe(module, name)
+    problem = validate(params, current)
+    if problem:
+        module.fail(problem)
+    managed = None
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, name, current, etag)
+    else:
+        if params["logger"] and not logger_exists(module, params["logger"]):
+            module.fail("diagnostic %s: logger %s not found in service %s; create it first"
+                        % (name, logger_name(params["logger"]), params["service"]))
+        base = service_id(module.subscription_id, params["resource_group"], params["service"])
+        managed = desired_body(params, base)
+        changed, state = ensure_present(module, name, current, etag, managed, base)
+    module.exit(changed, state, id=(state or {}).get("id"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()

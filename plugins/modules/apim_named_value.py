@@ -1,0 +1,259 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apim_named_value
+short_description: Create, update or delete an Azure API Management named value
+version_added: 0.1.0
+description:
+  - Ensures a named value (a C({{name}}) variable that policies can use) exists with the given value, or from a
+    Key Vault secret, or that it is deleted.
+  - A secret value (O(is_secret=true)) is never returned by API Management, so it cannot be compared; see
+    O(update_value). Plain values and everything else are compared.
+  - Creating and updating are long-running operations. Idempotent, with check mode (predicts the state without
+    writing) and diff mode. Updates and deletes send the named value's ETag (If-Match).
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the API Management service.
+    type: str
+    required: true
+  service:
+    description: The API Management service's name.
+    type: str
+    required: true
+  name:
+    description: The named value's id.
+    type: str
+    required: true
+  display_name:
+    description:
+      - The name policies use (C({{display_name}})); letters, digits, period, dash and underscore, at most 256.
+      - Defaults to O(name).
+    type: str
+  value:
+    description:
+      - The value (at most 4096 characters, not only whitespace); may contain policy expressions.
+      - Never logged. Required to create a named value unless O(key_vault_secret_id) is given.
+    type: str
+  is_secret:
+    description:
+      - Store the value encrypted; API Management then never returns it (the C(secret) property; the option is not
+        called C(secret) because that is the service principal's client secret of every module).
+    type: bool
+    default: false
+  tags:
+    description: Tags to filter named values by (at most 32). Compared as a set.
+    type: list
+    elements: str
+  key_vault_secret_id:
+    description:
+      - A Key Vault secret identifier to take the value from instead of O(value) (the service's managed identity
+        needs read access to the secret). A versionless identifier is refreshed automatically.
+    type: str
+  key_vault_identity_client_id:
+    description:
+      - The client id of the user-assigned identity that reads the Key Vault secret; omit for the system-assigned
+        identity.
+    type: str
+  update_value:
+    description:
+      - For a secret O(value) only. V(on_create) sends it when the named value is created and whenever another
+        setting changes; V(always) writes on every run (the task then always reports a change).
+    type: str
+    choices: [always, on_create]
+    default: on_create
+  state:
+    description: Whether the named value should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: A plain setting the policy reads
+  aigateway.foundry.apim_named_value:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    name: tokens-per-minute
+    value: "1000"
+
+- name: A secret from Key Vault
+  aigateway.foundry.apim_named_value:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    name: backend-key
+    is_secret: true
+    key_vault_secret_id: https://kv-ai-gateway.vault.azure.net/secrets/backend-key
+"""
+
+RETURN = r"""
+id:
+  description: The named value's resource id.
+  returned: when the named value exists (or would exist in check mode)
+  type: str
+  sample: /subscriptions/0000/resourceGroups/rg-ai-gateway/providers/Microsoft.ApiManagement/service/apim-ai-gateway-01/namedValues/tokens-per-minute
+state:
+  description:
+    - The named value as Resource Manager returns it (predicted in check mode); null when absent. A secret's value
+      is never part of it.
+  returned: always
+  type: dict
+"""
+
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
+    converge_write_only,
+    read_with_etag,
+    service_id,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    display_name=dict(type="str"),
+    value=dict(type="str", no_log=True),
+    is_secret=dict(type="bool", default=False),
+    tags=dict(type="list", elements="str"),
+    key_vault_secret_id=dict(type="str"),
+    key_vault_identity_client_id=dict(type="str"),
+    update_value=dict(type="str", choices=["always", "on_create"], default="on_create"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+VALUE = "properties.value"
+NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,256}$")
+DISPLAY_PATTERN = re.compile(r"^[A-Za-z0-9-._]{1,256}$")
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    if not NAME_PATTERN.match(params["name"]):
+        return "named value name must be 1-256 characters without any of *#&+:<>?"
+    if params["state"] == "absent":
+        return None
+    display = params["display_name"] or params["name"]
+    if not DISPLAY_PATTERN.match(display):
+        return ("display_name %r may contain only letters, digits, period, dash and underscore (at most 256)"
+                % display)
+    if params["value"] is not None and params["key_vault_secret_id"]:
+        return "give value or key_vault_secret_id, not both"
+    if params["key_vault_identity_client_id"] and not params["key_vault_secret_id"]:
+        return "key_vault_identity_client_id needs key_vault_secret_id"
+    if params["value"] is not None and (not params["value"].strip() or len(params["value"]) > 4096):
+        return "value may not be empty or only whitespace, and at most 4096 characters"
+    if current is None and params["value"] is None and not params["key_vault_secret_id"]:
+        return "value or key_vault_secret_id is required to create named value %s" % params["name"]
+    if params["key_vault_secret_id"] and not re.match(r"^https://[^/]+/secrets/[^/]+(/[^/]+)?/?$",
+                                                      params["key_vault_secret_id"]):
+        return "key_vault_secret_id must be a Key Vault secret identifier (https://<vault>/secrets/<name>[/<version>])"
+    if params["tags"] is not None and len(params["tags"]) > 32:
+        return "at most 32 tags"
+    return None
+
+
+def desired_body(params):
+    """The named value body this task manages (ARM JSON of Microsoft.ApiManagement/service/namedValues)."""
+    props = {"displayName": params["display_name"] or params["name"], "secret": params["is_secret"]}
+    if params["value"] is not None:
+        props["value"] = params["value"]
+    if params["key_vault_secret_id"]:
+        vault = {"secretIdentifier": params["key_vault_secret_id"]}
+        if params["key_vault_identity_client_id"]:
+            vault["identityClientId"] = params["key_vault_identity_client_id"]
+        props["keyVault"] = vault
+    if params["tags"] is not None:
+        props["tags"] = list(params["tags"])
+    return {"properties": props}
+
+
+def write_only_paths(params):
+    """A secret's value never comes back; a plain value does and is compared."""
+    return [VALUE] if params["is_secret"] else []
+
+
+NORMALISERS = {
+    "properties.tags": lambda v: sorted(v) if isinstance(v, list) else v,
+    "properties.keyVault.secretIdentifier": lambda v: v.rstrip("/").lower() if isinstance(v, str) else v,
+}
+
+
+def describe(module, name):
+    params = module.params
+    return read_with_etag(module, "read named value %s" % name, module.client("apimanagement").named_value.get,
+                          params["resource_group"], params["service"], name)
+
+
+def ensure_present(module, name, current, etag, desired):
+    params = module.params
+    client = module.client("apimanagement")
+    base = service_id(module.subscription_id, params["resource_group"], params["service"])
+    new = {"id": "%s/namedValues/%s" % (base, name), "name": name,
+           "type": "Microsoft.ApiManagement/service/namedValues"}
+    action = "write named value %s" % name
+
+    def write():
+        # A PUT needs the value even when unchanged; an existing secret is updated with PATCH instead.
+        if current is None:
+            poller = module.call(action, client.named_value.begin_create_or_update, params["resource_group"],
+                                 params["service"], name, json_body(desired), cls=raw)
+        else:
+            poller = module.call(action, client.named_value.begin_update, params["resource_group"],
+                                 params["service"], name, etag or "*", json_body(desired), cls=raw)
+        result = module.wait(action, poller)
+        return drop_paths(result[0] if result else describe(module, name)[0], write_only_paths(params))
+    return converge_write_only(module, current, desired, write, write_only_paths(params), params["update_value"],
+                               new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, name, current, etag):
+    params = module.params
+
+    def delete():
+        module.call("delete named value %s" % name, module.client("apimanagement").named_value.delete,
+                    params["resource_group"], params["service"], name, if_match=etag or "*")
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    params = module.params
+    name = params["name"]
+    current, etag = describe(module, name)
+    problem = validate(params, current)
+    if problem:
+        module.fail(problem)
+    managed = None
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, name, current, etag)
+    else:
+        desired = desired_body(params)
+        changed, state = ensure_present(module, name, current, etag, desired)
+        managed = drop_paths(desired, write_only_paths(params))
+    module.exit(changed, state, id=(state or {}).get("id"),
+                before=diff_view(current, managed), after=diff_view(state, managed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apim_product
+short_description: Create, update or delete an Azure API Management product and its API links
+version_added: 0.1.0
+description:
+  - Ensures a product exists with the given settings and exactly the given APIs linked to it, or that it is
+    deleted (with its subscriptions, as API Management requires).
+  - The APIs in O(apis) must exist; a missing one fails the task naming it, before anything is written.
+  - Idempotent, with check mode (predicts the state without writing) and diff mode (the linked APIs show as
+    C(apis)). Updates and deletes send the product's ETag (If-Match).
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the API Management service.
+    type: str
+    required: true
+  service:
+    description: The API Management service's name.
+    type: str
+    required: true
+  name:
+    description: The product's id, for example V(gold).
+    type: str
+    required: true
+  display_name:
+    description: The product's display name (1-300 characters). Defaults to O(name) on creation.
+    type: str
+  description:
+    description: The product's description (at most 1000 characters; may contain HTML).
+    type: str
+  terms:
+    description: Terms of use that developers accept when they subscribe.
+    type: str
+  subscription_required:
+    description: Callers need a subscription key of the product (a "protected" product); the service's default.
+    type: bool
+  approval_required:
+    description: An administrator approves new subscriptions. Needs a product that requires subscriptions.
+    type: bool
+  subscriptions_limit:
+    description: How many subscriptions a user may have to the product at once. Needs a product that requires subscriptions.
+    type: int
+  product_state:
+    description: Whether the product is published (visible in the developer portal). The service creates products V(notPublished).
+    type: str
+    choices: [published, notPublished]
+  apis:
+    description:
+      - The names of the APIs the product contains. Links to other APIs are removed; omit to leave the links alone.
+    type: list
+    elements: str
+  state:
+    description: Whether the product should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: A product with its own token quota, holding the inference API
+  aigateway.foundry.apim_product:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    name: gold
+    display_name: Gold
+    description: 1000 tokens per minute
+    subscription_required: true
+    approval_required: false
+    product_state: published
+    apis: [inference-api]
+"""
+
+RETURN = r"""
+id:
+  description: The product's resource id.
+  returned: when the product exists (or would exist in check mode)
+  type: str
+  sample: /subscriptions/0000/resourceGroups/rg-ai-gateway/providers/Microsoft.ApiManagement/service/apim-ai-gateway-01/products/gold
+state:
+  description: The product as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+apis:
+  description: The names of the APIs linked to the product (predicted in check mode), sorted; empty when absent.
+  returned: always
+  type: list
+  elements: str
+  sample: [inference-api]
+"""
+
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    display_name=dict(type="str"),
+    description=dict(type="str"),
+    terms=dict(type="str"),
+    subscription_required=dict(type="bool"),
+    approval_required=dict(type="bool"),
+    subscriptions_limit=dict(type="int"),
+    product_state=dict(type="str", choices=["published", "notPublished"]),
+    apis=dict(type="list", elements="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,256}$")
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    if not NAME_PATTERN.match(params["name"]):
+        return "product name must be 1-256 characters without any of *#&+:<>?"
+    if params["state"] == "absent":
+        return None
+    if params["display_name"] is not None and not 1 <= len(params["display_name"]) <= 300:
+        return "display_name must be 1-300 characters"
+    if params["description"] is not None and len(params["description"]) > 1000:
+        return "description must be at most 1000 characters"
+    required = params["subscription_required"]
+    if required is None and current is not None:
+        required = (current.get("properties") or {}).get("subscriptionRequired")
+    if required is False:
+        if params["approval_required"]:
+            return "approval_required needs a product that requires subscriptions (subscription_required)"
+        if params["subscriptions_limit"] is not None:
+            return "subscriptions_limit needs a product that requires subscriptions (subscription_required)"
+    if params["subscriptions_limit"] is not None and params["subscriptions_limit"] < 0:
+        return "subscriptions_limit must be 0 or more"
+    if params["apis"] is not None and len(set(a.lower() for a in params["apis"])) != len(params["apis"]):
+        return "apis lists an API twice"
+    return None
+
+
+def desired_body(params, current):
+    """The product body this task manages (ARM JSON of Microsoft.ApiManagement/service/products)."""
+    props = {}
+    if params["display_name"] is not None or current is None:
+        props["displayName"] = params["display_name"] or params["name"]
+    for option, key in (("description", "description"), ("terms", "terms"),
+                        ("subscription_required", "subscriptionRequired"), ("approval_required", "approvalRequired"),
+                        ("subscriptions_limit", "subscriptionsLimit"), ("product_state", "state")):
+        if params[option] is not None:
+            props[key] = params[option]
+    return {"properties": props}
+
+
+def link_changes(wanted, linked):
+    """(to_add, to_remove): API names, compared case-insensitively as API Management does."""
+    have = dict((name.lower(), name) for name in linked)
+    want = dict((name.lower(), name) for name in wanted)
+    return (sorted(want[key] for key in want if key not in have),
+            sorted(have[key] for key in have if key not in want))
+
+
+def describe(module, name):
+    params = module.params
+    return read_with_etag(module, "read product %s" % name, module.client("apimanagement").product.get,
+                          params["resource_group"], params["service"], name)
+
+
+def linked_apis(module, name):
+    params = module.params
+    items = list_arm_json(module, "list APIs of product %s" % name, module.client("apimanagement").product_api.list_by_product,
+                          params["resource_group"], params["service"], name)
+    return sorted(item["name"] for item in items)
+
+
+def missing_apis(module, names):
+    """APIs of the task that do not exist in the service (reads only)."""
+    params = module.params
+    client = module.client("apimanagement")
+    return [name for name in names
+            if module.get_or_none("read API %s" % name, client.api.get, params["resource_group"], params["service"],
+                                  name, cls=raw) is None]
+
+
+def ensure_present(module, name, current, etag, desired):
+    params = module.params
+    client = module.client("apimanagement")
+    base = service_id(module.subscription_id, params["resource_group"], params["service"])
+    new = {"id": "%s/products/%s" % (base, name), "name": name, "type": "Microsoft.ApiManagement/service/products"}
+
+    def write():
+        return module.call("write product %s" % name, client.product.create_or_update, params["resource_group"],
+                           params["service"], name, json_body(desired), if_match=etag, cls=raw)[0]
+    return module.converge(current, desired, write, new_state=new)
+
+
+def ensure_links(module, name, linked):
+    """(changed, linked API names after): add and remove links to match ``apis``."""
+    params = module.params
+    if params["apis"] is None:
+        return False, linked
+    to_add, to_remove = link_changes(params["apis"], linked)
+    if not module.check_mode:
+        client = module.client("apimanagement")
+        for api in to_add:
+            module.call("link API %s to product %s" % (api, name), client.product_api.create_or_update,
+                        params["resource_group"], params["service"], name, api, cls=raw)
+        for api in to_remove:
+            module.call("unlink API %s from product %s" % (api, name), client.product_api.delete,
+                        params["resource_group"], params["service"], name, api)
+    after = sorted([api for api in linked if api not in to_remove] + to_add)
+    return bool(to_add or to_remove), after
+
+
+def ensure_absent(module, name, current, etag):
+    params = module.params
+
+    def delete():
+        module.call("delete product %s" % name, module.client("apimanagement").product.delete,
+                    params["resource_group"], params["service"], name, if_match=etag or "*",
+                    delete_subscriptions=True)
+    return module.remove(current, delete)
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC)
+    params = module.params
+    name = params["name"]
+    current, etag = describe(module, name)
+    problem = validate(params, current)
+    if problem:
+        module.fail(problem)
+    linked = linked_apis(module, name) if current is not None else []
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, name, current, etag)
+        module.exit(changed, state, id=None, apis=[], before=dict(diff_view(current, None), apis=linked),
+                    after={})
+    missing = missing_apis(module, params["apis"] or [])
+    if missing:
+        module.fail("product %s: API%s %s not found in service %s; create %s first"
+                    % (name, "s" if len(missing) > 1 else "", ", ".join(missing), params["service"],
+                       "them" if len(missing) > 1 else "it"))
+    desired = desired_body(params, current)
+    changed, state = ensure_present(module, name, current, etag, desired)
+    links_changed, apis = ensure_links(module, name, linked)
+    before = dict(diff_view(current, desired), apis=linked)
+    after = dict(diff_view(state, desired), apis=apis)
+    if params["apis"] is None:
+        before.pop("apis")
+        after.pop("apis")
+    module.exit(changed or links_changed, state, id=(state or {}).get("id"), apis=apis, before=before, after=after)
+
+
+if __name__ == "__main__":
+    main()

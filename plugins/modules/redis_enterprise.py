@@ -1,0 +1,363 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: redis_enterprise
+short_description: Create, update or delete an Azure Managed Redis cluster and its database (the semantic cache)
+version_added: 0.1.0
+description:
+  - Ensures an Azure Managed Redis cluster (C(Microsoft.Cache/redisEnterprise)) exists with its C(default) database,
+    set up as API Management's semantic cache needs it (RediSearch, Enterprise clustering, no eviction, TLS), or
+    that the cluster is deleted with its database.
+  - A database's clustering policy, modules and port are fixed at creation; a task that asks to change them fails
+    before anything is written (delete and recreate instead).
+  - The access key is returned only with O(return_keys=true), read through C(listKeys), and only to a task with
+    C(no_log=true); Ansible then hides the result in its output and logs while the registered variable holds the
+    key (a module cannot censor its own result).
+  - Creating, updating and deleting are long-running operations. Idempotent, with check mode (predicts the state
+    without writing) and diff mode.
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group.
+    type: str
+    required: true
+  name:
+    description: The cluster's name (1-60 letters, digits and single dashes); its host name is derived from it.
+    type: str
+    required: true
+  location:
+    description: The Azure region. Defaults to the resource group's location.
+    type: str
+  sku:
+    description: The cluster's SKU, for example V(Balanced_B0) (the smallest) or V(MemoryOptimized_M10).
+    type: str
+    default: Balanced_B0
+  minimum_tls_version:
+    description: The lowest TLS version clients may use.
+    type: str
+    choices: ['1.2']
+    default: '1.2'
+  public_network_access:
+    description: Whether the cluster is reachable from public networks.
+    type: str
+    choices: [Enabled, Disabled]
+    default: Enabled
+  high_availability:
+    description: Replicate the data (the service's default is V(Enabled)).
+    type: str
+    choices: [Enabled, Disabled]
+  tags:
+    description: Tags to set on the cluster (replacing the current ones).
+    type: dict
+  database:
+    description: The database's name; the semantic cache uses V(default).
+    type: str
+    default: default
+  clustering_policy:
+    description: The database's clustering policy (fixed at creation); RediSearch needs V(EnterpriseCluster).
+    type: str
+    choices: [EnterpriseCluster, OSSCluster, NoCluster]
+    default: EnterpriseCluster
+  eviction_policy:
+    description: What Redis evicts when memory is full; RediSearch needs V(NoEviction).
+    type: str
+    choices: [AllKeysLFU, AllKeysLRU, AllKeysRandom, NoEviction, VolatileLFU, VolatileLRU, VolatileRandom, VolatileTTL]
+    default: NoEviction
+  modules:
+    description: The Redis modules of the database (fixed at creation); the semantic cache needs V(RediSearch).
+    type: list
+    elements: str
+    default: [RediSearch]
+  port:
+    description: The database's TCP port (fixed at creation).
+    type: int
+    default: 10000
+  client_protocol:
+    description: Whether clients connect with TLS (V(Encrypted)) or in plain text.
+    type: str
+    choices: [Encrypted, Plaintext]
+    default: Encrypted
+  access_keys_authentication:
+    description:
+      - Allow clients to authenticate with the access keys. API Management's cache connection string uses the
+        primary key, so the semantic cache needs V(Enabled).
+    type: str
+    choices: [Enabled, Disabled]
+    default: Enabled
+  return_keys:
+    description:
+      - Return the database's primary access key as RV(primary_key).
+      - "The task must set C(no_log=true); otherwise it fails before anything is read or written."
+    type: bool
+    default: false
+  state:
+    description: Whether the cluster (and its database) should exist. V(absent) deletes the cluster.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Azure Managed Redis for the semantic cache
+  aigateway.foundry.redis_enterprise:
+    resource_group: rg-ai-gateway
+    name: rediscache-ai-gateway
+    sku: Balanced_B0
+    return_keys: true
+  register: redis
+  no_log: true
+
+- name: Remove it
+  aigateway.foundry.redis_enterprise:
+    resource_group: rg-ai-gateway
+    name: rediscache-ai-gateway
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description: The cluster's resource id.
+  returned: when the cluster exists (or would exist in check mode)
+  type: str
+  sample: /subscriptions/0000/resourceGroups/rg-ai-gateway/providers/Microsoft.Cache/redisEnterprise/rediscache-ai-gateway
+state:
+  description: The cluster as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+database:
+  description: The database as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+host_name:
+  description: The cluster's host name (unknown in check mode before creation).
+  returned: when the cluster exists
+  type: str
+  sample: rediscache-ai-gateway.swedencentral.redis.azure.net
+port:
+  description: The database's port.
+  returned: when the cluster exists (or would exist in check mode)
+  type: int
+  sample: 10000
+primary_key:
+  description: The database's primary access key (the task runs with no_log, so Ansible hides it).
+  returned: with O(return_keys=true) when the database exists
+  type: str
+"""
+
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
+
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    location=dict(type="str"),
+    sku=dict(type="str", default="Balanced_B0"),
+    minimum_tls_version=dict(type="str", choices=["1.2"], default="1.2"),
+    public_network_access=dict(type="str", choices=["Enabled", "Disabled"], default="Enabled"),
+    high_availability=dict(type="str", choices=["Enabled", "Disabled"]),
+    tags=dict(type="dict"),
+    database=dict(type="str", default="default"),
+    clustering_policy=dict(type="str", choices=["EnterpriseCluster", "OSSCluster", "NoCluster"],
+                           default="EnterpriseCluster"),
+    eviction_policy=dict(type="str", default="NoEviction",
+                         choices=["AllKeysLFU", "AllKeysLRU", "AllKeysRandom", "NoEviction", "VolatileLFU",
+                                  "VolatileLRU", "VolatileRandom", "VolatileTTL"]),
+    modules=dict(type="list", elements="str", default=["RediSearch"]),
+    port=dict(type="int", default=10000),
+    client_protocol=dict(type="str", choices=["Encrypted", "Plaintext"], default="Encrypted"),
+    access_keys_authentication=dict(type="str", choices=["Enabled", "Disabled"], default="Enabled"),
+    return_keys=dict(type="bool", default=False),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+NAME_PATTERN = re.compile(r"^(?=.{1,60}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+CLUSTER_TYPE = "Microsoft.Cache/redisEnterprise"
+
+
+def module_names(value):
+    """Modules compare by name, case-insensitively, in any order (the service adds version and args)."""
+    if not isinstance(value, list):
+        return value
+    return sorted((item.get("name") or "").lower() for item in value if isinstance(item, dict))
+
+
+def validate(params, current_database):
+    """Problems with the input, found before anything is written."""
+    for key in ("name", "database"):
+        if not NAME_PATTERN.match(params[key]):
+            return "%s %r must be 1-60 letters, digits and single dashes" % (key, params[key])
+    if params["state"] == "absent":
+        return None
+    if not 1 <= params["port"] <= 65535:
+        return "port must be 1-65535"
+    if params["clustering_policy"] != "EnterpriseCluster" and "redisearch" in [m.lower() for m in params["modules"]]:
+        return "RediSearch needs clustering_policy EnterpriseCluster"
+    if current_database is None:
+        return None
+    props = current_database.get("properties") or {}
+    fixed = []
+    if props.get("clusteringPolicy") not in (None, "NoCluster", params["clustering_policy"]):
+        fixed.append("clustering_policy (%s)" % props.get("clusteringPolicy"))
+    if "modules" in props and module_names(props["modules"]) != module_names([{"name": m} for m in params["modules"]]):
+        fixed.append("modules (%s)" % ", ".join(m.get("name", "") for m in props["modules"]))
+    if props.get("port") not in (None, params["port"]):
+        fixed.append("port (%s)" % props.get("port"))
+    if fixed:
+        return ("database %s of %s: %s cannot change after creation; delete the cluster and create it again"
+                % (params["database"], params["name"], ", ".join(fixed)))
+    return None
+
+
+def cluster_body(params, location):
+    """The cluster body this task manages (ARM JSON of Microsoft.Cache/redisEnterprise@2025-07-01)."""
+    props = {"minimumTlsVersion": params["minimum_tls_version"], "publicNetworkAccess": params["public_network_access"]}
+    if params["high_availability"]:
+        props["highAvailability"] = params["high_availability"]
+    body = {"location": location, "sku": {"name": params["sku"]}, "properties": props}
+    if params["tags"] is not None:
+        body["tags"] = dict((key, str(value)) for key, value in params["tags"].items())
+    return body
+
+
+def database_body(params):
+    """The database body this task manages (ARM JSON of Microsoft.Cache/redisEnterprise/databases@2025-07-01)."""
+    return {"properties": {
+        "clientProtocol": params["client_protocol"],
+        "clusteringPolicy": params["clustering_policy"],
+        "evictionPolicy": params["eviction_policy"],
+        "port": params["port"],
+        "modules": [{"name": name} for name in params["modules"]],
+        "accessKeysAuthentication": params["access_keys_authentication"],
+    }}
+
+
+NORMALISERS = {
+    "sku.name": lambda v: v.lower() if isinstance(v, str) else v,
+    "properties.modules": module_names,
+}
+
+
+def describe(module, name, database):
+    params = module.params
+    client = module.client("redisenterprise")
+    cluster = module.get_or_none("read Redis cluster %s" % name, client.redis_enterprise.get,
+                                 params["resource_group"], name, cls=raw)
+    if not cluster:
+        return None, None
+    found = module.get_or_none("read Redis database %s/%s" % (name, database), client.databases.get,
+                               params["resource_group"], name, database, cls=raw)
+    return cluster[0], (found[0] if found else None)
+
+
+def ensure_cluster(module, name, current, desired):
+    params = module.params
+    client = module.client("redisenterprise")
+    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/%s/%s"
+                 % (module.subscription_id, params["resource_group"], CLUSTER_TYPE, name),
+           "name": name, "type": CLUSTER_TYPE}
+    action = "write Redis cluster %s" % name
+
+    def write():
+        if current is None:
+            poller = module.call(action, client.redis_enterprise.begin_create, params["resource_group"], name,
+                                 json_body(desired), cls=raw)
+        else:
+            # Updates are PATCHes (the spec's PUT answers only 200/201; an update is accepted with 202).
+            patch = dict((key, value) for key, value in desired.items() if key != "location")
+            poller = module.call(action, client.redis_enterprise.begin_update, params["resource_group"], name,
+                                 json_body(patch), cls=raw)
+        result = module.wait(action, poller)
+        return result[0] if result else describe(module, name, params["database"])[0]
+    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_database(module, name, cluster_id, current, desired):
+    params = module.params
+    client = module.client("redisenterprise")
+    database = params["database"]
+    new = {"id": "%s/databases/%s" % (cluster_id, database), "name": database, "type": CLUSTER_TYPE + "/databases"}
+    action = "write Redis database %s/%s" % (name, database)
+
+    def write():
+        operation = client.databases.begin_create if current is None else client.databases.begin_update
+        poller = module.call(action, operation, params["resource_group"], name, database, json_body(desired),
+                             cls=raw)
+        result = module.wait(action, poller)
+        return result[0] if result else describe(module, name, database)[1]
+    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+
+
+def ensure_absent(module, name, current):
+    params = module.params
+
+    def delete():
+        action = "delete Redis cluster %s" % name
+        poller = module.call(action, module.client("redisenterprise").redis_enterprise.begin_delete,
+                             params["resource_group"], name)
+        module.wait(action, poller)
+    return module.remove(current, delete)
+
+
+def primary_key(module, name):
+    """The database's primary key (main() made sure the task runs with no_log)."""
+    params = module.params
+    keys = module.call("list keys of Redis database %s/%s" % (name, params["database"]),
+                       module.client("redisenterprise").databases.list_keys, params["resource_group"], name,
+                       params["database"], cls=raw)[0] or {}
+    return keys.get("primaryKey")
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    module.require_no_log("return_keys")
+    params = module.params
+    name = params["name"]
+    if not NAME_PATTERN.match(name):
+        module.fail("name %r must be 1-60 letters, digits and single dashes" % name)
+    cluster, database = describe(module, name, params["database"])
+    problem = validate(params, database)
+    if problem:
+        module.fail(problem)
+    if params["state"] == "absent":
+        changed, state = ensure_absent(module, name, cluster)
+        module.exit(changed, state, id=None, database=None, before=diff_view(cluster, None), after={})
+    location = params["location"] or (cluster or {}).get("location") or \
+        module.resource_group_location(params["resource_group"])
+    if cluster is not None and differences({"location": location}, {"location": cluster.get("location")}):
+        module.fail("Redis cluster %s is in %s; it cannot move to %s" % (name, cluster.get("location"), location))
+    wanted_cluster = cluster_body(params, location)
+    wanted_database = database_body(params)
+    cluster_changed, state = ensure_cluster(module, name, cluster, wanted_cluster)
+    database_changed, database_state = ensure_database(module, name, state["id"], database, wanted_database)
+    result = dict(id=state.get("id"), database=database_state,
+                  host_name=(state.get("properties") or {}).get("hostName"),
+                  port=(database_state.get("properties") or {}).get("port"))
+    if params["return_keys"] and not (module.check_mode and database is None):
+        result["primary_key"] = primary_key(module, name)
+    before = dict(diff_view(cluster, wanted_cluster), database=diff_view(database, wanted_database))
+    after = dict(diff_view(state, wanted_cluster), database=diff_view(database_state, wanted_database))
+    module.exit(cluster_changed or database_changed, state, before=before, after=after, **result)
+
+
+if __name__ == "__main__":
+    main()
