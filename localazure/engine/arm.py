@@ -11,13 +11,17 @@ from typing import Any
 from aiohttp import web
 
 from localazure.engine import operations as ops
-from localazure.engine.contract import JSON, ArmError, Lro, Operation, Provider, ResourceKind, Route
+from localazure.engine.contract import (JSON, ArmError, Lro, Operation, Provider, ResourceKind, Route,
+                                        resource_not_found)
 from localazure.engine.ids import RESOURCE_GROUP_TYPE, ArmPath, interleave, parse
 
 REGISTRATIONS = "registrations"      # kv table: namespace (lower) -> {"state": ...}
 _MONITOR = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/providers/(?P<ns>[^/]+)/locations/(?P<loc>[^/]+)/"
                       r"(?P<monitor>operationStatuses|operationResults)/(?P<id>[^/]+)$", re.IGNORECASE)
 _SYSTEM_KEYS = ("id", "name", "type", "systemData", "etag")   # ARM accepts these echoed back on PUT
+# Conformance errors that only say a required member is absent: a PATCH body is a fragment, so these do not count.
+_MISSING_REQUIRED = re.compile(r": (types: required (property|discriminator) missing|schema: '[^']+' is a required "
+                               r"property)$")
 
 
 class Registry:
@@ -112,12 +116,7 @@ def _drop_path(body: JSON, dotted: str) -> None:
 
 
 def _resource_not_found(path: ArmPath) -> ArmError:
-    relative = path.type_name.split("/", 1)[0] + interleave(path.types, path.names)
-    if path.resource_group:
-        return ArmError(404, "ResourceNotFound",
-                        f"The Resource '{relative.lstrip('/')}' under resource group '{path.resource_group}' was "
-                        "not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
-    return ArmError(404, "ResourceNotFound", f"The Resource '{relative.lstrip('/')}' was not found.")
+    return resource_not_found(f"{path.scope}/providers/{path.namespace}{interleave(path.types, path.names)}")
 
 
 class Engine:
@@ -145,16 +144,29 @@ class Engine:
         namespace = ctx.namespace or (type_name.split("/", 1)[0] if type_name else "Microsoft.Resources")
         self.store.put_operation(ops.to_record(operation, {
             "namespace": namespace, "style": lro.style, "running_state": lro.running_state,
-            "client_id": ctx.client_id, "api_version": ctx.api_version}))
-        return ops.monitor_headers(operation, lro, self.base_url, ctx.subscription_id, namespace,
-                                   ctx.location or "global", ctx.api_version or "")
+            "running_status": lro.running_status, "client_id": ctx.client_id, "api_version": ctx.api_version,
+            "query": dict(ctx.query or {})}))   # the completion's on_delete hooks see e.g. force=true
+        location = ctx.location or self._ancestor_location(resource_id) or "global"
+        return ops.monitor_headers(operation, lro, self.base_url, ctx.subscription_id, namespace, location,
+                                   ctx.api_version or "")
 
-    def _hook_ctx(self, resource_id: str, client_id: str, api_version: str | None) -> Ctx:
+    def _ancestor_location(self, resource_id: str) -> str | None:
+        """The region of the nearest parent, scope or resource group that has one: Azure puts the parent's
+        region in the monitor URLs of resources without a location (deployments, projects' children)."""
+        segments = resource_id.strip("/").split("/")
+        for end in range(len(segments) - 1, 3, -1):   # prefixes that are not ids simply miss
+            ancestor = self.store.get("/" + "/".join(segments[:end]))
+            if isinstance(ancestor, dict) and ancestor.get("location"):
+                return ancestor["location"]
+        return None
+
+    def _hook_ctx(self, resource_id: str, client_id: str, api_version: str | None, *, query: dict | None = None,
+                  method: str = "GET") -> Ctx:
         path = parse(resource_id, "GET")
         return Ctx(self, subscription_id=path.subscription_id, resource_group=path.resource_group,
                    resource_id=resource_id, parent_id=None, name=path.names[-1] if path.names else None,
-                   api_version=api_version, method="GET", body=None, query={}, headers={}, client_id=client_id,
-                   namespace=path.namespace)
+                   api_version=api_version, method=method, body=None, query=dict(query or {}), headers={},
+                   client_id=client_id, namespace=path.namespace)
 
     def _complete(self, operation: Operation) -> None:
         record = self.store.get_operation(operation.id) or {}
@@ -163,7 +175,8 @@ class Engine:
         if kind is None or current is None:
             return
         ctx = self._hook_ctx(current.get("id", operation.resource_id), record.get("client_id", ""),
-                             record.get("api_version"))
+                             record.get("api_version"), query=record.get("query"),
+                             method="DELETE" if operation.kind == "delete" else "PUT")
         if operation.kind == "delete":
             if operation.outcome == "Succeeded":
                 self._delete_tree(ctx, operation.resource_id)
@@ -186,7 +199,8 @@ class Engine:
         for type_name, body in self.store.tree(resource_id):
             kind = self.registry.kind(type_name)
             if kind is not None:
-                kind.on_delete(self._hook_ctx(body.get("id", resource_id), ctx.client_id, ctx.api_version), body)
+                kind.on_delete(self._hook_ctx(body.get("id", resource_id), ctx.client_id, ctx.api_version,
+                                              query=ctx.query, method="DELETE"), body)
         self.store.delete_tree(resource_id)
 
     def monitor(self, request: web.Request, claims: dict) -> web.Response | None:
@@ -200,7 +214,8 @@ class Engine:
         request["log_kind"] = "poll"
         if match["monitor"].lower() == ops.MONITOR_STATUS.lower():
             headers = {} if operation.done else {"Retry-After": ops.retry_after(operation)}
-            return web.json_response(ops.status_body(operation, request.path), headers=headers)
+            running_status = operation_record.get("running_status") or "InProgress"
+            return web.json_response(ops.status_body(operation, request.path, running_status), headers=headers)
         if not operation.done:
             return web.Response(status=202, headers={"Location": str(request.url),
                                                      "Retry-After": ops.retry_after(operation)})
@@ -288,7 +303,8 @@ class Engine:
                    query=dict(request.query), headers=request.headers, client_id=claims.get("appid", ""),
                    namespace=path.namespace)
 
-    def _run_route(self, request, route: Route, match, versions, path, body, claims) -> web.Response:
+    def _run_route(self, request, provider: Provider, route: Route, match, versions, path, body,
+                   claims) -> web.Response:
         api_version = request.query.get("api-version")
         self._require_api_version(api_version)
         if api_version not in versions:
@@ -298,7 +314,19 @@ class Engine:
         status, payload, headers = route.handler(self._route_ctx(request, path, body, claims), match.groupdict())
         if payload is None:
             return web.Response(status=status, headers=headers)
+        if route.type_name and status < 300 and isinstance(payload, dict):
+            self._check_route_response(request, provider, route.type_name, api_version, payload)
         return web.json_response(payload, status=status, headers=headers)
+
+    def _check_route_response(self, request, provider: Provider, type_name: str, api_version: str,
+                              payload: JSON) -> None:
+        """A route's resource body (or {"value": [...]} of them) against the type it declares, at the specs
+        version the provider's kinds map this api-version to."""
+        version = next((kind.spec_versions[api_version] for kind in provider.kinds
+                        if api_version in kind.spec_versions), api_version)
+        items = payload["value"] if isinstance(payload.get("value"), list) else [payload]
+        for item in items:
+            self._check_response_body(request, type_name, version, item)
 
     def _subscription_route(self, request, path: ArmPath, body, claims) -> web.Response | None:
         rest = "/".join([segment for segment in request.path.split("/") if segment][2:])
@@ -309,7 +337,7 @@ class Engine:
                 match = re.fullmatch(route.pattern, rest, re.IGNORECASE)
                 if match:
                     versions = route.api_versions or self.registry.provider_api_versions(provider)
-                    return self._run_route(request, route, match, versions, path, body, claims)
+                    return self._run_route(request, provider, route, match, versions, path, body, claims)
         return None
 
     def _provider_route(self, request, provider: Provider, path: ArmPath, body, claims) -> web.Response | None:
@@ -322,7 +350,7 @@ class Engine:
             match = re.fullmatch(route.pattern, rest, re.IGNORECASE)
             if match:
                 versions = route.api_versions or self.registry.provider_api_versions(provider)
-                return self._run_route(request, route, match, versions, path, body, claims)
+                return self._run_route(request, provider, route, match, versions, path, body, claims)
         return None
 
     # --- ids -----------------------------------------------------------------------------------
@@ -370,7 +398,7 @@ class Engine:
                            "Can not perform requested operation on nested resource. Parent resource "
                            f"'{parent_names}' not found.")
         if kind.scope == "extension" and "/providers/" in path.scope.lower() and self.store.get(path.scope) is None:
-            raise ArmError(404, "ResourceNotFound", f"The Resource '{path.scope}' was not found.")
+            raise resource_not_found(path.scope)
 
     def _check_registered(self, kind: ResourceKind) -> None:
         namespace = kind.type_name.split("/")[0]
@@ -419,7 +447,7 @@ class Engine:
         report = self.conformance.check_request(kind.type_name, version, checked)
         errors = list(report.errors)
         if partial:   # a PATCH body is a fragment: required properties may be absent
-            errors = [error for error in errors if "required" not in error.lower()]
+            errors = [error for error in errors if not _MISSING_REQUIRED.search(error)]
         self._log_conformance(request, [f"request: {item}" for item in (*errors, *report.unknown)])
         if errors and self.conformance_mode == "strict":
             raise ArmError(400, "InvalidRequestContent",
@@ -428,13 +456,29 @@ class Engine:
                            details=[{"code": "InvalidRequestContent", "message": error} for error in errors])
 
     def _check_response(self, request, kind: ResourceKind, api_version: str | None, body: JSON) -> None:
+        self._check_response_body(request, kind.type_name, self._spec_version(kind, api_version), body)
+
+    def _check_response_body(self, request, type_name: str, version: str | None, body: JSON) -> None:
         if self.conformance is None or self.conformance_mode == "off" or request is None:
             return
-        version = self._spec_version(kind, api_version)
-        if not self.conformance.knows(kind.type_name, version):
+        if not self.conformance.knows(type_name, version):
             return
-        report = self.conformance.check_response(kind.type_name, version, body)
+        report = self.conformance.check_response(type_name, version, body)
         self._log_conformance(request, [f"response: {item}" for item in (*report.errors, *report.unknown)])
+
+    def _check_name(self, request, kind: ResourceKind, ctx: Ctx) -> None:
+        """The URL's name against the type's `name` constraints (checked on create)."""
+        if self.conformance is None or self.conformance_mode == "off" or not ctx.name:
+            return
+        version = self._spec_version(kind, ctx.api_version)
+        check_name = getattr(self.conformance, "check_name", None)   # checkers without it check bodies only
+        problems = check_name(kind.type_name, version, ctx.name) \
+            if check_name and self.conformance.knows(kind.type_name, version) else []
+        if not problems:
+            return
+        self._log_conformance(request, [f"request: $.name: {problem}" for problem in problems])
+        if self.conformance_mode == "strict":
+            raise kind.invalid_name(ctx, problems)
 
     # --- verbs ---------------------------------------------------------------------------------
     def _current_or_404(self, path: ArmPath, kind: ResourceKind, ctx: Ctx) -> JSON:
@@ -452,12 +496,14 @@ class Engine:
 
     def _head(self, request, path, kind, ctx) -> web.Response:
         try:
-            self._current_or_404(path, kind, ctx)
+            current = self._current_or_404(path, kind, ctx)
         except ArmError as error:
             if error.status == 404:
                 return web.Response(status=404)
             raise
-        return web.Response(status=204)
+        if kind.etag == "apim":   # APIM's get_entity_tag accepts only 200 and reads the ETag header
+            return web.Response(status=200, headers=self._etag_headers(kind, current))
+        return web.Response(status=204)   # check_existence (resource groups, by id) expects 204/404
 
     def _list(self, request, path, kind, ctx) -> web.Response:
         if kind.type_name == RESOURCE_GROUP_TYPE:
@@ -475,6 +521,7 @@ class Engine:
                                                              f"{path.resource_group}/")
             else:
                 items = self.store.list_type(kind.type_name, f"/subscriptions/{path.subscription_id}/")
+        items = kind.filter_list(ctx, items, ctx.query.get("$filter"))
         value = [self._present(request, kind, self._hook_ctx(item["id"], ctx.client_id, ctx.api_version), item)
                  for item in items]
         return web.json_response({"value": value})
@@ -528,13 +575,15 @@ class Engine:
         if kind.has_location and current is None and not desired.get("location"):
             raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
         kind.validate(ctx, desired, current)
+        if current is None:
+            self._check_name(request, kind, ctx)
         desired = {"id": ctx.resource_id, "name": ctx.name, "type": kind.type_name, **desired}
         if getattr(kind, "system_data", True):
             desired["systemData"] = self._system_data(ctx, current)
         status_override = None
         if current is None:
             status_override = kind.on_create(ctx, desired)
-            lro = kind.create_lro
+            lro = kind.create_lro_for(ctx, desired)
             status = status_override or (lro.status if lro else kind.create_status)
         else:
             kind.on_update(ctx, current, desired)
@@ -565,15 +614,25 @@ class Engine:
         self._check_not_busy(kind, ctx)
         lro = kind.delete_lro
         if lro is None:
+            answer = kind.delete_body(ctx, copy.deepcopy(current))
+            shown = self._present(request, kind, ctx, answer) if answer is not None else None
             self._delete_tree(ctx, ctx.resource_id)
-            return web.Response(status=kind.delete_status)
+            if shown is None:
+                return web.Response(status=kind.delete_status)
+            return web.json_response(shown, status=kind.delete_status)
+        before = copy.deepcopy(current)
         if lro.running_state is not None:
             current.setdefault("properties", {})["provisioningState"] = lro.running_state
+        answer = kind.delete_body(ctx, current)
+        if current != before:   # the resource shows the delete while it runs
+            self._new_etag(kind, current)
             self.store.put(ctx.resource_id, kind.type_name, current)
         headers = self.start_operation(ctx, "delete", ctx.resource_id, kind.type_name, lro)
         if lro.style == "body":
             headers = {}
-        return web.Response(status=lro.status, headers=headers)
+        if answer is None:
+            return web.Response(status=lro.status, headers=headers)
+        return web.json_response(self._present(request, kind, ctx, answer), status=lro.status, headers=headers)
 
     def _action(self, request, path, kind, ctx) -> web.Response:
         method_name = next((target for action, target in kind.actions.items()

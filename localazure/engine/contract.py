@@ -58,11 +58,14 @@ class Lro:
     seconds: the realistic Azure duration; the engine multiplies it by --time-scale.
     status: HTTP status of the first response (PUT: 201 or 200; DELETE/POST: 202).
     running_state: properties.provisioningState while running (None: do not touch provisioningState).
+    running_status: the Azure-AsyncOperation monitor's `status` while running (any non-terminal value means
+      running; CognitiveServices answers "Creating" for an account create, arm-protocol.md §5.2).
     """
     style: str
     seconds: float
     status: int = 201
     running_state: str | None = "Accepted"
+    running_status: str = "InProgress"
 
 
 @dataclasses.dataclass
@@ -92,6 +95,9 @@ class Route:
     # Added for Microsoft.Resources: "provider" matches below /subscriptions/{sub}/providers/{namespace}/,
     # "subscription" below /subscriptions/{sub}/ ("" is the subscription itself).
     base: str = "provider"
+    # The resource type the answer's body is (or, for {"value": [...]}, its items are), e.g.
+    # "Microsoft.ApiManagement/locations/deletedservices": the engine checks it like a resource response.
+    type_name: str | None = None
 
 
 class ResourceKind:
@@ -141,7 +147,35 @@ class ResourceKind:
         """A create/update LRO finished: fill what Azure fills at the end (mutate body)."""
 
     def on_delete(self, ctx: "Ctx", current: JSON) -> None:
-        """Before the resource (and its children) disappear: e.g. keep a soft-deleted record."""
+        """Before the resource (and its children) disappear: e.g. keep a soft-deleted record.
+        ctx.query is the query of the DELETE that caused it (also for children and for a completing LRO)."""
+
+    # --- hooks added later (defaults keep the plain ARM behaviour) ---------------------------------
+    def create_lro_for(self, ctx: "Ctx", body: JSON) -> Lro | None:
+        """The Lro of this create (called after on_create with the body being created), when it depends on
+        the request, e.g. the APIM SKU.  ctx.body is the request as sent."""
+        return self.create_lro
+
+    def delete_body(self, ctx: "Ctx", current: JSON) -> JSON | None:
+        """The body of the DELETE's answer (None: empty).  Synchronous deletes answer it with delete_status
+        (role assignments return the deleted assignment); delete LROs with their first response (APIM
+        answers 202 with the resource, targetProvisioningState "Deleting").  For a delete LRO, changes to
+        `current` are stored as the resource's state while the delete runs."""
+        return None
+
+    def filter_list(self, ctx: "Ctx", items: list[JSON], filter_text: str | None) -> list[JSON]:
+        """The items a collection GET answers, given the `$filter` query (None when absent).  `items` are what
+        the engine found (for extension types: those directly at the scope); types whose ARM list covers more
+        (role assignments: above and below the scope) may read ctx.store.  Default: `$filter` is ignored."""
+        return items
+
+    def invalid_name(self, ctx: "Ctx", problems: list[str]) -> ArmError:
+        """The error for a create whose URL name breaks the type's `name` constraints in the definitions
+        (problems: what is wrong, e.g. "shorter than minLength 4").  ARM's generic code is
+        InvalidResourceName (400); resource providers may answer with their own."""
+        return ArmError(400, "InvalidResourceName",
+                        f"The resource name '{ctx.name}' is invalid for type '{self.type_name}': "
+                        + "; ".join(problems) + ".")
 
     def present(self, ctx: "Ctx", body: JSON) -> JSON:
         """The body as returned to clients (write_only paths already stripped by the engine)."""
@@ -153,6 +187,18 @@ class Provider:
     namespace: str
     kinds: list[ResourceKind]
     routes: list[Route] = dataclasses.field(default_factory=list)
+
+
+def resource_not_found(resource_id: str) -> ArmError:
+    """ARM's own 404 for a resource id that does not exist ("The Resource 'Microsoft.X/type/name' under
+    resource group 'rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")."""
+    cut = resource_id.lower().rfind("/providers/")
+    relative = resource_id[cut + len("/providers/"):] if cut >= 0 else resource_id.strip("/")
+    segments = resource_id.strip("/").split("/")
+    group = segments[3] if len(segments) > 3 and segments[2].lower() == "resourcegroups" else None
+    where = f" under resource group '{group}'" if group else ""
+    return ArmError(404, "ResourceNotFound", f"The Resource '{relative}'{where} was not found. For more details "
+                                             "please go to https://aka.ms/ARMResourceNotFoundFix")
 
 
 class Ctx:

@@ -58,10 +58,10 @@ def monitor_headers(operation: Operation, lro: Lro, base_url: str, subscription_
     return headers
 
 
-def status_body(operation: Operation, monitor_path: str) -> JSON:
-    """The Azure-AsyncOperation monitor body (always served with 200)."""
+def status_body(operation: Operation, monitor_path: str, running_status: str = "InProgress") -> JSON:
+    """The Azure-AsyncOperation monitor body (always served with 200); running_status from the Lro."""
     body: JSON = {"id": monitor_path, "name": operation.id,
-                  "status": operation.outcome if operation.done else "InProgress",
+                  "status": operation.outcome if operation.done else running_status,
                   "startTime": iso(operation.started)}
     if operation.done:
         body["endTime"] = iso(operation.due)

@@ -35,6 +35,8 @@ SUBSCRIPTION_TYPE = f"{SERVICE_TYPE}/subscriptions"
 BACKEND_TYPE = f"{SERVICE_TYPE}/backends"
 PRODUCT_TYPE = f"{SERVICE_TYPE}/products"
 DELETED_SERVICE_TYPE = f"{NAMESPACE}/deletedservices"
+# The definitions' type of the deleted-services answers (the body's `type` above is what Azure returns).
+DELETED_SERVICES_SPEC_TYPE = f"{NAMESPACE}/locations/deletedservices"
 
 # 2024-05-01 is the SDK's; the previews are the lab's; the older ones are what the lab and foundry-samples
 # templates use for `existing` references, loggers and diagnostics (lab.md §3, §9.2).  All are checked
@@ -287,18 +289,25 @@ class ServiceKind(ResourceKind):
     spec_versions = SPEC_VERSIONS
     etag = "apim"
     update_lro = Lro("location", seconds=120, status=200, running_state="Updating")
-    # Recorded: 202 + Location, ~2 min.  (The real 202 also carries the resource body with
-    # targetProvisioningState Deleting; the engine answers a delete LRO without a body.)
+    # Recorded: 202 + Location, ~2 min; the 202 carries the resource (see delete_body).
     delete_lro = Lro("location", seconds=120, status=202, running_state=None)
     conflict_code = ACTIVATING_CONFLICT_CODE
     write_only = ("properties.restore",)
-    _create_lro = Lro("location", seconds=2760, status=201, running_state="Created")
+    # Default for a SKU we have no duration for; create_lro_for picks the request's.
+    create_lro = Lro("location", seconds=2760, status=201, running_state="Created")
 
-    @property
-    def create_lro(self):
-        # The duration depends on the SKU of the request being handled; on_create picks it just before
-        # the engine reads this (requests are handled one at a time).
-        return self._create_lro
+    def create_lro_for(self, ctx, body):
+        restoring = bool(((ctx.body or {}).get("properties") or {}).get("restore"))
+        if restoring:
+            return Lro("location", seconds=60, status=201, running_state="Created")
+        sku = ((body.get("sku") or {}).get("name") or "").lower()
+        return Lro("location", seconds=_ACTIVATION_SECONDS.get(sku, self.create_lro.seconds), status=201,
+                   running_state="Created")
+
+    def delete_body(self, ctx, current):
+        # Recorded (arm-protocol.md §5.1): provisioningState stays Succeeded, targetProvisioningState Deleting.
+        current.setdefault("properties", {})["targetProvisioningState"] = "Deleting"
+        return current
 
     def validate(self, ctx, body, current):
         name = ctx.name or ""
@@ -317,7 +326,6 @@ class ServiceKind(ResourceKind):
             if record is None:
                 raise _error(404, "ServiceNotFound", f"Api service {parts['name']} was not found in soft-deleted "
                                                      "state and cannot be restored.")
-            self._create_lro = Lro("location", seconds=60, status=201, running_state="Created")
             self._restore(ctx, body, record, key)
             return None
         if record is not None:
@@ -326,9 +334,6 @@ class ServiceKind(ResourceKind):
                          f"Api service {parts['name']} was soft-deleted. In order to create the new service with "
                          "the same name, you have to either undelete the service or purge it. See "
                          "https://aka.ms/apimsoftdelete.")
-        sku = (body.get("sku") or {}).get("name", "")
-        self._create_lro = Lro("location", seconds=_ACTIVATION_SECONDS.get(sku.lower(), 2760), status=201,
-                               running_state="Created")
         self._fill_created(ctx, body)
         self._create_master_subscription(ctx)
         return None
@@ -923,13 +928,16 @@ PROVIDER = Provider(
     namespace=NAMESPACE,
     kinds=_KINDS,
     routes=[
-        Route("GET", r"deletedservices", list_deleted_services),
-        Route("GET", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", get_deleted_service),
-        Route("DELETE", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", purge_deleted_service),
+        Route("GET", r"deletedservices", list_deleted_services, type_name=DELETED_SERVICES_SPEC_TYPE),
+        Route("GET", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", get_deleted_service,
+              type_name=DELETED_SERVICES_SPEC_TYPE),
+        Route("DELETE", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", purge_deleted_service,
+              type_name=DELETED_SERVICES_SPEC_TYPE),
         Route("POST", r"checkNameAvailability", check_name_availability),
-        Route("PUT", _PRODUCT_APIS + r"/(?P<api>[^/]+)", put_product_api, base="subscription"),
+        Route("PUT", _PRODUCT_APIS + r"/(?P<api>[^/]+)", put_product_api, base="subscription",
+              type_name=API_TYPE),
         Route("HEAD", _PRODUCT_APIS + r"/(?P<api>[^/]+)", get_product_api, base="subscription"),
         Route("DELETE", _PRODUCT_APIS + r"/(?P<api>[^/]+)", delete_product_api, base="subscription"),
-        Route("GET", _PRODUCT_APIS, list_product_apis, base="subscription"),
+        Route("GET", _PRODUCT_APIS, list_product_apis, base="subscription", type_name=API_TYPE),
     ],
 )

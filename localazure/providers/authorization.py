@@ -1,7 +1,8 @@
 """Microsoft.Authorization: role assignments at any scope and the built-in role definitions we use.
 
 Shapes: ../shared/azure-specs/bicep-types/microsoft.authorization/2022-04-01/types.md.
-SDK (azure-mgmt-authorization 4.0.0, 2022-04-01): create accepts 200/201 (sync), delete 200/204.
+SDK (azure-mgmt-authorization 4.0.0, 2022-04-01): create accepts 200/201 (sync), delete 200/204: Azure
+answers 200 with the deleted assignment (the SDK deserializes it), 204 when there was none.
 """
 from __future__ import annotations
 
@@ -83,6 +84,11 @@ def _same(a: str | None, b: str | None) -> bool:
     return (a or "").lower() == (b or "").lower()
 
 
+def _within(child: str, parent: str) -> bool:
+    child, parent = child.lower().rstrip("/"), parent.lower().rstrip("/")
+    return child == parent or child.startswith(parent + "/")
+
+
 def _builtin_guid(ctx, definition_id: str) -> str | None:
     match = _DEFINITION_ID.match(definition_id or "")
     if not match or not _same(match["sub"], ctx.subscription_id):
@@ -102,6 +108,30 @@ class RoleAssignmentKind(ResourceKind):
     api_versions = ("2022-04-01",)
     scope = "extension"
     has_location = False
+    delete_status = 200
+
+    def delete_body(self, ctx, current):
+        return current
+
+    def filter_list(self, ctx, items, filter_text):
+        """The documented $filter forms of the 2022-04-01 list operations: none -> assignments at, above and
+        below the scope; atScope() -> at or above; principalId eq '{id}' and assignedTo('{id}') -> that
+        principal's (no groups here, so the two agree); `and` combines them."""
+        scope = ctx.resource_id[:ctx.resource_id.lower().rfind("/providers/")] or "/"
+        text = filter_text or ""
+        at_scope_only = "atscope()" in text.replace(" ", "").lower()
+        principal = (re.search(r"principalId\s+eq\s+'([^']*)'", text, re.IGNORECASE)
+                     or re.search(r"assignedTo\(\s*'([^']*)'\s*\)", text, re.IGNORECASE))
+        found = []
+        for item in ctx.store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{ctx.subscription_id}/"):
+            props = item.get("properties") or {}
+            item_scope = props.get("scope") or assignment_scope(item.get("id", ""))
+            if not (_within(scope, item_scope) or (not at_scope_only and _within(item_scope, scope))):
+                continue
+            if principal and not _same(props.get("principalId"), principal.group(1)):
+                continue
+            found.append(item)
+        return found
 
     def validate(self, ctx, body, current):
         props = body.get("properties") or {}
@@ -162,12 +192,6 @@ def _definition_filter_name(filter_text: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _scope_of(ctx, groups) -> str:
-    """The scope a subscription-based route was called on, e.g. /subscriptions/s/resourceGroups/rg."""
-    base = f"/subscriptions/{ctx.subscription_id}"
-    return f"{base}/{groups['scope']}" if groups.get("scope") else base
-
-
 def role_definitions(ctx, groups):
     """GET {scope}/providers/Microsoft.Authorization/roleDefinitions[/{guid}] at any scope.  Built-in
     definitions answer with their subscription-level id whatever the scope asked."""
@@ -183,43 +207,6 @@ def role_definitions(ctx, groups):
     return 200, {"value": value}, {}
 
 
-def _within(child: str, parent: str) -> bool:
-    child, parent = child.lower().rstrip("/"), parent.lower().rstrip("/")
-    return child == parent or child.startswith(parent + "/")
-
-
-def list_role_assignments(ctx, groups):
-    """GET {scope}/providers/Microsoft.Authorization/roleAssignments with the documented $filter forms
-    (2022-04-01 list operations): none -> at, above and below the scope; atScope() -> at or above;
-    principalId eq '{id}' -> that principal's assignments at, above or below."""
-    scope = _scope_of(ctx, groups)
-    filter_text = (ctx.query or {}).get("$filter") or ""
-    at_scope_only = "atscope()" in filter_text.replace(" ", "").lower()
-    principal = re.search(r"principalId\s+eq\s+'([^']*)'", filter_text, re.IGNORECASE)
-    value = []
-    for item in ctx.store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{ctx.subscription_id}/"):
-        props = item.get("properties") or {}
-        item_scope = props.get("scope") or assignment_scope(item.get("id", ""))
-        above = _within(scope, item_scope)
-        if not (above or (not at_scope_only and _within(item_scope, scope))):
-            continue
-        if principal and not _same(props.get("principalId"), principal.group(1)):
-            continue
-        value.append(item)
-    return 200, {"value": value}, {}
-
-
-def delete_role_assignment(ctx, groups):
-    """DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{name}: Azure answers 200 with the
-    deleted assignment (the SDK deserializes it), 204 when there was none."""
-    resource_id = f"{_scope_of(ctx, groups)}/providers/{ASSIGNMENT_TYPE}/{groups['name']}"
-    current = ctx.store.get(resource_id)
-    if current is None:
-        return 204, None, {}
-    ctx.store.delete_tree(current["id"])
-    return 200, current, {}
-
-
 _SCOPE = r"(?:(?P<scope>resourceGroups/.+)/)?providers/Microsoft\.Authorization"
 
 PROVIDER = Provider(
@@ -227,9 +214,6 @@ PROVIDER = Provider(
     kinds=[RoleAssignmentKind()],
     routes=[
         Route("GET", _SCOPE + r"/roleDefinitions(?:/(?P<guid>[^/]+))?", role_definitions, ("2022-04-01",),
-              base="subscription"),
-        Route("GET", _SCOPE + r"/roleAssignments", list_role_assignments, ("2022-04-01",), base="subscription"),
-        Route("DELETE", _SCOPE + r"/roleAssignments/(?P<name>[^/]+)", delete_role_assignment, ("2022-04-01",),
-              base="subscription"),
+              base="subscription", type_name=DEFINITION_TYPE),
     ],
 )

@@ -202,9 +202,9 @@ class AccountKind(ResourceKind):
     api_versions = API_VERSIONS
     spec_versions = SPEC_VERSIONS
     etag = "quoted"
-    # Recording §5.2: 201 + Azure-AsyncOperation, provisioningState Creating.  An OpenAI account took
-    # 74 min in 2023; AIServices accounts are ready in about a minute today.
-    create_lro = Lro("azure-async", seconds=60, status=201, running_state="Creating")
+    # Recording §5.2: 201 + Azure-AsyncOperation, provisioningState Creating, monitor status "Creating".
+    # An OpenAI account took 74 min in 2023; AIServices accounts are ready in about a minute today.
+    create_lro = Lro("azure-async", seconds=60, status=201, running_state="Creating", running_status="Creating")
     update_lro = Lro("azure-async", seconds=30, status=200, running_state="Accepted")
     delete_lro = None          # synchronous soft delete: 200 with an empty body (recordings §5.2)
     delete_status = 200
@@ -637,9 +637,9 @@ PROVIDER = Provider(
     kinds=[AccountKind(), DeploymentKind(), ProjectKind(), AccountConnectionKind(), ProjectConnectionKind(),
            BlocklistKind(), BlocklistItemKind()],
     routes=[
-        Route("GET", r"deletedAccounts", list_deleted_accounts),
+        Route("GET", r"deletedAccounts", list_deleted_accounts, type_name=DELETED_ACCOUNT_TYPE),
         Route("GET", r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/deletedAccounts/(?P<name>[^/]+)",
-              get_deleted_account),
+              get_deleted_account, type_name=DELETED_ACCOUNT_TYPE),
         Route("DELETE", r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/deletedAccounts/(?P<name>[^/]+)",
               purge_deleted_account),
         Route("POST", r"checkDomainAvailability", check_domain_availability),

@@ -21,6 +21,7 @@ DELETED_TABLE = "operationalinsights.deletedWorkspaces"
 SOFT_DELETE_DAYS = 14
 # Delete: 202 + Location, polled until 200; seconds on the real service.
 DELETE_LRO = Lro("location", seconds=10, status=202, running_state=None)
+_LENGTH_PROBLEM = ("minLength", "maxLength")
 
 
 def _normal_location(location: str | None) -> str:
@@ -66,8 +67,6 @@ class WorkspaceKind(ResourceKind):
     # (microsoft/Modernize-your-code-solution-accelerator#141); the RP answers 201 with
     # provisioningState Creating and the SDK re-reads the resource until Succeeded.
     create_lro = Lro("body", seconds=18, status=201, running_state="Creating")
-    # Direct DELETEs go through delete_workspace below (the engine's delete hooks do not see the
-    # `force` query); this LRO shape is shared with it.
     delete_lro = DELETE_LRO
 
     def on_create(self, ctx, body):
@@ -107,8 +106,22 @@ class WorkspaceKind(ResourceKind):
         props["provisioningState"] = "Succeeded"
 
     def on_delete(self, ctx, current):
-        # Reached when the resource group goes: the workspace is soft-deleted like a plain delete.
-        _soft_delete(ctx, current)
+        """DELETE ...?force=true frees the name at once; otherwise (also when the resource group goes) the
+        workspace stays recoverable for 14 days."""
+        if _is_force(ctx):
+            ctx.store.kv_delete(DELETED_TABLE, current["id"].lower())
+        else:
+            _soft_delete(ctx, current)
+
+    def invalid_name(self, ctx, problems):
+        # Code and pattern message as the service answers (Azure/AzureMonitorStarterPacks#173); the length
+        # rule as the portal words it (Azure/terraform-azurerm-avm-res-operationalinsights-workspace#72).
+        if any(word in problem for problem in problems for word in _LENGTH_PROBLEM):
+            message = "The workspace name must be between 4 and 63 characters."
+        else:
+            message = ("Workspace name must start and end with an alphanumeric character, and may contain only "
+                       "alphanumeric and hyphen characters.")
+        return ArmError(400, "InvalidParameter", message)
 
     @staticmethod
     def _fill_defaults(ctx, body, now, old_sku=None):
@@ -138,23 +151,6 @@ def _soft_delete(ctx, body: dict) -> None:
     ctx.store.kv_put(DELETED_TABLE, body["id"].lower(), {"deletedAt": ctx.now, "body": body})
 
 
-def delete_workspace(ctx, groups):
-    """DELETE .../workspaces/{name}[?force=true]: soft delete (recoverable 14 days) unless forced."""
-    resource_id = (f"/subscriptions/{ctx.subscription_id}/resourceGroups/{groups['rg']}"
-                   f"/providers/{WORKSPACE_TYPE}/{groups['name']}")
-    current = ctx.store.get(resource_id)
-    if current is None:
-        return 204, None, {}
-    if _is_force(ctx):
-        ctx.store.kv_delete(DELETED_TABLE, current["id"].lower())
-    else:
-        _soft_delete(ctx, current)
-    # The workspace leaves the resource list at once; the operation only paces the client's polling.
-    ctx.store.delete_tree(current["id"])
-    ctx.location = current.get("location")
-    return DELETE_LRO.status, None, ctx.start_operation("delete", current["id"], DELETE_LRO)
-
-
 def list_deleted_workspaces(ctx, groups):
     """GET /subscriptions/{s}/providers/Microsoft.OperationalInsights/deletedWorkspaces."""
     value = []
@@ -165,13 +161,11 @@ def list_deleted_workspaces(ctx, groups):
     return 200, {"value": value}, {}
 
 
-_WORKSPACE_PATH = r"resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.OperationalInsights/workspaces/(?P<name>[^/]+)"
-
 PROVIDER = Provider(
     namespace="Microsoft.OperationalInsights",
     kinds=[WorkspaceKind()],
     routes=[
-        Route("GET", r"deletedWorkspaces", list_deleted_workspaces, WorkspaceKind.api_versions),
-        Route("DELETE", _WORKSPACE_PATH, delete_workspace, WorkspaceKind.api_versions, base="subscription"),
+        Route("GET", r"deletedWorkspaces", list_deleted_workspaces, WorkspaceKind.api_versions,
+              type_name=WORKSPACE_TYPE),
     ],
 )

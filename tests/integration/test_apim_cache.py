@@ -1,22 +1,8 @@
 """apim_cache against the local endpoint: lifecycle, the write-only connection string never printed nor
 compared, bad input refused before any write."""
-import uuid
 
-import pytest
 
 CONNECTION = "cache-x.swedencentral.redis.azure.net:10000,password=S3cr3tRedisKey=,ssl=True,abortConnect=False"
-
-
-@pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-ca-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
 
 
 def test_cache_lifecycle(run_module, apim, request_log):

@@ -1,6 +1,5 @@
 """apim_diagnostic against the local endpoint: service-wide and API diagnostics, logger references by name or
 id compared equal, header lists compared as sets, a missing logger refused before any write."""
-import uuid
 
 import pytest
 
@@ -8,19 +7,14 @@ LOG = {"headers": ["Content-type", "User-agent", "x-ms-region"], "body_bytes": 8
 
 
 @pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-dg-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
+def apim(apim, run_module):
+    """The shared service (conftest) with what these tests attach to."""
+    rg, service = apim["resource_group"], apim["service"]
     run_module("apim_api", {"resource_group": rg, "service": service, "name": "inference-api",
                             "display_name": "Inference", "path": "inference"})
     run_module("apim_logger", {"resource_group": rg, "service": service, "name": "azuremonitor",
                                "logger_type": "azureMonitor", "is_buffered": False})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
+    return apim
 
 
 def test_api_diagnostic_lifecycle(run_module, apim, request_log):

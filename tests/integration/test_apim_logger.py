@@ -1,22 +1,8 @@
 """apim_logger against the local endpoint: lifecycle, write-only credentials never printed nor compared,
 type changes refused before any write."""
-import uuid
 
-import pytest
 
 CONNECTION = "InstrumentationKey=11111111-2222-3333-4444-555555555555;IngestionEndpoint=https://x.example/"
-
-
-@pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-lg-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
 
 
 def test_app_insights_logger_lifecycle(run_module, apim, request_log):

@@ -1,23 +1,17 @@
 """apim_product against the local endpoint: lifecycle, API links added and removed to match, a missing API
 and contradictory settings refused before any write."""
-import uuid
 
 import pytest
 
 
 @pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-pr-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
+def apim(apim, run_module):
+    """The shared service (conftest) with what these tests attach to."""
+    rg, service = apim["resource_group"], apim["service"]
     for api in ("inference-api", "embeddings-api"):
         run_module("apim_api", {"resource_group": rg, "service": service, "name": api, "display_name": api,
                                 "path": api})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
+    return apim
 
 
 def test_product_lifecycle(run_module, apim, request_log):

@@ -12,17 +12,12 @@ COLLECTIONS = Path(__file__).resolve().parents[2] / ".collections"
 
 
 @pytest.fixture(scope="module")
-def apim(run_module):
-    rg = "rg-it-%s" % uuid.uuid4().hex[:8]
-    service = "apim-sb-%s" % uuid.uuid4().hex[:8]
-    run_module("resource_group", {"name": rg, "location": "swedencentral"})
-    run_module("apim_service", {"resource_group": rg, "name": service, "sku_name": "Standardv2",
-                                "publisher_email": "ops@example.com", "publisher_name": "Ops"})
+def apim(apim, run_module):
+    """The shared service (conftest) with what these tests attach to."""
+    rg, service = apim["resource_group"], apim["service"]
     run_module("apim_api", {"resource_group": rg, "service": service, "name": "inference-api",
                             "display_name": "Inference", "path": "inference"})
-    yield {"resource_group": rg, "service": service}
-    run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("resource_group", {"name": rg, "state": "absent"})
+    return apim
 
 
 def keys_of(run_module, apim, name):

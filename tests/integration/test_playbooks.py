@@ -1,6 +1,7 @@
 """site.yml and teardown.yml end to end in local mode, against a local endpoint of their own.
 
-The tests run in file order and share one endpoint: provision, re-run (nothing changes, nothing is written),
+The tests run in file order and share one endpoint: --check on nothing (predicts, writes nothing), provision
+(verify calls each model through the endpoint's gateway emulation), re-run (nothing changes, nothing is written),
 --check --diff with a changed variable (the diff shows it, nothing is written), teardown (nothing is left),
 teardown again (nothing changes).
 """
@@ -31,13 +32,16 @@ class Playbooks:
         self.env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0", NO_COLOR="1",
                         NO_PROXY="127.0.0.1,localhost")
 
-    def run(self, playbook, *extra):
+    def run(self, playbook, *extra, expect_failure=False):
         command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/%s" % playbook,
                    "-e", "aigw_local_state_dir=%s" % self.state_dir,
                    "-e", "aigw_local_time_scale=%s" % TIME_SCALE,
                    "-e", "aigw_outputs_file=%s" % self.outputs_file] + list(extra)
         proc = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=900)
         output = proc.stdout + proc.stderr
+        if expect_failure:
+            assert proc.returncode != 0, "%s did not fail:\n%s" % (playbook, output[-8000:])
+            return dict(output=output, changed=None)
         assert proc.returncode == 0, "%s failed (rc=%s):\n%s" % (playbook, proc.returncode, output[-8000:])
         recap = RECAP.findall(proc.stdout)
         assert recap, "no play recap in:\n" + output[-4000:]
@@ -56,12 +60,23 @@ class Playbooks:
         return [(e["method"], e["path"]) for e in self.requests_logged()[mark:] if e.get("kind") == "write"]
 
 
+def stop_endpoint(state_dir):
+    subprocess.run([sys.executable, "-m", "localazure", "stop", "--state-dir", str(state_dir)], cwd=ROOT,
+                   check=False, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def playbooks(tmp_path_factory):
     runner = Playbooks(tmp_path_factory.mktemp("playbooks"))
     yield runner
-    subprocess.run([sys.executable, "-m", "localazure", "stop", "--state-dir", str(runner.state_dir)], cwd=ROOT,
-                   check=False, capture_output=True)
+    stop_endpoint(runner.state_dir)
+
+
+@pytest.fixture(scope="module")
+def pool_playbooks(tmp_path_factory):
+    runner = Playbooks(tmp_path_factory.mktemp("pool-playbooks"))
+    yield runner
+    stop_endpoint(runner.state_dir)
 
 
 def arm_clients(endpoint):
@@ -82,6 +97,13 @@ def arm_clients(endpoint):
             ApiManagementClient(credential, subscription, **options))
 
 
+def test_check_mode_on_nothing_predicts_and_writes_nothing(playbooks):
+    result = playbooks.run("site.yml", "--check")
+    assert result["changed"] > 0
+    assert "does not exist yet" in " ".join(result["output"].split())
+    assert playbooks.writes_since(0) == []
+
+
 def test_site_provisions_the_gateway(playbooks):
     result = playbooks.run("site.yml")
     assert result["changed"] > 0
@@ -90,8 +112,11 @@ def test_site_provisions_the_gateway(playbooks):
     assert outputs["agent_model"] == "ai-gateway/gpt-4.1-mini"
     assert outputs["inference_url"] == outputs["gateway_url"] + "/inference/openai"
     assert outputs["project_endpoint"].endswith("/api/projects/foundry-project")
-    flat = " ".join(result["output"].split())
-    assert "no model calls were made" in flat, "local mode says what it cannot verify"
+    # verify called each model through the local gateway emulation: with the key 200, without 401
+    calls = sorted((e["path"].rsplit("/deployments/", 1)[-1], e["status"])
+                   for e in playbooks.requests_logged() if e.get("kind") == "gateway")
+    assert calls == sorted((model + "/chat/completions", status)
+                           for model in ("gpt-4o-mini", "gpt-4.1-mini") for status in (200, 401))
     secret = playbooks.endpoint()["client_secret"]
     assert secret not in result["output"] and secret not in playbooks.outputs_file.read_text()
     assert "primary_key" not in result["output"] and "primaryKey" not in result["output"]
@@ -133,3 +158,49 @@ def test_teardown_again_changes_nothing(playbooks):
     result = playbooks.run("teardown.yml")
     assert result["changed"] == 0, result["output"][-6000:]
     assert playbooks.writes_since(mark) == []
+
+
+# Two model hosts behind a pool, the v1 API, a project connection; then a teardown that leaves the accounts and the
+# service soft-deleted, which the next site.yml must refuse to walk into, and a teardown that purges them.
+POOL_TOPOLOGY = json.dumps({
+    "aigw_api_type": "AzureOpenAIV1",
+    "aigw_connection_scope": "project",
+    "aigw_model_hosts": [
+        {"name": "models-a-{{ aigw_name_suffix }}", "backend": "models-a", "priority": 1, "weight": 70,
+         "deployments": "{{ aigw_models }}"},
+        {"name": "models-b-{{ aigw_name_suffix }}", "backend": "models-b", "priority": 1, "weight": 30,
+         "project": "models-b-project", "deployments": "{{ aigw_models }}"},
+    ],
+})
+
+
+def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
+    pool_playbooks.run("site.yml", "-e", POOL_TOPOLOGY)
+    outputs = json.loads(pool_playbooks.outputs_file.read_text())
+    assert outputs["inference_url"] == outputs["gateway_url"] + "/inference/openai/v1"
+    resources, cognitive, apim = arm_clients(pool_playbooks.endpoint())
+    group, service = outputs["resource_group"], outputs["gateway_url"].split("//")[1].split(".")[0]
+    pool = apim.backend.get(group, service, "inference-backend-pool")
+    assert sorted((m.id.rsplit("/", 1)[-1], m.weight) for m in pool.pool.services) == [("models-a", 70),
+                                                                                       ("models-b", 30)]
+    agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]
+    assert [c.name for c in cognitive.project_connections.list(group, agent_account, "foundry-project")] == [
+        "ai-gateway"]
+    calls = [e["status"] for e in pool_playbooks.requests_logged() if e.get("kind") == "gateway"]
+    assert sorted(calls) == [200, 200, 401, 401]
+
+
+def test_soft_deleted_names_stop_the_next_run_until_purged(pool_playbooks):
+    pool_playbooks.run("teardown.yml", "-e", POOL_TOPOLOGY, "-e", json.dumps({"aigw_teardown_purge": False}))
+    resources, cognitive, apim = arm_clients(pool_playbooks.endpoint())
+    assert len(list(cognitive.deleted_accounts.list())) == 3
+    assert len(list(apim.deleted_services.list_by_subscription())) == 1
+
+    mark = len(pool_playbooks.requests_logged())
+    refused = pool_playbooks.run("site.yml", "-e", POOL_TOPOLOGY, expect_failure=True)
+    assert "aigw_soft_deleted=purge" in " ".join(refused["output"].split())
+    assert pool_playbooks.writes_since(mark) == [], "the preflight stops before any write"
+
+    pool_playbooks.run("teardown.yml", "-e", POOL_TOPOLOGY)
+    assert list(cognitive.deleted_accounts.list()) == []
+    assert list(apim.deleted_services.list_by_subscription()) == []

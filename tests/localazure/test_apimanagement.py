@@ -76,8 +76,8 @@ class _Store:
 
 
 class _Ctx:
-    def __init__(self, resource_id):
-        self.store, self.resource_id = _Store(), resource_id
+    def __init__(self, resource_id, body=None):
+        self.store, self.resource_id, self.body = _Store(), resource_id, body
         self.name = resource_id.rsplit("/", 1)[-1]
         self.tenant_id = "11111111-1111-1111-1111-111111111111"
 
@@ -98,7 +98,8 @@ def test_activation_duration_follows_the_sku(sku, seconds):
     body = {"id": service_id, "name": "apim-x", "location": "swedencentral", "sku": {"name": sku, "capacity": 1},
             "properties": {"publisherEmail": "a@b.c", "publisherName": "n"}}
     kind.on_create(ctx, body)
-    assert kind.create_lro.seconds == seconds and kind.create_lro.status == 201
+    lro = kind.create_lro_for(ctx, body)
+    assert lro.seconds == seconds and lro.status == 201 and lro.style == "location"
     assert body["location"] == "Sweden Central" and body["properties"]["gatewayUrl"] == "https://apim-x.azure-api.net"
     assert ctx.store.get(service_id + "/subscriptions/master")["properties"]["state"] == "active"
 
@@ -240,7 +241,13 @@ def test_service_create_answers_in_the_recorded_shape(arm, client, resource_grou
     while arm("GET", path).json()["properties"]["provisioningState"] != "Succeeded":
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    client.api_management_service.begin_delete(resource_group, name).result()
+    deleting = arm("DELETE", path, headers={"If-Match": "*"})      # recorded: 202 with the resource
+    assert deleting.status_code == 202 and deleting.headers["Location"]
+    shown = deleting.json()["properties"]
+    assert (shown["provisioningState"], shown["targetProvisioningState"]) == ("Succeeded", "Deleting")
+    while arm("GET", path).status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     purge = arm("DELETE", f"/subscriptions/{endpoint['subscription_id']}/providers/Microsoft.ApiManagement/"
                           f"locations/{LOCATION}/deletedservices/{name}?api-version=2024-05-01")
     assert purge.status_code == 202 and purge.json()["properties"]["serviceId"].endswith(name)
@@ -292,6 +299,13 @@ def test_backends_etags_if_match_and_pools(client, service):
     client.backend.delete(rg, name, "pool", if_match="*")
     with pytest.raises(ResourceNotFoundError):
         client.backend.get(rg, name, "pool")
+
+
+def test_get_entity_tag_is_a_head_answered_200_with_the_etag(client, service):
+    resource_group, name = service
+    client.backend.create_or_update(resource_group, name, "b-head", {"url": "https://x", "protocol": "http"})
+    current = client.backend.get(resource_group, name, "b-head", cls=lambda _, __, h: h["ETag"])
+    assert client.backend.get_entity_tag(resource_group, name, "b-head", cls=lambda _, __, h: h["ETag"]) == current
 
 
 def test_api_import_creates_operations_and_policies_are_reformatted(client, service):

@@ -163,16 +163,19 @@ def test_list_filters_follow_scope_hierarchy():
     at_account = _create(store, account, str(uuid.uuid4()), _body(role=CS_USER, principal=principal))
     other_rg = _create(store, RG_SCOPE + "x", str(uuid.uuid4()), _body())
 
-    def names(groups, filter_text=None):
-        ctx = FakeCtx(store, "", query={"$filter": filter_text} if filter_text else {})
-        return sorted(a["name"] for a in authz.list_role_assignments(ctx, groups)[1]["value"])
+    def names(scope, filter_text=None):
+        """The engine's list at `scope`: the kind's filter_list (it reads the store itself)."""
+        ctx = FakeCtx(store, f"{scope}/providers/Microsoft.Authorization/roleAssignments")
+        return sorted(a["name"] for a in authz.RoleAssignmentKind().filter_list(ctx, [], filter_text))
 
-    rg = {"scope": "resourceGroups/rg1"}
-    assert names(rg) == sorted([at_sub["name"], at_rg["name"], at_account["name"]])
-    assert names(rg, "atScope()") == sorted([at_sub["name"], at_rg["name"]])
-    assert names(rg, f"principalId eq '{principal}'") == sorted([at_sub["name"], at_account["name"]])
-    assert other_rg["name"] not in names(rg)   # rg1x is a sibling, not below rg1
-    assert len(names({"scope": None})) == 4
+    assert names(RG_SCOPE) == sorted([at_sub["name"], at_rg["name"], at_account["name"]])
+    assert names(RG_SCOPE, "atScope()") == sorted([at_sub["name"], at_rg["name"]])
+    assert names(RG_SCOPE, f"principalId eq '{principal}'") == sorted([at_sub["name"], at_account["name"]])
+    assert names(RG_SCOPE, f"assignedTo('{principal}')") == sorted([at_sub["name"], at_account["name"]])
+    assert names(account, f"atScope() and assignedTo('{principal}')") == sorted([at_sub["name"], at_account["name"]])
+    assert names(account, "atScope()") == sorted([at_sub["name"], at_rg["name"], at_account["name"]])
+    assert other_rg["name"] not in names(RG_SCOPE)   # rg1x is a sibling, not below rg1
+    assert len(names(f"/subscriptions/{SUB}")) == 4
 
 
 # --- real SDK against the running endpoint ------------------------------------------------------
@@ -234,3 +237,29 @@ def test_sdk_role_definitions(authz_client, endpoint):
     assert [d.name for d in found] == ["53ca6127-db72-4b80-b1b0-d745d6d5456d"]
     reader = authz_client.role_definitions.get(scope, READER)
     assert reader.role_name == "Reader" and reader.role_type == "BuiltInRole"
+
+
+def test_sdk_role_assignments_at_a_resource_scope_list_with_filters_and_delete_with_the_body(
+        authz_client, endpoint, resource_group, arm):
+    sub = endpoint["subscription_id"]
+    widget = f"{resource_group}/providers/Test.Engine/widgets/w-authz"   # any resource is a scope
+    assert arm("PUT", f"{widget}?api-version=2024-01-01", json={"location": "eastus"}).status_code == 201
+    principal = str(uuid.uuid4())
+    parameters = {"role_definition_id": authz.role_definition_id(sub, CS_USER), "principal_id": principal}
+    on_group = authz_client.role_assignments.create(resource_group, str(uuid.uuid4()), parameters)
+    on_widget = authz_client.role_assignments.create(
+        widget, str(uuid.uuid4()), {**parameters, "role_definition_id": authz.role_definition_id(sub, READER)})
+    assert on_widget.scope.lower() == widget.lower()
+
+    at_or_above = [a.name for a in authz_client.role_assignments.list_for_scope(widget, filter="atScope()")]
+    assert on_group.name in at_or_above and on_widget.name in at_or_above
+    group_only = [a.name for a in authz_client.role_assignments.list_for_scope(resource_group, filter="atScope()")]
+    assert on_group.name in group_only and on_widget.name not in group_only
+    mine = [a.name for a in authz_client.role_assignments.list_for_scope(
+        resource_group, filter=f"assignedTo('{principal}')")]
+    assert sorted(mine) == sorted([on_group.name, on_widget.name])
+
+    deleted = authz_client.role_assignments.delete(widget, on_widget.name)   # 200 with the assignment
+    assert deleted.name == on_widget.name and deleted.principal_id == principal
+    assert authz_client.role_assignments.delete(widget, on_widget.name) is None
+    authz_client.role_assignments.delete(resource_group, on_group.name)

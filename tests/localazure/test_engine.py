@@ -9,6 +9,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from localazure.engine.contract import Lro, Provider, ResourceKind, Route
+
 VERSION = "2024-01-01"
 
 
@@ -216,7 +218,7 @@ def _in_process(tmp_path, mode: str):
 
     from aiohttp.test_utils import TestClient, TestServer
 
-    from engine_kinds import PROVIDER
+    from tests.localazure.engine_kinds import PROVIDER
     from localazure.engine.arm import Registry
     from localazure.engine.faults import Faults
     from localazure.providers import discover
@@ -270,3 +272,260 @@ def test_conformance_log_mode_accepts_the_body(tmp_path):
                           {"location": "eastus", "properties": {"size": "big"}}))
     assert status == 201
     assert "request: properties.size: expected integer" in log()[-1]["conformance"]
+
+
+# --- engine hooks and ARM details, in process with test-only kinds of namespace Test.Fixes ------------------
+
+FIXES = "2024-01-01"
+HOOK_RECORDS = "test.fixes.deleted"   # kv table: resource id -> the query its on_delete saw
+
+
+class ParcelKind(ResourceKind):
+    """APIM-style ETags, a create LRO chosen per request, a Location delete whose 202 carries the resource."""
+    type_name = "Test.Fixes/parcels"
+    api_versions = (FIXES,)
+    etag = "apim"
+    create_lro = Lro("azure-async", seconds=2000, status=201, running_state="Creating", running_status="Creating")
+    delete_lro = Lro("location", seconds=1, status=202, running_state=None)
+
+    def create_lro_for(self, ctx, body):
+        if (body.get("properties") or {}).get("quick"):
+            return Lro("location", seconds=1, status=201, running_state="Creating")
+        return self.create_lro
+
+    def delete_body(self, ctx, current):
+        current.setdefault("properties", {})["state"] = "Deleting"
+        return current
+
+    def on_delete(self, ctx, current):
+        ctx.store.kv_put(HOOK_RECORDS, current["id"].lower(), {"query": ctx.query})
+
+
+class CrateKind(ResourceKind):
+    """A child without location: Azure-AsyncOperation create; a synchronous delete answering with the body."""
+    type_name = "Test.Fixes/parcels/crates"
+    api_versions = (FIXES,)
+    has_location = False
+    create_lro = Lro("azure-async", seconds=1, status=201, running_state="Creating")
+
+    def delete_body(self, ctx, current):
+        return current
+
+    def on_delete(self, ctx, current):
+        ctx.store.kv_put(HOOK_RECORDS, current["id"].lower(), {"query": ctx.query})
+
+
+class LabelKind(ResourceKind):
+    """An extension type whose list honours `$filter=color eq '...'`."""
+    type_name = "Test.Fixes/labels"
+    api_versions = (FIXES,)
+    scope = "extension"
+    has_location = False
+
+    def filter_list(self, ctx, items, filter_text):
+        if not filter_text:
+            return items
+        color = filter_text.split("'")[1]
+        return [item for item in items if item["properties"].get("color") == color]
+
+
+def _parcel_listing(ctx, groups):
+    return 200, {"value": [{"id": "x", "name": "x", "type": ParcelKind.type_name, "properties": {"extra": 1}}]}, {}
+
+
+FIXES_PROVIDER = Provider(namespace="Test.Fixes", kinds=[ParcelKind(), CrateKind(), LabelKind()],
+                          routes=[Route("GET", r"parcelListing", _parcel_listing, type_name=ParcelKind.type_name),
+                                  Route("GET", r"untypedListing", _parcel_listing)])
+
+
+class _FixesConformance(_StandInConformance):
+    """Knows parcels too: properties.need is required, properties.mode must be "optional" or "required";
+    names starting with "-" are invalid."""
+
+    def knows(self, type_name, api_version):
+        return type_name in ("Test.Engine/widgets", ParcelKind.type_name)
+
+    def check_request(self, type_name, api_version, body):
+        report = super().check_request(type_name, api_version, body)
+        props = body.get("properties") or {}
+        if type_name == ParcelKind.type_name:
+            if "need" not in props:
+                report.errors.append("$.properties.need: types: required property missing")
+            if props.get("mode") not in (None, "optional", "required"):
+                report.errors.append(f"$.properties.mode: types: \"{props['mode']}\" is not one of "
+                                     "['optional', 'required']")
+        return report
+
+    def check_name(self, type_name, api_version, name):
+        return ["does not match pattern ^[a-z]"] if name.startswith("-") else []
+
+
+class _Served:
+    """The app in process with the Test.Fixes kinds; call() answers (status, headers, parsed body or None)."""
+
+    def __init__(self, tmp_path, mode="strict"):
+        from localazure.engine.arm import Registry
+        from localazure.engine.faults import Faults
+        from localazure.providers import discover
+        from localazure.server import App
+        self.app = App(tmp_path, time_scale=0.001, faults=Faults(), conformance_mode=mode)
+        self.app.conformance = self.app.engine.conformance = _FixesConformance()
+        self.app.engine.registry = Registry([*discover(), FIXES_PROVIDER])
+        self.token = self.app.identity.issue(self.app.identity.client_id)[0]
+        self.sub = self.app.identity.subscription_id
+        self.group = f"/subscriptions/{self.sub}/resourceGroups/rg1"
+        self.log_path = tmp_path / "requests.jsonl"
+
+    def run(self, *calls):
+        """calls: (method, path, body); paths are relative to the group unless they start with /subscriptions,
+        and may be functions of the answers so far.  One run per test: the app closes its store at the end."""
+        import asyncio
+        import json
+
+        from aiohttp.test_utils import TestClient, TestServer
+
+        async def go():
+            async with TestClient(TestServer(self.app.build())) as client:
+                headers = {"Authorization": f"Bearer {self.token}"}
+                await client.put(f"{self.group}?api-version=2025-04-01", json={"location": "eastus"},
+                                 headers=headers)
+                out = []
+                for method, path, body in calls:
+                    path = path(out) if callable(path) else path
+                    url = path if path.startswith("/subscriptions/") else f"{self.group}/providers/Test.Fixes/{path}"
+                    response = await client.request(method, url, json=body, headers=headers)
+                    raw = await response.read()
+                    out.append((response.status, response.headers.copy(), json.loads(raw) if raw else None))
+                    await asyncio.sleep(0.01)   # lets 1 s LROs (1 ms at this time scale) fall due
+                return out
+        return asyncio.run(go())
+
+    def log(self):
+        import json
+        return [json.loads(line) for line in self.log_path.read_text().splitlines()]
+
+    def hook_record(self, relative_id: str):
+        from localazure.engine.store import Store
+        store = Store(self.log_path.parent / "state.db")
+        try:
+            return store.kv_get(HOOK_RECORDS, f"{self.group}/providers/Test.Fixes/{relative_id}".lower())
+        finally:
+            store.close()
+
+
+def _monitor_path(url: str) -> str:
+    return url[url.index("/subscriptions/"):]
+
+
+def test_head_answers_200_with_the_etag_for_apim_style_kinds(arm, group, client):
+    widget = f"{_id(group, 'widgets/h1')}?api-version={VERSION}"
+    arm("PUT", widget, json={"location": "eastus"})
+    # ARM's generic existence check (check_existence_by_id) accepts only 204/404, whatever the ETag style.
+    assert arm("HEAD", widget).status_code == 204
+    part = f"{_id(group, 'widgets/h1/parts/p1')}?api-version={VERSION}"
+    part_etag = arm("PUT", part, json={}).headers["ETag"]
+    head = arm("HEAD", part)     # APIM's get_entity_tag: 200 with the ETag header
+    assert head.status_code == 200 and head.headers["ETag"] == part_etag
+    gadget = f"{_id(group, 'gadgets/h2')}?api-version={VERSION}"     # no etag: plain existence check
+    arm("PUT", gadget, json={"location": "eastus"})
+    assert arm("HEAD", gadget).status_code == 204
+    assert arm("HEAD", f"{_id(group, 'widgets/none')}?api-version={VERSION}").status_code == 404
+    assert client.resource_groups.check_existence(group.rsplit("/", 1)[1]) is True     # 204
+    assert client.resource_groups.check_existence("rg-engine-missing") is False         # 404
+
+
+def test_resource_not_found_uses_arms_text(arm, group):
+    rg = group.rsplit("/", 1)[1]
+    arm("PUT", f"{_id(group, 'widgets/nf')}?api-version={VERSION}", json={"location": "eastus"})
+    missing = arm("GET", f"{_id(group, 'widgets/nf/parts/p1')}?api-version={VERSION}")
+    assert missing.status_code == 404 and missing.json()["error"] == {
+        "code": "ResourceNotFound",
+        "message": f"The Resource 'Test.Engine/widgets/nf/parts/p1' under resource group '{rg}' was not found. "
+                   "For more details please go to https://aka.ms/ARMResourceNotFoundFix"}
+    gone = arm("GET", f"{_id(group, 'widgets/none')}?api-version={VERSION}").json()["error"]
+    assert gone["message"] == (f"The Resource 'Test.Engine/widgets/none' under resource group '{rg}' was not "
+                               "found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    on_missing_scope = arm("PUT", f"{_id(group, 'widgets/none')}/providers/Test.Engine/notes/n1?api-version={VERSION}",
+                           json={}).json()["error"]
+    assert on_missing_scope["message"] == gone["message"]
+
+
+def test_invalid_resource_name_gets_400_from_the_definitions(arm, group):
+    account = f"{group}/providers/Microsoft.CognitiveServices/accounts/a?api-version=2025-09-01"   # minLength 2
+    refused = arm("PUT", account, json={"location": "eastus", "kind": "AIServices", "sku": {"name": "S0"}})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "InvalidResourceName"
+    assert "minLength 2" in refused.json()["error"]["message"]
+
+
+def test_delete_lro_answers_with_the_kinds_body_and_hooks_see_the_query(tmp_path):
+    served = _Served(tmp_path)
+    (_, created_headers, _), _, (status, headers, body), (_, _, listed) = served.run(
+        ("PUT", f"parcels/p1?api-version={FIXES}", {"location": "eastus", "properties": {"need": 1, "quick": True}}),
+        ("PUT", f"parcels/p1/crates/c1?api-version={FIXES}", {"properties": {}}),
+        ("DELETE", f"parcels/p1?api-version={FIXES}&force=true", None),
+        ("GET", f"parcels?api-version={FIXES}", None))   # due by now: the delete completes first
+    assert status == 202 and headers["Location"] and body["properties"]["state"] == "Deleting"
+    assert body["etag"] != created_headers["ETag"].strip('"')   # the resource changed when the delete began
+    assert listed == {"value": []}
+    for resource in ("parcels/p1", "parcels/p1/crates/c1"):   # LRO completion and its children
+        assert served.hook_record(resource)["query"]["force"] == "true"
+
+
+def test_sync_delete_answers_with_the_body_and_children_hooks_see_the_query(tmp_path):
+    served = _Served(tmp_path)
+    *_, (status, _, body), (again, _, _) = served.run(
+        ("PUT", f"parcels/p2?api-version={FIXES}", {"location": "eastus", "properties": {"need": 1, "quick": True}}),
+        ("PUT", f"parcels/p2/crates/c2?api-version={FIXES}", {"properties": {"n": 2}}),
+        ("DELETE", f"parcels/p2/crates/c2?api-version={FIXES}&reason=test", None),
+        ("DELETE", f"parcels/p2/crates/c2?api-version={FIXES}", None))
+    assert status == 200 and body["name"] == "c2" and body["properties"]["n"] == 2
+    assert again == 204
+    assert served.hook_record("parcels/p2/crates/c2")["query"]["reason"] == "test"
+
+
+def test_create_lro_monitor_status_and_region_come_from_the_kind_and_the_parent(tmp_path):
+    served = _Served(tmp_path)
+    (_, slow_headers, _), (_, quick_headers, _), (_, crate_headers, _), (_, _, status) = served.run(
+        ("PUT", f"parcels/slow?api-version={FIXES}", {"location": "West Europe", "properties": {"need": 1}}),
+        ("PUT", f"parcels/quick?api-version={FIXES}", {"location": "West Europe",
+                                                       "properties": {"need": 1, "quick": True}}),
+        ("PUT", f"parcels/quick/crates/c1?api-version={FIXES}", {"properties": {}}),
+        ("GET", lambda out: _monitor_path(out[0][1]["Azure-AsyncOperation"]), None))
+    assert "Azure-AsyncOperation" in slow_headers and "Location" not in slow_headers      # create_lro
+    assert "Location" in quick_headers and "Azure-AsyncOperation" not in quick_headers    # create_lro_for
+    assert "/locations/West%20Europe/" in crate_headers["Azure-AsyncOperation"]            # the parent's region
+    assert status["status"] == "Creating"                                                 # Lro.running_status
+
+
+def test_extension_list_honours_the_kinds_filter(tmp_path):
+    served = _Served(tmp_path)
+    labels = f"{served.group}/providers/Test.Fixes/labels"
+    *_, (_, _, everything), (_, _, red) = served.run(
+        ("PUT", f"{labels}/l1?api-version={FIXES}", {"properties": {"color": "red"}}),
+        ("PUT", f"{labels}/l2?api-version={FIXES}", {"properties": {"color": "blue"}}),
+        ("GET", f"{labels}?api-version={FIXES}", None),
+        ("GET", f"{labels}?api-version={FIXES}&$filter=color%20eq%20'red'", None))
+    assert sorted(item["name"] for item in everything["value"]) == ["l1", "l2"]
+    assert [item["name"] for item in red["value"]] == ["l1"]
+
+
+def test_route_responses_are_checked_against_their_declared_type(tmp_path):
+    served = _Served(tmp_path)
+    base = f"/subscriptions/{served.sub}/providers/Test.Fixes"
+    served.run(("GET", f"{base}/parcelListing?api-version={FIXES}", None),
+               ("GET", f"{base}/untypedListing?api-version={FIXES}", None))
+    typed, untyped = [entry for entry in served.log() if "Listing" in entry["path"]]
+    assert "response: properties.extra" in typed["conformance"]
+    assert untyped["conformance"] == []
+
+
+def test_patch_ignores_only_missing_required_errors_and_names_are_checked(tmp_path):
+    served = _Served(tmp_path)
+    (created, _, _), (patched, _, _), (bad_patch, _, bad), (bad_name, _, named) = served.run(
+        ("PUT", f"parcels/p3?api-version={FIXES}", {"location": "eastus", "properties": {"need": 1, "quick": True}}),
+        ("PATCH", f"parcels/p3?api-version={FIXES}", {"tags": {"a": "b"}, "properties": {"mode": "optional"}}),
+        ("PATCH", f"parcels/p3?api-version={FIXES}", {"properties": {"mode": "sometimes"}}),
+        ("PUT", f"parcels/-p4?api-version={FIXES}", {"location": "eastus", "properties": {"need": 1}}))
+    assert (created, patched) == (201, 200)
+    assert bad_patch == 400 and "not one of ['optional', 'required']" in bad["error"]["message"]
+    assert bad_name == 400 and named["error"]["code"] == "InvalidResourceName"

@@ -78,9 +78,11 @@ def _create_workspace(store, location="eastus"):
     return body
 
 
-def _delete_route(store, force=False):
+def _delete(store, force=False):
+    """What the engine does when the delete completes: on_delete with the DELETE's query, then removal."""
     ctx = FakeCtx(store, WS_ID, query={"force": "true"} if force else {})
-    return oi.delete_workspace(ctx, {"rg": "rg", "name": "workspace-1"}), ctx
+    oi.WorkspaceKind().on_delete(ctx, store.get(WS_ID))
+    store.delete_tree(WS_ID)
 
 
 def test_workspace_create_fills_readonly_fields():
@@ -95,9 +97,7 @@ def test_workspace_create_fills_readonly_fields():
 def test_soft_deleted_workspace_recovers_on_recreate():
     store = FakeStore()
     first = _create_workspace(store)
-    (status, payload, headers), ctx = _delete_route(store)
-    assert (status, payload) == (202, None) and headers["Location"] and ctx.operations[0][0] == "delete"
-    assert store.get(WS_ID) is None
+    _delete(store)
     listed = oi.list_deleted_workspaces(FakeCtx(store, ""), {})[1]["value"]
     assert [w["name"] for w in listed] == ["workspace-1"]
     again = _create_workspace(store)
@@ -108,7 +108,7 @@ def test_soft_deleted_workspace_recovers_on_recreate():
 def test_force_delete_frees_the_name():
     store = FakeStore()
     first = _create_workspace(store)
-    _delete_route(store, force=True)
+    _delete(store, force=True)
     assert oi.list_deleted_workspaces(FakeCtx(store, ""), {})[1]["value"] == []
     assert _create_workspace(store)["properties"]["customerId"] != first["properties"]["customerId"]
 
@@ -116,7 +116,7 @@ def test_force_delete_frees_the_name():
 def test_soft_deleted_name_is_reserved_elsewhere_until_retention_ends():
     store = FakeStore()
     first = _create_workspace(store)
-    _delete_route(store)
+    _delete(store)
     with pytest.raises(ArmError) as err:
         _create_workspace(store, "westus")
     assert err.value.status == 409 and "not unique" in err.value.message
@@ -126,10 +126,6 @@ def test_soft_deleted_name_is_reserved_elsewhere_until_retention_ends():
     store.kv[(oi.DELETED_TABLE, WS_ID.lower())]["deletedAt"] -= 15 * 86400
     assert oi.list_deleted_workspaces(FakeCtx(store, ""), {})[1]["value"] == []
     assert _create_workspace(store, "westus")["properties"]["customerId"] != first["properties"]["customerId"]
-
-
-def test_delete_missing_workspace_is_204():
-    assert _delete_route(FakeStore())[0] == (204, None, {})
 
 
 def test_component_connection_string_and_workspace_check():
@@ -242,6 +238,15 @@ def test_sdk_workspace_lifecycle_soft_delete_and_force(law_client, resource_grou
     assert "workspace-a1" not in [w.name for w in law_client.deleted_workspaces.list()]
     fresh = _new_workspace(law_client, resource_group, "workspace-a1")
     assert fresh.customer_id != workspace.customer_id
+
+
+def test_sdk_workspace_name_follows_the_definitions(law_client, resource_group):
+    from azure.core.exceptions import HttpResponseError
+    for name, words in (("wsx", "between 4 and 63"), ("-wsx-", "start and end with an alphanumeric")):
+        with pytest.raises(HttpResponseError) as refused:
+            law_client.workspaces.begin_create_or_update(resource_group, name, {"location": "eastus"})
+        assert refused.value.status_code == 400 and refused.value.error.code == "InvalidParameter"
+        assert words in refused.value.error.message
 
 
 def test_sdk_application_insights_component(credential, endpoint, sdk_kwargs, law_client, resource_group):
