@@ -287,6 +287,11 @@ def _check_content_safety(node):
 _VALUE = {"value": ChildSpec()}
 _DIMENSIONS = {"dimension": ChildSpec(required=("name",))}
 _VARY_BY = {"vary-by": ChildSpec()}
+_CONTENT_SAFETY_CHILDREN = {
+    "categories": ChildSpec(children={"category": ChildSpec(required=("name", "threshold"), children={})}),
+    "blocklists": ChildSpec(children={"id": ChildSpec()}),
+}
+
 _TOKEN_LIMIT_ATTRS = dict(required=("counter-key",), check=_check_token_limit)
 
 CATALOGUE = {
@@ -354,11 +359,7 @@ CATALOGUE = {
     "azure-openai-semantic-cache-store": ElementSpec(OUTBOUND, required=("duration",), children={}),
     # the current reference allows it on prompts (inbound) and on completions (outbound)
     "llm-content-safety": ElementSpec(("inbound", "outbound"), required=("backend-id",), check=_check_content_safety,
-                                      children={
-                                          "categories": ChildSpec(children={
-                                              "category": ChildSpec(required=("name", "threshold"), children={})}),
-                                          "blocklists": ChildSpec(children={"id": ChildSpec()}),
-                                      }),
+                                      children=_CONTENT_SAFETY_CHILDREN),
     # caching
     "cache-lookup": ElementSpec(INBOUND, required=("vary-by-developer", "vary-by-developer-groups")),
     "cache-store": ElementSpec(OUTBOUND, required=("duration",), children={}),

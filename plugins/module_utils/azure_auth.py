@@ -122,7 +122,7 @@ def credential_kind(settings):
 
 def build_credential(settings):
     """Construct the azure-identity credential (imports azure.identity lazily)."""
-    import azure.identity as identity  # pylint: disable=import-outside-toplevel
+    from azure import identity  # pylint: disable=import-outside-toplevel
 
     common = {"authority": settings["authority_host"]}
     if settings["ca_bundle"]:

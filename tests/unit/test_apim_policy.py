@@ -71,8 +71,8 @@ def test_good_policies_pass(path):
 
 
 def test_parse_keeps_lines_and_rawxml_expressions():
-    root = ap.parse_policy(wrap(inbound='<base />\n<set-variable name="v" value="@(context.Request.Headers'
-                                       '.GetValueOrDefault("x-user-id", "N/A"))" />'))
+    root = ap.parse_policy(wrap(inbound=('<base />\n<set-variable name="v" value="@(context.Request.Headers'
+                                         '.GetValueOrDefault("x-user-id", "N/A"))" />')))
     inbound = root.elements()[0]
     variable = inbound.elements()[1]
     assert (variable.tag, variable.line) == ("set-variable", 4)
@@ -80,8 +80,8 @@ def test_parse_keeps_lines_and_rawxml_expressions():
 
 
 def test_parse_keeps_markup_characters_inside_expression_text():
-    root = ap.parse_policy(wrap(inbound='<set-body>@{ if (a < b && c > "</x>") { return ")"; } return "}"; }'
-                                       '</set-body>'))
+    root = ap.parse_policy(wrap(inbound=('<set-body>@{ if (a < b && c > "</x>") { return ")"; } return "}"; }'
+                                         '</set-body>')))
     body = root.elements()[0].elements()[0]
     assert body.text == '@{ if (a < b && c > "</x>") { return ")"; } return "}"; }'
 
