@@ -117,9 +117,17 @@ def test_site_provisions_the_gateway(playbooks):
                    for e in playbooks.requests_logged() if e.get("kind") == "gateway")
     assert calls == sorted((model + "/chat/completions", status)
                            for model in ("gpt-4o-mini", "gpt-4.1-mini") for status in (200, 401))
+    resources, cognitive, apim = arm_clients(playbooks.endpoint())
+    agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]
+    connections = {c.name: c.properties.category
+                   for c in cognitive.account_connections.list(outputs["resource_group"], agent_account)}
+    assert connections == {"ai-gateway": "ApiManagement", "appinsights": "AppInsights"}
     secret = playbooks.endpoint()["client_secret"]
     assert secret not in result["output"] and secret not in playbooks.outputs_file.read_text()
-    assert "primary_key" not in result["output"] and "primaryKey" not in result["output"]
+    service = outputs["gateway_url"].split("//")[1].split(".")[0]
+    keys = apim.subscription.list_secrets(outputs["resource_group"], service, "foundry-subscription")
+    for key in (keys.primary_key, keys.secondary_key):
+        assert key and key not in result["output"] and key not in playbooks.outputs_file.read_text()
 
 
 def test_site_again_changes_and_writes_nothing(playbooks):
