@@ -172,8 +172,8 @@ def describe(module, path):
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_from("read diagnostic setting %s" % path, exc)
     if status == 404:
-        if body and (body.get("error") or {}).get("code") not in (None, "ResourceNotFound", "NotFound"):
-            module.fail("read diagnostic setting %s failed: %s" % (path, body["error"].get("message")))
+        # Absent, or its scope (or the scope's resource group) does not exist yet: absent as well, so check mode
+        # can predict a first run.
         return None
     return body
 

@@ -95,3 +95,12 @@ def test_diagnostic_setting_bad_input(run_module, request_log):
                         expect_failure=True)
     assert "scope must be a resource id" in result["msg"]
     assert request_log.writes(mark) == []
+
+
+def test_diagnostic_setting_predicts_under_a_missing_resource_group(run_module, request_log, endpoint):
+    scope = ("/subscriptions/%s/resourceGroups/rg-not-yet/providers/Microsoft.OperationalInsights/workspaces/law-x"
+             % endpoint["subscription_id"])
+    mark = request_log.mark()
+    result = run_module("diagnostic_setting", {"scope": scope, "name": "d", "workspace_id": scope}, check=True)
+    assert result["changed"] is True and result["state"]["properties"]["workspaceId"] == scope
+    assert request_log.writes(mark) == []
