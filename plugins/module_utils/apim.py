@@ -58,3 +58,18 @@ def converge_write_only(module, current, desired, write, write_only_paths, updat
             return True, merge(current, visible)
         return True, write()
     return module.converge(current, visible, write, new_state=new_state, normalisers=normalisers)
+
+
+def remove_child(module, current, what, group, etag, **kwargs):
+    """(changed, None): delete a service-level APIM child (backend, logger, cache, ...) with If-Match.
+
+    ``group`` is the SDK operation group's attribute name (``"backend"``); APIM requires If-Match on delete, so the
+    child's ETag is sent, or ``*`` when it is not known.
+    """
+    params = module.params
+
+    def delete():
+        operations = getattr(module.client("apimanagement"), group)
+        module.call("delete %s %s" % (what, params["name"]), operations.delete, params["resource_group"],
+                    params["service"], params["name"], if_match=etag or "*", **kwargs)
+    return module.remove(current, delete)

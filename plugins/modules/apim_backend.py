@@ -209,7 +209,7 @@ state:
 import copy
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id, remove_child
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
@@ -481,13 +481,8 @@ def ensure_present(module, name, current, etag, desired):
     return changed, state
 
 
-def ensure_absent(module, name, current, etag):
-    params = module.params
-
-    def delete():
-        module.call("delete backend %s" % name, module.client("apimanagement").backend.delete,
-                    params["resource_group"], params["service"], name, if_match=etag or "*")
-    return module.remove(current, delete)
+def ensure_absent(module, current, etag):
+    return remove_child(module, current, "backend", "backend", etag)
 
 
 def main():
@@ -500,7 +495,7 @@ def main():
     current, etag = describe(module, name)
     managed = None
     if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
+        changed, state = ensure_absent(module, current, etag)
     else:
         if params["type"] == "Pool":
             missing = missing_members(module, params)

@@ -106,6 +106,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
     converge_write_only,
     read_with_etag,
     service_id,
+    remove_child,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
@@ -194,13 +195,8 @@ def ensure_present(module, name, current, etag, desired):
                                normalisers=NORMALISERS)
 
 
-def ensure_absent(module, name, current, etag):
-    params = module.params
-
-    def delete():
-        module.call("delete cache %s" % name, module.client("apimanagement").cache.delete,
-                    params["resource_group"], params["service"], name, if_match=etag or "*")
-    return module.remove(current, delete)
+def ensure_absent(module, current, etag):
+    return remove_child(module, current, "cache", "cache", etag)
 
 
 def main():
@@ -213,7 +209,7 @@ def main():
         module.fail(problem)
     managed = None
     if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
+        changed, state = ensure_absent(module, current, etag)
     else:
         desired = desired_body(params)
         changed, state = ensure_present(module, name, current, etag, desired)

@@ -130,6 +130,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
     converge_write_only,
     read_with_etag,
     service_id,
+    remove_child,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
@@ -239,13 +240,8 @@ def ensure_present(module, name, current, etag, desired):
                                new_state=new, normalisers=NORMALISERS)
 
 
-def ensure_absent(module, name, current, etag):
-    params = module.params
-
-    def delete():
-        module.call("delete logger %s" % name, module.client("apimanagement").logger.delete,
-                    params["resource_group"], params["service"], name, if_match=etag or "*")
-    return module.remove(current, delete)
+def ensure_absent(module, current, etag):
+    return remove_child(module, current, "logger", "logger", etag)
 
 
 def main():
@@ -258,7 +254,7 @@ def main():
         module.fail(problem)
     managed = None
     if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
+        changed, state = ensure_absent(module, current, etag)
     else:
         desired = desired_body(params, current)
         changed, state = ensure_present(module, name, current, etag, desired)

@@ -108,7 +108,7 @@ apis:
 
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, read_with_etag, service_id, remove_child
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
@@ -229,14 +229,8 @@ def ensure_links(module, name, linked):
     return bool(to_add or to_remove), after
 
 
-def ensure_absent(module, name, current, etag):
-    params = module.params
-
-    def delete():
-        module.call("delete product %s" % name, module.client("apimanagement").product.delete,
-                    params["resource_group"], params["service"], name, if_match=etag or "*",
-                    delete_subscriptions=True)
-    return module.remove(current, delete)
+def ensure_absent(module, current, etag):
+    return remove_child(module, current, "product", "product", etag, delete_subscriptions=True)
 
 
 def main():
@@ -249,7 +243,7 @@ def main():
         module.fail(problem)
     linked = linked_apis(module, name) if current is not None else []
     if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
+        changed, state = ensure_absent(module, current, etag)
         module.exit(changed, state, id=None, apis=[], before=dict(diff_view(current, None), apis=linked),
                     after={})
     missing = missing_apis(module, params["apis"] or [])

@@ -134,7 +134,7 @@ secondary_key:
 
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id, remove_child
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths, merge
@@ -276,13 +276,8 @@ def ensure_present(module, name, current, etag, desired):
     return changed, drop_paths(state, KEY_PATHS)
 
 
-def ensure_absent(module, name, current, etag):
-    params = module.params
-
-    def delete():
-        module.call("delete subscription %s" % name, module.client("apimanagement").subscription.delete,
-                    params["resource_group"], params["service"], name, if_match=etag or "*")
-    return module.remove(current, delete)
+def ensure_absent(module, current, etag):
+    return remove_child(module, current, "subscription", "subscription", etag)
 
 
 def returned_keys(module, name, state):
@@ -304,7 +299,7 @@ def main():
         module.fail(problem)
     managed = None
     if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
+        changed, state = ensure_absent(module, current, etag)
     else:
         desired = desired_body(params, current)
         changed, state = ensure_present(module, name, current, etag, desired)
