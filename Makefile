@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
 .PHONY: setup site teardown test unit localazure integration sanity lint molecule collection ee runner bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt localazure/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
