@@ -226,6 +226,10 @@ class AzureModule(object):
             return self.get_or_none(action, collect) or []
         return self.call(action, collect)
 
+    def call_and_wait(self, action, fn, *args, **kwargs):
+        """Start a long-running operation with ``call`` and wait for it with ``wait``; returns its result."""
+        return self.wait(action, self.call(action, fn, *args, **kwargs))
+
     def wait(self, action, poller):
         """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None."""
         if not self.params.get("wait", True):

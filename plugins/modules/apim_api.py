@@ -374,9 +374,8 @@ def ensure_present(module, name, current, etag, desired, spec):
     def write():
         action = "%s API %s" % ("import" if imported else "write", name)
         body = write_body(params, desired, import_value if imported else None, spec_format)
-        poller = module.call(action, client.api.begin_create_or_update, params["resource_group"], params["service"],
-                             name, json_body(body), if_match=etag, cls=raw)
-        result = module.wait(action, poller)
+        result = module.call_and_wait(action, client.api.begin_create_or_update, params["resource_group"], params["service"],
+                                      name, json_body(body), if_match=etag, cls=raw)
         return describe(module, name)[0] or (result[0] if result else None)
     # A stale import must be written even when every compared property is already right: converge then sees
     # no current resource and predicts from it as the known state.
@@ -397,9 +396,8 @@ def ensure_absent(module, name, current, etag):
 
     def delete():
         action = "delete API %s" % name
-        poller = module.call(action, module.client("apimanagement").api.begin_delete, params["resource_group"],
+        module.call_and_wait(action, module.client("apimanagement").api.begin_delete, params["resource_group"],
                              params["service"], name, if_match=etag or "*")
-        module.wait(action, poller)
     return module.remove(current, delete)
 
 

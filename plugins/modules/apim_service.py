@@ -388,9 +388,8 @@ def find_deleted(module, name):
 def purge_deleted(module, record):
     name = record["name"]
     action = "purge soft-deleted API Management service %s" % name
-    poller = module.call(action, module.client("apimanagement").deleted_services.begin_purge, name,
+    module.call_and_wait(action, module.client("apimanagement").deleted_services.begin_purge, name,
                          normalise_location(record.get("location")))
-    module.wait(action, poller)
 
 
 def wait_until_settled(module, resource_group, name, current):
@@ -431,8 +430,7 @@ def create(module, resource_group, name, body, action):
                 module.fail(soft_deleted_conflict(action, name, error_details(exc)[2], module.params["soft_deleted"]),
                             error_code=SOFT_DELETED_CODE)
             raise
-    poller = module.call(action, put)
-    result = module.wait(action, poller)
+    result = module.call_and_wait(action, put)
     return result[0] if result else describe(module, resource_group, name)
 
 
@@ -453,9 +451,8 @@ def ensure_present(module, resource_group, name, current, desired):
                             % (name, busy["properties"].get("provisioningState")))
             busy = wait_until_settled(module, resource_group, name, busy)
         action = "update API Management service %s" % name
-        poller = module.call(action, client.api_management_service.begin_update, resource_group, name,
-                             json_body(patch_body(desired)), cls=raw)
-        result = module.wait(action, poller)
+        result = module.call_and_wait(action, client.api_management_service.begin_update, resource_group, name,
+                                      json_body(patch_body(desired)), cls=raw)
         return result[0] if result else describe(module, resource_group, name)
     changed, state = module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
     if not changed and not module.check_mode and module.params["wait"]:
@@ -467,9 +464,8 @@ def ensure_absent(module, resource_group, name, current):
     """(changed, purged, soft-deleted record): delete the service, then purge its soft-deleted record if asked."""
     def delete():
         action = "delete API Management service %s" % name
-        poller = module.call(action, module.client("apimanagement").api_management_service.begin_delete,
+        module.call_and_wait(action, module.client("apimanagement").api_management_service.begin_delete,
                              resource_group, name)
-        module.wait(action, poller)
     changed = module.remove(current, delete)[0]
     purged = False
     record = None
@@ -506,9 +502,8 @@ def handle_soft_deleted(module, resource_group, name, record, desired):
                            "type": "Microsoft.ApiManagement/service"}, desired)
         return predicted, True, False
     action = "restore soft-deleted API Management service %s" % name
-    poller = module.call(action, module.client("apimanagement").api_management_service.begin_create_or_update,
+    module.call_and_wait(action, module.client("apimanagement").api_management_service.begin_create_or_update,
                          resource_group, name, json_body(restore_body(desired)), cls=raw)
-    module.wait(action, poller)
     # Restoring brings the service back as it was deleted; the options are applied on top by the normal update.
     return describe(module, resource_group, name), True, False
 

@@ -413,8 +413,7 @@ def ensure_absent(module, resource_group, name, current, location_hint):
         if not module.check_mode:
             client = module.client("cognitiveservices")
             action = "delete account %s" % name
-            poller = module.call(action, client.accounts.begin_delete, resource_group, name)
-            module.wait(action, poller)
+            module.call_and_wait(action, client.accounts.begin_delete, resource_group, name)
     if module.params["purge"]:
         deleted = None
         if current is None or not module.check_mode:

@@ -188,9 +188,8 @@ def ensure_present(module, resource_group, account, name, current, desired):
            "name": "%s/%s" % (account, name), "type": "Microsoft.CognitiveServices/accounts/projects"}
 
     def write():
-        poller = module.call(action, client.projects.begin_create, resource_group, account, name,
-                             json_body(write_body(current, desired)), cls=raw)
-        result = module.wait(action, poller)
+        result = module.call_and_wait(action, client.projects.begin_create, resource_group, account, name,
+                                      json_body(write_body(current, desired)), cls=raw)
         return result[0] if result else describe(module, resource_group, account, name)
     return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
 
@@ -199,8 +198,7 @@ def ensure_absent(module, resource_group, account, name, current):
     def delete():
         client = module.client("cognitiveservices")
         action = "delete project %s of account %s" % (name, account)
-        poller = module.call(action, client.projects.begin_delete, resource_group, account, name)
-        module.wait(action, poller)
+        module.call_and_wait(action, client.projects.begin_delete, resource_group, account, name)
     return module.remove(current, delete)
 
 

@@ -149,9 +149,8 @@ def ensure_present(module, resource_group, name, current, desired):
 
     def write():
         action = "write workspace %s" % name
-        poller = module.call(action, client.workspaces.begin_create_or_update, resource_group, name,
-                             json_body(desired), cls=raw)
-        result = module.wait(action, poller)
+        result = module.call_and_wait(action, client.workspaces.begin_create_or_update, resource_group, name,
+                                      json_body(desired), cls=raw)
         return result[0] if result else describe(module, resource_group, name)
     return module.converge(current, desired, write, new_state=new)
 
@@ -159,9 +158,8 @@ def ensure_present(module, resource_group, name, current, desired):
 def ensure_absent(module, resource_group, name, current):
     def delete():
         action = "delete workspace %s" % name
-        poller = module.call(action, module.client("loganalytics").workspaces.begin_delete, resource_group, name,
+        module.call_and_wait(action, module.client("loganalytics").workspaces.begin_delete, resource_group, name,
                              force=module.params["force_delete"])
-        module.wait(action, poller)
     return module.remove(current, delete)
 
 

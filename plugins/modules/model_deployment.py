@@ -173,9 +173,8 @@ def ensure_present(module, resource_group, account, name, current, desired):
 
     def write():
         # module.call retries the 409 Azure answers while another write on the account is in flight.
-        poller = module.call(action, client.deployments.begin_create_or_update, resource_group, account, name,
-                             json_body(desired), cls=raw)
-        result = module.wait(action, poller)
+        result = module.call_and_wait(action, client.deployments.begin_create_or_update, resource_group, account, name,
+                                      json_body(desired), cls=raw)
         return result[0] if result else describe(module, resource_group, account, name)
     return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
 
@@ -184,8 +183,7 @@ def ensure_absent(module, resource_group, account, name, current):
     def delete():
         client = module.client("cognitiveservices")
         action = "delete deployment %s of account %s" % (name, account)
-        poller = module.call(action, client.deployments.begin_delete, resource_group, account, name)
-        module.wait(action, poller)
+        module.call_and_wait(action, client.deployments.begin_delete, resource_group, account, name)
     return module.remove(current, delete)
 
 

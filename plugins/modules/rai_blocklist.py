@@ -224,8 +224,7 @@ def ensure_items(module, resource_group, account, name, current_items, wanted, p
     for item in to_delete:
         if not module.check_mode:
             action = "delete item %s of blocklist %s" % (item, name)
-            poller = module.call(action, client.rai_blocklist_items.begin_delete, resource_group, account, name, item)
-            module.wait(action, poller)
+            module.call_and_wait(action, client.rai_blocklist_items.begin_delete, resource_group, account, name, item)
     return True, result
 
 
@@ -233,8 +232,7 @@ def ensure_absent(module, resource_group, account, name, current):
     def delete():
         client = module.client("cognitiveservices")
         action = "delete blocklist %s of account %s" % (name, account)
-        poller = module.call(action, client.rai_blocklists.begin_delete, resource_group, account, name)
-        module.wait(action, poller)
+        module.call_and_wait(action, client.rai_blocklists.begin_delete, resource_group, account, name)
     return module.remove(current, delete)
 
 

@@ -300,9 +300,8 @@ def ensure_database(module, name, cluster_id, current, desired):
 
     def write():
         operation = client.databases.begin_create if current is None else client.databases.begin_update
-        poller = module.call(action, operation, params["resource_group"], name, database, json_body(desired),
-                             cls=raw)
-        result = module.wait(action, poller)
+        result = module.call_and_wait(action, operation, params["resource_group"], name, database, json_body(desired),
+                                      cls=raw)
         return result[0] if result else describe(module, name, database)[1]
     return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
 
@@ -312,9 +311,8 @@ def ensure_absent(module, name, current):
 
     def delete():
         action = "delete Redis cluster %s" % name
-        poller = module.call(action, module.client("redisenterprise").redis_enterprise.begin_delete,
+        module.call_and_wait(action, module.client("redisenterprise").redis_enterprise.begin_delete,
                              params["resource_group"], name)
-        module.wait(action, poller)
     return module.remove(current, delete)
 
 

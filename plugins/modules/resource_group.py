@@ -134,8 +134,7 @@ def ensure_present(module, name, current, desired):
 def ensure_absent(module, name, current):
     def delete():
         client = module.client("resource")
-        poller = module.call("delete resource group %s" % name, client.resource_groups.begin_delete, name)
-        module.wait("delete resource group %s" % name, poller)
+        module.call_and_wait("delete resource group %s" % name, client.resource_groups.begin_delete, name)
     return module.remove(current, delete)
 
 

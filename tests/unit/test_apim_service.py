@@ -137,6 +137,7 @@ class Stop(Exception):
 class FakeModule:
     """Just enough of AzureModule for ensure_present: the real converge, no Azure; fail raises."""
     converge = AzureModule.converge
+    call_and_wait = AzureModule.call_and_wait
     subscription_id = "s"
 
     def __init__(self, **params):
