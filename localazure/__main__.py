@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from localazure import server
+from localazure.engine.conformance import SpecsUnavailable, load_specs
 from localazure.engine.faults import Faults
 
 START_TIMEOUT = 30.0
@@ -67,13 +68,34 @@ def _serve_args(args) -> list[str]:
     return out
 
 
+def _refusal(error: SpecsUnavailable) -> str:
+    return f"localazure will not start: {error}. Start with --no-conformance to run without checking."
+
+
+def _conformance_refused(args) -> str | None:
+    """Why the endpoint must not start with this conformance mode (None when it may); warns when off."""
+    if args.conformance == "off":
+        print(server.NO_CONFORMANCE_WARNING, file=sys.stderr)
+        return None
+    try:
+        load_specs()
+    except SpecsUnavailable as error:
+        return _refusal(error)
+    return None
+
+
 def cmd_start(args) -> int:
     state_dir = args.state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     running = _running_endpoint(state_dir)
     if running:
+        _warn_when_unchecked(running)
         print(json.dumps(running, indent=2))
         return 0
+    refused = _conformance_refused(args)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     if args.port is None:
         # Reuse the previous port so absolute monitor URLs held by clients survive a restart.
         previous = _read_endpoint(state_dir)
@@ -121,11 +143,17 @@ def cmd_stop(args) -> int:
     return 0
 
 
+def _warn_when_unchecked(endpoint: dict) -> None:
+    if endpoint.get("conformance") == "off":
+        print(server.NO_CONFORMANCE_WARNING, file=sys.stderr)
+
+
 def cmd_status(args) -> int:
     endpoint = _running_endpoint(args.state_dir.resolve())
     if endpoint is None:
         print(json.dumps({"running": False}))
         return EXIT_STOPPED
+    _warn_when_unchecked(endpoint)
     print(json.dumps({"running": True, **{k: v for k, v in endpoint.items() if k not in ("client_secret", "identity_header")}}, indent=2))
     return 0
 
@@ -138,8 +166,12 @@ def cmd_serve(args) -> int:
                     statuses=[int(item) for item in args.fault_statuses.split(",") if item],
                     only_methods=args.fault_methods.split(",") if args.fault_methods else None,
                     only_path_regex=args.fault_path_regex, count=args.fault_count)
-    server.serve(args.state_dir.resolve(), port=args.port or 0, time_scale=args.time_scale, faults=faults,
-                 conformance_mode=args.conformance)
+    try:
+        server.serve(args.state_dir.resolve(), port=args.port or 0, time_scale=args.time_scale, faults=faults,
+                     conformance_mode=args.conformance)
+    except SpecsUnavailable as error:
+        print(_refusal(error), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -154,7 +186,11 @@ def main(argv=None) -> int:
             command.add_argument("--port", type=int, default=None, help="0 or absent: a free port")
             command.add_argument("--time-scale", type=float, default=server.DEFAULT_TIME_SCALE,
                                  help="multiplies every long-running operation's realistic duration")
-            command.add_argument("--conformance", choices=("strict", "log", "off"), default="strict")
+            checking = command.add_mutually_exclusive_group()
+            checking.add_argument("--conformance", choices=("strict", "log", "off"), default="strict",
+                                  help="strict: bodies that break Microsoft's definitions get 400; log: logged only")
+            checking.add_argument("--no-conformance", dest="conformance", action="store_const", const="off",
+                                  help="run without the definitions (said on every start and in status)")
             command.add_argument("--fault-rate", type=float, default=0.0)
             command.add_argument("--fault-seed", type=int, default=None)
             command.add_argument("--fault-statuses", default="429,500,503")

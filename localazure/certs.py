@@ -1,7 +1,7 @@
 """A private CA and a server certificate for 127.0.0.1/localhost, made once per state dir.
 
 urllib3 2 / OpenSSL 3 ignore the CN, so the leaf needs SAN IP:127.0.0.1 and must chain to a CA
-the client trusts (arm-protocol.md §3.1)."""
+the client trusts (localazure/PROTOCOL.md §10)."""
 from __future__ import annotations
 
 import datetime

@@ -17,6 +17,8 @@ from localazure import certs
 from localazure.dataplane import ROUTE as GATEWAY_ROUTE, Gateway
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
+from localazure.engine.clock import Clock
+from localazure.engine.conformance import load_specs
 from localazure.engine.contract import ArmError
 from localazure.engine.faults import Faults
 from localazure.engine.store import Store
@@ -27,16 +29,16 @@ ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", 
 DEFAULT_TIME_SCALE = 0.002
 
 
-def load_conformance():
-    """(Conformance instance or None, reason) — None when the checker or the specs are missing."""
-    try:
-        from localazure.engine.conformance import Conformance, find_specs_dir
-    except ImportError:
-        return None, "localazure.engine.conformance is not installed"
-    specs = find_specs_dir()
-    if specs is None:
-        return None, "no azure-specs directory found (set LOCALAZURE_SPECS)"
-    return Conformance(specs), str(specs)
+NO_CONFORMANCE_WARNING = ("WARNING: conformance is off (--no-conformance): request and response bodies are NOT "
+                          "checked against Microsoft's definitions, so this endpoint accepts what Azure may refuse")
+
+
+def load_conformance(mode: str):
+    """The checker for `mode` (None when off). Raises SpecsUnavailable when the definitions are missing or
+    unreadable: checking is never silently dropped."""
+    if mode == "off":
+        return None
+    return load_specs()
 
 
 class RateCounters:
@@ -78,21 +80,21 @@ class App:
         self.log = requestlog.RequestLog(state_dir / REQUEST_LOG)
         self.faults = faults
         self.rates = RateCounters()
-        self.conformance, self.conformance_source = load_conformance() if conformance_mode != "off" else (None, "off")
+        self.conformance_mode = conformance_mode
+        self.conformance = load_conformance(conformance_mode)
+        self.clock = Clock()
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
-                             tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id)
-        self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle)
+                             tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id,
+                             clock=self.clock)
+        self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle, clock=self.clock)
 
     # --- middleware ----------------------------------------------------------------------------
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
         started = time.time()
         is_arm = request.path.lower().startswith("/subscriptions/")
-        if self.conformance is not None or not is_arm:
-            request["conformance"] = []
-        else:
-            request["conformance"] = "off" if self.conformance_source == "off" else "unavailable"
+        request["conformance"] = "off" if self.conformance is None and is_arm else []
         request["log_kind"] = _log_kind(request)
         status = 500
         try:
@@ -171,7 +173,7 @@ class App:
 
     # --- control -------------------------------------------------------------------------------
     async def health(self, request):
-        return web.json_response({"status": "ok", "pid": os.getpid(), "conformance": self.conformance_source})
+        return web.json_response({"status": "ok", "pid": os.getpid(), "conformance": self.conformance_mode})
 
     async def get_faults(self, request):
         return web.json_response(self.faults.settings())
@@ -186,6 +188,17 @@ class App:
     async def clear_faults(self, request):
         self.faults.configure()
         return web.json_response(self.faults.settings())
+
+    async def get_clock(self, request):
+        return web.json_response({"now": self.clock(), "offset_seconds": self.clock.offset})
+
+    async def advance_clock(self, request):
+        try:
+            body = await request.json()
+            self.clock.advance(body.get("advance_seconds") if isinstance(body, dict) else body)
+        except ValueError as error:
+            raise ArmError(400, "InvalidClock", str(error)) from None
+        return await self.get_clock(request)
 
     async def reset(self, request):
         with self.store.transaction():
@@ -204,6 +217,8 @@ class App:
             web.post("/localazure/faults", self.set_faults),
             web.delete("/localazure/faults", self.clear_faults),
             web.post("/localazure/reset", self.reset),
+            web.get("/localazure/clock", self.get_clock),
+            web.post("/localazure/clock", self.advance_clock),
             web.get("/localazure/requests/summary", self.summary),
         ])
         app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
@@ -215,13 +230,14 @@ class App:
         self.store.close()
 
 
-def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: float) -> dict:
+def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: float, conformance: str) -> dict:
     base = f"https://127.0.0.1:{port}"
     return {"arm_endpoint": base, "authority_host": base, "tenant_id": identity.tenant_id,
             "client_id": identity.client_id, "client_secret": identity.client_secret,
             "subscription_id": identity.subscription_id, "ca_bundle": str(state_dir / certs.CA_FILE),
             "identity_endpoint": f"{base}{MSI_PATH}", "identity_header": identity.msi_header,
             "msi_client_id": identity.msi_client_id, "pid": os.getpid(), "port": port, "time_scale": time_scale,
+            "conformance": conformance,
             "gateway_base_url_template": f"{base}/gateway/{{service}}"}
 
 
@@ -243,10 +259,13 @@ async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, 
     site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=context, reuse_address=True)
     await site.start()
     actual_port = site._server.sockets[0].getsockname()[1]
-    write_private_json(state_dir / ENDPOINT_FILE, endpoint_info(state_dir, app.identity, actual_port, time_scale))
+    write_private_json(state_dir / ENDPOINT_FILE, endpoint_info(state_dir, app.identity, actual_port, time_scale,
+                                                                  conformance_mode))
     (state_dir / PID_FILE).write_text(str(os.getpid()))
     print(f"localazure serving https://127.0.0.1:{actual_port} (state {state_dir}, conformance "
-          f"{app.conformance_source})", flush=True)
+          f"{conformance_mode})", flush=True)
+    if app.conformance is None:
+        print(NO_CONFORMANCE_WARNING, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

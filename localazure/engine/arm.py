@@ -6,7 +6,7 @@ import copy
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -64,7 +64,7 @@ class Ctx:
         self.location = location
         self.store = engine.store
         self.registry = engine.registry     # the loaded providers (Microsoft.Resources lists them)
-        self.now = time.time()
+        self.now = engine.clock()
         self.base_url = engine.base_url
         self.tenant_id = engine.tenant_id
         self.time_scale = engine.time_scale
@@ -121,7 +121,8 @@ def _resource_not_found(path: ArmPath) -> ArmError:
 
 class Engine:
     def __init__(self, *, store, registry: Registry, conformance, conformance_mode: str, faults,
-                 time_scale: float, tenant_id: str, subscription_id: str):
+                 time_scale: float, tenant_id: str, subscription_id: str, clock: Callable[[], float] = time.time):
+        self.clock = clock
         self.subscription_id = subscription_id
         self.store = store
         self.registry = registry
@@ -134,13 +135,13 @@ class Engine:
 
     # --- operations ----------------------------------------------------------------------------
     def settle(self) -> None:
-        ops.settle(self.store, time.time(), self._complete)
+        ops.settle(self.store, self.clock(), self._complete)
 
     def start_operation(self, ctx: Ctx, kind: str, resource_id: str, type_name: str, lro: Lro, *,
                         result: JSON | None = None) -> dict:
         failed = self.faults.lro_fails(ctx.method, resource_id)
-        operation = ops.new_operation(kind, resource_id, type_name, lro, self.time_scale, failed=failed,
-                                      result=result)
+        operation = ops.new_operation(kind, resource_id, type_name, lro, self.time_scale, self.clock(),
+                                      failed=failed, result=result)
         namespace = ctx.namespace or (type_name.split("/", 1)[0] if type_name else "Microsoft.Resources")
         self.store.put_operation(ops.to_record(operation, {
             "namespace": namespace, "style": lro.style, "running_state": lro.running_state,
@@ -148,7 +149,7 @@ class Engine:
             "query": dict(ctx.query or {})}))   # the completion's on_delete hooks see e.g. force=true
         location = ctx.location or self._ancestor_location(resource_id) or "global"
         return ops.monitor_headers(operation, lro, self.base_url, ctx.subscription_id, namespace, location,
-                                   ctx.api_version or "")
+                                   ctx.api_version or "", self.clock())
 
     def _ancestor_location(self, resource_id: str) -> str | None:
         """The region of the nearest parent, scope or resource group that has one: Azure puts the parent's
@@ -213,12 +214,12 @@ class Engine:
         operation = ops.from_record(operation_record)
         request["log_kind"] = "poll"
         if match["monitor"].lower() == ops.MONITOR_STATUS.lower():
-            headers = {} if operation.done else {"Retry-After": ops.retry_after(operation)}
+            headers = {} if operation.done else {"Retry-After": ops.retry_after(operation, self.clock())}
             running_status = operation_record.get("running_status") or "InProgress"
             return web.json_response(ops.status_body(operation, request.path, running_status), headers=headers)
         if not operation.done:
             return web.Response(status=202, headers={"Location": str(request.url),
-                                                     "Retry-After": ops.retry_after(operation)})
+                                                     "Retry-After": ops.retry_after(operation, self.clock())})
         if operation.error:
             return web.json_response({"error": operation.error}, status=400)
         if operation.result is not None:

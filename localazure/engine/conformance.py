@@ -6,7 +6,7 @@ Two sources, kept distinguishable in every message:
 
 Policy for bodies that are not exactly what the definitions say:
   - A JSON null for a non-required property is treated as absent, in both directions: Azure itself returns explicit
-    nulls for unset properties (recorded APIM responses, arm-protocol.md §5.1) and ARM treats a null in a PUT as unset.
+    nulls for unset properties (recorded APIM responses, localazure/PROTOCOL.md §8.3) and ARM treats a null in a PUT as unset.
   - Properties the definitions do not know are not errors (ARM ignores them); they are listed in Report.unknown.
   - Top-level `name` (Required|DeployTimeConstant|Identifier) travels in the URL, so a body need not carry it.
   - Extensible enums (a union holding a plain string member) accept any string; arm-schemas make them strict, so
@@ -69,13 +69,13 @@ ACCEPTED_UNDECLARED: tuple[UndeclaredProperty, ...] = (
     UndeclaredProperty(("microsoft.insights/components",), "$.properties", "CustomMetricsOptedInType", "string",
                        ("Off", "WithDimensions"),
                        "undeclared at 2020-02-02 yet honoured by the service: the AI-Gateway lab's appinsights.bicep "
-                       "sends it so token metrics keep their dimensions (reference/lab.md §3, §4.4)"),
+                       "sends it so token metrics keep their dimensions (the AI-Gateway lab's App Insights module)"),
     UndeclaredProperty(_CONNECTION_TYPES, "$.properties", "tokenUrl", "string", (),
                        "OAuth2 ModelGateway connections: foundry-samples modelgateway-connection-common.bicep sends it "
-                       "through any() (reference/lab.md §9.3)"),
+                       "through any() (Microsoft's foundry-samples connection templates)"),
     UndeclaredProperty(_CONNECTION_TYPES, "$.properties", "scopes", "array of strings", (),
                        "OAuth2 ModelGateway connections: foundry-samples modelgateway-connection-common.bicep sends it "
-                       "through any() (reference/lab.md §9.3)"),
+                       "through any() (Microsoft's foundry-samples connection templates)"),
 )
 
 
@@ -96,12 +96,44 @@ class Report:
         return not self.errors
 
 
-def find_specs_dir() -> Path | None:
+# The definitions shipped with the endpoint (localazure/specs/README.md says where they come from).
+SHIPPED_SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+class SpecsUnavailable(Exception):
+    """The definitions are missing or unreadable: the endpoint cannot check conformance."""
+
+
+def find_specs_dir() -> Path:
+    """`LOCALAZURE_SPECS` when set (a refreshed copy, for example), else the copy shipped in localazure/specs."""
     configured = os.environ.get("LOCALAZURE_SPECS")
-    if configured:
-        return Path(configured)
-    candidate = Path(__file__).resolve().parents[2].parent / "shared" / "azure-specs"
-    return candidate if candidate.is_dir() else None
+    return Path(configured) if configured else SHIPPED_SPECS
+
+
+def load_specs(specs_dir: Path | None = None) -> "Conformance":
+    """A checker over `specs_dir` after reading every definition file once, so that a missing or damaged file is
+    an error at start-up and never a silently unchecked request later."""
+    specs_dir = Path(specs_dir or find_specs_dir())
+    required = [specs_dir / "bicep-types", specs_dir / "arm-schemas" / "common" / "definitions.json"]
+    missing = [str(path) for path in required if not path.exists()]
+    if missing:
+        raise SpecsUnavailable(f"Microsoft's definitions are missing: {', '.join(missing)} "
+                               "(localazure/specs ships them; LOCALAZURE_SPECS overrides the directory)")
+    conformance = Conformance(specs_dir)
+    type_files = sorted(specs_dir.glob("bicep-types/*/*/types.json"))
+    if not type_files:
+        raise SpecsUnavailable(f"no bicep-types/<namespace>/<api-version>/types.json under {specs_dir}")
+    for path in type_files:
+        try:
+            conformance.preload(namespace=path.parent.parent.name, api_version=path.parent.name)
+        except (OSError, ValueError) as error:
+            raise SpecsUnavailable(f"unreadable definition file {path}: {error}") from error
+    for directory in sorted(path for path in (specs_dir / "arm-schemas").iterdir() if path.name != "common"):
+        try:
+            conformance.schemas.preload(directory.name)
+        except (OSError, ValueError) as error:
+            raise SpecsUnavailable(f"unreadable schema in {directory}: {error}") from error
+    return conformance
 
 
 def check_error_body(body: Any) -> list[str]:
@@ -276,7 +308,7 @@ class _Walk:
     def check_response_type(self, node: dict, value: Any, path: str) -> None:
         """Azure's returned `type` may differ in case and, for a few types, in form: the recorded APIM purge
         returns "Microsoft.ApiManagement/deletedservices" for Microsoft.ApiManagement/locations/deletedservices
-        (arm-protocol.md §5.1). Clients do not act on it, so only a non-string is an error."""
+        (localazure/PROTOCOL.md §2.1, §8.1). Clients do not act on it, so only a non-string is an error."""
         if not isinstance(value, str):
             self.error(path, f"expected string, got {_json_type(value)}")
         elif node.get("$type") == "StringLiteralType" and value.lower() != node["value"].lower():
@@ -394,9 +426,22 @@ class Conformance:
             self._files[key] = _TypeFile(path) if path.is_file() else None
         return self._files[key]
 
-    def knows(self, type_name: str, api_version: str | None) -> bool:
+    def preload(self, namespace: str, api_version: str) -> None:
+        """Read one namespace's definitions now instead of on the first request that needs them."""
+        self._types(namespace, api_version)
+
+    def _typed(self, type_name: str, api_version: str | None) -> bool:
         types = self._types(type_name, api_version)
         return types is not None and type_name.lower() in types.resources
+
+    def _schema_only(self, type_name: str, api_version: str | None) -> bool:
+        """Types that bicep-types does not carry but the ARM template schemas do (resource groups, which are
+        defined at subscription scope in Microsoft.Resources' subscription_resourceDefinitions)."""
+        return bool(api_version) and not self._typed(type_name, api_version) \
+            and self.schemas.has(type_name, api_version)
+
+    def knows(self, type_name: str, api_version: str | None) -> bool:
+        return self._typed(type_name, api_version) or self._schema_only(type_name, api_version)
 
     def _walk(self, type_name: str, api_version: str, body: Any, mode: str) -> tuple[Report, _Walk | None]:
         report = Report()
@@ -409,6 +454,8 @@ class Conformance:
         return report, walk
 
     def check_request(self, type_name: str, api_version: str, body: Any) -> Report:
+        if self._schema_only(type_name, api_version):
+            return self._check_schema_only(type_name, api_version, body)
         report, walk = self._walk(type_name, api_version, body, "request")
         if walk is None or not isinstance(body, dict):
             return report
@@ -425,9 +472,27 @@ class Conformance:
                 report.errors.append(line)
         return report
 
+    def _check_schema_only(self, type_name: str, api_version: str, body: Any) -> Report:
+        report = Report()
+        if not isinstance(body, dict):
+            report.errors.append("$: schema: not an object")
+            return report
+        for path, message in self.schemas.check(type_name, api_version, body):
+            line = f"{path}: schema: {message}"
+            if path == "$" and message == "'properties' is a required property":
+                # only the template schema requires it; the REST definition does not (resource groups: the
+                # ResourceGroup definition in azure-rest-api-specs specification/resources/resource-manager/
+                # Microsoft.Resources/stable/2025-04-01/resources.json requires `location` alone)
+                report.notes.append(f"{line} (not required by the REST definition: accepted)")
+            else:
+                report.errors.append(line)
+        return report
+
     def check_name(self, type_name: str, api_version: str, name: str) -> list[str]:
         """What is wrong with a resource name given in the URL, by the type's `name` property (pattern,
         minLength, maxLength, literals); empty when it is fine or the type is unknown."""
+        if self._schema_only(type_name, api_version):
+            return self.schemas.check_name(type_name, api_version, name)
         types = self._types(type_name, api_version)
         if types is None or type_name.lower() not in types.resources:
             return []
@@ -440,4 +505,6 @@ class Conformance:
         return [error.split(": types: ", 1)[-1] for error in report.errors]
 
     def check_response(self, type_name: str, api_version: str, body: Any) -> Report:
+        if self._schema_only(type_name, api_version):
+            return Report()   # template schemas define what is sent, never what ARM answers
         return self._walk(type_name, api_version, body, "response")[0]

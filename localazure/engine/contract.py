@@ -10,7 +10,7 @@ declares its resource kinds and the few behaviours that differ from plain ARM CR
         routes=[Route("DELETE", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", purge)],
     )
 
-Facts encoded by providers must come from ../shared/azure-specs and ../shared/reference/arm-protocol.md.
+Facts encoded by providers must come from localazure/specs (Microsoft's definitions) and localazure/PROTOCOL.md.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Lro:
     status: HTTP status of the first response (PUT: 201 or 200; DELETE/POST: 202).
     running_state: properties.provisioningState while running (None: do not touch provisioningState).
     running_status: the Azure-AsyncOperation monitor's `status` while running (any non-terminal value means
-      running; CognitiveServices answers "Creating" for an account create, arm-protocol.md §5.2).
+      running; CognitiveServices answers "Creating" for an account create, localazure/PROTOCOL.md §1.2, §8.2).
     """
     style: str
     seconds: float
@@ -107,7 +107,7 @@ class ResourceKind:
       * routing by type_name (case-insensitive), collection GET = list {"value": [...]}
       * 400 for an unknown api-version, 401 without a valid token, 404 ResourceNotFound /
         ResourceGroupNotFound / ParentResourceNotFound
-      * conformance of the request body against ../shared/azure-specs (400 on violations; unknown
+      * conformance of the request body against localazure/specs (400 on violations; unknown
         properties logged as conformance failures)
       * id/name/type/systemData/etag filled; PATCH merges into the current body then follows PUT
       * LRO bookkeeping per create_lro/update_lro/delete_lro and fault injection

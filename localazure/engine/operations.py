@@ -21,9 +21,8 @@ def iso(epoch: float) -> str:
     return f"{whole}.{int((epoch % 1) * 10_000_000):07d}Z"
 
 
-def new_operation(kind: str, resource_id: str, type_name: str, lro: Lro, time_scale: float, *,
+def new_operation(kind: str, resource_id: str, type_name: str, lro: Lro, time_scale: float, now: float, *,
                   failed: bool = False, result: JSON | None = None) -> Operation:
-    now = time.time()
     error = ({"code": "InternalServerError",
               "message": "The operation failed with an internal error (fault injected by localazure)."}
              if failed else None)
@@ -41,16 +40,16 @@ def from_record(record: dict[str, Any]) -> Operation:
     return Operation(**{key: value for key, value in record.items() if key in fields})
 
 
-def retry_after(operation: Operation) -> str:
+def retry_after(operation: Operation, now: float) -> str:
     """Whole seconds >= 1: Retry-After 0 makes the SDK fall back to its 30 s polling interval."""
-    return str(max(1, math.ceil(operation.due - time.time())))
+    return str(max(1, math.ceil(operation.due - now)))
 
 
 def monitor_headers(operation: Operation, lro: Lro, base_url: str, subscription_id: str, namespace: str,
-                    location: str, api_version: str) -> dict[str, str]:
+                    location: str, api_version: str, now: float) -> dict[str, str]:
     prefix = (f"{base_url}/subscriptions/{subscription_id}/providers/{namespace}/locations/"
               f"{quote(location or 'global', safe='')}")
-    headers = {"Retry-After": retry_after(operation)}
+    headers = {"Retry-After": retry_after(operation, now)}
     if lro.style in ("azure-async", "both"):
         headers["Azure-AsyncOperation"] = f"{prefix}/{MONITOR_STATUS}/{operation.id}?api-version={api_version}"
     if lro.style in ("location", "both"):

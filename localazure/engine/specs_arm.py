@@ -94,21 +94,39 @@ class ArmSchemas:
         self._versions[api_version] = index
         return index
 
+    def preload(self, api_version: str) -> None:
+        """Read one api-version's schemas now instead of on the first request that needs them."""
+        self._load_version(api_version)
+
     def has(self, type_name: str, api_version: str) -> bool:
         return type_name.lower() in self._load_version(api_version)
 
-    def check(self, type_name: str, api_version: str, body: dict) -> Iterator[tuple[str, str]]:
-        """(json path, message) for each violation; nothing when no definition exists for that api-version."""
+    def _validator(self, type_name: str, api_version: str, pointer: str = "") -> Draft4Validator | None:
         location = self._load_version(api_version).get(type_name.lower())
         if location is None:
-            return
+            return None
         url, group, key = location
-        cache_key = (api_version, type_name.lower())
+        cache_key = (api_version, type_name.lower(), pointer)
         if cache_key not in self._validators:
-            self._validators[cache_key] = Draft4Validator({"$ref": f"{url}#/{group}/{key}"},
+            self._validators[cache_key] = Draft4Validator({"$ref": f"{url}#/{group}/{key}{pointer}"},
                                                           registry=self._registries[api_version])
-        for error in self._validators[cache_key].iter_errors(body):
-            yield from _leaves(error)
+        return self._validators[cache_key]
+
+    def check(self, type_name: str, api_version: str, body: dict) -> Iterator[tuple[str, str]]:
+        """(json path, message) for each violation; nothing when no definition exists for that api-version."""
+        validator = self._validator(type_name, api_version)
+        if validator:
+            yield from _leaves_of(validator, body)
+
+    def check_name(self, type_name: str, api_version: str, name: str) -> list[str]:
+        """What the definition's `name` property says is wrong with a name (pattern, length)."""
+        validator = self._validator(type_name, api_version, "/properties/name")
+        return [message for _, message in _leaves_of(validator, name)] if validator else []
+
+
+def _leaves_of(validator: Draft4Validator, value) -> Iterator[tuple[str, str]]:
+    for error in validator.iter_errors(value):
+        yield from _leaves(error)
 
 
 def _leaves(error) -> Iterator[tuple[str, str]]:

@@ -2,8 +2,8 @@
 children the AI gateway deploys: apis (+ OpenAPI import, operations), policies, backends, loggers,
 diagnostics, subscriptions, named values, products, caches.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.apimanagement/2024-05-01/types.md.
-Protocol: ../shared/reference/arm-protocol.md §5.1 (recorded create/delete/purge), §3 (SDK status codes).
+Shapes: localazure/specs/bicep-types/microsoft.apimanagement/2024-05-01 (Azure/bicep-types-az types.md).
+Protocol: localazure/PROTOCOL.md §8.1 (recorded create/delete/purge), §7.3 (SDK status codes).
 azure-mgmt-apimanagement 5.0.0 (2024-05-01):
   * service.begin_create_or_update 200/201 (real: 201 + Location, provisioningState Created, polls 202),
     begin_update 200/202, begin_delete 200/202/204.
@@ -39,8 +39,8 @@ DELETED_SERVICE_TYPE = f"{NAMESPACE}/deletedservices"
 DELETED_SERVICES_SPEC_TYPE = f"{NAMESPACE}/locations/deletedservices"
 
 # 2024-05-01 is the SDK's; the previews are the lab's; the older ones are what the lab and foundry-samples
-# templates use for `existing` references, loggers and diagnostics (lab.md §3, §9.2).  All are checked
-# against 2024-05-01, the only version carried in azure-specs.
+# templates use for `existing` references, loggers and diagnostics (the AI-Gateway lab's Bicep modules).  All are checked
+# against 2024-05-01, the only version carried in localazure/specs.
 API_VERSIONS = ("2024-05-01", "2024-06-01-preview", "2025-03-01-preview", "2021-08-01", "2021-12-01-preview",
                 "2022-08-01")
 SPEC_VERSIONS = {version: "2024-05-01" for version in API_VERSIONS}
@@ -50,7 +50,7 @@ SECRETS_TABLE = "apimanagement.secrets"       # subscription keys and secret nam
 PRODUCT_APIS_TABLE = "apimanagement.productApis"
 SOFT_DELETE_RETENTION = timedelta(hours=48)   # learn.microsoft.com/azure/api-management/soft-delete
 
-# The exact code Azure returns for writes while a service activates is not recorded (arm-protocol §4);
+# The exact code Azure returns for writes while a service activates is not recorded (localazure/PROTOCOL.md §5);
 # data-plane tooling reports "API Management service is activating" (microsoft/vscode-apimanagement#328).
 ACTIVATING_CONFLICT_CODE = "ServiceActivating"
 _SERVICE_NAME = re.compile(r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
@@ -237,7 +237,7 @@ class PolicyKind(ResourceKind):
 
 
 def _without_body_etag(body):
-    # APIM children carry their ETag in the header only (recorded backend create, arm-protocol §5.1).
+    # APIM children carry their ETag in the header only (recorded backend create, localazure/PROTOCOL.md §6, §8.1).
     body.pop("etag", None)
     return body
 
@@ -305,7 +305,7 @@ class ServiceKind(ResourceKind):
                    running_state="Created")
 
     def delete_body(self, ctx, current):
-        # Recorded (arm-protocol.md §5.1): provisioningState stays Succeeded, targetProvisioningState Deleting.
+        # Recorded (localazure/PROTOCOL.md §8.1): provisioningState stays Succeeded, targetProvisioningState Deleting.
         current.setdefault("properties", {})["targetProvisioningState"] = "Deleting"
         return current
 
@@ -583,7 +583,7 @@ class ApiKind(ChildKind):
                 props["serviceUrl"] = servers[0]
             self._import_operations(ctx, spec)
         # A *-link import is fetched by the real service; nothing is reachable from here, so such an
-        # API is created without operations rather than refused (lab.md §8 imports openapi-link).
+        # API is created without operations rather than refused (the AI-Gateway labs import OpenAPI by openapi-link).
         props.setdefault("displayName", (current or {}).get("properties", {}).get("displayName") or ctx.name)
         props.setdefault("path", (current or {}).get("properties", {}).get("path", ""))
 
@@ -643,7 +643,7 @@ class BackendKind(ChildKind):
                 raise _validation_error("One or more fields contain incorrect values:", "pool",
                                         "A backend pool must contain at least one backend.")
             for member in services:
-                # Templates may name members relative to the service ("/backends/x", lab.md §4.3).
+                # Templates may name members relative to the service ("/backends/x", as the AI-Gateway lab's backend pool Bicep does).
                 member_id = member.get("id") or ""
                 if member_id.lower().startswith("/backends/"):
                     member_id = _service_id(ctx.resource_id) + member_id

@@ -1,6 +1,6 @@
 """Microsoft.Authorization: role assignments at any scope and the built-in role definitions we use.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.authorization/2022-04-01/types.md.
+Shapes: localazure/specs/bicep-types/microsoft.authorization/2022-04-01/types.md.
 SDK (azure-mgmt-authorization 4.0.0, 2022-04-01): create accepts 200/201 (sync), delete 200/204: Azure
 answers 200 with the deleted assignment (the SDK deserializes it), 204 when there was none.
 """

@@ -1,6 +1,6 @@
 """Microsoft.Cache/redisEnterprise (Azure Managed Redis) clusters and databases.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.cache/2025-07-01/types.md.
+Shapes: localazure/specs/bicep-types/microsoft.cache/2025-07-01/types.md.
 azure-mgmt-redisenterprise 3.1.0 (2025-07-01):
   * begin_create (cluster, database): 200/201, ARMPolling final-state-via original-uri; the RP sends
     Azure-AsyncOperation.

@@ -1,8 +1,8 @@
 """Microsoft.CognitiveServices: accounts (Foundry / AI Services), deployments, projects, connections,
 RAI blocklists, soft delete, purge and subdomain checks.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.cognitiveservices/{2025-09-01,2025-12-01,2026-07-01}.
-Protocol facts (../shared/reference/arm-protocol.md §1, §2.4, §5.2), azure-mgmt-cognitiveservices 14.1.0:
+Shapes: localazure/specs/bicep-types/microsoft.cognitiveservices/{2025-09-01,2025-12-01,2026-07-01}.
+Protocol facts (localazure/PROTOCOL.md §2.2, §3, §7, §8.2), azure-mgmt-cognitiveservices 14.1.0:
   * accounts.begin_create 200/201/202 (real: 201 + Azure-AsyncOperation, provisioningState Creating),
     begin_update 200/202, begin_delete 200/202/204 (real: synchronous soft delete, 200 empty).
   * deployments.begin_create_or_update 200/201 final-state-via azure-async-operation,
@@ -12,7 +12,7 @@ Protocol facts (../shared/reference/arm-protocol.md §1, §2.4, §5.2), azure-mg
   * raiBlocklists(+items).create_or_update 200/201; begin_delete 202/204 final-state-via location.
   * deleted_accounts.begin_purge 200/202/204; check_domain_availability 200.
 The lab deploys accounts at 2025-06-01 and projects/connections at 2025-04-01-preview; both are checked
-against 2025-09-01, the nearest version carried in azure-specs.
+against 2025-09-01, the nearest version carried in localazure/specs.
 """
 from __future__ import annotations
 
@@ -41,10 +41,10 @@ ACCOUNT_CHILD_TYPES = (DEPLOYMENT_TYPE, PROJECT_TYPE, ACCOUNT_CONNECTION_TYPE, P
 API_VERSIONS = ("2025-04-01-preview", "2025-06-01", "2025-09-01", "2025-12-01", "2026-07-01")
 SPEC_VERSIONS = {"2025-04-01-preview": "2025-09-01", "2025-06-01": "2025-09-01", "2025-09-01": "2025-09-01",
                  "2025-12-01": "2025-12-01", "2026-07-01": "2026-07-01"}
-# ApiManagement/ModelGateway are not ConnectionCategory values before 2025-10-01-preview (arm-protocol §0.2);
+# ApiManagement/ModelGateway are not ConnectionCategory values before 2025-10-01-preview (localazure/PROTOCOL.md §7.2);
 # the engine's conformance rejects them below 2025-12-01 too, and this check keeps that answer when
 # conformance is off.  Caveat: the AI-Gateway lab and foundry-samples deploy category ApiManagement at
-# 2025-04-01-preview (lab.md §4.5, §9.2), which suggests the live service is lenient there.
+# 2025-04-01-preview (the lab's Bicep, github.com/Azure-Samples/AI-Gateway labs/ai-foundry-model-gateway), which suggests the live service is lenient there.
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
 VERSIONS_WITHOUT_GATEWAY_CATEGORIES = ("2025-04-01-preview", "2025-06-01", "2025-09-01")
 
@@ -118,7 +118,7 @@ def _fill_identity(ctx, identity: dict | None, previous: dict | None = None) -> 
 
 def _account_endpoints(kind: str, location: str, subdomain: str | None) -> tuple[str, dict]:
     """(endpoint, endpoints) as Azure reports them.  Regional hosts without a custom subdomain
-    (recording §5.2); with one, AIServices answers on cognitiveservices.azure.com and lists its
+    (recording, localazure/PROTOCOL.md §8.2); with one, AIServices answers on cognitiveservices.azure.com and lists its
     Foundry, model inference and OpenAI hosts, OpenAI accounts answer on openai.azure.com."""
     region = _normal_location(location)
     if not subdomain:
@@ -147,7 +147,7 @@ def _account_endpoints(kind: str, location: str, subdomain: str | None) -> tuple
 
 
 def _account_capabilities(kind: str) -> list[dict]:
-    # The capability names Azure reports for AI Services / OpenAI accounts (recording §5.2 shows the first two).
+    # The capability names Azure reports for AI Services / OpenAI accounts (recording, localazure/PROTOCOL.md §8.2 shows the first two).
     capabilities = [{"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}]
     if kind in ("OpenAI", "AIServices"):
         capabilities += [{"name": "MaxFineTuneCount", "value": "100"},
@@ -206,7 +206,7 @@ class AccountKind(ResourceKind):
     # An OpenAI account took 74 min in 2023; AIServices accounts are ready in about a minute today.
     create_lro = Lro("azure-async", seconds=60, status=201, running_state="Creating", running_status="Creating")
     update_lro = Lro("azure-async", seconds=30, status=200, running_state="Accepted")
-    delete_lro = None          # synchronous soft delete: 200 with an empty body (recordings §5.2)
+    delete_lro = None          # synchronous soft delete: 200 with an empty body (recordings, localazure/PROTOCOL.md §8.2)
     delete_status = 200
     # "Another operation is being performed on the parent resource" (see DeploymentKind) is the code
     # Azure uses while an account operation is running.

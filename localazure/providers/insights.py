@@ -1,6 +1,6 @@
 """Microsoft.Insights: Application Insights components and diagnostic settings.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.insights/{2020-02-02,2021-05-01-preview}/types.md.
+Shapes: localazure/specs/bicep-types/microsoft.insights/{2020-02-02,2021-05-01-preview}/types.md.
 azure-mgmt-applicationinsights 4.1.0 (components 2020-02-02): create_or_update is a sync PUT that
 accepts only 200; update_tags is a PATCH answering 200; delete 200/204.
 diagnosticSettings (2021-05-01-preview) is an extension resource on any resource id, sync PUT.

@@ -1,6 +1,6 @@
 """Microsoft.ManagedIdentity/userAssignedIdentities.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.managedidentity/2023-01-31/types.md: properties is
+Shapes: localazure/specs/bicep-types/microsoft.managedidentity/2023-01-31/types.md: properties is
 entirely ReadOnly (principalId, clientId, tenantId GUIDs).  azure-mgmt-msi 7.1.0 calls 2024-11-30,
 whose identity shape is the same, so it is checked against 2023-01-31.  create_or_update accepts
 200/201 (sync), update (PATCH) 200, delete 200/204.

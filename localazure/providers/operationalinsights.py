@@ -1,6 +1,6 @@
 """Microsoft.OperationalInsights/workspaces (Log Analytics), with soft delete and recovery.
 
-Shapes: ../shared/azure-specs/bicep-types/microsoft.operationalinsights/2025-07-01/types.md.
+Shapes: localazure/specs/bicep-types/microsoft.operationalinsights/2025-07-01/types.md.
 azure-mgmt-loganalytics 14.0.0 (2025-07-01): begin_create_or_update accepts 200/201/202 with no
 lro_options (ARMPolling picks the style from the response); update is a sync PATCH (200);
 begin_delete accepts 200/202/204 and takes `force`.  The lab deploys at 2023-09-01, checked

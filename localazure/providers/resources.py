@@ -1,7 +1,7 @@
 """Microsoft.Resources: resource groups, the subscription and resource provider registration.
 
-Shapes: azure-specs resources 2025-04-01 (ResourceGroup: id, name, type, location, managedBy, tags,
-properties.provisioningState).  SDK facts (arm-protocol.md §1, §2.2): create_or_update is sync 200/201,
+Shapes: localazure/specs resources 2025-04-01 (ResourceGroup: id, name, type, location, managedBy, tags,
+properties.provisioningState).  SDK facts (localazure/PROTOCOL.md §7.3, §9): create_or_update is sync 200/201,
 check_existence HEAD 204/404, begin_delete LRO 200/202 (Location in real traffic), the auto-registration
 policy POSTs .../providers/{ns}/register and GETs .../providers/{ns} at api-version 2016-02-01."""
 from __future__ import annotations

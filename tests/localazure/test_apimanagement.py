@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 
 import pytest
@@ -14,6 +13,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
 from localazure.providers import apimanagement as apim
+from tests.localazure.conftest import advance_clock
 
 LOCATION = "eastus"
 POLICY = ('<policies><inbound><base/><set-header name="x-test" exists-action="override"><value>1</value>'
@@ -237,17 +237,14 @@ def test_service_create_answers_in_the_recorded_shape(arm, client, resource_grou
     assert busy.status_code == 409 and busy.json()["error"]["code"] == apim.ACTIVATING_CONFLICT_CODE
     invalid = arm("PUT", path.replace(name, "9" + name), json=_service_body())
     assert invalid.status_code == 400 and invalid.json()["error"]["innerError"] is None
-    deadline = time.monotonic() + 30
-    while arm("GET", path).json()["properties"]["provisioningState"] != "Succeeded":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    advance_clock(endpoint, 2400)   # past APIM's create, whatever the machine's speed
+    assert arm("GET", path).json()["properties"]["provisioningState"] == "Succeeded"
     deleting = arm("DELETE", path, headers={"If-Match": "*"})      # recorded: 202 with the resource
     assert deleting.status_code == 202 and deleting.headers["Location"]
     shown = deleting.json()["properties"]
     assert (shown["provisioningState"], shown["targetProvisioningState"]) == ("Succeeded", "Deleting")
-    while arm("GET", path).status_code != 404:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    advance_clock(endpoint, 2400)   # past APIM's delete
+    assert arm("GET", path).status_code == 404
     purge = arm("DELETE", f"/subscriptions/{endpoint['subscription_id']}/providers/Microsoft.ApiManagement/"
                           f"locations/{LOCATION}/deletedservices/{name}?api-version=2024-05-01")
     assert purge.status_code == 202 and purge.json()["properties"]["serviceId"].endswith(name)
@@ -285,7 +282,7 @@ def test_backends_etags_if_match_and_pools(client, service):
     assert created.pool.services[0].id == single.id
     assert created.circuit_breaker.rules[0].failure_condition.status_code_ranges[0].min == 429
     relative = client.backend.create_or_update(rg, name, "pool-relative", {
-        "type": "Pool", "pool": {"services": [{"id": "/backends/openai-1", "weight": 1}]}})   # lab.md §4.3
+        "type": "Pool", "pool": {"services": [{"id": "/backends/openai-1", "weight": 1}]}})   # the AI-Gateway lab's pool shape
     assert relative.pool.services[0].id == "/backends/openai-1"
     client.backend.delete(rg, name, "pool-relative", if_match="*")
     missing = dict(pool, pool={"services": [{"id": single.id.replace("openai-1", "nope")}]})

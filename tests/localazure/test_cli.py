@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import stat
 import subprocess
@@ -15,7 +16,8 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from tests.localazure.conftest import ROOT, make_credential, make_sdk_kwargs, start_endpoint, stop_endpoint
+from tests.localazure.conftest import (ROOT, advance_clock, make_credential, make_sdk_kwargs, start_endpoint,
+                                       stop_endpoint)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -68,18 +70,82 @@ def test_certificate_chain(state_dir):
 
 
 def test_restart_in_the_middle_of_a_resource_group_delete(state_dir):
-    # 0.1: the 60 s resource group delete takes 6 s, long enough to restart the endpoint inside it.
-    info = start_endpoint(state_dir, "--time-scale", "0.1")
+    # Time scale 10: the 60 s resource group delete would take 600 s, minutes of slack for the restart on any
+    # machine; the endpoint's clock is then moved past it instead of waiting.
+    info = start_endpoint(state_dir, "--time-scale", "10")
     client = ResourceManagementClient(make_credential(info), info["subscription_id"], **make_sdk_kwargs(info))
     name = f"rg-{uuid.uuid4().hex[:8]}"
     client.resource_groups.create_or_update(name, {"location": "eastus"})
-    token = client.resource_groups.begin_delete(name).continuation_token()
+    accepted = {}
+    client.resource_groups.begin_delete(name, polling=False,
+                                        raw_response_hook=lambda answer: accepted.update(answer.http_response.headers))
+    monitor = accepted["Location"]
+    assert int(accepted["Retry-After"]) > 60
     assert _cli("stop", "--state-dir", str(state_dir)).returncode == 0
     restarted = start_endpoint(state_dir)
     assert restarted["port"] == info["port"] and restarted["pid"] != info["pid"]
     assert client.resource_groups.get(name).properties.provisioning_state == "Deleting"
-    client.resource_groups.begin_delete(name, continuation_token=token).result()
+    bearer = {"Authorization": "Bearer " + make_credential(info).get_token(
+        "https://management.azure.com/.default").token}
+    assert requests.get(monitor, headers=bearer, verify=info["ca_bundle"], timeout=30).status_code == 202
+    advance_clock(restarted, 600)
+    assert requests.get(monitor, headers=bearer, verify=info["ca_bundle"], timeout=30).status_code == 200
     assert not client.resource_groups.check_existence(name)
+
+
+def test_the_clock_only_moves_forward(state_dir):
+    info = start_endpoint(state_dir)
+    url, ca = f"{info['arm_endpoint']}/localazure/clock", info["ca_bundle"]
+    before = requests.get(url, verify=ca, timeout=30).json()
+    moved = requests.post(url, json={"advance_seconds": 3600}, verify=ca, timeout=30).json()
+    assert moved["offset_seconds"] == before["offset_seconds"] + 3600 and moved["now"] >= before["now"] + 3600
+    for wrong in ({"advance_seconds": -1}, {"advance_seconds": "soon"}, {}):
+        refused = requests.post(url, json=wrong, verify=ca, timeout=30)
+        assert refused.status_code == 400 and "advance_seconds must be a number" in refused.json()["error"]["message"]
+
+
+def test_start_refuses_without_definitions_unless_told(state_dir, tmp_path_factory):
+    missing = tmp_path_factory.mktemp("no-specs") / "nothing-here"
+    environment = {**os.environ, "LOCALAZURE_SPECS": str(missing)}
+    refused = subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60, env=environment)
+    assert refused.returncode == 2 and not (state_dir / "server.pid").exists()
+    assert f"definitions are missing: {missing}/bicep-types" in refused.stderr
+    assert "--no-conformance" in refused.stderr
+    started = subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir),
+                              "--no-conformance"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                             env=environment)
+    assert started.returncode == 0 and "conformance is off (--no-conformance)" in started.stderr
+    info = json.loads(started.stdout)
+    assert info["conformance"] == "off"
+    status = _cli("status", "--state-dir", str(state_dir))
+    assert json.loads(status.stdout)["conformance"] == "off" and "conformance is off" in status.stderr
+    again = subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60, env=environment)
+    assert again.returncode == 0 and "conformance is off" in again.stderr   # said on every start
+    client = ResourceManagementClient(make_credential(info), info["subscription_id"], **make_sdk_kwargs(info))
+    client.resource_groups.create_or_update("unchecked", {"location": "eastus"})
+    logged = [json.loads(line) for line in (state_dir / "requests.jsonl").read_text().splitlines()]
+    assert [entry["conformance"] for entry in logged if entry["path"].endswith("/unchecked")] == ["off"]
+
+
+def test_resource_group_bodies_and_names_are_checked(state_dir):
+    info = start_endpoint(state_dir)
+    client = ResourceManagementClient(make_credential(info), info["subscription_id"], **make_sdk_kwargs(info))
+    client.resource_groups.create_or_update("checked", {"location": "eastus", "tags": {"owner": "ops"}})
+    bearer = {"Authorization": "Bearer " + make_credential(info).get_token(
+        "https://management.azure.com/.default").token}
+    url = (f"{info['arm_endpoint']}/subscriptions/{info['subscription_id']}/resourcegroups/%s"
+           "?api-version=2025-04-01")
+    wrong_tag = requests.put(url % "checked", json={"location": "eastus", "tags": {"owner": 7}}, headers=bearer,
+                             verify=info["ca_bundle"], timeout=30)
+    assert wrong_tag.status_code == 400 and "$.tags.owner" in wrong_tag.json()["error"]["message"]
+    wrong_name = requests.put(url % "bad%20name", json={"location": "eastus"}, headers=bearer,
+                              verify=info["ca_bundle"], timeout=30)
+    assert wrong_name.status_code == 400
+    logged = [json.loads(line) for line in (state_dir / "requests.jsonl").read_text().splitlines()]
+    checked = [entry for entry in logged if entry["method"] == "PUT" and entry["path"].endswith("/checked")]
+    assert checked[0]["conformance"] == [] and "$.tags.owner" in str(checked[1]["conformance"])
 
 
 def test_resources_survive_a_restart_and_reset_wipes_them(state_dir):

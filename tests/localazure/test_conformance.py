@@ -1,15 +1,17 @@
-"""Conformance checker: one test per rule (exact path and reason) and the bodies the lab sends (lab.md §3/§4/§9)."""
+"""Conformance checker: one test per rule (exact path and reason) and the bodies the AI-Gateway lab's Bicep sends."""
 from __future__ import annotations
 
 import copy
 import re
+import shutil
 
 import pytest
 
-from localazure.engine.conformance import KNOWN_GAPS, Conformance, check_error_body, find_specs_dir
+from localazure.engine.conformance import (KNOWN_GAPS, Conformance, SpecsUnavailable, check_error_body,
+                                           find_specs_dir, load_specs)
+from tests.localazure.conftest import ROOT
 
-SPECS = find_specs_dir()
-pytestmark = pytest.mark.skipif(SPECS is None, reason="azure-specs not present")
+SPECS = find_specs_dir()   # missing definitions fail the tests below (load_specs says what is missing)
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/lab"
 APIM = f"{SUB}/providers/Microsoft.ApiManagement/service/apim-lab"
@@ -107,7 +109,7 @@ EXPECTED_UNKNOWN = {
 
 @pytest.fixture(scope="module")
 def conf():
-    return Conformance(SPECS)
+    return load_specs(SPECS)
 
 
 def body_of(name):
@@ -306,8 +308,42 @@ def test_find_specs_dir_honours_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("LOCALAZURE_SPECS", str(tmp_path))
     assert find_specs_dir() == tmp_path
     monkeypatch.delenv("LOCALAZURE_SPECS")
-    found = find_specs_dir()
-    assert found is None or (found / "bicep-types").is_dir()
+    assert find_specs_dir() == ROOT / "localazure" / "specs"
+
+
+def test_the_shipped_definitions_are_complete_and_licensed():
+    shipped = ROOT / "localazure" / "specs"
+    for licence in ("bicep-types/LICENSE", "arm-schemas/LICENSE"):
+        assert "MIT License" in (shipped / licence).read_text()
+    readme = (shipped / "README.md").read_text()
+    assert "Azure/bicep-types-az" in readme and "Azure/azure-resource-manager-schemas" in readme
+    # every api-version a provider maps requests to has its definitions here
+    from localazure.providers import discover
+    shipped_specs = load_specs(shipped)
+    missing = sorted({f"{kind.type_name}@{version}" for provider in discover() for kind in provider.kinds
+                      for version in kind.spec_versions.values() if not shipped_specs.knows(kind.type_name, version)})
+    assert missing == []
+
+
+def test_missing_or_damaged_definitions_are_an_error(tmp_path):
+    with pytest.raises(SpecsUnavailable, match="definitions are missing: .*bicep-types"):
+        load_specs(tmp_path)
+    shutil.copytree(SPECS, tmp_path / "copy")
+    (tmp_path / "copy" / "bicep-types" / "microsoft.cache" / "2025-07-01" / "types.json").write_text("{broken")
+    with pytest.raises(SpecsUnavailable, match="unreadable definition file .*microsoft.cache/2025-07-01/types.json"):
+        load_specs(tmp_path / "copy")
+
+
+def test_resource_groups_are_checked_against_the_subscription_scope_schema(conf):
+    group = "Microsoft.Resources/resourceGroups"
+    assert conf.knows(group, "2025-04-01")
+    report = conf.check_request(group, "2025-04-01", {"location": "eastus", "tags": {"owner": "ops"}})
+    assert report.errors == []
+    assert sorted(conf.check_request(group, "2025-04-01", {"tags": {"owner": 1}}).errors) == [
+        "$.tags.owner: schema: 1 is not of type 'string'", "$: schema: 'location' is a required property"]
+    assert conf.check_name(group, "2025-04-01", "rg-ok_(1).x") == []
+    assert conf.check_name(group, "2025-04-01", "bad name") and conf.check_name(group, "2025-04-01", "r" * 91)
+    assert conf.check_response(group, "2025-04-01", {"id": "/subscriptions/s/resourceGroups/r"}).errors == []
 
 
 def test_schema_only_required_is_a_note(conf):
@@ -455,7 +491,7 @@ SAMPLE_EXCEPTIONS = {
 
 def _all_samples():
     found = []
-    for markdown in sorted(SPECS.glob("bicep-types/*/*/samples.md")) if SPECS else []:
+    for markdown in sorted(SPECS.glob("bicep-types/*/*/samples.md")):
         found += [sample for sample in samples(markdown.read_text()) if sample[3] is not None]
     return found
 

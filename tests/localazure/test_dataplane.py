@@ -69,7 +69,7 @@ def test_pool_prefers_the_lowest_priority_number_then_weights_deterministically(
     assert set(picks) == {"/backends/b", "/backends/c"} and picks.count("/backends/b") > picks.count("/backends/c")
     again = dataplane.Gateway(None, "sub", lambda: None, seed=7)
     assert [again._pick(members)["id"] for _ in range(200)] == picks
-    unweighted = [{"id": "/backends/x", "weight": 0}, {"id": "/backends/y", "weight": 0}]   # lab.md §4.3 shape
+    unweighted = [{"id": "/backends/x", "weight": 0}, {"id": "/backends/y", "weight": 0}]   # the AI-Gateway lab's pool shape
     assert {gateway._pick(unweighted)["id"] for _ in range(50)} == {"/backends/x", "/backends/y"}
 
 
