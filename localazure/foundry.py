@@ -228,6 +228,8 @@ class FoundryProjects:
     # --- routing -------------------------------------------------------------------------------------
     def _route(self, request: web.Request, project: Project, tail: str, body: dict) -> web.Response:
         method, parts, query = request.method.upper(), tail.split("/") if tail else [], request.query
+        if method == "GET" and len(parts) > 2 and _same(parts[0], "deployments"):
+            parts = [parts[0], "/".join(parts[1:])]   # a gateway model's name `{connection}/{model}`, sent unescaped
         routes = [
             ("GET", ["connections"], lambda: self._list_connections(project, query)),
             ("GET", ["connections", None], lambda name: self._connection(project, name, False)),
