@@ -176,7 +176,8 @@ class Runner:
     def __init__(self, store, identity, ca_file: str):
         self.store = store
         self.identity = identity
-        self._ssl = ssl.create_default_context(cafile=str(ca_file))
+        self.ca_file = str(ca_file)
+        self._ssl: ssl.SSLContext | None = None   # made on first use: the CA is written when the server starts
 
     # --- plan (inside the store transaction) ------------------------------------------------------------
     def plan(self, project, body: dict, *, base_url: str, agent_lookup, conversation_lookup) -> RunPlan:
@@ -304,6 +305,8 @@ class Runner:
     # --- the call (outside any store transaction) ----------------------------------------------------------
     async def call(self, plan: RunPlan) -> dict:
         timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_SECONDS)
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=self.ca_file)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.post(plan.url, json=plan.chat, headers=plan.headers, ssl=self._ssl) as answer:
