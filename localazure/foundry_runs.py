@@ -16,7 +16,7 @@ import json
 import secrets
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -132,7 +132,6 @@ class RunPlan:
     metadata: dict
     temperature: float | None = None
     top_p: float | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def input_items(raw) -> list[dict]:

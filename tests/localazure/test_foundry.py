@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import ssl
 import uuid
 from pathlib import Path
@@ -444,3 +445,36 @@ def test_agents_outlive_a_restart_and_go_with_their_project(world, endpoint):
         with pytest.raises(ResourceNotFoundError):
             client.agents.get(name)   # a new project of the same name starts empty
     assert world.client.agents.get(name).name == name   # the other project kept its agent
+
+
+def _records(endpoint, project_id: str) -> int:
+    """Data-plane records of a project in the endpoint's store (read-only; the server keeps writing)."""
+    with sqlite3.connect(f"file:{endpoint['state_dir']}/state.db?mode=ro", uri=True) as db:
+        return db.execute("SELECT count(*) FROM kv WHERE tbl LIKE 'foundry.%' AND key LIKE ?",
+                          (project_id.lower() + "|%",)).fetchone()[0]
+
+
+def test_deleting_the_account_removes_its_projects_agents_and_conversations(world, endpoint):
+    name = _unique("gone")
+    account = world.cs.accounts.begin_create(world.rg, name, csm.Account(
+        location="swedencentral", kind="AIServices", sku=csm.Sku(name="S0"),
+        properties=csm.AccountProperties(custom_sub_domain_name=name, allow_project_management=True))).result()
+    project = world.cs.projects.begin_create(world.rg, name, "proj", csm.Project(location="swedencentral")).result()
+    _assign(world.authz, world.sub, account.id, AI_USER, world.caller)
+    url = endpoint["foundry_project_url_template"].format(account=name, project="proj")
+    with AIProjectClient(endpoint=url, credential=world.credential, connection_verify=world.ca) as client:
+        client.agents.create_version(agent_name="a", definition=PromptAgentDefinition(model=f"ai-gateway/{MODEL}"))
+        with client.get_openai_client(http_client=openai.DefaultHttpxClient(
+                verify=ssl.create_default_context(cafile=world.ca))) as openai_client:
+            openai_client.conversations.create()
+    assert _records(endpoint, project.id) == 2
+    world.cs.accounts.begin_delete(world.rg, name).result()
+    assert _records(endpoint, project.id) == 0
+
+
+def test_managed_identity_tokens_carry_the_resource_as_audience(endpoint):
+    answer = requests.get(endpoint["identity_endpoint"], params={"resource": "https://cognitiveservices.azure.com",
+                                                                 "api-version": "2019-08-01"},
+                          headers={"X-IDENTITY-HEADER": endpoint["identity_header"]}, verify=endpoint["ca_bundle"],
+                          timeout=30)
+    assert _claims(answer.json()["access_token"])["aud"] == "https://cognitiveservices.azure.com"
