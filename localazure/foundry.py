@@ -124,7 +124,7 @@ class FoundryProjects:
         self._seq = 0
 
     def _next_seq(self) -> int:
-        """A tie-breaker for items created within the same second (lists are ordered by created_at)."""
+        """The order of creation across restarts (milliseconds, then a counter): lists are sorted by it."""
         self._seq += 1
         return int(time.time() * 1000) * 1000 + self._seq % 1000
 
