@@ -3,17 +3,21 @@
 `https://127.0.0.1:PORT/gateway/{service}/{api path}/{rest}` stands for `https://{service}.azure-api.net/...`.
 A request is matched to an API and an operation, its subscription key is checked, a small, explicit subset of
 the API's policy is evaluated (README "Gateway data plane"), and the chosen backend URL is mapped to a Cognitive
-Services account whose Azure OpenAI data plane answers as Azure does.  Nothing here is a separate configuration:
-change the ARM resources and the gateway follows.
+Services account whose Azure OpenAI data plane answers as Azure does: chat completions (whole or streamed as
+server-sent events) and embeddings.  Each request the service answers is written to its resource logs when a
+diagnostic setting sends them to a Log Analytics workspace (loganalytics.py).  Nothing here is a separate
+configuration: change the ARM resources and the gateway follows.
 
 Error bodies:
   * APIM's own answers are `{"statusCode", "message"}`: 401 missing/invalid key texts (learn.microsoft.com
     troubleshoot/azure/api-mgmt/availability/unauthorized-errors-invoke-apis), 404 "Resource not found" for an
     unmatched API or operation (OperationNotFound, learn.microsoft.com/azure/api-management/api-management-error-
-    handling-policies).  The llm-token-limit text is modelled on rate-limit's recorded "Rate limit is exceeded. Try
-    again in N seconds."; no recording of the token variant was found.
-  * The account's answers are `{"error": {"code", "message"}}`: DeploymentNotFound, PermissionDenied and the
-    public-access 403 as quoted in public issue threads and docs.
+    handling-policies, which also names the LastError reasons the logs carry).  The llm-token-limit text is
+    modelled on rate-limit's recorded "Rate limit is exceeded. Try again in N seconds."; no recording of the token
+    variant was found.
+  * The account's answers are `{"error": {"code", "message"}}`: DeploymentNotFound, PermissionDenied,
+    OperationNotSupported and the public-access 403 as quoted in public issue threads and docs; invalid embeddings
+    parameters get OpenAI's `{"error": {message, type: invalid_request_error, param, code}}` (texts ours).
 """
 from __future__ import annotations
 
@@ -255,11 +259,8 @@ class Gateway:
         elapsed = max(0, round((self.clock() - started) * 1000))
         when = datetime.fromtimestamp(started, timezone.utc)
         correlation = str(uuid.uuid4())
-        # The subscription key never reaches a log: key-like query parameters are dropped from the URL.
-        kept = {name: value for name, value in call.query.items()
-                if "key" not in name.lower() and name != DEFAULT_KEY_QUERY}
         url = (props.get("gatewayUrl") or f"https://{service['name']}.azure-api.net") + "/" + call.tail
-        url += ("?" + urlencode(kept)) if kept else ""
+        url += _loggable_query(call.query)
         subscription_props = (trace.subscription or {}).get("properties") or {}
         scope = _segments(subscription_props.get("scope") or "")
         source, reason = answer.error or (None, None)
@@ -479,8 +480,7 @@ class Gateway:
         path = "/" + "/".join(_segments(urlsplit(url).path) + _segments(call.rest))
         parts = urlsplit(url)
         call.trace.backend_id = backend["name"] if backend else None
-        call.trace.backend_url = f"{parts.scheme}://{parts.netloc}{path}" + (
-            "?" + urlencode(call.query) if call.query else "")
+        call.trace.backend_url = f"{parts.scheme}://{parts.netloc}{path}" + _loggable_query(call.query)
         started = self.clock()
         try:
             answer = self._account_call(account, path, call, identity, backend)
@@ -680,6 +680,13 @@ class Gateway:
         tokens = sum(max(1, len(text.encode()) // 4) for text in texts)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return Answer(200, {"object": "list", "data": data, "model": model, "usage": usage}, usage=usage)
+
+
+def _loggable_query(query: dict) -> str:
+    """The query string as a log may show it: a key never reaches a log, so key-like parameters are dropped
+    (the API's own key parameter is gone already, but a request that matched no API still carries it)."""
+    kept = {name: value for name, value in query.items() if "key" not in name.lower()}
+    return ("?" + urlencode(kept)) if kept else ""
 
 
 def _token_limit(element: ElementTree.Element) -> dict | None:
