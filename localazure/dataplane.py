@@ -270,7 +270,8 @@ class Gateway:
             "TimeGenerated": when, "OperationName": "Microsoft.ApiManagement/GatewayLogs",
             "CorrelationId": correlation, "Region": region, "IsRequestSuccess": 200 <= answer.status < 400,
             "Category": "GatewayLogs", "TotalTime": elapsed, "CallerIpAddress": call.client_ip,
-            "Method": call.method, "Url": url, "ClientProtocol": f"HTTP/{request.version.major}.{request.version.minor}",
+            "Method": call.method, "Url": url,
+            "ClientProtocol": f"HTTP/{request.version.major}.{request.version.minor}",
             "ResponseCode": answer.status, "BackendMethod": call.method if trace.backend_url else None,
             "BackendUrl": trace.backend_url, "BackendResponseCode": trace.backend_status,
             "BackendProtocol": "HTTP/1.1" if trace.backend_url else None, "RequestSize": len(call.body),
@@ -560,17 +561,7 @@ class Gateway:
             raise account_error(401, "401", "Unauthorized. Access token is missing, invalid, audience is incorrect "
                                             "(https://cognitiveservices.azure.com), or have expired.")
         body = _json(call.body)
-        match = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", path)
-        if match:
-            deployment_name, operation = match.group(1), match.group(2)
-            template = "/openai/deployments/{deployment-id}/" + operation
-        else:
-            match = re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
-            if match is None or not body.get("model"):
-                raise account_error(404, "404", "Resource not found")
-            deployment_name, operation, template = body["model"], match.group(1), path
-        if call.method != "POST":
-            raise account_error(404, "404", "Resource not found")
+        deployment_name, operation, template = _model_route(call.method, path, body)
         if identity is not None and not self._may_infer(identity[0], account["id"]):
             raise account_error(401, "PermissionDenied", (
                 f"The principal `{identity[0]}` lacks the required data action "
@@ -680,6 +671,22 @@ class Gateway:
         tokens = sum(max(1, len(text.encode()) // 4) for text in texts)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return Answer(200, {"object": "list", "data": data, "model": model, "usage": usage}, usage=usage)
+
+
+def _model_route(method: str, path: str, body: dict) -> tuple[str, str, str]:
+    """(deployment name, operation, path template) of a model call: the deployment in the path, or in the body's
+    `model` on the v1 and /models routes.  Anything else is the account's 404."""
+    match = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", path)
+    if match:
+        route = match.group(1), match.group(2), "/openai/deployments/{deployment-id}/" + match.group(2)
+    else:
+        match = re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
+        if match is None or not body.get("model"):
+            raise account_error(404, "404", "Resource not found")
+        route = body["model"], match.group(1), path
+    if method != "POST":
+        raise account_error(404, "404", "Resource not found")
+    return route
 
 
 def _loggable_query(query: dict) -> str:

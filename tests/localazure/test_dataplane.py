@@ -362,7 +362,8 @@ def test_stock_clients_stream_azure_shaped_chunks_on_the_deployment_and_v1_route
     # Azure's first chunk: the prompt's filter results and no choices; then the role; then content.
     assert chunks[0].choices == [] and chunks[0].model_extra["prompt_filter_results"][0]["prompt_index"] == 0
     assert chunks[1].choices[0].delta.role == "assistant" and chunks[1].choices[0].delta.content == ""
-    pieces = [chunk.choices[0].delta.content for chunk in chunks[2:] if chunk.choices and chunk.choices[0].delta.content]
+    pieces = [chunk.choices[0].delta.content for chunk in chunks[2:]
+              if chunk.choices and chunk.choices[0].delta.content]
     assert len(pieces) >= 3 and _text(chunks) == whole.choices[0].message.content
     finishes = [chunk.choices[0].finish_reason for chunk in chunks if chunk.choices]
     assert finishes[-1] == "stop" and set(finishes[:-1]) == {None}

@@ -42,7 +42,8 @@ def _run(query: str, timespan: str | None = None) -> dict:
 
 @pytest.mark.parametrize("query, rows", [
     ("Requests | where TimeGenerated > ago(5m) | project ResponseCode", [[200], [200]]),
-    ("Requests | where ResponseCode == 200 and Url has 'openai' | project Url", [["https://x/inference/openai/v1/chat"]]),
+    ("Requests | where ResponseCode == 200 and Url has 'openai' | project Url",
+     [["https://x/inference/openai/v1/chat"]]),
     ("Requests | where Url contains 'ITEMS' or ResponseCode != 200 | project ResponseCode", [[401], [200]]),
     ("Requests | where ResponseCode >= 300 | project ResponseCode", [[401]]),
     ("Requests | where ResponseCode < 300 and ResponseCode <= 200 and ResponseCode > 100 | count", [[2]]),
