@@ -3,9 +3,11 @@ SDK clients, then called with `requests` the way the verify role and the lab not
 from __future__ import annotations
 
 import json
+import ssl
 import uuid
 import xml.etree.ElementTree as ElementTree
 
+import openai
 import pytest
 import requests
 from azure.mgmt.apimanagement import ApiManagementClient
@@ -119,7 +121,8 @@ def world(endpoint, credential, sdk_kwargs):
             location=location, kind="AIServices", sku=csm.Sku(name="S0"), identity=csm.Identity(type="SystemAssigned"),
             properties=csm.AccountProperties(custom_sub_domain_name=name, public_network_access="Enabled"))).result()
     for label, model, version in (("a", "gpt-4o-mini", "2024-07-18"), ("a", "gpt-4.1-mini", "2025-04-14"),
-                                  ("b", "gpt-4o-mini", "2024-07-18")):
+                                  ("b", "gpt-4o-mini", "2024-07-18"), ("a", "text-embedding-3-small", "1"),
+                                  ("a", "text-embedding-3-large", "1"), ("a", "text-embedding-ada-002", "2")):
         cs_client.deployments.begin_create_or_update(rg, accounts[label].name, model, csm.Deployment(
             sku=csm.Sku(name="GlobalStandard", capacity=10),
             properties=csm.DeploymentProperties(model=csm.DeploymentModel(format="OpenAI", name=model,
@@ -144,8 +147,11 @@ def world(endpoint, credential, sdk_kwargs):
             "subscriptionKeyParameterNames": {"header": "api-key", "query": "api-key"}}).result()
         apim_client.api_policy.create_or_update(rg, service, api_id, "policy", {"format": "rawxml", "value": policy})
     keys = {}
+    # Separate subscriptions per test subject, so that each has its own token-limit counter.
     for name, scope, state in (("callers", "/apis", "active"), ("throttled", "/apis/inference-api", "active"),
-                               ("suspended", "/apis", "suspended"), ("pooled-only", "/apis/pooled", "active")):
+                               ("suspended", "/apis", "suspended"), ("pooled-only", "/apis/pooled", "active"),
+                               ("streaming", "/apis", "active"), ("embeddings", "/apis", "active"),
+                               ("stream-limit", "/apis", "active")):
         apim_client.subscription.create_or_update(rg, service, name, {"scope": scope, "displayName": name,
                                                                       "state": state})
         keys[name] = apim_client.subscription.list_secrets(rg, service, name).primary_key
@@ -321,3 +327,118 @@ def test_pool_routes_by_priority_then_weight_across_two_accounts(world):
     # B has no gpt-4.1-mini: routed there, the account answers for itself.
     _set_pool(apim_client, rg, service, [("b", 1, None)])
     assert _chat(world, "gpt-4.1-mini", api="pooled", key=key).json()["error"]["code"] == "DeploymentNotFound"
+
+
+# --- streaming and embeddings with the stock openai client ----------------------------------------------
+
+PROMPT = [{"role": "user", "content": "Tell me a short joke about AI."}]
+
+
+def _http(world):
+    return openai.DefaultHttpxClient(verify=ssl.create_default_context(cafile=world["ca"]))
+
+
+def _azure_openai(world, key: str) -> openai.AzureOpenAI:
+    return openai.AzureOpenAI(azure_endpoint=f"{world['base']}/inference", api_key=key, api_version=API_VERSION,
+                              max_retries=0, http_client=_http(world))
+
+
+def _openai_v1(world, key: str) -> openai.OpenAI:
+    # The API renames APIM's key header to api-key (lab); the v1 client's own bearer is replaced by APIM's identity.
+    return openai.OpenAI(base_url=f"{world['base']}/inference/openai/v1", api_key="unused", max_retries=0,
+                         default_headers={"api-key": key}, http_client=_http(world))
+
+
+def _text(chunks) -> str:
+    return "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+
+
+def test_stock_clients_stream_azure_shaped_chunks_on_the_deployment_and_v1_routes(world):
+    key = world["keys"]["streaming"]
+    azure = _azure_openai(world, key)
+    whole = azure.chat.completions.create(model="gpt-4o-mini", messages=PROMPT)
+    chunks = list(azure.chat.completions.create(model="gpt-4o-mini", messages=PROMPT, stream=True,
+                                                stream_options={"include_usage": True}))
+    # Azure's first chunk: the prompt's filter results and no choices; then the role; then content.
+    assert chunks[0].choices == [] and chunks[0].model_extra["prompt_filter_results"][0]["prompt_index"] == 0
+    assert chunks[1].choices[0].delta.role == "assistant" and chunks[1].choices[0].delta.content == ""
+    pieces = [chunk.choices[0].delta.content for chunk in chunks[2:]
+              if chunk.choices and chunk.choices[0].delta.content]
+    assert len(pieces) >= 3 and _text(chunks) == whole.choices[0].message.content
+    finishes = [chunk.choices[0].finish_reason for chunk in chunks if chunk.choices]
+    assert finishes[-1] == "stop" and set(finishes[:-1]) == {None}
+    usage = chunks[-1].usage
+    assert chunks[-1].choices == [] and usage.completion_tokens == whole.usage.completion_tokens
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
+    assert all(chunk.usage is None for chunk in chunks[1:-1])
+    assert {chunk.id for chunk in chunks[1:]} == {chunks[1].id} and chunks[1].model == "gpt-4o-mini"
+
+    v1_chunks = list(_openai_v1(world, key).chat.completions.create(model="gpt-4.1-mini", messages=PROMPT,
+                                                                    stream=True))
+    assert _text(v1_chunks) == whole.choices[0].message.content and v1_chunks[1].model == "gpt-4.1-mini"
+    assert v1_chunks[-1].choices[0].finish_reason == "stop"   # no usage chunk without include_usage
+    assert all(getattr(chunk, "usage", None) is None for chunk in v1_chunks)
+
+
+def test_streamed_usage_counts_against_the_token_limit(world):
+    key = world["keys"]["stream-limit"]
+    url = f"{world['base']}/inference/openai/deployments/gpt-4o-mini/chat/completions"
+    before = _chat(world, "gpt-4o-mini", key=key)
+    remaining = int(before.headers["x-remaining-tokens"])
+    with requests.post(url, params={"api-version": API_VERSION}, headers={"api-key": key}, stream=True,
+                       json={"messages": PROMPT, "stream": True, "stream_options": {"include_usage": True}},
+                       verify=world["ca"], timeout=30) as streamed:
+        assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("text/event-stream")
+        lines = [line for line in streamed.iter_lines(decode_unicode=True) if line]
+    assert all(line.startswith("data: ") for line in lines) and lines[-1] == "data: [DONE]"
+    usage = json.loads(lines[-2][len("data: "):])["usage"]
+    assert streamed.headers["x-consumed-tokens"] == str(usage["total_tokens"])
+    assert int(streamed.headers["x-remaining-tokens"]) == remaining - usage["total_tokens"]
+
+
+def _cosine(a, b) -> float:
+    return sum(x * y for x, y in zip(a, b))
+
+
+def test_stock_clients_get_deterministic_embeddings_with_the_documented_dimensions(world):
+    azure = _azure_openai(world, world["keys"]["embeddings"])
+    texts = ["How do I reset my password?", "How can I reset my password", "Sunny weather expected in Paris today"]
+    answer = azure.embeddings.create(model="text-embedding-3-small", input=texts)   # base64 on the wire
+    vectors = [item.embedding for item in answer.data]
+    assert answer.model == "text-embedding-3-small" and [item.index for item in answer.data] == [0, 1, 2]
+    assert {len(vector) for vector in vectors} == {1536} and answer.usage.prompt_tokens > 0
+    assert all(abs(_cosine(vector, vector) - 1) < 1e-4 for vector in vectors)
+    assert _cosine(vectors[0], vectors[1]) > 0.6 > 0.2 > _cosine(vectors[0], vectors[2])
+    again = azure.embeddings.create(model="text-embedding-3-small", input=texts[0]).data[0].embedding
+    assert again == vectors[0]
+    as_floats = azure.embeddings.create(model="text-embedding-3-small", input=texts[0], encoding_format="float")
+    assert max(abs(x - y) for x, y in zip(as_floats.data[0].embedding, vectors[0])) < 1e-6
+    assert len(azure.embeddings.create(model="text-embedding-3-large", input="x").data[0].embedding) == 3072
+    assert len(azure.embeddings.create(model="text-embedding-3-small", input="x", dimensions=256).data[0].embedding) \
+        == 256
+    assert len(azure.embeddings.create(model="text-embedding-ada-002", input="x").data[0].embedding) == 1536
+    with pytest.raises(openai.BadRequestError) as refused:
+        azure.embeddings.create(model="text-embedding-ada-002", input="x", dimensions=256)
+    assert refused.value.body["param"] == "dimensions"
+    with pytest.raises(openai.BadRequestError):
+        azure.embeddings.create(model="text-embedding-3-small", input="x", dimensions=4096)
+    v1 = _openai_v1(world, world["keys"]["embeddings"]).embeddings.create(model="text-embedding-3-small",
+                                                                          input=texts[0])
+    assert v1.data[0].embedding == vectors[0]
+
+
+def test_chat_and_embeddings_deployments_refuse_each_others_operation(world):
+    azure = _azure_openai(world, world["keys"]["embeddings"])
+    with pytest.raises(openai.BadRequestError) as embeddings_on_chat:
+        azure.embeddings.create(model="gpt-4o-mini", input="hello")
+    assert embeddings_on_chat.value.code == "OperationNotSupported"
+    assert embeddings_on_chat.value.body["message"].startswith(
+        "The embeddings operation does not work with the specified model, gpt-4o-mini.")
+    with pytest.raises(openai.BadRequestError) as chat_on_embeddings:
+        azure.chat.completions.create(model="text-embedding-3-small", messages=PROMPT)
+    assert chat_on_embeddings.value.code == "OperationNotSupported"
+    assert chat_on_embeddings.value.body["message"].startswith(
+        "The chatCompletion operation does not work with the specified model, text-embedding-3-small.")
+    with pytest.raises(openai.NotFoundError) as missing:
+        azure.embeddings.create(model="text-embedding-imaginary", input="hello")
+    assert missing.value.code == "DeploymentNotFound"
