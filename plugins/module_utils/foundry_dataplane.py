@@ -174,7 +174,7 @@ def error_text(action, url, exc):
         text += " %s" % code
     if message:
         text += ": %s" % message
-    if status == 403:
+    if status == 403 or code == "PermissionDenied":
         text += (" (the identity running the task needs a data-plane role such as Azure AI User on the project or "
                  "its account; new role assignments take minutes to apply)")
     return text, status
