@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from localazure.identity import TokenError
 from localazure.providers import apimanagement as apim
 from localazure.providers import authorization as authz
 from localazure.providers import cognitiveservices as cs
@@ -155,8 +156,9 @@ def _api_prefix(api: dict) -> list[str]:
 # --- the gateway -----------------------------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, store, subscription_id: str, settle, *, seed: int = 0, clock=time.time):
+    def __init__(self, store, subscription_id: str, settle, *, seed: int = 0, clock=time.time, validate_token=None):
         self.store = store
+        self.validate_token = validate_token   # identity.validate: reads a caller's Entra token (see _forwarded)
         self.subscription_id = subscription_id
         self.settle = settle
         self.random = random.Random(seed)         # pool choices are reproducible per server run
@@ -416,6 +418,8 @@ class Gateway:
         if props.get("publicNetworkAccess") == "Disabled":
             raise account_error(403, "403", "Public access is disabled. Please configure private endpoint.")
         if identity is None:
+            identity = self._forwarded(call)
+        if identity is None:
             self._check_key(account, backend)
         elif identity[1] not in COGNITIVE_AUDIENCES:
             raise account_error(401, "401", "Unauthorized. Access token is missing, invalid, audience is incorrect "
@@ -441,6 +445,21 @@ class Gateway:
                 "The API deployment for this resource does not exist. If you created the deployment within the "
                 "last 5 minutes, please wait a moment and try again."))
         return self._completion(account, deployment, call)
+
+    # --- hook for the Foundry data plane (foundry_runs.py): a caller's own Entra token ----------------------
+    def _forwarded(self, call: Call) -> tuple[str, str] | None:
+        """(oid, aud) of the bearer token the caller sent, when no policy replaced it: APIM forwards the
+        Authorization header, so a Foundry project's managed-identity token reaches the account end to end
+        (the foundry-samples APIM connection guide, ProjectManagedIdentity).  An unreadable token counts as a
+        wrong one."""
+        header = next((value for name, value in call.headers.items() if _same(name, "Authorization")), "")
+        if self.validate_token is None or not header.lower().startswith("bearer "):
+            return None
+        try:
+            claims = self.validate_token(header[7:].strip())
+        except (TokenError, ValueError):
+            return "", ""
+        return claims.get("oid") or "", claims.get("aud") or ""
 
     def _check_key(self, account: dict, backend: dict | None) -> None:
         """Without a managed identity the backend call carries only the backend's credentials.header api-key."""

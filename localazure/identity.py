@@ -20,6 +20,10 @@ from aiohttp import web
 IDENTITY_FILE = "identity.json"
 TOKEN_LIFETIME = 3600
 ARM_AUDIENCE = "https://management.azure.com/"
+# The audiences ARM accepts, as its InvalidAuthenticationTokenAudience message lists them (quoted in public
+# issue threads, e.g. JetBrains/azure-tools-for-intellij#16).
+ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.core.windows.net",
+                 "https://management.azure.com/", "https://management.azure.com")
 MSI_PATH = "/msi/token"
 _TENANT_ALIASES = ("common", "organizations")
 
@@ -30,6 +34,15 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _requested_audience(form) -> str | None:
+    """The audience Entra puts in the token: the v2 scope `X/.default` gives `X`, the v1 `resource` is used as
+    given."""
+    for scope in str(form.get("scope") or "").split():
+        if scope.endswith("/.default"):
+            return scope[:-len("/.default")]
+    return str(form.get("resource") or "") or None
 
 
 class TokenError(Exception):
@@ -61,11 +74,14 @@ class Identity:
         return cls(values)
 
     # --- tokens --------------------------------------------------------------------------------
-    def issue(self, app_id: str, audience: str = ARM_AUDIENCE) -> tuple[str, int]:
+    def issue(self, app_id: str, audience: str = ARM_AUDIENCE, *, object_id: str | None = None,
+              extra: dict | None = None) -> tuple[str, int]:
+        """A token for `audience`.  object_id overrides the derived oid (a managed identity's principalId);
+        extra adds claims such as a managed identity's xms_mirid."""
         now = int(time.time())
         claims = {"aud": audience, "iss": f"https://sts.windows.net/{self.tenant_id}/", "iat": now, "nbf": now,
-                  "exp": now + TOKEN_LIFETIME, "tid": self.tenant_id, "appid": app_id, "oid": self._oid(app_id),
-                  "idtyp": "app", "ver": "1.0"}
+                  "exp": now + TOKEN_LIFETIME, "tid": self.tenant_id, "appid": app_id,
+                  "oid": object_id or self._oid(app_id), "idtyp": "app", "ver": "1.0", **(extra or {})}
         head = _b64(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
         body = _b64(json.dumps(claims).encode())
         signature = _b64(hmac.new(self._key, f"{head}.{body}".encode(), hashlib.sha256).digest())
@@ -158,7 +174,12 @@ class Identity:
                                    "Invalid client secret provided. Ensure the secret being sent in the request "
                                    f"is the client secret value, not the client secret ID, for a secret added "
                                    f"to app '{client_id}'.")
-        token, expires = self.issue(client_id)
+        audience = _requested_audience(form)
+        if audience is None:
+            return self._aad_error(400, "invalid_request", "AADSTS90014",
+                                   "The required field 'scope' is missing from the credential. Ensure that you "
+                                   "have all the necessary parameters for the login request.")
+        token, expires = self.issue(client_id, audience)
         return web.json_response({"token_type": "Bearer", "expires_in": TOKEN_LIFETIME,
                                   "ext_expires_in": TOKEN_LIFETIME, "access_token": token})
 
@@ -168,7 +189,7 @@ class Identity:
             return web.json_response({"statusCode": 401, "message": "Unauthorized request: "
                                       "X-IDENTITY-HEADER is missing or invalid."}, status=401)
         resource = request.query.get("resource") or ARM_AUDIENCE
-        token, expires = self.issue(self.msi_client_id)
+        token, expires = self.issue(self.msi_client_id, resource)
         return web.json_response({"access_token": token, "expires_on": str(expires), "resource": resource,
                                   "token_type": "Bearer", "client_id": self.msi_client_id})
 

@@ -15,12 +15,13 @@ from aiohttp import web
 
 from localazure import certs
 from localazure.dataplane import ROUTE as GATEWAY_ROUTE, Gateway
+from localazure.foundry import ROUTE as FOUNDRY_ROUTE, FoundryProjects
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
 from localazure.engine.contract import ArmError
 from localazure.engine.faults import Faults
 from localazure.engine.store import Store
-from localazure.identity import MSI_PATH, Identity, TokenError
+from localazure.identity import ARM_AUDIENCES, MSI_PATH, Identity, TokenError
 from localazure.providers import discover
 
 ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", "state.db", "requests.jsonl"
@@ -65,6 +66,8 @@ def _log_kind(request: web.Request) -> str:
         return "control"
     if path.startswith("/gateway/"):
         return "gateway"
+    if path.startswith("/foundry/"):
+        return "foundry"
     if "/oauth2/" in path or "openid-configuration" in path or path == MSI_PATH:
         return "token"
     return requestlog.classify(request.method, request.path)
@@ -82,7 +85,9 @@ class App:
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
                              tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id)
-        self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle)
+        self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle,
+                               validate_token=self.identity.validate)
+        self.foundry = FoundryProjects(self.store, self.identity, self.engine.settle, state_dir / certs.CA_FILE)
 
     # --- middleware ----------------------------------------------------------------------------
     @web.middleware
@@ -120,11 +125,19 @@ class App:
                            headers={"WWW-Authenticate": challenge.format(
                                "The authentication failed because of missing 'Authorization' header.")})
         try:
-            return self.identity.validate(header[7:].strip())
+            claims = self.identity.validate(header[7:].strip())
         except (TokenError, ValueError) as error:
             message = str(error) if isinstance(error, TokenError) else "The access token is invalid."
             raise ArmError(401, "InvalidAuthenticationToken", message,
                            headers={"WWW-Authenticate": challenge.format("The access token is invalid.")}) from None
+        if claims.get("aud") not in ARM_AUDIENCES:
+            # ARM's own answer for a token of another resource (quoted in public issue threads).
+            allowed = ",".join(f"'{audience}'" for audience in ARM_AUDIENCES)
+            raise ArmError(401, "InvalidAuthenticationTokenAudience",
+                           f"The access token has been obtained for wrong audience or resource '{claims.get('aud')}'. "
+                           f"It should exactly match with one of the allowed audiences {allowed}.",
+                           headers={"WWW-Authenticate": challenge.format("The access token is invalid.")})
+        return claims
 
     def _arm_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         request_id = str(uuid.uuid4())
@@ -207,6 +220,7 @@ class App:
             web.get("/localazure/requests/summary", self.summary),
         ])
         app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
+        app.router.add_route("*", FOUNDRY_ROUTE, self.foundry.handle)   # Foundry project data plane (foundry.py)
         app.router.add_route("*", "/{tail:.*}", self.arm)
         app.on_cleanup.append(lambda _app: self._close())
         return app
@@ -222,7 +236,8 @@ def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: fl
             "subscription_id": identity.subscription_id, "ca_bundle": str(state_dir / certs.CA_FILE),
             "identity_endpoint": f"{base}{MSI_PATH}", "identity_header": identity.msi_header,
             "msi_client_id": identity.msi_client_id, "pid": os.getpid(), "port": port, "time_scale": time_scale,
-            "gateway_base_url_template": f"{base}/gateway/{{service}}"}
+            "gateway_base_url_template": f"{base}/gateway/{{service}}",
+            "foundry_project_url_template": f"{base}/foundry/{{account}}/api/projects/{{project}}"}
 
 
 def write_private_json(path: Path, data: dict) -> None:

@@ -530,6 +530,10 @@ class ProjectKind(ResourceKind):
         body.setdefault("properties", {})["provisioningState"] = "Succeeded"
 
     def on_delete(self, ctx, current):
+        # The project's agents, conversations and responses go with it (also when its account is deleted).
+        # Imported here: the data plane imports this provider.
+        from localazure.foundry import forget_project
+        forget_project(ctx.store, current["id"])
         account = ctx.store.get(_account_id(current["id"]))
         if not account:
             return
