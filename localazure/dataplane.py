@@ -17,16 +17,21 @@ Error bodies:
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import math
 import random
 import re
 import secrets
+import struct
 import time
+import uuid
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from datetime import datetime, timezone
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
@@ -54,22 +59,50 @@ INVALID_KEY = ("Access denied due to invalid subscription key. Make sure to prov
 
 
 class Answer(Exception):
-    """A finished response raised from deep in the pipeline (an error the client sees as is)."""
+    """A finished response raised from deep in the pipeline (an error the client sees as is).
 
-    def __init__(self, status: int, body: dict, headers: dict | None = None):
+    `events` makes it a server-sent event stream (`data: {event}` lines, then `data: [DONE]`); `usage` is what a
+    model call consumed (streamed or not); `error` is (source, reason) of an answer the gateway itself gave, as
+    its resource log reports it (context.LastError)."""
+
+    def __init__(self, status: int, body: dict | None, headers: dict | None = None, *, events: list | None = None,
+                 usage: dict | None = None, error: tuple[str, str] | None = None):
         super().__init__(status)
         self.status, self.body, self.headers = status, body, dict(headers or {})
+        self.events, self.usage, self.error = events, usage or {}, error
 
-    def response(self) -> web.Response:
-        return web.json_response(self.body, status=self.status, headers=self.headers)
+    def chunks(self) -> list[bytes]:
+        if self.events is None:
+            return [json.dumps(self.body).encode()]
+        return [f"data: {json.dumps(event)}\n\n".encode() for event in self.events] + [b"data: [DONE]\n\n"]
+
+    async def send(self, request: web.Request) -> web.StreamResponse:
+        if self.events is None:
+            return web.Response(body=self.chunks()[0], status=self.status, headers=self.headers,
+                                content_type="application/json")
+        response = web.StreamResponse(status=self.status, headers=self.headers)
+        response.content_type = "text/event-stream"
+        await response.prepare(request)
+        for chunk in self.chunks():
+            await response.write(chunk)
+        await response.write_eof()
+        return response
 
 
-def apim_error(status: int, message: str, headers: dict | None = None) -> Answer:
-    return Answer(status, {"statusCode": status, "message": message}, headers)
+def apim_error(status: int, message: str, headers: dict | None = None, *, source: str = "configuration",
+               reason: str = "") -> Answer:
+    reason = reason or (headers or {}).get("x-localazure-error") or message
+    return Answer(status, {"statusCode": status, "message": message}, headers, error=(source, reason))
 
 
 def account_error(status: int, code: str, message: str) -> Answer:
     return Answer(status, {"error": {"code": code, "message": message}})
+
+
+def invalid_request(message: str, param: str | None = None) -> Answer:
+    """Azure OpenAI's invalid-request body (OpenAI's error object)."""
+    return Answer(400, {"error": {"message": message, "type": "invalid_request_error", "param": param,
+                                  "code": None}})
 
 
 class TokenWindows:
@@ -113,6 +146,19 @@ class PolicyPlan:
 
 
 @dataclass
+class Trace:
+    """What the pipeline learnt about one request, for the service's resource logs."""
+    api: dict | None = None
+    operation: dict | None = None
+    subscription: dict | None = None
+    backend_id: str | None = None
+    backend_url: str | None = None
+    backend_status: int | None = None
+    backend_ms: int = 0
+    llm: dict | None = None      # DeploymentName, ModelName, RequestId, IsStreamCompletion, messages
+
+
+@dataclass
 class Call:
     """The request as the pipeline sees it."""
     method: str
@@ -121,6 +167,8 @@ class Call:
     headers: dict
     body: bytes
     client_ip: str
+    tail: str = ""               # the path below the service, as called
+    trace: Trace = field(default_factory=Trace)
 
 
 # --- routing ---------------------------------------------------------------------------------------
@@ -156,34 +204,42 @@ def _api_prefix(api: dict) -> list[str]:
 # --- the gateway -----------------------------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, store, subscription_id: str, settle, *, seed: int = 0, clock=time.time, validate_token=None):
+    def __init__(self, store, subscription_id: str, settle, *, seed: int = 0, clock=time.time, validate_token=None,
+                 logs=None):
         self.store = store
         self.validate_token = validate_token   # identity.validate: reads a caller's Entra token (see _forwarded)
         self.subscription_id = subscription_id
         self.settle = settle
+        self.clock = clock
+        self.logs = logs                          # loganalytics.Workspaces, or None: no resource logs
         self.random = random.Random(seed)         # pool choices are reproducible per server run
         self.policy_windows = TokenWindows(clock)
         self.deployment_windows = TokenWindows(clock)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        started = self.clock()
         call = Call(method=request.method.upper(), rest=request.match_info.get("tail", ""),
                     query=dict(request.query), headers=dict(request.headers), body=await request.read(),
-                    client_ip=request.remote or "127.0.0.1")
+                    client_ip=request.remote or "127.0.0.1", tail=request.match_info.get("tail", ""))
         with self.store.transaction():
             self.settle()   # operations that fell due (e.g. a deployment create) complete first, as for ARM
+            service = None
             try:
-                return self._serve(request.match_info["service"], call).response()
-            except Answer as answer:
-                return answer.response()
+                service = self._service(request.match_info["service"])
+                answer = self._serve(service, call)
+            except Answer as refused:
+                answer = refused
             except Exception:   # an emulation bug must still answer like the gateway, and show in server.log
                 logging.exception("gateway error for %s %s", request.method, request.path)
-                return apim_error(500, "Internal server error").response()
+                answer = apim_error(500, "Internal server error", source="gateway", reason="InternalError")
+            if service is not None and self.logs is not None:
+                self._write_logs(service, call, answer, request, started)
+        return await answer.send(request)
 
-    def _serve(self, service_name: str, call: Call) -> Answer:
-        service = self._service(service_name)
-        api = self._api(service["id"], call)
-        operation = self._operation(api, call)
-        subscription = self._subscription(service["id"], api, call)
+    def _serve(self, service: dict, call: Call) -> Answer:
+        api = call.trace.api = self._api(service["id"], call)
+        operation = call.trace.operation = self._operation(api, call)
+        subscription = call.trace.subscription = self._subscription(service["id"], api, call)
         plan = self._plan(service["id"], api, operation)
         extra = {UNEVALUATED_HEADER: ",".join(plan.unevaluated)} if plan.unevaluated else {}
         try:
@@ -194,6 +250,76 @@ class Gateway:
         answer.headers.update(extra)
         return answer
 
+    # --- resource logs -------------------------------------------------------------------------------
+    def _write_logs(self, service: dict, call: Call, answer: Answer, request: web.Request, started: float) -> None:
+        """One GatewayLogs row per request, and a GatewayLlmLogs row per answered model call, to the workspaces
+        the service's diagnostic settings name (loganalytics.Workspaces.emit)."""
+        trace, props = call.trace, service.get("properties") or {}
+        elapsed = max(0, round((self.clock() - started) * 1000))
+        when = datetime.fromtimestamp(started, timezone.utc)
+        correlation = str(uuid.uuid4())
+        # The subscription key never reaches a log: key-like query parameters are dropped from the URL.
+        kept = {name: value for name, value in call.query.items()
+                if "key" not in name.lower() and name != DEFAULT_KEY_QUERY}
+        url = (props.get("gatewayUrl") or f"https://{service['name']}.azure-api.net") + "/" + call.tail
+        url += ("?" + urlencode(kept)) if kept else ""
+        subscription_props = (trace.subscription or {}).get("properties") or {}
+        scope = _segments(subscription_props.get("scope") or "")
+        source, reason = answer.error or (None, None)
+        region = service.get("location") or ""
+        tls = request.transport.get_extra_info("ssl_object") if request.transport else None
+        self.logs.emit(service["id"], "GatewayLogs", {
+            "TimeGenerated": when, "OperationName": "Microsoft.ApiManagement/GatewayLogs",
+            "CorrelationId": correlation, "Region": region, "IsRequestSuccess": 200 <= answer.status < 400,
+            "Category": "GatewayLogs", "TotalTime": elapsed, "CallerIpAddress": call.client_ip,
+            "Method": call.method, "Url": url, "ClientProtocol": f"HTTP/{request.version.major}.{request.version.minor}",
+            "ResponseCode": answer.status, "BackendMethod": call.method if trace.backend_url else None,
+            "BackendUrl": trace.backend_url, "BackendResponseCode": trace.backend_status,
+            "BackendProtocol": "HTTP/1.1" if trace.backend_url else None, "RequestSize": len(call.body),
+            "ResponseSize": sum(len(chunk) for chunk in answer.chunks()), "Cache": "none", "CacheTime": 0,
+            "BackendTime": trace.backend_ms, "ClientTime": 0,
+            "ApiId": (trace.api or {}).get("name"), "OperationId": (trace.operation or {}).get("name"),
+            "ProductId": scope[-1] if len(scope) >= 2 and scope[-2].lower() == "products" else None,
+            "UserId": (subscription_props.get("ownerId") or "").rsplit("/", 1)[-1] or None,
+            "ApimSubscriptionId": (trace.subscription or {}).get("name"), "BackendId": trace.backend_id,
+            "ApiRevision": ((trace.api or {}).get("properties") or {}).get("apiRevision") if trace.api else None,
+            "ClientTlsVersion": (tls.version() or "").replace("TLSv", "") if tls else None,
+            "LastErrorElapsed": elapsed if answer.error else None, "LastErrorSource": source,
+            "LastErrorSection": "inbound" if answer.error else None, "LastErrorReason": reason,
+            "LastErrorMessage": (answer.body or {}).get("message") if answer.error else None,
+            "IsMasterTrace": False, "IsTraceAllowed": False, "IsTraceExpired": False, "IsTraceRequested": False})
+        if trace.llm is None or answer.status != 200:
+            return
+        messages = self._llm_message_settings(service["id"], trace.api)
+        usage = answer.usage
+        self.logs.emit(service["id"], "GatewayLlmLogs", {
+            "TimeGenerated": when, "OperationName": "Microsoft.ApiManagement/GatewayLlmLogs",
+            "CorrelationId": correlation, "Region": region, "ApiVersion": call.query.get("api-version"),
+            "DeploymentName": trace.llm["DeploymentName"], "ModelName": trace.llm["ModelName"],
+            "RequestId": trace.llm["RequestId"], "IsStreamCompletion": trace.llm["IsStreamCompletion"],
+            "PromptTokens": usage.get("prompt_tokens", 0), "CompletionTokens": usage.get("completion_tokens", 0),
+            "TotalTokens": usage.get("total_tokens", 0), "SequenceNumber": 0,
+            "RequestMessages": _clip(trace.llm["RequestMessages"], messages["requests"]),
+            "ResponseMessages": _clip(trace.llm["ResponseMessages"], messages["responses"])})
+
+    def _llm_message_settings(self, service_id: str, api: dict | None) -> dict:
+        """Byte limits for prompt and completion messages in GatewayLlmLogs: the `azuremonitor` diagnostic's
+        largeLanguageModel block (API scope first, then the service's); None where messages are not logged."""
+        limits = {"requests": None, "responses": None}
+        scopes = ([api["id"]] if api else []) + [service_id]
+        for scope in scopes:
+            diagnostic = self.store.get(f"{scope}/diagnostics/azuremonitor")
+            llm = ((diagnostic or {}).get("properties") or {}).get("largeLanguageModel") or {}
+            if diagnostic is None or not llm:
+                continue
+            if (llm.get("logs") or "").lower() == "enabled":
+                for direction in limits:
+                    settings = llm.get(direction) or {}
+                    if (settings.get("messages") or "").lower() == "all":
+                        limits[direction] = int(settings.get("maxSizeInBytes") or 262144)
+            return limits
+        return limits
+
     # --- service, API, operation, subscription -------------------------------------------------------
     def _service(self, name: str) -> dict:
         for service in self.store.list_type(apim.SERVICE_TYPE, f"/subscriptions/{self.subscription_id}/"):
@@ -202,7 +328,7 @@ class Gateway:
                 if state in ("Created", "Activating"):
                     break   # the gateway host does not answer before activation
                 return service
-        raise apim_error(404, "Resource not found")
+        raise apim_error(404, "Resource not found", reason="ServiceNotFound")
 
     def _api(self, service_id: str, call: Call) -> dict:
         given = [part.lower() for part in _segments(call.rest)]
@@ -215,7 +341,7 @@ class Gateway:
             if given[:len(prefix)] == prefix and len(prefix) > best_length:
                 best, best_length = api, len(prefix)
         if best is None:
-            raise apim_error(404, "Resource not found")
+            raise apim_error(404, "Resource not found", reason="OperationNotFound")
         call.rest = "/".join(_segments(call.rest)[best_length:])
         return best
 
@@ -225,7 +351,7 @@ class Gateway:
             if _same(props.get("method"), call.method) and _template_matches(props.get("urlTemplate") or "",
                                                                              call.rest):
                 return operation
-        raise apim_error(404, "Resource not found")
+        raise apim_error(404, "Resource not found", reason="OperationNotFound")
 
     def _subscription(self, service_id: str, api: dict, call: Call) -> dict | None:
         props = api.get("properties") or {}
@@ -240,11 +366,11 @@ class Gateway:
         required = props.get("subscriptionRequired", True)
         if not key:
             if required:
-                raise apim_error(401, MISSING_KEY)
+                raise apim_error(401, MISSING_KEY, source="authorization", reason="SubscriptionKeyNotFound")
             return None
         subscription = self._subscription_for_key(service_id, api, key)
         if subscription is None and required:
-            raise apim_error(401, INVALID_KEY)
+            raise apim_error(401, INVALID_KEY, source="authorization", reason="SubscriptionKeyInvalid")
         return subscription
 
     def _subscription_for_key(self, service_id: str, api: dict, key: str) -> dict | None:
@@ -328,9 +454,10 @@ class Gateway:
                 headers = {limit["retry_header"]: str(wait)}
                 if limit["remaining_header"]:
                     headers[limit["remaining_header"]] = str(max(0, limit["tpm"] - used))
-                raise apim_error(429, f"Token limit is exceeded. Try again in {wait} seconds.", headers)
+                raise apim_error(429, f"Token limit is exceeded. Try again in {wait} seconds.", headers,
+                                 source="llm-token-limit", reason="TokenLimitExceeded")
         answer = self._forward(service, api, plan, call)
-        consumed = ((answer.body or {}).get("usage") or {}).get("total_tokens", 0) if answer.status == 200 else 0
+        consumed = answer.usage.get("total_tokens", 0) if answer.status == 200 else 0
         for limit, counter in counters:
             self.policy_windows.add(counter, consumed)
             if limit["remaining_header"]:
@@ -353,7 +480,20 @@ class Gateway:
         account = self._account_for(url)
         identity = self._identity(service, plan, backend)
         path = "/" + "/".join(_segments(urlsplit(url).path) + _segments(call.rest))
-        return self._account_call(account, path, call, identity, backend)
+        parts = urlsplit(url)
+        call.trace.backend_id = backend["name"] if backend else None
+        call.trace.backend_url = f"{parts.scheme}://{parts.netloc}{path}" + (
+            "?" + urlencode(call.query) if call.query else "")
+        started = self.clock()
+        try:
+            answer = self._account_call(account, path, call, identity, backend)
+        except Answer as refused:   # the account's own error, passed through as the backend's answer
+            call.trace.backend_status = refused.status
+            raise
+        finally:
+            call.trace.backend_ms = max(0, round((self.clock() - started) * 1000))
+        call.trace.backend_status = answer.status
+        return answer
 
     def _resolve_backend(self, service_id: str, backend_id: str, depth: int = 0) -> dict:
         backend = self.store.get(f"{service_id}/backends/{backend_id}")
@@ -425,26 +565,54 @@ class Gateway:
             raise account_error(401, "401", "Unauthorized. Access token is missing, invalid, audience is incorrect "
                                             "(https://cognitiveservices.azure.com), or have expired.")
         body = _json(call.body)
-        match = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
+        match = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", path)
         if match:
-            deployment_name, template = match.group(1), "/openai/deployments/{deployment-id}/chat/completions"
-        elif path in ("/openai/v1/chat/completions", "/models/chat/completions") and body.get("model"):
-            deployment_name, template = body["model"], path
+            deployment_name, operation = match.group(1), match.group(2)
+            template = "/openai/deployments/{deployment-id}/" + operation
         else:
-            raise account_error(404, "404", "Resource not found")
+            match = re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
+            if match is None or not body.get("model"):
+                raise account_error(404, "404", "Resource not found")
+            deployment_name, operation, template = body["model"], match.group(1), path
         if call.method != "POST":
             raise account_error(404, "404", "Resource not found")
         if identity is not None and not self._may_infer(identity[0], account["id"]):
             raise account_error(401, "PermissionDenied", (
                 f"The principal `{identity[0]}` lacks the required data action "
-                "`Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action` to perform "
+                f"`Microsoft.CognitiveServices/accounts/OpenAI/deployments/{operation}/action` to perform "
                 f"`POST {template}` operation."))
         deployment = self.store.get(f"{account['id']}/deployments/{deployment_name}")
         if deployment is None or (deployment.get("properties") or {}).get("provisioningState") != "Succeeded":
             raise account_error(404, "DeploymentNotFound", (
                 "The API deployment for this resource does not exist. If you created the deployment within the "
                 "last 5 minutes, please wait a moment and try again."))
-        return self._completion(account, deployment, call)
+        model = ((deployment.get("properties") or {}).get("model") or {}).get("name") or deployment["name"]
+        embedding = embedding_model(model)
+        if (operation == "embeddings") != (embedding is not None):
+            # Azure OpenAI's answer, quoted in OpenHands/OpenHands#1003 and langchain-ai/langmem#13.
+            name = "embeddings" if operation == "embeddings" else "chatCompletion"
+            raise account_error(400, "OperationNotSupported", (
+                f"The {name} operation does not work with the specified model, {model}. Please choose different "
+                "model and try again. You can learn more about which models can be used with each operation here: "
+                "https://go.microsoft.com/fwlink/?linkid=2197993."))
+        if operation == "embeddings":
+            answer = self._embeddings(model, embedding, body)
+        else:
+            answer = self._completion(model, body, call.body)
+        total = answer.usage["total_tokens"]
+        self.deployment_windows.add(deployment["id"].lower(), total)
+        limit = next((rule.get("count") for rule in (deployment.get("properties") or {}).get("rateLimits") or []
+                      if rule.get("key") == "token"), 0)
+        remaining = max(0, int(limit or 0) - self.deployment_windows.used(deployment["id"].lower()))
+        answer.headers.update({"x-ms-region": account.get("location") or "",
+                               "x-ratelimit-remaining-tokens": str(remaining)})
+        request_messages = body.get("messages") if operation != "embeddings" else body.get("input")
+        call.trace.llm = {"DeploymentName": deployment["name"], "ModelName": model,
+                          "RequestId": (answer.body or {}).get("id") or (answer.events or [{}])[-1].get("id"),
+                          "IsStreamCompletion": answer.events is not None, "RequestMessages": request_messages,
+                          "ResponseMessages": None if operation == "embeddings" else
+                          [{"role": "assistant", "content": REPLY}]}
+        return answer
 
     # --- hook for the Foundry data plane (foundry_runs.py): a caller's own Entra token ----------------------
     def _forwarded(self, call: Call) -> tuple[str, str] | None:
@@ -487,23 +655,51 @@ class Gateway:
                 return True
         return False
 
-    def _completion(self, account: dict, deployment: dict, call: Call) -> Answer:
-        prompt = _prompt_tokens(call.body)
+    def _completion(self, model: str, body: dict, raw: bytes) -> Answer:
+        """A chat.completion, or with `"stream": true` its chat.completion.chunk events as Azure sends them
+        (learn.microsoft.com/azure/ai-foundry/openai/concepts/content-streaming): first the prompt's filter
+        results with empty choices, then a chunk with the role, content chunks, a chunk with finish_reason and,
+        with stream_options.include_usage, a last chunk with empty choices and the usage."""
+        prompt = _prompt_tokens(raw)
         completion = max(1, len(REPLY) // 4)
-        total = prompt + completion
-        props = deployment.get("properties") or {}
-        limit = next((rule.get("count") for rule in props.get("rateLimits") or [] if rule.get("key") == "token"),
-                     0)
-        self.deployment_windows.add(deployment["id"].lower(), total)
-        remaining = max(0, int(limit or 0) - self.deployment_windows.used(deployment["id"].lower()))
-        body = {"id": "chatcmpl-" + secrets.token_hex(12), "object": "chat.completion", "created": int(time.time()),
-                "model": (props.get("model") or {}).get("name") or deployment["name"],
-                "system_fingerprint": None,
-                "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                             "message": {"role": "assistant", "content": REPLY, "refusal": None}}],
-                "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}}
-        return Answer(200, body, {"x-ms-region": account.get("location") or "",
-                                  "x-ratelimit-remaining-tokens": str(remaining)})
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        completion_id, created = "chatcmpl-" + secrets.token_hex(12), int(time.time())
+        if body.get("stream") is True:
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return Answer(200, None, events=_stream_events(completion_id, created, model, usage, include_usage),
+                          usage=usage)
+        return Answer(200, {
+            "id": completion_id, "object": "chat.completion", "created": created, "model": model,
+            "system_fingerprint": None, "prompt_filter_results": [_prompt_filter_results()],
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                         "content_filter_results": _FILTER_RESULTS,
+                         "message": {"role": "assistant", "content": REPLY, "refusal": None}}],
+            "usage": usage}, usage=usage)
+
+    def _embeddings(self, model: str, spec: tuple[int, bool], body: dict) -> Answer:
+        """An embeddings list: one vector per input, `dimensions` honoured where the model takes it."""
+        native, shortenable = spec
+        texts = _embedding_inputs(body.get("input"))
+        dimensions = body.get("dimensions")
+        if dimensions is not None and not shortenable:
+            raise invalid_request("This model does not support specifying dimensions.", "dimensions")
+        if dimensions is not None and (not isinstance(dimensions, int) or isinstance(dimensions, bool)
+                                       or not 1 <= dimensions <= native):
+            raise invalid_request(f"Invalid value for 'dimensions' = {dimensions!r}: it must be an integer between "
+                                  f"1 and {native} for {model}.", "dimensions")
+        encoding = body.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):
+            raise invalid_request(f"Invalid value for 'encoding_format' = {encoding!r}: expected 'float' or "
+                                  "'base64'.", "encoding_format")
+        data = []
+        for index, text in enumerate(texts):
+            vector = embed(text, dimensions or native)
+            value = (base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if encoding == "base64"
+                     else vector)
+            data.append({"object": "embedding", "index": index, "embedding": value})
+        tokens = sum(max(1, len(text.encode()) // 4) for text in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return Answer(200, {"object": "list", "data": data, "model": model, "usage": usage}, usage=usage)
 
 
 def _token_limit(element: ElementTree.Element) -> dict | None:
@@ -533,3 +729,95 @@ def _json(raw: bytes) -> dict:
 def _prompt_tokens(raw: bytes) -> int:
     """About four bytes per token, as OpenAI's rule of thumb; deterministic from the request size."""
     return max(1, len(raw) // 4)
+
+
+# --- model answers ---------------------------------------------------------------------------------
+
+# Dimensions as the models document them, and whether `dimensions` may shorten them (only the third
+# generation; learn.microsoft.com/azure/ai-foundry/openai/concepts/models#embeddings).
+EMBEDDING_MODELS = {"text-embedding-3-small": (1536, True), "text-embedding-3-large": (3072, True),
+                    "text-embedding-ada-002": (1536, False)}
+_FILTER_RESULTS = {category: {"filtered": False, "severity": "safe"}
+                   for category in ("hate", "self_harm", "sexual", "violence")}
+MAX_EMBEDDING_INPUTS = 2048
+
+
+def embedding_model(model: str) -> tuple[int, bool] | None:
+    """(dimensions, dimensions parameter allowed) for an embeddings model, None for any other model.  A model
+    not in the table whose name says "embed" gets 1536 fixed dimensions (our choice)."""
+    if model.lower() in EMBEDDING_MODELS:
+        return EMBEDDING_MODELS[model.lower()]
+    return (1536, False) if "embed" in model.lower() else None
+
+
+def embed(text: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector: words and character trigrams of the lower-cased text, feature-hashed with
+    a sign bit (stable across runs, unlike hash()).  Texts sharing words and word pieces get a high cosine
+    similarity, unrelated texts one near 0, which is what a semantic cache needs."""
+    vector = [0.0] * dimensions
+    words = re.findall(r"\w+", text.lower())
+    features = [(word, 1.0) for word in words]
+    features += [(f"#{padded[i:i + 3]}", 0.5) for padded in (f"<{word}>" for word in words)
+                 for i in range(len(padded) - 2)]
+    for feature, weight in features:
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        index = int.from_bytes(digest[:4], "little") % dimensions
+        vector[index] += weight if digest[4] & 1 else -weight
+    norm = math.sqrt(sum(value * value for value in vector))
+    if norm == 0:   # no word at all: still a unit vector, the same for every such text
+        vector[0], norm = 1.0, 1.0
+    return [value / norm for value in vector]
+
+
+def _embedding_inputs(value) -> list[str]:
+    """The request's `input`: a string, a list of strings, or token arrays (read as their numbers' text)."""
+    if isinstance(value, str):
+        value = [value]
+    elif isinstance(value, list) and value and all(isinstance(item, int) for item in value):
+        value = [" ".join(map(str, value))]
+    if not isinstance(value, list) or not value:
+        raise invalid_request("'input' is a required property and must be a string or a non-empty array.", "input")
+    if len(value) > MAX_EMBEDDING_INPUTS:
+        raise invalid_request(f"Too many inputs: at most {MAX_EMBEDDING_INPUTS} are allowed per request.", "input")
+    texts = []
+    for item in value:
+        if isinstance(item, list) and all(isinstance(token, int) for token in item):
+            item = " ".join(map(str, item))
+        if not isinstance(item, str) or not item:
+            raise invalid_request(f"Invalid value for 'input': {item!r} is not a non-empty string.", "input")
+        texts.append(item)
+    return texts
+
+
+def _prompt_filter_results() -> dict:
+    return {"prompt_index": 0, "content_filter_results": {**_FILTER_RESULTS,
+                                                          "jailbreak": {"filtered": False, "detected": False}}}
+
+
+def _stream_events(completion_id: str, created: int, model: str, usage: dict, include_usage: bool) -> list[dict]:
+    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "system_fingerprint": None}
+
+    def chunk(delta: dict, finish_reason: str | None = None, filters: dict | None = None) -> dict:
+        event = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None,
+                                      "content_filter_results": filters or {}}]}
+        if include_usage:
+            event["usage"] = None   # every chunk carries usage: null until the last one
+        return event
+
+    events = [{"choices": [], "created": 0, "id": "", "model": "", "object": "",
+               "prompt_filter_results": [_prompt_filter_results()]}]
+    events.append(chunk({"role": "assistant", "content": "", "refusal": None}))
+    events += [chunk({"content": piece}, filters=_FILTER_RESULTS) for piece in re.findall(r"\S+\s*", REPLY)]
+    events.append(chunk({}, "stop"))
+    if include_usage:
+        events.append({**base, "choices": [], "usage": usage})
+    return events
+
+
+def _clip(messages, limit: int | None):
+    """Messages for the LLM log, when the diagnostic asks for them, cut to its maxSizeInBytes."""
+    if limit is None or messages is None:
+        return None
+    text = json.dumps(messages)
+    return messages if len(text.encode()) <= limit else text.encode()[:limit].decode(errors="ignore")

@@ -22,6 +22,7 @@ from localazure.engine.contract import ArmError
 from localazure.engine.faults import Faults
 from localazure.engine.store import Store
 from localazure.identity import ARM_AUDIENCES, MSI_PATH, Identity, TokenError
+from localazure.loganalytics import QueryApi, Workspaces
 from localazure.providers import discover
 
 ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", "state.db", "requests.jsonl"
@@ -68,6 +69,8 @@ def _log_kind(request: web.Request) -> str:
         return "gateway"
     if path.startswith("/foundry/"):
         return "foundry"
+    if path.startswith("/loganalytics/"):
+        return "loganalytics"
     if "/oauth2/" in path or "openid-configuration" in path or path == MSI_PATH:
         return "token"
     return requestlog.classify(request.method, request.path)
@@ -85,8 +88,10 @@ class App:
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
                              tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id)
+        self.workspaces = Workspaces(self.store, self.identity.subscription_id)
         self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle,
-                               validate_token=self.identity.validate)
+                               validate_token=self.identity.validate, logs=self.workspaces)
+        self.log_queries = QueryApi(self.identity, self.store, self.workspaces)
         self.foundry = FoundryProjects(self.store, self.identity, self.engine.settle, state_dir / certs.CA_FILE)
 
     # --- middleware ----------------------------------------------------------------------------
@@ -221,6 +226,7 @@ class App:
         ])
         app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
         app.router.add_route("*", FOUNDRY_ROUTE, self.foundry.handle)   # Foundry project data plane (foundry.py)
+        app.add_routes(self.log_queries.routes())                       # Log Analytics query API
         app.router.add_route("*", "/{tail:.*}", self.arm)
         app.on_cleanup.append(lambda _app: self._close())
         return app
@@ -237,7 +243,8 @@ def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: fl
             "identity_endpoint": f"{base}{MSI_PATH}", "identity_header": identity.msi_header,
             "msi_client_id": identity.msi_client_id, "pid": os.getpid(), "port": port, "time_scale": time_scale,
             "gateway_base_url_template": f"{base}/gateway/{{service}}",
-            "foundry_project_url_template": f"{base}/foundry/{{account}}/api/projects/{{project}}"}
+            "foundry_project_url_template": f"{base}/foundry/{{account}}/api/projects/{{project}}",
+            "log_analytics_endpoint": f"{base}/loganalytics"}
 
 
 def write_private_json(path: Path, data: dict) -> None:
