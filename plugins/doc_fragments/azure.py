@@ -87,3 +87,32 @@ options:
     type: int
     default: 3600
 """
+
+    # Options of modules that call a Foundry project's data plane (agents, responses).
+    PROJECT = r"""
+options:
+  project_endpoint:
+    description:
+      - The project's data-plane endpoint, for example
+        V(https://agents-foundry-x1.services.ai.azure.com/api/projects/foundry-project), or the local endpoint's
+        project URL in local mode.
+      - When omitted it is derived from O(account) and O(project) in the public cloud
+        (C(https://<account>.services.ai.azure.com/api/projects/<project>)).
+    type: str
+  account:
+    description: The Foundry account of the project, to derive O(project_endpoint) from.
+    type: str
+  project:
+    description: The project, to derive O(project_endpoint) from.
+    type: str
+requirements:
+  - azure-ai-projects >= 2.0.0
+notes:
+  - Tokens for the project are requested for C(https://ai.azure.com/.default) with the same credential options as
+    every module of the collection; O(ca_bundle) is trusted for the project endpoint too.
+  - The identity running the task needs a data-plane role on the project or its account, such as
+    C(Azure AI User); Owner and Contributor carry no data actions. New role assignments take minutes to apply.
+  - Only the public cloud's project endpoints are derived; in C(AzureChinaCloud) and C(AzureUSGovernment) the
+    module fails, since the project data plane's endpoint suffix and token audience there are not known to this
+    collection.
+"""

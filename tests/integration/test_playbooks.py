@@ -97,6 +97,18 @@ def arm_clients(endpoint):
             ApiManagementClient(credential, subscription, **options))
 
 
+def agents_in(endpoint, project_endpoint):
+    """The agents of a project, read with the stock azure-ai-projects client."""
+    from azure.ai.projects import AIProjectClient
+    from azure.identity import ClientSecretCredential
+
+    credential = ClientSecretCredential(endpoint["tenant_id"], endpoint["client_id"], endpoint["client_secret"],
+                                        authority=endpoint["authority_host"], disable_instance_discovery=True,
+                                        connection_verify=endpoint["ca_bundle"])
+    project = AIProjectClient(endpoint=project_endpoint, credential=credential, connection_verify=endpoint["ca_bundle"])
+    return [agent.name for agent in project.agents.list()]
+
+
 def test_check_mode_on_nothing_predicts_and_writes_nothing(playbooks):
     result = playbooks.run("site.yml", "--check")
     assert result["changed"] > 0
@@ -115,8 +127,25 @@ def test_site_provisions_the_gateway(playbooks):
     # verify called each model through the local gateway emulation: with the key 200, without 401
     calls = sorted((e["path"].rsplit("/deployments/", 1)[-1], e["status"])
                    for e in playbooks.requests_logged() if e.get("kind") == "gateway")
-    assert calls == sorted((model + "/chat/completions", status)
-                           for model in ("gpt-4o-mini", "gpt-4.1-mini") for status in (200, 401))
+    # ... and the agent step's test agent answered through the connection: one more call to its deployment
+    assert calls == sorted([(model + "/chat/completions", status)
+                            for model in ("gpt-4o-mini", "gpt-4.1-mini") for status in (200, 401)]
+                           + [("gpt-4.1-mini/chat/completions", 200)])
+    assert "Agent aigw-gateway-check answered through ai-gateway/gpt-4.1-mini" in " ".join(result["output"].split())
+    assert "The gateway logged 1 call(s) to gpt-4.1-mini" in " ".join(result["output"].split())
+    local = outputs["local"]
+    endpoint = playbooks.endpoint()
+    agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]
+    service = outputs["gateway_url"].split("//")[1].split(".")[0]
+    assert local == {
+        "project_endpoint": endpoint["foundry_project_url_template"].replace("{account}", agent_account)
+                                                                    .replace("{project}", "foundry-project"),
+        "inference_url": endpoint["gateway_base_url_template"].replace("{service}", service) + "/inference/openai",
+        "ca_bundle": endpoint["ca_bundle"], "authority_host": endpoint["authority_host"],
+        "tenant_id": endpoint["tenant_id"], "client_id": endpoint["client_id"]}
+    # the test agent's version was deleted: nothing is left in the project
+    assert [e for e in playbooks.requests_logged() if e.get("kind") == "foundry" and e["method"] == "DELETE"]
+    assert agents_in(endpoint, local["project_endpoint"]) == []
     resources, cognitive, apim = arm_clients(playbooks.endpoint())
     agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]
     connections = {c.name: c.properties.category
@@ -195,7 +224,7 @@ def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
     assert [c.name for c in cognitive.project_connections.list(group, agent_account, "foundry-project")] == [
         "ai-gateway"]
     calls = [e["status"] for e in pool_playbooks.requests_logged() if e.get("kind") == "gateway"]
-    assert sorted(calls) == [200, 200, 401, 401]
+    assert sorted(calls) == [200, 200, 200, 401, 401], "each model with and without the key, and the agent's call"
 
 
 def test_soft_deleted_names_stop_the_next_run_until_purged(pool_playbooks):

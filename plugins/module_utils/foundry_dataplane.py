@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Data-plane clients beside Resource Manager: the Foundry project (azure-ai-projects and its OpenAI client) and
+the Log Analytics query API (azure-monitor-query).
+
+They reuse the module's shared auth (``AzureModule.credential`` and ``settings``): the same options, the same
+AZURE_* variables, the same CA bundle, only another token audience. The SDKs are imported on first use, so the
+sanity ``import`` test (ansible-core only) can load the modules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import MissingSdk
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import error_details
+
+# The project data plane's token audience (azure-ai-projects' default credential scope).
+FOUNDRY_SCOPE = "https://ai.azure.com/.default"
+
+# Project endpoints: https://{account}.{suffix}/api/projects/{project}
+# (learn.microsoft.com/azure/foundry/how-to/develop/sdk-overview). Only the public cloud is known: the
+# azure-ai-projects client and its OpenAI client request tokens for https://ai.azure.com only.
+FOUNDRY_SUFFIXES = {"AzureCloud": "services.ai.azure.com"}
+
+# Log Analytics query API per cloud (azure-monitor-query README, "sovereign clouds"): the endpoint is also the
+# token audience.
+LOG_ANALYTICS_AUDIENCES = {
+    "AzureCloud": "https://api.loganalytics.io",
+    "AzureUSGovernment": "https://api.loganalytics.us",
+    "AzureChinaCloud": "https://api.loganalytics.azure.cn",
+}
+
+# Agent names: alphanumerics and hyphens, starting and ending with an alphanumeric, at most 63 characters
+# (azure-ai-projects AgentsOperations.create_version).
+AGENT_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+PROJECT_ENDPOINT = re.compile(r"^https://[^/\s]+(/[^\s?#]*)?/api/projects/[^/\s?#]+$")
+
+
+def project_endpoint(cloud, account, project, explicit=None):
+    """(endpoint, problem): the project endpoint given, or derived from account and project in ``cloud``."""
+    if explicit:
+        url = explicit.rstrip("/")
+        if not PROJECT_ENDPOINT.match(url):
+            return None, ("project_endpoint %r is not a project endpoint "
+                          "(https://<host>/api/projects/<project>)" % explicit)
+        return url, None
+    if not (account and project):
+        return None, "give project_endpoint, or account and project to derive it from"
+    suffix = FOUNDRY_SUFFIXES.get(cloud)
+    if suffix is None:
+        return None, ("the Foundry project data plane of cloud_environment %s is not supported: its endpoint "
+                      "suffix and token audience are not known to this collection (only AzureCloud)" % cloud)
+    return "https://%s.%s/api/projects/%s" % (account.lower(), suffix, project), None
+
+
+def project_argument_spec():
+    """The options that locate a project (the aigateway.foundry.azure.PROJECT doc fragment)."""
+    return dict(project_endpoint=dict(type="str"), account=dict(type="str"), project=dict(type="str"))
+
+
+def module_project_endpoint(module):
+    """(endpoint, problem) from a module's project options and cloud."""
+    params = module.params
+    return project_endpoint(params["cloud_environment"], params["account"], params["project"],
+                            params["project_endpoint"])
+
+
+def log_analytics_endpoint(cloud, explicit=None):
+    """(base URL without the /v1 version, token audience, problem) of the Log Analytics query API."""
+    audience = LOG_ANALYTICS_AUDIENCES[cloud]
+    url = (explicit or audience + "/v1").rstrip("/")
+    if not url.startswith("https://"):
+        return None, None, "endpoint must be an https:// URL: %r" % explicit
+    # The client appends the API version itself (and would drop any path of an endpoint ending in /v1).
+    if url.endswith("/v1"):
+        url = url[:-len("/v1")]
+    return url, audience, None
+
+
+def token_claims(token):
+    """The claims of a JWT access token (its payload, not verified: only our own token is read)."""
+    parts = token.split(".")
+    if len(parts) < 2:
+        raise ValueError("not a JWT")
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    return json.loads(base64.urlsafe_b64decode(payload.encode("ascii")).decode("utf-8"))
+
+
+def caller_identity(claims):
+    """What a token says about its caller: object id, tenant, application (client) id and principal type."""
+    # Application tokens carry idtyp=app (v2) or no user claims; users have upn/unique_name/scp.
+    is_app = claims.get("idtyp") == "app" or not any(k in claims for k in ("upn", "unique_name", "scp"))
+    return dict(
+        object_id=claims.get("oid"),
+        tenant_id=claims.get("tid"),
+        client_id=claims.get("appid") or claims.get("azp"),
+        principal_type="ServicePrincipal" if is_app else "User",
+        user_principal_name=claims.get("upn") or claims.get("unique_name"),
+    )
+
+
+def _require(module, package, import_path):
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    try:
+        return importlib.import_module(import_path)
+    except ImportError as exc:
+        module.fail(str(MissingSdk(package, import_path, exc)))
+        raise  # fail() exits; this line is never reached
+
+
+def project_client(module, endpoint):
+    """An AIProjectClient on ``endpoint`` with the module's credential and CA bundle."""
+    projects = _require(module, "azure-ai-projects", "azure.ai.projects")
+    options = dict(credential_scopes=[FOUNDRY_SCOPE], user_agent="aigateway.foundry", retry_total=5)
+    if module.settings["ca_bundle"]:
+        options["connection_verify"] = module.settings["ca_bundle"]
+    return projects.AIProjectClient(endpoint=endpoint, credential=module.credential, **options)
+
+
+def openai_client(module, project):
+    """The project's OpenAI client, trusting the module's CA bundle too (verification stays on)."""
+    openai = _require(module, "openai", "openai")
+    kwargs = {}
+    if module.settings["ca_bundle"]:
+        import ssl  # pylint: disable=import-outside-toplevel
+
+        kwargs["http_client"] = openai.DefaultHttpxClient(
+            verify=ssl.create_default_context(cafile=module.settings["ca_bundle"]))
+    return project.get_openai_client(**kwargs)
+
+
+def logs_client(module, endpoint, audience):
+    query = _require(module, "azure-monitor-query", "azure.monitor.query")
+    options = dict(endpoint=endpoint, audience=audience, retry_total=5)
+    if module.settings["ca_bundle"]:
+        options["connection_verify"] = module.settings["ca_bundle"]
+    return query.LogsQueryClient(module.credential, **options)
+
+
+def sdk_errors():
+    """The exception classes the data-plane SDKs raise (azure-core's, and openai's when it is installed)."""
+    from azure.core.exceptions import AzureError  # pylint: disable=import-outside-toplevel
+
+    classes = [AzureError]
+    try:
+        import openai  # pylint: disable=import-outside-toplevel
+        classes.append(openai.OpenAIError)
+    except ImportError:
+        pass
+    return tuple(classes)
+
+
+def error_text(action, url, exc):
+    """(message, status): one line naming the call, the data-plane URL and the service's error."""
+    status, code, message = error_details(exc)
+    status = status if status is not None else getattr(exc, "status_code", None)
+    code = code or getattr(exc, "code", None)
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code = code or body["error"].get("code")
+        message = body["error"].get("message") or message
+    kind = type(exc).__name__
+    if kind in ("ServiceRequestError", "APIConnectionError", "APITimeoutError"):
+        return "%s failed: cannot reach %s: %s" % (action, url, message), None
+    text = "%s failed" % action
+    if status:
+        text += ": HTTP %s" % status
+    if code:
+        text += " %s" % code
+    if message:
+        text += ": %s" % message
+    if status == 403 or code == "PermissionDenied":
+        text += (" (the identity running the task needs a data-plane role such as Azure AI User on the project or "
+                 "its account; new role assignments take minutes to apply)")
+    return text, status
+
+
+def call(module, action, url, fn, *args, **kwargs):
+    """One data-plane call; an SDK error fails the task with the call, URL, status and the service's code."""
+    try:
+        return fn(*args, **kwargs)
+    except sdk_errors() as exc:
+        text, status = error_text(action, url, exc)
+        module.fail(text, status_code=status)
+
+
+def read_or_none(module, action, url, fn, *args, **kwargs):
+    """A data-plane read whose 404 means "absent"."""
+    try:
+        return fn(*args, **kwargs)
+    except sdk_errors() as exc:
+        text, status = error_text(action, url, exc)
+        if status == 404:
+            return None
+        module.fail(text, status_code=status)

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: log_analytics_query
+short_description: Run a Kusto query on a Log Analytics workspace and return the rows
+version_added: 0.1.0
+description:
+  - Queries a Log Analytics workspace through the Log Analytics query API (C(azure-monitor-query)
+    C(LogsQueryClient)) and returns the rows of the first table as dicts keyed by column name.
+  - Read-only; the same in check mode.
+  - Log Analytics ingests with a delay of minutes; a query right after the event may find nothing yet. Retry the
+    task (C(until)/C(retries)) rather than assume absence.
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  workspace_id:
+    description: The workspace's customer id (a GUID, C(properties.customerId)), not its resource id.
+    type: str
+    required: true
+  query:
+    description: The Kusto query, for example C(ApiManagementGatewayLogs | take 10).
+    type: str
+    required: true
+  timespan:
+    description:
+      - The time range to query, as an ISO 8601 duration ending now (V(PT30M), V(P1D)) or a start/end pair of ISO
+        8601 times separated by V(/). Empty for no time range (the query's own filters only).
+    type: str
+    default: PT1H
+  endpoint:
+    description:
+      - The Log Analytics query API. Defaults to the cloud's (V(https://api.loganalytics.io/v1) in the public
+        cloud); a trailing C(/v1) is optional. In local mode, the local endpoint's Log Analytics URL.
+      - Tokens are always requested for the cloud's Log Analytics audience (V(https://api.loganalytics.io)).
+    type: str
+  server_timeout:
+    description: Seconds the service may spend on the query (at most 600).
+    type: int
+    default: 180
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+requirements:
+  - azure-monitor-query >= 1.2.0
+notes:
+  - The identity needs C(Log Analytics Reader) (or any role with C(Microsoft.OperationalInsights/workspaces/query/read))
+    on the workspace.
+"""
+
+EXAMPLES = r"""
+- name: Gateway calls of the last half hour for one deployment
+  aigateway.foundry.log_analytics_query:
+    workspace_id: "{{ workspace.customer_id }}"
+    query: >-
+      ApiManagementGatewayLogs
+      | where Url has "/deployments/gpt-4.1-mini/"
+      | project TimeGenerated, Method, Url, ResponseCode, BackendResponseCode
+    timespan: PT30M
+  register: calls
+  until: calls.rows | length > 0
+  retries: 20
+  delay: 30
+"""
+
+RETURN = r"""
+rows:
+  description: The rows of the first result table, each a dict of column name to value (times as ISO 8601 text).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"TimeGenerated": "2025-06-01T10:00:00+00:00", "Method": "POST", "ResponseCode": 200}]
+columns:
+  description: The first table's column names.
+  returned: always
+  type: list
+  elements: str
+  sample: ["TimeGenerated", "Method", "ResponseCode"]
+status:
+  description: V(Success), or V(PartialError) when the service returned part of the result (see RV(partial_error)).
+  returned: always
+  type: str
+  sample: Success
+partial_error:
+  description: The service's message when only part of the result came back.
+  returned: when RV(status) is V(PartialError)
+  type: str
+endpoint:
+  description: The query API the task called (without the version path).
+  returned: always
+  type: str
+  sample: https://api.loganalytics.io
+state:
+  description: Always null - the module manages no resource.
+  returned: always
+  type: dict
+  sample: null
+"""
+
+import datetime
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+
+ARGUMENT_SPEC = dict(
+    workspace_id=dict(type="str", required=True),
+    query=dict(type="str", required=True),
+    timespan=dict(type="str", default="PT1H"),
+    endpoint=dict(type="str"),
+    server_timeout=dict(type="int", default=180),
+)
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+DURATION_PARTS = re.compile(r"(\d+)([DHMS])")
+
+
+def parse_duration(text):
+    """An ISO 8601 duration of days, hours, minutes and seconds (PT30M, P1DT2H) as a timedelta, or None."""
+    if not DURATION.match(text):
+        return None
+    date_part, _sep, time_part = text[1:].partition("T")
+    seconds = sum(int(n) * 86400 for n, unit in DURATION_PARTS.findall(date_part) if unit == "D")
+    factors = {"H": 3600, "M": 60, "S": 1}
+    seconds += sum(int(n) * factors[unit] for n, unit in DURATION_PARTS.findall(time_part))
+    return datetime.timedelta(seconds=seconds)
+
+
+def parse_time(text):
+    value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def parse_timespan(text):
+    """(timespan for LogsQueryClient, problem): a duration, a (start, end) pair, or None for no range."""
+    if not text:
+        return None, None
+    if "/" in text:
+        start, _sep, end = text.partition("/")
+        try:
+            return (parse_time(start), parse_time(end)), None
+        except ValueError:
+            return None, "timespan %r: start and end must be ISO 8601 times (2025-06-01T10:00:00Z)" % text
+    duration = parse_duration(text)
+    if duration is None or not duration:
+        return None, "timespan %r is not an ISO 8601 duration such as PT30M or P1D, nor a start/end pair" % text
+    return duration, None
+
+
+def validate(params):
+    if not GUID.match(params["workspace_id"]):
+        return ("workspace_id %r is not a workspace customer id (a GUID; the workspace's properties.customerId, "
+                "not its resource id)" % params["workspace_id"])
+    if not params["query"].strip():
+        return "query is empty"
+    if not 0 < params["server_timeout"] <= 600:
+        return "server_timeout must be between 1 and 600 seconds, not %s" % params["server_timeout"]
+    return None
+
+
+def plain(value):
+    """A query value as JSON can carry it (times as ISO 8601 text)."""
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return value
+
+
+def table_rows(table):
+    columns = list(table.columns)
+    return columns, [dict(zip(columns, (plain(value) for value in row))) for row in table.rows]
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC)
+    params = module.params
+    timespan, timespan_problem = parse_timespan(params["timespan"])
+    endpoint, audience, endpoint_problem = dataplane.log_analytics_endpoint(params["cloud_environment"],
+                                                                             params["endpoint"])
+    problem = validate(params) or timespan_problem or endpoint_problem
+    if problem:
+        module.fail(problem)
+    client = dataplane.logs_client(module, endpoint, audience)
+    url = "%s/v1/workspaces/%s/query" % (endpoint, params["workspace_id"])
+    result = dataplane.call(module, "query workspace %s" % params["workspace_id"], url, client.query_workspace,
+                            params["workspace_id"], params["query"], timespan=timespan,
+                            server_timeout=params["server_timeout"])
+    status = str(getattr(result.status, "value", result.status))
+    tables = result.tables if status == "Success" else result.partial_data
+    columns, rows = table_rows(tables[0]) if tables else ([], [])
+    extra = {}
+    if status != "Success":
+        extra["partial_error"] = getattr(result.partial_error, "message", str(result.partial_error))
+    module.exit(False, None, rows=rows, columns=columns, status=status, endpoint=endpoint, **extra)
+
+
+if __name__ == "__main__":
+    main()

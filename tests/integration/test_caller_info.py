@@ -1,0 +1,29 @@
+"""caller_info against the local endpoint: the principal the credentials sign in as, never the token."""
+import json
+import uuid
+
+
+def test_names_the_service_principal_without_the_token(run_module, endpoint, request_log, resource_group):
+    mark = request_log.mark()
+    caller = run_module("caller_info", {})
+    assert caller["changed"] is False and caller["state"] is None
+    assert caller["tenant_id"] == endpoint["tenant_id"]
+    assert caller["client_id"] == endpoint["client_id"]
+    assert caller["principal_type"] == "ServicePrincipal"
+    assert str(uuid.UUID(caller["object_id"])) == caller["object_id"]
+    assert endpoint["client_secret"] not in caller["_stdout"]
+    assert "eyJ" not in caller["_stdout"], "no JWT in the result"
+    assert request_log.writes(mark) == []
+    # the same in check mode, and the id is one a role assignment takes
+    assert run_module("caller_info", {}, check=True)["object_id"] == caller["object_id"]
+    scope = "/subscriptions/%s/resourceGroups/%s" % (endpoint["subscription_id"], resource_group)
+    granted = run_module("role_assignment", {"scope": scope, "role": "Azure AI User",
+                                             "principal_id": caller["object_id"],
+                                             "principal_type": caller["principal_type"]})
+    assert granted["state"]["properties"]["principalId"] == caller["object_id"]
+
+
+def test_a_wrong_secret_fails_clearly_and_is_not_printed(run_module):
+    result = run_module("caller_info", {"secret": "not-the-secret"}, expect_failure=True)
+    assert "get a token failed" in result["msg"]
+    assert "not-the-secret" not in json.dumps({k: v for k, v in result.items() if k != "invocation"})
