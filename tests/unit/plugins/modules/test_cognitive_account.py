@@ -1,5 +1,6 @@
 """cognitive_account: pure functions, and the soft-delete conflict path with a fake SDK client."""
 import json
+import time
 
 import pytest
 
@@ -136,6 +137,7 @@ def fake_module(soft_deleted):
     azure = AzureModule.__new__(AzureModule)
     azure.params = params(soft_deleted=soft_deleted, wait=True, wait_timeout=5)
     azure.check_mode = False
+    azure.clock, azure.sleep = time.monotonic, time.sleep
     azure.settings = {"subscription_id": "s"}
     client = type("Client", (), {})()
     client.accounts, client.deleted_accounts = Accounts(), DeletedAccounts()
