@@ -192,6 +192,11 @@ class Resource(object):
             target.current, target.etag = found[0], (etag_of(found[1], found[0]) if self.etag else None)
         return target
 
+    def describe_named(self, module, name):
+        """The body of a sibling resource (same parents, another name), or None: for references that must exist."""
+        names = self.names(module.params)[:-1] + (name,)
+        return module.read_json("read %s %s" % (self.what, name), self.operations(module).get, *names)
+
     def reread(self, module, target):
         return self.describe(module).current
 

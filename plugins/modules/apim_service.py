@@ -186,7 +186,7 @@ purged:
 import re
 import time
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import service_id
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, error_details
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
@@ -380,7 +380,7 @@ def describe(module, resource_group, name):
 
 def find_deleted(module, name):
     """The soft-deleted service of this name (any location in the subscription), or None."""
-    records = list_arm_json(module, "list soft-deleted API Management services",
+    records = module.list_all("list soft-deleted API Management services",
                             module.client("apimanagement").deleted_services.list_by_subscription)
     return next((r for r in records if deleted_record_matches(r, name)), None)
 
