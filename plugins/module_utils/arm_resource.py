@@ -123,7 +123,7 @@ class Target(object):
 
     @property
     def skeleton(self):
-        return self.resource.arm_type.skeleton(self.module.subscription_id, *self.names)
+        return self.resource.skeleton(self.module.subscription_id, self.names)
 
     @property
     def location(self):
@@ -180,13 +180,21 @@ class Resource(object):
     def write_only_paths(self, params):
         return self.write_only
 
+    def skeleton(self, subscription_id, names):
+        """What is known before the resource exists (the start of a check-mode prediction)."""
+        return self.arm_type.skeleton(subscription_id, *names)
+
     def update_mode(self, params):
         return params[self.update_option] if self.update_option else "on_create"
 
     # ---- the steps ----------------------------------------------------------------------------------------
+    def absent(self, module):
+        """The Target of a resource known not to exist (its parent is missing): nothing is read."""
+        return Target(module, self, None, None)
+
     def describe(self, module):
         """The Target of this run: the resource as it is (None when absent) and its ETag."""
-        target = Target(module, self, None, None)
+        target = self.absent(module)
         found = module.get_or_none(self.action("read", target), self.operations(module).get, *target.names, cls=raw)
         if found:
             target.current, target.etag = found[0], (etag_of(found[1], found[0]) if self.etag else None)
