@@ -3,6 +3,7 @@ import json
 import time
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.modules import cognitive_account as module
@@ -77,9 +78,9 @@ def test_soft_deleted_message_names_both_remedies():
 
 # ---- Azure's FlagMustBeSetForRestore conflict (the deleted-accounts list can lag a fresh delete) ----------------
 
-class AzureError(Exception):
+class AzureError(HttpResponseError):
     def __init__(self, status_code, code):
-        Exception.__init__(self, code)
+        HttpResponseError.__init__(self, message=code)
         self.status_code = status_code
         self.error = type("Error", (), {"code": code, "message": "soft-deleted"})()
 
@@ -131,6 +132,9 @@ class Failed(Exception):
 class FailingAnsible(object):
     def fail_json(self, **result):
         raise Failed(result)
+
+    def warn(self, message):
+        pass
 
 
 def fake_module(soft_deleted):
