@@ -89,11 +89,11 @@ class ResourceGroupType(ArmType):
         ArmType.__init__(self, "Microsoft.Resources/resourceGroups")
         self.segments = []
 
-    def id(self, subscription_id, name):  # pylint: disable=arguments-differ
-        return "/subscriptions/%s/resourceGroups/%s" % (subscription_id, name)
+    def id(self, subscription_id, resource_group, *names):
+        return "/subscriptions/%s/resourceGroups/%s" % (subscription_id, resource_group)
 
-    def skeleton(self, subscription_id, name):  # pylint: disable=arguments-differ
-        return {"id": self.id(subscription_id, name), "name": name, "type": self.type}
+    def skeleton(self, subscription_id, resource_group, *names):
+        return {"id": self.id(subscription_id, resource_group), "name": resource_group, "type": self.type}
 
     def parse(self, resource_id):
         parts = (resource_id or "").strip("/").split("/")

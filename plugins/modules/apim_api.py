@@ -344,8 +344,8 @@ def describe(module, name):
 def list_operations(module, name):
     params = module.params
     return module.list_all("list operations of API %s" % name,
-                         module.client("apimanagement").api_operation.list_by_api, params["resource_group"],
-                         params["service"], name)
+                           module.client("apimanagement").api_operation.list_by_api, params["resource_group"],
+                           params["service"], name)
 
 
 def read_spec_option(params):

@@ -380,7 +380,7 @@ def describe(module, resource_group, name):
 def find_deleted(module, name):
     """The soft-deleted service of this name (any location in the subscription), or None."""
     records = module.list_all("list soft-deleted API Management services",
-                            module.client("apimanagement").deleted_services.list_by_subscription)
+                              module.client("apimanagement").deleted_services.list_by_subscription)
     return next((r for r in records if deleted_record_matches(r, name)), None)
 
 

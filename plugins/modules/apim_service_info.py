@@ -110,7 +110,7 @@ def read_services(module, resource_group, name):
         return [found[0]] if found else []
     if resource_group:
         return module.list_all("list API Management services in %s" % resource_group,
-                             client.list_by_resource_group, resource_group)
+                               client.list_by_resource_group, resource_group)
     return module.list_all("list API Management services", client.list)
 
 
@@ -122,7 +122,7 @@ def main():
         module.fail(problem)
     if params["deleted"]:
         records = module.list_all("list soft-deleted API Management services",
-                                module.client("apimanagement").deleted_services.list_by_subscription)
+                                  module.client("apimanagement").deleted_services.list_by_subscription)
         module.module.exit_json(changed=False, deleted_services=named(records, params["name"]))
     module.module.exit_json(changed=False, services=read_services(module, params["resource_group"], params["name"]))
 

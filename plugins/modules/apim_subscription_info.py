@@ -116,7 +116,7 @@ def main():
         items = [found] if found else []
     else:
         items = module.list_all("list subscriptions of %s" % params["service"], client.subscription.list,
-                              params["resource_group"], params["service"])
+                                params["resource_group"], params["service"])
     items = without_keys(items)
     if params["return_keys"]:
         items = with_keys(module, items)
