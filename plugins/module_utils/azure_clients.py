@@ -71,7 +71,8 @@ def raw(pipeline_response, deserialized, headers):  # pylint: disable=unused-arg
     try:
         text = http.text()
     except Exception:  # pylint: disable=broad-except
-        # azure.core.rest responses must be read before text() (legacy transport responses need not).
+        # The one broad except in module_utils, and no error path: azure.core.rest responses raise (an error type
+        # that differs between azure-core versions) until read, legacy transport responses need no read.
         http.read()
         text = http.text()
     body = json.loads(text) if text and text.strip() else None

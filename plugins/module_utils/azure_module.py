@@ -7,6 +7,10 @@ A module builds ``AzureModule(argument_spec, long_running=True)``, asks ``client
 client it needs, wraps every API call in ``call("what it does", fn, ...)`` (one clear error with Azure's code,
 transient 409s retried), waits for long-running operations with ``wait("what", poller)`` and ends with
 ``exit(changed, state, before=..., after=...)``.
+
+Errors are raised once and caught once: ``call`` and its siblings catch only the Azure SDK's errors
+(``azure.core.exceptions.AzureError``); a bug in our own code surfaces as itself, with its traceback.  A caller that
+handles one Azure error code itself names it in ``expect=`` and gets an ``AzureCodeError`` instead of a failed task.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
     import_client_class,
     raw,
 )
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
 
 USER_AGENT = "aigateway.foundry"
 
@@ -40,6 +44,42 @@ def wait_argument_spec():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
     )
+
+
+def sdk_errors():
+    """The exception class of every Azure SDK error (azure-core is imported on first use, like the clients)."""
+    try:
+        from azure.core.exceptions import AzureError  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        # Without azure-core no SDK call can have been made, so there is no SDK error to catch.
+        return ()
+    return AzureError
+
+
+class AzureCodeError(Exception):
+    """An Azure error whose code the caller expected (``call(..., expect=(code, ...))``) and handles itself."""
+
+    def __init__(self, action, exc):
+        self.status, self.code, self.message = error_details(exc)
+        Exception.__init__(self, "%s failed: %s %s" % (action, self.code, self.message))
+        self.action = action
+        self.error = exc
+
+
+class Wait(object):
+    """A wait as a value: what is awaited, how to read it, when it is done, and for how long.
+
+    ``read()`` returns the current body; ``done(body)`` says whether the wait is over.  ``AzureModule.wait_for``
+    runs it on the module's clock with backoff, so every long wait honours the same ``wait_timeout``.
+    """
+
+    def __init__(self, what, read, done, timeout, progress=None):
+        self.what = what
+        self.read = read
+        self.done = done
+        self.timeout = timeout
+        # Describes the body in the timeout message, for example its provisioning state.
+        self.progress = progress or (lambda body: "not done")
 
 
 def error_details(exc):
@@ -73,6 +113,9 @@ class AzureModule(object):
         self._credential = None
         self._clients = {}
         self._pipeline = None
+        # The clock every retry and wait runs on (tests replace both to control time).
+        self.clock = time.monotonic
+        self.sleep = time.sleep
 
     # ---- identity and clients -----------------------------------------------------------------------
     @property
@@ -167,17 +210,29 @@ class AzureModule(object):
         return found[0]["location"]
 
     # ---- the converge step every module shares -----------------------------------------------------------
-    def converge(self, current, desired, write, new_state=None, normalisers=None):
+    def converge(self, current, desired, write, new_state=None, normalisers=None, unverifiable=()):
         """(changed, state): call ``write()`` only when ``desired`` is not already true of ``current``.
 
         In check mode nothing is written and the state is predicted: ``desired`` merged onto ``current``
-        (or onto ``new_state``, the read-only fields known before creation, such as the id).
+        (or onto ``new_state``, the read-only fields known before creation, such as the id).  After a write the
+        result is compared again: Azure answering something other than what was asked (a normaliser gap, a value
+        the service adjusts) is a warning, naming the paths (``unverifiable`` ones, never returned, are skipped).
         """
         if current is not None and not differences(desired, current, normalisers=normalisers):
             return False, current
         if self.check_mode:
             return True, merge(current if current is not None else (new_state or {}), desired)
-        return True, write()
+        state = write()
+        self.warn_unconverged(desired, state, normalisers, unverifiable)
+        return True, state
+
+    def warn_unconverged(self, desired, state, normalisers=None, unverifiable=()):
+        if state is None:  # not awaited (wait: false): nothing to compare yet
+            return
+        left = differences(drop_paths(desired, unverifiable), state, normalisers=normalisers)
+        if left:
+            self.warn("Azure returned other values than requested at %s (%s); the next run may report a change"
+                      % (", ".join(sorted(left)), (state or {}).get("id") or (state or {}).get("name") or "resource"))
 
     def remove(self, current, delete):
         """(changed, None): call ``delete()`` only when the resource exists; never in check mode."""
@@ -189,16 +244,22 @@ class AzureModule(object):
 
     # ---- calls, errors, waits ---------------------------------------------------------------------------
     def call(self, action, fn, *args, **kwargs):
-        """Run one API call; transient 409 conflicts are retried, anything else fails the task clearly."""
-        deadline = time.time() + float(self.params.get("wait_timeout") or 600)
+        """Run one API call; transient 409 conflicts are retried, any other Azure error fails the task clearly.
+
+        ``expect=("Code", ...)``: those Azure error codes raise ``AzureCodeError`` for the caller to handle.
+        """
+        expect = kwargs.pop("expect", ())
+        deadline = self.clock() + float(self.params.get("wait_timeout") or 600)
         delay = 2.0
         while True:
             try:
                 return fn(*args, **kwargs)
-            except Exception as exc:  # pylint: disable=broad-except
-                status, code, message = error_details(exc)
-                if status == 409 and code in TRANSIENT_CONFLICT_CODES and time.time() + delay < deadline:
-                    time.sleep(delay)
+            except sdk_errors() as exc:
+                status, code, _message = error_details(exc)
+                if code in expect:
+                    raise AzureCodeError(action, exc)
+                if status == 409 and code in TRANSIENT_CONFLICT_CODES and self.clock() + delay < deadline:
+                    self.sleep(delay)
                     delay = min(delay * 2, 30.0)
                     continue
                 self.fail_from(action, exc)
@@ -207,10 +268,15 @@ class AzureModule(object):
         """A read whose 404 means "absent": returns None instead of failing."""
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:  # pylint: disable=broad-except
+        except sdk_errors() as exc:
             if getattr(exc, "status_code", None) == 404:
                 return None
             self.fail_from(action, exc)
+
+    def read_json(self, action, fn, *args, **kwargs):
+        """The ARM JSON body of a read (``cls=raw``), or None when it is not found."""
+        found = self.get_or_none(action, fn, *args, cls=raw, **kwargs)
+        return found[0] if found else None
 
     def list_all(self, action, fn, *args, **kwargs):
         """Every item of a paged list operation as ARM JSON; ``missing_ok=True`` reads a 404 as no items.
@@ -230,29 +296,50 @@ class AzureModule(object):
         """Start a long-running operation with ``call`` and wait for it with ``wait``; returns its result."""
         return self.wait(action, self.call(action, fn, *args, **kwargs))
 
-    def wait(self, action, poller):
-        """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None."""
-        if not self.params.get("wait", True):
+    def wait(self, action, poller, always=False):
+        """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None.
+
+        ``always``: wait whatever ``wait`` says (a step the next one depends on, such as a purge before a create).
+        """
+        if not (always or self.params.get("wait", True)):
             return None
         timeout = self.params.get("wait_timeout")
         try:
             poller.wait(timeout=timeout)
             if not poller.done():
-                self.fail("%s is still running after wait_timeout=%s seconds; it continues in Azure: re-run the "
-                          "task (it will converge) or raise wait_timeout" % (action, timeout))
+                self.fail(self.still_running(action, timeout))
             return poller.result()
-        except Exception as exc:  # pylint: disable=broad-except
+        except sdk_errors() as exc:
             self.fail_from(action, exc)
 
+    def wait_for(self, wait):
+        """Read until ``wait.done(body)`` on the module's clock, backing off to 30 s; returns the last body."""
+        deadline = self.clock() + wait.timeout
+        delay = 1.0
+        body = wait.read()
+        while not wait.done(body):
+            if self.clock() + delay > deadline:
+                self.fail(self.still_running("%s (%s)" % (wait.what, wait.progress(body)), wait.timeout))
+            self.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            body = wait.read()
+        return body
+
+    @staticmethod
+    def still_running(action, timeout):
+        return ("%s is still running after wait_timeout=%s seconds; it continues in Azure: re-run the task (it will "
+                "converge) or raise wait_timeout" % (action, timeout))
+
     def fail_from(self, action, exc):
+        """Fail the task for an Azure SDK error: one line with Azure's status and code; the traceback for -vvv."""
         status, code, message = error_details(exc)
         kind = type(exc).__name__
         if kind == "ServiceRequestError":
             self.fail("%s failed: cannot reach %s: %s" % (action, self.settings["arm_endpoint"], message),
-                      exception_type=kind)
+                      exception_type=kind, exception=exc)
         if kind == "ClientAuthenticationError" and status is None:
             self.fail("%s failed: authentication failed (auth_source=%s): %s"
-                      % (action, self.settings["auth_source"], message), exception_type=kind)
+                      % (action, self.settings["auth_source"], message), exception_type=kind, exception=exc)
         text = "%s failed" % action
         if status:
             text += ": HTTP %s" % status
@@ -260,10 +347,18 @@ class AzureModule(object):
             text += " %s" % code
         if message:
             text += ": %s" % message
-        self.fail(text, status_code=status, error_code=code, exception_type=kind)
+        self.fail(text, status_code=status, error_code=code, exception_type=kind, exception=exc)
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
+
+    def fail_if(self, problem):
+        """Fail with ``problem`` (a validation message) when there is one."""
+        if problem:
+            self.fail(problem)
+
+    def warn(self, message):
+        self.module.warn(message)
 
     def require_no_log(self, option):
         """Secrets are returned only to a task whose result Ansible censors (``no_log: true``).

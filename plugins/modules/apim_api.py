@@ -150,7 +150,6 @@ import json
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
-    list_arm_json,
     read_with_etag,
     service_id,
 )
@@ -344,9 +343,9 @@ def describe(module, name):
 
 def list_operations(module, name):
     params = module.params
-    return list_arm_json(module, "list operations of API %s" % name,
-                         module.client("apimanagement").api_operation.list_by_api, params["resource_group"],
-                         params["service"], name)
+    return module.list_all("list operations of API %s" % name,
+                           module.client("apimanagement").api_operation.list_by_api, params["resource_group"],
+                           params["service"], name)
 
 
 def read_spec_option(params):

@@ -209,10 +209,9 @@ state:
 import copy
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id, remove_child
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
 MAX_RULES = 15
 MAX_RANGES = 10
@@ -233,10 +232,7 @@ RULE_SPEC = dict(
     error_reasons=dict(type="list", elements="str"),
 )
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     type=dict(type="str", choices=["Single", "Pool"], default="Single"),
     url=dict(type="str"),
     protocol=dict(type="str", choices=["http", "soap"], default="http"),
@@ -255,7 +251,6 @@ ARGUMENT_SPEC = dict(
         backend=dict(type="str", required=True),
         priority=dict(type="int"),
         weight=dict(type="int"))),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 SINGLE_ONLY = ("url", "credentials_header", "credentials_query", "credentials_authorization",
@@ -445,71 +440,43 @@ def masked(body):
 NORMALISERS = {
     "properties.pool.services[].id": normalise_member_id,
     "properties.url": lambda v: v.rstrip("/") if isinstance(v, str) else v,
-    "properties.type": lambda v: v.lower() if isinstance(v, str) else v,
+    "properties.type": lower,
 }
 
 
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read backend %s" % name, module.client("apimanagement").backend.get,
-                          params["resource_group"], params["service"], name)
+class Backend(ApimChild):
+    """Backends return their credentials, so they are compared (unless update_credentials is on_create)."""
+
+    def converge(self, module, target, desired):
+        compared = compared_body(desired, target.current, module.params["update_credentials"])
+        changed, state = module.converge(target.current, compared, lambda: self.write(module, target, desired),
+                                         new_state=target.skeleton, normalisers=NORMALISERS)
+        if changed and module.check_mode:
+            state["properties"] = dict(state.get("properties") or {}, **desired["properties"])
+        return changed, state
 
 
-def missing_members(module, params):
-    """Pool members that do not exist in the service (read-only check before any write)."""
-    missing = []
-    for member in params["pool_services"]:
-        name = member_name(member["backend"])
-        if describe(module, name)[0] is None:
-            missing.append(name)
-    return missing
+RESOURCE = Backend("backends", "backend", "backend", mask=masked)
 
 
-def ensure_present(module, name, current, etag, desired):
-    params = module.params
-    client = module.client("apimanagement")
-    base = service_id(module.subscription_id, params["resource_group"], params["service"])
-    new = {"id": "%s/backends/%s" % (base, name), "name": name, "type": "Microsoft.ApiManagement/service/backends"}
-
-    def write():
-        return module.call("write backend %s" % name, client.backend.create_or_update, params["resource_group"],
-                           params["service"], name, json_body(desired), if_match=etag, cls=raw)[0]
-    changed, state = module.converge(current, compared_body(desired, current, params["update_credentials"]), write,
-                                     new_state=new, normalisers=NORMALISERS)
-    if changed and module.check_mode:
-        state["properties"] = dict(state.get("properties") or {}, **desired["properties"])
-    return changed, state
-
-
-def ensure_absent(module, current, etag):
-    return remove_child(module, current, "backend", "backend", etag)
+def members_problem(module, params):
+    """Pool members that do not exist in the service (read-only check before any write), as a message."""
+    if params["state"] == "absent" or params["type"] != "Pool":
+        return None
+    missing = [member_name(m["backend"]) for m in params["pool_services"]
+               if RESOURCE.describe_named(module, member_name(m["backend"])) is None]
+    if missing:
+        return ("pool %s: member backend%s %s do%s not exist in service %s; create %s first"
+                % (params["name"], "s" if len(missing) > 1 else "", ", ".join(missing),
+                   "" if len(missing) > 1 else "es", params["service"], "them" if len(missing) > 1 else "it"))
+    return None
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    name = params["name"]
-    problem = validate(params)
-    if problem:
-        module.fail(problem)
-    current, etag = describe(module, name)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, current, etag)
-    else:
-        if params["type"] == "Pool":
-            missing = missing_members(module, params)
-            if missing:
-                module.fail("pool %s: member backend%s %s do%s not exist in service %s; create %s first"
-                            % (name, "s" if len(missing) > 1 else "", ", ".join(missing),
-                               "" if len(missing) > 1 else "es", params["service"],
-                               "them" if len(missing) > 1 else "it"))
-        base = service_id(module.subscription_id, params["resource_group"], params["service"])
-        managed = desired_body(params, base)
-        changed, state = ensure_present(module, name, current, etag, managed)
-    shown = masked(state)
-    module.exit(changed, shown, id=(state or {}).get("id"),
-                before=diff_view(masked(current), masked(managed)), after=diff_view(shown, masked(managed)))
+    module.fail_if(validate(module.params))
+    run_resource(module, RESOURCE, lambda params, current: members_problem(module, params),
+                 lambda params, target: desired_body(params, target.parent_id))
 
 
 if __name__ == "__main__":

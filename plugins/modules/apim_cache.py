@@ -100,51 +100,32 @@ state:
   type: dict
 """
 
-import re
-
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
-    converge_write_only,
-    read_with_etag,
-    service_id,
-    remove_child,
-)
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     connection_string=dict(type="str", no_log=True),
     use_from_location=dict(type="str", default="default"),
     description=dict(type="str"),
     resource_id=dict(type="str"),
     update_credentials=dict(type="str", choices=["always", "on_create"], default="on_create"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
-
-CONNECTION_STRING = "properties.connectionString"
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,80}$")
-
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
 
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "cache name must be 1-80 characters without any of *#&+:<>?"
-    if params["state"] == "absent":
-        return None
+    problem = name_problem("cache", params["name"], 80)
+    if problem or params["state"] == "absent":
+        return problem
     if current is None and not params["connection_string"]:
         return "connection_string is required to create cache %s" % params["name"]
     if params["connection_string"] is not None and not 1 <= len(params["connection_string"]) <= 300:
         return "connection_string must be 1-300 characters"
     if not 1 <= len(params["use_from_location"]) <= 256:
         return "use_from_location must be 1-256 characters"
-    if params["name"].lower() != "default" and _lower(params["use_from_location"]).replace(" ", "") != \
+    if params["name"].lower() != "default" and lower(params["use_from_location"]).replace(" ", "") != \
             params["name"].lower().replace(" ", ""):
         return ("a regional cache's name (%s) must be its use_from_location (%s)"
                 % (params["name"], params["use_from_location"]))
@@ -165,57 +146,27 @@ def desired_body(params):
     return {"properties": props}
 
 
-NORMALISERS = {
-    "properties.useFromLocation": lambda v: _lower(v).replace(" ", "") if isinstance(v, str) else v,
-    "properties.resourceId": _lower,
-}
-
-
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read cache %s" % name, module.client("apimanagement").cache.get,
-                          params["resource_group"], params["service"], name)
-
-
-def ensure_present(module, name, current, etag, desired):
-    params = module.params
-    client = module.client("apimanagement")
-    base = service_id(module.subscription_id, params["resource_group"], params["service"])
-    new = {"id": "%s/caches/%s" % (base, name), "name": name, "type": "Microsoft.ApiManagement/service/caches"}
-
-    def write():
-        if current is None or "connectionString" in desired["properties"]:
-            return module.call("write cache %s" % name, client.cache.create_or_update, params["resource_group"],
-                               params["service"], name, json_body(desired), if_match=etag, cls=raw)[0]
+class Cache(ApimChild):
+    def write(self, module, target, body):
+        if target.current is None or "connectionString" in body["properties"]:
+            return ApimChild.write(self, module, target, body)
         # A PUT needs the connection string, which cannot be read back: without a new one, PATCH the rest.
-        return module.call("update cache %s" % name, client.cache.update, params["resource_group"], params["service"],
-                           name, etag or "*", json_body(desired), cls=raw)[0]
-    update = params["update_credentials"] if params["connection_string"] else "on_create"
-    return converge_write_only(module, current, desired, write, [CONNECTION_STRING], update, new_state=new,
-                               normalisers=NORMALISERS)
+        return module.call(self.action("update", target), self.operations(module).update, *target.names,
+                           target.etag or "*", json_body(body), cls=raw)[0]
+
+    def update_mode(self, params):
+        return params["update_credentials"] if params["connection_string"] else "on_create"
 
 
-def ensure_absent(module, current, etag):
-    return remove_child(module, current, "cache", "cache", etag)
+NORMALISERS = {
+    "properties.useFromLocation": lambda v: lower(v).replace(" ", "") if isinstance(v, str) else v,
+    "properties.resourceId": lower,
+}
+RESOURCE = Cache("caches", "cache", "cache", write_only=("properties.connectionString",), normalisers=NORMALISERS)
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    name = params["name"]
-    current, etag = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, current, etag)
-    else:
-        desired = desired_body(params)
-        changed, state = ensure_present(module, name, current, etag, desired)
-        managed = drop_paths(desired, [CONNECTION_STRING])
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate, lambda params, target: desired_body(params))
 
 
 if __name__ == "__main__":

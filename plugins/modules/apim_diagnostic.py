@@ -141,12 +141,9 @@ state:
   type: dict
 """
 
-import re
-
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
 MESSAGE_SPEC = dict(
     headers=dict(type="list", elements="str"),
@@ -155,11 +152,8 @@ MESSAGE_SPEC = dict(
 MESSAGES = (("frontend_request", "frontend", "request"), ("frontend_response", "frontend", "response"),
             ("backend_request", "backend", "request"), ("backend_response", "backend", "response"))
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     api=dict(type="str"),
-    name=dict(type="str", required=True),
     logger=dict(type="str"),
     always_log=dict(type="str", choices=["allErrors"]),
     verbosity=dict(type="str", choices=["error", "information", "verbose"]),
@@ -172,10 +166,8 @@ ARGUMENT_SPEC = dict(
     frontend_response=dict(type="dict", options=MESSAGE_SPEC),
     backend_request=dict(type="dict", options=MESSAGE_SPEC),
     backend_response=dict(type="dict", options=MESSAGE_SPEC),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,80}$")
 MAX_BODY_BYTES = 8192
 
 
@@ -186,10 +178,9 @@ def logger_name(reference):
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "diagnostic name must be 1-80 characters without any of *#&+:<>?"
-    if params["state"] == "absent":
-        return None
+    problem = name_problem("diagnostic", params["name"], 80)
+    if problem or params["state"] == "absent":
+        return problem
     if current is None and not params["logger"]:
         return "logger is required to create diagnostic %s" % params["name"]
     if params["sampling_percentage"] is not None and not 0 <= params["sampling_percentage"] <= 100:
@@ -241,70 +232,28 @@ NORMALISERS = {
 }
 
 
-def operations(module):
-    """(operations, leading arguments): the API-scoped or the service-wide diagnostic operations."""
-    params = module.params
-    client = module.client("apimanagement")
-    if params["api"]:
-        ops = client.api_diagnostic
-        return ops, (params["resource_group"], params["service"], params["api"])
-    return client.diagnostic, (params["resource_group"], params["service"])
+# A diagnostic of the whole service, or of one API when ``api`` is given.
+SERVICE_DIAGNOSTIC = ApimChild("diagnostics", "diagnostic", "diagnostic", normalisers=NORMALISERS)
+API_DIAGNOSTIC = ApimChild("apis/diagnostics", "diagnostic", "api_diagnostic",
+                           parents=("resource_group", "service", "api"), normalisers=NORMALISERS)
+LOGGER = ApimChild("loggers", "logger", "logger")
 
 
-def describe(module, name):
-    ops, scope = operations(module)
-    return read_with_etag(module, "read diagnostic %s" % name, ops.get, *(scope + (name,)))
-
-
-def logger_exists(module, reference):
-    params = module.params
-    found = module.get_or_none("read logger %s" % logger_name(reference), module.client("apimanagement").logger.get,
-                               params["resource_group"], params["service"], logger_name(reference), cls=raw)
-    return found is not None
-
-
-def ensure_present(module, name, current, etag, desired, base_id):
-    params = module.params
-    ops, scope = operations(module)
-    parent = "%s/apis/%s" % (base_id, params["api"]) if params["api"] else base_id
-    kind = "apis/diagnostics" if params["api"] else "diagnostics"
-    new = {"id": "%s/diagnostics/%s" % (parent, name), "name": name,
-           "type": "Microsoft.ApiManagement/service/%s" % kind}
-
-    def write():
-        return module.call("write diagnostic %s" % name, ops.create_or_update, *(scope + (name, json_body(desired))),
-                           if_match=etag, cls=raw)[0]
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, name, current, etag):
-    ops, scope = operations(module)
-
-    def delete():
-        module.call("delete diagnostic %s" % name, ops.delete, *(scope + (name,)), if_match=etag or "*")
-    return module.remove(current, delete)
+def logger_problem(module, params):
+    if params["state"] == "present" and params["logger"] and \
+            LOGGER.describe_named(module, logger_name(params["logger"])) is None:
+        return ("diagnostic %s: logger %s not found in service %s; create it first"
+                % (params["name"], logger_name(params["logger"]), params["service"]))
+    return None
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
     params = module.params
-    name = params["name"]
-    current, etag = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
-    else:
-        if params["logger"] and not logger_exists(module, params["logger"]):
-            module.fail("diagnostic %s: logger %s not found in service %s; create it first"
-                        % (name, logger_name(params["logger"]), params["service"]))
-        base = service_id(module.subscription_id, params["resource_group"], params["service"])
-        managed = desired_body(params, base)
-        changed, state = ensure_present(module, name, current, etag, managed, base)
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(module, API_DIAGNOSTIC if params["api"] else SERVICE_DIAGNOSTIC,
+                 lambda params, current: validate(params, current) or logger_problem(module, params),
+                 lambda params, target: desired_body(params, service_id(module.subscription_id, params["resource_group"],
+                                                                        params["service"])))
 
 
 if __name__ == "__main__":

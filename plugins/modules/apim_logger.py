@@ -124,22 +124,11 @@ state:
   sample: {"name": "azuremonitor", "properties": {"loggerType": "azureMonitor", "isBuffered": false}}
 """
 
-import re
-
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
-    converge_write_only,
-    read_with_etag,
-    service_id,
-    remove_child,
-)
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     logger_type=dict(type="str", choices=["applicationInsights", "azureMonitor", "azureEventHub"]),
     description=dict(type="str"),
     is_buffered=dict(type="bool"),
@@ -149,28 +138,11 @@ ARGUMENT_SPEC = dict(
     event_hub_name=dict(type="str"),
     event_hub_connection_string=dict(type="str", no_log=True),
     update_credentials=dict(type="str", choices=["always", "on_create"], default="on_create"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
-CREDENTIALS = "properties.credentials"
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,256}$")
 
-
-def validate(params, current):
-    """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "logger name must be 1-256 characters without any of *#&+:<>?"
-    if params["state"] == "absent":
-        return None
-    kind = params["logger_type"]
-    current_kind = ((current or {}).get("properties") or {}).get("loggerType")
-    if kind is None:
-        if current is None:
-            return "logger_type is required to create logger %s" % params["name"]
-        kind = current_kind
-    elif current_kind and current_kind.lower() != kind.lower():
-        return ("logger %s is of type %s; a logger's type cannot change to %s (delete it first)"
-                % (params["name"], current_kind, kind))
+def credential_problem(kind, params):
+    """What is wrong with the credentials given for a logger of ``kind``, or None."""
     ai_keys = [k for k in ("app_insights_connection_string", "app_insights_instrumentation_key") if params[k]]
     hub_keys = [k for k in ("event_hub_name", "event_hub_connection_string") if params[k]]
     if len(ai_keys) > 1:
@@ -188,6 +160,26 @@ def validate(params, current):
             return "an azureEventHub logger needs event_hub_name and event_hub_connection_string"
     elif ai_keys or hub_keys:
         return "an azureMonitor logger takes no credentials (%s)" % ", ".join(ai_keys + hub_keys)
+    return None
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    problem = name_problem("logger", params["name"], 256)
+    if problem or params["state"] == "absent":
+        return problem
+    kind = params["logger_type"]
+    current_kind = ((current or {}).get("properties") or {}).get("loggerType")
+    if kind is None:
+        if current is None:
+            return "logger_type is required to create logger %s" % params["name"]
+        kind = current_kind
+    elif current_kind and current_kind.lower() != kind.lower():
+        return ("logger %s is of type %s; a logger's type cannot change to %s (delete it first)"
+                % (params["name"], current_kind, kind))
+    problem = credential_problem(kind, params)
+    if problem:
+        return problem
     if params["description"] is not None and len(params["description"]) > 256:
         return "description must be at most 256 characters"
     return None
@@ -216,51 +208,14 @@ def desired_body(params, current):
     return {"properties": props}
 
 
-NORMALISERS = {
-    "properties.resourceId": lambda v: v.lower() if isinstance(v, str) else v,
-}
-
-
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read logger %s" % name, module.client("apimanagement").logger.get,
-                          params["resource_group"], params["service"], name)
-
-
-def ensure_present(module, name, current, etag, desired):
-    params = module.params
-    client = module.client("apimanagement")
-    base = service_id(module.subscription_id, params["resource_group"], params["service"])
-    new = {"id": "%s/loggers/%s" % (base, name), "name": name, "type": "Microsoft.ApiManagement/service/loggers"}
-
-    def write():
-        return module.call("write logger %s" % name, client.logger.create_or_update, params["resource_group"],
-                           params["service"], name, json_body(desired), if_match=etag, cls=raw)[0]
-    return converge_write_only(module, current, desired, write, [CREDENTIALS], params["update_credentials"],
-                               new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, current, etag):
-    return remove_child(module, current, "logger", "logger", etag)
+NORMALISERS = {"properties.resourceId": lower}
+RESOURCE = ApimChild("loggers", "logger", "logger", write_only=("properties.credentials",),
+                     update_option="update_credentials", normalisers=NORMALISERS)
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    name = params["name"]
-    current, etag = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, current, etag)
-    else:
-        desired = desired_body(params, current)
-        changed, state = ensure_present(module, name, current, etag, desired)
-        managed = drop_paths(desired, [CREDENTIALS])
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate,
+                 lambda params, target: desired_body(params, target.current))
 
 
 if __name__ == "__main__":

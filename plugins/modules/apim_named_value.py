@@ -119,20 +119,13 @@ state:
 
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
-    converge_write_only,
-    read_with_etag,
-    service_id,
-    remove_child,
-)
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
     value=dict(type="str", no_log=True),
     is_secret=dict(type="bool", default=False),
@@ -140,20 +133,17 @@ ARGUMENT_SPEC = dict(
     key_vault_secret_id=dict(type="str"),
     key_vault_identity_client_id=dict(type="str"),
     update_value=dict(type="str", choices=["always", "on_create"], default="on_create"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 VALUE = "properties.value"
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,256}$")
 DISPLAY_PATTERN = re.compile(r"^[A-Za-z0-9-._]{1,256}$")
 
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "named value name must be 1-256 characters without any of *#&+:<>?"
-    if params["state"] == "absent":
-        return None
+    problem = name_problem("named value", params["name"], 256)
+    if problem or params["state"] == "absent":
+        return problem
     display = params["display_name"] or params["name"]
     if not DISPLAY_PATTERN.match(display):
         return ("display_name %r may contain only letters, digits, period, dash and underscore (at most 256)"
@@ -200,55 +190,27 @@ NORMALISERS = {
 }
 
 
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read named value %s" % name, module.client("apimanagement").named_value.get,
-                          params["resource_group"], params["service"], name)
+class NamedValue(ApimChild):
+    def write_only_paths(self, params):
+        return write_only_paths(params)
+
+    def write(self, module, target, body):
+        if target.current is None:
+            return drop_paths(ApimChild.write(self, module, target, body), write_only_paths(module.params))
+        # A PUT needs the value even when unchanged; an existing one is updated with PATCH instead.
+        action = self.action("write", target)
+        result = module.call_and_wait(action, self.operations(module).begin_update, *target.names,
+                                      target.etag or "*", json_body(body), cls=raw)
+        return drop_paths(result[0] if result else self.reread(module, target), write_only_paths(module.params))
 
 
-def ensure_present(module, name, current, etag, desired):
-    params = module.params
-    client = module.client("apimanagement")
-    base = service_id(module.subscription_id, params["resource_group"], params["service"])
-    new = {"id": "%s/namedValues/%s" % (base, name), "name": name,
-           "type": "Microsoft.ApiManagement/service/namedValues"}
-    action = "write named value %s" % name
-
-    def write():
-        # A PUT needs the value even when unchanged; an existing secret is updated with PATCH instead.
-        if current is None:
-            poller = module.call(action, client.named_value.begin_create_or_update, params["resource_group"],
-                                 params["service"], name, json_body(desired), cls=raw)
-        else:
-            poller = module.call(action, client.named_value.begin_update, params["resource_group"],
-                                 params["service"], name, etag or "*", json_body(desired), cls=raw)
-        result = module.wait(action, poller)
-        return drop_paths(result[0] if result else describe(module, name)[0], write_only_paths(params))
-    return converge_write_only(module, current, desired, write, write_only_paths(params), params["update_value"],
-                               new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, current, etag):
-    return remove_child(module, current, "named value", "named_value", etag)
+RESOURCE = NamedValue("namedValues", "named value", "named_value", long_running=True, update_option="update_value",
+                      normalisers=NORMALISERS, delete_method="delete")
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    name = params["name"]
-    current, etag = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, current, etag)
-    else:
-        desired = desired_body(params)
-        changed, state = ensure_present(module, name, current, etag, desired)
-        managed = drop_paths(desired, write_only_paths(params))
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate,
+                 lambda params, target: desired_body(params))
 
 
 if __name__ == "__main__":

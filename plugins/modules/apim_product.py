@@ -106,17 +106,12 @@ apis:
   sample: [inference-api]
 """
 
-import re
-
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, read_with_etag, service_id, remove_child
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, finish, settle
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
     description=dict(type="str"),
     terms=dict(type="str"),
@@ -125,18 +120,14 @@ ARGUMENT_SPEC = dict(
     subscriptions_limit=dict(type="int"),
     product_state=dict(type="str", choices=["published", "notPublished"]),
     apis=dict(type="list", elements="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
-
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,256}$")
 
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "product name must be 1-256 characters without any of *#&+:<>?"
-    if params["state"] == "absent":
-        return None
+    problem = name_problem("product", params["name"], 256)
+    if problem or params["state"] == "absent":
+        return problem
     if params["display_name"] is not None and not 1 <= len(params["display_name"]) <= 300:
         return "display_name must be 1-300 characters"
     if params["description"] is not None and len(params["description"]) > 1000:
@@ -177,16 +168,12 @@ def link_changes(wanted, linked):
             sorted(have[key] for key in have if key not in want))
 
 
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read product %s" % name, module.client("apimanagement").product.get,
-                          params["resource_group"], params["service"], name)
+RESOURCE = ApimChild("products", "product", "product", delete_options=lambda params: {"delete_subscriptions": True})
 
 
-def linked_apis(module, name):
-    params = module.params
-    items = list_arm_json(module, "list APIs of product %s" % name, module.client("apimanagement").product_api.list_by_product,
-                          params["resource_group"], params["service"], name)
+def linked_apis(module, target):
+    items = module.list_all("list APIs of product %s" % target.names[-1],
+                            module.client("apimanagement").product_api.list_by_product, *target.names)
     return sorted(item["name"] for item in items)
 
 
@@ -199,67 +186,43 @@ def missing_apis(module, names):
                                   name, cls=raw) is None]
 
 
-def ensure_present(module, name, current, etag, desired):
-    params = module.params
-    client = module.client("apimanagement")
-    base = service_id(module.subscription_id, params["resource_group"], params["service"])
-    new = {"id": "%s/products/%s" % (base, name), "name": name, "type": "Microsoft.ApiManagement/service/products"}
-
-    def write():
-        return module.call("write product %s" % name, client.product.create_or_update, params["resource_group"],
-                           params["service"], name, json_body(desired), if_match=etag, cls=raw)[0]
-    return module.converge(current, desired, write, new_state=new)
-
-
-def ensure_links(module, name, linked):
+def ensure_links(module, target, linked):
     """(changed, linked API names after): add and remove links to match ``apis``."""
     params = module.params
     if params["apis"] is None:
         return False, linked
     to_add, to_remove = link_changes(params["apis"], linked)
     if not module.check_mode:
-        client = module.client("apimanagement")
+        links, name = module.client("apimanagement").product_api, target.names[-1]
         for api in to_add:
-            module.call("link API %s to product %s" % (api, name), client.product_api.create_or_update,
-                        params["resource_group"], params["service"], name, api, cls=raw)
+            module.call("link API %s to product %s" % (api, name), links.create_or_update, *target.names, api, cls=raw)
         for api in to_remove:
-            module.call("unlink API %s from product %s" % (api, name), client.product_api.delete,
-                        params["resource_group"], params["service"], name, api)
-    after = sorted([api for api in linked if api not in to_remove] + to_add)
-    return bool(to_add or to_remove), after
+            module.call("unlink API %s from product %s" % (api, name), links.delete, *target.names, api)
+    return bool(to_add or to_remove), sorted([api for api in linked if api not in to_remove] + to_add)
 
 
-def ensure_absent(module, current, etag):
-    return remove_child(module, current, "product", "product", etag, delete_subscriptions=True)
+def apis_problem(module):
+    missing = missing_apis(module, module.params["apis"] or []) if module.params["state"] == "present" else []
+    if missing:
+        return ("product %s: API%s %s not found in service %s; create %s first"
+                % (module.params["name"], "s" if len(missing) > 1 else "", ", ".join(missing),
+                   module.params["service"], "them" if len(missing) > 1 else "it"))
+    return None
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    name = params["name"]
-    current, etag = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    linked = linked_apis(module, name) if current is not None else []
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, current, etag)
-        module.exit(changed, state, id=None, apis=[], before=dict(diff_view(current, None), apis=linked),
-                    after={})
-    missing = missing_apis(module, params["apis"] or [])
-    if missing:
-        module.fail("product %s: API%s %s not found in service %s; create %s first"
-                    % (name, "s" if len(missing) > 1 else "", ", ".join(missing), params["service"],
-                       "them" if len(missing) > 1 else "it"))
-    desired = desired_body(params, current)
-    changed, state = ensure_present(module, name, current, etag, desired)
-    links_changed, apis = ensure_links(module, name, linked)
-    before = dict(diff_view(current, desired), apis=linked)
-    after = dict(diff_view(state, desired), apis=apis)
-    if params["apis"] is None:
-        before.pop("apis")
-        after.pop("apis")
-    module.exit(changed or links_changed, state, id=(state or {}).get("id"), apis=apis, before=before, after=after)
+    target = RESOURCE.describe(module)
+    linked = linked_apis(module, target) if target.current is not None else []
+    outcome = settle(module, RESOURCE, target, lambda params, current: validate(params, current) or apis_problem(module),
+                     lambda params, target: desired_body(params, target.current))
+    if module.params["state"] == "absent":
+        finish(module, RESOURCE, outcome, before=dict(apis=linked), apis=[])
+    links_changed, apis = ensure_links(module, target, linked)
+    outcome.changed = outcome.changed or links_changed
+    shown = {} if module.params["apis"] is None else None
+    finish(module, RESOURCE, outcome, before=shown if shown is not None else dict(apis=linked),
+           after=shown if shown is not None else dict(apis=apis), apis=apis)
 
 
 if __name__ == "__main__":

@@ -184,11 +184,10 @@ purged:
 """
 
 import re
-import time
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import service_id
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, error_details
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     diff_view,
     differences,
@@ -380,8 +379,8 @@ def describe(module, resource_group, name):
 
 def find_deleted(module, name):
     """The soft-deleted service of this name (any location in the subscription), or None."""
-    records = list_arm_json(module, "list soft-deleted API Management services",
-                            module.client("apimanagement").deleted_services.list_by_subscription)
+    records = module.list_all("list soft-deleted API Management services",
+                              module.client("apimanagement").deleted_services.list_by_subscription)
     return next((r for r in records if deleted_record_matches(r, name)), None)
 
 
@@ -394,17 +393,15 @@ def purge_deleted(module, record):
 
 def wait_until_settled(module, resource_group, name, current):
     """Follow a service that is still being provisioned (by an earlier run) until it settles, reading only."""
-    deadline = time.time() + module.params["wait_timeout"]
-    delay = 1.0
-    while not is_settled(current):
-        if time.time() + delay > deadline:
-            module.fail("API Management service %s is still %s after wait_timeout=%s seconds; it continues in Azure: "
-                        "re-run the task or raise wait_timeout"
-                        % (name, current["properties"].get("provisioningState"), module.params["wait_timeout"]))
-        time.sleep(delay)
-        delay = min(delay * 2, 30.0)
-        current = describe(module, resource_group, name) or current
-    return current
+    if is_settled(current):
+        return current
+    latest = [current]
+
+    def read():
+        latest[0] = describe(module, resource_group, name) or latest[0]
+        return latest[0]
+    return module.wait_for(Wait("API Management service %s" % name, read, is_settled, module.params["wait_timeout"],
+                                progress=lambda body: "still %s" % (body.get("properties") or {}).get("provisioningState")))
 
 
 def soft_deleted_conflict(action, name, message, choice):
@@ -420,17 +417,13 @@ def soft_deleted_conflict(action, name, message, choice):
 def create(module, resource_group, name, body, action):
     """PUT the service; a soft-deleted name answers 409 with advice on soft_deleted."""
     client = module.client("apimanagement")
-
-    def put():
-        try:
-            return client.api_management_service.begin_create_or_update(
-                resource_group, name, json_body(body), cls=raw)
-        except Exception as exc:  # pylint: disable=broad-except
-            if error_details(exc)[1] == SOFT_DELETED_CODE:
-                module.fail(soft_deleted_conflict(action, name, error_details(exc)[2], module.params["soft_deleted"]),
-                            error_code=SOFT_DELETED_CODE)
-            raise
-    result = module.call_and_wait(action, put)
+    try:
+        poller = module.call(action, client.api_management_service.begin_create_or_update, resource_group, name,
+                             json_body(body), cls=raw, expect=(SOFT_DELETED_CODE,))
+    except AzureCodeError as err:
+        module.fail(soft_deleted_conflict(action, name, err.message, module.params["soft_deleted"]),
+                    error_code=SOFT_DELETED_CODE)
+    result = module.wait(action, poller)
     return result[0] if result else describe(module, resource_group, name)
 
 

@@ -79,7 +79,7 @@ deleted_services:
                            "serviceId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim-ai-gateway-01"}}]
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json
+
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
@@ -109,9 +109,9 @@ def read_services(module, resource_group, name):
         found = module.get_or_none("read API Management service %s" % name, client.get, resource_group, name, cls=raw)
         return [found[0]] if found else []
     if resource_group:
-        return list_arm_json(module, "list API Management services in %s" % resource_group,
-                             client.list_by_resource_group, resource_group)
-    return list_arm_json(module, "list API Management services", client.list)
+        return module.list_all("list API Management services in %s" % resource_group,
+                               client.list_by_resource_group, resource_group)
+    return module.list_all("list API Management services", client.list)
 
 
 def main():
@@ -121,8 +121,8 @@ def main():
     if problem:
         module.fail(problem)
     if params["deleted"]:
-        records = list_arm_json(module, "list soft-deleted API Management services",
-                                module.client("apimanagement").deleted_services.list_by_subscription)
+        records = module.list_all("list soft-deleted API Management services",
+                                  module.client("apimanagement").deleted_services.list_by_subscription)
         module.module.exit_json(changed=False, deleted_services=named(records, params["name"]))
     module.module.exit_json(changed=False, services=read_services(module, params["resource_group"], params["name"]))
 

@@ -134,15 +134,13 @@ secondary_key:
 
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id, remove_child
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, finish, settle
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths, merge
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
     scope=dict(type="str"),
     api=dict(type="str"),
@@ -153,12 +151,10 @@ ARGUMENT_SPEC = dict(
     primary_key=dict(type="str", no_log=True),
     secondary_key=dict(type="str", no_log=True),
     return_keys=dict(type="bool", default=False),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 KEYS = ("primaryKey", "secondaryKey")
 KEY_PATHS = ["properties.primaryKey", "properties.secondaryKey"]
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]{1,256}$")
 # A scope relative to the service; a full resource id of the service's API or product carries the same tail.
 SCOPE_TAIL = re.compile(r"^(?:/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+)?"
                         r"(/apis(?:/[^/]+)?|/products/[^/]+)/?$", re.IGNORECASE)
@@ -192,10 +188,9 @@ def owner_path(value):
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "subscription name must be 1-256 characters without any of *#&+:<>?"
-    if params["state"] == "absent":
-        return None
+    problem = name_problem("subscription", params["name"], 256)
+    if problem or params["state"] == "absent":
+        return problem
     given = [key for key in ("scope", "api", "product") if params[key]]
     if len(given) > 1:
         return "give one of scope, api and product, not %s" % " and ".join(given)
@@ -237,78 +232,42 @@ NORMALISERS = {
 }
 
 
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read subscription %s" % name, module.client("apimanagement").subscription.get,
-                          params["resource_group"], params["service"], name)
+class Subscription(ApimChild):
+    """Keys are compared (read with listSecrets) only when the task gives them; they never reach the state."""
+
+    def read_keys(self, module, target):
+        keys = module.call(self.action("list keys of", target), self.operations(module).list_secrets, *target.names,
+                           cls=raw)[0] or {}
+        return dict((key, keys.get(key)) for key in KEYS)
+
+    def converge(self, module, target, desired):
+        if target.current is not None and any(key in desired["properties"] for key in KEYS):
+            target.current = merge(target.current, {"properties": self.read_keys(module, target)})
+        changed, state = ApimChild.converge(self, module, target, desired)
+        return changed, drop_paths(state, KEY_PATHS)
+
+    def write(self, module, target, body):
+        if target.current is None:
+            return ApimChild.write(self, module, target, body)
+        return module.call(self.action("write", target), self.operations(module).update, *target.names,
+                           target.etag or "*", json_body(body), cls=raw)[0]
 
 
-def read_keys(module, name):
-    params = module.params
-    keys = module.call("list keys of subscription %s" % name, module.client("apimanagement").subscription.list_secrets,
-                       params["resource_group"], params["service"], name, cls=raw)[0] or {}
-    return dict((key, keys.get(key)) for key in KEYS)
-
-
-def comparable_current(module, name, current, desired):
-    """The current body, with the service's keys added only when the task gives keys to compare."""
-    if current is None or not any(key in desired["properties"] for key in KEYS):
-        return current
-    return merge(current, {"properties": read_keys(module, name)})
-
-
-def ensure_present(module, name, current, etag, desired):
-    params = module.params
-    client = module.client("apimanagement")
-    base = service_id(module.subscription_id, params["resource_group"], params["service"])
-    new = {"id": "%s/subscriptions/%s" % (base, name), "name": name,
-           "type": "Microsoft.ApiManagement/service/subscriptions"}
-    action = "write subscription %s" % name
-
-    def write():
-        if current is None:
-            return module.call(action, client.subscription.create_or_update, params["resource_group"],
-                               params["service"], name, json_body(desired), cls=raw)[0]
-        return module.call(action, client.subscription.update, params["resource_group"], params["service"], name,
-                           etag or "*", json_body(desired), cls=raw)[0]
-    changed, state = module.converge(comparable_current(module, name, current, desired), desired, write,
-                                     new_state=new, normalisers=NORMALISERS)
-    return changed, drop_paths(state, KEY_PATHS)
-
-
-def ensure_absent(module, current, etag):
-    return remove_child(module, current, "subscription", "subscription", etag)
-
-
-def returned_keys(module, name, state):
-    """The keys for return_keys (main() made sure the task runs with no_log)."""
-    if not module.params["return_keys"] or state is None:
-        return {}
-    keys = read_keys(module, name)
-    return {"primary_key": keys["primaryKey"], "secondary_key": keys["secondaryKey"]}
+RESOURCE = Subscription("subscriptions", "subscription", "subscription", normalisers=NORMALISERS,
+                        mask=lambda body: drop_paths(body, KEY_PATHS))
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
     module.require_no_log("return_keys")
-    params = module.params
-    name = params["name"]
-    current, etag = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, current, etag)
-    else:
-        desired = desired_body(params, current)
-        changed, state = ensure_present(module, name, current, etag, desired)
-        managed = drop_paths(desired, KEY_PATHS)
+    target = RESOURCE.describe(module)
+    outcome = settle(module, RESOURCE, target, validate, lambda params, target: desired_body(params, target.current))
+    keys = {}
     # A subscription only predicted in check mode has no keys yet.
-    exists = state is not None and not (module.check_mode and current is None)
-    keys = returned_keys(module, name, state if exists else None)
-    module.exit(changed, drop_paths(state, KEY_PATHS), id=(state or {}).get("id"),
-                before=diff_view(drop_paths(current, KEY_PATHS), managed), after=diff_view(state, managed), **keys)
+    if module.params["return_keys"] and outcome.state is not None and not (module.check_mode and outcome.current is None):
+        found = RESOURCE.read_keys(module, target)
+        keys = {"primary_key": found["primaryKey"], "secondary_key": found["secondaryKey"]}
+    finish(module, RESOURCE, outcome, **keys)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ subscriptions:
   sample: [{"name": "foundry-subscription", "properties": {"scope": "/apis", "state": "active"}}]
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list_arm_json, read_with_etag
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
@@ -115,8 +115,8 @@ def main():
                                       params["resource_group"], params["service"], params["name"])
         items = [found] if found else []
     else:
-        items = list_arm_json(module, "list subscriptions of %s" % params["service"], client.subscription.list,
-                              params["resource_group"], params["service"])
+        items = module.list_all("list subscriptions of %s" % params["service"], client.subscription.list,
+                                params["resource_group"], params["service"])
     items = without_keys(items)
     if params["return_keys"]:
         items = with_keys(module, items)

@@ -90,28 +90,28 @@ state:
   type: dict
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    lower,
+    resource_group_spec,
+    run_resource,
+    string_tags,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = resource_group_spec(
     location=dict(type="str"),
     workspace_id=dict(type="str"),
     application_type=dict(type="str", choices=["web", "other"], default="web"),
     custom_metrics_dimensions=dict(type="bool", default=True),
     tags=dict(type="dict"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
 # ARM ids are case-insensitive; the service may echo a workspace id in another case.
-NORMALISERS = {"properties.WorkspaceResourceId": _lower, "kind": _lower, "properties.Application_Type": _lower}
+NORMALISERS = {"properties.WorkspaceResourceId": lower, "kind": lower, "properties.Application_Type": lower}
+RESOURCE = Resource(ArmType("Microsoft.Insights/components"), "Application Insights component",
+                    "applicationinsights", "components", normalisers=NORMALISERS)
 
 
 def validate(params, current):
@@ -132,54 +132,19 @@ def desired_body(params, location, current):
     }
     body = {"location": location, "kind": params["application_type"], "properties": properties}
     if params["tags"] is not None:
-        body["tags"] = dict((k, str(v)) for k, v in params["tags"].items())
+        body["tags"] = string_tags(params["tags"])
     return body
 
 
-def describe(module, resource_group, name):
-    found = module.get_or_none("read Application Insights component %s" % name,
-                               module.client("applicationinsights").components.get, resource_group, name, cls=raw)
-    return found[0] if found else None
-
-
-def ensure_present(module, resource_group, name, current, desired):
-    client = module.client("applicationinsights")
-    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Insights/components/%s"
-                 % (module.subscription_id, resource_group, name), "name": name}
-
-    def write():
-        return module.call("write Application Insights component %s" % name, client.components.create_or_update,
-                           resource_group, name, json_body(desired), cls=raw)[0]
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, resource_group, name, current):
-    def delete():
-        module.call("delete Application Insights component %s" % name,
-                    module.client("applicationinsights").components.delete, resource_group, name)
-    return module.remove(current, delete)
+def returns(state):
+    properties = state.get("properties") or {}
+    return dict(instrumentation_key=properties.get("InstrumentationKey"),
+                connection_string=properties.get("ConnectionString"))
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    rg, name = params["resource_group"], params["name"]
-    current = describe(module, rg, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, rg, name, current)
-    else:
-        location = params["location"] or (current or {}).get("location") or module.resource_group_location(rg)
-        managed = desired_body(params, location, current)
-        changed, state = ensure_present(module, rg, name, current, managed)
-    properties = (state or {}).get("properties") or {}
-    module.exit(changed, state, id=(state or {}).get("id"),
-                instrumentation_key=properties.get("InstrumentationKey"),
-                connection_string=properties.get("ConnectionString"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate,
+                 lambda params, target: desired_body(params, target.location, target.current), returns)
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ purged:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, error_details
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     diff_view,
     differences,
@@ -324,26 +324,23 @@ def describe(module, resource_group, name):
 def purge_deleted(module, resource_group, name, location, before_create=False):
     client = module.client("cognitiveservices")
     action = "purge soft-deleted account %s" % name
-    poller = module.call(action, client.deleted_accounts.begin_purge, location, resource_group, name)
-    if before_create:
-        # The name is only free once the purge has finished, whatever wait says.
-        module.call(action, poller.result, module.params.get("wait_timeout"))
-    else:
-        module.wait(action, poller)
+    # The name is only free once the purge has finished, whatever wait says.
+    module.wait(action, module.call(action, client.deleted_accounts.begin_purge, location, resource_group, name),
+                always=before_create)
 
 
 def put_account(module, resource_group, name, body):
-    """PUT the account and wait; a soft-deleted name surfaces as FlagMustBeSetForRestore (returned, not raised)."""
+    """PUT the account and wait; a soft-deleted name surfaces as FlagMustBeSetForRestore (returned, not raised).
+
+    Any other error fails the task through ``call`` (transient conflicts retried there): the PUT is sent once.
+    """
     client = module.client("cognitiveservices")
     action = "write account %s" % name
     try:
-        poller = client.accounts.begin_create(resource_group, name, json_body(body), cls=raw)
-    except Exception as exc:  # pylint: disable=broad-except
-        status, code, _message = error_details(exc)
-        if status == 409 and code == SOFT_DELETED_CONFLICT:
-            return SOFT_DELETED_CONFLICT
-        # Anything else (a transient conflict included) goes through the one error path with its retries.
-        poller = module.call(action, client.accounts.begin_create, resource_group, name, json_body(body), cls=raw)
+        poller = module.call(action, client.accounts.begin_create, resource_group, name, json_body(body), cls=raw,
+                             expect=(SOFT_DELETED_CONFLICT,))
+    except AzureCodeError:
+        return SOFT_DELETED_CONFLICT
     result = module.wait(action, poller)
     return result[0] if result else describe(module, resource_group, name)
 

@@ -167,10 +167,7 @@ def setting_path(params):
 
 
 def describe(module, path):
-    try:
-        status, body = module.rest("GET", path, API_VERSION)
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_from("read diagnostic setting %s" % path, exc)
+    status, body = module.call("read diagnostic setting %s" % path, module.rest, "GET", path, API_VERSION)
     if status == 404:
         # Absent, or its scope (or the scope's resource group) does not exist yet: absent as well, so check mode
         # can predict a first run.

@@ -103,25 +103,29 @@ principal_id:
 
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    account_child_spec,
+    finish,
+    settle,
+    string_tags,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, identity_body, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import identity_body, merge
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    account=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = account_child_spec(
     location=dict(type="str"),
     identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),
     display_name=dict(type="str"),
     description=dict(type="str"),
     tags=dict(type="dict"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 PROJECT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$")
 ENDPOINT_KEY = "AI Foundry API"
 NORMALISERS = {"identity.type": lambda value: (value or "None").lower()}
+ACCOUNT = Resource(ArmType("Microsoft.CognitiveServices/accounts"), "account", "cognitiveservices", "accounts")
 
 
 def desired_body(params, location):
@@ -131,7 +135,7 @@ def desired_body(params, location):
     if params["description"] is not None:
         body["properties"]["description"] = params["description"]
     if params["tags"] is not None:
-        body["tags"] = dict((k, str(v)) for k, v in params["tags"].items())
+        body["tags"] = string_tags(params["tags"])
     return body
 
 
@@ -167,64 +171,31 @@ def write_body(current, desired):
     return merge(carried, desired)
 
 
-def describe(module, resource_group, account, name):
-    client = module.client("cognitiveservices")
-    found = module.get_or_none("read project %s" % name, client.projects.get, resource_group, account, name,
-                               cls=raw)
-    return found[0] if found else None
+class Project(Resource):
+    def skeleton(self, subscription_id, names):
+        return dict(Resource.skeleton(self, subscription_id, names), name="%s/%s" % names[-2:])
+
+    def write(self, module, target, body):
+        return Resource.write(self, module, target, write_body(target.current, body))
 
 
-def describe_account(module, resource_group, account):
-    client = module.client("cognitiveservices")
-    found = module.get_or_none("read account %s" % account, client.accounts.get, resource_group, account, cls=raw)
-    return found[0] if found else None
-
-
-def ensure_present(module, resource_group, account, name, current, desired):
-    client = module.client("cognitiveservices")
-    action = "write project %s of account %s" % (name, account)
-    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s/projects/%s"
-                 % (module.subscription_id, resource_group, account, name),
-           "name": "%s/%s" % (account, name), "type": "Microsoft.CognitiveServices/accounts/projects"}
-
-    def write():
-        result = module.call_and_wait(action, client.projects.begin_create, resource_group, account, name,
-                                      json_body(write_body(current, desired)), cls=raw)
-        return result[0] if result else describe(module, resource_group, account, name)
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, resource_group, account, name, current):
-    def delete():
-        client = module.client("cognitiveservices")
-        action = "delete project %s of account %s" % (name, account)
-        module.call_and_wait(action, client.projects.begin_delete, resource_group, account, name)
-    return module.remove(current, delete)
+RESOURCE = Project(ArmType("Microsoft.CognitiveServices/accounts/projects"), "project", "cognitiveservices",
+                   "projects", parents=("resource_group", "account"), long_running=True, create_method="begin_create",
+                   normalisers=NORMALISERS)
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True)
     params = module.params
-    resource_group, account, name = params["resource_group"], params["account"], params["name"]
-    account_body = describe_account(module, resource_group, account)
-    current = describe(module, resource_group, account, name) if account_body else None
-    problem = validate(params, account_body, current, module.check_mode)
-    if problem:
-        module.fail(problem)
-    if account_body is None and params["state"] == "present":
-        module.module.warn("account %s does not exist yet; the prediction assumes it will" % account)
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, resource_group, account, name, current)
-        managed = None
-    else:
-        desired = desired_body(params, params["location"] or (current or account_body or {}).get("location"))
-        changed, state = ensure_present(module, resource_group, account, name, current, desired)
-        managed = desired
-    properties = (state or {}).get("properties") or {}
-    module.exit(changed, state, id=(state or {}).get("id"),
-                endpoint=(properties.get("endpoints") or {}).get(ENDPOINT_KEY),
-                principal_id=((state or {}).get("identity") or {}).get("principalId"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    account = ACCOUNT.describe_named(module, params["account"])
+    target = RESOURCE.describe(module) if account else RESOURCE.absent(module)
+    if account is None and params["state"] == "present":
+        module.warn("account %s does not exist yet; the prediction assumes it will" % params["account"])
+    outcome = settle(module, RESOURCE, target, lambda params, current: validate(params, account, current, module.check_mode),
+                     lambda params, target: desired_body(params, params["location"] or (target.current or account or {}).get("location")))
+    state = outcome.state or {}
+    finish(module, RESOURCE, outcome, endpoint=((state.get("properties") or {}).get("endpoints") or {}).get(ENDPOINT_KEY),
+           principal_id=(state.get("identity") or {}).get("principalId"))
 
 
 if __name__ == "__main__":

@@ -98,21 +98,26 @@ state:
   type: dict
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    resource_group_spec,
+    run_resource,
+    string_tags,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = resource_group_spec(
     location=dict(type="str"),
     sku=dict(type="str", default="PerGB2018"),
     retention_in_days=dict(type="int", default=30),
     identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),
     force_delete=dict(type="bool", default=False),
     tags=dict(type="dict"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
+
+RESOURCE = Resource(ArmType("Microsoft.OperationalInsights/workspaces"), "workspace", "loganalytics", "workspaces",
+                    long_running=True, delete_options=lambda params: {"force": params["force_delete"]})
 
 
 def validate(params):
@@ -132,55 +137,16 @@ def desired_body(params, location):
         "properties": {"sku": {"name": params["sku"]}, "retentionInDays": params["retention_in_days"]},
     }
     if params["tags"] is not None:
-        body["tags"] = dict((k, str(v)) for k, v in params["tags"].items())
+        body["tags"] = string_tags(params["tags"])
     return body
-
-
-def describe(module, resource_group, name):
-    found = module.get_or_none("read workspace %s" % name, module.client("loganalytics").workspaces.get,
-                               resource_group, name, cls=raw)
-    return found[0] if found else None
-
-
-def ensure_present(module, resource_group, name, current, desired):
-    client = module.client("loganalytics")
-    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/workspaces/%s"
-                 % (module.subscription_id, resource_group, name), "name": name}
-
-    def write():
-        action = "write workspace %s" % name
-        result = module.call_and_wait(action, client.workspaces.begin_create_or_update, resource_group, name,
-                                      json_body(desired), cls=raw)
-        return result[0] if result else describe(module, resource_group, name)
-    return module.converge(current, desired, write, new_state=new)
-
-
-def ensure_absent(module, resource_group, name, current):
-    def delete():
-        action = "delete workspace %s" % name
-        module.call_and_wait(action, module.client("loganalytics").workspaces.begin_delete, resource_group, name,
-                             force=module.params["force_delete"])
-    return module.remove(current, delete)
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    rg, name = params["resource_group"], params["name"]
-    problem = validate(params)
-    if problem:
-        module.fail(problem)
-    current = describe(module, rg, name)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, rg, name, current)
-    else:
-        location = params["location"] or (current or {}).get("location") or module.resource_group_location(rg)
-        managed = desired_body(params, location)
-        changed, state = ensure_present(module, rg, name, current, managed)
-    module.exit(changed, state, id=(state or {}).get("id"),
-                customer_id=((state or {}).get("properties") or {}).get("customerId"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    module.fail_if(validate(module.params))
+    run_resource(module, RESOURCE, lambda params, current: None,
+                 lambda params, target: desired_body(params, target.location),
+                 lambda state: dict(customer_id=(state.get("properties") or {}).get("customerId")))
 
 
 if __name__ == "__main__":

@@ -103,14 +103,16 @@ state:
                           "raiPolicyName": "Microsoft.DefaultV2", "provisioningState": "Succeeded"}}
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    account_child_spec,
+    lower,
+    run_resource,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    account=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = account_child_spec(
     model_name=dict(type="str"),
     model_version=dict(type="str"),
     model_format=dict(type="str", default="OpenAI"),
@@ -119,15 +121,12 @@ ARGUMENT_SPEC = dict(
     rai_policy_name=dict(type="str", default="Microsoft.DefaultV2"),
     version_upgrade_option=dict(type="str", choices=["NoAutoUpgrade", "OnceCurrentVersionExpired",
                                                      "OnceNewDefaultVersionAvailable"]),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-NORMALISERS = {"sku.name": _lower, "properties.model.format": _lower, "properties.model.name": _lower}
+NORMALISERS = {"sku.name": lower, "properties.model.format": lower, "properties.model.name": lower}
+# module.call retries the 409 Azure answers while another write on the account is in flight.
+RESOURCE = Resource(ArmType("Microsoft.CognitiveServices/accounts/deployments"), "deployment", "cognitiveservices",
+                    "deployments", parents=("resource_group", "account"), long_running=True, normalisers=NORMALISERS)
 
 
 def desired_body(params, current):
@@ -157,53 +156,9 @@ def validate(params, current):
     return None
 
 
-def describe(module, resource_group, account, name):
-    client = module.client("cognitiveservices")
-    found = module.get_or_none("read deployment %s" % name, client.deployments.get, resource_group, account, name,
-                               cls=raw)
-    return found[0] if found else None
-
-
-def ensure_present(module, resource_group, account, name, current, desired):
-    client = module.client("cognitiveservices")
-    action = "write deployment %s of account %s" % (name, account)
-    new = {"id": ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s/"
-                  "deployments/%s" % (module.subscription_id, resource_group, account, name)),
-           "name": name, "type": "Microsoft.CognitiveServices/accounts/deployments"}
-
-    def write():
-        # module.call retries the 409 Azure answers while another write on the account is in flight.
-        result = module.call_and_wait(action, client.deployments.begin_create_or_update, resource_group, account, name,
-                                      json_body(desired), cls=raw)
-        return result[0] if result else describe(module, resource_group, account, name)
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, resource_group, account, name, current):
-    def delete():
-        client = module.client("cognitiveservices")
-        action = "delete deployment %s of account %s" % (name, account)
-        module.call_and_wait(action, client.deployments.begin_delete, resource_group, account, name)
-    return module.remove(current, delete)
-
-
 def main():
-    module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    resource_group, account, name = params["resource_group"], params["account"], params["name"]
-    current = describe(module, resource_group, account, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, resource_group, account, name, current)
-        managed = None
-    else:
-        desired = desired_body(params, current)
-        changed, state = ensure_present(module, resource_group, account, name, current, desired)
-        managed = desired
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate,
+                 lambda params, target: desired_body(params, target.current))
 
 
 if __name__ == "__main__":

@@ -80,26 +80,32 @@ state:
            "properties": {"provisioningState": "Succeeded"}}
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    STATE_SPEC,
+    Resource,
+    ResourceGroupType,
+    run_resource,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, merged_tags
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     location=dict(type="str"),
     tags=dict(type="dict"),
     purge_tags=dict(type="bool", default=False),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    state=STATE_SPEC,
 )
+
+RESOURCE = Resource(ResourceGroupType(), "resource group", "resource", "resource_groups", parents=(),
+                    long_running=True, create_method="create_or_update")
 
 
 def desired_body(params, current):
     """The body this task manages; tags merge into the current ones unless purge_tags."""
     body = {"location": params["location"] or (current or {}).get("location")}
     if params["tags"] is not None:
-        tags = dict(params["tags"]) if params["purge_tags"] else dict((current or {}).get("tags") or {},
-                                                                      **params["tags"])
-        body["tags"] = dict((k, str(v)) for k, v in tags.items())
+        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params["purge_tags"])
     return body
 
 
@@ -114,47 +120,9 @@ def validate(params, current):
     return None
 
 
-def describe(module, name):
-    client = module.client("resource")
-    found = module.get_or_none("read resource group %s" % name, client.resource_groups.get, name, cls=raw)
-    return found[0] if found else None
-
-
-def ensure_present(module, name, current, desired):
-    client = module.client("resource")
-    new = {"id": "/subscriptions/%s/resourceGroups/%s" % (module.subscription_id, name), "name": name,
-           "type": "Microsoft.Resources/resourceGroups", "properties": {"provisioningState": "Succeeded"}}
-
-    def write():
-        return module.call("write resource group %s" % name, client.resource_groups.create_or_update,
-                           name, json_body(desired), cls=raw)[0]
-    return module.converge(current, desired, write, new_state=new)
-
-
-def ensure_absent(module, name, current):
-    def delete():
-        client = module.client("resource")
-        module.call_and_wait("delete resource group %s" % name, client.resource_groups.begin_delete, name)
-    return module.remove(current, delete)
-
-
 def main():
-    module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    name = params["name"]
-    current = describe(module, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current)
-        managed = None
-    else:
-        desired = desired_body(params, current)
-        changed, state = ensure_present(module, name, current, desired)
-        managed = desired
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate,
+                 lambda params, target: desired_body(params, target.current))
 
 
 if __name__ == "__main__":

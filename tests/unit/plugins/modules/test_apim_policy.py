@@ -4,7 +4,7 @@ from pathlib import Path
 from ansible_collections.aigateway.foundry.plugins.modules import apim_policy as m
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 
-FIXTURES = Path(__file__).parent / "fixtures" / "policies"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "policies"
 GOOD = """<policies>
     <inbound>
         <base />

@@ -1,7 +1,9 @@
-"""apim_logger: validation per logger type, bodies, and the write-only credentials rule (apim.converge_write_only)."""
+"""apim_logger: validation per logger type, bodies, and the write-only credentials rule (Resource.converge)."""
 from ansible_collections.aigateway.foundry.plugins.module_utils import apim
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import Target
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 from ansible_collections.aigateway.foundry.plugins.modules import apim_logger as m
+from tests.unit.plugins.fakes import make_module
 
 CS = "InstrumentationKey=x;IngestionEndpoint=https://x/"
 
@@ -52,16 +54,24 @@ def test_resource_id_compares_case_insensitively():
                        normalisers=m.NORMALISERS) == []
 
 
-class FakeModule(object):
-    def __init__(self, check_mode):
-        self.check_mode = check_mode
+class Recorded(apim.ApimChild):
+    """The logger declaration with its write recorded instead of sent."""
 
-    def converge(self, current, desired, write, new_state=None, normalisers=None):
-        if current is not None and not differences(desired, current, normalisers=normalisers):
-            return False, current
-        if self.check_mode:
-            return True, merge(current if current is not None else (new_state or {}), desired)
-        return True, write()
+    def __init__(self, answer=None):
+        apim.ApimChild.__init__(self, "loggers", "logger", "logger", write_only=m.RESOURCE.write_only,
+                                update_option="update_credentials")
+        self.answer, self.writes = answer, []
+
+    def write(self, module, target, body):
+        self.writes.append(body)
+        return self.answer
+
+
+def converge(check_mode, current, update_mode, answer=None):
+    module = make_module(m.ARGUMENT_SPEC, check_mode=check_mode, **params(update_credentials=update_mode))
+    resource = Recorded(answer)
+    target = Target(module, resource, current, None)
+    return resource.converge(module, target, DESIRED), resource.writes, target
 
 
 CURRENT = {"properties": {"loggerType": "applicationInsights", "credentials": {"connectionString": "{{ref}}"}}}
@@ -69,18 +79,13 @@ DESIRED = {"properties": {"loggerType": "applicationInsights", "credentials": {"
 
 
 def test_write_only_values_do_not_decide_with_on_create():
-    writes = []
-    changed, state = apim.converge_write_only(FakeModule(False), CURRENT, DESIRED, lambda: writes.append(1),
-                                              ["properties.credentials"], "on_create")
+    (changed, state), writes, _target = converge(False, CURRENT, "on_create")
     assert (changed, state, writes) == (False, CURRENT, [])
 
 
 def test_always_writes_and_predictions_never_hold_the_secret():
-    changed, state = apim.converge_write_only(FakeModule(True), CURRENT, DESIRED, None,
-                                              ["properties.credentials"], "always")
+    (changed, state), _writes, _target = converge(True, CURRENT, "always")
     assert changed is True and CS not in str(state)
-    changed, state = apim.converge_write_only(FakeModule(True), None, DESIRED, None, ["properties.credentials"],
-                                              "on_create", new_state={"id": "x"})
-    assert changed is True and state["id"] == "x" and CS not in str(state)
-    assert apim.converge_write_only(FakeModule(False), CURRENT, DESIRED, lambda: "written",
-                                    ["properties.credentials"], "always") == (True, "written")
+    (changed, state), _writes, target = converge(True, None, "on_create")
+    assert changed is True and state["id"] == target.id and CS not in str(state)
+    assert converge(False, CURRENT, "always", answer="written")[0] == (True, "written")

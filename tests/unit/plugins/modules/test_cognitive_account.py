@@ -1,7 +1,9 @@
 """cognitive_account: pure functions, and the soft-delete conflict path with a fake SDK client."""
 import json
+import time
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.modules import cognitive_account as module
@@ -76,9 +78,9 @@ def test_soft_deleted_message_names_both_remedies():
 
 # ---- Azure's FlagMustBeSetForRestore conflict (the deleted-accounts list can lag a fresh delete) ----------------
 
-class AzureError(Exception):
+class AzureError(HttpResponseError):
     def __init__(self, status_code, code):
-        Exception.__init__(self, code)
+        HttpResponseError.__init__(self, message=code)
         self.status_code = status_code
         self.error = type("Error", (), {"code": code, "message": "soft-deleted"})()
 
@@ -131,11 +133,15 @@ class FailingAnsible(object):
     def fail_json(self, **result):
         raise Failed(result)
 
+    def warn(self, message):
+        pass
+
 
 def fake_module(soft_deleted):
     azure = AzureModule.__new__(AzureModule)
     azure.params = params(soft_deleted=soft_deleted, wait=True, wait_timeout=5)
     azure.check_mode = False
+    azure.clock, azure.sleep = time.monotonic, time.sleep
     azure.settings = {"subscription_id": "s"}
     client = type("Client", (), {})()
     client.accounts, client.deleted_accounts = Accounts(), DeletedAccounts()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "policies"
+REPO = Path(__file__).resolve().parents[4]
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "policies"
 
 
 def _load_module():

@@ -137,6 +137,7 @@ class Stop(Exception):
 class FakeModule:
     """Just enough of AzureModule for ensure_present: the real converge, no Azure; fail raises."""
     converge = AzureModule.converge
+    warn_unconverged = AzureModule.warn_unconverged
     call_and_wait = AzureModule.call_and_wait
     subscription_id = "s"
 
@@ -149,6 +150,9 @@ class FakeModule:
 
     def fail(self, msg, **kwargs):
         raise Stop(msg)
+
+    def warn(self, message):
+        pass
 
 
 ACTIVATING_PROPERTIES = dict(CURRENT["properties"], provisioningState="Created", targetProvisioningState="Activating")

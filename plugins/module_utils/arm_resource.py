@@ -1,0 +1,284 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A managed resource declared once, and the one runner that converges it.
+
+A plain module is its argument spec, a ``Resource`` (what differs from plain ARM: the type, the SDK operation
+group, ETags, write-only paths, normalisers, a mask for secrets) and two pure functions, ``validate(params,
+current) -> str | None`` and ``desired_body(params, target) -> ARM JSON``.  ``run_resource`` does the rest:
+describe -> validate -> converge or remove -> exit with the diff.  A module whose resource behaves differently
+overrides one method of its ``Resource`` subclass (``write``, ``delete``, ``read``), not the whole skeleton; modules
+with several steps call ``settle`` and ``finish`` around their own.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths, merge
+
+STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
+
+
+def resource_group_spec(**options):
+    """The options of a resource that lives directly in a resource group."""
+    return dict(resource_group=dict(type="str", required=True), name=dict(type="str", required=True),
+                state=STATE_SPEC, **options)
+
+
+def apim_child_spec(**options):
+    """The options of a child resource of an API Management service."""
+    return resource_group_spec(service=dict(type="str", required=True), **options)
+
+
+def account_child_spec(**options):
+    """The options of a child resource of a Cognitive Services (Foundry) account."""
+    return resource_group_spec(account=dict(type="str", required=True), **options)
+
+
+def lower(value):
+    """A normaliser: strings compare case-insensitively."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def string_tags(tags):
+    """Tags as ARM stores them: every value a string."""
+    return dict((key, str(value)) for key, value in tags.items())
+
+
+class ArmType(object):
+    """An ARM resource type and its ids: ``id(sub, rg, parent..., name)``, ``skeleton(...)`` and ``parse(id)``.
+
+    ``ArmType("Microsoft.ApiManagement/service/backends")`` has the segments ``service`` and ``backends``: an id
+    names the resource group, then one name per segment.
+    """
+
+    def __init__(self, type_name):
+        self.type = type_name
+        parts = type_name.split("/")
+        self.namespace = parts[0]
+        self.segments = parts[1:]
+
+    def id(self, subscription_id, resource_group, *names):
+        if len(names) != len(self.segments):
+            raise ValueError("%s needs %d names, got %r" % (self.type, len(self.segments), names))
+        path = "/subscriptions/%s/resourceGroups/%s/providers/%s" % (subscription_id, resource_group, self.namespace)
+        for segment, name in zip(self.segments, names):
+            path += "/%s/%s" % (segment, name)
+        return path
+
+    def skeleton(self, subscription_id, resource_group, *names):
+        """What is known of the resource before it exists: the check-mode prediction starts from it."""
+        return {"id": self.id(subscription_id, resource_group, *names), "name": names[-1], "type": self.type}
+
+    def parse(self, resource_id):
+        """{"subscription_id", "resource_group", "names"} of an id of this type (case-insensitive), or None."""
+        parts = (resource_id or "").strip("/").split("/")
+        expected = ["subscriptions", None, "resourcegroups", None, "providers", self.namespace.lower()]
+        for segment in self.segments:
+            expected.extend([segment.lower(), None])
+        if len(parts) != len(expected) or any(want is not None and want != part.lower()
+                                              for want, part in zip(expected, parts)):
+            return None
+        return {"subscription_id": parts[1], "resource_group": parts[3], "names": parts[7::2]}
+
+
+class ResourceGroupType(ArmType):
+    """Resource groups are the one type outside a provider namespace: /subscriptions/<id>/resourceGroups/<name>."""
+
+    def __init__(self):
+        ArmType.__init__(self, "Microsoft.Resources/resourceGroups")
+        self.segments = []
+
+    def id(self, subscription_id, resource_group, *names):
+        return "/subscriptions/%s/resourceGroups/%s" % (subscription_id, resource_group)
+
+    def skeleton(self, subscription_id, resource_group, *names):
+        return {"id": self.id(subscription_id, resource_group), "name": resource_group, "type": self.type}
+
+    def parse(self, resource_id):
+        parts = (resource_id or "").strip("/").split("/")
+        if len(parts) != 4 or parts[0].lower() != "subscriptions" or parts[2].lower() != "resourcegroups":
+            return None
+        return {"subscription_id": parts[1], "resource_group": parts[3], "names": []}
+
+
+class Target(object):
+    """One run's view of the resource: its names, what was read (body and ETag) and ids derived from them."""
+
+    def __init__(self, module, resource, current, etag):
+        self.module = module
+        self.resource = resource
+        self.current = current
+        self.etag = etag
+        self.names = resource.names(module.params)
+
+    @property
+    def id(self):
+        return self.resource.arm_type.id(self.module.subscription_id, *self.names)
+
+    @property
+    def parent_id(self):
+        """The id of the resource this one belongs to (the APIM service of a backend, ...)."""
+        return self.id.rsplit("/", 2)[0]
+
+    @property
+    def skeleton(self):
+        return self.resource.skeleton(self.module.subscription_id, self.names)
+
+    @property
+    def location(self):
+        """The location option, else where the resource is, else its resource group's location (one extra read)."""
+        params = self.module.params
+        return params.get("location") or (self.current or {}).get("location") or \
+            self.module.resource_group_location(params["resource_group"])
+
+
+class Resource(object):
+    """What a module manages, declared.
+
+    - ``arm_type``: an ``ArmType``; ``what``: the noun in messages ("backend");
+    - ``service``/``group``: the SDK client (``azure_clients.SERVICES``) and its operation group attribute;
+    - ``parents``: the options that name the resource's parents, in id order (``resource_group`` first);
+    - ``etag``: writes and deletes send If-Match (API Management children);
+    - ``long_running``: create/update and delete are ``begin_*`` operations awaited per wait/wait_timeout
+      (``create_method``/``delete_method`` name other operations; a ``begin_`` one is awaited);
+    - ``write_only``: paths Azure never returns (secrets): they do not decide a write, and ``update_option`` names
+      the option (``always``/``on_create``) that says whether a given value is written on every run;
+    - ``normalisers``: path -> function applied to both sides before comparing (``azure_state.differences``);
+    - ``mask``: body -> body with secret values hidden, for the returned state and the diff.
+    """
+
+    def __init__(self, arm_type, what, service, group, parents=("resource_group",), etag=False, long_running=False,
+                 write_only=(), update_option=None, normalisers=None, mask=None, create_method=None,
+                 delete_method=None, delete_options=None):
+        self.arm_type = arm_type
+        self.what = what
+        self.service = service
+        self.group = group
+        self.parents = tuple(parents)
+        self.etag = etag
+        self.long_running = long_running
+        self.write_only = tuple(write_only)
+        self.update_option = update_option
+        self.normalisers = normalisers or {}
+        self.mask = mask or (lambda body: body)
+        self.create_method = create_method or ("begin_create_or_update" if long_running else "create_or_update")
+        self.delete_method = delete_method or ("begin_delete" if long_running else "delete")
+        self.delete_options = delete_options or (lambda params: {})
+
+    # ---- names and operations -------------------------------------------------------------------------
+    def names(self, params):
+        """The resource group, parent names and the resource's name, in id order."""
+        return tuple(params[key] for key in self.parents) + (params["name"],)
+
+    def operations(self, module):
+        return getattr(module.client(self.service), self.group)
+
+    def action(self, verb, target):
+        return "%s %s %s" % (verb, self.what, target.names[-1])
+
+    def write_only_paths(self, params):
+        return self.write_only
+
+    def skeleton(self, subscription_id, names):
+        """What is known before the resource exists (the start of a check-mode prediction)."""
+        return self.arm_type.skeleton(subscription_id, *names)
+
+    def update_mode(self, params):
+        return params[self.update_option] if self.update_option else "on_create"
+
+    # ---- the steps ----------------------------------------------------------------------------------------
+    def absent(self, module):
+        """The Target of a resource known not to exist (its parent is missing): nothing is read."""
+        return Target(module, self, None, None)
+
+    def describe(self, module):
+        """The Target of this run: the resource as it is (None when absent) and its ETag."""
+        target = self.absent(module)
+        found = module.get_or_none(self.action("read", target), self.operations(module).get, *target.names, cls=raw)
+        if found:
+            target.current, target.etag = found[0], (etag_of(found[1], found[0]) if self.etag else None)
+        return target
+
+    def describe_named(self, module, name):
+        """The body of a sibling resource (same parents, another name), or None: for references that must exist."""
+        names = self.names(module.params)[:-1] + (name,)
+        return module.read_json("read %s %s" % (self.what, name), self.operations(module).get, *names)
+
+    def reread(self, module, target):
+        return self.describe(module).current
+
+    def write(self, module, target, body):
+        """PUT ``body``; returns the resource as Azure answered it (read again when an LRO gives no body)."""
+        options = dict(if_match=target.etag) if self.etag else {}
+        operation = getattr(self.operations(module), self.create_method)
+        action = self.action("write", target)
+        if self.create_method.startswith("begin_"):
+            result = module.call_and_wait(action, operation, *target.names, json_body(body), cls=raw, **options)
+            return result[0] if result else self.reread(module, target)
+        return module.call(action, operation, *target.names, json_body(body), cls=raw, **options)[0]
+
+    def delete(self, module, target):
+        options = dict(self.delete_options(module.params))
+        if self.etag:
+            options["if_match"] = target.etag or "*"
+        if self.delete_method.startswith("begin_"):
+            module.call_and_wait(self.action("delete", target), getattr(self.operations(module), self.delete_method),
+                                 *target.names, **options)
+        else:
+            module.call(self.action("delete", target), getattr(self.operations(module), self.delete_method),
+                        *target.names, **options)
+
+    def converge(self, module, target, desired):
+        """(changed, state) for ``desired``: write-only values do not decide, but every write sends them."""
+        hidden = self.write_only_paths(module.params)
+        visible = drop_paths(desired, hidden)
+        current = target.current
+        new_state = target.skeleton
+
+        def write():
+            return self.write(module, target, desired)
+        if current is not None and visible != desired and self.update_mode(module.params) == "always":
+            # A given write-only value cannot be compared: "always" writes it on every run.
+            if module.check_mode:
+                return True, merge(current, visible)
+            return True, write()
+        return module.converge(current, visible, write, new_state=new_state, normalisers=self.normalisers,
+                               unverifiable=hidden)
+
+
+class Outcome(object):
+    """What a run did: changed, the state after, the state before and the managed body the diff compares."""
+
+    def __init__(self, changed, state, current, managed):
+        self.changed = changed
+        self.state = state
+        self.current = current
+        self.managed = managed
+
+
+def settle(module, resource, target, validate, desired_body):
+    """validate -> converge (state present) or remove (state absent); returns the Outcome, exits nothing."""
+    params = module.params
+    module.fail_if(validate(params, target.current))
+    if params["state"] == "absent":
+        changed, state = module.remove(target.current, lambda: resource.delete(module, target))
+        return Outcome(changed, state, target.current, None)
+    desired = desired_body(params, target)
+    changed, state = resource.converge(module, target, desired)
+    return Outcome(changed, state, target.current, drop_paths(desired, resource.write_only_paths(params)))
+
+
+def finish(module, resource, outcome, before=None, after=None, **returns):
+    """End the task: the masked state, its id, the diff of the managed keys (plus ``before``/``after`` extras)."""
+    managed = resource.mask(outcome.managed)
+    shown = resource.mask(outcome.state)
+    module.exit(outcome.changed, shown, id=(outcome.state or {}).get("id"),
+                before=dict(diff_view(resource.mask(outcome.current), managed), **(before or {})),
+                after=dict(diff_view(shown, managed), **(after or {})), **returns)
+
+
+def run_resource(module, resource, validate, desired_body, returns=None):
+    """describe -> validate -> converge/remove -> exit with diff; ``returns(state)`` adds module-specific keys."""
+    outcome = settle(module, resource, resource.describe(module), validate, desired_body)
+    finish(module, resource, outcome, **(returns(outcome.state or {}) if returns else {}))

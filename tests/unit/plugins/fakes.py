@@ -1,0 +1,94 @@
+"""A real AzureModule for unit tests, with a clock the test controls, fake SDK errors and pollers."""
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from azure.core.exceptions import HttpResponseError
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+
+
+class SdkError(HttpResponseError):
+    """An Azure SDK error as the management clients raise it: a status and Azure's error code and message."""
+
+    def __init__(self, status, code, message="refused"):
+        HttpResponseError.__init__(self, message="(%s) %s" % (code, message))
+        self.status_code = status
+        self.error = type("ODataError", (), {"code": code, "message": message})()
+
+
+class Clock(object):
+    """Time that moves only when the module sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Poller(object):
+    """A long-running operation that finishes within the wait (or never), then has ``result``."""
+
+    def __init__(self, result=None, finishes=True):
+        self._result = result
+        self.finishes = finishes
+        self.finished = False
+        self.waited = []
+
+    def wait(self, timeout=None):
+        self.waited.append(timeout)
+        self.finished = self.finishes
+
+    def done(self):
+        return self.finished
+
+    def result(self):
+        return self._result
+
+
+class Failed(Exception):
+    """What fail_json raised: ``result`` is what the task would have returned."""
+
+    def __init__(self, result):
+        Exception.__init__(self, result["msg"])
+        self.result = result
+
+
+class Exited(Exception):
+    def __init__(self, result):
+        Exception.__init__(self, "exit")
+        self.result = result
+
+
+def make_module(argument_spec=None, check_mode=False, diff=False, long_running=True, clients=None, **params):
+    """An AzureModule built from ``params`` the way Ansible builds it; fail/exit raise Failed/Exited."""
+    args = dict(params, subscription_id="00000000-0000-0000-0000-000000000000", _ansible_check_mode=check_mode,
+                _ansible_diff=diff, auth_source="credential", client_id="c", secret="s", tenant="t")
+    with patch_module_args(args):
+        module = AzureModule(argument_spec or {}, long_running=long_running)
+    module.clock = Clock()
+    module.sleep = module.clock.sleep
+    module._clients.update(clients or {})
+    warnings = []
+    module.warnings = warnings
+    module.module.warn = warnings.append
+
+    def fail_json(msg, **result):
+        raise Failed(dict(result, msg=msg))
+
+    def exit_json(**result):
+        raise Exited(json.loads(json.dumps(result)))
+    module.module.fail_json = fail_json
+    module.module.exit_json = exit_json
+    return module
+
+
+@pytest.fixture
+def azure_module():
+    return make_module

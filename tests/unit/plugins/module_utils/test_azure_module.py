@@ -1,0 +1,120 @@
+"""AzureModule itself: retries, typed errors, fail text and traceback, waits on a controlled clock, converge."""
+import pytest
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, Wait
+from tests.unit.plugins.fakes import Failed, Poller, SdkError, make_module
+
+
+def failing(*errors, **kwargs):
+    """A call that raises ``errors`` one after the other, then returns ``result``."""
+    calls = []
+
+    def call(*args, **options):
+        calls.append((args, options))
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return kwargs.get("result", "ok")
+    return call, calls
+
+
+def test_call_retries_a_transient_conflict_on_the_module_clock():
+    module = make_module(wait_timeout=60)
+    call, calls = failing(SdkError(409, "AnotherOperationInProgress"), SdkError(409, "Conflict"))
+    assert module.call("write thing x", call, "a", b=1) == "ok"
+    assert len(calls) == 3 and calls[0] == (("a",), {"b": 1})
+    assert module.clock.sleeps == [2.0, 4.0]
+
+
+def test_call_gives_up_retrying_at_wait_timeout():
+    module = make_module(wait_timeout=5)
+    call, calls = failing(*[SdkError(409, "Conflict")] * 10)
+    with pytest.raises(Failed) as failure:
+        module.call("write thing x", call)
+    assert failure.value.result["msg"] == "write thing x failed: HTTP 409 Conflict: refused"
+    assert len(calls) == 2 and module.clock.sleeps == [2.0]
+
+
+def test_fail_text_names_action_status_code_and_keeps_the_traceback():
+    module = make_module()
+    call, _calls = failing(SdkError(400, "InvalidParameter", "sku S9 is not offered"))
+    with pytest.raises(Failed) as failure:
+        module.call("write account acct", call)
+    result = failure.value.result
+    assert result["msg"] == "write account acct failed: HTTP 400 InvalidParameter: sku S9 is not offered"
+    assert result["error_code"] == "InvalidParameter" and result["status_code"] == 400
+    assert isinstance(result["exception"], SdkError)
+
+
+def test_expected_code_is_raised_typed_for_the_caller():
+    module = make_module()
+    call, calls = failing(SdkError(409, "FlagMustBeSetForRestore", "soft-deleted"))
+    with pytest.raises(AzureCodeError) as raised:
+        module.call("create account acct", call, expect=("FlagMustBeSetForRestore",))
+    assert raised.value.code == "FlagMustBeSetForRestore" and raised.value.status == 409
+    assert len(calls) == 1
+
+
+def test_our_own_bugs_are_not_reported_as_azure_failures():
+    module = make_module()
+    with pytest.raises(KeyError):
+        module.call("write thing x", lambda: {}["missing"])
+    with pytest.raises(KeyError):
+        module.get_or_none("read thing x", lambda: {}["missing"])
+
+
+def test_get_or_none_reads_404_as_absent_and_fails_on_other_errors():
+    module = make_module()
+    assert module.get_or_none("read x", failing(SdkError(404, "ResourceNotFound"))[0]) is None
+    with pytest.raises(Failed, match="read x failed: HTTP 403 AuthorizationFailed"):
+        module.get_or_none("read x", failing(SdkError(403, "AuthorizationFailed"))[0])
+
+
+def test_wait_returns_the_result_or_fails_after_wait_timeout():
+    module = make_module(wait_timeout=30)
+    assert module.wait("create x", Poller(result="done")) == "done"
+    with pytest.raises(Failed, match=r"create x is still running after wait_timeout=30 seconds"):
+        module.wait("create x", Poller(finishes=False))
+
+
+def test_wait_false_returns_at_once_unless_the_step_must_wait():
+    module = make_module(wait=False)
+    assert module.wait("create x", Poller(result="done")) is None
+    assert module.wait("purge x", Poller(result="done"), always=True) == "done"
+
+
+def test_wait_for_reads_until_done_on_the_module_clock():
+    module = make_module()
+    states = iter(["Activating", "Activating", "Succeeded"])
+    body = module.wait_for(Wait("service x settles", read=lambda: next(states), done=lambda s: s == "Succeeded",
+                                timeout=60))
+    assert body == "Succeeded" and module.clock.sleeps == [1.0, 2.0]
+
+
+def test_wait_for_times_out_with_the_progress_in_the_message():
+    module = make_module()
+    wait = Wait("service x settles", read=lambda: "Activating", done=lambda s: False, timeout=20,
+                progress=lambda s: "still %s" % s)
+    with pytest.raises(Failed, match=r"service x settles \(still Activating\) is still running after "
+                                     r"wait_timeout=20 seconds"):
+        module.wait_for(wait)
+    assert module.clock.now <= 20
+
+
+def test_converge_in_check_mode_predicts_without_writing():
+    module = make_module(check_mode=True)
+    writes = []
+    changed, state = module.converge({"name": "x", "tags": {"a": "1"}}, {"tags": {"a": "2"}}, writes.append)
+    assert changed is True and state == {"name": "x", "tags": {"a": "2"}} and writes == []
+    changed, state = module.converge(None, {"tags": {}}, writes.append, new_state={"id": "/x"})
+    assert changed is True and state == {"id": "/x", "tags": {}} and writes == []
+
+
+def test_converge_writes_only_a_difference_and_warns_when_azure_answers_otherwise():
+    module = make_module()
+    assert module.converge({"sku": {"name": "S0"}}, {"sku": {"name": "s0"}}, None,
+                           normalisers={"sku.name": str.lower}) == (False, {"sku": {"name": "S0"}})
+    changed, state = module.converge({"sku": {"name": "S0"}}, {"sku": {"name": "S1"}, "secret": "k"},
+                                     lambda: {"sku": {"name": "S0"}}, unverifiable=("secret",))
+    assert changed is True and state == {"sku": {"name": "S0"}}
+    assert module.warnings == ["Azure returned other values than requested at sku.name (resource); the next run "
+                               "may report a change"]
