@@ -188,8 +188,8 @@ def main():
     module = AzureModule(ARGUMENT_SPEC)
     params = module.params
     timespan, timespan_problem = parse_timespan(params["timespan"])
-    endpoint, audience, endpoint_problem = dataplane.log_analytics_endpoint(params["cloud_environment"],
-                                                                             params["endpoint"])
+    endpoint, audience, endpoint_problem = dataplane.log_analytics_endpoint(
+        params["cloud_environment"], params["endpoint"])
     problem = validate(params) or timespan_problem or endpoint_problem
     if problem:
         module.fail(problem)
