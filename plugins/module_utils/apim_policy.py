@@ -118,6 +118,8 @@ class ChildSpec:
     children None means the content is not checked further.
     """
 
+    any_of = ()
+
     def __init__(self, required=(), attrs=None, children=None):
         self.required = tuple(required)
         self.attrs = dict(attrs or {})
@@ -534,7 +536,7 @@ class _Checker:
             value = node.attrs.get(name)
             if value is None or not value.strip():
                 self.error("<%s> %s: missing required attribute %s" % (node.tag, where, name), node)
-        for group in getattr(spec, "any_of", ()):
+        for group in spec.any_of:
             if not any(node.attrs.get(name, "").strip() for name in group):
                 self.error("<%s> %s: needs one of the attributes %s" % (node.tag, where, ", ".join(group)), node)
         for name, value_type in spec.attrs.items():
