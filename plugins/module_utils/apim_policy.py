@@ -18,7 +18,7 @@ The syntax (rawxml, expressions, normalising, printing) lives in apim_policy_syn
 
 from __future__ import annotations
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy_syntax import (  # noqa: F401 (re-exported)
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy_syntax import (
     PolicyError,
     PolicyNode,
     is_expression,
@@ -28,6 +28,10 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy_synt
     pretty_policy,
     rawxml_to_xml,
 )
+
+# the syntax is re-exported: callers need one import for reading, comparing and validating policies
+__all__ = ["CATALOGUE", "PolicyError", "PolicyNode", "check_policy", "is_expression", "normalize_policy",
+           "parse_policy", "policies_equal", "pretty_policy", "rawxml_to_xml", "validate_policy"]
 
 SECTIONS = ("inbound", "backend", "outbound", "on-error")
 SCOPES = ("service", "product", "api", "operation", "fragment")
@@ -216,6 +220,7 @@ _SEMANTIC_LOOKUP = dict(required=("score-threshold", "embeddings-backend-id", "e
                         attrs={"score-threshold": decimal(0, 1), "embeddings-backend-auth": one_of("system-assigned"),
                                "ignore-system-messages": BOOL, "max-message-count": POSITIVE},
                         children=_VARY_BY)
+_DAPR_ATTRS = {"ignore-error": BOOL, "timeout": POSITIVE}
 _SEMANTIC_STORE = dict(required=("duration",), attrs={"duration": POSITIVE}, children={})
 
 CATALOGUE = {
@@ -267,8 +272,8 @@ CATALOGUE = {
                   "decryption-keys": _KEYS, "audiences": _AUDIENCES,
                   "issuers": ChildSpec(children={"issuer": ChildSpec()}), "required-claims": _CLAIMS}),
     "validate-client-certificate": ElementSpec(
-        INBOUND, attrs={name: BOOL for name in ("validate-revocation", "validate-trust", "validate-not-before",
-                                                 "validate-not-after", "ignore-error")},
+        INBOUND, attrs=dict.fromkeys(("validate-revocation", "validate-trust", "validate-not-before",
+                                      "validate-not-after", "ignore-error"), BOOL),
         children={"identities": ChildSpec(children={"identity": ChildSpec(children={})})}),
     "authentication-basic": ElementSpec(INBOUND, required=("username", "password"), children={}),
     "authentication-certificate": ElementSpec(INBOUND, any_of=(("thumbprint", "certificate-id", "body"),),
@@ -362,10 +367,8 @@ CATALOGUE = {
                                         attrs={"mode": one_of("new", "copy"), "timeout": POSITIVE}),
     "log-to-eventhub": ElementSpec(ALL, required=("logger-id",), children={}),
     "send-service-bus-message": ElementSpec(ALL),
-    "publish-to-dapr": ElementSpec(NOT_BACKEND, required=("topic",), attrs={"ignore-error": BOOL,
-                                                                             "timeout": POSITIVE}, children={}),
-    "invoke-dapr-binding": ElementSpec(NOT_BACKEND, required=("name",), attrs={"ignore-error": BOOL,
-                                                                                "timeout": POSITIVE}),
+    "publish-to-dapr": ElementSpec(NOT_BACKEND, required=("topic",), children={}, attrs=_DAPR_ATTRS),
+    "invoke-dapr-binding": ElementSpec(NOT_BACKEND, required=("name",), attrs=_DAPR_ATTRS),
     # logging
     "trace": ElementSpec(ALL, required=("source",), attrs={"severity": one_of("verbose", "information", "error")},
                          children={"message": ChildSpec(children={}),

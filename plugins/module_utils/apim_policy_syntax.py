@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import xml.parsers.expat
 
+
 class PolicyError(Exception):
     """One problem in a policy document; ``line`` is 1-based, ``element`` the tag it concerns.
 
