@@ -1,255 +1,160 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parse, validate, normalise and pretty-print Azure API Management policy XML.
+"""Validate Azure API Management policy documents before they are uploaded.
 
-Pure functions, standard library only: this runs inside Ansible modules.
+The catalogue below holds every policy of Microsoft's policy reference (Microsoft Learn, "API Management policy
+reference", and each policy's "Usage" section): the sections it is allowed in, its required attributes, the types of
+the attributes whose values are plain literals, and the configuration children it takes (for send-request and
+return-response those children are policies again, checked as such whatever the section).
 
-APIM stores policies in "rawxml": policy expressions (``@(...)``, ``@{...}``) may hold raw ``"``, ``<`` and
-``&`` that plain XML forbids, so the parser first escapes the inside of every expression, keeping line
-numbers. What APIM does to a stored policy (observed in public reports: terraform-provider-azurerm PR 3145,
-issue 29521; azure-rest-api-specs issues 21835, 25306): re-indents with tabs, uses CRLF, switches attribute
-quotes, entity-escapes ``&``/``<`` and newlines inside attribute values, but leaves the text of expressions
-as written. ``normalize_policy`` removes exactly those differences and nothing that changes behaviour.
+What API Management refuses, or what cannot work, is an error; what it accepts but is probably not meant is a
+warning (an element this catalogue does not know, a missing section, a managed-identity token that goes nowhere).
+A validator that refuses a valid policy blocks its user harder than one that misses a mistake, so anything the
+reference leaves open is accepted. Values that are policy expressions (``@(...)``, ``@{...}``) or hold a named
+value (``{{name}}``) are only known at run time and are not type-checked.
+
+The syntax (rawxml, expressions, normalising, printing) lives in apim_policy_syntax.py and is re-exported here.
 """
 
 from __future__ import annotations
 
-import re
-import xml.parsers.expat
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy_syntax import (
+    PolicyError,
+    PolicyNode,
+    is_expression,
+    normalize_policy,
+    parse_policy,
+    policies_equal,
+    pretty_policy,
+    rawxml_to_xml,
+)
+
+# the syntax is re-exported: callers need one import for reading, comparing and validating policies
+__all__ = ["CATALOGUE", "PolicyError", "PolicyNode", "check_policy", "is_expression", "normalize_policy",
+           "parse_policy", "policies_equal", "pretty_policy", "rawxml_to_xml", "validate_policy"]
 
 SECTIONS = ("inbound", "backend", "outbound", "on-error")
-SCOPES = ("service", "product", "api", "operation")
+SCOPES = ("service", "product", "api", "operation", "fragment")
+UNKNOWN_ELEMENT_MODES = ("warn", "error")
 ALL = frozenset(SECTIONS)
 INBOUND = frozenset(["inbound"])
 OUTBOUND = frozenset(["outbound"])
 BACKEND = frozenset(["backend"])
-
-
-class PolicyError(Exception):
-    """One problem in a policy document; ``line`` is 1-based, ``element`` the tag it concerns."""
-
-    def __init__(self, message, line=None, element=None):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.element = element
-
-    def __str__(self):
-        return self.message
-
-
-class PolicyNode:
-    """An element (or, with ``tag`` None, a comment) of a parsed policy, with its source line."""
-
-    __slots__ = ("tag", "attrs", "children", "text", "line")
-
-    def __init__(self, tag, attrs=None, line=None):
-        self.tag = tag
-        self.attrs = dict(attrs or {})
-        self.children = []
-        self.text = ""
-        self.line = line
-
-    @property
-    def is_comment(self):
-        return self.tag is None
-
-    def elements(self):
-        return [c for c in self.children if not c.is_comment]
-
-    def __repr__(self):
-        return "PolicyNode(%r, line=%r)" % (self.tag, self.line)
+NOT_BACKEND = frozenset(["inbound", "outbound", "on-error"])
+RESPONSE_SIDE = frozenset(["outbound", "on-error"])
+# the roots of GraphQL resolver policies, never inside <policies>
+RESOLVER = frozenset()
 
 
 # --------------------------------------------------------------------------------------------------------------
-# rawxml -> well-formed XML: escape the inside of policy expressions
-
-_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);")
-_DECODED_QUOTES = {"&quot;": '"', "&apos;": "'"}
+# attribute value types: each returns the rule a literal value breaks, or None
 
 
-def _logical_char(text, pos):
-    """The character at pos, reading an entity reference as the character it stands for (xml-format input)."""
-    match = _ENTITY.match(text, pos)
-    if match:
-        entity = match.group(0)
-        return _DECODED_QUOTES.get(entity, "x"), len(entity)
-    return text[pos], 1
+def whole(minimum=None, maximum=None):
+    if maximum is not None:
+        rule = "a whole number from %d to %d" % (minimum, maximum)
+    else:
+        rule = "a whole number of at least %d" % minimum
+
+    def check(value):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            return rule
+        if number < minimum or (maximum is not None and number > maximum):
+            return rule
+        return None
+    return check
 
 
-def _expression_end(text, start):
-    """Index just past the expression opened by ``@(`` or ``@{`` at start, or None if it never closes.
+def decimal(minimum, maximum):
+    rule = "a number from %s to %s" % (minimum, maximum)
 
-    Brackets inside C# string and char literals (regular, verbatim ``@"..."``) do not count.
-    """
-    pos = start + 1
-    depth = 0
-    length = len(text)
-    while pos < length:
-        char, width = _logical_char(text, pos)
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-            if depth == 0:
-                return pos + width
-        elif char in "\"'":
-            verbatim = char == '"' and text[pos - 1] == "@"
-            pos += width
-            while pos < length:
-                inner, inner_width = _logical_char(text, pos)
-                if inner == "\\" and not verbatim:
-                    pos += inner_width
-                    if pos < length:
-                        pos += _logical_char(text, pos)[1]
-                    continue
-                pos += inner_width
-                if inner == char:
-                    if verbatim and pos < length and _logical_char(text, pos)[0] == '"':
-                        pos += _logical_char(text, pos)[1]
-                        continue
-                    break
-            continue
-        pos += width
+    def check(value):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return rule
+        return None if minimum <= number <= maximum else rule
+    return check
+
+
+def one_of(*choices):
+    rule = "one of %s" % ", ".join(choices)
+    lowered = {c.lower() for c in choices}
+
+    def check(value):
+        # API Management reads these names without regard to case
+        return None if value.strip().lower() in lowered else rule
+    return check
+
+
+def any_number(value):
+    try:
+        float(value.strip())
+    except ValueError:
+        return "a number"
     return None
 
 
-def _escape_raw(fragment):
-    """XML-escape markup characters of an expression, leaving existing entity references alone."""
-    out = []
-    pos = 0
-    while pos < len(fragment):
-        match = _ENTITY.match(fragment, pos)
-        if match:
-            out.append(match.group(0))
-            pos = match.end()
-            continue
-        char = fragment[pos]
-        out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}.get(char, char))
-        pos += 1
-    return "".join(out)
+POSITIVE = whole(1)
+NON_NEGATIVE = whole(0)
+HTTP_STATUS = whole(100, 599)
+BOOL = one_of("true", "false")
+CACHING_TYPE = one_of("internal", "external", "prefer-external")
+EXISTS_ACTION = one_of("override", "skip", "append", "delete")
+VALIDATION_ACTION = one_of("ignore", "detect", "prevent")
+QUOTA_PERIOD = one_of("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 
-def rawxml_to_xml(text):
-    """Turn APIM rawxml into well-formed XML by escaping expression bodies; line breaks are kept."""
-    out = []
-    pos = 0
-    while True:
-        start = _next_expression(text, pos)
-        if start < 0:
-            out.append(text[pos:])
-            return "".join(out)
-        end = _expression_end(text, start)
-        if end is None:
-            out.append(text[pos:])
-            return "".join(out)
-        out.append(text[pos:start])
-        out.append(_escape_raw(text[start:end]))
-        pos = end
-
-
-def _next_expression(text, pos):
-    """Start of the next ``@(``/``@{`` outside comments and CDATA sections, or -1."""
-    while True:
-        candidates = [i for i in (text.find("@(", pos), text.find("@{", pos), text.find("<!--", pos),
-                                  text.find("<![CDATA[", pos)) if i >= 0]
-        if not candidates:
-            return -1
-        first = min(candidates)
-        if text.startswith("<!--", first):
-            close = text.find("-->", first + 4)
-            pos = len(text) if close < 0 else close + 3
-        elif text.startswith("<![CDATA[", first):
-            close = text.find("]]>", first + 9)
-            pos = len(text) if close < 0 else close + 3
-        else:
-            return first
+def is_runtime_value(value):
+    """Known only when the gateway runs: a policy expression, or a named value API Management substitutes."""
+    return is_expression(value) or "{{" in value
 
 
 # --------------------------------------------------------------------------------------------------------------
-# parsing
-
-
-def parse_policy(xml_text):
-    """Parse policy XML (rawxml or xml format) into a PolicyNode tree; raises PolicyError with the line."""
-    if not isinstance(xml_text, str) or not xml_text.strip():
-        raise PolicyError("policy is empty", line=1)
-    parser = xml.parsers.expat.ParserCreate()
-    root_holder = []
-    stack = []
-
-    def start(tag, attrs):
-        node = PolicyNode(tag, attrs, parser.CurrentLineNumber)
-        if stack:
-            stack[-1].children.append(node)
-        else:
-            root_holder.append(node)
-        stack.append(node)
-
-    def end(_tag):
-        stack.pop()
-
-    def chars(data):
-        if stack:
-            stack[-1].text += data
-
-    def comment(data):
-        if stack:
-            node = PolicyNode(None, line=parser.CurrentLineNumber)
-            node.text = data
-            stack[-1].children.append(node)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.CommentHandler = comment
-    try:
-        parser.Parse(rawxml_to_xml(xml_text.lstrip("\ufeff")), True)
-    except xml.parsers.expat.ExpatError as exc:
-        element = stack[-1].tag if stack else None
-        where = " inside <%s>" % element if element else ""
-        raise PolicyError("policy is not well-formed XML at line %d%s: %s"
-                          % (exc.lineno, where, xml.parsers.expat.ErrorString(exc.code)),
-                          line=exc.lineno, element=element)
-    return root_holder[0]
-
-
-# --------------------------------------------------------------------------------------------------------------
-# the catalogue of policy elements
+# the catalogue
 
 
 class ChildSpec:
-    """Configuration child of a policy (not a policy itself): required attributes and its own children.
+    """Configuration child of a policy (not a policy itself): required attributes, attribute types, children.
 
     children None means the content is not checked further.
     """
 
-    def __init__(self, required=(), children=None):
+    any_of = ()
+
+    def __init__(self, required=(), attrs=None, children=None):
         self.required = tuple(required)
+        self.attrs = dict(attrs or {})
         self.children = children
 
 
 class ElementSpec:
-    """A policy element: sections where APIM allows it, required attributes and what it may contain.
+    """A policy element: the sections where API Management allows it, its attributes and what it may contain.
 
-    any_of: groups of attribute names of which at least one must be present.
-    container: its children are policies again, under the rules of the enclosing section.
-    policy_children: names of policies allowed as children regardless of section (return-response).
-    children: configuration children (ChildSpec by name); None = not checked.
+    required: attribute names that must be present and not blank; any_of: groups of names of which at least one
+    must be present; attrs: name -> value type. container: its children are policies under the rules of the
+    enclosing section. children: name -> ChildSpec, or POLICY for a policy checked as such in any section; None
+    leaves the content unchecked. check / advise: functions (node, section) -> messages, errors / warnings.
     """
 
-    def __init__(self, sections, required=(), any_of=(), container=False, policy_children=None,
-                 children=None, check=None):
+    def __init__(self, sections, required=(), any_of=(), attrs=None, container=False, children=None,
+                 check=None, advise=None):
         self.sections = frozenset(sections)
         self.required = tuple(required)
         self.any_of = tuple(any_of)
+        self.attrs = dict(attrs or {})
         self.container = container
-        self.policy_children = policy_children
         self.children = children
         self.check = check
+        self.advise = advise
 
 
-def _check_token_limit(node):
+POLICY = "policy"
+
+
+def _check_token_limit(node, _section):
     """llm-token-limit / azure-openai-token-limit: a rate, a quota with its period, or both."""
     has_quota = "token-quota" in node.attrs
     has_period = "token-quota-period" in node.attrs
@@ -257,13 +162,10 @@ def _check_token_limit(node):
         return ["token-quota and token-quota-period must be set together"]
     if "tokens-per-minute" not in node.attrs and not has_quota:
         return ["needs tokens-per-minute or token-quota with token-quota-period"]
-    period = node.attrs.get("token-quota-period")
-    if period is not None and period not in ("Hourly", "Daily", "Weekly", "Monthly", "Yearly"):
-        return ["token-quota-period must be Hourly, Daily, Weekly, Monthly or Yearly, not %r" % period]
     return []
 
 
-def _check_choose(node):
+def _check_choose(node, _section):
     problems = []
     kinds = [c.tag for c in node.elements()]
     if "when" not in kinds:
@@ -275,101 +177,210 @@ def _check_choose(node):
     return problems
 
 
-def _check_content_safety(node):
-    for child in node.elements():
-        if child.tag == "categories":
-            output_type = child.attrs.get("output-type", "FourSeverityLevels")
-            if output_type not in ("FourSeverityLevels", "EightSeverityLevels") and not _is_expression(output_type):
-                return ["categories output-type must be FourSeverityLevels or EightSeverityLevels"]
+def _advise_managed_identity(node, section):
+    # Outside <inbound> the token is useful only in a variable, for a send-request that follows.
+    if section != "inbound" and not node.attrs.get("output-token-variable-name"):
+        return ["outside <inbound> without output-token-variable-name the token is not used by any request"]
     return []
 
 
 _VALUE = {"value": ChildSpec()}
 _DIMENSIONS = {"dimension": ChildSpec(required=("name",))}
 _VARY_BY = {"vary-by": ChildSpec()}
+_KEYS = ChildSpec(children={"key": ChildSpec()})
+_CLAIMS = ChildSpec(children={"claim": ChildSpec(required=("name",), attrs={"match": one_of("all", "any")},
+                                                 children={"value": ChildSpec()})})
+_AUDIENCES = ChildSpec(children={"audience": ChildSpec()})
+_APPLICATION_IDS = ChildSpec(children={"application-id": ChildSpec()})
 _CONTENT_SAFETY_CHILDREN = {
-    "categories": ChildSpec(children={"category": ChildSpec(required=("name", "threshold"), children={})}),
+    "categories": ChildSpec(
+        attrs={"output-type": one_of("FourSeverityLevels", "EightSeverityLevels")},
+        children={"category": ChildSpec(required=("name", "threshold"), children={},
+                                        attrs={"name": one_of("Hate", "SelfHarm", "Sexual", "Violence"),
+                                               "threshold": whole(0, 7)})}),
     "blocklists": ChildSpec(children={"id": ChildSpec()}),
 }
-
-_TOKEN_LIMIT_ATTRS = dict(required=("counter-key",), check=_check_token_limit)
+_LIMIT_PER_API = {"api": ChildSpec(attrs={"calls": POSITIVE, "renewal-period": POSITIVE, "bandwidth": POSITIVE},
+                                   children={"operation": ChildSpec(attrs={"calls": POSITIVE, "renewal-period": POSITIVE,
+                                                                           "bandwidth": POSITIVE}, children={})})}
+# What send-request and send-one-way-request take: the request to send, described with policies.
+_REQUEST_CHILDREN = {
+    "set-url": ChildSpec(children={}),
+    "set-method": POLICY,
+    "set-header": POLICY,
+    "set-body": POLICY,
+    "authentication-certificate": POLICY,
+    "authentication-managed-identity": POLICY,
+    "proxy": POLICY,
+}
+_TOKEN_LIMIT = dict(required=("counter-key",), check=_check_token_limit, children={},
+                    attrs={"tokens-per-minute": POSITIVE, "token-quota": POSITIVE, "token-quota-period": QUOTA_PERIOD,
+                           "estimate-prompt-tokens": BOOL})
+_SEMANTIC_LOOKUP = dict(required=("score-threshold", "embeddings-backend-id", "embeddings-backend-auth"),
+                        attrs={"score-threshold": decimal(0, 1), "embeddings-backend-auth": one_of("system-assigned"),
+                               "ignore-system-messages": BOOL, "max-message-count": POSITIVE},
+                        children=_VARY_BY)
+_DAPR_ATTRS = {"ignore-error": BOOL, "timeout": POSITIVE}
+_SEMANTIC_STORE = dict(required=("duration",), attrs={"duration": POSITIVE}, children={})
 
 CATALOGUE = {
     "base": ElementSpec(ALL, children={}),
-    # control flow
+    # policy control and flow
     "choose": ElementSpec(ALL, children={}, check=_check_choose),
     "when": ElementSpec(ALL, required=("condition",), container=True),
     "otherwise": ElementSpec(ALL, container=True),
-    "retry": ElementSpec(ALL, required=("condition", "count", "interval"), container=True),
-    "wait": ElementSpec(("inbound", "backend", "outbound"), container=True),
-    "limit-concurrency": ElementSpec(ALL, required=("key", "max-count"), container=True),
+    "retry": ElementSpec(ALL, required=("condition", "count", "interval"), container=True,
+                         attrs={"count": POSITIVE, "interval": NON_NEGATIVE, "max-interval": NON_NEGATIVE,
+                                "delta": NON_NEGATIVE, "first-fast-retry": BOOL}),
+    "wait": ElementSpec(("inbound", "backend", "outbound"), container=True, attrs={"for": one_of("all", "any")}),
     "include-fragment": ElementSpec(ALL, required=("fragment-id",), children={}),
-    # routing and transformation
-    "set-backend-service": ElementSpec(("inbound", "backend"), any_of=(("base-url", "backend-id"),), children={}),
-    "forward-request": ElementSpec(BACKEND, children={}),
-    "rewrite-uri": ElementSpec(INBOUND, required=("template",), children={}),
-    "set-header": ElementSpec(ALL, required=("name",), children=_VALUE),
-    "set-query-parameter": ElementSpec(("inbound", "backend"), required=("name",), children=_VALUE),
-    "set-method": ElementSpec(("inbound", "on-error"), children={}),
-    "set-status": ElementSpec(ALL, required=("code",), children={}),
-    "set-body": ElementSpec(("inbound", "backend", "outbound"), children={}),
-    "set-variable": ElementSpec(ALL, required=("name", "value"), children={}),
-    "return-response": ElementSpec(ALL, policy_children=("set-status", "set-header", "set-body")),
-    "mock-response": ElementSpec(("inbound", "outbound", "on-error"), children={}),
-    "find-and-replace": ElementSpec(ALL, required=("from", "to"), children={}),
-    "json-to-xml": ElementSpec(("inbound", "outbound", "on-error"), required=("apply",), children={}),
-    "xml-to-json": ElementSpec(("inbound", "outbound", "on-error"), required=("kind", "apply"), children={}),
-    "proxy": ElementSpec(INBOUND, required=("url",), children={}),
-    "send-request": ElementSpec(ALL, required=("response-variable-name",)),
-    "send-one-way-request": ElementSpec(ALL),
-    # authentication and access restriction
-    "authentication-managed-identity": ElementSpec(INBOUND, required=("resource",), children={}),
+    # rate limiting and quotas
+    "rate-limit": ElementSpec(INBOUND, required=("calls", "renewal-period"), children=_LIMIT_PER_API,
+                              attrs={"calls": POSITIVE, "renewal-period": POSITIVE}),
+    "rate-limit-by-key": ElementSpec(INBOUND, required=("calls", "renewal-period", "counter-key"), children={},
+                                     attrs={"calls": POSITIVE, "renewal-period": POSITIVE,
+                                            "increment-count": POSITIVE}),
+    "quota": ElementSpec(INBOUND, required=("renewal-period",), any_of=(("calls", "bandwidth"),),
+                         children=_LIMIT_PER_API,
+                         attrs={"calls": POSITIVE, "bandwidth": POSITIVE, "renewal-period": NON_NEGATIVE}),
+    "quota-by-key": ElementSpec(INBOUND, required=("counter-key", "renewal-period"), any_of=(("calls", "bandwidth"),),
+                                children={}, attrs={"calls": POSITIVE, "bandwidth": POSITIVE,
+                                                    "renewal-period": NON_NEGATIVE, "increment-count": POSITIVE}),
+    "limit-concurrency": ElementSpec(ALL, required=("key", "max-count"), container=True,
+                                     attrs={"max-count": POSITIVE}),
+    "llm-token-limit": ElementSpec(INBOUND, **_TOKEN_LIMIT),
+    "azure-openai-token-limit": ElementSpec(INBOUND, **_TOKEN_LIMIT),
+    # authentication and authorization
+    "check-header": ElementSpec(INBOUND, required=("name", "failed-check-httpcode", "failed-check-error-message",
+                                                   "ignore-case"), children=_VALUE,
+                                attrs={"failed-check-httpcode": HTTP_STATUS, "ignore-case": BOOL}),
+    "get-authorization-context": ElementSpec(INBOUND, required=("provider-id", "authorization-id",
+                                                                "context-variable-name"), children={},
+                                             attrs={"identity-type": one_of("managed", "jwt"), "ignore-error": BOOL}),
+    "ip-filter": ElementSpec(INBOUND, required=("action",), attrs={"action": one_of("allow", "forbid")},
+                             children={"address": ChildSpec(children={}),
+                                       "address-range": ChildSpec(required=("from", "to"), children={})}),
+    "validate-azure-ad-token": ElementSpec(
+        INBOUND, required=("tenant-id",), attrs={"failed-validation-httpcode": HTTP_STATUS},
+        children={"audiences": _AUDIENCES, "client-application-ids": _APPLICATION_IDS,
+                  "backend-application-ids": _APPLICATION_IDS, "required-claims": _CLAIMS, "decryption-keys": _KEYS}),
+    "validate-jwt": ElementSpec(
+        INBOUND, any_of=(("header-name", "query-parameter-name", "token-value"),),
+        attrs={"failed-validation-httpcode": HTTP_STATUS, "require-expiration-time": BOOL,
+               "require-signed-tokens": BOOL, "clock-skew": NON_NEGATIVE},
+        children={"openid-config": ChildSpec(required=("url",), children={}), "issuer-signing-keys": _KEYS,
+                  "decryption-keys": _KEYS, "audiences": _AUDIENCES,
+                  "issuers": ChildSpec(children={"issuer": ChildSpec()}), "required-claims": _CLAIMS}),
+    "validate-client-certificate": ElementSpec(
+        INBOUND, attrs=dict.fromkeys(("validate-revocation", "validate-trust", "validate-not-before",
+                                      "validate-not-after", "ignore-error"), BOOL),
+        children={"identities": ChildSpec(children={"identity": ChildSpec(children={})})}),
     "authentication-basic": ElementSpec(INBOUND, required=("username", "password"), children={}),
     "authentication-certificate": ElementSpec(INBOUND, any_of=(("thumbprint", "certificate-id", "body"),),
                                               children={}),
-    "validate-jwt": ElementSpec(INBOUND, any_of=(("header-name", "query-parameter-name", "token-value"),)),
-    "validate-azure-ad-token": ElementSpec(INBOUND, required=("tenant-id",), children={
-        "audiences": ChildSpec(children={"audience": ChildSpec()}),
-        "client-application-ids": ChildSpec(children={"application-id": ChildSpec()}),
-        "backend-application-ids": ChildSpec(children={"application-id": ChildSpec()}),
-        "required-claims": ChildSpec(children={"claim": ChildSpec(required=("name",),
-                                                                  children={"value": ChildSpec()})}),
-        "decryption-keys": ChildSpec(),
+    # allowed in every section: with output-token-variable-name it only fetches a token for a later send-request
+    "authentication-managed-identity": ElementSpec(ALL, required=("resource",), attrs={"ignore-error": BOOL},
+                                                   children={}, advise=_advise_managed_identity),
+    # content safety and validation
+    # the current reference allows it on prompts (inbound) and on completions (outbound)
+    "llm-content-safety": ElementSpec(("inbound", "outbound"), required=("backend-id",),
+                                      attrs={"shield-prompt": BOOL}, children=_CONTENT_SAFETY_CHILDREN),
+    "validate-content": ElementSpec(NOT_BACKEND, required=("unspecified-content-type-action", "max-size",
+                                                           "size-exceeded-action"),
+                                    attrs={"unspecified-content-type-action": VALIDATION_ACTION,
+                                           "size-exceeded-action": VALIDATION_ACTION, "max-size": POSITIVE}),
+    "validate-graphql-request": ElementSpec(INBOUND, attrs={"max-size": POSITIVE, "max-depth": POSITIVE}),
+    "validate-odata-request": ElementSpec(INBOUND, attrs={"max-size": POSITIVE}),
+    "validate-parameters": ElementSpec(INBOUND, required=("specified-parameter-action",
+                                                          "unspecified-parameter-action"),
+                                       attrs={"specified-parameter-action": VALIDATION_ACTION,
+                                              "unspecified-parameter-action": VALIDATION_ACTION}),
+    "validate-headers": ElementSpec(RESPONSE_SIDE, required=("specified-header-action", "unspecified-header-action"),
+                                    attrs={"specified-header-action": VALIDATION_ACTION,
+                                           "unspecified-header-action": VALIDATION_ACTION}),
+    "validate-status-code": ElementSpec(RESPONSE_SIDE, required=("unspecified-status-code-action",),
+                                        attrs={"unspecified-status-code-action": VALIDATION_ACTION}),
+    # routing
+    "forward-request": ElementSpec(BACKEND, children={}, attrs={
+        "timeout": NON_NEGATIVE, "timeout-ms": NON_NEGATIVE, "continue-timeout": NON_NEGATIVE,
+        "follow-redirects": BOOL, "buffer-request-body": BOOL, "buffer-response": BOOL,
+        "fail-on-error-status-code": BOOL, "http-version": one_of("1", "2or1", "2")}),
+    "set-backend-service": ElementSpec(("inbound", "backend"), any_of=(("base-url", "backend-id"),), children={}),
+    "proxy": ElementSpec(INBOUND, required=("url",), children={}),
+    # caching
+    "cache-lookup": ElementSpec(INBOUND, required=("vary-by-developer", "vary-by-developer-groups"),
+                                attrs={"vary-by-developer": BOOL, "vary-by-developer-groups": BOOL,
+                                       "caching-type": CACHING_TYPE, "must-revalidate": BOOL,
+                                       "allow-private-response-caching": BOOL,
+                                       "downstream-caching-type": one_of("none", "private", "public")},
+                                children={"vary-by-header": ChildSpec(children={}),
+                                          "vary-by-query-parameter": ChildSpec(children={})}),
+    "cache-store": ElementSpec(OUTBOUND, required=("duration",), attrs={"duration": POSITIVE, "cache-response": BOOL},
+                               children={}),
+    "cache-lookup-value": ElementSpec(ALL, required=("key", "variable-name"), attrs={"caching-type": CACHING_TYPE},
+                                      children={}),
+    "cache-store-value": ElementSpec(ALL, required=("key", "value", "duration"),
+                                     attrs={"duration": POSITIVE, "caching-type": CACHING_TYPE}, children={}),
+    "cache-remove-value": ElementSpec(ALL, required=("key",), attrs={"caching-type": CACHING_TYPE}, children={}),
+    "llm-semantic-cache-lookup": ElementSpec(INBOUND, **_SEMANTIC_LOOKUP),
+    "azure-openai-semantic-cache-lookup": ElementSpec(INBOUND, **_SEMANTIC_LOOKUP),
+    "llm-semantic-cache-store": ElementSpec(OUTBOUND, **_SEMANTIC_STORE),
+    "azure-openai-semantic-cache-store": ElementSpec(OUTBOUND, **_SEMANTIC_STORE),
+    # transformation
+    "set-method": ElementSpec(("inbound", "on-error"), children={}),
+    "set-status": ElementSpec(ALL, required=("code",), attrs={"code": HTTP_STATUS}, children={}),
+    "set-variable": ElementSpec(ALL, required=("name", "value"), children={}),
+    # a liquid template may be XML, so the content is not checked
+    "set-body": ElementSpec(("inbound", "backend", "outbound"),
+                            attrs={"template": one_of("liquid", "none"), "xsi-nil": one_of("blank", "null"),
+                                   "parse-date": BOOL}),
+    "set-header": ElementSpec(ALL, required=("name",), attrs={"exists-action": EXISTS_ACTION}, children=_VALUE),
+    "set-query-parameter": ElementSpec(("inbound", "backend"), required=("name",),
+                                       attrs={"exists-action": EXISTS_ACTION}, children=_VALUE),
+    "rewrite-uri": ElementSpec(INBOUND, required=("template",), attrs={"copy-unmatched-params": BOOL}, children={}),
+    "json-to-xml": ElementSpec(NOT_BACKEND, required=("apply",), children={},
+                               attrs={"apply": one_of("always", "content-type-json"), "consider-accept-header": BOOL,
+                                      "parse-date": BOOL}),
+    "xml-to-json": ElementSpec(NOT_BACKEND, required=("kind", "apply"), children={},
+                               attrs={"kind": one_of("javascript-friendly", "direct"),
+                                      "apply": one_of("always", "content-type-xml"), "consider-accept-header": BOOL,
+                                      "always-array-child-elements": BOOL}),
+    "find-and-replace": ElementSpec(ALL, required=("from", "to"), children={}),
+    "redirect-content-urls": ElementSpec(("inbound", "outbound"), children={}),
+    "xsl-transform": ElementSpec(("inbound", "outbound")),
+    "return-response": ElementSpec(ALL, children={"set-status": POLICY, "set-header": POLICY, "set-body": POLICY}),
+    "mock-response": ElementSpec(NOT_BACKEND, attrs={"status-code": HTTP_STATUS}, children={}),
+    # cross-domain
+    "cross-domain": ElementSpec(INBOUND),
+    "cors": ElementSpec(INBOUND, attrs={"allow-credentials": BOOL, "terminate-unmatched-request": BOOL}, children={
+        "allowed-origins": ChildSpec(children={"origin": ChildSpec(children={})}),
+        "allowed-methods": ChildSpec(attrs={"preflight-result-max-age": NON_NEGATIVE},
+                                     children={"method": ChildSpec(children={})}),
+        "allowed-headers": ChildSpec(children={"header": ChildSpec(children={})}),
+        "expose-headers": ChildSpec(children={"header": ChildSpec(children={})}),
     }),
-    "check-header": ElementSpec(INBOUND, required=("name", "failed-check-httpcode",
-                                                   "failed-check-error-message", "ignore-case"), children=_VALUE),
-    "ip-filter": ElementSpec(INBOUND, required=("action",)),
-    "cors": ElementSpec(INBOUND),
-    "rate-limit": ElementSpec(INBOUND, required=("calls", "renewal-period")),
-    "rate-limit-by-key": ElementSpec(INBOUND, required=("calls", "renewal-period", "counter-key"), children={}),
-    "quota": ElementSpec(INBOUND, required=("renewal-period",), any_of=(("calls", "bandwidth"),)),
-    "quota-by-key": ElementSpec(INBOUND, required=("counter-key", "renewal-period"),
-                                any_of=(("calls", "bandwidth"),), children={}),
-    # AI gateway
-    "llm-token-limit": ElementSpec(INBOUND, children={}, **_TOKEN_LIMIT_ATTRS),
-    "azure-openai-token-limit": ElementSpec(INBOUND, children={}, **_TOKEN_LIMIT_ATTRS),
+    "jsonp": ElementSpec(OUTBOUND, required=("callback-parameter-name",), children={}),
+    # integration and external communication
+    "send-request": ElementSpec(ALL, required=("response-variable-name",), children=_REQUEST_CHILDREN,
+                                attrs={"mode": one_of("new", "copy"), "timeout": POSITIVE, "ignore-error": BOOL}),
+    "send-one-way-request": ElementSpec(ALL, children=_REQUEST_CHILDREN,
+                                        attrs={"mode": one_of("new", "copy"), "timeout": POSITIVE}),
+    "log-to-eventhub": ElementSpec(ALL, required=("logger-id",), children={}),
+    "send-service-bus-message": ElementSpec(ALL),
+    "publish-to-dapr": ElementSpec(NOT_BACKEND, required=("topic",), children={}, attrs=_DAPR_ATTRS),
+    "invoke-dapr-binding": ElementSpec(NOT_BACKEND, required=("name",), attrs=_DAPR_ATTRS),
+    # logging
+    "trace": ElementSpec(ALL, required=("source",), attrs={"severity": one_of("verbose", "information", "error")},
+                         children={"message": ChildSpec(children={}),
+                                   "metadata": ChildSpec(required=("name", "value"), children={})}),
+    "emit-metric": ElementSpec(ALL, required=("name",), attrs={"value": any_number}, children=_DIMENSIONS),
     "llm-emit-token-metric": ElementSpec(INBOUND, children=_DIMENSIONS),
     "azure-openai-emit-token-metric": ElementSpec(INBOUND, children=_DIMENSIONS),
-    "llm-semantic-cache-lookup": ElementSpec(INBOUND, required=("score-threshold", "embeddings-backend-id",
-                                                                "embeddings-backend-auth"), children=_VARY_BY),
-    "azure-openai-semantic-cache-lookup": ElementSpec(INBOUND, required=("score-threshold", "embeddings-backend-id",
-                                                                         "embeddings-backend-auth"),
-                                                      children=_VARY_BY),
-    "llm-semantic-cache-store": ElementSpec(OUTBOUND, required=("duration",), children={}),
-    "azure-openai-semantic-cache-store": ElementSpec(OUTBOUND, required=("duration",), children={}),
-    # the current reference allows it on prompts (inbound) and on completions (outbound)
-    "llm-content-safety": ElementSpec(("inbound", "outbound"), required=("backend-id",), check=_check_content_safety,
-                                      children=_CONTENT_SAFETY_CHILDREN),
-    # caching
-    "cache-lookup": ElementSpec(INBOUND, required=("vary-by-developer", "vary-by-developer-groups")),
-    "cache-store": ElementSpec(OUTBOUND, required=("duration",), children={}),
-    "cache-lookup-value": ElementSpec(ALL, required=("key", "variable-name"), children={}),
-    "cache-store-value": ElementSpec(ALL, required=("key", "value", "duration"), children={}),
-    "cache-remove-value": ElementSpec(ALL, required=("key",), children={}),
-    # logging
-    "log-to-eventhub": ElementSpec(ALL, required=("logger-id",), children={}),
-    "emit-metric": ElementSpec(ALL, required=("name",), children=_DIMENSIONS),
-    "trace": ElementSpec(ALL, required=("source",)),
+    # GraphQL resolvers: each is the root of a resolver's own policy document
+    "http-data-source": ElementSpec(RESOLVER),
+    "sql-data-source": ElementSpec(RESOLVER),
+    "cosmosdb-data-source": ElementSpec(RESOLVER),
+    "publish-event": ElementSpec(RESOLVER),
 }
 
 
@@ -377,264 +388,169 @@ CATALOGUE = {
 # validation
 
 
-def validate_policy(xml_text, scope="api", allow_unknown_elements=False, require_all_sections=True):
-    """Return the list of problems (PolicyError) in a policy; empty means APIM should accept it.
+def check_policy(xml_text, scope="api", unknown_elements="warn", require_all_sections=False):
+    """Every finding (PolicyError, errors and warnings) in a policy document, in the order of its lines.
 
-    scope: service (global), product, api or operation. ``<base />`` is refused at service scope, which has
-    no parent to inherit from. allow_unknown_elements: accept elements missing from CATALOGUE (new APIM
-    policies) without checking them. require_all_sections: APIM itself accepts a missing section, but the
-    collection always renders all four so that nothing inherited is dropped silently.
+    scope: service (global), product, api, operation, or fragment (a policy fragment, root ``<fragment>``).
+    ``<base />`` is refused at service scope, which has no parent to inherit from. unknown_elements: "warn"
+    (API Management may know policies newer than this catalogue) or "error". require_all_sections: a missing
+    section is an error instead of a warning (API Management accepts it, but the section then inherits nothing).
     """
     if scope not in SCOPES:
         raise ValueError("scope must be one of %s, not %r" % (", ".join(SCOPES), scope))
+    if unknown_elements not in UNKNOWN_ELEMENT_MODES:
+        raise ValueError("unknown_elements must be one of %s, not %r"
+                         % (", ".join(UNKNOWN_ELEMENT_MODES), unknown_elements))
     try:
         root = parse_policy(xml_text)
     except PolicyError as exc:
         return [exc]
-    problems = []
-    if root.tag != "policies":
-        return [PolicyError("root element must be <policies>, not <%s> (line %d)" % (root.tag, root.line),
-                            line=root.line, element=root.tag)]
-    seen = {}
-    for section in root.elements():
-        if section.tag not in SECTIONS:
-            problems.append(PolicyError(
-                "<%s> at line %d is not a policy section; <policies> holds only %s"
-                % (section.tag, section.line, ", ".join("<%s>" % s for s in SECTIONS)),
-                line=section.line, element=section.tag))
-            continue
-        if section.tag in seen:
-            problems.append(PolicyError("section <%s> at line %d repeats the one at line %d"
-                                        % (section.tag, section.line, seen[section.tag]),
-                                        line=section.line, element=section.tag))
-            continue
-        seen[section.tag] = section.line
-        _check_section(section, scope, allow_unknown_elements, problems)
-    if require_all_sections:
+    checker = _Checker(unknown_elements)
+    if scope == "fragment":
+        checker.fragment(root)
+    else:
+        checker.document(root, scope, require_all_sections)
+    return sorted(checker.findings, key=lambda finding: finding.line or 0)
+
+
+def validate_policy(xml_text, scope="api", unknown_elements="warn", require_all_sections=False):
+    """The errors of check_policy: empty means API Management should accept the policy."""
+    return [finding for finding in check_policy(xml_text, scope, unknown_elements, require_all_sections)
+            if not finding.is_warning]
+
+
+class _Checker:
+    """Walks a parsed document and collects findings."""
+
+    def __init__(self, unknown_elements):
+        self.unknown_elements = unknown_elements
+        self.findings = []
+
+    def error(self, message, node, element=None):
+        self.findings.append(PolicyError(message, line=node.line, element=element or node.tag))
+
+    def warn(self, message, node, element=None):
+        self.findings.append(PolicyError(message, line=node.line, element=element or node.tag, severity="warning"))
+
+    def document(self, root, scope, require_all_sections):
+        if root.tag != "policies":
+            self.error("root element must be <policies>, not <%s> (line %d)" % (root.tag, root.line), root)
+            return
+        seen = {}
+        for section in root.elements():
+            if section.tag not in SECTIONS:
+                self.error("<%s> at line %d is not a policy section; <policies> holds only %s"
+                           % (section.tag, section.line, ", ".join("<%s>" % s for s in SECTIONS)), section)
+            elif section.tag in seen:
+                self.error("section <%s> at line %d repeats the one at line %d"
+                           % (section.tag, section.line, seen[section.tag]), section)
+            else:
+                seen[section.tag] = section.line
+                self.section(section, scope)
         for missing in (s for s in SECTIONS if s not in seen):
-            problems.append(PolicyError("section <%s> is missing from <policies> (line %d)" % (missing, root.line),
-                                        line=root.line, element=missing))
-    return problems
+            message = ("section <%s> is missing from <policies> (line %d): nothing is inherited there"
+                       % (missing, root.line))
+            (self.error if require_all_sections else self.warn)(message, root, element=missing)
 
+    def fragment(self, root):
+        if root.tag != "fragment":
+            self.error("root element of a policy fragment must be <fragment>, not <%s> (line %d)"
+                       % (root.tag, root.line), root)
+            return
+        self.text_free(root, "fragment")
+        for child in root.elements():
+            # a fragment's section is where it is included, so only the section-free rules apply
+            self.policy(child, "fragment")
 
-def _check_section(section, scope, allow_unknown, problems):
-    bases = [c for c in section.elements() if c.tag == "base"]
-    if scope == "service":
-        for base in bases:
-            problems.append(PolicyError("<base /> at line %d in <%s> is not allowed at service (global) scope"
-                                        % (base.line, section.tag), line=base.line, element="base"))
-    elif len(bases) > 1:
-        problems.append(PolicyError("<base /> at line %d in <%s> appears more than once"
-                                    % (bases[1].line, section.tag), line=bases[1].line, element="base"))
-    _check_text_free(section, section.tag, problems)
-    for child in section.elements():
-        _check_policy(child, section.tag, allow_unknown, problems, top_level=True, check_section=True)
+    def section(self, section, scope):
+        bases = [c for c in section.elements() if c.tag == "base"]
+        if scope == "service":
+            for base in bases:
+                self.error("<base /> at line %d in <%s> is not allowed at service (global) scope"
+                           % (base.line, section.tag), base)
+        elif len(bases) > 1:
+            self.error("<base /> at line %d in <%s> appears more than once" % (bases[1].line, section.tag), bases[1])
+        self.text_free(section, section.tag)
+        for child in section.elements():
+            self.policy(child, section.tag, top_level=True)
 
-
-def _check_policy(node, section, allow_unknown, problems, top_level=False, check_section=True):
-    where = "at line %d in <%s>" % (node.line, section)
-    spec = CATALOGUE.get(node.tag)
-    if spec is None:
-        if not allow_unknown:
-            problems.append(PolicyError("unknown policy element <%s> %s" % (node.tag, where),
-                                        line=node.line, element=node.tag))
-        return
-    if node.tag == "base" and not top_level:
-        problems.append(PolicyError("<base /> %s must be a direct child of the section" % where,
-                                    line=node.line, element="base"))
-    if node.tag in ("when", "otherwise") and check_section:
-        problems.append(PolicyError("<%s> %s is only allowed inside <choose>" % (node.tag, where),
-                                    line=node.line, element=node.tag))
-    if check_section and section not in spec.sections:
-        problems.append(PolicyError("<%s> %s is not allowed in that section (allowed in: %s)"
-                                    % (node.tag, where, ", ".join(s for s in SECTIONS if s in spec.sections)),
-                                    line=node.line, element=node.tag))
-    _check_attributes(node, spec.required, spec.any_of, where, problems)
-    for message in (spec.check(node) if spec.check else []):
-        problems.append(PolicyError("<%s> %s: %s" % (node.tag, where, message), line=node.line, element=node.tag))
-    if node.tag == "choose":
-        for branch in node.elements():
-            if branch.tag in ("when", "otherwise"):
-                _check_policy(branch, section, allow_unknown, problems, check_section=False)
+    def policy(self, node, section, top_level=False, in_choose=False, check_section=None):
+        """Check one policy; check_section False for a policy that configures another (send-request's set-method)."""
+        if check_section is None:
+            # a fragment's section is where it is included, so only the section-free rules apply there
+            check_section = section in SECTIONS
+        where = "at line %d in <%s>" % (node.line, section)
+        spec = CATALOGUE.get(node.tag)
+        if spec is None:
+            message = "unknown policy element <%s> %s" % (node.tag, where)
+            if self.unknown_elements == "error":
+                self.error(message, node)
             else:
-                problems.append(PolicyError("<%s> at line %d in <choose> must be <when> or <otherwise>"
-                                            % (branch.tag, branch.line), line=branch.line, element=branch.tag))
-        _check_text_free(node, section, problems)
-    elif spec.container:
-        _check_text_free(node, section, problems)
+                self.warn(message + ": not in this collection's catalogue of API Management policies, not checked",
+                          node)
+            return
+        if not spec.sections:
+            self.error("<%s> %s is the root of a GraphQL resolver policy, not a policy of a section" % (node.tag, where),
+                       node)
+            return
+        if node.tag == "base" and not top_level:
+            self.error("<base /> %s must be a direct child of the section" % where, node)
+        if node.tag in ("when", "otherwise") and not in_choose:
+            self.error("<%s> %s is only allowed inside <choose>" % (node.tag, where), node)
+        if check_section and section not in spec.sections:
+            self.error("<%s> %s is not allowed in that section (allowed in: %s)"
+                       % (node.tag, where, ", ".join(s for s in SECTIONS if s in spec.sections)), node)
+        self.attributes(node, spec, where)
+        for message in (spec.check(node, section) if spec.check else []):
+            self.error("<%s> %s: %s" % (node.tag, where, message), node)
+        for message in (spec.advise(node, section) if spec.advise and check_section else []):
+            self.warn("<%s> %s: %s" % (node.tag, where, message), node)
+        if node.tag == "choose":
+            self.text_free(node, section)
+            for branch in node.elements():
+                if branch.tag in ("when", "otherwise"):
+                    self.policy(branch, section, in_choose=True)
+                else:
+                    self.error("<%s> at line %d in <choose> must be <when> or <otherwise>" % (branch.tag, branch.line),
+                               branch)
+        elif spec.container:
+            self.text_free(node, section)
+            for child in node.elements():
+                self.policy(child, section)
+        elif spec.children is not None:
+            self.children(node, spec.children, section)
+
+    def children(self, node, allowed, section):
         for child in node.elements():
-            _check_policy(child, section, allow_unknown, problems)
-    elif spec.policy_children is not None:
-        _check_text_free(node, section, problems)
-        for child in node.elements():
-            if child.tag in spec.policy_children:
-                _check_policy(child, section, allow_unknown, problems, check_section=False)
+            child_spec = allowed.get(child.tag)
+            if child_spec is None:
+                self.error("<%s> at line %d is not allowed inside <%s>%s"
+                           % (child.tag, child.line, node.tag,
+                              " (allowed: %s)" % ", ".join(sorted(allowed)) if allowed else ""), child)
+            elif child_spec is POLICY:
+                self.policy(child, section, check_section=False)
             else:
-                problems.append(PolicyError("<%s> at line %d is not allowed inside <%s> (allowed: %s)"
-                                            % (child.tag, child.line, node.tag, ", ".join(spec.policy_children)),
-                                            line=child.line, element=child.tag))
-    elif spec.children is not None:
-        _check_config_children(node, spec.children, section, problems)
+                self.attributes(child, child_spec, "at line %d in <%s>" % (child.line, section))
+                if child_spec.children is not None:
+                    self.children(child, child_spec.children, section)
 
+    def attributes(self, node, spec, where):
+        for name in spec.required:
+            value = node.attrs.get(name)
+            if value is None or not value.strip():
+                self.error("<%s> %s: missing required attribute %s" % (node.tag, where, name), node)
+        for group in spec.any_of:
+            if not any(node.attrs.get(name, "").strip() for name in group):
+                self.error("<%s> %s: needs one of the attributes %s" % (node.tag, where, ", ".join(group)), node)
+        for name, value_type in spec.attrs.items():
+            value = node.attrs.get(name)
+            if value is None or not value.strip() or is_runtime_value(value):
+                continue
+            rule = value_type(value)
+            if rule:
+                self.error('<%s> %s: %s must be %s, not "%s"' % (node.tag, where, name, rule, value), node)
 
-def _check_config_children(node, allowed, section, problems):
-    for child in node.elements():
-        child_spec = allowed.get(child.tag)
-        if child_spec is None:
-            problems.append(PolicyError("<%s> at line %d is not allowed inside <%s>%s"
-                                        % (child.tag, child.line, node.tag,
-                                           " (allowed: %s)" % ", ".join(sorted(allowed)) if allowed else ""),
-                                        line=child.line, element=child.tag))
-            continue
-        _check_attributes(child, child_spec.required, (), "at line %d in <%s>" % (child.line, section), problems)
-        if child_spec.children is not None:
-            _check_config_children(child, child_spec.children, section, problems)
-
-
-def _check_attributes(node, required, any_of, where, problems):
-    for name in required:
-        value = node.attrs.get(name)
-        if value is None or not value.strip():
-            problems.append(PolicyError("<%s> %s: missing required attribute %s" % (node.tag, where, name),
-                                        line=node.line, element=node.tag))
-    for group in any_of:
-        if not any(node.attrs.get(name, "").strip() for name in group):
-            problems.append(PolicyError("<%s> %s: needs one of the attributes %s"
-                                        % (node.tag, where, ", ".join(group)), line=node.line, element=node.tag))
-
-
-def _check_text_free(node, section, problems):
-    if node.text.strip():
-        problems.append(PolicyError("<%s> at line %d in <%s> holds text %r where only policies are allowed"
-                                    % (node.tag, node.line, section, node.text.strip()[:40]),
-                                    line=node.line, element=node.tag))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# normalisation and printing
-
-
-def _is_expression(value):
-    stripped = value.strip()
-    return stripped.startswith("@(") or stripped.startswith("@{")
-
-
-def _normalize_expression(value):
-    """Collapse whitespace outside C# string and char literals; literal contents stay exact."""
-    text = value.strip().replace("\r\n", "\n")
-    out = []
-    pos = 0
-    pending_space = False
-    while pos < len(text):
-        char = text[pos]
-        if char.isspace():
-            pending_space = True
-            pos += 1
-            continue
-        if pending_space and out:
-            out.append(" ")
-        pending_space = False
-        if char in "\"'":
-            verbatim = char == '"' and pos > 0 and text[pos - 1] == "@"
-            end = pos + 1
-            while end < len(text):
-                if text[end] == "\\" and not verbatim:
-                    end += 2
-                    continue
-                if text[end] == char:
-                    if verbatim and end + 1 < len(text) and text[end + 1] == '"':
-                        end += 2
-                        continue
-                    break
-                end += 1
-            out.append(text[pos:end + 1])
-            pos = end + 1
-            continue
-        out.append(char)
-        pos += 1
-    return "".join(out)
-
-
-def _normalize_value(value):
-    return _normalize_expression(value) if _is_expression(value) else value
-
-
-def _normalize_text(text):
-    text = text.replace("\r\n", "\n").strip()
-    return _normalize_expression(text) if _is_expression(text) else text
-
-
-def _escape_attr(value):
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-            .replace("\n", "&#10;").replace("\t", "&#9;"))
-
-
-def _escape_text(value):
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _is_whole_expression(value):
-    """True when value is one balanced expression, so it can be written unescaped (rawxml) and read back."""
-    return _is_expression(value) and _expression_end(value, 0) == len(value)
-
-
-def _serialize(node, out, indent, depth, keep_comments, raw_expressions):
-    pad = indent * depth if indent is not None else ""
-    newline = "\n" if indent is not None else ""
-    if node.is_comment:
-        out.append("%s<!--%s-->%s" % (pad, node.text.strip() if indent is None else node.text, newline))
-        return
-
-    def attr(value):
-        value = _normalize_value(value)
-        # a raw line break or tab in an attribute would come back as a space, so those stay escaped
-        plain = "\n" not in value and "\t" not in value
-        return value if raw_expressions and plain and _is_whole_expression(value) else _escape_attr(value)
-
-    def text_of(value):
-        return value if raw_expressions and _is_whole_expression(value) else _escape_text(value)
-
-    attrs = "".join(' %s="%s"' % (name, attr(node.attrs[name])) for name in sorted(node.attrs))
-    children = [c for c in node.children if keep_comments or not c.is_comment]
-    text = _normalize_text(node.text)
-    if not children and not text:
-        out.append("%s<%s%s />%s" % (pad, node.tag, attrs, newline))
-        return
-    if not children:
-        out.append("%s<%s%s>%s</%s>%s" % (pad, node.tag, attrs, text_of(text), node.tag, newline))
-        return
-    out.append("%s<%s%s>%s" % (pad, node.tag, attrs, newline))
-    if text:
-        out.append("%s%s%s" % (indent * (depth + 1) if indent is not None else "", text_of(text), newline))
-    for child in children:
-        _serialize(child, out, indent, depth + 1, keep_comments, raw_expressions)
-    out.append("%s</%s>%s" % (pad, node.tag, newline))
-
-
-def normalize_policy(xml_text, ignore_comments=True):
-    """Canonical one-line form of a policy for comparison.
-
-    Ignored: whitespace between elements, attribute order and quoting, ``<x></x>`` versus ``<x />``, entity
-    versus literal characters, leading/trailing whitespace of text, whitespace runs in expressions outside
-    string literals. Comments are ignored by default: they change no behaviour, so a comment-only edit is not
-    worth an upload and cannot cause a perpetual change whatever APIM does with comments.
-    """
-    out = []
-    _serialize(parse_policy(xml_text), out, None, 0, not ignore_comments, False)
-    return "".join(out)
-
-
-def policies_equal(first, second, ignore_comments=True):
-    """True when two policies differ only in what APIM's reformatting changes."""
-    return normalize_policy(first, ignore_comments) == normalize_policy(second, ignore_comments)
-
-
-def pretty_policy(xml_text, indent="    ", keep_comments=True):
-    """Stable indented form (sorted attributes, canonical values) so --diff shows only real changes.
-
-    Expressions are written as in APIM's rawxml editor, unescaped, which reads better in a diff;
-    parse_policy reads this form back.
-    """
-    out = []
-    _serialize(parse_policy(xml_text), out, indent, 0, keep_comments, True)
-    return "".join(out)
+    def text_free(self, node, section):
+        if node.text.strip():
+            self.error("<%s> at line %d in <%s> holds text %r where only policies are allowed"
+                       % (node.tag, node.line, section, node.text.strip()[:40]), node)

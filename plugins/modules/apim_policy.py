@@ -11,9 +11,13 @@ short_description: Set or remove an Azure API Management policy (service, produc
 version_added: 0.1.0
 description:
   - Ensures the policy document of a scope is the given XML, or removes it.
-  - The policy is validated before anything is written (well-formed XML, the four sections, each element in a
-    section where API Management allows it, required attributes); a failing policy fails the task naming the
-    element and its line, and nothing is uploaded.
+  - The policy is validated before anything is written, against every policy of Microsoft's policy reference
+    (well-formed rawxml with its C# policy expressions, each element in a section where API Management allows it,
+    required attributes, the type of attributes given as literals, for example C(tokens-per-minute) a whole number
+    of at least 1); a failing policy fails the task naming the element, its line and the value, and nothing is
+    uploaded.
+  - What API Management accepts but is probably a mistake (an element unknown to the collection, a missing
+    section) is a warning; see O(unknown_elements).
   - API Management reformats what it stores (indentation, quoting, entities), so the comparison ignores exactly
     those differences; a re-run with the same policy does not upload it again.
   - With C(--diff) shows the policy before and after, pretty-printed.
@@ -56,11 +60,14 @@ options:
     type: str
     choices: [rawxml, xml]
     default: rawxml
-  allow_unknown_elements:
+  unknown_elements:
     description:
-      - Accept policy elements the validator does not know (new API Management policies) without checking them.
-    type: bool
-    default: false
+      - What to do with a policy element the collection's catalogue does not know (a policy newer than the
+        collection, or a misspelt one). V(warn) uploads the policy with a warning, since API Management may well
+        accept it; V(error) refuses it before anything is written.
+    type: str
+    choices: [warn, error]
+    default: warn
   state:
     description: Whether the policy should be set. V(absent) removes the scope's policy.
     type: str
@@ -105,7 +112,9 @@ state:
   returned: always
   type: dict
 problems:
-  description: The validation problems of a refused policy, each with C(message), C(line) and C(element).
+  description:
+    - The validation findings of a refused policy, each with C(message), C(line), C(element) and C(severity)
+      (V(error) or V(warning)).
   returned: when the policy fails validation
   type: list
   elements: dict
@@ -114,9 +123,9 @@ problems:
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy import (
     PolicyError,
+    check_policy,
     normalize_policy,
     pretty_policy,
-    validate_policy,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
@@ -133,7 +142,7 @@ ARGUMENT_SPEC = dict(
     xml=dict(type="str"),
     xml_file=dict(type="path"),
     format=dict(type="str", choices=["rawxml", "xml"], default="rawxml"),
-    allow_unknown_elements=dict(type="bool", default=False),
+    unknown_elements=dict(type="str", choices=["warn", "error"], default="warn"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
@@ -172,12 +181,14 @@ def read_policy_text(params):
         return None, "cannot read xml_file %s: %s" % (params["xml_file"], exc)
 
 
-def policy_problems(text, scope, allow_unknown):
-    """Validation problems as (message, [dicts]); (None, []) when the policy is fine."""
-    problems = validate_policy(text, scope=scope, allow_unknown_elements=allow_unknown)
+def policy_problems(text, scope, unknown_elements):
+    """(refusal message or None, finding dicts, warning texts) for a policy document."""
+    findings = check_policy(text, scope=scope, unknown_elements=unknown_elements)
+    warnings = ["policy: %s" % f.message for f in findings if f.is_warning]
+    problems = [f for f in findings if not f.is_warning]
     if not problems:
-        return None, []
-    details = [dict(message=p.message, line=p.line, element=p.element) for p in problems]
+        return None, [], warnings
+    details = [dict(message=f.message, line=f.line, element=f.element, severity=f.severity) for f in findings]
     first = problems[0]
     where = []
     if first.element:
@@ -187,7 +198,7 @@ def policy_problems(text, scope, allow_unknown):
     message = "policy refused before upload (%s): %s" % (", ".join(where) or "document", first.message)
     if len(problems) > 1:
         message += " (and %d more problem%s, see problems)" % (len(problems) - 1, "s" if len(problems) > 2 else "")
-    return message, details
+    return message, details, warnings
 
 
 def policy_id(subscription_id, params, scope):
@@ -282,9 +293,11 @@ def main():
     if not problem and params["state"] == "present":
         text, problem = read_policy_text(params)
         if not problem:
-            problem, details = policy_problems(text, scope, params["allow_unknown_elements"])
+            problem, details, warnings = policy_problems(text, scope, params["unknown_elements"])
             if problem:
                 module.fail(problem, problems=details)
+            for warning in warnings:
+                module.warn(warning)
     if problem:
         module.fail(problem)
     label = label_of(params, scope)

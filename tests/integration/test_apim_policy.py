@@ -1,6 +1,8 @@
 """apim_policy against the local endpoint: lifecycle per scope, the validation catalogue refusing before any
 write, and APIM's reformatting not causing a change."""
 
+import json
+
 import pytest
 
 POLICY = """<policies>
@@ -123,3 +125,20 @@ def test_scope_options_are_checked_before_any_call(run_module, apim, request_log
                         expect_failure=True)
     assert result["msg"] == "scope operation needs operation"
     assert request_log.since(mark) == []
+
+
+def test_unknown_element_warns_and_is_refused_only_on_request(run_module, apim_with_api, request_log):
+    """A policy newer than the catalogue is API Management's to judge (a warning); unknown_elements=error stops it.
+
+    Check mode, so the emulated service's own opinion of the element does not matter here.
+    """
+    xml = POLICY.replace('<set-backend-service backend-id="pool" />',
+                         '<set-backend-service backend-id="pool" />\n        <llm-future-policy mode="x" />')
+    args = dict(apim_with_api, scope="operation", api="inference-api", operation="chat-completions", xml=xml)
+    mark = request_log.mark()
+    refused = run_module("apim_policy", dict(args, unknown_elements="error"), expect_failure=True)
+    assert "unknown policy element <llm-future-policy> at line 5 in <inbound>" in refused["msg"]
+    predicted = run_module("apim_policy", args, check=True)
+    assert predicted["changed"] is True
+    assert "unknown policy element <llm-future-policy>" in json.dumps(predicted.get("warnings"))
+    assert request_log.writes(mark) == []

@@ -251,6 +251,21 @@ def test_broken_fragment_is_caught_by_validation():
     assert [(p.element, "in <inbound>" in str(p)) for p in problems] == [("forward-request", True)]
 
 
+@pytest.mark.parametrize("settings, element, message", [
+    ({"token_limit": {"enabled": True, "tokens_per_minute": "lots"}}, "llm-token-limit",
+     'tokens-per-minute must be a whole number of at least 1, not "lots"'),
+    ({"token_limit": {"enabled": True, "tokens_per_minute": 0}}, "llm-token-limit",
+     'tokens-per-minute must be a whole number of at least 1, not "0"'),
+    ({"semantic_cache": {"enabled": True, "embeddings_backend_id": "e", "score_threshold": "high"}},
+     "llm-semantic-cache-lookup", 'score-threshold must be a number from 0 to 1, not "high"'),
+    ({"retry": {"enabled": True, "count": "twice"}}, "retry", 'count must be a whole number of at least 1, not "twice"'),
+])
+def test_bad_number_is_rendered_as_given_and_refused_naming_it(settings, element, message):
+    """No | int in the template: a bad value reaches the validator as written, not as a deny-all 0 (issue 12)."""
+    problems = ap.validate_policy(render(settings))
+    assert [(p.element, message in str(p)) for p in problems] == [(element, True)]
+
+
 def test_full_replacement_is_used_as_is():
     replacement = "<policies><inbound><base /></inbound><backend><base /></backend>" \
                   "<outbound><base /></outbound><on-error><base /></on-error></policies>"

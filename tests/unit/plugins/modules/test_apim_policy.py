@@ -4,7 +4,7 @@ from pathlib import Path
 from ansible_collections.aigateway.foundry.plugins.modules import apim_policy as m
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "policies"
+CORPUS = Path(__file__).resolve().parents[3] / "fixtures" / "apim-policies"
 GOOD = """<policies>
     <inbound>
         <base />
@@ -22,7 +22,7 @@ STORED = ("<policies>\r\n\t<inbound>\r\n\t\t<base></base>\r\n\t\t<set-backend-se
 
 def params(**overrides):
     base = dict(resource_group="rg", service="gw", scope=None, api=None, operation=None, product=None, xml=GOOD,
-                xml_file=None, format="rawxml", allow_unknown_elements=False, state="present")
+                xml_file=None, format="rawxml", unknown_elements="warn", state="present")
     base.update(overrides)
     return base
 
@@ -54,22 +54,33 @@ def test_scope_args_match_the_sdk_signatures():
 
 
 def test_wrong_section_is_refused_with_element_and_line():
-    text = (FIXTURES / "broken" / "forward-request-in-inbound.xml").read_text()
-    message, details = m.policy_problems(text, "api", False)
+    text = (CORPUS / "refused" / "forward-request-in-inbound.xml").read_text()
+    message, details, warnings = m.policy_problems(text, "api", "warn")
     assert "element <forward-request>" in message and "line 5" in message
     assert details[0]["element"] == "forward-request" and details[0]["line"] == 5
+    assert details[0]["severity"] == "error" and warnings == []
 
 
 def test_malformed_policy_is_refused_with_line():
-    message, details = m.policy_problems("<policies>\n<inbound>\n<base />\n</policies>", "api", False)
+    message, details, _warnings = m.policy_problems("<policies>\n<inbound>\n<base />\n</policies>", "api", "warn")
     assert "not well-formed" in message and "line 4" in message
     assert details[0]["line"] == 4
 
 
-def test_unknown_elements_pass_only_when_allowed():
-    text = (FIXTURES / "broken" / "unknown-element.xml").read_text()
-    assert m.policy_problems(text, "api", False)[0]
-    assert m.policy_problems(text, "api", True) == (None, [])
+def test_unknown_elements_warn_unless_refused_on_request():
+    text = (CORPUS / "refused" / "unknown-element.xml").read_text()
+    message, _details, warnings = m.policy_problems(text, "api", "warn")
+    assert message is None
+    assert warnings == ["policy: unknown policy element <set-headers> at line 5 in <inbound>: not in this "
+                        "collection's catalogue of API Management policies, not checked"]
+    assert "unknown policy element <set-headers>" in m.policy_problems(text, "api", "error")[0]
+
+
+def test_token_limit_not_a_number_is_refused_naming_the_value():
+    text = (CORPUS / "refused" / "tokens-per-minute-not-a-number.xml").read_text()
+    message = m.policy_problems(text, "api", "warn")[0]
+    assert message == ('policy refused before upload (element <llm-token-limit>, line 5): <llm-token-limit> at line 5 '
+                       'in <inbound>: tokens-per-minute must be a whole number of at least 1, not "lots"')
 
 
 def test_apim_reformatting_is_not_a_change():
