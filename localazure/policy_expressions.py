@@ -12,6 +12,7 @@ a null object, and `Headers` as a case-insensitive mapping.
 """
 from __future__ import annotations
 
+import html
 import re
 
 TOKEN = re.compile(r"""\s*(?:
@@ -55,7 +56,8 @@ def evaluate(value: str | None, context: dict):
     """The value of an attribute or element text: an expression's result, or the text itself."""
     if not is_expression(value):
         return value
-    body = value.strip()
+    # APIM's `value` format keeps the characters of an expression escaped (&#34; for a quote) inside the XML.
+    body = html.unescape(value.strip())
     if body.startswith("@{"):
         match = re.fullmatch(r"@\{\s*return\s+(.*?);?\s*\}", body, re.DOTALL)
         if match is None:
