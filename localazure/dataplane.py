@@ -39,6 +39,11 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from localazure import contentsafety
+from localazure.gateway_answers import Answer, account_error, apim_error, invalid_request
+from localazure.gateway_policy import Exchange, Pipeline, TokenLimit, unevaluated_tags
+from localazure.gateway_runtime import (CircuitBreakers, HostThrottles, Quotas, SemanticCache, TokenWindows,
+                                        iso_seconds)
 from localazure.identity import TokenError
 from localazure.providers import apimanagement as apim
 from localazure.providers import authorization as authz
@@ -47,7 +52,7 @@ from localazure.providers import cognitiveservices as cs
 ROUTE = "/gateway/{service}/{tail:.*}"
 UNEVALUATED_HEADER = "x-localazure-unevaluated-policies"
 DEFAULT_KEY_HEADER, DEFAULT_KEY_QUERY = "Ocp-Apim-Subscription-Key", "subscription-key"
-WINDOW_SECONDS = 60.0
+REQUEST_WINDOW_SECONDS = 10.0
 COGNITIVE_AUDIENCES = ("https://cognitiveservices.azure.com", "https://cognitiveservices.azure.com/")
 # Built-in roles whose dataActions include Microsoft.CognitiveServices/accounts/OpenAI/* (Cognitive Services
 # User, OpenAI User, OpenAI Contributor, Azure AI User, Azure AI Project Manager; Azure built-in roles reference).
@@ -62,93 +67,6 @@ INVALID_KEY = ("Access denied due to invalid subscription key. Make sure to prov
                "subscription.")
 
 
-class Answer(Exception):
-    """A finished response raised from deep in the pipeline (an error the client sees as is).
-
-    `events` makes it a server-sent event stream (`data: {event}` lines, then `data: [DONE]`); `usage` is what a
-    model call consumed (streamed or not); `error` is (source, reason) of an answer the gateway itself gave, as
-    its resource log reports it (context.LastError)."""
-
-    def __init__(self, status: int, body: dict | None, headers: dict | None = None, *, events: list | None = None,
-                 usage: dict | None = None, error: tuple[str, str] | None = None):
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, dict(headers or {})
-        self.events, self.usage, self.error = events, usage or {}, error
-
-    def chunks(self) -> list[bytes]:
-        if self.events is None:
-            return [json.dumps(self.body).encode()]
-        return [f"data: {json.dumps(event)}\n\n".encode() for event in self.events] + [b"data: [DONE]\n\n"]
-
-    async def send(self, request: web.Request) -> web.StreamResponse:
-        if self.events is None:
-            return web.Response(body=self.chunks()[0], status=self.status, headers=self.headers,
-                                content_type="application/json")
-        response = web.StreamResponse(status=self.status, headers=self.headers)
-        response.content_type = "text/event-stream"
-        await response.prepare(request)
-        for chunk in self.chunks():
-            await response.write(chunk)
-        await response.write_eof()
-        return response
-
-
-def apim_error(status: int, message: str, headers: dict | None = None, *, source: str = "configuration",
-               reason: str = "") -> Answer:
-    reason = reason or (headers or {}).get("x-localazure-error") or message
-    return Answer(status, {"statusCode": status, "message": message}, headers, error=(source, reason))
-
-
-def account_error(status: int, code: str, message: str) -> Answer:
-    return Answer(status, {"error": {"code": code, "message": message}})
-
-
-def invalid_request(message: str, param: str | None = None) -> Answer:
-    """Azure OpenAI's invalid-request body (OpenAI's error object)."""
-    return Answer(400, {"error": {"message": message, "type": "invalid_request_error", "param": param,
-                                  "code": None}})
-
-
-class TokenWindows:
-    """Tokens used per key in one-minute windows of real time, opened by the first use."""
-
-    def __init__(self, clock=time.time):
-        self.clock = clock
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def _current(self, key: str) -> tuple[float, int]:
-        start, used = self._windows.get(key, (0.0, 0))
-        if self.clock() - start >= WINDOW_SECONDS:
-            return self.clock(), 0
-        return start, used
-
-    def used(self, key: str) -> int:
-        return self._current(key)[1]
-
-    def add(self, key: str, tokens: int) -> None:
-        start, used = self._current(key)
-        self._windows[key] = (start, used + tokens)
-
-    def seconds_left(self, key: str) -> int:
-        start, _ = self._current(key)
-        return max(1, math.ceil(start + WINDOW_SECONDS - self.clock()))
-
-
-@dataclass
-class PolicyPlan:
-    """What the evaluated inbound policy asks for."""
-    backend_id: str | None = None
-    base_url: str | None = None
-    identity_resource: str | None = None
-    identity_client_id: str | None = None
-    token_limits: list[dict] = field(default_factory=list)
-    unevaluated: list[str] = field(default_factory=list)
-
-    def skip(self, name: str) -> None:
-        if name not in self.unevaluated:
-            self.unevaluated.append(name)
-
-
 @dataclass
 class Trace:
     """What the pipeline learnt about one request, for the service's resource logs."""
@@ -159,6 +77,8 @@ class Trace:
     backend_url: str | None = None
     backend_status: int | None = None
     backend_ms: int = 0
+    cache: str = "none"          # the GatewayLogs Cache column: none, hit or miss
+    cache_distance: float | None = None
     llm: dict | None = None      # DeploymentName, ModelName, RequestId, IsStreamCompletion, messages
 
 
@@ -218,7 +138,12 @@ class Gateway:
         self.logs = logs                          # loganalytics.Workspaces, or None: no resource logs
         self.random = random.Random(seed)         # pool choices are reproducible per server run
         self.policy_windows = TokenWindows(clock)
-        self.deployment_windows = TokenWindows(clock)
+        self.quotas = Quotas(clock)
+        self.breakers = CircuitBreakers(clock)
+        self.cache = SemanticCache(clock)
+        self.throttles = HostThrottles(clock, seed)
+        self.deployment_tokens = TokenWindows(clock)
+        self.deployment_requests = TokenWindows(clock, REQUEST_WINDOW_SECONDS)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = self.clock()
@@ -241,17 +166,18 @@ class Gateway:
         return await answer.send(request)
 
     def _serve(self, service: dict, call: Call) -> Answer:
+        """Key check, then the policy pipeline (gateway_policy.py) over the service, API and operation scopes."""
         api = call.trace.api = self._api(service["id"], call)
         operation = call.trace.operation = self._operation(api, call)
         subscription = call.trace.subscription = self._subscription(service["id"], api, call)
-        plan = self._plan(service["id"], api, operation)
-        extra = {UNEVALUATED_HEADER: ",".join(plan.unevaluated)} if plan.unevaluated else {}
-        try:
-            answer = self._with_token_limits(service, api, plan, subscription, call)
-        except Answer as refused:
-            refused.headers.update(extra)
-            raise
-        answer.headers.update(extra)
+        roots = [self._policy_root(service["id"]), self._policy_root(api["id"]), self._policy_root(operation["id"])]
+        sections = {name: self._section(roots, name) for name in ("inbound", "backend", "outbound", "on-error")}
+        exchange = Exchange(gateway=self, service=service, api=api, operation=operation, subscription=subscription,
+                            call=call, product=_product_of(subscription))
+        exchange.unevaluated.extend(unevaluated_tags(roots))
+        answer = Pipeline(exchange, sections).run()
+        if exchange.unevaluated:
+            answer.headers[UNEVALUATED_HEADER] = ",".join(exchange.unevaluated)
         return answer
 
     # --- resource logs -------------------------------------------------------------------------------
@@ -278,7 +204,7 @@ class Gateway:
             "ResponseCode": answer.status, "BackendMethod": call.method if trace.backend_url else None,
             "BackendUrl": trace.backend_url, "BackendResponseCode": trace.backend_status,
             "BackendProtocol": "HTTP/1.1" if trace.backend_url else None, "RequestSize": len(call.body),
-            "ResponseSize": sum(len(chunk) for chunk in answer.chunks()), "Cache": "none", "CacheTime": 0,
+            "ResponseSize": sum(len(chunk) for chunk in answer.chunks()), "Cache": trace.cache, "CacheTime": 0,
             "BackendTime": trace.backend_ms, "ClientTime": 0,
             "ApiId": (trace.api or {}).get("name"), "OperationId": (trace.operation or {}).get("name"),
             "ProductId": scope[-1] if len(scope) >= 2 and scope[-2].lower() == "products" else None,
@@ -422,65 +348,167 @@ class Gateway:
             return out
         return expand(len(roots) - 1)
 
-    def _plan(self, service_id: str, api: dict, operation: dict) -> PolicyPlan:
-        roots = [self._policy_root(service_id), self._policy_root(api["id"]), self._policy_root(operation["id"])]
-        plan = PolicyPlan()
-        for element in self._section(roots, "inbound"):
-            if element.tag == "set-backend-service":
-                plan.backend_id, plan.base_url = element.get("backend-id"), element.get("base-url")
-            elif element.tag == "authentication-managed-identity":
-                plan.identity_resource, plan.identity_client_id = element.get("resource"), element.get("client-id")
-            elif element.tag in ("llm-token-limit", "azure-openai-token-limit") and _token_limit(element):
-                plan.token_limits.append(_token_limit(element))
-            else:
-                plan.skip(element.tag)
-        for name in ("backend", "outbound", "on-error"):
-            for element in self._section(roots, name):
-                if element.tag != "forward-request":   # forwarding is what the gateway does anyway
-                    plan.skip(element.tag)
-        return plan
+    # --- what the pipeline asks of the gateway (gateway_policy.Exchange.gateway) ---------------------------
+    def read_token(self, token: str) -> dict | None:
+        """The claims of a token this endpoint issued and that is still valid; None otherwise."""
+        if self.validate_token is None:
+            return None
+        try:
+            return self.validate_token(token)
+        except (TokenError, ValueError):
+            return None
 
-    def _counter(self, limit: dict, api: dict, subscription: dict | None, call: Call) -> str:
-        kind = limit["key"]
-        value = {"subscription": (subscription or {}).get("name", ""), "ip": call.client_ip,
-                 "api": api["name"]}.get(kind, kind)
-        return f"{api['id'].lower()}|{kind}|{value}"
-
-    def _with_token_limits(self, service, api, plan, subscription, call) -> Answer:
-        counters = [(limit, self._counter(limit, api, subscription, call)) for limit in plan.token_limits]
-        estimate = _prompt_tokens(call.body)
-        for limit, counter in counters:
-            used = self.policy_windows.used(counter)
-            if used >= limit["tpm"] or (limit["estimate"] and used + estimate > limit["tpm"]):
-                wait = self.policy_windows.seconds_left(counter)
-                headers = {limit["retry_header"]: str(wait)}
-                if limit["remaining_header"]:
-                    headers[limit["remaining_header"]] = str(max(0, limit["tpm"] - used))
+    def check_token_limit(self, x: Exchange, limit: TokenLimit) -> None:
+        """llm-token-limit before forwarding: over the minute's tokens 429, over the quota 403, each with
+        Retry-After (or the element's retry-after-header-name) in seconds."""
+        element = limit.element
+        estimate = _prompt_tokens(x.call.body) if (element.get("estimate-prompt-tokens") or "").lower() == "true" \
+            else 0
+        retry_header = element.get("retry-after-header-name") or "Retry-After"
+        if limit.quota is not None:
+            used = self.quotas.used(limit.counter, limit.period)
+            _expose(x, element, "remaining-quota-tokens", max(0, limit.quota - used))
+            if used >= limit.quota or (estimate and used + estimate > limit.quota):
+                wait = self.quotas.seconds_left(limit.period)
+                raise apim_error(403, f"Token quota is exceeded. Try again in {wait} seconds.",
+                                 {retry_header: str(wait)}, source=element.tag, reason="TokenQuotaExceeded")
+        if limit.tokens_per_minute is not None:
+            used = self.policy_windows.used(limit.counter)
+            _expose(x, element, "remaining-tokens", max(0, limit.tokens_per_minute - used))
+            if used >= limit.tokens_per_minute or (estimate and used + estimate > limit.tokens_per_minute):
+                wait = self.policy_windows.seconds_left(limit.counter)
+                headers = {retry_header: str(wait)}
+                if element.get("remaining-tokens-header-name"):
+                    headers[element.get("remaining-tokens-header-name")] = "0"
                 raise apim_error(429, f"Token limit is exceeded. Try again in {wait} seconds.", headers,
-                                 source="llm-token-limit", reason="TokenLimitExceeded")
-        answer = self._forward(service, api, plan, call)
-        consumed = answer.usage.get("total_tokens", 0) if answer.status == 200 else 0
-        for limit, counter in counters:
-            self.policy_windows.add(counter, consumed)
-            if limit["remaining_header"]:
-                answer.headers[limit["remaining_header"]] = str(
-                    max(0, limit["tpm"] - self.policy_windows.used(counter)))
-            if limit["consumed_header"]:
-                answer.headers[limit["consumed_header"]] = str(consumed)
-        return answer
+                                 source=element.tag, reason="TokenLimitExceeded")
+
+    def after_backend(self, x: Exchange) -> None:
+        """Once the backend (or the cache) answered: the tokens count against every limit that let the
+        request through, and the token metrics are emitted."""
+        answer = x.response
+        consumed = answer.usage.get("total_tokens", 0) if answer is not None and answer.status == 200 else 0
+        for limit in x.token_limits:
+            element = limit.element
+            if limit.tokens_per_minute is not None:
+                self.policy_windows.add(limit.counter, consumed)
+                if element.get("remaining-tokens-header-name"):
+                    answer.headers[element.get("remaining-tokens-header-name")] = str(
+                        max(0, limit.tokens_per_minute - self.policy_windows.used(limit.counter)))
+            if limit.quota is not None:
+                self.quotas.add(limit.counter, limit.period, consumed)
+                if element.get("remaining-quota-tokens-header-name"):
+                    answer.headers[element.get("remaining-quota-tokens-header-name")] = str(
+                        max(0, limit.quota - self.quotas.used(limit.counter, limit.period)))
+            if element.get("tokens-consumed-header-name"):
+                answer.headers[element.get("tokens-consumed-header-name")] = str(consumed)
+        if consumed and x.metrics and self.logs is not None:
+            for namespace, dimensions in x.metrics:
+                self._emit_token_metrics(x, namespace, dimensions, answer.usage)
+
+    def _emit_token_metrics(self, x: Exchange, namespace: str, dimensions: dict, usage: dict) -> None:
+        """To the Application Insights component of the API's (else the service's) `applicationinsights`
+        diagnostic with `metrics: true`, through its logger's resourceId; a workspace-based component keeps
+        custom metrics in its workspace's AppMetrics table (learn.microsoft.com/azure/azure-monitor/app/
+        convert-classic-resource#table-structure: customMetrics -> AppMetrics)."""
+        for scope in (x.api["id"], x.service["id"]):
+            diagnostic = self.store.get(f"{scope}/diagnostics/applicationinsights")
+            props = (diagnostic or {}).get("properties") or {}
+            if diagnostic is None:
+                continue
+            if not props.get("metrics"):
+                return
+            logger = self.store.get(_service_relative(x.service["id"], props.get("loggerId") or ""))
+            component_id = ((logger or {}).get("properties") or {}).get("resourceId") or ""
+            component = self.store.get(component_id) if component_id else None
+            workspace_id = ((component or {}).get("properties") or {}).get("WorkspaceResourceId")
+            if not workspace_id:
+                return
+            for name, field_name in (("Prompt Tokens", "prompt_tokens"), ("Completion Tokens", "completion_tokens"),
+                                     ("Total Tokens", "total_tokens")):
+                value = usage.get(field_name, 0)
+                self.logs.emit_metric(workspace_id, component_id, {
+                    "TimeGenerated": datetime.fromtimestamp(self.clock(), timezone.utc), "Name": name,
+                    "Namespace": namespace, "Sum": value, "Min": value, "Max": value, "ItemCount": 1,
+                    "Properties": dimensions, "AppRoleName": x.service["name"]})
+            return
+
+    def has_external_cache(self, service: dict) -> bool:
+        return bool(self.store.list_type(apim.CACHE_TYPE, service["id"] + "/caches/"))
+
+    def _backend_target(self, x: Exchange, backend_id: str) -> tuple[dict, dict, str]:
+        """(backend, account, path) of a Single backend the pipeline calls on its own (embeddings, content
+        safety)."""
+        backend = self.store.get(f"{x.service['id']}/backends/{backend_id}")
+        if backend is None:
+            raise apim_error(500, "Internal server error", {"x-localazure-error": f"backend '{backend_id}' not found"},
+                             source="configuration", reason="BackendNotFound")
+        url = (backend.get("properties") or {}).get("url") or ""
+        return backend, self._account_for(url), urlsplit(url).path
+
+    def embed_for_cache(self, x: Exchange, backend_id: str, text: str) -> list[float]:
+        """The embeddings backend answers for APIM's system identity (embeddings-backend-auth system-assigned)."""
+        backend, account, path = self._backend_target(x, backend_id)
+        identity = self._identity(x.service, ("https://cognitiveservices.azure.com", None), None)
+        side_call = Call(method="POST", rest="", query={"api-version": "2024-02-01"}, headers={},
+                         body=json.dumps({"input": text}).encode(), client_ip=x.call.client_ip)
+        try:
+            answer = self._account_call(account, path, side_call, identity, backend)
+        except Answer as refused:
+            raise apim_error(500, "Internal server error",
+                             {"x-localazure-error": f"embeddings backend answered {refused.status}"},
+                             source="llm-semantic-cache-lookup", reason="EmbeddingsFailed") from None
+        return answer.body["data"][0]["embedding"]
+
+    def content_safety(self, x: Exchange, backend_id: str, request: dict, shield: bool) -> dict:
+        """The Content Safety account behind the backend rates the prompt (contentsafety.py); it is called with
+        the backend's key header or APIM's identity, which needs a Cognitive Services role on the account."""
+        backend, account, _path = self._backend_target(x, backend_id)
+        if (account.get("kind") or "") not in ("ContentSafety", "AIServices", "CognitiveServices"):
+            raise apim_error(500, "Internal server error",
+                             {"x-localazure-error": f"{account['name']} does not serve Content Safety"},
+                             source="llm-content-safety", reason="ContentSafetyUnavailable")
+        header = (((backend.get("properties") or {}).get("credentials") or {}).get("header") or {})
+        if header:
+            self._check_key(account, backend, key_header="Ocp-Apim-Subscription-Key", service_id=x.service["id"])
+        else:
+            managed = ((backend.get("properties") or {}).get("credentials") or {}).get("managedIdentity") or {}
+            principal, _ = self._identity(x.service, (managed.get("resource") or "https://cognitiveservices.azure.com",
+                                                      managed.get("clientId")), None)
+            if not self._may_infer(principal, account["id"]):
+                raise apim_error(500, "Internal server error",
+                                 {"x-localazure-error": "Content Safety answered 401 PermissionDenied"},
+                                 source="llm-content-safety", reason="ContentSafetyUnauthorized")
+        blocklists = {}
+        for name in request.get("blocklistNames") or []:
+            found = self.store.get(f"{account['id']}/raiBlocklists/{name}")
+            blocklists[name] = None if found is None else self.store.list_type(
+                cs.BLOCKLIST_ITEM_TYPE, f"{account['id']}/raiBlocklists/{name}/raiBlocklistItems/")
+        try:
+            verdict = contentsafety.analyze(blocklists, request)
+        except contentsafety.BlocklistNotFound as missing:
+            raise apim_error(500, "Internal server error",
+                             {"x-localazure-error": missing.body()["error"]["message"]},
+                             source="llm-content-safety", reason="ContentSafetyCallFailed") from None
+        if shield:
+            verdict.update(contentsafety.shield_prompt({"userPrompt": request["text"]}))
+        return verdict
 
     # --- backend -------------------------------------------------------------------------------------
-    def _forward(self, service: dict, api: dict, plan: PolicyPlan, call: Call) -> Answer:
-        backend = None
-        url = plan.base_url
-        if plan.backend_id:
-            backend = self._resolve_backend(service["id"], plan.backend_id)
+    def forward(self, x: Exchange) -> None:
+        """forward-request: the backend (a pool picks a member whose circuit breaker is closed) answers; its
+        answer, any status, becomes context.Response.  Circuit breaker rules of the member count the answer."""
+        call = x.call
+        x.forwarded = True
+        backend, url = None, x.base_url
+        if x.backend_id:
+            backend = self._resolve_backend(x.service["id"], x.backend_id)
             url = (backend.get("properties") or {}).get("url")
-        url = url or (api.get("properties") or {}).get("serviceUrl")
+        url = url or (x.api.get("properties") or {}).get("serviceUrl")
         if not url:
             raise apim_error(500, "Internal server error", {"x-localazure-error": "no backend URL for the API"})
         account = self._account_for(url)
-        identity = self._identity(service, plan, backend)
+        identity = self._identity(x.service, x.identity, backend)
         path = "/" + "/".join(_segments(urlsplit(url).path) + _segments(call.rest))
         parts = urlsplit(url)
         call.trace.backend_id = backend["name"] if backend else None
@@ -488,24 +516,36 @@ class Gateway:
         started = self.clock()
         try:
             answer = self._account_call(account, path, call, identity, backend)
-        except Answer as refused:   # the account's own error, passed through as the backend's answer
-            call.trace.backend_status = refused.status
-            raise
+        except Answer as refused:   # the account's own error is the backend's answer
+            if refused.error is not None:
+                raise
+            answer = refused
         finally:
             call.trace.backend_ms = max(0, round((self.clock() - started) * 1000))
         call.trace.backend_status = answer.status
-        return answer
+        if backend is not None:
+            rules = ((backend.get("properties") or {}).get("circuitBreaker") or {}).get("rules") or []
+            retry_after = next((value for name, value in answer.headers.items() if _same(name, "Retry-After")), None)
+            self.breakers.record(backend["id"], rules, answer.status, retry_after)
+        x.response = answer
 
     def _resolve_backend(self, service_id: str, backend_id: str, depth: int = 0) -> dict:
+        """A Single backend, or a member of a Pool (learn.microsoft.com/azure/api-management/backends#load-
+        balanced-pool).  A backend whose circuit breaker is open takes nothing: 503 when nothing is left."""
         backend = self.store.get(f"{service_id}/backends/{backend_id}")
         if backend is None or depth > 1:
             raise apim_error(500, "Internal server error",
                              {"x-localazure-error": f"backend '{backend_id}' not found"})
         props = backend.get("properties") or {}
         if props.get("type") != "Pool":
+            if self.breakers.is_open(backend["id"]):
+                raise _unavailable(backend_id)
             return backend
-        member = self._pick(props.get("pool", {}).get("services") or [])
-        return self._resolve_backend(service_id, member["id"].rstrip("/").rsplit("/", 1)[-1], depth + 1)
+        members = [member for member in props.get("pool", {}).get("services") or []
+                   if not self.breakers.is_open(f"{service_id}/backends/{_member_name(member)}")]
+        if not members:
+            raise _unavailable(backend_id)
+        return self._resolve_backend(service_id, _member_name(self._pick(members)), depth + 1)
 
     def _pick(self, members: list[dict]) -> dict:
         """Lowest priority number first; within that group, by weight.  An unset priority counts as 0 and an
@@ -532,10 +572,11 @@ class Gateway:
                              {"x-localazure-error": f"{reason} Cognitive Services account serves host {host}"})
         return matches[0]
 
-    def _identity(self, service: dict, plan: PolicyPlan, backend: dict | None) -> tuple[str, str] | None:
+    def _identity(self, service: dict, requested: tuple | None, backend: dict | None) -> tuple[str, str] | None:
         """(principal id, token audience) of the managed identity APIM authenticates with, if any: the
-        authentication-managed-identity policy, else the backend's credentials.managedIdentity."""
-        resource, client_id = plan.identity_resource, plan.identity_client_id
+        authentication-managed-identity policy's (resource, client id), else the backend's
+        credentials.managedIdentity."""
+        resource, client_id = requested or (None, None)
         if resource is None and backend is not None:
             managed = ((backend.get("properties") or {}).get("credentials") or {}).get("managedIdentity") or {}
             resource, client_id = managed.get("resource"), managed.get("clientId")
@@ -586,17 +627,18 @@ class Gateway:
                 f"The {name} operation does not work with the specified model, {model}. Please choose different "
                 "model and try again. You can learn more about which models can be used with each operation here: "
                 "https://go.microsoft.com/fwlink/?linkid=2197993."))
+        limits = self._admit(account, deployment, operation, body, call)
         if operation == "embeddings":
             answer = self._embeddings(model, embedding, body)
         else:
             answer = self._completion(model, body, call.body)
-        total = answer.usage["total_tokens"]
-        self.deployment_windows.add(deployment["id"].lower(), total)
-        limit = next((rule.get("count") for rule in (deployment.get("properties") or {}).get("rateLimits") or []
-                      if rule.get("key") == "token"), 0)
-        remaining = max(0, int(limit or 0) - self.deployment_windows.used(deployment["id"].lower()))
+        key = deployment["id"].lower()
+        self.deployment_tokens.add(key, answer.usage["total_tokens"])
         answer.headers.update({"x-ms-region": account.get("location") or "",
-                               "x-ratelimit-remaining-tokens": str(remaining)})
+                               "x-ratelimit-remaining-tokens": str(max(0, limits.get("token", 0)
+                                                                       - self.deployment_tokens.used(key))),
+                               "x-ratelimit-remaining-requests": str(max(0, limits.get("request", 0)
+                                                                         - self.deployment_requests.used(key)))})
         request_messages = body.get("messages") if operation != "embeddings" else body.get("input")
         call.trace.llm = {"DeploymentName": deployment["name"], "ModelName": model,
                           "RequestId": (answer.body or {}).get("id") or (answer.events or [{}])[-1].get("id"),
@@ -604,6 +646,43 @@ class Gateway:
                           "ResponseMessages": None if operation == "embeddings" else
                           [{"role": "assistant", "content": REPLY}]}
         return answer
+
+    def _admit(self, account: dict, deployment: dict, operation: str, body: dict, call: Call) -> dict:
+        """A model host's own throttling, before it answers: first a test's throttle on the host
+        (HostThrottles), then the deployment's capacity as `rateLimits` says (the account provider derives them
+        from the SKU capacity: one unit is 1,000 tokens per minute and 6 requests per minute, counted per 10 s,
+        learn.microsoft.com/azure/ai-foundry/openai/how-to/quota).  A request is admitted when its estimate
+        (prompt tokens plus max_tokens, as Azure OpenAI estimates) fits the minute's tokens.  Over a limit: 429
+        with Retry-After and Azure OpenAI's text (quoted in many public issues, e.g. openai/openai-python#1087).
+        Returns the limits {"token": n, "request": n}."""
+        region = {"x-ms-region": account.get("location") or ""}
+        name = "Embeddings_Create" if operation == "embeddings" else "ChatCompletions_Create"
+        version = call.query.get("api-version") or "v1"
+        tier = f"{account.get('kind') or 'AIServices'} {(account.get('sku') or {}).get('name') or 'S0'}"
+        throttle = self.throttles.take(account["name"])
+        if throttle is not None and throttle.status == 429:
+            raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "token", tier,
+                                                                                  throttle.retry_after)}},
+                         {"Retry-After": str(throttle.retry_after), **region})
+        if throttle is not None:
+            raise Answer(503, {"error": {"code": "ServiceUnavailable", "message": (
+                "The service is temporarily unable to process your request. Please try again later.")}},
+                {"Retry-After": str(throttle.retry_after), **region})
+        limits = {rule.get("key"): int(rule.get("count") or 0)
+                  for rule in (deployment.get("properties") or {}).get("rateLimits") or []}
+        key = deployment["id"].lower()
+        if "request" in limits and self.deployment_requests.used(key) >= limits["request"]:
+            wait = self.deployment_requests.seconds_left(key)
+            raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "call", tier, wait)}},
+                         {"Retry-After": str(wait), **region})
+        requested = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+        estimate = _prompt_tokens(call.body) + (requested if isinstance(requested, int) else 0)
+        if "token" in limits and self.deployment_tokens.used(key) + estimate > limits["token"]:
+            wait = self.deployment_tokens.seconds_left(key)
+            raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "token", tier, wait)}},
+                         {"Retry-After": str(wait), **region})
+        self.deployment_requests.add(key, 1)
+        return limits
 
     # --- hook for the Foundry data plane (foundry_runs.py): a caller's own Entra token ----------------------
     def _forwarded(self, call: Call) -> tuple[str, str] | None:
@@ -620,11 +699,15 @@ class Gateway:
             return "", ""
         return claims.get("oid") or "", claims.get("aud") or ""
 
-    def _check_key(self, account: dict, backend: dict | None) -> None:
-        """Without a managed identity the backend call carries only the backend's credentials.header api-key."""
+    def _check_key(self, account: dict, backend: dict | None, *, key_header: str = "api-key",
+                   service_id: str | None = None) -> None:
+        """Without a managed identity the backend call carries only the backend's credentials.header key
+        (a `{{named value}}` reference is resolved from the service's named values)."""
         header = (((backend or {}).get("properties") or {}).get("credentials") or {}).get("header") or {}
-        values = next((value for name, value in header.items() if _same(name, "api-key")), None) or []
+        values = next((value for name, value in header.items() if _same(name, key_header)), None) or []
         key = values[0] if isinstance(values, list) and values else values
+        if isinstance(key, str) and key.startswith("{{") and key.endswith("}}") and service_id:
+            key = self._named_value(service_id, key[2:-2])
         keys = self.store.kv_get(cs.KEYS_TABLE, account["id"].lower()) or {}
         if key and key in keys.values():
             if (account.get("properties") or {}).get("disableLocalAuth"):
@@ -634,6 +717,14 @@ class Gateway:
         raise account_error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make "
                                         "sure to provide a valid key for an active subscription and use a correct "
                                         "regional API endpoint for your resource.")
+
+    def _named_value(self, service_id: str, name: str) -> str | None:
+        found = self.store.get(f"{service_id}/namedValues/{name}")
+        if found is None:
+            return None
+        if (found.get("properties") or {}).get("secret"):
+            return (self.store.kv_get(apim.SECRETS_TABLE, found["id"].lower()) or {}).get("value")
+        return (found.get("properties") or {}).get("value")
 
     def _may_infer(self, principal: str, account_id: str) -> bool:
         """A role assignment of an inference role to the principal at the account or any scope above it."""
@@ -709,27 +800,46 @@ def _model_route(method: str, path: str, body: dict) -> tuple[str, str, str]:
     return route
 
 
+def _rate_message(operation: str, version: str, kind: str, tier: str, wait: int) -> str:
+    return (f"Requests to the {operation} Operation under Azure OpenAI API version {version} have exceeded {kind} "
+            f"rate limit of your current {tier} pricing tier. Please retry after {wait} seconds. Please contact "
+            "Azure support service if you would like to further increase the default rate limit.")
+
+
+def _member_name(member: dict) -> str:
+    return member["id"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def _unavailable(backend_id: str) -> Answer:
+    """Every backend out (circuit breakers open): 503.  The text is ours; on-error sees StatusCode 503."""
+    return apim_error(503, "Service Unavailable", {"x-localazure-error": f"backend '{backend_id}' has no backend "
+                                                                          "available: circuit breakers are open"},
+                      source="forward-request", reason="BackendUnavailable")
+
+
+def _product_of(subscription: dict | None) -> str | None:
+    """The product of a product-scoped subscription (context.Product)."""
+    scope = _segments(((subscription or {}).get("properties") or {}).get("scope") or "")
+    return scope[-1] if len(scope) >= 2 and scope[-2].lower() == "products" else None
+
+
+def _service_relative(service_id: str, reference: str) -> str:
+    """A loggerId as APIM stores it: a full id, or `/loggers/{name}` relative to the service."""
+    return reference if reference.lower().startswith("/subscriptions/") else service_id + reference
+
+
+def _expose(x, element, what: str, value: int) -> None:
+    """remaining-tokens-variable-name / remaining-quota-tokens-variable-name of llm-token-limit."""
+    variable = element.get(f"{what}-variable-name")
+    if variable:
+        x.variables[variable] = value
+
+
 def _loggable_query(query: dict) -> str:
     """The query string as a log may show it: a key never reaches a log, so key-like parameters are dropped
     (the API's own key parameter is gone already, but a request that matched no API still carries it)."""
     kept = {name: value for name, value in query.items() if "key" not in name.lower()}
     return ("?" + urlencode(kept)) if kept else ""
-
-
-def _token_limit(element: ElementTree.Element) -> dict | None:
-    """The attributes evaluated; None (so: listed as unevaluated) when a value needs an expression
-    this emulation does not evaluate, or the policy sets only a quota."""
-    key = element.get("counter-key") or ""
-    known = {"@(context.Subscription.Id)": "subscription", "@(context.Request.IpAddress)": "ip",
-             "@(context.Api.Id)": "api"}
-    tokens = element.get("tokens-per-minute") or ""
-    if (key.startswith("@") and key.replace(" ", "") not in known) or not tokens.isdigit():
-        return None
-    return {"key": known.get(key.replace(" ", ""), "literal:" + key), "tpm": int(tokens),
-            "estimate": (element.get("estimate-prompt-tokens") or "").lower() == "true",
-            "retry_header": element.get("retry-after-header-name") or "Retry-After",
-            "remaining_header": element.get("remaining-tokens-header-name"),
-            "consumed_header": element.get("tokens-consumed-header-name")}
 
 
 def _json(raw: bytes) -> dict:

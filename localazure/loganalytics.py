@@ -58,6 +58,13 @@ SCHEMAS = {
         ("TotalTokens", "int"), ("SequenceNumber", "int"), ("RequestMessages", "dynamic"),
         ("ResponseMessages", "dynamic")] + _TRAILER,
 }
+# Workspace-based Application Insights keeps custom metrics in AppMetrics (customMetrics in the classic schema;
+# learn.microsoft.com/azure/azure-monitor/reference/tables/appmetrics).
+SCHEMAS["AppMetrics"] = [
+    ("TenantId", "string"), ("TimeGenerated", "datetime"), ("Name", "string"), ("Sum", "real"), ("Min", "real"),
+    ("Max", "real"), ("ItemCount", "int"), ("Properties", "dynamic"), ("AppRoleName", "string"),
+    ("ResourceGUID", "string"), ("SDKVersion", "string"), ("SourceSystem", "string"), ("Type", "string"),
+    ("_ResourceId", "string"), ("_SubscriptionId", "string")]
 CATEGORY_TABLES = {"GatewayLogs": "ApiManagementGatewayLogs", "GatewayLlmLogs": "ApiManagementGatewayLlmLog"}
 
 
@@ -106,6 +113,27 @@ class Workspaces:
             key = f"{customer_id.lower()}|{table}|{time.time_ns():020d}{next(self._sequence):08d}"
             self.store.kv_put(ROWS_TABLE, key, stored)
         return len(targets)
+
+    def emit_metric(self, workspace_id: str, component_id: str, row: dict) -> bool:
+        """Appends one AppMetrics row of an Application Insights component to its workspace (the metric's
+        `Namespace` goes into Properties as the SDK's custom metric namespace does)."""
+        workspace = self.store.get(workspace_id)
+        if workspace is None:
+            return False
+        customer_id = (workspace.get("properties") or {}).get("customerId") or ""
+        component = self.store.get(component_id) or {}
+        properties = dict(row.pop("Properties", {}) or {})
+        namespace = row.pop("Namespace", None)
+        if namespace:
+            properties.setdefault("_MS.MetricNamespace", namespace)
+        stored = {"TenantId": customer_id, "Type": "AppMetrics", "SourceSystem": "Azure",
+                  "ResourceGUID": (component.get("properties") or {}).get("AppId") or "", "SDKVersion": "apim:0.0",
+                  "_ResourceId": component_id.lower(), "_SubscriptionId": self.subscription_id,
+                  "Properties": properties, **row}
+        stored = {name: _stored(value) for name, value in stored.items()}
+        key = f"{customer_id.lower()}|AppMetrics|{time.time_ns():020d}{next(self._sequence):08d}"
+        self.store.kv_put(ROWS_TABLE, key, stored)
+        return True
 
     def rows(self, customer_id: str, table: str) -> list[dict]:
         return [row for _, row in self.store.kv_list(ROWS_TABLE, f"{customer_id.lower()}|{table}|")]

@@ -93,11 +93,11 @@ class App:
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
                              tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id,
                              clock=self.clock)
-        self.workspaces = Workspaces(self.store, self.identity.subscription_id)
+        self.workspaces = Workspaces(self.store, self.identity.subscription_id, clock=self.clock)
         self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle, clock=self.clock,
                                validate_token=self.identity.validate, logs=self.workspaces)
         self.foundry = FoundryProjects(self.store, self.identity, self.engine.settle, state_dir / certs.CA_FILE)
-        self.log_queries = QueryApi(self.identity, self.store, self.workspaces)
+        self.log_queries = QueryApi(self.identity, self.store, self.workspaces, clock=self.clock)
 
     # --- middleware ----------------------------------------------------------------------------
     @web.middleware
@@ -218,6 +218,22 @@ class App:
             raise ArmError(400, "InvalidClock", str(error)) from None
         return await self.get_clock(request)
 
+    async def get_throttles(self, request):
+        return web.json_response({"throttles": self.gateway.throttles.all()})
+
+    async def set_throttle(self, request):
+        """A model host (account name) answers 429 or 503 for a rate, a count or a duration of its requests."""
+        try:
+            settings = await request.json()
+            answer = self.gateway.throttles.configure(request.match_info["account"], settings)
+        except ValueError as error:
+            raise ArmError(400, "InvalidThrottle", str(error)) from None
+        return web.json_response(answer)
+
+    async def clear_throttle(self, request):
+        self.gateway.throttles.clear(request.match_info["account"])
+        return web.json_response(self.gateway.throttles.describe(request.match_info["account"]))
+
     async def reset(self, request):
         with self.store.transaction():
             self.store.wipe_resources()
@@ -238,6 +254,9 @@ class App:
             web.get("/localazure/clock", self.get_clock),
             web.post("/localazure/clock", self.advance_clock),
             web.get("/localazure/requests/summary", self.summary),
+            web.get("/localazure/model-hosts/throttles", self.get_throttles),
+            web.post("/localazure/model-hosts/{account}/throttle", self.set_throttle),
+            web.delete("/localazure/model-hosts/{account}/throttle", self.clear_throttle),
         ])
         app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
         app.router.add_route("*", FOUNDRY_ROUTE, self.foundry.handle)   # Foundry project data plane (foundry.py)

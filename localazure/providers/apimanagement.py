@@ -34,6 +34,7 @@ NAMED_VALUE_TYPE = f"{SERVICE_TYPE}/namedValues"
 SUBSCRIPTION_TYPE = f"{SERVICE_TYPE}/subscriptions"
 BACKEND_TYPE = f"{SERVICE_TYPE}/backends"
 PRODUCT_TYPE = f"{SERVICE_TYPE}/products"
+CACHE_TYPE = f"{SERVICE_TYPE}/caches"
 DELETED_SERVICE_TYPE = f"{NAMESPACE}/deletedservices"
 # The definitions' type of the deleted-services answers (the body's `type` above is what Azure returns).
 DELETED_SERVICES_SPEC_TYPE = f"{NAMESPACE}/locations/deletedservices"
@@ -842,7 +843,7 @@ class ProductKind(ChildKind):
 class CacheKind(ChildKind):
     """The connection string is kept in a secret named value and shown as "{{<24 hex>}}" (2024-05-01
     example ApiManagementGetCache.json in azure-rest-api-specs)."""
-    type_name = f"{SERVICE_TYPE}/caches"
+    type_name = CACHE_TYPE
 
     def on_create(self, ctx, body):
         self._hide(ctx, body)
