@@ -28,39 +28,23 @@ options:
     elements: str
     required: true
   deployments:
-    description: The model deployments to check. Without it, only the catalogue and the usages are returned.
+    description:
+      - The model deployments to check, as dicts with C(model_name), C(sku_name), C(capacity) (required),
+        C(model_version) (any version when omitted), C(model_format) (default V(OpenAI)) and C(name) (the
+        deployment's name, to count an existing deployment). Other keys are ignored, so the deployment list of a
+        model host can be passed as it is.
+      - C(capacity) is in the SKU's unit (thousands of tokens per minute for chat and embeddings models).
     type: list
     elements: dict
     default: []
-    suboptions:
-      model_name:
-        description: The model, for example V(gpt-4o-mini).
-        type: str
-        required: true
-      model_version:
-        description: The model version, for example V(2024-07-18). Any version when omitted.
-        type: str
-      model_format:
-        description: The model format.
-        type: str
-        default: OpenAI
-      sku_name:
-        description: The deployment SKU, for example V(GlobalStandard).
-        type: str
-        required: true
-      capacity:
-        description: The capacity asked (thousands of tokens per minute for chat and embeddings models).
-        type: int
-        required: true
-      resource_group:
-        description: The resource group of the account the deployment goes to (to count an existing deployment).
-        type: str
-      account:
-        description: The account the deployment goes to (to count an existing deployment).
-        type: str
-      name:
-        description: The deployment's name (to count an existing deployment).
-        type: str
+  resource_group:
+    description: The resource group of the account the deployments go to (to count existing deployments).
+    type: str
+  account:
+    description:
+      - The account the deployments go to. When it exists, only its own region is checked (an account cannot
+        move), and the capacity its deployments of the same C(name) already hold counts as free for them.
+    type: str
 extends_documentation_fragment:
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
@@ -77,8 +61,11 @@ EXAMPLES = r"""
 - name: Is there quota for the gateway's models in Sweden Central (else East US 2)?
   aigateway.foundry.cognitive_quota_info:
     locations: [swedencentral, eastus2]
+    resource_group: rg-ai-gateway
+    account: models-foundry-01
     deployments:
-      - model_name: gpt-4o-mini
+      - name: gpt-4o-mini
+        model_name: gpt-4o-mini
         model_version: "2024-07-18"
         sku_name: GlobalStandard
         capacity: 10
@@ -92,7 +79,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 regions:
-  description: Per region, in the order of O(locations), what was read and found.
+  description: Per region, in the order of O(locations) (only the existing account's region, see O(account)), what was read and found.
   returned: always
   type: list
   elements: dict
@@ -138,34 +125,46 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 
 ARGUMENT_SPEC = dict(
     locations=dict(type="list", elements="str", required=True),
-    deployments=dict(type="list", elements="dict", default=[], options=dict(
-        model_name=dict(type="str", required=True),
-        model_version=dict(type="str"),
-        model_format=dict(type="str", default="OpenAI"),
-        sku_name=dict(type="str", required=True),
-        capacity=dict(type="int", required=True),
-        resource_group=dict(type="str"),
-        account=dict(type="str"),
-        name=dict(type="str"),
-    )),
+    deployments=dict(type="list", elements="dict", default=[]),
+    resource_group=dict(type="str"),
+    account=dict(type="str"),
 )
+DEPLOYMENT_KEYS = dict(model_name=str, model_version=str, model_format=str, sku_name=str, capacity=int, name=str)
 
 
 def normal_location(location):
     return (location or "").replace(" ", "").lower()
 
 
-def validate(params):
+def deployment_items(deployments):
+    """(items, problem): the deployments with the keys this module reads, defaults filled; extra keys dropped."""
+    items = []
+    for number, given in enumerate(deployments, 1):
+        item = dict(model_version=None, model_format="OpenAI", name=None)
+        item.update((key, value) for key, value in given.items() if key in DEPLOYMENT_KEYS and value is not None)
+        missing = [key for key in ("model_name", "sku_name", "capacity") if key not in item]
+        if missing:
+            return None, "deployment %d (%s) needs %s" % (number, given.get("name") or given.get("model_name") or "?",
+                                                          ", ".join(missing))
+        try:
+            item["capacity"] = int(item["capacity"])
+        except (TypeError, ValueError):
+            return None, "capacity of %s must be a whole number, not %r" % (item["model_name"], given["capacity"])
+        for key in ("model_name", "model_version", "model_format", "sku_name", "name"):
+            item[key] = None if item[key] is None else str(item[key])
+        items.append(item)
+    return items, None
+
+
+def validate(params, items):
     if not params["locations"] or any(not (location or "").strip() for location in params["locations"]):
         return "locations must name at least one region, and no empty one"
-    for item in params["deployments"]:
+    if bool(params["resource_group"]) != bool(params["account"]):
+        return "give resource_group and account together (to count existing deployments), or neither"
+    for item in items:
         if item["capacity"] < 1:
             return "capacity of %s %s must be 1 or more, not %s" % (item["model_name"], item["sku_name"],
                                                                       item["capacity"])
-        named = [key for key in ("resource_group", "account", "name") if item[key]]
-        if named and len(named) != 3:
-            return ("deployment of %s: give resource_group, account and name together (to count an existing "
-                    "deployment), not only %s" % (item["model_name"], ", ".join(named)))
     return None
 
 
@@ -220,19 +219,16 @@ def shortfalls(location, deployments, models, usages, existing):
     return found
 
 
-def existing_capacity(module, location, deployments, models):
-    """Usage name -> capacity the listed deployments already hold in ``location``."""
+def existing_capacity(module, account, deployments, models):
+    """Usage name -> capacity the listed deployments already hold in ``account`` (its region's quota)."""
+    params = module.params
     client = module.client("cognitiveservices")
     held = {}
-    for item in deployments:
+    for item in deployments if account else []:
         if not item["name"]:
             continue
-        account = module.read_json("read account %s" % item["account"], client.accounts.get, item["resource_group"],
-                                   item["account"])
-        if not account or normal_location(account.get("location")) != normal_location(location):
-            continue
         current = module.read_json("read deployment %s" % item["name"], client.deployments.get,
-                                   item["resource_group"], item["account"], item["name"])
+                                   params["resource_group"], params["account"], item["name"])
         if not current:
             continue
         sku = current.get("sku") or {}
@@ -245,20 +241,31 @@ def existing_capacity(module, location, deployments, models):
     return held
 
 
-def read_region(module, location):
+def read_region(module, location, deployments, account):
     client = module.client("cognitiveservices")
     models = module.list_all("list models of %s" % location, client.models.list, location)
     usages = module.list_all("list quota usages of %s" % location, client.usages.list, location)
-    deployments = module.params["deployments"]
     found = shortfalls(location, deployments, models, usages,
-                       existing_capacity(module, location, deployments, models) if deployments else {})
+                       existing_capacity(module, account, deployments, models) if deployments else {})
     return dict(location=location, models=models, usages=usages, shortfalls=found, fits=not found)
+
+
+def read_account(module):
+    params = module.params
+    if not params["account"]:
+        return None
+    return module.read_json("read account %s" % params["account"], module.client("cognitiveservices").accounts.get,
+                            params["resource_group"], params["account"])
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    module.fail_if(validate(module.params))
-    regions = [read_region(module, location) for location in module.params["locations"]]
+    deployments, problem = deployment_items(module.params["deployments"])
+    module.fail_if(problem or validate(module.params, deployments))
+    account = read_account(module)
+    # An account cannot move: once it exists, its own region is the only one its deployments can use.
+    locations = [normal_location(account["location"])] if account else module.params["locations"]
+    regions = [read_region(module, location, deployments, account) for location in locations]
     fitting = [region["location"] for region in regions if region["fits"]]
     module.module.exit_json(changed=False, regions=regions, location=fitting[0] if fitting else None,
                             shortfalls=regions[0]["shortfalls"])

@@ -52,10 +52,14 @@ def test_a_deployed_model_fits_again_on_a_rerun(run_module, quota):
         run_module("cognitive_account", {"resource_group": rg, "name": account})
         run_module("model_deployment", {"resource_group": rg, "account": account, "name": "mini",
                                         "model_name": "gpt-4o-mini", "model_version": "2024-07-18", "capacity": 10})
-        again = dict(MODEL, capacity=10, resource_group=rg, account=account, name="mini")
-        assert run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [again]})["shortfalls"] == []
-        more = run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [dict(again, capacity=11)]})
+        again = dict(MODEL, capacity=10, name="mini", rai_policy_name="Microsoft.DefaultV2")   # extra keys ignored
+        where = {"locations": [TIGHT], "resource_group": rg, "account": account}
+        assert run_module("cognitive_quota_info", dict(where, deployments=[again]))["shortfalls"] == []
+        more = run_module("cognitive_quota_info", dict(where, deployments=[dict(again, capacity=11)]))
         assert [s["free"] for s in more["shortfalls"]] == [10]
+        stays = run_module("cognitive_quota_info", dict(where, locations=[ROOMY, TIGHT], deployments=[
+            dict(again, capacity=11)]))
+        assert [r["location"] for r in stays["regions"]] == [TIGHT] and stays["location"] is None
         other = run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [dict(MODEL, capacity=1)]})
         assert [s["free"] for s in other["shortfalls"]] == [0]
         over = run_module("model_deployment", {"resource_group": rg, "account": account, "name": "second",
@@ -72,7 +76,10 @@ def test_bad_input_fails_before_any_request(run_module, request_log):
     zero = run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [dict(MODEL, capacity=0)]},
                       expect_failure=True)
     assert zero["msg"] == "capacity of gpt-4o-mini GlobalStandard must be 1 or more, not 0"
-    partial = run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [
-        dict(MODEL, capacity=1, account="acct")]}, expect_failure=True)
-    assert "give resource_group, account and name together" in partial["msg"]
+    partial = run_module("cognitive_quota_info", {"locations": [TIGHT], "account": "acct", "deployments": [
+        dict(MODEL, capacity=1)]}, expect_failure=True)
+    assert partial["msg"].startswith("give resource_group and account together")
+    missing = run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [{"model_name": "x"}]},
+                         expect_failure=True)
+    assert missing["msg"] == "deployment 1 (x) needs sku_name, capacity"
     assert request_log.since(mark) == []

@@ -9,7 +9,7 @@ USAGES = [{"name": {"value": "OpenAI.GlobalStandard.gpt-4o-mini"}, "currentValue
 
 def item(capacity, **overrides):
     base = dict(model_name="gpt-4o-mini", model_version="2024-07-18", model_format="OpenAI",
-                sku_name="GlobalStandard", capacity=capacity, resource_group=None, account=None, name=None)
+                sku_name="GlobalStandard", capacity=capacity, name=None)
     base.update(overrides)
     return base
 
@@ -38,7 +38,16 @@ def test_models_versions_and_skus_not_offered():
 
 
 def test_validation():
-    assert info.validate(dict(locations=[], deployments=[])) is not None
-    assert info.validate(dict(locations=[" "], deployments=[])) is not None
-    assert info.validate(dict(locations=["sc"], deployments=[item(1)])) is None
-    assert "together" in info.validate(dict(locations=["sc"], deployments=[item(1, name="x")]))
+    where = dict(locations=["sc"], resource_group=None, account=None)
+    assert info.validate(dict(where, locations=[]), []) is not None
+    assert info.validate(dict(where, locations=[" "]), []) is not None
+    assert info.validate(where, [item(1)]) is None
+    assert "together" in info.validate(dict(where, account="a"), [item(1)])
+    assert "must be 1 or more" in info.validate(where, [item(0)])
+
+
+def test_deployment_items_keep_what_the_module_reads():
+    items, problem = info.deployment_items([dict(item(5), rai_policy_name="x", capacity="5")])
+    assert problem is None and items == [item(5)]
+    assert info.deployment_items([{"model_name": "m", "sku_name": "s", "capacity": "ten"}])[1] == (
+        "capacity of m must be a whole number, not 'ten'")
