@@ -25,7 +25,7 @@ from localazure.engine.faults import Faults
 from localazure.engine.store import Store
 from localazure.identity import ARM_AUDIENCES, MSI_PATH, Identity, TokenError
 from localazure.loganalytics import QueryApi, Workspaces
-from localazure.providers import discover
+from localazure.providers import cognitive_quota, discover
 
 ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", "state.db", "requests.jsonl"
 DEFAULT_TIME_SCALE = 0.002
@@ -239,6 +239,25 @@ class App:
             self.store.wipe_resources()
         return web.json_response({"reset": True})
 
+    # Model quota of the CognitiveServices provider (localazure/providers/cognitive_quota.py).
+    async def get_quota(self, request):
+        return web.json_response(cognitive_quota.quota_settings(self.store))
+
+    async def set_quota(self, request):
+        try:
+            body = await request.json()
+        except ValueError as error:
+            raise ArmError(400, "InvalidQuota", str(error)) from None
+        with self.store.transaction():
+            try:
+                return web.json_response(cognitive_quota.configure_quota(self.store, body))
+            except ValueError as error:
+                raise ArmError(400, "InvalidQuota", str(error)) from None
+
+    async def clear_quota(self, request):
+        with self.store.transaction():
+            return web.json_response(cognitive_quota.clear_quota(self.store))
+
     async def summary(self, request):
         return web.json_response(self.log.summary())
 
@@ -257,6 +276,9 @@ class App:
             web.get("/localazure/model-hosts/throttles", self.get_throttles),
             web.post("/localazure/model-hosts/{account}/throttle", self.set_throttle),
             web.delete("/localazure/model-hosts/{account}/throttle", self.clear_throttle),
+            web.get("/localazure/quota", self.get_quota),
+            web.post("/localazure/quota", self.set_quota),
+            web.delete("/localazure/quota", self.clear_quota),
         ])
         app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
         app.router.add_route("*", FOUNDRY_ROUTE, self.foundry.handle)   # Foundry project data plane (foundry.py)

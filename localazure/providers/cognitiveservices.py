@@ -22,6 +22,7 @@ import string
 from datetime import datetime, timedelta, timezone
 
 from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
+from localazure.providers import cognitive_quota
 
 NAMESPACE = "Microsoft.CognitiveServices"
 ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
@@ -458,6 +459,8 @@ class DeploymentKind(ResourceKind):
             raise ArmError(409, "RequestConflict",
                            f"Another operation is being performed on the parent resource '{account_id}'. "
                            "Please try again later.")
+        # Model quota (catalogue, usages, InsufficientQuota) lives in cognitive_quota.py.
+        cognitive_quota.check_deployment(ctx, ctx.store.get(account_id) or {}, body)
 
     def on_create(self, ctx, body):
         self._fill(body)
@@ -647,5 +650,6 @@ PROVIDER = Provider(
         Route("DELETE", r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/deletedAccounts/(?P<name>[^/]+)",
               purge_deleted_account),
         Route("POST", r"checkDomainAvailability", check_domain_availability),
+        *cognitive_quota.ROUTES,
     ],
 )

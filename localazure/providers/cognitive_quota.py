@@ -1,0 +1,181 @@
+"""Microsoft.CognitiveServices model catalogue and quota: `locations/{location}/models`, `locations/{location}/usages`
+and the quota check of a deployment write (400 `InsufficientQuota`).
+
+Kept apart from cognitiveservices.py, which imports the routes and calls `check_deployment` from the deployment
+kind's validate hook.
+
+- **Catalogue.** Every region offers the same models (`CATALOGUE`); Azure's differs by region, which tests express
+  through the quota instead (a limit of 0 in a region is what "not offered here" looks like to a preflight).
+- **Usage names.** `OpenAI.<SKU>.<model>` (as Azure names them, e.g. `OpenAI.GlobalStandard.gpt-4o-mini`); the
+  unit is capacity (thousands of tokens per minute for chat and embeddings models), counted per subscription and
+  region over every deployment of that model and SKU, soft-deleted accounts included (Azure keeps their
+  deployments' quota until they are purged, learn.microsoft.com/azure/ai-foundry/openai/how-to/quota).
+- **Limits.** `DEFAULT_LIMIT` for every usage name unless configured through the control endpoint
+  `POST /localazure/quota {"location": "swedencentral" or "*", "limits": {"OpenAI.GlobalStandard.gpt-4o-mini": 30}}`
+  (`GET` shows the settings, `DELETE` clears them). A location's own setting wins over "*".
+- **Refusal.** A deployment create or update that needs more new capacity than is free answers 400
+  `InsufficientQuota` with the message Azure sends ("This operation require N new capacity in quota Tokens Per
+  Minute (thousands) - <model>, which is bigger than the current available capacity F. The current quota usage is U
+  and the quota limit is L for quota Tokens Per Minute (thousands) - <model>.", quoted in public issues such as
+  Azure/business-process-automation#276 and microsoft/PubSec-Info-Assistant#880).
+"""
+from __future__ import annotations
+
+from localazure.engine.contract import ArmError, Route
+
+NAMESPACE = "Microsoft.CognitiveServices"
+ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
+DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
+QUOTA_TABLE = "cognitiveservices.quota"
+DELETED_TABLE = "cognitiveservices.deletedAccounts"
+ANY_LOCATION = "*"
+DEFAULT_LIMIT = 1000
+CHAT_SKUS = ("GlobalStandard", "DataZoneStandard", "Standard")
+# (format, name, version, SKUs, capabilities, lifecycle): what azure-mgmt-cognitiveservices' Model carries.
+CATALOGUE = (
+    ("OpenAI", "gpt-4o-mini", "2024-07-18", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
+    ("OpenAI", "gpt-4o", "2024-11-20", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
+    ("OpenAI", "gpt-4.1-mini", "2025-04-14", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
+    ("OpenAI", "gpt-4.1", "2025-04-14", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
+    ("OpenAI", "text-embedding-3-small", "1", ("GlobalStandard", "Standard"), {"embeddings": "true"},
+     "GenerallyAvailable"),
+    ("OpenAI", "text-embedding-3-large", "1", ("GlobalStandard", "Standard"), {"embeddings": "true"},
+     "GenerallyAvailable"),
+)
+
+
+def normal_location(location: str | None) -> str:
+    return (location or "").replace(" ", "").lower()
+
+
+def usage_name(model_format: str, sku: str, model: str) -> str:
+    return f"{model_format}.{sku}.{model}"
+
+
+def quota_label(model: str) -> str:
+    return f"Tokens Per Minute (thousands) - {model}"
+
+
+# --- configuration (the control endpoint) -------------------------------------------------------
+
+def quota_settings(store) -> dict:
+    return dict(store.kv_list(QUOTA_TABLE))
+
+
+def configure_quota(store, body) -> dict:
+    """Set limits for one location (or "*"): {"location": ..., "limits": {usage name: capacity}}."""
+    if not isinstance(body, dict) or not isinstance(body.get("limits"), dict):
+        raise ValueError('expected {"location": "<region> or *", "limits": {"<usage name>": <capacity>}}')
+    location = normal_location(body.get("location") or ANY_LOCATION) or ANY_LOCATION
+    limits = {}
+    for name, value in body["limits"].items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"the limit of {name} must be a whole number of 0 or more, not {value!r}")
+        limits[name] = value
+    merged = dict(store.kv_get(QUOTA_TABLE, location) or {})
+    merged.update(limits)
+    store.kv_put(QUOTA_TABLE, location, merged)
+    return quota_settings(store)
+
+
+def clear_quota(store) -> dict:
+    for key, _ in store.kv_list(QUOTA_TABLE):
+        store.kv_delete(QUOTA_TABLE, key)
+    return {}
+
+
+def limit_of(store, location: str, name: str) -> int:
+    for key in (normal_location(location), ANY_LOCATION):
+        configured = store.kv_get(QUOTA_TABLE, key) or {}
+        if name in configured:
+            return configured[name]
+    return DEFAULT_LIMIT
+
+
+# --- usage ----------------------------------------------------------------------------------------
+
+def _deployment_usage(deployment: dict) -> tuple[str, int] | None:
+    sku = deployment.get("sku") or {}
+    model = ((deployment.get("properties") or {}).get("model")) or {}
+    if not sku.get("name") or not model.get("name"):
+        return None
+    return usage_name(model.get("format") or "OpenAI", sku["name"], model["name"]), int(sku.get("capacity") or 0)
+
+
+def _deployments_in(store, subscription_id: str, location: str) -> list[dict]:
+    """Deployments of live and soft-deleted accounts of the subscription in the region."""
+    wanted = normal_location(location)
+    found = []
+    for account in store.list_type(ACCOUNT_TYPE, f"/subscriptions/{subscription_id}/"):
+        if normal_location(account.get("location")) == wanted:
+            found.extend(store.list_type(DEPLOYMENT_TYPE, account["id"] + "/"))
+    for _, record in store.kv_list(DELETED_TABLE, f"{subscription_id}/".lower()):
+        if normal_location(record["account"].get("location")) == wanted:
+            found.extend(child for child in record.get("children", [])
+                         if child.get("type", "").lower() == DEPLOYMENT_TYPE.lower())
+    return found
+
+
+def current_usage(store, subscription_id: str, location: str, skip_id: str | None = None) -> dict:
+    used: dict[str, int] = {}
+    for deployment in _deployments_in(store, subscription_id, location):
+        if skip_id and deployment.get("id", "").lower() == skip_id.lower():
+            continue
+        counted = _deployment_usage(deployment)
+        if counted:
+            used[counted[0]] = used.get(counted[0], 0) + counted[1]
+    return used
+
+
+def check_deployment(ctx, account: dict, body: dict) -> None:
+    """Refuse a deployment write whose capacity does not fit in the region's free quota."""
+    wanted = _deployment_usage(body)
+    if wanted is None:
+        return
+    name, capacity = wanted
+    location = account.get("location") or ""
+    used = current_usage(ctx.store, ctx.subscription_id, location, skip_id=ctx.resource_id).get(name, 0)
+    limit = limit_of(ctx.store, location, name)
+    if used + capacity <= limit:
+        return
+    label = quota_label(body["properties"]["model"]["name"])
+    free = max(0, limit - used)
+    raise ArmError(400, "InsufficientQuota",
+                   f"This operation require {capacity} new capacity in quota {label}, which is bigger than the "
+                   f"current available capacity {free}. The current quota usage is {used} and the quota limit is "
+                   f"{limit} for quota {label}.")
+
+
+# --- routes ---------------------------------------------------------------------------------------
+
+def _catalogue_entry(model_format, name, version, skus, capabilities, lifecycle) -> dict:
+    return {"kind": "AIServices", "skuName": "S0", "description": f"{name} {version}",
+            "model": {"format": model_format, "name": name, "version": version, "isDefaultVersion": True,
+                      "lifecycleStatus": lifecycle, "capabilities": dict(capabilities),
+                      "maxCapacity": DEFAULT_LIMIT,
+                      "skus": [{"name": sku, "usageName": usage_name(model_format, sku, name),
+                                "capacity": {"minimum": 1, "maximum": DEFAULT_LIMIT, "step": 1, "default": 10}}
+                               for sku in skus]}}
+
+
+def list_models(ctx, groups):
+    return 200, {"value": [_catalogue_entry(*entry) for entry in CATALOGUE]}, {}
+
+
+def list_usages(ctx, groups):
+    location = groups["location"]
+    used = current_usage(ctx.store, ctx.subscription_id, location)
+    names = [usage_name(model_format, sku, model)
+             for model_format, model, _version, skus, _caps, _life in CATALOGUE for sku in skus]
+    names += sorted(name for name in used if name not in names)
+    value = [{"name": {"value": name, "localizedValue": f"{quota_label(name.split('.', 2)[2])} - "
+                                                          f"{name.split('.')[1]}"},
+              "unit": "Count", "currentValue": float(used.get(name, 0)),
+              "limit": float(limit_of(ctx.store, location, name)), "status": "Included"} for name in names]
+    return 200, {"value": value}, {}
+
+
+ROUTES = [
+    Route("GET", r"locations/(?P<location>[^/]+)/models", list_models),
+    Route("GET", r"locations/(?P<location>[^/]+)/usages", list_usages),
+]
