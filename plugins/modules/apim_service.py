@@ -24,10 +24,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the service.
-    type: str
-    required: true
   name:
     description:
       - The service's name; also the host name C(<name>.azure-api.net), so it must be unique in Azure.
@@ -94,25 +90,15 @@ options:
         scope.
     type: bool
     default: false
-  state:
-    description: Whether the service should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 notes:
   - API Management API version 2024-05-01 (the one C(azure-mgmt-apimanagement) 5.0.0 calls) has no release channel
     property, so this module does not manage it; new services get Azure's default channel.
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.RESOURCE_GROUP
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

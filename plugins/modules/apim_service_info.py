@@ -78,9 +78,7 @@ deleted_services:
             "properties": {"deletionDate": "2026-05-01T10:00:00Z", "scheduledPurgeDate": "2026-05-03T10:00:00Z",
                            "serviceId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim-ai-gateway-01"}}]
 held:
-  description:
-    - One message per soft-deleted service listed: the name it holds, the resource group it was deleted from, and when
-      Azure purges it (what the playbook's preflight reports before it stops).
+  description: For each soft-deleted service listed, the message saying which name it holds and until when.
   returned: when O(deleted=true)
   type: list
   elements: str

@@ -28,15 +28,9 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - aigateway.foundry.resource.READ_ONLY
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -64,12 +58,13 @@ accounts:
             "name": "a1", "kind": "AIServices", "location": "swedencentral"}]
 held:
   description:
-    - One message per soft-deleted account listed: the name it holds, the resource group it was deleted from, and when
-      Azure purges it (what the playbook's preflight reports before it stops).
+    - One message per soft-deleted account listed, naming the name it holds, the resource group it was deleted
+      from and when Azure purges it (what the playbook's preflight reports before it stops).
   returned: when O(deleted=true)
   type: list
   elements: str
-  sample: ["account a1 of resource group rg is soft-deleted (location swedencentral, deleted 2026-05-01T10:00:00Z, purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
+  sample: ["account a1 of resource group rg is soft-deleted (location swedencentral, deleted 2026-05-01T10:00:00Z,
+            purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
