@@ -9,8 +9,8 @@ soft-delete, and "Recover or purge deleted Azure AI services resources", learn.m
 recover-purge-resources).  ``SoftDeleted`` declares where a service lists, restores and purges such resources;
 ``recover`` applies the ``soft_deleted`` option before a create, ``write_recovering`` handles Azure refusing a
 create for the same reason (its list of deleted resources lags a fresh delete) and ``purge_deleted`` applies the
-``purge`` option after a delete; ``run_soft_deletable`` is the runner of such a module.  The ``_info`` modules return ``held_message`` for each soft-deleted record, which
-is what the playbook's preflight reports.
+``purge`` option after a delete; ``run_soft_deletable`` is the runner of such a module.  The ``_info`` modules
+return ``held_message`` for each soft-deleted record, which is what the playbook's preflight reports.
 """
 
 from __future__ import annotations

@@ -334,8 +334,8 @@ class Api(ApimChild):
                                                              operations)
 
         def write():
-            result = self.write(module, target, write_body(module.params, desired, value if target.imported else None,
-                                                          spec_format))
+            body = write_body(module.params, desired, value if target.imported else None, spec_format)
+            result = self.write(module, target, body)
             return self.reread(module, target) or result
         # A stale import must be written even when every compared property is already right: converge then sees
         # no current resource and predicts from it as the known state.

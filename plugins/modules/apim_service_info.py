@@ -82,7 +82,8 @@ held:
   returned: when O(deleted=true)
   type: list
   elements: str
-  sample: ["API Management service apim-ai-gateway-01 of resource group rg is soft-deleted (location Sweden Central, deleted 2026-05-01T10:00:00Z, purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
+  sample: ["API Management service apim-ai-gateway-01 of resource group rg is soft-deleted (location Sweden Central,
+            deleted 2026-05-01T10:00:00Z, purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
 """
 
 
