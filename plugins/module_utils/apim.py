@@ -14,6 +14,25 @@ SERVICE = ArmType("Microsoft.ApiManagement/service")
 # The name rule of most service children (Microsoft.ApiManagement 2024-05-01 definitions), up to a length.
 CHILD_NAME = re.compile(r"^[^*#&+:<>?]+$")
 
+# ---- circuit breaker rules of backends (Microsoft.ApiManagement 2024-05-01 BackendCircuitBreaker) -------------
+MAX_RULES = 15
+MAX_RANGES = 10
+MAX_REASONS = 10
+# ISO 8601 durations as API Management takes them: P[nD][T[nH][nM][n[.n]S]], at least one part.
+DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+RULE_SPEC = dict(
+    name=dict(type="str", required=True),
+    trip_duration=dict(type="str", required=True),
+    accept_retry_after=dict(type="bool"),
+    failure_count=dict(type="int"),
+    failure_percentage=dict(type="int"),
+    interval=dict(type="str", required=True),
+    status_code_ranges=dict(type="list", elements="dict", options=dict(min=dict(type="int", required=True),
+                                                                       max=dict(type="int", required=True))),
+    error_reasons=dict(type="list", elements="str"),
+)
+
 
 def service_id(subscription_id, resource_group, service):
     return SERVICE.id(subscription_id, resource_group, service)
@@ -45,3 +64,54 @@ def read_with_etag(module, action, fn, *args, **kwargs):
         return None, None
     body, headers = found
     return body, etag_of(headers, body)
+
+
+def rule_problems(rules):
+    """Circuit breaker rules API Management would refuse, as messages."""
+    rules = rules or []
+    problems = []
+    if len(rules) > MAX_RULES:
+        problems.append("at most %d circuit breaker rules, not %d" % (MAX_RULES, len(rules)))
+    for rule in rules:
+        where = "circuit breaker rule %s" % rule["name"]
+        for key in ("trip_duration", "interval"):
+            if not DURATION.match(rule[key] or ""):
+                problems.append("%s: %s %r is not an ISO 8601 duration such as PT1M" % (where, key, rule[key]))
+        if rule["failure_count"] is None and rule["failure_percentage"] is None:
+            problems.append("%s needs failure_count or failure_percentage" % where)
+        if rule["failure_count"] is not None and rule["failure_count"] < 1:
+            problems.append("%s: failure_count must be at least 1" % where)
+        if rule["failure_percentage"] is not None and not 1 <= rule["failure_percentage"] <= 100:
+            problems.append("%s: failure_percentage must be 1-100" % where)
+        ranges = rule["status_code_ranges"] or []
+        if len(ranges) > MAX_RANGES:
+            problems.append("%s: at most %d status_code_ranges" % (where, MAX_RANGES))
+        for item in ranges:
+            if not (200 <= item["min"] <= 599 and 200 <= item["max"] <= 599) or item["min"] > item["max"]:
+                problems.append("%s: status code range %s-%s must lie within 200-599 with min <= max"
+                                % (where, item["min"], item["max"]))
+        reasons = rule["error_reasons"] or []
+        if len(reasons) > MAX_REASONS or any(len(r) > 200 for r in reasons):
+            problems.append("%s: at most %d error_reasons of at most 200 characters" % (where, MAX_REASONS))
+        if not ranges and not reasons:
+            problems.append("%s needs status_code_ranges or error_reasons (what counts as a failure)" % where)
+    names = [rule["name"] for rule in rules]
+    if len(set(names)) != len(names):
+        problems.append("circuit breaker rule names must be unique")
+    return problems
+
+
+def rule_body(rule):
+    condition = {"interval": rule["interval"]}
+    if rule["failure_count"] is not None:
+        condition["count"] = rule["failure_count"]
+    if rule["failure_percentage"] is not None:
+        condition["percentage"] = rule["failure_percentage"]
+    if rule["status_code_ranges"]:
+        condition["statusCodeRanges"] = [{"min": r["min"], "max": r["max"]} for r in rule["status_code_ranges"]]
+    if rule["error_reasons"]:
+        condition["errorReasons"] = list(rule["error_reasons"])
+    body = {"name": rule["name"], "tripDuration": rule["trip_duration"], "failureCondition": condition}
+    if rule["accept_retry_after"] is not None:
+        body["acceptRetryAfter"] = rule["accept_retry_after"]
+    return body

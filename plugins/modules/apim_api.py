@@ -23,14 +23,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   name:
     description: The API's name (id), for example V(inference-api).
     type: str
@@ -85,22 +77,12 @@ options:
         operations; other changes of the linked document are not detected.
     type: str
     choices: [openapi+json, openapi, openapi-link]
-  state:
-    description: Whether the API should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.APIM_CHILD
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -149,21 +131,14 @@ imported:
 import json
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
-    read_with_etag,
-    service_id,
-)
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, finish, settle
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 NAME_PATTERN = re.compile(r"^[^*#&+:<>?]+$")
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
     description=dict(type="str"),
     path=dict(type="str"),
@@ -176,7 +151,6 @@ ARGUMENT_SPEC = dict(
     spec=dict(type="raw"),
     spec_file=dict(type="path"),
     spec_format=dict(type="str", choices=["openapi+json", "openapi", "openapi-link"]),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 
@@ -335,102 +309,70 @@ def needs_import(document, is_link, current, operations):
     return spec_operations(document) != current_operations(operations)
 
 
-def describe(module, name):
-    params = module.params
-    return read_with_etag(module, "read API %s" % name, module.client("apimanagement").api.get,
-                          params["resource_group"], params["service"], name)
+def read_spec(params):
+    """(document or None, import value or None, format) of the spec or spec_file option; SpecError when unusable."""
+    spec = params["spec"]
+    if params["spec_file"] is not None:
+        try:
+            with open(params["spec_file"], encoding="utf-8") as handle:
+                spec = handle.read()
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            raise SpecError("cannot read spec_file %s: %s" % (params["spec_file"], exc))
+    if spec is None or params["state"] != "present":
+        return None, None, None
+    spec_format = spec_format_of(spec, params["spec_format"])
+    return load_spec(spec, spec_format) + (spec_format,)
 
 
-def list_operations(module, name):
-    params = module.params
-    return module.list_all("list operations of API %s" % name,
-                           module.client("apimanagement").api_operation.list_by_api, params["resource_group"],
-                           params["service"], name)
+class Api(ApimChild):
+    """An API whose OpenAPI import is written on create or when the API's operations differ from the document's."""
+
+    def converge(self, module, target, desired):
+        document, value, spec_format = target.spec
+        operations = self.operations_of(module, target) if value is not None and target.current is not None else []
+        target.imported = value is not None and needs_import(document, spec_format == "openapi-link", target.current,
+                                                             operations)
+
+        def write():
+            body = write_body(module.params, desired, value if target.imported else None, spec_format)
+            result = self.write(module, target, body)
+            return self.reread(module, target) or result
+        # A stale import must be written even when every compared property is already right: converge then sees
+        # no current resource and predicts from it as the known state.
+        stale = target.imported and target.current is not None
+        changed, state = module.converge(None if stale else target.current, desired, write,
+                                         new_state=target.current or target.skeleton, normalisers=NORMALISERS)
+        if value is not None:
+            if changed and not module.check_mode:
+                operations = self.operations_of(module, target)
+            elif target.imported and document is not None:
+                operations = [{"properties": {"method": method, "urlTemplate": path}}
+                              for method, path in spec_operations(document)]
+            target.operation_lines = operation_lines(operations)
+        return changed, state
+
+    def operations_of(self, module, target):
+        return module.list_all("list operations of API %s" % target.names[-1],
+                               module.client("apimanagement").api_operation.list_by_api, *target.names)
 
 
-def read_spec_option(params):
-    """(spec, problem): the spec option's value, or the text of spec_file."""
-    if params["spec_file"] is None:
-        return params["spec"], None
-    try:
-        with open(params["spec_file"], encoding="utf-8") as handle:
-            return handle.read(), None
-    except (IOError, OSError, UnicodeDecodeError) as exc:
-        return None, "cannot read spec_file %s: %s" % (params["spec_file"], exc)
-
-
-def ensure_present(module, name, current, etag, desired, spec):
-    """(changed, state, imported, operations)."""
-    params = module.params
-    client = module.client("apimanagement")
-    document, import_value, spec_format = spec
-    operations = list_operations(module, name) if (import_value is not None and current is not None) else []
-    imported = import_value is not None and needs_import(document, spec_format == "openapi-link", current,
-                                                         operations)
-    new = {"id": "%s/apis/%s" % (service_id(module.subscription_id, params["resource_group"], params["service"]),
-                                 name), "name": name, "type": "Microsoft.ApiManagement/service/apis"}
-
-    def write():
-        action = "%s API %s" % ("import" if imported else "write", name)
-        body = write_body(params, desired, import_value if imported else None, spec_format)
-        result = module.call_and_wait(action, client.api.begin_create_or_update, params["resource_group"], params["service"],
-                                      name, json_body(body), if_match=etag, cls=raw)
-        return describe(module, name)[0] or (result[0] if result else None)
-    # A stale import must be written even when every compared property is already right: converge then sees
-    # no current resource and predicts from it as the known state.
-    changed, state = module.converge(None if imported and current is not None else current, desired, write,
-                                     new_state=current or new, normalisers=NORMALISERS)
-    if import_value is None:
-        return changed, state, imported, None
-    if changed and not module.check_mode:
-        operations = list_operations(module, name)
-    elif imported and document is not None:
-        operations = [{"properties": {"method": method, "urlTemplate": path}}
-                      for method, path in spec_operations(document)]
-    return changed, state, imported, operation_lines(operations)
-
-
-def ensure_absent(module, name, current, etag):
-    params = module.params
-
-    def delete():
-        action = "delete API %s" % name
-        module.call_and_wait(action, module.client("apimanagement").api.begin_delete, params["resource_group"],
-                             params["service"], name, if_match=etag or "*")
-    return module.remove(current, delete)
+RESOURCE = Api("apis", "API", "api", long_running=True)
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True, mutually_exclusive=[("spec", "spec_file")])
-    params = module.params
-    name = params["name"]
-    spec, problem = read_spec_option(params)
-    spec_parts = (None, None, None)
-    if not problem and spec is not None and params["state"] == "present":
-        spec_format = spec_format_of(spec, params["spec_format"])
-        try:
-            document, value = load_spec(spec, spec_format)
-            spec_parts = (document, value, spec_format)
-        except SpecError as exc:
-            problem = str(exc)
-    if problem:
-        module.fail(problem)
-    current, etag = describe(module, name)
-    problem = validate(params, current, spec_parts[1] is not None)
-    if problem:
-        module.fail(problem)
-    result = dict(imported=False)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, current, etag)
-    else:
-        managed = desired_body(params, current)
-        changed, state, result["imported"], operations = ensure_present(module, name, current, etag, managed,
-                                                                        spec_parts)
-        if operations is not None:
-            result["operations"] = operations
-    module.exit(changed, state, id=(state or {}).get("id"), before=diff_view(current, managed),
-                after=diff_view(state, managed), **result)
+    try:
+        spec = read_spec(module.params)
+    except SpecError as exc:
+        module.fail(str(exc))
+    target = RESOURCE.describe(module)
+    target.spec, target.imported, target.operation_lines = spec, False, None
+    outcome = settle(module, RESOURCE, target, lambda params, current: validate(params, current, spec[1] is not None),
+                     lambda params, target: desired_body(params, target.current))
+    returns = dict(imported=target.imported)
+    if target.operation_lines is not None:
+        returns["operations"] = target.operation_lines
+    finish(module, RESOURCE, outcome, **returns)
 
 
 if __name__ == "__main__":

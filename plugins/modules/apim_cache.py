@@ -20,14 +20,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   name:
     description:
       - The cache's id. V(default) for the cache every region uses, or an Azure region's name for a regional one
@@ -57,21 +49,11 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-  state:
-    description: Whether the cache should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.APIM_CHILD
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -24,14 +24,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   api:
     description: The API's name for an API diagnostic; omit for the service-wide diagnostic.
     type: str
@@ -90,21 +82,11 @@ options:
     description: What to log of responses as the backend returns them.
     type: dict
     suboptions: *message
-  state:
-    description: Whether the diagnostic should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.APIM_CHILD
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -19,14 +19,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   name:
     description: The named value's id.
     type: str
@@ -68,22 +60,12 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-  state:
-    description: Whether the named value should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.APIM_CHILD
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

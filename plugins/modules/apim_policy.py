@@ -24,14 +24,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   scope:
     description:
       - Where the policy applies. Defaults to V(operation) when O(operation) is given, else V(api) when O(api)
@@ -68,21 +60,11 @@ options:
     type: str
     choices: [warn, error]
     default: warn
-  state:
-    description: Whether the policy should be set. V(absent) removes the scope's policy.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.APIM_CHILD
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

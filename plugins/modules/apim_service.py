@@ -24,10 +24,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the service.
-    type: str
-    required: true
   name:
     description:
       - The service's name; also the host name C(<name>.azure-api.net), so it must be unique in Azure.
@@ -94,25 +90,15 @@ options:
         scope.
     type: bool
     default: false
-  state:
-    description: Whether the service should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 notes:
   - API Management API version 2024-05-01 (the one C(azure-mgmt-apimanagement) 5.0.0 calls) has no release channel
     property, so this module does not manage it; new services get Azure's default channel.
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.RESOURCE_GROUP
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -185,17 +171,21 @@ purged:
 
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import SERVICE
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import Resource, lower, resource_group_spec
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule, Wait
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
-    diff_view,
     differences,
     identity_body,
-    merge,
     merged_tags,
-    normalise_location,
     normalise_user_assigned,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
+    API_MANAGEMENT_SERVICES,
+    run_soft_deletable,
+    soft_delete_spec,
+    write_recovering,
 )
 
 SKU_NAMES = ["Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2"]
@@ -210,34 +200,25 @@ SKU_FAMILIES = {
 FOUNDRY_SUPPORTED_SKUS = ("standardv2", "premium", "premiumv2")
 SETTLED_STATES = ("succeeded", "failed", "canceled", "stopped", "terminationfailed", "deleted")
 NAME_PATTERN = re.compile(r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
-SOFT_DELETED_CODE = "ServiceAlreadyExistsInSoftDeletedState"
+IDENTITY_TYPES = ["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = resource_group_spec(
     location=dict(type="str"),
     sku_name=dict(type="str", choices=SKU_NAMES),
     sku_capacity=dict(type="int"),
     publisher_email=dict(type="str"),
     publisher_name=dict(type="str"),
-    identity=dict(type="str", choices=["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"],
-                  default="SystemAssigned"),
+    identity=dict(type="str", choices=IDENTITY_TYPES, default="SystemAssigned"),
     user_assigned_identities=dict(type="list", elements="str"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
     tags=dict(type="dict"),
     purge_tags=dict(type="bool", default=False),
-    soft_deleted=dict(type="str", choices=["fail", "restore", "purge"], default="fail"),
-    purge=dict(type="bool", default=False),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    **soft_delete_spec()
 )
 
 
 def sku_spelling(name):
     return SKU_SPELLING.get(name.lower(), name) if name else name
-
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
 
 
 def _identity_type(value):
@@ -251,10 +232,10 @@ def _identity(value):
 
 NORMALISERS = {
     "identity": _identity,
-    "sku.name": _lower,
+    "sku.name": lower,
     "identity.type": _identity_type,
     "identity.userAssignedIdentities": normalise_user_assigned,
-    "properties.publicNetworkAccess": _lower,
+    "properties.publicNetworkAccess": lower,
 }
 
 
@@ -347,202 +328,76 @@ def patch_body(desired):
     return dict((k, v) for k, v in desired.items() if k != "location")
 
 
-def restore_body(desired):
-    """Undelete: API Management ignores every other property when restore is true, but the body must be valid."""
-    body = merge(desired, {"properties": {"restore": True}})
-    return body
-
-
 def is_settled(body):
     props = (body or {}).get("properties") or {}
     state = (props.get("provisioningState") or "Succeeded").lower()
     return state in SETTLED_STATES and not props.get("targetProvisioningState")
 
 
-def deleted_record_matches(record, name):
-    return (record.get("name") or "").lower() == name.lower()
+class Service(Resource):
+    """A create is a PUT (refused while the name is soft-deleted); an update is a PATCH once earlier work settled;
+    an unchanged service still being provisioned is followed until it settles (with wait)."""
+
+    def converge(self, module, target, desired):
+        warning = sku_warning(module.params["sku_name"] or ((target.current or {}).get("sku") or {}).get("name"))
+        if warning:
+            module.warn(warning)
+        changed, state = Resource.converge(self, module, target, desired)
+        if not changed and not module.check_mode and module.params["wait"]:
+            state = wait_until_settled(module, target, state)
+        return changed, state
+
+    def write(self, module, target, body):
+        return write_recovering(module, API_MANAGEMENT_SERVICES, target.recovery, target, body,
+                                lambda current, expect: self.put_or_patch(module, target, current, body, expect))
+
+    def put_or_patch(self, module, target, current, body, expect):
+        operations = self.operations(module)
+        if current is None:
+            action = self.action("create", target)
+            poller = module.call(action, operations.begin_create_or_update, *target.names, json_body(body), cls=raw,
+                                 expect=expect)
+        else:
+            if not is_settled(current):
+                # API Management refuses updates until an earlier operation (the 30-45 minute activation) ends.
+                if not module.params["wait"]:
+                    module.fail("API Management service %s is still %s (an earlier operation runs); it can be "
+                                "updated once that ends: re-run later or with wait: true"
+                                % (target.names[-1], current["properties"].get("provisioningState")))
+                wait_until_settled(module, target, current)
+            action = self.action("update", target)
+            poller = module.call(action, operations.begin_update, *target.names, json_body(patch_body(body)), cls=raw)
+        result = module.wait(action, poller)
+        return result[0] if result else self.reread(module, target)
 
 
-def deleted_resource_group(record):
-    """The resource group a soft-deleted service was deleted from (from its serviceId)."""
-    parts = ((record.get("properties") or {}).get("serviceId") or "").split("/")
-    lowered = [p.lower() for p in parts]
-    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else None
+RESOURCE = Service(SERVICE, "API Management service", "apimanagement", "api_management_service", long_running=True,
+                   normalisers=NORMALISERS)
 
 
-def describe(module, resource_group, name):
-    found = module.get_or_none("read API Management service %s" % name,
-                               module.client("apimanagement").api_management_service.get, resource_group, name,
-                               cls=raw)
-    return found[0] if found else None
-
-
-def find_deleted(module, name):
-    """The soft-deleted service of this name (any location in the subscription), or None."""
-    records = module.list_all("list soft-deleted API Management services",
-                              module.client("apimanagement").deleted_services.list_by_subscription)
-    return next((r for r in records if deleted_record_matches(r, name)), None)
-
-
-def purge_deleted(module, record):
-    name = record["name"]
-    action = "purge soft-deleted API Management service %s" % name
-    module.call_and_wait(action, module.client("apimanagement").deleted_services.begin_purge, name,
-                         normalise_location(record.get("location")))
-
-
-def wait_until_settled(module, resource_group, name, current):
+def wait_until_settled(module, target, current):
     """Follow a service that is still being provisioned (by an earlier run) until it settles, reading only."""
     if is_settled(current):
         return current
     latest = [current]
 
     def read():
-        latest[0] = describe(module, resource_group, name) or latest[0]
+        latest[0] = RESOURCE.reread(module, target) or latest[0]
         return latest[0]
-    return module.wait_for(Wait("API Management service %s" % name, read, is_settled, module.params["wait_timeout"],
-                                progress=lambda body: "still %s" % (body.get("properties") or {}).get("provisioningState")))
+    return module.wait_for(Wait("API Management service %s" % target.names[-1], read, is_settled,
+                                module.params["wait_timeout"], progress=lambda body: "still %s" % (
+                                    body.get("properties") or {}).get("provisioningState")))
 
 
-def soft_deleted_conflict(action, name, message, choice):
-    """The error for a create refused because the name is soft-deleted (found by the PUT, not the listing)."""
-    text = "%s failed: a soft-deleted API Management service named %s exists (%s)" % (action, name, message)
-    if choice == "fail":
-        return text + "; set soft_deleted: restore or soft_deleted: purge"
-    # Only a race gets here: the listing read just before did not show the service yet.
-    return (text + "; the list of soft-deleted services did not show it yet, so soft_deleted: %s could not apply. "
-            "Re-run the task." % choice)
-
-
-def create(module, resource_group, name, body, action):
-    """PUT the service; a soft-deleted name answers 409 with advice on soft_deleted."""
-    client = module.client("apimanagement")
-    try:
-        poller = module.call(action, client.api_management_service.begin_create_or_update, resource_group, name,
-                             json_body(body), cls=raw, expect=(SOFT_DELETED_CODE,))
-    except AzureCodeError as err:
-        module.fail(soft_deleted_conflict(action, name, err.message, module.params["soft_deleted"]),
-                    error_code=SOFT_DELETED_CODE)
-    result = module.wait(action, poller)
-    return result[0] if result else describe(module, resource_group, name)
-
-
-def ensure_present(module, resource_group, name, current, desired):
-    client = module.client("apimanagement")
-    new = {"id": service_id(module.subscription_id, resource_group, name), "name": name,
-           "type": "Microsoft.ApiManagement/service"}
-
-    def write():
-        if current is None:
-            return create(module, resource_group, name, desired, "create API Management service %s" % name)
-        busy = current
-        if not is_settled(busy):
-            # API Management refuses updates until an earlier operation (the 30-45 minute activation) ends.
-            if not module.params["wait"]:
-                module.fail("API Management service %s is still %s (an earlier operation runs); it can be updated "
-                            "once that ends: re-run later or with wait: true"
-                            % (name, busy["properties"].get("provisioningState")))
-            busy = wait_until_settled(module, resource_group, name, busy)
-        action = "update API Management service %s" % name
-        result = module.call_and_wait(action, client.api_management_service.begin_update, resource_group, name,
-                                      json_body(patch_body(desired)), cls=raw)
-        return result[0] if result else describe(module, resource_group, name)
-    changed, state = module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-    if not changed and not module.check_mode and module.params["wait"]:
-        state = wait_until_settled(module, resource_group, name, state)
-    return changed, state
-
-
-def ensure_absent(module, resource_group, name, current):
-    """(changed, purged, soft-deleted record): delete the service, then purge its soft-deleted record if asked."""
-    def delete():
-        action = "delete API Management service %s" % name
-        module.call_and_wait(action, module.client("apimanagement").api_management_service.begin_delete,
-                             resource_group, name)
-    changed = module.remove(current, delete)[0]
-    purged = False
-    record = None
-    if module.params["purge"]:
-        if current is not None and module.check_mode:
-            purged = True
-        else:
-            record = find_deleted(module, name)
-            if record is not None:
-                if not module.check_mode:
-                    purge_deleted(module, record)
-                purged = True
-    return changed or purged, purged, record
-
-
-def handle_soft_deleted(module, resource_group, name, record, desired):
-    """Restore or purge a soft-deleted service before the create; returns (current, restored, purged)."""
-    choice = module.params["soft_deleted"]
-    props = record.get("properties") or {}
-    if choice == "fail":
-        module.fail("API Management service %s is soft-deleted (deleted %s, purged by Azure on %s) and blocks the "
-                    "name; set soft_deleted: restore to undelete it or soft_deleted: purge to remove it for good"
-                    % (name, props.get("deletionDate"), props.get("scheduledPurgeDate")))
-    if choice == "purge":
-        if not module.check_mode:
-            purge_deleted(module, record)
-        return None, False, True
-    origin = deleted_resource_group(record)
-    if origin and origin.lower() != resource_group.lower():
-        module.fail("soft-deleted API Management service %s was deleted from resource group %s; restore it there or "
-                    "purge it" % (name, origin))
-    if module.check_mode:
-        predicted = merge({"id": service_id(module.subscription_id, resource_group, name), "name": name,
-                           "type": "Microsoft.ApiManagement/service"}, desired)
-        return predicted, True, False
-    action = "restore soft-deleted API Management service %s" % name
-    module.call_and_wait(action, module.client("apimanagement").api_management_service.begin_create_or_update,
-                         resource_group, name, json_body(restore_body(desired)), cls=raw)
-    # Restoring brings the service back as it was deleted; the options are applied on top by the normal update.
-    return describe(module, resource_group, name), True, False
+def returns(module, target, state):
+    properties = state.get("properties") or {}
+    return dict(gateway_url=properties.get("gatewayUrl"), principal_id=(state.get("identity") or {}).get("principalId"),
+                provisioning_state=properties.get("provisioningState"))
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    rg, name = params["resource_group"], params["name"]
-    current = describe(module, rg, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    result = dict(restored=False, purged=False)
-    managed = None
-    before = current
-    if params["state"] == "absent":
-        changed, result["purged"], record = ensure_absent(module, rg, name, current)
-        state = None
-        if record is not None:
-            result["soft_deleted_service"] = record
-    else:
-        warning = sku_warning(params["sku_name"] or ((current or {}).get("sku") or {}).get("name"))
-        if warning:
-            module.module.warn(warning)
-        location = params["location"] or (current or {}).get("location") or module.resource_group_location(rg)
-        managed = desired_body(params, current, location)
-        restored_or_purged = False
-        if current is None:
-            record = find_deleted(module, name)
-            if record is not None:
-                result["soft_deleted_service"] = record
-                current, result["restored"], result["purged"] = handle_soft_deleted(module, rg, name, record, managed)
-                restored_or_purged = True
-        if current is not None and result["restored"]:
-            # The restored service is what the update now starts from, with its own location and tier.
-            problem = immutable_change(params, current)
-            if problem:
-                module.fail(problem)
-            managed = desired_body(params, current, params["location"] or current.get("location") or location)
-        changed, state = ensure_present(module, rg, name, current, managed)
-        changed = changed or restored_or_purged
-    props = (state or {}).get("properties") or {}
-    module.exit(changed, state, id=(state or {}).get("id"), gateway_url=props.get("gatewayUrl"),
-                principal_id=((state or {}).get("identity") or {}).get("principalId"),
-                provisioning_state=props.get("provisioningState"),
-                before=diff_view(before, managed), after=diff_view(state, managed), **result)
+    run_soft_deletable(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, API_MANAGEMENT_SERVICES, validate,
+                       lambda params, target: desired_body(params, target.current, target.location), returns)
 
 
 if __name__ == "__main__":

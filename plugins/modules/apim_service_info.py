@@ -77,11 +77,19 @@ deleted_services:
   sample: [{"name": "apim-ai-gateway-01", "location": "Sweden Central", "type": "Microsoft.ApiManagement/deletedservices",
             "properties": {"deletionDate": "2026-05-01T10:00:00Z", "scheduledPurgeDate": "2026-05-03T10:00:00Z",
                            "serviceId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim-ai-gateway-01"}}]
+held:
+  description: For each soft-deleted service listed, the message saying which name it holds and until when.
+  returned: when O(deleted=true)
+  type: list
+  elements: str
+  sample: ["API Management service apim-ai-gateway-01 of resource group rg is soft-deleted (location Sweden Central,
+            deleted 2026-05-01T10:00:00Z, purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
 """
 
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import API_MANAGEMENT_SERVICES
 
 ARGUMENT_SPEC = dict(
     resource_group=dict(type="str"),
@@ -117,13 +125,11 @@ def read_services(module, resource_group, name):
 def main():
     module = AzureModule(ARGUMENT_SPEC)
     params = module.params
-    problem = validate(params)
-    if problem:
-        module.fail(problem)
+    module.fail_if(validate(params))
     if params["deleted"]:
-        records = module.list_all("list soft-deleted API Management services",
-                                  module.client("apimanagement").deleted_services.list_by_subscription)
-        module.module.exit_json(changed=False, deleted_services=named(records, params["name"]))
+        records = named(API_MANAGEMENT_SERVICES.records(module), params["name"])
+        module.module.exit_json(changed=False, deleted_services=records,
+                                held=[API_MANAGEMENT_SERVICES.held_message(record) for record in records])
     module.module.exit_json(changed=False, services=read_services(module, params["resource_group"], params["name"]))
 
 

@@ -22,14 +22,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   name:
     description: The subscription's id (sid).
     type: str
@@ -73,21 +65,11 @@ options:
       - "The task must set C(no_log=true); otherwise it fails before anything is read or written."
     type: bool
     default: false
-  state:
-    description: Whether the subscription should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.APIM_CHILD
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -18,14 +18,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   name:
     description: The subscription's id; omit to list every subscription of the service.
     type: str
@@ -36,15 +28,10 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - aigateway.foundry.resource.APIM_CHILD
+  - aigateway.foundry.resource.READ_ONLY
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

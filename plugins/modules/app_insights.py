@@ -18,10 +18,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the component.
-    type: str
-    required: true
   name:
     description: The component name.
     type: str
@@ -45,21 +41,11 @@ options:
   tags:
     description: Tags to set on the component.
     type: dict
-  state:
-    description: Whether the component should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.RESOURCE_GROUP
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -19,15 +19,9 @@ author:
   - aigateway.foundry maintainers (@aigateway)
 options: {}
 extends_documentation_fragment:
+  - aigateway.foundry.resource.READ_ONLY
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -18,10 +18,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the account.
-    type: str
-    required: true
   name:
     description: The account's name.
     type: str
@@ -97,22 +93,12 @@ options:
         permission (C(Microsoft.CognitiveServices/locations/resourceGroups/deletedAccounts/delete)).
     type: bool
     default: false
-  state:
-    description: Whether the account should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.RESOURCE_GROUP
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -167,21 +153,35 @@ purged:
   description: Whether a soft-deleted account was purged.
   returned: always
   type: bool
+soft_deleted_account:
+  description: The soft-deleted account of this name found before a create or purge, as Azure lists it.
+  returned: when one was found
+  type: dict
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    lower,
+    resource_group_spec,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
-    diff_view,
     differences,
     identity_body,
     merge,
+    merged_tags,
     normalise_user_assigned,
 )
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
+    FOUNDRY_ACCOUNTS,
+    run_soft_deletable,
+    soft_delete_spec,
+    write_recovering,
+)
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = resource_group_spec(
     location=dict(type="str"),
     kind=dict(type="str", default="AIServices"),
     sku=dict(type="str", default="S0"),
@@ -196,12 +196,8 @@ ARGUMENT_SPEC = dict(
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
     tags=dict(type="dict"),
     purge_tags=dict(type="bool", default=False),
-    soft_deleted=dict(type="str", choices=["fail", "restore", "purge"], default="fail"),
-    purge=dict(type="bool", default=False),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    **soft_delete_spec()
 )
-
-SOFT_DELETED_CONFLICT = "FlagMustBeSetForRestore"
 
 # Writable account properties a full PUT must carry over so that options left unmanaged keep their values.
 CARRIED_PROPERTIES = (
@@ -211,24 +207,14 @@ CARRIED_PROPERTIES = (
     "restrictOutboundNetworkAccess", "storedCompletionsDisabled", "userOwnedStorage",
 )
 
-
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
 NORMALISERS = {
-    "kind": _lower,
-    "sku.name": _lower,
+    "kind": lower,
+    "sku.name": lower,
     "identity.type": lambda value: (value or "None").replace(" ", "").lower(),
     "identity.userAssignedIdentities": normalise_user_assigned,
-    "properties.customSubDomainName": _lower,
-    "properties.publicNetworkAccess": _lower,
+    "properties.customSubDomainName": lower,
+    "properties.publicNetworkAccess": lower,
 }
-
-
-def account_id(subscription_id, resource_group, name):
-    return ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s"
-            % (subscription_id, resource_group, name))
 
 
 def desired_body(params, current, location):
@@ -248,9 +234,7 @@ def desired_body(params, current, location):
         "properties": properties,
     }
     if params["tags"] is not None:
-        tags = dict(params["tags"]) if params["purge_tags"] else dict((current or {}).get("tags") or {},
-                                                                      **params["tags"])
-        body["tags"] = dict((k, str(v)) for k, v in tags.items())
+        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params["purge_tags"])
     return body
 
 
@@ -298,155 +282,32 @@ def write_body(current, desired):
     return body
 
 
-def find_deleted(module, resource_group, name):
-    """The soft-deleted account of that name in that resource group, or None."""
-    client = module.client("cognitiveservices")
-    for item in module.list_all("list soft-deleted accounts", client.deleted_accounts.list):
-        parts = (item.get("id") or "").lower().split("/")
-        if (item.get("name") or "").lower() == name.lower() and "resourcegroups" in parts and \
-                parts[parts.index("resourcegroups") + 1] == resource_group.lower():
-            return item
-    return None
+class Account(Resource):
+    """Every write is a full PUT (unmanaged fields carried over), refused while the name is soft-deleted."""
+
+    def write(self, module, target, body):
+        def put(current, expect):
+            action = self.action("write", target)
+            poller = module.call(action, self.operations(module).begin_create, *target.names,
+                                 json_body(write_body(current, body)), cls=raw, expect=expect)
+            result = module.wait(action, poller)
+            return result[0] if result else self.reread(module, target)
+        return write_recovering(module, FOUNDRY_ACCOUNTS, target.recovery, target, body, put)
 
 
-def soft_deleted_message(resource_group, name, location):
-    return ("account %s in resource group %s is soft-deleted (location %s) and blocks the name for 48 hours: "
-            "set soft_deleted=restore to recover it, or soft_deleted=purge to purge it and create a new one"
-            % (name, resource_group, location))
+RESOURCE = Account(ArmType("Microsoft.CognitiveServices/accounts"), "account", "cognitiveservices", "accounts",
+                   long_running=True, normalisers=NORMALISERS)
 
 
-def describe(module, resource_group, name):
-    client = module.client("cognitiveservices")
-    found = module.get_or_none("read account %s" % name, client.accounts.get, resource_group, name, cls=raw)
-    return found[0] if found else None
-
-
-def purge_deleted(module, resource_group, name, location, before_create=False):
-    client = module.client("cognitiveservices")
-    action = "purge soft-deleted account %s" % name
-    # The name is only free once the purge has finished, whatever wait says.
-    module.wait(action, module.call(action, client.deleted_accounts.begin_purge, location, resource_group, name),
-                always=before_create)
-
-
-def put_account(module, resource_group, name, body):
-    """PUT the account and wait; a soft-deleted name surfaces as FlagMustBeSetForRestore (returned, not raised).
-
-    Any other error fails the task through ``call`` (transient conflicts retried there): the PUT is sent once.
-    """
-    client = module.client("cognitiveservices")
-    action = "write account %s" % name
-    try:
-        poller = module.call(action, client.accounts.begin_create, resource_group, name, json_body(body), cls=raw,
-                             expect=(SOFT_DELETED_CONFLICT,))
-    except AzureCodeError:
-        return SOFT_DELETED_CONFLICT
-    result = module.wait(action, poller)
-    return result[0] if result else describe(module, resource_group, name)
-
-
-def recover(module, resource_group, name, deleted, location):
-    """Apply soft_deleted=restore|purge to a soft-deleted name; returns the restored account (or None)."""
-    policy = module.params["soft_deleted"]
-    if policy == "fail":
-        module.fail(soft_deleted_message(resource_group, name, location))
-    if policy == "purge":
-        purge_deleted(module, resource_group, name, location, before_create=True)
-        return None
-    body = {"location": location, "properties": {"restore": True}}
-    for key in ("kind", "sku"):
-        if (deleted or {}).get(key):
-            body[key] = deleted[key]
-    restored = put_account(module, resource_group, name, body)
-    if restored == SOFT_DELETED_CONFLICT:
-        module.fail("restore of account %s was refused by Azure (%s)" % (name, SOFT_DELETED_CONFLICT))
-    return restored
-
-
-def ensure_present(module, resource_group, name, current, desired):
-    """(changed, state, restored, purged): create, update, restore or purge-then-create as needed."""
-    outcome = {"restored": False, "purged": False}
-    if current is None:
-        deleted = find_deleted(module, resource_group, name)
-        if deleted is not None:
-            location = deleted.get("location") or desired["location"]
-            if module.params["soft_deleted"] == "fail":
-                module.fail(soft_deleted_message(resource_group, name, location))
-            outcome["restored" if module.params["soft_deleted"] == "restore" else "purged"] = True
-            if module.check_mode:
-                base = {"id": account_id(module.subscription_id, resource_group, name), "name": name,
-                        "type": "Microsoft.CognitiveServices/accounts"}
-                if outcome["restored"]:
-                    base = merge(base, dict((k, v) for k, v in deleted.items() if k in ("kind", "sku", "tags")))
-                return True, merge(base, desired), outcome
-            current = recover(module, resource_group, name, deleted, location)
-            if current is not None and not differences(desired, current, normalisers=NORMALISERS):
-                return True, current, outcome
-
-    def write():
-        result = put_account(module, resource_group, name, write_body(current, desired))
-        if result == SOFT_DELETED_CONFLICT:
-            # The deleted-accounts list lags a fresh delete; Azure's conflict says the same thing.
-            location = desired["location"]
-            outcome["restored" if module.params["soft_deleted"] == "restore" else "purged"] = True
-            recovered = recover(module, resource_group, name, None, location)
-            result = put_account(module, resource_group, name, write_body(recovered, desired))
-            if result == SOFT_DELETED_CONFLICT:
-                module.fail(soft_deleted_message(resource_group, name, location))
-        return result
-
-    new = {"id": account_id(module.subscription_id, resource_group, name), "name": name,
-           "type": "Microsoft.CognitiveServices/accounts"}
-    changed, state = module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-    return changed or outcome["restored"] or outcome["purged"], state, outcome
-
-
-def ensure_absent(module, resource_group, name, current, location_hint):
-    """(changed, None, outcome): delete the account and, with purge, its soft-deleted remains."""
-    outcome = {"restored": False, "purged": False}
-    changed = False
-    if current is not None:
-        changed = True
-        if not module.check_mode:
-            client = module.client("cognitiveservices")
-            action = "delete account %s" % name
-            module.call_and_wait(action, client.accounts.begin_delete, resource_group, name)
-    if module.params["purge"]:
-        deleted = None
-        if current is None or not module.check_mode:
-            deleted = find_deleted(module, resource_group, name)
-        location = (deleted or {}).get("location") or (current or {}).get("location") or location_hint
-        if deleted is not None or current is not None:
-            if not location:
-                module.fail("the location of soft-deleted account %s is unknown; give location" % name)
-            changed = outcome["purged"] = True
-            if not module.check_mode:
-                purge_deleted(module, resource_group, name, location)
-    return changed, None, outcome
+def returns(module, target, state):
+    properties = state.get("properties") or {}
+    return dict(endpoint=properties.get("endpoint"), endpoints=properties.get("endpoints"),
+                principal_id=(state.get("identity") or {}).get("principalId"))
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    resource_group, name = params["resource_group"], params["name"]
-    current = describe(module, resource_group, name)
-    problem = validate(params, current)
-    if problem:
-        module.fail(problem)
-    if params["state"] == "absent":
-        changed, state, outcome = ensure_absent(module, resource_group, name, current, params["location"])
-        managed = None
-    else:
-        location = params["location"] or (current or {}).get("location") or \
-            module.resource_group_location(resource_group)
-        desired = desired_body(params, current, location)
-        changed, state, outcome = ensure_present(module, resource_group, name, current, desired)
-        managed = desired
-    properties = (state or {}).get("properties") or {}
-    module.exit(changed, state, id=(state or {}).get("id"),
-                endpoint=properties.get("endpoint"), endpoints=properties.get("endpoints"),
-                principal_id=((state or {}).get("identity") or {}).get("principalId"),
-                before=diff_view(current, managed), after=diff_view(state, managed), **outcome)
+    run_soft_deletable(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, FOUNDRY_ACCOUNTS, validate,
+                       lambda params, target: desired_body(params, target.current, target.location), returns)
 
 
 if __name__ == "__main__":

@@ -28,15 +28,9 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - aigateway.foundry.resource.READ_ONLY
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -62,11 +56,20 @@ accounts:
   elements: dict
   sample: [{"id": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a1",
             "name": "a1", "kind": "AIServices", "location": "swedencentral"}]
+held:
+  description:
+    - One message per soft-deleted account listed, naming the name it holds, the resource group it was deleted
+      from and when Azure purges it (what the playbook's preflight reports before it stops).
+  returned: when O(deleted=true)
+  type: list
+  elements: str
+  sample: ["account a1 of resource group rg is soft-deleted (location swedencentral, deleted 2026-05-01T10:00:00Z,
+            purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import FOUNDRY_ACCOUNTS, resource_group_in
 
 ARGUMENT_SPEC = dict(
     resource_group=dict(type="str"),
@@ -78,18 +81,10 @@ ARGUMENT_SPEC = dict(
 HIDDEN = ("properties.keys", "properties.key1", "properties.key2")
 
 
-def resource_group_of(resource_id):
-    parts = (resource_id or "").split("/")
-    lowered = [part.lower() for part in parts]
-    if "resourcegroups" in lowered and lowered.index("resourcegroups") + 1 < len(parts):
-        return parts[lowered.index("resourcegroups") + 1]
-    return None
-
-
 def matches(account, resource_group, name):
     if name and (account.get("name") or "").lower() != name.lower():
         return False
-    if resource_group and (resource_group_of(account.get("id")) or "").lower() != resource_group.lower():
+    if resource_group and (resource_group_in(account.get("id")) or "").lower() != resource_group.lower():
         return False
     return True
 
@@ -104,24 +99,25 @@ def read_accounts(module, params):
     client = module.client("cognitiveservices")
     resource_group, name = params["resource_group"], params["name"]
     if params["deleted"]:
-        found = module.list_all("list soft-deleted accounts", client.deleted_accounts.list)
+        found = FOUNDRY_ACCOUNTS.records(module)
     elif name:
-        one = module.get_or_none("read account %s" % name, client.accounts.get, resource_group, name, cls=raw)
-        found = [one[0]] if one else []
+        found = [module.read_json("read account %s" % name, client.accounts.get, resource_group, name)]
     elif resource_group:
         found = module.list_all("list accounts of %s" % resource_group, client.accounts.list_by_resource_group,
                                 resource_group)
     else:
         found = module.list_all("list accounts", client.accounts.list)
-    return [drop_paths(account, HIDDEN) for account in found if matches(account, resource_group, name)]
+    return [drop_paths(account, HIDDEN) for account in found if account and matches(account, resource_group, name)]
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    problem = validate(module.params)
-    if problem:
-        module.fail(problem)
-    module.module.exit_json(changed=False, accounts=read_accounts(module, module.params))
+    module.fail_if(validate(module.params))
+    accounts = read_accounts(module, module.params)
+    if module.params["deleted"]:
+        module.module.exit_json(changed=False, accounts=accounts,
+                                held=[FOUNDRY_ACCOUNTS.held_message(account) for account in accounts])
+    module.module.exit_json(changed=False, accounts=accounts)
 
 
 if __name__ == "__main__":

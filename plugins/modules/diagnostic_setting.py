@@ -64,21 +64,10 @@ options:
         description: Whether the metrics are sent.
         type: bool
         default: true
-  state:
-    description: Whether the diagnostic setting should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

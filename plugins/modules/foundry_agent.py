@@ -49,16 +49,10 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
   - aigateway.foundry.azure
   - aigateway.foundry.azure.PROJECT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -24,14 +24,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the account.
-    type: str
-    required: true
-  account:
-    description: The Foundry account that holds the connection (or its project).
-    type: str
-    required: true
   project:
     description: Put the connection on this project of O(account) instead of on the account itself.
     type: str
@@ -176,21 +168,11 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-  state:
-    description: Whether the connection should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.ACCOUNT_CHILD
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 notes:
   - Uses API version 2025-12-01, the first stable version with the V(ApiManagement) and V(ModelGateway)
     categories.

@@ -19,14 +19,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the account.
-    type: str
-    required: true
-  account:
-    description: The Foundry account (of kind V(AIServices)) that holds the project.
-    type: str
-    required: true
   name:
     description: The project's name (2 to 64 letters, digits, C(_), C(.) or C(-), starting with a letter or digit).
     type: str
@@ -49,22 +41,12 @@ options:
   tags:
     description: Tags to set on the project (replacing the existing ones).
     type: dict
-  state:
-    description: Whether the project should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.ACCOUNT_CHILD
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

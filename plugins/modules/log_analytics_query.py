@@ -43,15 +43,9 @@ options:
     type: int
     default: 180
 extends_documentation_fragment:
+  - aigateway.foundry.resource.READ_ONLY
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - azure-monitor-query >= 1.2.0
 notes:

@@ -18,10 +18,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the workspace.
-    type: str
-    required: true
   name:
     description: The workspace name (4 to 63 letters, digits and hyphens).
     type: str
@@ -50,22 +46,12 @@ options:
   tags:
     description: Tags to set on the workspace.
     type: dict
-  state:
-    description: Whether the workspace should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.RESOURCE_GROUP
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -19,14 +19,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the account.
-    type: str
-    required: true
-  account:
-    description: The account that hosts the deployment.
-    type: str
-    required: true
   name:
     description: The deployment's name (what clients put in the URL or the C(model) field).
     type: str
@@ -57,22 +49,12 @@ options:
     description: How Azure upgrades the model version. Unmanaged when omitted.
     type: str
     choices: [NoAutoUpgrade, OnceCurrentVersionExpired, OnceNewDefaultVersionAvailable]
-  state:
-    description: Whether the deployment should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.ACCOUNT_CHILD
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

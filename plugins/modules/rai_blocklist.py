@@ -19,14 +19,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group of the account.
-    type: str
-    required: true
-  account:
-    description: The account that holds the blocklist.
-    type: str
-    required: true
   name:
     description: The blocklist's name (what the policy lists under C(blocklists)).
     type: str
@@ -56,22 +48,12 @@ options:
     description: Delete items of the blocklist that are not in O(items). Ignored when O(items) is omitted.
     type: bool
     default: true
-  state:
-    description: Whether the blocklist should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.ACCOUNT_CHILD
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -23,10 +23,6 @@ description:
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
-  resource_group:
-    description: The resource group.
-    type: str
-    required: true
   name:
     description: The cluster's name (1-60 letters, digits and single dashes); its host name is derived from it.
     type: str
@@ -96,22 +92,12 @@ options:
       - "The task must set C(no_log=true); otherwise it fails before anything is read or written."
     type: bool
     default: false
-  state:
-    description: Whether the cluster (and its database) should exist. V(absent) deletes the cluster.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
+  - aigateway.foundry.resource.RESOURCE_GROUP
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

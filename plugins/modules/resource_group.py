@@ -34,22 +34,11 @@ options:
     description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
     type: bool
     default: false
-  state:
-    description: Whether the group should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aigateway.foundry.resource
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -29,16 +29,10 @@ options:
     choices: [registered, unregistered]
     default: registered
 extends_documentation_fragment:
+  - aigateway.foundry.resource
   - aigateway.foundry.azure
   - aigateway.foundry.azure.WAIT
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -70,10 +64,8 @@ state:
   type: dict
 """
 
-import time
-
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import REST_API_VERSIONS
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, merge
 
 API_VERSION = REST_API_VERSIONS["Microsoft.Resources/providers"]
@@ -81,9 +73,6 @@ ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     state=dict(type="str", choices=["registered", "unregistered"], default="registered"),
 )
-# A registration is asynchronous: poll from short to longer pauses, bounded by wait_timeout.
-FIRST_POLL_SECONDS = 0.5
-MAX_POLL_SECONDS = 10.0
 
 
 def target_state(state):
@@ -112,19 +101,13 @@ def describe(module, namespace):
 
 
 def wait_until(module, namespace, state, body):
-    """Poll until the registration state is settled; honours wait and wait_timeout."""
-    if not module.params["wait"]:
+    """Read until the registration state is settled; honours wait and wait_timeout on the module's clock."""
+    if not module.params["wait"] or is_settled(body.get("registrationState"), state):
         return body
-    deadline = time.time() + module.params["wait_timeout"]
-    pause = FIRST_POLL_SECONDS
-    while not is_settled(body.get("registrationState"), state):
-        if time.time() + pause > deadline:
-            module.fail("resource provider %s is still %s after wait_timeout=%s seconds; it continues in Azure: "
-                        "re-run the task" % (namespace, body.get("registrationState"), module.params["wait_timeout"]))
-        time.sleep(pause)
-        pause = min(pause * 2, MAX_POLL_SECONDS)
-        body = describe(module, namespace)
-    return body
+    return module.wait_for(Wait("resource provider %s" % namespace, lambda: describe(module, namespace),
+                                lambda read: is_settled(read.get("registrationState"), state),
+                                module.params["wait_timeout"],
+                                progress=lambda read: "still %s" % read.get("registrationState")))
 
 
 def ensure(module, namespace, current):

@@ -45,21 +45,13 @@ options:
     description: A description of the assignment (only set when it is created).
     type: str
   state:
-    description: Whether the assignment should exist. V(absent) removes every assignment of the role to the
-      principal at exactly this scope.
-    type: str
-    choices: [present, absent]
-    default: present
+    description:
+      - Whether the assignment should exist. V(absent) removes every assignment of the role to the principal at
+        exactly this scope.
 extends_documentation_fragment:
+  - aigateway.foundry.resource
   - aigateway.foundry.azure
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -70,6 +70,7 @@ def test_lifecycle(run_module, resource_group, request_log):
 
     soft = run_module("apim_service_info", {"name": name, "deleted": True})
     assert [s["name"] for s in soft["deleted_services"]] == [name]
+    assert len(soft["held"]) == 1 and name in soft["held"][0] and resource_group in soft["held"][0]
     purged = run_module("apim_service", {"resource_group": resource_group, "name": name, "state": "absent",
                                          "purge": True})
     assert purged["changed"] is True and purged["purged"] is True

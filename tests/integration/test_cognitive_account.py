@@ -73,6 +73,7 @@ def _soft_delete(run_module, resource_group, name):
     run_module("cognitive_account", {"resource_group": resource_group, "name": name, "state": "absent"})
     listed = run_module("cognitive_account_info", {"deleted": True, "resource_group": resource_group, "name": name})
     assert [a["name"] for a in listed["accounts"]] == [name]
+    assert len(listed["held"]) == 1 and "soft-deleted" in listed["held"][0] and resource_group in listed["held"][0]
     return listed["accounts"][0]
 
 

@@ -1,5 +1,6 @@
 """apim_backend: validation of single and pool backends and circuit breakers, bodies, id normalisation, masking."""
 from ansible_collections.aigateway.foundry.plugins.modules import apim_backend as m
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import DURATION
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 
 BASE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw"
@@ -55,7 +56,7 @@ def test_circuit_breaker_rules_are_checked():
     assert "at most 15" in m.rule_problems([rule(name=str(i)) for i in range(16)])[0]
     assert "failure_count or failure_percentage" in m.rule_problems([rule(failure_count=None)])[0]
     assert "unique" in m.rule_problems([rule(), rule()])[0]
-    assert m.DURATION.match("P1DT2H3M4.5S") and not m.DURATION.match("PT") and not m.DURATION.match("P1H")
+    assert DURATION.match("P1DT2H3M4.5S") and not DURATION.match("PT") and not DURATION.match("P1H")
 
 
 def test_single_body_is_arm_json():

@@ -2,8 +2,9 @@
 import pytest
 
 from ansible_collections.aigateway.foundry.plugins.modules import apim_service as m
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import API_MANAGEMENT_SERVICES, Recovery
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
+from tests.unit.plugins.fakes import Failed, Poller, make_module
 
 
 def params(**overrides):
@@ -109,87 +110,55 @@ def test_settled_states():
     assert not m.is_settled({"properties": {"provisioningState": "Updating"}})
 
 
-def test_restore_body_sets_restore_flag_only():
-    body = m.desired_body(params(), None, "swedencentral")
-    restored = m.restore_body(body)
-    assert restored["properties"]["restore"] is True
-    assert "restore" not in body["properties"]
+class Service(object):
+    """The api_management_service operations: reads answer ``current``; updates are recorded."""
+
+    def __init__(self, current, order):
+        self.current = current
+        self.order = order
+
+    def get(self, resource_group, name, cls=None):
+        return (self.current, {})
+
+    def begin_update(self, resource_group, name, body, cls=None):
+        self.order.append("patch")
+        return Poller(({"name": name, "tags": {"owner": "ops"}}, {}))
 
 
-def test_deleted_record_helpers():
-    record = {"name": "APIM-GW-01", "location": "Sweden Central",
-              "properties": {"serviceId": "/subscriptions/s/resourceGroups/rg-old/providers/"
-                                          "Microsoft.ApiManagement/service/apim-gw-01"}}
-    assert m.deleted_record_matches(record, "apim-gw-01")
-    assert m.deleted_resource_group(record) == "rg-old"
-
-
-def test_soft_deleted_conflict_message_depends_on_the_choice():
-    assert "set soft_deleted: restore" in m.soft_deleted_conflict("create", "gw", "Api service gw was soft-deleted",
-                                                                  "fail")
-    assert "Re-run" in m.soft_deleted_conflict("create", "gw", "x", "purge")
-
-
-class Stop(Exception):
-    pass
-
-
-class FakeModule:
-    """Just enough of AzureModule for ensure_present: the real converge, no Azure; fail raises."""
-    converge = AzureModule.converge
-    warn_unconverged = AzureModule.warn_unconverged
-    call_and_wait = AzureModule.call_and_wait
-    subscription_id = "s"
-
-    def __init__(self, **params):
-        self.params = dict(dict(wait=True, wait_timeout=60), **params)
-        self.check_mode = False
-
-    def client(self, service):
-        return None
-
-    def fail(self, msg, **kwargs):
-        raise Stop(msg)
-
-    def warn(self, message):
-        pass
+def activating_module(monkeypatch, wait, order):
+    client = type("Client", (), {})()
+    client.api_management_service = Service(ACTIVATING, order)
+    given = dict((key, value) for key, value in params(wait=wait).items() if value is not None)
+    module = make_module(m.ARGUMENT_SPEC, clients={"apimanagement": client}, **given)
+    monkeypatch.setattr(m, "wait_until_settled", lambda *a: order.append("wait") or CURRENT)
+    target = m.RESOURCE.describe(module)
+    target.recovery = Recovery(API_MANAGEMENT_SERVICES)
+    return module, target
 
 
 ACTIVATING_PROPERTIES = dict(CURRENT["properties"], provisioningState="Created", targetProvisioningState="Activating")
 ACTIVATING = dict(CURRENT, properties=ACTIVATING_PROPERTIES)
 
 
-def test_change_while_activating_with_wait_false_fails_before_writing():
-    module = FakeModule(wait=False)
+def test_change_while_activating_with_wait_false_fails_before_writing(monkeypatch):
+    order = []
+    module, target = activating_module(monkeypatch, False, order)
     desired = m.desired_body(params(tags={"owner": "ops"}), ACTIVATING, "Sweden Central")
-    with pytest.raises(Stop, match="still Created .* wait: true"):
-        m.ensure_present(module, "rg", "apim-gw-01", ACTIVATING, desired)
+    with pytest.raises(Failed, match="still Created .* wait: true"):
+        m.RESOURCE.converge(module, target, desired)
+    assert order == []
 
 
-def test_unchanged_while_activating_with_wait_false_returns_the_state_as_it_is():
-    module = FakeModule(wait=False)
+def test_unchanged_while_activating_with_wait_false_returns_the_state_as_it_is(monkeypatch):
+    module, target = activating_module(monkeypatch, False, [])
     desired = m.desired_body(params(), ACTIVATING, "Sweden Central")
-    changed, state = m.ensure_present(module, "rg", "apim-gw-01", ACTIVATING, desired)
+    changed, state = m.RESOURCE.converge(module, target, desired)
     assert changed is False and state["properties"]["provisioningState"] == "Created"
 
 
 def test_change_while_activating_with_wait_true_waits_then_writes(monkeypatch):
-    module = FakeModule(wait=True)
     order = []
-    monkeypatch.setattr(m, "wait_until_settled", lambda *a: order.append("wait") or CURRENT)
-
-    class Service:
-        @staticmethod
-        def begin_update(*args, **kwargs):
-            order.append("patch")
-            return "poller"
-
-    class Client:
-        api_management_service = Service
-
-    module.client = lambda service: Client
-    module.call = lambda action, fn, *a, **k: fn(*a, **k)
-    module.wait = lambda action, poller: ({"name": "apim-gw-01", "tags": {"owner": "ops"}}, {})
+    module, target = activating_module(monkeypatch, True, order)
     desired = m.desired_body(params(tags={"owner": "ops"}), ACTIVATING, "Sweden Central")
-    changed, state = m.ensure_present(module, "rg", "apim-gw-01", ACTIVATING, desired)
+    changed, state = m.RESOURCE.converge(module, target, desired)
     assert changed is True and order == ["wait", "patch"]

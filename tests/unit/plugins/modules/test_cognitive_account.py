@@ -1,13 +1,10 @@
 """cognitive_account: pure functions, and the soft-delete conflict path with a fake SDK client."""
 import json
-import time
 
-import pytest
-from azure.core.exceptions import HttpResponseError
-
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import FOUNDRY_ACCOUNTS, Recovery
 from ansible_collections.aigateway.foundry.plugins.modules import cognitive_account as module
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
+from tests.unit.plugins.fakes import Failed, Poller, SdkError, make_module
 
 
 def params(**extra):
@@ -72,32 +69,11 @@ def test_immutable_changes_are_refused():
 
 
 def test_soft_deleted_message_names_both_remedies():
-    message = module.soft_deleted_message("rg", "acct", "swedencentral")
+    message = FOUNDRY_ACCOUNTS.refusal(FOUNDRY_ACCOUNTS.assumed_record("rg", "acct", "swedencentral"))
     assert "soft_deleted=restore" in message and "soft_deleted=purge" in message
 
 
 # ---- Azure's FlagMustBeSetForRestore conflict (the deleted-accounts list can lag a fresh delete) ----------------
-
-class AzureError(HttpResponseError):
-    def __init__(self, status_code, code):
-        HttpResponseError.__init__(self, message=code)
-        self.status_code = status_code
-        self.error = type("Error", (), {"code": code, "message": "soft-deleted"})()
-
-
-class Done(object):
-    def __init__(self, body):
-        self.body = body
-
-    def wait(self, timeout=None):
-        return None
-
-    def done(self):
-        return True
-
-    def result(self, timeout=None):
-        return (self.body, {})
-
 
 class Accounts(object):
     """Answers the first create with the soft-delete conflict, as Azure does for a soft-deleted name."""
@@ -109,8 +85,8 @@ class Accounts(object):
         sent = json.loads(body.read())
         self.creates.append(sent)
         if len(self.creates) == 1:
-            raise AzureError(409, "FlagMustBeSetForRestore")
-        return Done(dict(sent, id="/x/" + name, name=name))
+            raise SdkError(409, "FlagMustBeSetForRestore", "soft-deleted")
+        return Poller((dict(sent, id="/x/" + name, name=name), {}))
 
 
 class DeletedAccounts(object):
@@ -122,55 +98,39 @@ class DeletedAccounts(object):
 
     def begin_purge(self, location, resource_group, name):
         self.purged.append((location, resource_group, name))
-        return Done(None)
+        return Poller(None)
 
 
-class Failed(Exception):
-    pass
-
-
-class FailingAnsible(object):
-    def fail_json(self, **result):
-        raise Failed(result)
-
-    def warn(self, message):
-        pass
-
-
-def fake_module(soft_deleted):
-    azure = AzureModule.__new__(AzureModule)
-    azure.params = params(soft_deleted=soft_deleted, wait=True, wait_timeout=5)
-    azure.check_mode = False
-    azure.clock, azure.sleep = time.monotonic, time.sleep
-    azure.settings = {"subscription_id": "s"}
+def create_against_conflict(soft_deleted):
+    """(client, outcome or failure) of creating account acct while Azure still holds the name."""
     client = type("Client", (), {})()
     client.accounts, client.deleted_accounts = Accounts(), DeletedAccounts()
-    azure._clients = {"cognitiveservices": client}
-    azure.module = FailingAnsible()
-    return azure, client
+    given = dict((k, v) for k, v in params(name="acct", soft_deleted=soft_deleted).items() if v is not None)
+    azure = make_module(module.ARGUMENT_SPEC, clients={"cognitiveservices": client}, **given)
+    target = module.RESOURCE.absent(azure)
+    target.recovery = Recovery(FOUNDRY_ACCOUNTS)
+    desired = module.desired_body(azure.params, None, "swedencentral")
+    try:
+        changed, state = module.RESOURCE.converge(azure, target, desired)
+    except Failed as failure:
+        return client, failure.result
+    return client, (changed, state, target.recovery)
 
 
 def test_conflict_on_create_with_purge_purges_and_creates_again():
-    azure, client = fake_module("purge")
-    desired = module.desired_body(azure.params, None, "swedencentral")
-    changed, state, outcome = module.ensure_present(azure, "rg", "acct", None, desired)
-    assert changed is True and outcome["purged"] is True
+    client, (changed, state, outcome) = create_against_conflict("purge")
+    assert changed is True and outcome.purged is True
     assert client.deleted_accounts.purged == [("swedencentral", "rg", "acct")]
     assert len(client.accounts.creates) == 2 and state["kind"] == "AIServices"
 
 
 def test_conflict_on_create_with_restore_sends_restore():
-    azure, client = fake_module("restore")
-    desired = module.desired_body(azure.params, None, "swedencentral")
-    changed, _state, outcome = module.ensure_present(azure, "rg", "acct", None, desired)
-    assert changed is True and outcome["restored"] is True
+    client, (changed, _state, outcome) = create_against_conflict("restore")
+    assert changed is True and outcome.restored is True
     assert client.accounts.creates[1]["properties"] == {"restore": True}
 
 
 def test_conflict_on_create_with_fail_names_both_remedies():
-    azure, client = fake_module("fail")
-    desired = module.desired_body(azure.params, None, "swedencentral")
-    with pytest.raises(Failed) as failure:
-        module.ensure_present(azure, "rg", "acct", None, desired)
-    assert "soft_deleted=restore" in failure.value.args[0]["msg"]
+    client, failure = create_against_conflict("fail")
+    assert "soft_deleted=restore" in failure["msg"]
     assert len(client.accounts.creates) == 1 and client.deleted_accounts.purged == []
