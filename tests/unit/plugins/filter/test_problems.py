@@ -52,7 +52,8 @@ def test_good_capabilities_and_switched_off_ones_pass():
 
 
 @pytest.mark.parametrize("settings,problem", [
-    (dict(CACHE, redis_name="redis--cache"), "Semantic cache: gateway_capabilities_redis_name must be 1-60 letters, digits and single dashes (got 'redis--cache')"),
+    (dict(CACHE, redis_name="redis--cache"),
+     "Semantic cache: gateway_capabilities_redis_name must be 1-60 letters, digits and single dashes (got 'redis--cache')"),
     (dict(CACHE, redis_name="r" * 61), "1-60 letters"),
     (dict(CACHE, embeddings_account=""), "gateway_capabilities_embeddings_account must name"),
     (dict(CACHE, cache_score_threshold=1.5), "between 0.0 and 1.0 (got 1.5)"),

@@ -21,8 +21,8 @@ def test_custom_subdomain_is_the_given_one_else_the_lowercased_name():
 def test_deployment_rounds_are_parallel_across_accounts_and_serial_within_one():
     rounds = f.deployment_rounds([{"name": "a", "deployments": [GPT4O, GPT41]}, {"name": "b", "deployments": [GPT41]},
                                   {"name": "agents"}])
-    assert [[(d["account"], d["name"]) for d in r] for r in rounds] == [[("a", "gpt-4o-mini"), ("b", "gpt-4.1-mini")],
-                                                                      [("a", "gpt-4.1-mini")]]
+    names = [[(d["account"], d["name"]) for d in r] for r in rounds]
+    assert names == [[("a", "gpt-4o-mini"), ("b", "gpt-4.1-mini")], [("a", "gpt-4.1-mini")]]
     first = rounds[0][0]
     assert first == {"account": "a", "name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18",
                      "model_format": "OpenAI", "sku_name": "GlobalStandard", "capacity": 10,
