@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The list-building the roles and playbooks need, as testable Python instead of set_fact loops.
+
+Each function takes plain data (the topology, registered task results) and returns plain data; bad input raises
+AnsibleFilterError naming the value, before any task uses the result.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+# Defaults of a model deployment, the lab's (GlobalStandard, 10k tokens per minute).
+DEPLOYMENT_DEFAULTS = {"model_format": "OpenAI", "sku_name": "GlobalStandard", "capacity": 10,
+                       "rai_policy_name": "Microsoft.DefaultV2"}
+# Keys of a token-quota product that the gateway policy reads.
+QUOTA_KEYS = ("token_quota", "token_quota_period", "tokens_per_minute", "estimate_prompt_tokens",
+              "remaining_quota_tokens_header")
+
+
+def _named(value, what):
+    if not isinstance(value, dict) or not value.get("name"):
+        raise AnsibleFilterError("%s needs a name, got %r" % (what, value))
+    return value
+
+
+def custom_subdomain(account):
+    """The custom subdomain of an account (a dict or its name): the one rule every role and module shares.
+
+    The account's own custom_subdomain when it has one, else its name in lower case (DNS names are lower case).
+    """
+    if isinstance(account, dict):
+        return account.get("custom_subdomain") or _named(account, "an account").get("name").lower()
+    if not account:
+        raise AnsibleFilterError("custom_subdomain needs an account or its name, got %r" % (account,))
+    return str(account).lower()
+
+
+def deployment_rounds(accounts):
+    """The deployments of every account, in rounds: round i holds the i-th deployment of each account.
+
+    Azure takes one deployment write at a time per account, so a round runs in parallel across accounts and the
+    rounds run one after another. Items are {account, name, model_name, ...} with the lab's defaults filled in.
+    """
+    rounds = []
+    for account in accounts or []:
+        _named(account, "an account")
+        for index, deployment in enumerate(account.get("deployments") or []):
+            _named(deployment, "a deployment of account %s" % account["name"])
+            item = dict(DEPLOYMENT_DEFAULTS, model_name=deployment["name"], model_version=None)
+            item.update((key, value) for key, value in deployment.items() if value is not None)
+            item["account"] = account["name"]
+            if index == len(rounds):
+                rounds.append([])
+            rounds[index].append(item)
+    return rounds
+
+
+def _by_position(accounts, results, what):
+    results = list(results or [])
+    if len(results) != len(accounts):
+        raise AnsibleFilterError("%s: %d results for %d accounts" % (what, len(results), len(accounts)))
+    return results
+
+
+def host_records(accounts, account_results, project_results=None):
+    """The accounts as given plus what Azure assigned: id, endpoint, principal_id, project_id, project_endpoint.
+
+    The results are the registered loops over the same accounts (in their order); a skipped project is empty.
+    """
+    accounts = [_named(account, "an account") for account in accounts or []]
+    account_results = _by_position(accounts, account_results, "account results")
+    project_results = (_by_position(accounts, project_results, "project results") if project_results is not None
+                       else [{}] * len(accounts))
+    hosts = []
+    for account, created, project in zip(accounts, account_results, project_results):
+        project = {} if project.get("skipped") else project
+        if created.get("failed") or not created.get("id"):
+            raise AnsibleFilterError("account %s has no id in its result: %s"
+                                     % (account["name"], created.get("msg", "not created")))
+        host = dict(account)
+        host.update(id=created["id"], endpoint=created.get("endpoint") or "",
+                    principal_id=created.get("principal_id") or "",
+                    project_id=project.get("id") or "", project_endpoint=project.get("endpoint") or "")
+        hosts.append(host)
+    return hosts
+
+
+def gateway_backends(hosts, backend_suffix=""):
+    """One APIM backend per model host: {name, account, url, priority, weight}; url is the endpoint + suffix."""
+    backends = []
+    for host in hosts or []:
+        _named(host, "a model host")
+        if not host.get("backend") or not host.get("endpoint"):
+            raise AnsibleFilterError("model host %s needs a backend name and an endpoint, got backend %r, endpoint %r"
+                                     % (host["name"], host.get("backend"), host.get("endpoint")))
+        url = host["endpoint"].rstrip("/") + "/" + backend_suffix
+        backends.append({"name": host["backend"], "account": host["name"], "url": url,
+                         "priority": int(host.get("priority", 1)), "weight": int(host.get("weight", 1))})
+    names = [backend["name"] for backend in backends]
+    if len(set(names)) != len(names):
+        raise AnsibleFilterError("backend names must be unique, got %s" % ", ".join(names))
+    return backends
+
+
+def pool_members(backends):
+    """The pool's services from gateway_backends: {backend, priority, weight}."""
+    return [{"backend": b["name"], "priority": b["priority"], "weight": b["weight"]} for b in backends or []]
+
+
+def static_models(hosts):
+    """The connection's static model list: every deployment behind the gateway once, by deployment name."""
+    models, seen = [], set()
+    for host in hosts or []:
+        for deployment in host.get("deployments") or []:
+            _named(deployment, "a deployment of %s" % host.get("name"))
+            if deployment["name"] in seen:
+                continue
+            seen.add(deployment["name"])
+            models.append({"name": deployment["name"], "model_name": deployment.get("model_name") or deployment["name"],
+                           "model_version": deployment.get("model_version"),
+                           "model_format": deployment.get("model_format") or "OpenAI"})
+    return models
+
+
+def quota_entries(products):
+    """The policy's token_quotas items: the product id and the limit keys the product sets."""
+    return [dict({"product": _named(product, "a product")["name"]},
+                 **dict((key, product[key]) for key in QUOTA_KEYS if product.get(key) is not None))
+            for product in products or []]
+
+
+def local_url(url, local_urls):
+    """The local endpoint's stand-in for an Azure data-plane URL, or the URL itself when local_urls is empty.
+
+    https://<service>.azure-api.net/... -> the gateway template; https://<account>.services.ai.azure.com/api/
+    projects/<project> -> the project template. A URL the endpoint has no stand-in for gives "".
+    """
+    if not local_urls:
+        return url
+    if not url:
+        return ""
+    host, _sep, rest = url.split("//", 1)[-1].partition("/")
+    name, _dot, domain = host.partition(".")
+    gateway = local_urls.get("gateway_base_url_template") or ""
+    project = local_urls.get("foundry_project_url_template") or ""
+    if domain == "azure-api.net" and gateway:
+        return gateway.replace("{service}", name) + ("/" + rest if rest else "")
+    parts = rest.split("/")
+    if domain == "services.ai.azure.com" and project and len(parts) >= 3 and parts[:2] == ["api", "projects"]:
+        return project.replace("{account}", name).replace("{project}", parts[2])
+    return ""
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
+                "host_records": host_records, "gateway_backends": gateway_backends, "pool_members": pool_members,
+                "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url}

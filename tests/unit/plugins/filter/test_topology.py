@@ -1,0 +1,107 @@
+"""The topology filters: subdomains, deployment rounds, host records, backends, static models, quotas, local URLs."""
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.aigateway.foundry.plugins.filter import topology as f
+
+GPT4O = {"name": "gpt-4o-mini", "model_version": "2024-07-18"}
+GPT41 = {"name": "gpt-4.1-mini", "model_version": "2025-04-14", "capacity": 20}
+
+
+def test_custom_subdomain_is_the_given_one_else_the_lowercased_name():
+    assert f.custom_subdomain({"name": "Models-X1"}) == "models-x1"
+    assert f.custom_subdomain({"name": "Models-X1", "custom_subdomain": "gw-models"}) == "gw-models"
+    assert f.custom_subdomain("ContentSafety-1") == "contentsafety-1"
+    with pytest.raises(AnsibleFilterError, match="needs a name"):
+        f.custom_subdomain({"location": "swedencentral"})
+    with pytest.raises(AnsibleFilterError, match="an account or its name"):
+        f.custom_subdomain("")
+
+
+def test_deployment_rounds_are_parallel_across_accounts_and_serial_within_one():
+    rounds = f.deployment_rounds([{"name": "a", "deployments": [GPT4O, GPT41]}, {"name": "b", "deployments": [GPT41]},
+                                  {"name": "agents"}])
+    names = [[(d["account"], d["name"]) for d in r] for r in rounds]
+    assert names == [[("a", "gpt-4o-mini"), ("b", "gpt-4.1-mini")], [("a", "gpt-4.1-mini")]]
+    first = rounds[0][0]
+    assert first == {"account": "a", "name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18",
+                     "model_format": "OpenAI", "sku_name": "GlobalStandard", "capacity": 10,
+                     "rai_policy_name": "Microsoft.DefaultV2"}
+    assert rounds[0][1]["capacity"] == 20
+    assert f.deployment_rounds([]) == []
+
+
+def test_deployment_rounds_name_the_account_of_a_nameless_deployment():
+    with pytest.raises(AnsibleFilterError, match="a deployment of account a needs a name"):
+        f.deployment_rounds([{"name": "a", "deployments": [{"model_name": "gpt-4o"}]}])
+
+
+def test_host_records_add_what_azure_assigned_by_position():
+    accounts = [{"name": "a", "backend": "ba", "weight": 70}, {"name": "agents", "project": "p"}]
+    created = [{"id": "/x/a", "endpoint": "https://a/", "principal_id": "pa"},
+               {"id": "/x/agents", "endpoint": "https://agents/", "principal_id": "pg"}]
+    projects = [{"skipped": True, "changed": False}, {"id": "/x/agents/projects/p", "endpoint": "https://agents/api/p"}]
+    hosts = f.host_records(accounts, created, projects)
+    assert hosts[0] == {"name": "a", "backend": "ba", "weight": 70, "id": "/x/a", "endpoint": "https://a/",
+                        "principal_id": "pa", "project_id": "", "project_endpoint": ""}
+    assert hosts[1]["project_id"] == "/x/agents/projects/p" and hosts[1]["project_endpoint"] == "https://agents/api/p"
+    assert f.host_records(accounts[:1], created[:1])[0]["project_id"] == ""
+
+
+def test_host_records_refuse_results_that_do_not_match_the_accounts():
+    with pytest.raises(AnsibleFilterError, match="1 results for 2 accounts"):
+        f.host_records([{"name": "a"}, {"name": "b"}], [{"id": "/x/a"}])
+    with pytest.raises(AnsibleFilterError, match="account a has no id in its result: boom"):
+        f.host_records([{"name": "a"}], [{"failed": True, "msg": "boom"}])
+
+
+def test_gateway_backends_and_pool_members():
+    hosts = [{"name": "a", "backend": "ba", "endpoint": "https://a.example/", "priority": 1, "weight": 70},
+             {"name": "b", "backend": "bb", "endpoint": "https://b.example"}]
+    backends = f.gateway_backends(hosts, "openai/v1")
+    assert backends == [{"name": "ba", "account": "a", "url": "https://a.example/openai/v1", "priority": 1, "weight": 70},
+                        {"name": "bb", "account": "b", "url": "https://b.example/openai/v1", "priority": 1, "weight": 1}]
+    assert f.gateway_backends(hosts[:1])[0]["url"] == "https://a.example/"
+    assert f.pool_members(backends) == [{"backend": "ba", "priority": 1, "weight": 70},
+                                        {"backend": "bb", "priority": 1, "weight": 1}]
+
+
+def test_gateway_backends_refuse_missing_or_shared_backend_names():
+    with pytest.raises(AnsibleFilterError, match="model host a needs a backend name and an endpoint"):
+        f.gateway_backends([{"name": "a", "endpoint": "https://a"}])
+    with pytest.raises(AnsibleFilterError, match="backend names must be unique, got x, x"):
+        f.gateway_backends([{"name": "a", "backend": "x", "endpoint": "https://a"},
+                            {"name": "b", "backend": "x", "endpoint": "https://b"}])
+
+
+def test_static_models_list_each_deployment_once():
+    hosts = [{"name": "a", "deployments": [GPT4O, GPT41]}, {"name": "b", "deployments": [GPT4O]}, {"name": "c"}]
+    assert f.static_models(hosts) == [
+        {"name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18", "model_format": "OpenAI"},
+        {"name": "gpt-4.1-mini", "model_name": "gpt-4.1-mini", "model_version": "2025-04-14", "model_format": "OpenAI"}]
+
+
+def test_quota_entries_keep_only_the_limits_given():
+    products = [{"name": "gold", "token_quota": 1000, "token_quota_period": "Monthly", "tokens_per_minute": None,
+                 "subscriptions": ["s1"], "display_name": "Gold"}, {"name": "silver", "tokens_per_minute": 500}]
+    assert f.quota_entries(products) == [{"product": "gold", "token_quota": 1000, "token_quota_period": "Monthly"},
+                                         {"product": "silver", "tokens_per_minute": 500}]
+
+
+LOCAL = {"gateway_base_url_template": "https://127.0.0.1:8443/gateway/{service}",
+         "foundry_project_url_template": "https://127.0.0.1:8443/foundry/{account}/api/projects/{project}"}
+
+
+def test_local_url_maps_azure_data_plane_urls_to_the_local_stand_ins():
+    assert f.local_url("https://apim-x.azure-api.net/inference/openai", LOCAL) == (
+        "https://127.0.0.1:8443/gateway/apim-x/inference/openai")
+    assert f.local_url("https://apim-x.azure-api.net", LOCAL) == "https://127.0.0.1:8443/gateway/apim-x"
+    assert f.local_url("https://agents-x.services.ai.azure.com/api/projects/foundry-project", LOCAL) == (
+        "https://127.0.0.1:8443/foundry/agents-x/api/projects/foundry-project")
+
+
+def test_local_url_is_the_url_itself_on_azure_and_empty_without_a_stand_in():
+    assert f.local_url("https://apim-x.azure-api.net/inference", {}) == "https://apim-x.azure-api.net/inference"
+    assert f.local_url("https://apim-x.azure-api.net/inference", {"gateway_base_url_template": ""}) == ""
+    assert f.local_url("https://example.org/x", LOCAL) == ""
+    assert f.local_url("", LOCAL) == ""
