@@ -12,7 +12,8 @@ azure-mgmt-apimanagement 5.0.0 (2024-05-01):
   * api.begin_delete 202/204 (final-state-via location); other children are synchronous.
   * deleted_services.begin_purge 200/202/204 final-state-via location.
 At 2024-05-01 the types carry no `releaseChannel`, no backend `credentials.managedIdentity` and no
-diagnostic `largeLanguageModel`; conformance reports them as unknown properties when a client sends them.
+diagnostic `largeLanguageModel`; conformance reports them as unknown properties when a client sends them at that
+version.  2024-06-01-preview (its own definitions in localazure/specs) has the first two and `largeLanguageModel`.
 """
 from __future__ import annotations
 
@@ -40,11 +41,16 @@ DELETED_SERVICE_TYPE = f"{NAMESPACE}/deletedservices"
 DELETED_SERVICES_SPEC_TYPE = f"{NAMESPACE}/locations/deletedservices"
 
 # 2024-05-01 is the SDK's; the previews are the lab's; the older ones are what the lab and foundry-samples
-# templates use for `existing` references, loggers and diagnostics (the AI-Gateway lab's Bicep modules).  All are checked
-# against 2024-05-01, the only version carried in localazure/specs.
+# templates use for `existing` references, loggers and diagnostics (the AI-Gateway lab's Bicep modules).
+# 2024-06-01-preview is checked against its own definitions (the first with the diagnostic's `largeLanguageModel`
+# and the service's `releaseChannel`, which the collection sends at that version); the others against 2024-05-01.
 API_VERSIONS = ("2024-05-01", "2024-06-01-preview", "2025-03-01-preview", "2021-08-01", "2021-12-01-preview",
                 "2022-08-01")
-SPEC_VERSIONS = {version: "2024-05-01" for version in API_VERSIONS}
+SPEC_VERSIONS = {**{version: "2024-05-01" for version in API_VERSIONS}, "2024-06-01-preview": "2024-06-01-preview"}
+
+# The api-versions that define the diagnostic's `largeLanguageModel` and the service's `releaseChannel`; an older
+# version's answer does not carry them, as ARM answers in the shape of the version asked for.
+PREVIEW_PROPERTY_VERSIONS = ("2024-06-01-preview", "2025-03-01-preview")
 
 DELETED_TABLE = "apimanagement.deletedServices"
 SECRETS_TABLE = "apimanagement.secrets"       # subscription keys and secret named values, by resource id
@@ -93,6 +99,14 @@ def _display_location(location: str | None) -> str:
              "australiaeast": "Australia East", "canadaeast": "Canada East"}
     key = (location or "").replace(" ", "").lower()
     return names.get(key, location or "")
+
+
+def _in_version(ctx, body: dict, preview_property: str) -> dict:
+    """`body` as the request's api-version shows it: without a property only the previews define."""
+    props = body.get("properties")
+    if ctx.api_version in PREVIEW_PROPERTY_VERSIONS or not isinstance(props, dict) or preview_property not in props:
+        return body
+    return {**body, "properties": {key: value for key, value in props.items() if key != preview_property}}
 
 
 def _new_key() -> str:
@@ -296,6 +310,9 @@ class ServiceKind(ResourceKind):
     write_only = ("properties.restore",)
     # Default for a SKU we have no duration for; create_lro_for picks the request's.
     create_lro = Lro("location", seconds=2760, status=201, running_state="Created")
+
+    def present(self, ctx, body):
+        return _in_version(ctx, body, "releaseChannel")
 
     def create_lro_for(self, ctx, body):
         restoring = bool(((ctx.body or {}).get("properties") or {}).get("restore"))
@@ -700,6 +717,9 @@ def _hide_secret(ctx, name: str, secret: str) -> str:
 
 class DiagnosticKind(ChildKind):
     type_name = f"{SERVICE_TYPE}/diagnostics"
+
+    def present(self, ctx, body):
+        return _in_version(ctx, super().present(ctx, body), "largeLanguageModel")
 
     def check(self, ctx, body, current):
         logger_id = (body.get("properties") or {}).get("loggerId") or ""
