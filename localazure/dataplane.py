@@ -659,7 +659,7 @@ class Gateway:
         name = "Embeddings_Create" if operation == "embeddings" else "ChatCompletions_Create"
         version = call.query.get("api-version") or "v1"
         tier = f"{account.get('kind') or 'AIServices'} {(account.get('sku') or {}).get('name') or 'S0'}"
-        throttle = self.throttles.take(account["name"])
+        throttle = self.throttles.take(account["name"], deployment.get("name") or "")
         if throttle is not None and throttle.status == 429:
             raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "token", tier,
                                                                                   throttle.retry_after)}},
