@@ -67,6 +67,14 @@ options:
     description: Whether the public endpoint accepts traffic. Azure's default is V(Enabled).
     type: str
     choices: [Enabled, Disabled]
+  release_channel:
+    description:
+      - When the service gets API Management's updates (C(releaseChannel)), V(Default) unless set. Only API version
+        2024-06-01-preview defines it, so with this option the module reads and writes the service at that version;
+        without it, at the SDK's 2024-05-01.
+      - See U(https://learn.microsoft.com/azure/api-management/configure-service-update-settings).
+    type: str
+    choices: [Default, Preview, Stable]
   tags:
     description: Tags to set on the service.
     type: dict
@@ -173,7 +181,7 @@ import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import SERVICE
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import Resource, lower, resource_group_spec
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     differences,
@@ -211,6 +219,7 @@ ARGUMENT_SPEC = resource_group_spec(
     identity=dict(type="str", choices=IDENTITY_TYPES, default="SystemAssigned"),
     user_assigned_identities=dict(type="list", elements="str"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
+    release_channel=dict(type="str", choices=["Default", "Preview", "Stable"]),
     tags=dict(type="dict"),
     purge_tags=dict(type="bool", default=False),
     **soft_delete_spec()
@@ -236,6 +245,7 @@ NORMALISERS = {
     "identity.type": _identity_type,
     "identity.userAssignedIdentities": normalise_user_assigned,
     "properties.publicNetworkAccess": lower,
+    "properties.releaseChannel": lower,
 }
 
 
@@ -315,6 +325,8 @@ def desired_body(params, current, location):
     }
     if params["public_network_access"]:
         properties["publicNetworkAccess"] = params["public_network_access"]
+    if params["release_channel"]:
+        properties["releaseChannel"] = params["release_channel"]
     identity = identity_body(params["identity"], params["user_assigned_identities"])
     body = {"location": location, "sku": {"name": sku_name, "capacity": capacity}, "identity": identity,
             "properties": properties}
@@ -356,7 +368,7 @@ class Service(Resource):
         if current is None:
             action = self.action("create", target)
             poller = module.call(action, operations.begin_create_or_update, *target.names, json_body(body), cls=raw,
-                                 expect=expect)
+                                 expect=expect, **self.version_options(module.params))
         else:
             if not is_settled(current):
                 # API Management refuses updates until an earlier operation (the 30-45 minute activation) ends.
@@ -366,13 +378,19 @@ class Service(Resource):
                                 % (target.names[-1], current["properties"].get("provisioningState")))
                 wait_until_settled(module, target, current)
             action = self.action("update", target)
-            poller = module.call(action, operations.begin_update, *target.names, json_body(patch_body(body)), cls=raw)
+            poller = module.call(action, operations.begin_update, *target.names, json_body(patch_body(body)), cls=raw,
+                                 **self.version_options(module.params))
         result = module.wait(action, poller)
         return result[0] if result else self.reread(module, target)
 
 
+def api_version(params):
+    """releaseChannel exists from 2024-06-01-preview on; the SDK speaks 2024-05-01."""
+    return NEWER_API_VERSIONS["Microsoft.ApiManagement/service"] if params.get("release_channel") else None
+
+
 RESOURCE = Service(SERVICE, "API Management service", "apimanagement", "api_management_service", long_running=True,
-                   normalisers=NORMALISERS)
+                   normalisers=NORMALISERS, api_version=api_version)
 
 
 def wait_until_settled(module, target, current):

@@ -10,7 +10,8 @@ from tests.unit.plugins.fakes import Failed, Poller, make_module
 def params(**overrides):
     base = dict(resource_group="rg", name="apim-gw-01", location=None, sku_name="Standardv2", sku_capacity=None,
                 publisher_email="ops@example.com", publisher_name="Ops", identity="SystemAssigned",
-                user_assigned_identities=None, public_network_access=None, tags=None, purge_tags=False,
+                user_assigned_identities=None, public_network_access=None, release_channel=None, tags=None,
+                purge_tags=False,
                 soft_deleted="fail", purge=False, state="present", wait=True, wait_timeout=60)
     base.update(overrides)
     return base
@@ -162,3 +163,13 @@ def test_change_while_activating_with_wait_true_waits_then_writes(monkeypatch):
     desired = m.desired_body(params(tags={"owner": "ops"}), ACTIVATING, "Sweden Central")
     changed, state = m.RESOURCE.converge(module, target, desired)
     assert changed is True and order == ["wait", "patch"]
+
+
+def test_release_channel_is_sent_at_the_version_that_defines_it():
+    assert m.RESOURCE.version_options(params()) == {}
+    body = m.desired_body(params(release_channel="Stable"), CURRENT, "swedencentral")
+    assert body["properties"]["releaseChannel"] == "Stable"
+    assert m.RESOURCE.version_options(params(release_channel="Stable")) == {"api_version": "2024-06-01-preview"}
+    assert "releaseChannel" not in str(m.desired_body(params(), CURRENT, "swedencentral"))
+    assert differences({"properties": {"releaseChannel": "Stable"}}, {"properties": {"releaseChannel": "stable"}},
+                       normalisers=m.NORMALISERS) == []
