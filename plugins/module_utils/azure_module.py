@@ -31,6 +31,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
     raw,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import HandedToken, handed_token
 
 USER_AGENT = "aigateway.foundry"
 
@@ -127,12 +128,23 @@ class AzureModule(object):
 
     @property
     def credential(self):
+        """The run's handed-in token when there is one for this identity (no azure.identity import), else a
+        credential of azure-identity."""
         if self._credential is None:
-            try:
-                self._credential = build_credential(self.settings)
-            except ImportError as exc:
-                self.fail(str(MissingSdk("azure-identity", "azure.identity", exc)))
+            handed = handed_token(self.settings)
+            if handed:
+                self._credential = HandedToken(handed[0], handed[1], self.settings["credential_scope"],
+                                               self.build_credential)
+            else:
+                self._credential = self.build_credential()
         return self._credential
+
+    def build_credential(self):
+        """A credential of azure-identity for the module's settings (the token endpoint is asked on first use)."""
+        try:
+            return build_credential(self.settings)
+        except ImportError as exc:
+            self.fail(str(MissingSdk("azure-identity", "azure.identity", exc)))
 
     def _client_options(self):
         options = dict(
