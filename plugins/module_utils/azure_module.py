@@ -114,6 +114,7 @@ class AzureModule(object):
         self._credential = None
         self._clients = {}
         self._pipeline = None
+        self._transport = None
         # The clock every retry and wait runs on (tests replace both to control time).
         self.clock = time.monotonic
         self.sleep = time.sleep
@@ -157,7 +158,19 @@ class AzureModule(object):
         )
         if self.settings["ca_bundle"]:
             options["connection_verify"] = self.settings["ca_bundle"]
+        options["transport"] = self.transport()
         return options
+
+    def transport(self):
+        """The module's one HTTP transport (http.client, verified TLS): every client of the module shares its
+        connection, and requests/urllib3 are never imported for Resource Manager calls."""
+        if self._transport is None:
+            from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import (  # pylint: disable=import-outside-toplevel
+                HttpClientTransport,
+            )
+
+            self._transport = HttpClientTransport(self.settings["ca_bundle"])
+        return self._transport
 
     def client(self, service):
         """The SDK client for a service (see azure_clients.SERVICES), imported and built on first use."""
@@ -209,7 +222,8 @@ class AzureModule(object):
             ARMChallengeAuthenticationPolicy(self.credential, *options["credential_scopes"]),
             policies.NetworkTraceLoggingPolicy(),
         ]
-        client = ARMPipelineClient(base_url=options["base_url"], policies=pipeline_policies)
+        client = ARMPipelineClient(base_url=options["base_url"], policies=pipeline_policies,
+                                   transport=options["transport"])
         send_kwargs = {"connection_verify": options["connection_verify"]} if "connection_verify" in options else {}
         return client, send_kwargs
 
