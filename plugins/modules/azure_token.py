@@ -13,7 +13,7 @@ description:
   - Gets a Resource Manager token with the collection's shared auth options and returns it with its expiry and
     the identity it belongs to, as the options every module of the collection accepts (O(access_token),
     O(access_token_expires_on), O(access_token_identity)). Merge RV(auth) into the C(module_defaults) of
-    C(group/aigateway.foundry.azure): every later task then uses that token instead of asking Entra ID for its
+    C(group/aigateway.foundry.azure), and every later task uses that token instead of asking Entra ID for its
     own (two requests per task) and does not import azure-identity.
   - A task uses a handed token only for its own identity and Resource Manager audience and while more than five
     minutes of its life are left; otherwise it signs in as it would without one. Nothing is written to disk.
