@@ -165,11 +165,13 @@ class AzureModule(object):
         """The module's one HTTP transport (http.client, verified TLS): every client of the module shares its
         connection, and requests/urllib3 are never imported for Resource Manager calls."""
         if self._transport is None:
-            from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import (  # pylint: disable=import-outside-toplevel
-                HttpClientTransport,
+            from ansible_collections.aigateway.foundry.plugins.module_utils import (  # pylint: disable=import-outside-toplevel
+                azure_transport,
             )
 
-            self._transport = HttpClientTransport(self.settings["ca_bundle"])
+            if not azure_transport.HAS_AZURE_CORE:
+                self.fail(str(MissingSdk("azure-core", "azure.core", "no module named azure.core")))
+            self._transport = azure_transport.HttpClientTransport(self.settings["ca_bundle"])
         return self._transport
 
     def client(self, service):

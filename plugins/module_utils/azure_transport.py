@@ -19,15 +19,21 @@ import os
 import socket
 import ssl
 
-from azure.core.exceptions import (
-    ServiceRequestError,
-    ServiceRequestTimeoutError,
-    ServiceResponseError,
-    ServiceResponseTimeoutError,
-)
-from azure.core.pipeline.transport import HttpTransport
-from azure.core.rest import HttpRequest as RestHttpRequest
-from azure.core.rest._http_response_impl import RestHttpClientTransportResponse
+try:
+    from azure.core.exceptions import (
+        ServiceRequestError,
+        ServiceRequestTimeoutError,
+        ServiceResponseError,
+        ServiceResponseTimeoutError,
+    )
+    from azure.core.pipeline.transport import HttpTransport
+    from azure.core.rest import HttpRequest as RestHttpRequest
+    from azure.core.rest._http_response_impl import RestHttpClientTransportResponse
+    HAS_AZURE_CORE = True
+except ImportError:
+    # Only AzureModule.transport() uses this module, after the SDK (and so azure-core) imported; it checks this.
+    HAS_AZURE_CORE = False
+    HttpTransport = RestHttpClientTransportResponse = object
 
 # Seconds to connect and to wait for an answer; azure-core's defaults.
 CONNECTION_TIMEOUT = 300
