@@ -85,7 +85,7 @@ class LocalAzure(object):
 def azcollection_python():
     """The side venv's python when azure.azcollection is installed there, else None."""
     python = AZCOLLECTION_VENV / "bin" / "python"
-    return str(python) if python.exists() else None
+    return str(python) if (AZCOLLECTION_VENV / ".complete").exists() else None
 
 
 def write_result(name, results):
