@@ -104,9 +104,9 @@ def main():
             try:
                 run_play(azc_play, azc_env, endpoint.log, python=azc)
             except SystemExit as failure:
-                azc_note = ("azure.azcollection (from the PyPI package ansible, side venv) was not measured: it reaches "
-                            "a non-Azure endpoint only through the cloud metadata document (cloud_environment = "
-                            "URL, GET <url>/metadata/endpoints), which the local endpoint does not serve. First "
+                azc_note = ("azure.azcollection (from the PyPI package ansible, side venv) was not measured: it "
+                            "reaches a non-Azure endpoint only through the cloud metadata document "
+                            "(cloud_environment = URL, GET <url>/metadata/endpoints), which the local endpoint does not serve. First "
                             "error: %s" % _first_error(str(failure)))
             else:
                 azc_note = "azure.azcollection %s from the PyPI package ansible, in a side venv." % azc

@@ -64,8 +64,9 @@ options:
     type: path
   access_token:
     description:
-      - A Resource Manager token obtained once for the run by M(aigateway.foundry.azure_token) (merge its RV(auth)
-        into C(module_defaults)). The task then neither imports azure-identity nor asks Entra ID for a token.
+      - A Resource Manager token obtained once for the run by M(aigateway.foundry.azure_token) (merge its
+        RV(aigateway.foundry.azure_token#module:auth) into C(module_defaults)). The task then neither imports
+        azure-identity nor asks Entra ID for a token.
       - Used only together with O(access_token_expires_on) and O(access_token_identity), only when the identity
         matches this task's auth options and only while more than five minutes of its life are left; otherwise
         the task signs in itself. Never read from the environment.

@@ -50,8 +50,8 @@ def auth_argument_spec():
         # A token obtained once per run by the azure_token module (see azure_token.py); never from the environment,
         # where it would outlive the run.
         access_token=dict(type="str", no_log=True),
-        access_token_expires_on=dict(type="int"),
-        access_token_identity=dict(type="str"),
+        access_token_expires_on=dict(type="int", no_log=False),
+        access_token_identity=dict(type="str", no_log=False),
     )
 
 

@@ -165,9 +165,8 @@ class AzureModule(object):
         """The module's one HTTP transport (http.client, verified TLS): every client of the module shares its
         connection, and requests/urllib3 are never imported for Resource Manager calls."""
         if self._transport is None:
-            from ansible_collections.aigateway.foundry.plugins.module_utils import (  # pylint: disable=import-outside-toplevel
-                azure_transport,
-            )
+            # pylint: disable-next=import-outside-toplevel
+            from ansible_collections.aigateway.foundry.plugins.module_utils import azure_transport
 
             if not azure_transport.HAS_AZURE_CORE:
                 self.fail(str(MissingSdk("azure-core", "azure.core", "no module named azure.core")))

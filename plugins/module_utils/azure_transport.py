@@ -200,7 +200,8 @@ def _response(request, raw):
         response = ReadResponse(request=request, internal_response=_Answer(raw))
         response.read()
         return response
-    from azure.core.pipeline.transport._base import HttpClientTransportResponse  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel
+    from azure.core.pipeline.transport._base import HttpClientTransportResponse
 
     response = HttpClientTransportResponse(request, _Answer(raw))
     response.body()
