@@ -62,13 +62,30 @@ options:
       - A PEM file of CA certificates to trust for Resource Manager and the authority. Falls back to
         E(AZURE_CA_BUNDLE), then E(REQUESTS_CA_BUNDLE). TLS verification is never turned off.
     type: path
+  access_token:
+    description:
+      - A Resource Manager token obtained once for the run by M(aigateway.foundry.azure_token) (merge its
+        RV(aigateway.foundry.azure_token#module:auth) into C(module_defaults)). The task then neither imports
+        azure-identity nor asks Entra ID for a token.
+      - Used only together with O(access_token_expires_on) and O(access_token_identity), only when the identity
+        matches this task's auth options and only while more than five minutes of its life are left; otherwise
+        the task signs in itself. Never read from the environment.
+    type: str
+  access_token_expires_on:
+    description:
+      - When O(access_token) expires, in seconds since the epoch.
+    type: int
+  access_token_identity:
+    description:
+      - A digest of the auth options O(access_token) was obtained with (no secret in it).
+    type: str
 requirements:
   - python >= 3.9
   - azure-identity >= 1.15.0
   - azure-mgmt-core >= 1.4.0
 notes:
   - Set the options once for a play with C(module_defaults) and the C(group/aigateway.foundry.azure) group.
-  - Secrets are never returned or logged; O(secret) is C(no_log).
+  - Secrets are never returned or logged; O(secret) and O(access_token) are C(no_log).
 """
 
     # Options of modules whose writes are long-running operations.

@@ -47,6 +47,11 @@ def auth_argument_spec():
         arm_endpoint=dict(type="str", fallback=(env_fallback, ["AZURE_ARM_ENDPOINT"])),
         authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["AZURE_CA_BUNDLE", "REQUESTS_CA_BUNDLE"])),
+        # A token obtained once per run by the azure_token module (see azure_token.py); never from the environment,
+        # where it would outlive the run.
+        access_token=dict(type="str", no_log=True),
+        access_token_expires_on=dict(type="int", no_log=False),
+        access_token_identity=dict(type="str", no_log=False),
     )
 
 
@@ -66,7 +71,8 @@ def resolve_settings(params, environ=None):
     """Turn module params into the settings a credential and a client need (pure; no network, no SDK).
 
     Returns a dict: auth_source, subscription_id, client_id, secret, tenant, arm_endpoint, authority_host,
-    credential_scope, ca_bundle, custom_authority, federated_token_file.
+    credential_scope, ca_bundle, custom_authority, federated_token_file, access_token, access_token_expires_on,
+    access_token_identity.
     """
     environ = os.environ if environ is None else environ
     cloud = CLOUDS[params.get("cloud_environment") or "AzureCloud"]
@@ -90,6 +96,9 @@ def resolve_settings(params, environ=None):
         ca_bundle=ca_bundle,
         custom_authority=authority_host not in known_authorities,
         federated_token_file=environ.get("AZURE_FEDERATED_TOKEN_FILE"),
+        access_token=params.get("access_token"),
+        access_token_expires_on=params.get("access_token_expires_on"),
+        access_token_identity=params.get("access_token_identity"),
     )
     source = settings["auth_source"]
     has_secret = bool(settings["client_id"] and settings["secret"] and settings["tenant"])
@@ -98,6 +107,9 @@ def resolve_settings(params, environ=None):
         raise AuthError("auth_source=credential needs client_id, secret and tenant; missing: %s "
                         "(or set AZURE_CLIENT_ID, AZURE_SECRET/AZURE_CLIENT_SECRET, AZURE_TENANT/AZURE_TENANT_ID)"
                         % ", ".join(missing))
+    if settings["access_token"] and not (settings["access_token_expires_on"] and settings["access_token_identity"]):
+        raise AuthError("access_token needs access_token_expires_on and access_token_identity: pass the whole "
+                        "auth dict the aigateway.foundry.azure_token module returns")
     if source == "env" and not (has_secret or (settings["federated_token_file"] and settings["client_id"]
                                                and settings["tenant"])):
         raise AuthError("auth_source=env needs AZURE_CLIENT_ID and AZURE_TENANT/AZURE_TENANT_ID with "

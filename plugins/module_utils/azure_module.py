@@ -31,6 +31,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
     raw,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import HandedToken, handed_token
 
 USER_AGENT = "aigateway.foundry"
 
@@ -113,6 +114,7 @@ class AzureModule(object):
         self._credential = None
         self._clients = {}
         self._pipeline = None
+        self._transport = None
         # The clock every retry and wait runs on (tests replace both to control time).
         self.clock = time.monotonic
         self.sleep = time.sleep
@@ -127,12 +129,23 @@ class AzureModule(object):
 
     @property
     def credential(self):
+        """The run's handed-in token when there is one for this identity (no azure.identity import), else a
+        credential of azure-identity."""
         if self._credential is None:
-            try:
-                self._credential = build_credential(self.settings)
-            except ImportError as exc:
-                self.fail(str(MissingSdk("azure-identity", "azure.identity", exc)))
+            handed = handed_token(self.settings)
+            if handed:
+                self._credential = HandedToken(handed[0], handed[1], self.settings["credential_scope"],
+                                               self.build_credential)
+            else:
+                self._credential = self.build_credential()
         return self._credential
+
+    def build_credential(self):
+        """A credential of azure-identity for the module's settings (the token endpoint is asked on first use)."""
+        try:
+            return build_credential(self.settings)
+        except ImportError as exc:
+            self.fail(str(MissingSdk("azure-identity", "azure.identity", exc)))
 
     def _client_options(self):
         options = dict(
@@ -145,7 +158,20 @@ class AzureModule(object):
         )
         if self.settings["ca_bundle"]:
             options["connection_verify"] = self.settings["ca_bundle"]
+        options["transport"] = self.transport()
         return options
+
+    def transport(self):
+        """The module's one HTTP transport (http.client, verified TLS): every client of the module shares its
+        connection, and requests/urllib3 are never imported for Resource Manager calls."""
+        if self._transport is None:
+            # pylint: disable-next=import-outside-toplevel
+            from ansible_collections.aigateway.foundry.plugins.module_utils import azure_transport
+
+            if not azure_transport.HAS_AZURE_CORE:
+                self.fail(str(MissingSdk("azure-core", "azure.core", "no module named azure.core")))
+            self._transport = azure_transport.HttpClientTransport(self.settings["ca_bundle"])
+        return self._transport
 
     def client(self, service):
         """The SDK client for a service (see azure_clients.SERVICES), imported and built on first use."""
@@ -197,7 +223,8 @@ class AzureModule(object):
             ARMChallengeAuthenticationPolicy(self.credential, *options["credential_scopes"]),
             policies.NetworkTraceLoggingPolicy(),
         ]
-        client = ARMPipelineClient(base_url=options["base_url"], policies=pipeline_policies)
+        client = ARMPipelineClient(base_url=options["base_url"], policies=pipeline_policies,
+                                   transport=options["transport"])
         send_kwargs = {"connection_verify": options["connection_verify"]} if "connection_verify" in options else {}
         return client, send_kwargs
 

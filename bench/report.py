@@ -1,0 +1,121 @@
+"""The figures a user decides by, side by side: bench/results/latest.md (table), bench/results/bench.png (plot),
+and the same table in README.md between its BENCH markers.
+
+    .venv/bin/python bench/report.py
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+BEGIN, END = "<!-- BEGIN BENCH -->", "<!-- END BENCH -->"
+
+
+def load(name):
+    path = RESULTS / (name + ".json")
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def converge_table(converge):
+    scale = converge["time_scale"]
+    lines = ["Converge, idle re-run and teardown of `site.yml` in local mode (time scale %s; *real* = extrapolated "
+             "to Azure's durations, see `bench/converge.py`):" % scale, "",
+             "| model hosts | converge wall s | converge CPU s | real: converge s | real: not overlapped with APIM's "
+             "create s | idle re-run CPU s | idle writes | reads per resource | teardown wall s | real: teardown s | "
+             "real: teardown beyond APIM delete + purge s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for run in converge["runs"]:
+        c, i, t = run["converge"], run["idle_rerun"], run["teardown"]
+        lines.append("| %d | %.1f | %.1f | %.0f | %.0f | %.1f | %d | %.2f | %.1f | %.0f | %.0f |" % (
+            run["hosts"], c["wall_s"], c["cpu_s"], c["real_s"], c["not_overlapped_with_apim_real_s"], i["cpu_s"],
+            i["requests"].get("write", 0), i["reads_per_resource"], t["wall_s"], t["real_s"],
+            t["beyond_apim_delete_and_purge_real_s"]))
+    return lines
+
+
+def task_table(tasks):
+    meta = tasks.get("_meta", {})
+    lines = ["Per task, a play of %s copies of one idle task (ansible-playbook, local connection; CPU of the whole "
+             "process tree less the empty play's, paired in one run, median of %s rounds; `bench/task_cost.py`):"
+             % (meta.get("tasks"), meta.get("rounds")), "",
+             "| task | CPU s per task | x ansible.builtin.ping | token requests per play | ARM reads per play |",
+             "|---|---|---|---|---|"]
+    for label, row in tasks.items():
+        if not label.startswith("_"):
+            lines.append("| %s | %.3f | %.2f | %d | %d |" % (label, row["cpu_s_per_task"], row["x_ping"],
+                                                           row["token_requests"], row["arm_reads"]))
+    if meta.get("azcollection"):
+        lines += ["", meta["azcollection"]]
+    return lines
+
+
+def plot(converge, tasks, path):
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
+
+    count = (2 if converge else 0) + (1 if tasks else 0)
+    figure, axes = pyplot.subplots(1, count, figsize=(5.5 * count, 4.2))
+    axes = list(axes) if hasattr(axes, "__len__") else [axes]
+    if converge:
+        hosts = [run["hosts"] for run in converge["runs"]]
+        ax = axes.pop(0)
+        ax.plot(hosts, [run["converge"]["wall_s"] for run in converge["runs"]], "o-", label="converge wall s")
+        ax.plot(hosts, [run["converge"]["cpu_s"] for run in converge["runs"]], "s-", label="converge CPU s")
+        ax.plot(hosts, [run["idle_rerun"]["cpu_s"] for run in converge["runs"]], "^-", label="idle re-run CPU s")
+        ax.plot(hosts, [run["teardown"]["wall_s"] for run in converge["runs"]], "v-", label="teardown wall s")
+        ax.set_xlabel("model hosts")
+        ax.set_title("local endpoint (time scale %s)" % converge["time_scale"])
+        ax.legend(fontsize=8)
+        ax = axes.pop(0)
+        ax.plot(hosts, [run["converge"]["not_overlapped_with_apim_real_s"] for run in converge["runs"]], "o-",
+                label="converge: not overlapped with APIM's create")
+        ax.plot(hosts, [run["teardown"]["beyond_apim_delete_and_purge_real_s"] for run in converge["runs"]], "s-",
+                label="teardown: beyond APIM delete + purge")
+        ax.axhline(60, color="grey", linestyle=":", label="60 s")
+        ax.set_xlabel("model hosts")
+        ax.set_ylabel("seconds at Azure's durations")
+        ax.set_title("extrapolated to Azure")
+        ax.legend(fontsize=8)
+    if tasks:
+        ax = axes.pop(0)
+        rows = [(label, row) for label, row in tasks.items() if not label.startswith("_")]
+        ax.barh([label for label, _ in rows], [row["x_ping"] for _, row in rows])
+        ax.axvline(1.5, color="grey", linestyle=":", label="1.5 x ping")
+        ax.set_xlabel("CPU per task, x ansible.builtin.ping")
+        ax.set_title("per-task cost")
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+
+
+def main():
+    converge, tasks = load("converge"), load("task_cost")
+    if not (converge or tasks):
+        sys.exit("no results in %s: run bench/run first" % RESULTS)
+    lines = ["Measured %s on the project machine (2 cores, shared)." % datetime.date.today().isoformat(), ""]
+    if tasks:
+        lines += task_table(tasks) + [""]
+    if converge:
+        lines += converge_table(converge) + [""]
+    lines.append("![bench](bench/results/bench.png)")
+    plot(converge, tasks, RESULTS / "bench.png")
+    table = "\n".join(lines) + "\n"
+    (RESULTS / "latest.md").write_text(table.replace("](bench/results/", "]("))
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if BEGIN in text:
+        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda m: BEGIN + "\n" + table + END, text,
+                      flags=re.S)
+        readme.write_text(text)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
