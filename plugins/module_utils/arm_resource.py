@@ -14,9 +14,16 @@ with several steps call ``settle`` and ``finish`` around their own.
 from __future__ import annotations
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, json_body, raw
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
+    diff_view,
+    drop_paths,
+    merge,
+    merged_tags,
+)
 
 STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
+# Tags added to the current ones unless purge_tags (doc fragment aigateway.foundry.resource.TAGS).
+TAGS_SPEC = dict(tags=dict(type="dict"), purge_tags=dict(type="bool", default=False))
 
 
 def resource_group_spec(**options):
@@ -40,9 +47,12 @@ def lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def string_tags(tags):
-    """Tags as ARM stores them: every value a string."""
-    return dict((key, str(value)) for key, value in tags.items())
+def with_tags(body, params, current):
+    """``body`` with the tags the task sets, if any: added to the current ones unless ``purge_tags``; a module
+    without the purge_tags option (a plain ``tags`` dict) replaces them.  Values are strings, as ARM stores them."""
+    if params.get("tags") is not None:
+        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params.get("purge_tags", True))
+    return body
 
 
 class ArmType(object):

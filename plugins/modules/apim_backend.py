@@ -21,6 +21,7 @@ description:
     backend's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   name:
     description: The backend's name (id); policies refer to it with C(set-backend-service backend-id).
@@ -139,11 +140,6 @@ options:
       weight:
         description: Share of traffic within its priority group, 0-100.
         type: int
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

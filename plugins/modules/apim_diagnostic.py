@@ -23,6 +23,7 @@ description:
     diagnostic's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   api:
     description: The API's name for an API diagnostic; omit for the service-wide diagnostic.
@@ -82,11 +83,6 @@ options:
     description: What to log of responses as the backend returns them.
     type: dict
     suboptions: *message
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

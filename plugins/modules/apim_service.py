@@ -23,6 +23,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.resource.TAGS, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description:
@@ -67,13 +68,6 @@ options:
     description: Whether the public endpoint accepts traffic. Azure's default is V(Enabled).
     type: str
     choices: [Enabled, Disabled]
-  tags:
-    description: Tags to set on the service.
-    type: dict
-  purge_tags:
-    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
-    type: bool
-    default: false
   soft_deleted:
     description:
       - What to do when the service does not exist but a soft-deleted service of that name does.
@@ -93,12 +87,6 @@ options:
 notes:
   - API Management API version 2024-05-01 (the one C(azure-mgmt-apimanagement) 5.0.0 calls) has no release channel
     property, so this module does not manage it; new services get Azure's default channel.
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.RESOURCE_GROUP
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -172,13 +160,18 @@ purged:
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import SERVICE
-from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import Resource, lower, resource_group_spec
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
+    Resource,
+    lower,
+    resource_group_spec,
+    with_tags,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     differences,
     identity_body,
-    merged_tags,
     normalise_user_assigned,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
@@ -211,8 +204,7 @@ ARGUMENT_SPEC = resource_group_spec(
     identity=dict(type="str", choices=IDENTITY_TYPES, default="SystemAssigned"),
     user_assigned_identities=dict(type="list", elements="str"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
-    tags=dict(type="dict"),
-    purge_tags=dict(type="bool", default=False),
+    **TAGS_SPEC,
     **soft_delete_spec()
 )
 
@@ -318,9 +310,7 @@ def desired_body(params, current, location):
     identity = identity_body(params["identity"], params["user_assigned_identities"])
     body = {"location": location, "sku": {"name": sku_name, "capacity": capacity}, "identity": identity,
             "properties": properties}
-    if params["tags"] is not None:
-        body["tags"] = merged_tags(params["tags"], current.get("tags"), params["purge_tags"])
-    return body
+    return with_tags(body, params, current)
 
 
 def patch_body(desired):

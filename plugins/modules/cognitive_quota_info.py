@@ -21,6 +21,7 @@ description:
     with C(InsufficientQuota) after the accounts are already created.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   locations:
     description: The regions to read, in order of preference (for example V(swedencentral)).
@@ -45,16 +46,6 @@ options:
       - The account the deployments go to. When it exists, only its own region is checked (an account cannot
         move), and the capacity its deployments of the same C(name) already hold counts as free for them.
     type: str
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

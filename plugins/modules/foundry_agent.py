@@ -21,6 +21,7 @@ description:
   - Idempotent, with check mode (predicts the version without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource, aigateway.foundry.azure, aigateway.foundry.azure.PROJECT]
 options:
   name:
     description: The agent's name (letters, digits and hyphens, at most 63 characters).
@@ -48,11 +49,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.PROJECT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

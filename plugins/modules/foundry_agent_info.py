@@ -15,12 +15,8 @@ description:
   - Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure, aigateway.foundry.azure.PROJECT]
 options: {}
-extends_documentation_fragment:
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.PROJECT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

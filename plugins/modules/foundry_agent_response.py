@@ -22,6 +22,7 @@ description:
     (TLS verification stays on). Until a new role assignment applies, the task fails with HTTP 403.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure, aigateway.foundry.azure.PROJECT]
 options:
   agent:
     description: The agent's name.
@@ -41,20 +42,11 @@ options:
     description: Seconds to wait for the answer.
     type: int
     default: 120
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.PROJECT
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Nothing is sent in check mode; the task is skipped.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - openai >= 3.0.0
+attributes:
+  check_mode:
+    details: Nothing is sent in check mode; the task is skipped.
 """
 
 EXAMPLES = r"""

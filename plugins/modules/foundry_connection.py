@@ -23,6 +23,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.azure]
 options:
   project:
     description: Put the connection on this project of O(account) instead of on the account itself.
@@ -168,11 +169,6 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.ACCOUNT_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 notes:
   - Uses API version 2025-12-01, the first stable version with the V(ApiManagement) and V(ModelGateway)
     categories.

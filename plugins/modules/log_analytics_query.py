@@ -17,6 +17,7 @@ description:
     task (C(until)/C(retries)) rather than assume absence.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   workspace_id:
     description: The workspace's customer id (a GUID, C(properties.customerId)), not its resource id.
@@ -42,10 +43,6 @@ options:
     description: Seconds the service may spend on the query (at most 600).
     type: int
     default: 180
-extends_documentation_fragment:
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 requirements:
   - azure-monitor-query >= 1.2.0
 notes:
