@@ -35,6 +35,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+state:
+  description: Always null; the caller is only read, nothing is managed.
+  returned: always
+  type: dict
+  sample: null
 object_id:
   description: The caller's object id in Entra ID (the principal id role assignments take).
   returned: always
@@ -59,11 +64,6 @@ user_principal_name:
   description: The user's sign-in name; null for applications.
   returned: always
   type: str
-  sample: null
-state:
-  description: Always null - the module manages no resource.
-  returned: always
-  type: dict
   sample: null
 """
 
