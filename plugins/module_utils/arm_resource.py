@@ -154,12 +154,14 @@ class Resource(object):
       (``create_method``/``delete_method`` name other operations; a ``begin_`` one is awaited);
     - ``write_only``: paths Azure never returns (secrets): they do not decide a write, and ``update_option`` names
       the option (``always``/``on_create``) that says whether a given value is written on every run;
+    - ``secrets``: paths of secrets Azure does return: compared under ``always`` (and on a create), not under
+      ``on_create`` for an existing resource; like write-only values they stay out of the diff;
     - ``normalisers``: path -> function applied to both sides before comparing (``azure_state.differences``);
     - ``mask``: body -> body with secret values hidden, for the returned state and the diff.
     """
 
     def __init__(self, arm_type, what, service, group, parents=("resource_group",), etag=False, long_running=False,
-                 write_only=(), update_option=None, normalisers=None, mask=None, create_method=None,
+                 write_only=(), secrets=(), update_option=None, normalisers=None, mask=None, create_method=None,
                  delete_method=None, delete_options=None):
         self.arm_type = arm_type
         self.what = what
@@ -169,6 +171,7 @@ class Resource(object):
         self.etag = etag
         self.long_running = long_running
         self.write_only = tuple(write_only)
+        self.secrets = tuple(secrets)
         self.update_option = update_option
         self.normalisers = normalisers or {}
         self.mask = mask or (lambda body: body)
@@ -196,6 +199,18 @@ class Resource(object):
 
     def update_mode(self, params):
         return params[self.update_option] if self.update_option else "on_create"
+
+    def unshown_paths(self, params):
+        """What the diff never shows: the write-only values and the secrets."""
+        return tuple(self.write_only_paths(params)) + self.secrets
+
+    def compared(self, desired, current, params):
+        """The part of ``desired`` that decides a write: never a write-only value, and a secret Azure returns only
+        under update_option ``always`` or when the resource is created."""
+        ignored = tuple(self.write_only_paths(params))
+        if current is not None and self.update_mode(params) != "always":
+            ignored += self.secrets
+        return drop_paths(desired, ignored) if ignored else desired
 
     # ---- the steps ----------------------------------------------------------------------------------------
     def absent(self, module):
@@ -240,21 +255,27 @@ class Resource(object):
                         *target.names, **options)
 
     def converge(self, module, target, desired):
-        """(changed, state) for ``desired``: write-only values do not decide, but every write sends them."""
-        hidden = self.write_only_paths(module.params)
-        visible = drop_paths(desired, hidden)
+        """(changed, state) for ``desired``: what decides is ``compared``, but every write sends it all."""
+        params = module.params
+        hidden = self.write_only_paths(params)
         current = target.current
-        new_state = target.skeleton
 
         def write():
             return self.write(module, target, desired)
-        if current is not None and visible != desired and self.update_mode(module.params) == "always":
+        if current is not None and self.update_mode(params) == "always" and any(given(desired, path) for path in hidden):
             # A given write-only value cannot be compared: "always" writes it on every run.
             if module.check_mode:
-                return True, merge(current, visible)
+                return True, merge(current, drop_paths(desired, hidden))
             return True, write()
-        return module.converge(current, visible, write, new_state=new_state, normalisers=self.normalisers,
-                               unverifiable=hidden)
+        return module.converge(current, self.compared(desired, current, params), write, new_state=target.skeleton,
+                               normalisers=self.normalisers, unverifiable=hidden)
+
+
+def given(body, path):
+    """Whether ``body`` carries a value (not None nor empty) at the dotted ``path``."""
+    for key in path.split("."):
+        body = body.get(key) if isinstance(body, dict) else None
+    return body not in (None, "", {}, [])
 
 
 class Outcome(object):
@@ -276,7 +297,7 @@ def settle(module, resource, target, validate, desired_body):
         return Outcome(changed, state, target.current, None)
     desired = desired_body(params, target)
     changed, state = resource.converge(module, target, desired)
-    return Outcome(changed, state, target.current, drop_paths(desired, resource.write_only_paths(params)))
+    return Outcome(changed, state, target.current, drop_paths(desired, resource.unshown_paths(params)))
 
 
 def finish(module, resource, outcome, before=None, after=None, **returns):
