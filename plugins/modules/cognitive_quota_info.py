@@ -154,8 +154,8 @@ def validate(params, items):
         return "give resource_group and account together (to count existing deployments), or neither"
     for item in items:
         if item["capacity"] < 1:
-            return "capacity of %s %s must be 1 or more, not %s" % (item["model_name"], item["sku_name"],
-                                                                      item["capacity"])
+            return "capacity of %s %s must be 1 or more, not %s" % (
+                item["model_name"], item["sku_name"], item["capacity"])
     return None
 
 

@@ -66,6 +66,7 @@ project_endpoint:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
 
+
 def summary(agent):
     """name, latest version and model of an AgentDetails body."""
     latest = (agent.get("versions") or {}).get("latest") or {}

@@ -280,6 +280,7 @@ ARGUMENT_SPEC = account_child_spec(
     update_credentials=dict(type="str", choices=["always", "on_create"], default="on_create"),
 )
 
+
 def _parsed(value):
     try:
         return json.loads(value) if isinstance(value, str) and value[:1] in ("{", "[") else value
