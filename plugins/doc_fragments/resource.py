@@ -69,24 +69,6 @@ class ModuleDocFragment(object):
     options; it may override one field of a fragment's option (a more precise description).
     """
 
-    # A managed resource with no placement option (the resource group itself, a resource provider).
-    DOCUMENTATION = _managed()
-
-    # A managed resource directly in a resource group.
-    RESOURCE_GROUP = _managed(_RESOURCE_GROUP)
-
-    # A managed child resource of an API Management service.
-    APIM_CHILD = _managed(_APIM_SERVICE)
-
-    # A managed child resource of a Cognitive Services (Microsoft Foundry) account.
-    ACCOUNT_CHILD = _managed(_ACCOUNT)
-
-    # A module that only reads: check mode runs it as usual, there is nothing to diff.
-    READ_ONLY = "\noptions: {}" + _ATTRIBUTES % "none"
-
-    # A module that only reads the children of one API Management service.
-    APIM_SERVICE_READ_ONLY = "\noptions:" + _APIM_SERVICE + _ATTRIBUTES % "none"
-
     # Tags added to the resource's current tags, or set exactly with purge_tags (arm_resource.TAGS_SPEC).
     TAGS = r"""
 options:
@@ -98,3 +80,25 @@ options:
     type: bool
     default: false
 """
+
+
+# Composed from the parts above, so outside the class body: ansible-test's yamllint reads only literal strings
+# there.  The plugin loader, ansible-doc and validate-modules read these attributes like any other.
+
+# A managed resource with no placement option (the resource group itself, a resource provider).
+ModuleDocFragment.DOCUMENTATION = _managed()
+
+# A managed resource directly in a resource group.
+ModuleDocFragment.RESOURCE_GROUP = _managed(_RESOURCE_GROUP)
+
+# A managed child resource of an API Management service.
+ModuleDocFragment.APIM_CHILD = _managed(_APIM_SERVICE)
+
+# A managed child resource of a Cognitive Services (Microsoft Foundry) account.
+ModuleDocFragment.ACCOUNT_CHILD = _managed(_ACCOUNT)
+
+# A module that only reads: check mode runs it as usual, there is nothing to diff.
+ModuleDocFragment.READ_ONLY = "\noptions: {}" + _ATTRIBUTES % "none"
+
+# A module that only reads the children of one API Management service.
+ModuleDocFragment.APIM_SERVICE_READ_ONLY = "\noptions:" + _APIM_SERVICE + _ATTRIBUTES % "none"

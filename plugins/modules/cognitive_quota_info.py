@@ -15,7 +15,7 @@ description:
     (C(.../locations/{location}/usages)).
   - With O(deployments), checks each region for room for all of them and returns every shortfall (model, version,
     SKU, region, capacity asked and free), and the first region of O(locations) where everything fits. The
-    capacity of a deployment that already exists (O(deployments[].account) and O(deployments[].name) given) is
+    capacity of a deployment that already exists (its C(account) and C(name) keys given in O(deployments)) is
     counted as free, so a re-run of the same deployments fits.
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
