@@ -4,55 +4,23 @@
 
 from __future__ import annotations
 
+# Each fragment below is whole: a module names one of them and aigateway.foundry.azure, nothing else.  The parts
+# are composed here so that each text is written once.
 
-class ModuleDocFragment(object):
-    """What every managed resource's module shares (state, full check and diff mode), and the options that place
-    the resource, as module_utils/arm_resource.py's argument-spec fragments declare them (resource_group_spec,
-    apim_child_spec, account_child_spec).  A module documents only its own options; it may override a description.
-    """
-
-    # A managed resource: present or absent, with full check and diff mode.  Goes with one of the placements below
-    # and ansible.builtin.action_common_attributes (which describes the attributes).
-    DOCUMENTATION = r"""
-options:
+_STATE = r"""
   state:
     description: Whether the resource should exist.
     type: str
     choices: [present, absent]
-    default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
-"""
+    default: present"""
 
-    # A module that only reads: check mode runs it as usual, there is nothing to diff.
-    READ_ONLY = r"""
-options: {}
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-"""
-
-    # Placement: directly in a resource group.
-    RESOURCE_GROUP = r"""
-options:
+_RESOURCE_GROUP = r"""
   resource_group:
     description: The resource group the resource is in.
     type: str
-    required: true
-"""
+    required: true"""
 
-    # Placement: a child resource of an API Management service.
-    APIM_CHILD = r"""
-options:
+_APIM_SERVICE = r"""
   resource_group:
     description: The resource group of the API Management service.
     type: str
@@ -60,12 +28,9 @@ options:
   service:
     description: The API Management service's name.
     type: str
-    required: true
-"""
+    required: true"""
 
-    # Placement: a child resource of a Cognitive Services (Microsoft Foundry) account.
-    ACCOUNT_CHILD = r"""
-options:
+_ACCOUNT = r"""
   resource_group:
     description: The resource group of the account.
     type: str
@@ -73,5 +38,67 @@ options:
   account:
     description: The Cognitive Services (Microsoft Foundry) account's name.
     type: str
-    required: true
+    required: true"""
+
+# The descriptions are ansible.builtin.action_common_attributes'; a module may add details to one attribute.
+_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target, if not
+      supported the action will be skipped.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff
+      mode
+    support: %s
+  platform:
+    description: Target OS/families that can be operated against
+    support: N/A
+    platforms: posix
 """
+
+
+def _managed(*placement):
+    """A managed resource's fragment: its placement options, state, and full check and diff mode."""
+    return "\noptions:" + "".join(placement) + _STATE + _ATTRIBUTES % "full"
+
+
+class ModuleDocFragment(object):
+    """What modules share, one fragment per placement, as module_utils/arm_resource.py's argument-spec fragments
+    declare them (resource_group_spec, apim_child_spec, account_child_spec).  A module documents only its own
+    options; it may override one field of a fragment's option (a more precise description).
+    """
+
+    # Tags added to the resource's current tags, or set exactly with purge_tags (arm_resource.TAGS_SPEC).
+    TAGS = r"""
+options:
+  tags:
+    description: Tags to set on the resource.
+    type: dict
+  purge_tags:
+    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
+    type: bool
+    default: false
+"""
+
+
+# Composed from the parts above, so outside the class body: ansible-test's yamllint reads only literal strings
+# there.  The plugin loader, ansible-doc and validate-modules read these attributes like any other.
+
+# A managed resource with no placement option (the resource group itself, a resource provider).
+ModuleDocFragment.DOCUMENTATION = _managed()
+
+# A managed resource directly in a resource group.
+ModuleDocFragment.RESOURCE_GROUP = _managed(_RESOURCE_GROUP)
+
+# A managed child resource of an API Management service.
+ModuleDocFragment.APIM_CHILD = _managed(_APIM_SERVICE)
+
+# A managed child resource of a Cognitive Services (Microsoft Foundry) account.
+ModuleDocFragment.ACCOUNT_CHILD = _managed(_ACCOUNT)
+
+# A module that only reads: check mode runs it as usual, there is nothing to diff.
+ModuleDocFragment.READ_ONLY = "\noptions: {}" + _ATTRIBUTES % "none"
+
+# A module that only reads the children of one API Management service.
+ModuleDocFragment.APIM_SERVICE_READ_ONLY = "\noptions:" + _APIM_SERVICE + _ATTRIBUTES % "none"

@@ -14,9 +14,16 @@ with several steps call ``settle`` and ``finish`` around their own.
 from __future__ import annotations
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, json_body, raw
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
+    diff_view,
+    drop_paths,
+    merge,
+    merged_tags,
+)
 
 STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
+# Tags added to the current ones unless purge_tags (doc fragment aigateway.foundry.resource.TAGS).
+TAGS_SPEC = dict(tags=dict(type="dict"), purge_tags=dict(type="bool", default=False))
 
 
 def resource_group_spec(**options):
@@ -40,9 +47,12 @@ def lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def string_tags(tags):
-    """Tags as ARM stores them: every value a string."""
-    return dict((key, str(value)) for key, value in tags.items())
+def with_tags(body, params, current):
+    """``body`` with the tags the task sets, if any: added to the current ones unless ``purge_tags``; a module
+    without the purge_tags option (a plain ``tags`` dict) replaces them.  Values are strings, as ARM stores them."""
+    if params.get("tags") is not None:
+        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params.get("purge_tags", True))
+    return body
 
 
 class ArmType(object):
@@ -144,6 +154,8 @@ class Resource(object):
       (``create_method``/``delete_method`` name other operations; a ``begin_`` one is awaited);
     - ``write_only``: paths Azure never returns (secrets): they do not decide a write, and ``update_option`` names
       the option (``always``/``on_create``) that says whether a given value is written on every run;
+    - ``secrets``: paths of secrets Azure does return: compared under ``always`` (and on a create), not under
+      ``on_create`` for an existing resource; like write-only values they stay out of the diff;
     - ``normalisers``: path -> function applied to both sides before comparing (``azure_state.differences``);
     - ``mask``: body -> body with secret values hidden, for the returned state and the diff;
     - ``api_version``: params -> the API version to call instead of the SDK's (None: the SDK's), for a property
@@ -151,7 +163,7 @@ class Resource(object):
     """
 
     def __init__(self, arm_type, what, service, group, parents=("resource_group",), etag=False, long_running=False,
-                 write_only=(), update_option=None, normalisers=None, mask=None, create_method=None,
+                 write_only=(), secrets=(), update_option=None, normalisers=None, mask=None, create_method=None,
                  delete_method=None, delete_options=None, api_version=None):
         self.arm_type = arm_type
         self.what = what
@@ -161,6 +173,7 @@ class Resource(object):
         self.etag = etag
         self.long_running = long_running
         self.write_only = tuple(write_only)
+        self.secrets = tuple(secrets)
         self.update_option = update_option
         self.normalisers = normalisers or {}
         self.mask = mask or (lambda body: body)
@@ -194,6 +207,18 @@ class Resource(object):
 
     def update_mode(self, params):
         return params[self.update_option] if self.update_option else "on_create"
+
+    def unshown_paths(self, params):
+        """What the diff never shows: the write-only values and the secrets."""
+        return tuple(self.write_only_paths(params)) + self.secrets
+
+    def compared(self, desired, current, params):
+        """The part of ``desired`` that decides a write: never a write-only value, and a secret Azure returns only
+        under update_option ``always`` or when the resource is created."""
+        ignored = tuple(self.write_only_paths(params))
+        if current is not None and self.update_mode(params) != "always":
+            ignored += self.secrets
+        return drop_paths(desired, ignored) if ignored else desired
 
     # ---- the steps ----------------------------------------------------------------------------------------
     def absent(self, module):
@@ -240,21 +265,27 @@ class Resource(object):
                         *target.names, **options)
 
     def converge(self, module, target, desired):
-        """(changed, state) for ``desired``: write-only values do not decide, but every write sends them."""
-        hidden = self.write_only_paths(module.params)
-        visible = drop_paths(desired, hidden)
+        """(changed, state) for ``desired``: what decides is ``compared``, but every write sends it all."""
+        params = module.params
+        hidden = self.write_only_paths(params)
         current = target.current
-        new_state = target.skeleton
 
         def write():
             return self.write(module, target, desired)
-        if current is not None and visible != desired and self.update_mode(module.params) == "always":
+        if current is not None and self.update_mode(params) == "always" and any(given(desired, path) for path in hidden):
             # A given write-only value cannot be compared: "always" writes it on every run.
             if module.check_mode:
-                return True, merge(current, visible)
+                return True, merge(current, drop_paths(desired, hidden))
             return True, write()
-        return module.converge(current, visible, write, new_state=new_state, normalisers=self.normalisers,
-                               unverifiable=hidden)
+        return module.converge(current, self.compared(desired, current, params), write, new_state=target.skeleton,
+                               normalisers=self.normalisers, unverifiable=hidden)
+
+
+def given(body, path):
+    """Whether ``body`` carries a value (not None nor empty) at the dotted ``path``."""
+    for key in path.split("."):
+        body = body.get(key) if isinstance(body, dict) else None
+    return body not in (None, "", {}, [])
 
 
 class Outcome(object):
@@ -276,7 +307,7 @@ def settle(module, resource, target, validate, desired_body):
         return Outcome(changed, state, target.current, None)
     desired = desired_body(params, target)
     changed, state = resource.converge(module, target, desired)
-    return Outcome(changed, state, target.current, drop_paths(desired, resource.write_only_paths(params)))
+    return Outcome(changed, state, target.current, drop_paths(desired, resource.unshown_paths(params)))
 
 
 def finish(module, resource, outcome, before=None, after=None, **returns):

@@ -94,6 +94,18 @@ def error_details(exc):
     return status, code, message
 
 
+def failure_text(action, status, code, message):
+    """The one line a failed call reads as: "<action> failed: HTTP <status> <code>: <message>"."""
+    text = "%s failed" % action
+    if status:
+        text += ": HTTP %s" % status
+    if code:
+        text += " %s" % code
+    if message:
+        text += ": %s" % message
+    return text
+
+
 class AzureModule(object):
     """Composition wrapper around AnsibleModule for Azure Resource Manager modules."""
 
@@ -367,14 +379,8 @@ class AzureModule(object):
         if kind == "ClientAuthenticationError" and status is None:
             self.fail("%s failed: authentication failed (auth_source=%s): %s"
                       % (action, self.settings["auth_source"], message), exception_type=kind, exception=exc)
-        text = "%s failed" % action
-        if status:
-            text += ": HTTP %s" % status
-        if code:
-            text += " %s" % code
-        if message:
-            text += ": %s" % message
-        self.fail(text, status_code=status, error_code=code, exception_type=kind, exception=exc)
+        self.fail(failure_text(action, status, code, message), status_code=status, error_code=code,
+                  exception_type=kind, exception=exc)
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to aigateway.foundry
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Prompt agents of a Foundry project: the managed view of a version and the comparison (pure functions).
+"""Prompt agents of a Foundry project: the managed view of a version and the comparison (pure functions), then the
+steps of the foundry_agent module (read the latest version, create a version, delete versions).
 
 An agent is a series of immutable versions; "changing" an agent means creating a version. So the task's
 definition is compared with the latest version, and only the fields the task sets count.
 """
 
 from __future__ import annotations
+
+from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
 
 # The managed fields: (option, where the value sits in an AgentVersionDetails body).
 MANAGED = (
@@ -77,7 +80,7 @@ def next_version(latest_body):
     return str(int(version) + 1) if version.isdigit() else None
 
 
-def validate(params, name_pattern):
+def validate(params, name_pattern=dataplane.AGENT_NAME):
     """Problems with the input, found before anything is written."""
     if not name_pattern.match(params["name"]):
         return ("name %r is not a valid agent name: letters, digits and hyphens, starting and ending with a "
@@ -95,3 +98,63 @@ def validate(params, name_pattern):
             return ("metadata key %r of agent %s is too long (keys at most 64 characters, values at most 512)"
                     % (key, params["name"]))
     return None
+
+
+# ---- the steps of the foundry_agent module --------------------------------------------------------------
+# Bound on the deletes of one absent task: an agent keeps at most this many versions here.
+MAX_VERSIONS = 1000
+
+
+def as_json(model):
+    return model.as_dict() if hasattr(model, "as_dict") else dict(model)
+
+
+def latest_version(module, client, endpoint, name):
+    """The agent's latest version (REST shape), or None when the agent does not exist."""
+    found = dataplane.read_or_none(module, "read agent %s" % name, endpoint, client.agents.get, name)
+    if found is None:
+        return None
+    return (as_json(found).get("versions") or {}).get("latest")
+
+
+def ensure_present(module, client, endpoint, name, latest):
+    params = module.params
+    if latest is not None and not differs(latest, params):
+        return False, latest
+    body = create_body(params)
+    if module.check_mode:
+        version = next_version(latest)
+        predicted = dict(body, object="agent.version", name=name, version=version,
+                         id="%s:%s" % (name, version) if version else None)
+        return True, predicted
+    created = dataplane.call(module, "create a version of agent %s" % name, endpoint,
+                             client.agents.create_version, name, body)
+    return True, as_json(created)
+
+
+def ensure_absent(module, client, endpoint, name, latest):
+    """Delete one version, or every version latest first; returns (changed, deleted versions)."""
+    if latest is None:
+        return False, []
+    wanted = module.params["version"]
+    if wanted:
+        found = dataplane.read_or_none(module, "read version %s of agent %s" % (wanted, name), endpoint,
+                                       client.agents.get_version, name, wanted)
+        if found is None:
+            return False, []
+        if not module.check_mode:
+            dataplane.call(module, "delete version %s of agent %s" % (wanted, name), endpoint,
+                           client.agents.delete_version, name, wanted)
+        return True, [wanted]
+    if module.check_mode:
+        return True, [str(latest.get("version"))]
+    deleted = []
+    while latest is not None and len(deleted) < MAX_VERSIONS:
+        version = str(latest.get("version"))
+        if version in deleted:
+            module.fail("agent %s still reports version %s as its latest after deleting it" % (name, version))
+        dataplane.call(module, "delete version %s of agent %s" % (version, name), endpoint,
+                       client.agents.delete_version, name, version)
+        deleted.append(version)
+        latest = latest_version(module, client, endpoint, name)
+    return True, deleted

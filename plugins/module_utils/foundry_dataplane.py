@@ -12,11 +12,16 @@ sanity ``import`` test (ansible-core only) can load the modules.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import MissingSdk
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import error_details
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import (
+    AzureModule,
+    error_details,
+    failure_text,
+)
 
 # The project data plane's token audience (azure-ai-projects' default credential scope).
 FOUNDRY_SCOPE = "https://ai.azure.com/.default"
@@ -69,6 +74,15 @@ def module_project_endpoint(module):
                             params["project_endpoint"])
 
 
+def project_module(argument_spec, validate=None):
+    """(module, endpoint) of a task on a project's data plane: the module with the project options, its input
+    checked by ``validate(params) -> problem or None`` and then the project endpoint, before any call."""
+    module = AzureModule(dict(project_argument_spec(), **argument_spec))
+    endpoint, problem = module_project_endpoint(module)
+    module.fail_if((validate(module.params) if validate else None) or problem)
+    return module, endpoint
+
+
 def log_analytics_endpoint(cloud, explicit=None):
     """(base URL without the /v1 version, token audience, problem) of the Log Analytics query API."""
     audience = LOG_ANALYTICS_AUDIENCES[cloud]
@@ -79,6 +93,57 @@ def log_analytics_endpoint(cloud, explicit=None):
     if url.endswith("/v1"):
         url = url[:-len("/v1")]
     return url, audience, None
+
+
+# Log Analytics query time ranges: ISO 8601 durations of days, hours, minutes and seconds.
+DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+DURATION_PARTS = re.compile(r"(\d+)([DHMS])")
+
+
+def parse_duration(text):
+    """An ISO 8601 duration of days, hours, minutes and seconds (PT30M, P1DT2H) as a timedelta, or None."""
+    if not DURATION.match(text):
+        return None
+    date_part, _sep, time_part = text[1:].partition("T")
+    seconds = sum(int(n) * 86400 for n, unit in DURATION_PARTS.findall(date_part) if unit == "D")
+    factors = {"H": 3600, "M": 60, "S": 1}
+    seconds += sum(int(n) * factors[unit] for n, unit in DURATION_PARTS.findall(time_part))
+    return datetime.timedelta(seconds=seconds)
+
+
+def parse_time(text):
+    value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def parse_timespan(text):
+    """(timespan for LogsQueryClient, problem): a duration, a (start, end) pair, or None for no range."""
+    if not text:
+        return None, None
+    if "/" in text:
+        start, _sep, end = text.partition("/")
+        try:
+            return (parse_time(start), parse_time(end)), None
+        except ValueError:
+            return None, "timespan %r: start and end must be ISO 8601 times (2025-06-01T10:00:00Z)" % text
+    duration = parse_duration(text)
+    if duration is None or not duration:
+        return None, "timespan %r is not an ISO 8601 duration such as PT30M or P1D, nor a start/end pair" % text
+    return duration, None
+
+
+def plain(value):
+    """A query value as JSON can carry it (times as ISO 8601 text)."""
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return value
+
+
+def table_rows(table):
+    columns = list(table.columns)
+    return columns, [dict(zip(columns, (plain(value) for value in row))) for row in table.rows]
 
 
 def token_claims(token):
@@ -167,13 +232,7 @@ def error_text(action, url, exc):
     kind = type(exc).__name__
     if kind in ("ServiceRequestError", "APIConnectionError", "APITimeoutError"):
         return "%s failed: cannot reach %s: %s" % (action, url, message), None
-    text = "%s failed" % action
-    if status:
-        text += ": HTTP %s" % status
-    if code:
-        text += " %s" % code
-    if message:
-        text += ": %s" % message
+    text = failure_text(action, status, code, message)
     if status == 403 or code == "PermissionDenied":
         text += (" (the identity running the task needs a data-plane role such as Azure AI User on the project or "
                  "its account; new role assignments take minutes to apply)")

@@ -22,6 +22,7 @@ description:
     API's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The API's name (id), for example V(inference-api).
@@ -77,12 +78,6 @@ options:
         operations; other changes of the linked document are not detected.
     type: str
     choices: [openapi+json, openapi, openapi-link]
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -21,6 +21,7 @@ description:
     backend's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   name:
     description: The backend's name (id); policies refer to it with C(set-backend-service backend-id).
@@ -139,11 +140,6 @@ options:
       weight:
         description: Share of traffic within its priority group, 0-100.
         type: int
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -326,15 +322,9 @@ def desired_body(params, base_id):
 
 
 def compared_body(desired, current, update_credentials):
-    """What decides a write: with on_create, credentials of an existing backend do not count.
-
-    A PUT replaces the whole backend, so every write still sends the credentials given.
-    """
-    if current is None or update_credentials != "on_create" or "credentials" not in desired["properties"]:
-        return desired
-    trimmed = copy.deepcopy(desired)
-    trimmed["properties"].pop("credentials")
-    return trimmed
+    """What decides a write: with on_create, credentials of an existing backend do not count (a PUT replaces the
+    whole backend, so every write still sends the credentials given)."""
+    return RESOURCE.compared(desired, current, dict(update_credentials=update_credentials))
 
 
 def masked(body):
@@ -358,19 +348,9 @@ NORMALISERS = {
 }
 
 
-class Backend(ApimChild):
-    """Backends return their credentials, so they are compared (unless update_credentials is on_create)."""
-
-    def converge(self, module, target, desired):
-        compared = compared_body(desired, target.current, module.params["update_credentials"])
-        changed, state = module.converge(target.current, compared, lambda: self.write(module, target, desired),
-                                         new_state=target.skeleton, normalisers=NORMALISERS)
-        if changed and module.check_mode:
-            state["properties"] = dict(state.get("properties") or {}, **desired["properties"])
-        return changed, state
-
-
-RESOURCE = Backend("backends", "backend", "backend", mask=masked)
+# Backends return their credentials: compared under update_credentials=always, kept out of the diff.
+RESOURCE = ApimChild("backends", "backend", "backend", secrets=("properties.credentials",),
+                     update_option="update_credentials", normalisers=NORMALISERS, mask=masked)
 
 
 def members_problem(module, params):

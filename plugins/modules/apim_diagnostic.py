@@ -23,6 +23,7 @@ description:
     diagnostic's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   api:
     description: The API's name for an API diagnostic; omit for the service-wide diagnostic.
@@ -109,11 +110,6 @@ options:
         description: What to log of the completions.
         type: dict
         suboptions: *llm_message
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

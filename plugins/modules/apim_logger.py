@@ -19,6 +19,7 @@ description:
     logger's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   name:
     description: The logger's name (id), for example V(appinsights-logger) or V(azuremonitor).
@@ -63,11 +64,6 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

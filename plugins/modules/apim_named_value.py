@@ -18,6 +18,7 @@ description:
     writing) and diff mode. Updates and deletes send the named value's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The named value's id.
@@ -60,12 +61,6 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

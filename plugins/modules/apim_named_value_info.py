@@ -16,30 +16,13 @@ description:
     this module drops it in any case); plain values are returned as they are.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_SERVICE_READ_ONLY, aigateway.foundry.azure]
 options:
-  resource_group:
-    description: The resource group of the API Management service.
-    type: str
-    required: true
-  service:
-    description: The API Management service's name.
-    type: str
-    required: true
   tags:
     description: Only named values that carry every one of these tags (compared case-insensitively).
     type: list
     elements: str
     default: []
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

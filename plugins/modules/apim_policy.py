@@ -23,6 +23,7 @@ description:
   - With C(--diff) shows the policy before and after, pretty-printed.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   scope:
     description:
@@ -60,11 +61,6 @@ options:
     type: str
     choices: [warn, error]
     default: warn
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

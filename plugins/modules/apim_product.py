@@ -17,6 +17,7 @@ description:
     C(apis)). Updates and deletes send the product's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   name:
     description: The product's id, for example V(gold).
@@ -49,11 +50,6 @@ options:
       - The names of the APIs the product contains. Links to other APIs are removed; omit to leave the links alone.
     type: list
     elements: str
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

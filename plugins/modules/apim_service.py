@@ -23,6 +23,8 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description:
@@ -75,13 +77,6 @@ options:
       - See U(https://learn.microsoft.com/azure/api-management/configure-service-update-settings).
     type: str
     choices: [Default, Preview, Stable]
-  tags:
-    description: Tags to set on the service.
-    type: dict
-  purge_tags:
-    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
-    type: bool
-    default: false
   soft_deleted:
     description:
       - What to do when the service does not exist but a soft-deleted service of that name does.
@@ -101,12 +96,6 @@ options:
 notes:
   - API Management API version 2024-05-01 (the one C(azure-mgmt-apimanagement) 5.0.0 calls) has no release channel
     property, so this module does not manage it; new services get Azure's default channel.
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.RESOURCE_GROUP
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -180,13 +169,18 @@ purged:
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import SERVICE
-from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import Resource, lower, resource_group_spec
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
+    Resource,
+    lower,
+    resource_group_spec,
+    with_tags,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     differences,
     identity_body,
-    merged_tags,
     normalise_user_assigned,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
@@ -220,8 +214,7 @@ ARGUMENT_SPEC = resource_group_spec(
     user_assigned_identities=dict(type="list", elements="str"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
     release_channel=dict(type="str", choices=["Default", "Preview", "Stable"]),
-    tags=dict(type="dict"),
-    purge_tags=dict(type="bool", default=False),
+    **TAGS_SPEC,
     **soft_delete_spec()
 )
 
@@ -330,9 +323,7 @@ def desired_body(params, current, location):
     identity = identity_body(params["identity"], params["user_assigned_identities"])
     body = {"location": location, "sku": {"name": sku_name, "capacity": capacity}, "identity": identity,
             "properties": properties}
-    if params["tags"] is not None:
-        body["tags"] = merged_tags(params["tags"], current.get("tags"), params["purge_tags"])
-    return body
+    return with_tags(body, params, current)
 
 
 def patch_body(desired):

@@ -16,6 +16,7 @@ description:
   - Only reads; never changes anything.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   resource_group:
     description: The resource group to read. Without it, the whole subscription is listed. Ignored with O(deleted).
@@ -29,17 +30,9 @@ options:
     description: List soft-deleted services (subscription-wide) instead of live ones.
     type: bool
     default: false
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    support: full
     details: Only reads.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -21,6 +21,7 @@ description:
     subscription's ETag (If-Match).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_CHILD, aigateway.foundry.azure]
 options:
   name:
     description: The subscription's id (sid).
@@ -65,11 +66,6 @@ options:
       - "The task must set C(no_log=true); otherwise it fails before anything is read or written."
     type: bool
     default: false
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

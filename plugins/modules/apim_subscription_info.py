@@ -17,6 +17,7 @@ description:
     keys (a module cannot censor its own result).
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.APIM_SERVICE_READ_ONLY, aigateway.foundry.azure]
 options:
   name:
     description: The subscription's id; omit to list every subscription of the service.
@@ -27,11 +28,6 @@ options:
       - "The task must set C(no_log=true); otherwise it fails before anything is read."
     type: bool
     default: false
-extends_documentation_fragment:
-  - aigateway.foundry.resource.APIM_CHILD
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,7 @@ description:
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure]
 options:
   name:
     description: The component name.
@@ -41,11 +42,6 @@ options:
   tags:
     description: Tags to set on the component.
     type: dict
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.RESOURCE_GROUP
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -82,7 +78,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     lower,
     resource_group_spec,
     run_resource,
-    string_tags,
+    with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
@@ -117,9 +113,7 @@ def desired_body(params, location, current):
             "WorkspaceResourceId"),
     }
     body = {"location": location, "kind": params["application_type"], "properties": properties}
-    if params["tags"] is not None:
-        body["tags"] = string_tags(params["tags"])
-    return body
+    return with_tags(body, params, current)
 
 
 def returns(state):

@@ -17,11 +17,8 @@ description:
   - Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options: {}
-extends_documentation_fragment:
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -38,6 +35,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+state:
+  description: Always null; the caller is only read, nothing is managed.
+  returned: always
+  type: dict
+  sample: null
 object_id:
   description: The caller's object id in Entra ID (the principal id role assignments take).
   returned: always
@@ -62,11 +64,6 @@ user_principal_name:
   description: The user's sign-in name; null for applications.
   returned: always
   type: str
-  sample: null
-state:
-  description: Always null - the module manages no resource.
-  returned: always
-  type: dict
   sample: null
 """
 

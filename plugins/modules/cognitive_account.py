@@ -17,6 +17,8 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The account's name.
@@ -69,13 +71,6 @@ options:
     description: Whether the account is reachable from public networks. Unmanaged when omitted.
     type: str
     choices: [Enabled, Disabled]
-  tags:
-    description: Tags to set on the account.
-    type: dict
-  purge_tags:
-    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
-    type: bool
-    default: false
   soft_deleted:
     description:
       - What to do when O(name) is a soft-deleted account in this resource group (looked up in the subscription's
@@ -93,12 +88,6 @@ options:
         permission (C(Microsoft.CognitiveServices/locations/resourceGroups/deletedAccounts/delete)).
     type: bool
     default: false
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.RESOURCE_GROUP
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -160,10 +149,12 @@ soft_deleted_account:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
     ArmType,
     Resource,
     lower,
     resource_group_spec,
+    with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
@@ -171,7 +162,6 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state impo
     differences,
     identity_body,
     merge,
-    merged_tags,
     normalise_user_assigned,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
@@ -194,8 +184,7 @@ ARGUMENT_SPEC = resource_group_spec(
     allow_project_management=dict(type="bool"),
     disable_local_auth=dict(type="bool"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
-    tags=dict(type="dict"),
-    purge_tags=dict(type="bool", default=False),
+    **TAGS_SPEC,
     **soft_delete_spec()
 )
 
@@ -233,9 +222,7 @@ def desired_body(params, current, location):
         "identity": identity_body(identity["type"], identity.get("user_assigned_identities")),
         "properties": properties,
     }
-    if params["tags"] is not None:
-        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params["purge_tags"])
-    return body
+    return with_tags(body, params, current)
 
 
 def validate(params, current):

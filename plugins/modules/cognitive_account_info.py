@@ -16,6 +16,7 @@ description:
   - Never returns account keys.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   resource_group:
     description: Only accounts of this resource group. Required with O(name) unless O(deleted=true).
@@ -27,10 +28,6 @@ options:
     description: List soft-deleted accounts (of the subscription, narrowed by O(resource_group) and O(name)).
     type: bool
     default: false
-extends_documentation_fragment:
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

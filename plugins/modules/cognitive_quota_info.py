@@ -15,12 +15,13 @@ description:
     (C(.../locations/{location}/usages)).
   - With O(deployments), checks each region for room for all of them and returns every shortfall (model, version,
     SKU, region, capacity asked and free), and the first region of O(locations) where everything fits. The
-    capacity of a deployment that already exists (O(deployments[].account) and O(deployments[].name) given) is
+    capacity of a deployment that already exists (its C(account) and C(name) keys given in O(deployments)) is
     counted as free, so a re-run of the same deployments fits.
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   locations:
     description: The regions to read, in order of preference (for example V(swedencentral)).
@@ -45,16 +46,6 @@ options:
       - The account the deployments go to. When it exists, only its own region is checked (an account cannot
         move), and the capacity its deployments of the same C(name) already hold counts as free for them.
     type: str
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -163,8 +154,8 @@ def validate(params, items):
         return "give resource_group and account together (to count existing deployments), or neither"
     for item in items:
         if item["capacity"] < 1:
-            return "capacity of %s %s must be 1 or more, not %s" % (item["model_name"], item["sku_name"],
-                                                                      item["capacity"])
+            return "capacity of %s %s must be 1 or more, not %s" % (
+                item["model_name"], item["sku_name"], item["capacity"])
     return None
 
 

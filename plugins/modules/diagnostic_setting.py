@@ -15,6 +15,7 @@ description:
   - Idempotent, with check mode and diff mode. Log and metric entries compare regardless of order.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource, aigateway.foundry.azure]
 options:
   scope:
     description: The resource id of the resource whose logs and metrics are sent.
@@ -64,10 +65,6 @@ options:
         description: Whether the metrics are sent.
         type: bool
         default: true
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

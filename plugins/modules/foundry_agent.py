@@ -21,6 +21,7 @@ description:
   - Idempotent, with check mode (predicts the version without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource, aigateway.foundry.azure, aigateway.foundry.azure.PROJECT]
 options:
   name:
     description: The agent's name (letters, digits and hyphens, at most 63 characters).
@@ -48,11 +49,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.PROJECT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -116,94 +112,31 @@ state:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import STATE_SPEC
 from ansible_collections.aigateway.foundry.plugins.module_utils.foundry_agent import (
-    create_body,
     desired_view,
-    differs,
+    ensure_absent,
+    ensure_present,
+    latest_version,
     managed_view,
-    next_version,
     validate,
 )
 
 ARGUMENT_SPEC = dict(
-    dataplane.project_argument_spec(),
     name=dict(type="str", required=True),
     model=dict(type="str"),
     instructions=dict(type="str"),
     description=dict(type="str"),
     metadata=dict(type="dict"),
     version=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    state=STATE_SPEC,
 )
-
-# Bound on the deletes of one absent task: an agent keeps at most this many versions here.
-MAX_VERSIONS = 1000
-
-
-def as_json(model):
-    return model.as_dict() if hasattr(model, "as_dict") else dict(model)
-
-
-def latest_version(module, client, endpoint, name):
-    """The agent's latest version (REST shape), or None when the agent does not exist."""
-    found = dataplane.read_or_none(module, "read agent %s" % name, endpoint, client.agents.get, name)
-    if found is None:
-        return None
-    return (as_json(found).get("versions") or {}).get("latest")
-
-
-def ensure_present(module, client, endpoint, name, latest):
-    params = module.params
-    if latest is not None and not differs(latest, params):
-        return False, latest
-    body = create_body(params)
-    if module.check_mode:
-        version = next_version(latest)
-        predicted = dict(body, object="agent.version", name=name, version=version,
-                         id="%s:%s" % (name, version) if version else None)
-        return True, predicted
-    created = dataplane.call(module, "create a version of agent %s" % name, endpoint,
-                             client.agents.create_version, name, body)
-    return True, as_json(created)
-
-
-def ensure_absent(module, client, endpoint, name, latest):
-    """Delete one version, or every version latest first; returns (changed, deleted versions)."""
-    if latest is None:
-        return False, []
-    wanted = module.params["version"]
-    if wanted:
-        found = dataplane.read_or_none(module, "read version %s of agent %s" % (wanted, name), endpoint,
-                                       client.agents.get_version, name, wanted)
-        if found is None:
-            return False, []
-        if not module.check_mode:
-            dataplane.call(module, "delete version %s of agent %s" % (wanted, name), endpoint,
-                           client.agents.delete_version, name, wanted)
-        return True, [wanted]
-    if module.check_mode:
-        return True, [str(latest.get("version"))]
-    deleted = []
-    while latest is not None and len(deleted) < MAX_VERSIONS:
-        version = str(latest.get("version"))
-        if version in deleted:
-            module.fail("agent %s still reports version %s as its latest after deleting it" % (name, version))
-        dataplane.call(module, "delete version %s of agent %s" % (version, name), endpoint,
-                       client.agents.delete_version, name, version)
-        deleted.append(version)
-        latest = latest_version(module, client, endpoint, name)
-    return True, deleted
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC)
+    module, endpoint = dataplane.project_module(ARGUMENT_SPEC, validate)
     params = module.params
     name = params["name"]
-    problem = validate(params, dataplane.AGENT_NAME)
-    endpoint, endpoint_problem = dataplane.module_project_endpoint(module)
-    if problem or endpoint_problem:
-        module.fail(problem or endpoint_problem)
     client = dataplane.project_client(module, endpoint)
     latest = latest_version(module, client, endpoint, name)
     result = dict(name=name, project_endpoint=endpoint)

@@ -15,12 +15,8 @@ description:
   - Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure, aigateway.foundry.azure.PROJECT]
 options: {}
-extends_documentation_fragment:
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.PROJECT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -40,6 +36,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+state:
+  description: Always null; the agents are listed, not managed.
+  returned: always
+  type: dict
+  sample: null
 agents:
   description: The project's agents.
   returned: always
@@ -61,15 +62,9 @@ project_endpoint:
   returned: always
   type: str
   sample: https://agents-foundry-x1.services.ai.azure.com/api/projects/foundry-project
-state:
-  description: Always null - the module manages no resource.
-  returned: always
-  type: dict
-  sample: null
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 
 def summary(agent):
@@ -80,10 +75,7 @@ def summary(agent):
 
 
 def main():
-    module = AzureModule(dataplane.project_argument_spec())
-    endpoint, problem = dataplane.module_project_endpoint(module)
-    if problem:
-        module.fail(problem)
+    module, endpoint = dataplane.project_module({})
     client = dataplane.project_client(module, endpoint)
     agents = dataplane.call(module, "list agents", endpoint,
                             lambda: [summary(item.as_dict()) for item in client.agents.list()])

@@ -22,6 +22,7 @@ description:
     (TLS verification stays on). Until a new role assignment applies, the task fails with HTTP 403.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure, aigateway.foundry.azure.PROJECT]
 options:
   agent:
     description: The agent's name.
@@ -41,20 +42,11 @@ options:
     description: Seconds to wait for the answer.
     type: int
     default: 120
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.PROJECT
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: Nothing is sent in check mode; the task is skipped.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 requirements:
   - openai >= 3.0.0
+attributes:
+  check_mode:
+    details: Nothing is sent in check mode; the task is skipped.
 """
 
 EXAMPLES = r"""
@@ -72,13 +64,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+state:
+  description: Always null; asking an agent changes no resource.
+  returned: always
+  type: dict
+  sample: null
 output_text:
   description: The agent's answer (the text of its output messages).
   returned: success, not in check mode
   type: str
   sample: I can answer questions about your documents.
 response_id:
-  description: The response's id.
+  description: The id of the response, by which the service can show it again.
   returned: success, not in check mode
   type: str
   sample: resp_0123456789abcdef
@@ -93,7 +90,7 @@ model:
   type: str
   sample: ai-gateway/gpt-4.1-mini
 status:
-  description: The response's status.
+  description: The response's status; V(completed) when the agent answered.
   returned: success, not in check mode
   type: str
   sample: completed
@@ -117,18 +114,11 @@ project_endpoint:
   returned: always
   type: str
   sample: https://agents-foundry-x1.services.ai.azure.com/api/projects/foundry-project
-state:
-  description: Always null - the module manages no resource.
-  returned: always
-  type: dict
-  sample: null
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 ARGUMENT_SPEC = dict(
-    dataplane.project_argument_spec(),
     agent=dict(type="str", required=True),
     agent_version=dict(type="str"),
     input=dict(type="str", required=True),
@@ -161,12 +151,8 @@ def usage_dict(usage):
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC)
+    module, endpoint = dataplane.project_module(ARGUMENT_SPEC, validate)
     params = module.params
-    endpoint, endpoint_problem = dataplane.module_project_endpoint(module)
-    problem = validate(params) or endpoint_problem
-    if problem:
-        module.fail(problem)
     if module.check_mode:
         module.exit(False, None, skipped=True, project_endpoint=endpoint,
                     msg="check mode: the agent was not asked (asking is a model call, not a state)")

@@ -23,6 +23,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.azure]
 options:
   project:
     description: Put the connection on this project of O(account) instead of on the account itself.
@@ -168,11 +169,6 @@ options:
     type: str
     choices: [always, on_create]
     default: on_create
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.ACCOUNT_CHILD
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 notes:
   - Uses API version 2025-12-01, the first stable version with the V(ApiManagement) and V(ModelGateway)
     categories.
@@ -230,21 +226,22 @@ model_reference_prefix:
 
 import json
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    account_child_spec,
+    run_resource,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
 from ansible_collections.aigateway.foundry.plugins.module_utils.foundry_connection import (
     DEFAULT_AUDIENCE,
-    comparable_properties,
     validate,
     write_properties,
 )
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    account=dict(type="str", required=True),
+ARGUMENT_SPEC = account_child_spec(
     project=dict(type="str"),
-    name=dict(type="str", required=True),
     category=dict(type="str"),
     target=dict(type="str"),
     auth_type=dict(type="str", choices=["ApiKey", "ProjectManagedIdentity", "AAD", "OAuth2", "None"],
@@ -281,10 +278,7 @@ ARGUMENT_SPEC = dict(
     )),
     extra_metadata=dict(type="dict"),
     update_credentials=dict(type="str", choices=["always", "on_create"], default="on_create"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
-
-SECRETS = ("properties.credentials",)
 
 
 def _parsed(value):
@@ -307,97 +301,67 @@ NORMALISERS = {
 }
 
 
-def connection_id(module, params):
-    base = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s"
-            % (module.subscription_id, params["resource_group"], params["account"]))
+ACCOUNT_CONNECTIONS = ArmType("Microsoft.CognitiveServices/accounts/connections")
+PROJECT_CONNECTIONS = ArmType("Microsoft.CognitiveServices/accounts/projects/connections")
+SECRETS = ("properties.credentials",)
+
+
+def owner(params):
+    """The account or project the connection belongs to, in words."""
     if params["project"]:
-        base += "/projects/%s" % params["project"]
-    return base + "/connections/%s" % params["name"]
+        return "project %s of account %s" % (params["project"], params["account"])
+    return "account %s" % params["account"]
 
 
-def scope_args(params):
-    """The SDK operation group and the leading arguments that address the connection."""
-    args = [params["resource_group"], params["account"]]
-    if params["project"]:
-        args.append(params["project"])
-    return ("project_connections" if params["project"] else "account_connections"), args + [params["name"]]
+class Connection(Resource):
+    """A connection of an account, or of one of its projects when the project option is given.
+
+    Azure never returns the credentials (key, client secret): they are write-only, and re-sent on every run only
+    with update_credentials=always.
+    """
+
+    def names(self, params):
+        return tuple(params[key] for key in ("resource_group", "account", "project", "name") if params[key])
+
+    def operations(self, module):
+        client = module.client(self.service)
+        return client.project_connections if module.params["project"] else client.account_connections
+
+    def action(self, verb, target):
+        return "%s connection %s of %s" % (verb, target.names[-1], owner(target.module.params))
+
+    def skeleton(self, subscription_id, names):
+        arm_type = PROJECT_CONNECTIONS if len(names) == 4 else ACCOUNT_CONNECTIONS
+        return arm_type.skeleton(subscription_id, *names)
 
 
-def where(params):
-    return "connection %s of %s" % (params["name"], ("project %s" % params["project"]) if params["project"]
-                                    else ("account %s" % params["account"]))
+RESOURCE = Connection(ACCOUNT_CONNECTIONS, "connection", "cognitiveservices", None, create_method="create",
+                      write_only=SECRETS, update_option="update_credentials", normalisers=NORMALISERS,
+                      mask=lambda body: drop_paths(body, SECRETS))
 
 
-def describe(module, params):
-    group, args = scope_args(params)
-    operations = getattr(module.client("cognitiveservices"), group)
-    found = module.get_or_none("read " + where(params), operations.get, *args, cls=raw)
-    return drop_paths(found[0], SECRETS) if found else None
+def parent_problem(module, params, current):
+    """Why the connection cannot be created (its account or project does not exist), or None.
 
-
-def parent_exists(module, params):
-    """Whether the account (or project) the connection belongs to exists."""
+    In check mode the parent may come from an earlier task of the same run, so it is not looked for.
+    """
+    if params["state"] == "absent" or current is not None or module.check_mode:
+        return None
     client = module.client("cognitiveservices")
-    if params["project"]:
-        found = module.get_or_none("read project %s" % params["project"], client.projects.get,
-                                   params["resource_group"], params["account"], params["project"], cls=raw)
-    else:
-        found = module.get_or_none("read account %s" % params["account"], client.accounts.get,
-                                   params["resource_group"], params["account"], cls=raw)
-    return bool(found)
-
-
-def ensure_present(module, params, current, desired):
-    group, args = scope_args(params)
-    operations = getattr(module.client("cognitiveservices"), group)
-
-    def write():
-        body = {"properties": write_properties(params)}
-        # Connection PUTs are synchronous and answer 200 with the connection.
-        result = module.call("write " + where(params), operations.create, *(args + [json_body(body)]), cls=raw)
-        return drop_paths(result[0], SECRETS) if result and result[0] else describe(module, params)
-
-    rotate = params["update_credentials"] == "always" and params["auth_type"] in ("ApiKey", "OAuth2")
-    if rotate and current is not None:
-        # The key cannot be compared: "always" re-sends it and so always reports a change.
-        return True, (merge(current, desired) if module.check_mode else write())
-    new = {"id": connection_id(module, params), "name": params["name"],
-           "type": "Microsoft.CognitiveServices/accounts/%sconnections" % ("projects/" if params["project"] else "")}
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, params, current):
-    def delete():
-        group, args = scope_args(params)
-        operations = getattr(module.client("cognitiveservices"), group)
-        module.call("delete " + where(params), operations.delete, *args)
-    return module.remove(current, delete)
+    read = client.projects.get if params["project"] else client.accounts.get
+    if module.read_json("read " + owner(params), read, *RESOURCE.names(params)[:-1]):
+        return None
+    return "cannot create connection %s of %s: %s does not exist" % (
+        params["name"], "project %s" % params["project"] if params["project"] else owner(params), owner(params))
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    if params["state"] == "present":
-        problem = validate(params)
-        if problem:
-            module.fail(problem)
-    current = describe(module, params)
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, params, current)
-        managed = None
-    else:
-        # In check mode the parent may come from an earlier task of the same run.
-        if current is None and not module.check_mode and not parent_exists(module, params):
-            module.fail("cannot create %s: %s does not exist" % (where(params), (
-                "project %s of account %s" % (params["project"], params["account"])) if params["project"]
-                else "account %s" % params["account"]))
-        desired = {"properties": comparable_properties(params)}
-        changed, state = ensure_present(module, params, current, desired)
-        managed = desired
-    state = drop_paths(state, SECRETS)
-    module.exit(changed, state, id=(state or {}).get("id"),
-                model_reference_prefix=("%s/" % params["name"]) if state else None,
-                before=diff_view(current, managed, SECRETS), after=diff_view(state, managed, SECRETS))
+    run_resource(module, RESOURCE,
+                 lambda params, current: (validate(params) if params["state"] == "present" else None)
+                 or parent_problem(module, params, current),
+                 lambda params, target: {"properties": write_properties(params)},
+                 returns=lambda state: dict(model_reference_prefix=("%s/" % module.params["name"]) if state else None))
 
 
 if __name__ == "__main__":

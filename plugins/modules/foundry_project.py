@@ -18,6 +18,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The project's name (2 to 64 letters, digits, C(_), C(.) or C(-), starting with a letter or digit).
@@ -41,12 +42,6 @@ options:
   tags:
     description: Tags to set on the project (replacing the existing ones).
     type: dict
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.ACCOUNT_CHILD
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -91,7 +86,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     account_child_spec,
     finish,
     settle,
-    string_tags,
+    with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import identity_body, merge
@@ -116,9 +111,7 @@ def desired_body(params, location):
         body["properties"]["displayName"] = params["display_name"]
     if params["description"] is not None:
         body["properties"]["description"] = params["description"]
-    if params["tags"] is not None:
-        body["tags"] = string_tags(params["tags"])
-    return body
+    return with_tags(body, params, None)
 
 
 def validate(params, account, current, check_mode=False):

@@ -17,6 +17,7 @@ description:
     task (C(until)/C(retries)) rather than assume absence.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   workspace_id:
     description: The workspace's customer id (a GUID, C(properties.customerId)), not its resource id.
@@ -42,10 +43,6 @@ options:
     description: Seconds the service may spend on the query (at most 600).
     type: int
     default: 180
-extends_documentation_fragment:
-  - aigateway.foundry.resource.READ_ONLY
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 requirements:
   - azure-monitor-query >= 1.2.0
 notes:
@@ -69,6 +66,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+state:
+  description: Always null; a query manages no resource.
+  returned: always
+  type: dict
+  sample: null
 rows:
   description: The rows of the first result table, each a dict of column name to value (times as ISO 8601 text).
   returned: always
@@ -95,18 +97,13 @@ endpoint:
   returned: always
   type: str
   sample: https://api.loganalytics.io
-state:
-  description: Always null - the module manages no resource.
-  returned: always
-  type: dict
-  sample: null
 """
 
-import datetime
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.foundry_dataplane import parse_timespan, table_rows
 
 ARGUMENT_SPEC = dict(
     workspace_id=dict(type="str", required=True),
@@ -117,40 +114,6 @@ ARGUMENT_SPEC = dict(
 )
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
-DURATION_PARTS = re.compile(r"(\d+)([DHMS])")
-
-
-def parse_duration(text):
-    """An ISO 8601 duration of days, hours, minutes and seconds (PT30M, P1DT2H) as a timedelta, or None."""
-    if not DURATION.match(text):
-        return None
-    date_part, _sep, time_part = text[1:].partition("T")
-    seconds = sum(int(n) * 86400 for n, unit in DURATION_PARTS.findall(date_part) if unit == "D")
-    factors = {"H": 3600, "M": 60, "S": 1}
-    seconds += sum(int(n) * factors[unit] for n, unit in DURATION_PARTS.findall(time_part))
-    return datetime.timedelta(seconds=seconds)
-
-
-def parse_time(text):
-    value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-
-
-def parse_timespan(text):
-    """(timespan for LogsQueryClient, problem): a duration, a (start, end) pair, or None for no range."""
-    if not text:
-        return None, None
-    if "/" in text:
-        start, _sep, end = text.partition("/")
-        try:
-            return (parse_time(start), parse_time(end)), None
-        except ValueError:
-            return None, "timespan %r: start and end must be ISO 8601 times (2025-06-01T10:00:00Z)" % text
-    duration = parse_duration(text)
-    if duration is None or not duration:
-        return None, "timespan %r is not an ISO 8601 duration such as PT30M or P1D, nor a start/end pair" % text
-    return duration, None
 
 
 def validate(params):
@@ -162,20 +125,6 @@ def validate(params):
     if not 0 < params["server_timeout"] <= 600:
         return "server_timeout must be between 1 and 600 seconds, not %s" % params["server_timeout"]
     return None
-
-
-def plain(value):
-    """A query value as JSON can carry it (times as ISO 8601 text)."""
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    return value
-
-
-def table_rows(table):
-    columns = list(table.columns)
-    return columns, [dict(zip(columns, (plain(value) for value in row))) for row in table.rows]
 
 
 def main():

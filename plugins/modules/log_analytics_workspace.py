@@ -17,6 +17,7 @@ description:
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The workspace name (4 to 63 letters, digits and hyphens).
@@ -46,12 +47,6 @@ options:
   tags:
     description: Tags to set on the workspace.
     type: dict
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.RESOURCE_GROUP
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -89,7 +84,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     Resource,
     resource_group_spec,
     run_resource,
-    string_tags,
+    with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
@@ -122,9 +117,7 @@ def desired_body(params, location):
         "identity": {"type": params["identity"]},
         "properties": {"sku": {"name": params["sku"]}, "retentionInDays": params["retention_in_days"]},
     }
-    if params["tags"] is not None:
-        body["tags"] = string_tags(params["tags"])
-    return body
+    return with_tags(body, params, None)
 
 
 def main():

@@ -18,6 +18,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The deployment's name (what clients put in the URL or the C(model) field).
@@ -49,12 +50,6 @@ options:
     description: How Azure upgrades the model version. Unmanaged when omitted.
     type: str
     choices: [NoAutoUpgrade, OnceCurrentVersionExpired, OnceNewDefaultVersionAvailable]
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.ACCOUNT_CHILD
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -18,6 +18,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The blocklist's name (what the policy lists under C(blocklists)).
@@ -48,12 +49,6 @@ options:
     description: Delete items of the blocklist that are not in O(items). Ignored when O(items) is omitted.
     type: bool
     default: true
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.ACCOUNT_CHILD
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -22,6 +22,7 @@ description:
     without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The cluster's name (1-60 letters, digits and single dashes); its host name is derived from it.
@@ -92,12 +93,6 @@ options:
       - "The task must set C(no_log=true); otherwise it fails before anything is read or written."
     type: bool
     default: false
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.resource.RESOURCE_GROUP
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,7 @@ description:
     names must be reusable.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource, aigateway.foundry.resource.TAGS, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The resource group's name.
@@ -27,18 +28,6 @@ options:
       - The Azure region, for example V(swedencentral). Required to create the group; a group's location cannot
         change.
     type: str
-  tags:
-    description: Tags to set on the group.
-    type: dict
-  purge_tags:
-    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
-    type: bool
-    default: false
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
@@ -71,18 +60,19 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     STATE_SPEC,
+    TAGS_SPEC,
     Resource,
     ResourceGroupType,
     run_resource,
+    with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, merged_tags
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     location=dict(type="str"),
-    tags=dict(type="dict"),
-    purge_tags=dict(type="bool", default=False),
+    **TAGS_SPEC,
     state=STATE_SPEC,
 )
 
@@ -93,9 +83,7 @@ RESOURCE = Resource(ResourceGroupType(), "resource group", "resource", "resource
 def desired_body(params, current):
     """The body this task manages; tags merge into the current ones unless purge_tags."""
     body = {"location": params["location"] or (current or {}).get("location")}
-    if params["tags"] is not None:
-        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params["purge_tags"])
-    return body
+    return with_tags(body, params, current)
 
 
 def validate(params, current):

@@ -18,6 +18,7 @@ description:
     writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   namespace:
     description: The resource provider namespace, for example V(Microsoft.CognitiveServices).
@@ -28,11 +29,6 @@ options:
     type: str
     choices: [registered, unregistered]
     default: registered
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -19,6 +19,7 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource, aigateway.foundry.azure]
 options:
   scope:
     description: The resource id the role applies to (a subscription, resource group or resource).
@@ -48,10 +49,6 @@ options:
     description:
       - Whether the assignment should exist. V(absent) removes every assignment of the role to the principal at
         exactly this scope.
-extends_documentation_fragment:
-  - aigateway.foundry.resource
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""

@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import apim_policy as ap
 
+
 def wrap(inbound="<base />", backend="<base />", outbound="<base />", on_error="<base />"):
     return ("<policies>\n<inbound>\n%s\n</inbound>\n<backend>\n%s\n</backend>\n<outbound>\n%s\n</outbound>\n"
             "<on-error>\n%s\n</on-error>\n</policies>" % (inbound, backend, outbound, on_error))
