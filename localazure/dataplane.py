@@ -45,6 +45,7 @@ from localazure.gateway_policy import Exchange, Pipeline, TokenLimit, unevaluate
 from localazure.gateway_runtime import (CircuitBreakers, HostThrottles, Quotas, SemanticCache, TokenWindows,
                                         iso_seconds)
 from localazure.identity import TokenError
+from localazure.providers import apim_state
 from localazure.providers import apimanagement as apim
 from localazure.providers import authorization as authz
 from localazure.providers import cognitiveservices as cs
@@ -170,7 +171,7 @@ class Gateway:
         api = call.trace.api = self._api(service["id"], call)
         operation = call.trace.operation = self._operation(api, call)
         subscription = call.trace.subscription = self._subscription(service["id"], api, call)
-        roots = [self._policy_root(service["id"]), self._policy_root(api["id"]), self._policy_root(operation["id"])]
+        roots = [apim_state.policy_document(self.store, scope["id"]) for scope in (service, api, operation)]
         sections = {name: self._section(roots, name) for name in ("inbound", "backend", "outbound", "on-error")}
         exchange = Exchange(gateway=self, service=service, api=api, operation=operation, subscription=subscription,
                             call=call, product=_product_of(subscription))
@@ -303,8 +304,7 @@ class Gateway:
 
     def _subscription_for_key(self, service_id: str, api: dict, key: str) -> dict | None:
         for subscription in self.store.list_type(apim.SUBSCRIPTION_TYPE, service_id + "/subscriptions/"):
-            keys = self.store.kv_get(apim.SECRETS_TABLE, subscription["id"].lower()) or {}
-            if key not in (keys.get("primaryKey"), keys.get("secondaryKey")):
+            if key not in apim_state.subscription_keys(self.store, subscription["id"]):
                 continue
             props = subscription.get("properties") or {}
             if props.get("state") == "active" and self._in_scope(service_id, props.get("scope") or "", api):
@@ -320,18 +320,10 @@ class Gateway:
         if len(parts) == 2 and parts[0].lower() == "apis":
             return _same(parts[1], api["name"])
         if len(parts) == 2 and parts[0].lower() == "products":
-            link = f"{service_id}/products/{parts[1]}".lower() + "/" + api["name"].lower()
-            return self.store.kv_get(apim.PRODUCT_APIS_TABLE, link) is not None
+            return apim_state.product_links_api(self.store, f"{service_id}/products/{parts[1]}", api["name"])
         return False
 
     # --- policy --------------------------------------------------------------------------------------
-    def _policy_root(self, scope_id: str) -> ElementTree.Element | None:
-        policy = self.store.get(scope_id + "/policies/policy")
-        if policy is None:
-            return None
-        # `value` always holds the formatted XML (expressions escaped); `rawValue` may not parse as XML.
-        return ElementTree.fromstring((policy.get("properties") or {}).get("value") or "<policies />")
-
     def _section(self, roots: list, name: str) -> list[ElementTree.Element]:
         """The effective elements of one section: the innermost scope's, with <base /> expanded outwards.
         A scope without a policy document behaves as a lone <base />."""
@@ -659,7 +651,7 @@ class Gateway:
         name = "Embeddings_Create" if operation == "embeddings" else "ChatCompletions_Create"
         version = call.query.get("api-version") or "v1"
         tier = f"{account.get('kind') or 'AIServices'} {(account.get('sku') or {}).get('name') or 'S0'}"
-        throttle = self.throttles.take(account["name"])
+        throttle = self.throttles.take(account["name"], deployment.get("name") or "")
         if throttle is not None and throttle.status == 429:
             raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "token", tier,
                                                                                   throttle.retry_after)}},
@@ -707,7 +699,7 @@ class Gateway:
         values = next((value for name, value in header.items() if _same(name, key_header)), None) or []
         key = values[0] if isinstance(values, list) and values else values
         if isinstance(key, str) and key.startswith("{{") and key.endswith("}}") and service_id:
-            key = self._named_value(service_id, key[2:-2])
+            key = apim_state.named_value(self.store, service_id, key[2:-2])
         keys = self.store.kv_get(cs.KEYS_TABLE, account["id"].lower()) or {}
         if key and key in keys.values():
             if (account.get("properties") or {}).get("disableLocalAuth"):
@@ -717,14 +709,6 @@ class Gateway:
         raise account_error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make "
                                         "sure to provide a valid key for an active subscription and use a correct "
                                         "regional API endpoint for your resource.")
-
-    def _named_value(self, service_id: str, name: str) -> str | None:
-        found = self.store.get(f"{service_id}/namedValues/{name}")
-        if found is None:
-            return None
-        if (found.get("properties") or {}).get("secret"):
-            return (self.store.kv_get(apim.SECRETS_TABLE, found["id"].lower()) or {}).get("value")
-        return (found.get("properties") or {}).get("value")
 
     def _may_infer(self, principal: str, account_id: str) -> bool:
         """A role assignment of an inference role to the principal at the account or any scope above it."""

@@ -183,13 +183,15 @@ class SemanticCache:
 @dataclass
 class Throttle:
     """A test's instruction to a model host: answer `status` for a share (`rate`), a number (`count`) or a
-    time (`until`) of its requests, with `retry_after` seconds."""
+    time (`until`) of its requests, with `retry_after` seconds; only to the `deployments` named (Azure throttles
+    per deployment), or to every request when None."""
     status: int
     rate: float | None = None
     count: int | None = None
     until: float | None = None
     retry_after: int = 10
     answered: int = 0
+    deployments: frozenset | None = None
 
 
 class HostThrottles:
@@ -206,7 +208,7 @@ class HostThrottles:
     def configure(self, account: str, settings: dict) -> dict:
         if not isinstance(settings, dict):
             raise ValueError("the throttle must be a JSON object")
-        unknown = sorted(set(settings) - {"status", "rate", "count", "duration_seconds", "retry_after"})
+        unknown = sorted(set(settings) - {"status", "rate", "count", "duration_seconds", "retry_after", "deployments"})
         if unknown:
             raise ValueError(f"unknown throttle settings: {', '.join(unknown)}")
         status = settings.get("status", 429)
@@ -222,7 +224,12 @@ class HostThrottles:
                             ("retry_after", settings.get("retry_after", 10))):
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
                 raise ValueError(f"{name} must be a number >= 0, not {value!r}")
+        deployments = settings.get("deployments")
+        if deployments is not None and (not isinstance(deployments, list) or not deployments
+                                        or not all(isinstance(name, str) and name for name in deployments)):
+            raise ValueError(f"deployments must be a non-empty list of deployment names, not {deployments!r}")
         self._rules[account.lower()] = Throttle(
+            deployments=None if deployments is None else frozenset(name.lower() for name in deployments),
             status=status, rate=rate, count=None if count is None else int(count),
             until=None if duration is None else self.clock() + float(duration),
             retry_after=int(settings.get("retry_after", 10)))
@@ -240,15 +247,17 @@ class HostThrottles:
             return {"account": account, "throttle": None}
         return {"account": account, "throttle": {"status": rule.status, "rate": rule.rate, "count": rule.count,
                                                  "until": rule.until, "retry_after": rule.retry_after,
-                                                 "answered": rule.answered}}
+                                                 "answered": rule.answered,
+                                                 "deployments": None if rule.deployments is None
+                                                 else sorted(rule.deployments)}}
 
     def all(self) -> list[dict]:
         return [self.describe(account) for account in sorted(self._rules)]
 
-    def take(self, account: str) -> Throttle | None:
-        """The throttle that applies to this request of the host, if any (and counts it)."""
+    def take(self, account: str, deployment: str) -> Throttle | None:
+        """The throttle that applies to this request of the host's deployment, if any (and counts it)."""
         rule = self._rules.get(account.lower())
-        if rule is None:
+        if rule is None or (rule.deployments is not None and deployment.lower() not in rule.deployments):
             return None
         if rule.until is not None and self.clock() >= rule.until:
             self._rules.pop(account.lower())

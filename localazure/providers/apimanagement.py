@@ -12,51 +12,34 @@ azure-mgmt-apimanagement 5.0.0 (2024-05-01):
   * api.begin_delete 202/204 (final-state-via location); other children are synchronous.
   * deleted_services.begin_purge 200/202/204 final-state-via location.
 At 2024-05-01 the types carry no `releaseChannel`, no backend `credentials.managedIdentity` and no
-diagnostic `largeLanguageModel`; conformance reports them as unknown properties when a client sends them.
+diagnostic `largeLanguageModel`; conformance reports them as unknown properties when a client sends them at that
+version.  2024-06-01-preview (its own definitions in localazure/specs) has the first two and `largeLanguageModel`.
 """
 from __future__ import annotations
 
 import json
 import re
 import secrets
-import xml.etree.ElementTree as ElementTree
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import yaml
 
-from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
+from localazure.engine.contract import Lro, Provider, ResourceKind, Route
+from localazure.providers.apim_common import (ACTIVATING_CONFLICT_CODE, API_TYPE, API_VERSIONS, BACKEND_TYPE,
+                                              CACHE_TYPE, DELETED_SERVICE_TYPE, DELETED_SERVICES_SPEC_TYPE,
+                                              DELETED_TABLE, NAMED_VALUE_TYPE, NAMESPACE, OPERATION_TYPE,
+                                              PRODUCT_APIS_TABLE, PRODUCT_TYPE, SECRETS_TABLE, SERVICE_ID_PATTERN,
+                                              SERVICE_TYPE, SOFT_DELETE_RETENTION, SPEC_VERSIONS, SUBSCRIPTION_TYPE,
+                                              apim_error, refuse_while_activating, service_id_of, validation_error,
+                                              without_body_etag)
+from localazure.providers.apim_policies import ApiPolicyKind, OperationPolicyKind, PolicyKind, ProductPolicyKind
+from localazure.providers.apim_policies import format_policy  # noqa: F401  (apim.format_policy for the tests)
 
-NAMESPACE = "Microsoft.ApiManagement"
-SERVICE_TYPE = f"{NAMESPACE}/service"
-API_TYPE = f"{SERVICE_TYPE}/apis"
-OPERATION_TYPE = f"{API_TYPE}/operations"
-NAMED_VALUE_TYPE = f"{SERVICE_TYPE}/namedValues"
-SUBSCRIPTION_TYPE = f"{SERVICE_TYPE}/subscriptions"
-BACKEND_TYPE = f"{SERVICE_TYPE}/backends"
-PRODUCT_TYPE = f"{SERVICE_TYPE}/products"
-CACHE_TYPE = f"{SERVICE_TYPE}/caches"
-DELETED_SERVICE_TYPE = f"{NAMESPACE}/deletedservices"
-# The definitions' type of the deleted-services answers (the body's `type` above is what Azure returns).
-DELETED_SERVICES_SPEC_TYPE = f"{NAMESPACE}/locations/deletedservices"
+# The api-versions that define the diagnostic's `largeLanguageModel` and the service's `releaseChannel`; an older
+# version's answer does not carry them, as ARM answers in the shape of the version asked for.
+PREVIEW_PROPERTY_VERSIONS = ("2024-06-01-preview", "2025-03-01-preview")
 
-# 2024-05-01 is the SDK's; the previews are the lab's; the older ones are what the lab and foundry-samples
-# templates use for `existing` references, loggers and diagnostics (the AI-Gateway lab's Bicep modules).  All are checked
-# against 2024-05-01, the only version carried in localazure/specs.
-API_VERSIONS = ("2024-05-01", "2024-06-01-preview", "2025-03-01-preview", "2021-08-01", "2021-12-01-preview",
-                "2022-08-01")
-SPEC_VERSIONS = {version: "2024-05-01" for version in API_VERSIONS}
-
-DELETED_TABLE = "apimanagement.deletedServices"
-SECRETS_TABLE = "apimanagement.secrets"       # subscription keys and secret named values, by resource id
-PRODUCT_APIS_TABLE = "apimanagement.productApis"
-SOFT_DELETE_RETENTION = timedelta(hours=48)   # learn.microsoft.com/azure/api-management/soft-delete
-
-# The exact code Azure returns for writes while a service activates is not recorded (localazure/PROTOCOL.md §5);
-# data-plane tooling reports "API Management service is activating" (microsoft/vscode-apimanagement#328).
-ACTIVATING_CONFLICT_CODE = "ServiceActivating"
 _SERVICE_NAME = re.compile(r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
-_SERVICE_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
-                         r"Microsoft\.ApiManagement/service/(?P<name>[^/]+)", re.IGNORECASE)
 
 # Activation durations.  Classic tiers: ~46 min recorded for Standard (§5.1); "30 to 40 minutes" for
 # Developer/Basic/Premium (learn.microsoft.com/azure/api-management/get-started-create-service-instance).
@@ -66,22 +49,8 @@ _ACTIVATION_SECONDS = {"developer": 2400, "basic": 2400, "standard": 2760, "prem
                        "consumption": 120, "basicv2": 300, "standardv2": 300, "premiumv2": 300}
 
 
-def _error(status: int, code: str, message: str) -> ArmError:
-    # APIM error bodies carry "details": null and "innerError": null beside code/message (§4 InvalidParameters).
-    return ArmError(status, code, message, extra={"details": None, "innerError": None})
-
-
-def _validation_error(message: str, target: str, detail: str) -> ArmError:
-    return ArmError(400, "ValidationError", message,
-                    details=[{"code": "ValidationError", "target": target, "message": detail}])
-
-
 def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
-
-
-def _service_id(resource_id: str) -> str:
-    return _SERVICE_ID.match(resource_id).group(0)
 
 
 def _display_location(location: str | None) -> str:
@@ -95,164 +64,16 @@ def _display_location(location: str | None) -> str:
     return names.get(key, location or "")
 
 
+def _in_version(ctx, body: dict, preview_property: str) -> dict:
+    """`body` as the request's api-version shows it: without a property only the previews define."""
+    props = body.get("properties")
+    if ctx.api_version in PREVIEW_PROPERTY_VERSIONS or not isinstance(props, dict) or preview_property not in props:
+        return body
+    return {**body, "properties": {key: value for key, value in props.items() if key != preview_property}}
+
+
 def _new_key() -> str:
     return secrets.token_hex(16)   # subscription keys are 32 hex characters
-
-
-# --- policies ------------------------------------------------------------------------------------
-
-def _escape_expressions(value: str) -> str:
-    """rawxml lets policy expressions @(...) / @{...} contain unescaped quotes and angle brackets
-    (learn.microsoft.com/azure/api-management/api-management-policy-expressions); escape them so the
-    document parses as XML, as APIM does when it stores the policy."""
-    out: list[str] = []
-    index = 0
-    while index < len(value):
-        if value.startswith(("@(", "@{"), index):
-            end = _expression_end(value, index + 1)
-            if end is not None:
-                expression = value[index:end]
-                if not re.search(r"&(?:amp|lt|gt|quot|apos);", expression):   # format xml: already escaped
-                    expression = (expression.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                                  .replace('"', "&quot;"))
-                out.append(expression)
-                index = end
-                continue
-        out.append(value[index])
-        index += 1
-    return "".join(out)
-
-
-def _expression_end(value: str, start: int) -> int | None:
-    """Index after the bracket closing the one at `start`, skipping C# string and char literals."""
-    closing = {"(": ")", "{": "}"}
-    stack = [closing[value[start]]]
-    index = start + 1
-    while index < len(value):
-        char = value[index]
-        if char in "\"'":
-            quote, index = char, index + 1
-            while index < len(value) and value[index] != quote:
-                index += 2 if value[index] == "\\" else 1
-        elif char in closing:
-            stack.append(closing[char])
-        elif char in ")}":
-            if char != stack.pop():
-                return None
-            if not stack:
-                return index + 1
-        index += 1
-    return None
-
-
-def _parse_policy(value: str) -> ElementTree.Element:
-    try:
-        return ElementTree.fromstring(_escape_expressions(value), parser=ElementTree.XMLParser(
-            target=ElementTree.TreeBuilder(insert_comments=True)))
-    except ElementTree.ParseError as error:
-        line, column = error.position
-        raise _validation_error("One or more fields contain incorrect values:", "representation",
-                                f"{str(error).split(':')[0].capitalize()}. Line {line}, position {column + 1}.")
-
-
-def _attributes(element: ElementTree.Element) -> str:
-    quoted = "".join(f' {name}="{_escape(value, attribute=True)}"' for name, value in element.attrib.items())
-    return quoted
-
-
-def _escape(text: str, attribute: bool = False) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace('"', "&quot;") if attribute else text
-
-
-def format_policy(value: str) -> str:
-    """The policy as APIM returns it for format=xml: one element per line, tab indentation, CRLF line
-    ends, empty elements self-closed as `<x />`.  Clients must normalise before comparing."""
-    lines: list[str] = []
-
-    def emit(element: ElementTree.Element, depth: int) -> None:
-        indent = "\t" * depth
-        if element.tag is ElementTree.Comment:
-            lines.append(f"{indent}<!--{element.text or ''}-->")
-            return
-        text = (element.text or "").strip()
-        children = list(element)
-        if not children and not text:
-            lines.append(f"{indent}<{element.tag}{_attributes(element)} />")
-        elif not children:
-            lines.append(f"{indent}<{element.tag}{_attributes(element)}>{_escape(text)}</{element.tag}>")
-        else:
-            lines.append(f"{indent}<{element.tag}{_attributes(element)}>")
-            if text:
-                lines.append(f"{indent}\t{_escape(text)}")
-            for child in children:
-                emit(child, depth + 1)
-                tail = (child.tail or "").strip()
-                if tail:
-                    lines.append(f"{indent}\t{_escape(tail)}")
-            lines.append(f"{indent}</{element.tag}>")
-
-    emit(_parse_policy(value), 0)
-    return "\r\n".join(lines)
-
-
-class PolicyKind(ResourceKind):
-    """Service, API, operation and product policies (name "policy")."""
-    type_name = f"{SERVICE_TYPE}/policies"
-    api_versions = API_VERSIONS
-    spec_versions = SPEC_VERSIONS
-    has_location = False
-    etag = "apim"
-    system_data = False
-
-    def validate(self, ctx, body, current):
-        _refuse_while_activating(ctx)
-        if ctx.name != "policy":
-            raise _error(400, "ValidationError", f"Policy identifier '{ctx.name}' is invalid; it must be 'policy'.")
-        props = body.get("properties") or {}
-        if props.get("format", "xml") in ("xml-link", "rawxml-link"):
-            # Policy links are fetched by the service; nothing is reachable from here.
-            raise _validation_error("One or more fields contain incorrect values:", "value",
-                                    "Policy links are not supported by localazure.")
-        _parse_policy(props.get("value") or "")
-
-    def on_create(self, ctx, body):
-        self._store_formats(body)
-
-    def on_update(self, ctx, current, body):
-        self._store_formats(body)
-
-    @staticmethod
-    def _store_formats(body):
-        props = body.setdefault("properties", {})
-        props["format"] = "xml"
-        props["rawValue"] = props["value"]
-        props["value"] = format_policy(props["value"])
-
-    def present(self, ctx, body):
-        props = body.get("properties") or {}
-        raw = props.pop("rawValue", None)
-        if (ctx.query or {}).get("format") == "rawxml" and raw is not None:
-            props.update(format="rawxml", value=raw)
-        return _without_body_etag(body)
-
-
-def _without_body_etag(body):
-    # APIM children carry their ETag in the header only (recorded backend create, localazure/PROTOCOL.md §6, §8.1).
-    body.pop("etag", None)
-    return body
-
-
-class ApiPolicyKind(PolicyKind):
-    type_name = f"{API_TYPE}/policies"
-
-
-class OperationPolicyKind(PolicyKind):
-    type_name = f"{OPERATION_TYPE}/policies"
-
-
-class ProductPolicyKind(PolicyKind):
-    type_name = f"{PRODUCT_TYPE}/policies"
 
 
 # --- service -------------------------------------------------------------------------------------
@@ -263,22 +84,12 @@ def _deleted_key(sub: str, name: str) -> str:
 
 def _deleted_body(record: dict) -> dict:
     service = record["service"]
-    sub = _SERVICE_ID.match(service["id"]).group("sub")
+    sub = SERVICE_ID_PATTERN.match(service["id"]).group("sub")
     location = (service.get("location") or "").replace(" ", "").lower()
     return {"id": f"/subscriptions/{sub}/providers/{NAMESPACE}/locations/{location}/deletedservices/{service['name']}",
             "name": service["name"], "type": DELETED_SERVICE_TYPE, "location": service.get("location"),
             "properties": {"serviceId": service["id"], "scheduledPurgeDate": record["scheduledPurgeDate"],
                            "deletionDate": record["deletionDate"]}}
-
-
-def _refuse_while_activating(ctx) -> None:
-    service = ctx.store.get(_service_id(ctx.resource_id)) or {}
-    state = (service.get("properties") or {}).get("provisioningState")
-    # Only activation blocks child writes; while an update (e.g. a scale) runs, the gateway is live.
-    if state in ("Created", "Activating"):
-        raise _error(409, ACTIVATING_CONFLICT_CODE,
-                     f"API Management service '{service.get('name')}' is activating (provisioningState "
-                     f"'{state}'). Retry once the service is active.")
 
 
 _CHILD_TYPES: list[str] = []    # filled from PROVIDER below: what a soft delete keeps for a restore
@@ -297,6 +108,9 @@ class ServiceKind(ResourceKind):
     # Default for a SKU we have no duration for; create_lro_for picks the request's.
     create_lro = Lro("location", seconds=2760, status=201, running_state="Created")
 
+    def present(self, ctx, body):
+        return _in_version(ctx, body, "releaseChannel")
+
     def create_lro_for(self, ctx, body):
         restoring = bool(((ctx.body or {}).get("properties") or {}).get("restore"))
         if restoring:
@@ -313,25 +127,25 @@ class ServiceKind(ResourceKind):
     def validate(self, ctx, body, current):
         name = ctx.name or ""
         if not (1 <= len(name) <= 50 and _SERVICE_NAME.match(name)):
-            raise _error(400, "InvalidParameters", f"Invalid parameter: Service name '{name}' is invalid.")
+            raise apim_error(400, "InvalidParameters", f"Invalid parameter: Service name '{name}' is invalid.")
         sku = body.get("sku") or {}
         if (sku.get("name") or "").lower() == "consumption" and sku.get("capacity") not in (0, None):
-            raise _error(400, "InvalidParameters", "Invalid parameter: Capacity of Consumption SKU must be 0.")
+            raise apim_error(400, "InvalidParameters", "Invalid parameter: Capacity of Consumption SKU must be 0.")
 
     def on_create(self, ctx, body):
-        parts = _SERVICE_ID.match(ctx.resource_id).groupdict()
+        parts = SERVICE_ID_PATTERN.match(ctx.resource_id).groupdict()
         key = _deleted_key(parts["sub"], parts["name"])
         record = ctx.store.kv_get(DELETED_TABLE, key)
         props = body.setdefault("properties", {})
         if props.pop("restore", False):
             if record is None:
-                raise _error(404, "ServiceNotFound", f"Api service {parts['name']} was not found in soft-deleted "
+                raise apim_error(404, "ServiceNotFound", f"Api service {parts['name']} was not found in soft-deleted "
                                                      "state and cannot be restored.")
             self._restore(ctx, body, record, key)
             return None
         if record is not None:
             # Real message (terraform-provider-azurerm#11061, azure-dev#1185).
-            raise _error(409, "ServiceAlreadyExistsInSoftDeletedState",
+            raise apim_error(409, "ServiceAlreadyExistsInSoftDeletedState",
                          f"Api service {parts['name']} was soft-deleted. In order to create the new service with "
                          "the same name, you have to either undelete the service or purge it. See "
                          "https://aka.ms/apimsoftdelete.")
@@ -419,7 +233,7 @@ class ServiceKind(ResourceKind):
                                                       "Protocols.Server.Http2")}
 
     def on_delete(self, ctx, current):
-        parts = _SERVICE_ID.match(current["id"]).groupdict()
+        parts = SERVICE_ID_PATTERN.match(current["id"]).groupdict()
         prefix = current["id"] + "/"
         children = [child for type_name in _CHILD_TYPES for child in ctx.store.list_type(type_name, prefix)]
         # Children are deleted before the service (deepest first), so their secrets are still here;
@@ -459,7 +273,7 @@ def _find_deleted(ctx, groups) -> tuple[str, dict]:
     record = ctx.store.kv_get(DELETED_TABLE, key)
     wanted = groups["location"].replace(" ", "").lower()
     if record is None or (record["service"].get("location") or "").replace(" ", "").lower() != wanted:
-        raise _error(404, "ServiceNotFound", f"Api service {groups['name']} was not found in soft-deleted state.")
+        raise apim_error(404, "ServiceNotFound", f"Api service {groups['name']} was not found in soft-deleted state.")
     return key, record
 
 
@@ -511,14 +325,14 @@ class ChildKind(ResourceKind):
     system_data = False   # APIM child contracts carry no systemData
 
     def validate(self, ctx, body, current):
-        _refuse_while_activating(ctx)
+        refuse_while_activating(ctx)
         self.check(ctx, body, current)
 
     def check(self, ctx, body, current):
         """Kind-specific semantic checks."""
 
     def present(self, ctx, body):
-        return _without_body_etag(body)
+        return without_body_etag(body)
 
 
 def _operation_name(method: str, path: str, operation: dict) -> str:
@@ -532,10 +346,10 @@ def _load_openapi(fmt: str, value: str) -> dict:
     try:
         spec = json.loads(value) if fmt in ("openapi+json", "swagger-json") else yaml.safe_load(value)
     except (ValueError, yaml.YAMLError) as error:
-        raise _validation_error("One or more fields contain incorrect values:", "value",
+        raise validation_error("One or more fields contain incorrect values:", "value",
                                 f"Parsing error(s): {error}")
     if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
-        raise _validation_error("One or more fields contain incorrect values:", "value",
+        raise validation_error("One or more fields contain incorrect values:", "value",
                                 "Parsing error(s): The input OpenAPI file is not valid for the OpenAPI "
                                 "specificate https://swagger.io/specification/.")
     return spec
@@ -553,7 +367,7 @@ class ApiKind(ChildKind):
     def check(self, ctx, body, current):
         props = body.get("properties") or {}
         if not props.get("path") and current is None and not props.get("value"):
-            raise _validation_error("One or more fields contain incorrect values:", "path",
+            raise validation_error("One or more fields contain incorrect values:", "path",
                                     "'path' is required.")
 
     def on_create(self, ctx, body):
@@ -612,7 +426,7 @@ class ApiKind(ChildKind):
                                    "responses": [], "policies": None}})
 
     def on_delete(self, ctx, current):
-        for key, _ in ctx.store.kv_list(PRODUCT_APIS_TABLE, _service_id(current["id"]).lower() + "/"):
+        for key, _ in ctx.store.kv_list(PRODUCT_APIS_TABLE, service_id_of(current["id"]).lower() + "/"):
             if key.endswith("/" + current["name"].lower()):
                 ctx.store.kv_delete(PRODUCT_APIS_TABLE, key)
 
@@ -624,7 +438,7 @@ class OperationKind(ChildKind):
         props = body.get("properties") or {}
         missing = [field for field in ("displayName", "method", "urlTemplate") if not props.get(field)]
         if missing:
-            raise _validation_error("One or more fields contain incorrect values:", missing[0],
+            raise validation_error("One or more fields contain incorrect values:", missing[0],
                                     f"'{missing[0]}' is required.")
 
     def on_create(self, ctx, body):
@@ -641,20 +455,20 @@ class BackendKind(ChildKind):
         if props.get("type", "Single") == "Pool":
             services = (props.get("pool") or {}).get("services") or []
             if not services:
-                raise _validation_error("One or more fields contain incorrect values:", "pool",
+                raise validation_error("One or more fields contain incorrect values:", "pool",
                                         "A backend pool must contain at least one backend.")
             for member in services:
                 # Templates may name members relative to the service ("/backends/x", as the AI-Gateway lab's backend pool Bicep does).
                 member_id = member.get("id") or ""
                 if member_id.lower().startswith("/backends/"):
-                    member_id = _service_id(ctx.resource_id) + member_id
+                    member_id = service_id_of(ctx.resource_id) + member_id
                 if ctx.store.get(member_id) is None:
-                    raise _validation_error("One or more fields contain incorrect values:", "pool",
+                    raise validation_error("One or more fields contain incorrect values:", "pool",
                                             f"Backend with id '{member.get('id')}' could not be found.")
         else:
             for field in ("url", "protocol"):
                 if not props.get(field):
-                    raise _validation_error("One or more fields contain incorrect values:", field,
+                    raise validation_error("One or more fields contain incorrect values:", field,
                                             f"'{field}' is required for a backend of type 'Single'.")
 
     def on_create(self, ctx, body):
@@ -668,7 +482,7 @@ class LoggerKind(ChildKind):
 
     def check(self, ctx, body, current):
         if not (body.get("properties") or {}).get("loggerType"):
-            raise _validation_error("One or more fields contain incorrect values:", "loggerType",
+            raise validation_error("One or more fields contain incorrect values:", "loggerType",
                                     "'loggerType' is required.")
 
     def on_create(self, ctx, body):
@@ -690,7 +504,7 @@ class LoggerKind(ChildKind):
 
 def _hide_secret(ctx, name: str, secret: str) -> str:
     """Store a secret as a secret named value of the service; return the "{{name}}" reference APIM shows."""
-    nv_id = f"{_service_id(ctx.resource_id)}/namedValues/{name}"
+    nv_id = f"{service_id_of(ctx.resource_id)}/namedValues/{name}"
     ctx.store.put(nv_id, NAMED_VALUE_TYPE, {
         "id": nv_id, "name": name, "type": NAMED_VALUE_TYPE, "etag": secrets.token_hex(6).upper(),
         "properties": {"displayName": name, "secret": True, "tags": None, "provisioningState": "Succeeded"}})
@@ -701,13 +515,16 @@ def _hide_secret(ctx, name: str, secret: str) -> str:
 class DiagnosticKind(ChildKind):
     type_name = f"{SERVICE_TYPE}/diagnostics"
 
+    def present(self, ctx, body):
+        return _in_version(ctx, super().present(ctx, body), "largeLanguageModel")
+
     def check(self, ctx, body, current):
         logger_id = (body.get("properties") or {}).get("loggerId") or ""
         if not logger_id:
-            raise _validation_error("One or more fields contain incorrect values:", "loggerId",
+            raise validation_error("One or more fields contain incorrect values:", "loggerId",
                                     "'loggerId' is required.")
         if logger_id.startswith("/subscriptions/") and ctx.store.get(logger_id) is None:
-            raise _validation_error("One or more fields contain incorrect values:", "loggerId",
+            raise validation_error("One or more fields contain incorrect values:", "loggerId",
                                     f"Logger '{logger_id}' not found.")
 
 
@@ -723,20 +540,20 @@ class SubscriptionKind(ChildKind):
     def check(self, ctx, body, current):
         props = body.get("properties") or {}
         if not props.get("displayName"):
-            raise _validation_error("One or more fields contain incorrect values:", "displayName",
+            raise validation_error("One or more fields contain incorrect values:", "displayName",
                                     "'displayName' is required.")
         scope = props.get("scope") or ""
         if re.match(r"^/subscriptions/.*/service/[^/]+/?$", scope, re.IGNORECASE):
             return   # the service itself: the built-in all-access ("master") subscription's scope
         match = re.match(r"^(?:.*/service/[^/]+)?/(apis|products)(?:/([^/]+))?/?$", scope, re.IGNORECASE)
         if not match or (match.group(1).lower() == "products" and not match.group(2)):
-            raise _validation_error("One or more fields contain incorrect values:", "scope",
+            raise validation_error("One or more fields contain incorrect values:", "scope",
                                     f"Scope '{scope}' is invalid: use /apis, /apis/{{apiId}} or "
                                     "/products/{productId}.")
         if match.group(2):
             kind = "apis" if match.group(1).lower() == "apis" else "products"
-            if ctx.store.get(f"{_service_id(ctx.resource_id)}/{kind}/{match.group(2)}") is None:
-                raise _error(404, "ResourceNotFound", f"{kind[:-1].capitalize()} not found.")
+            if ctx.store.get(f"{service_id_of(ctx.resource_id)}/{kind}/{match.group(2)}") is None:
+                raise apim_error(404, "ResourceNotFound", f"{kind[:-1].capitalize()} not found.")
 
     def on_create(self, ctx, body):
         props = body.setdefault("properties", {})
@@ -788,12 +605,12 @@ class NamedValueKind(ChildKind):
         props = body.get("properties") or {}
         display = props.get("displayName") or ""
         if not re.match(r"^[A-Za-z0-9-._]+$", display) or len(display) > 256:
-            raise _validation_error("One or more fields contain incorrect values:", "displayName",
+            raise validation_error("One or more fields contain incorrect values:", "displayName",
                                     "'displayName' may contain only letters, digits, period, dash and underscore.")
         has_value = bool((props.get("value") or "").strip()) or props.get("keyVault") or \
             (current is not None and "value" not in props)
         if not has_value:
-            raise _validation_error("One or more fields contain incorrect values:", "value",
+            raise validation_error("One or more fields contain incorrect values:", "value",
                                     "'value' may not be empty or consist only of whitespace.")
 
     def on_create(self, ctx, body):
@@ -825,7 +642,7 @@ class ProductKind(ChildKind):
 
     def check(self, ctx, body, current):
         if not (body.get("properties") or {}).get("displayName"):
-            raise _validation_error("One or more fields contain incorrect values:", "displayName",
+            raise validation_error("One or more fields contain incorrect values:", "displayName",
                                     "'displayName' is required.")
 
     def on_create(self, ctx, body):
@@ -862,7 +679,7 @@ class CacheKind(ChildKind):
         props = body.get("properties") or {}
         for field in ("connectionString", "useFromLocation"):
             if not props.get(field):
-                raise _validation_error("One or more fields contain incorrect values:", field,
+                raise validation_error("One or more fields contain incorrect values:", field,
                                         f"'{field}' is required.")
 
 
@@ -877,7 +694,7 @@ def _product_link(ctx, groups) -> tuple[str, dict, dict | None]:
               f"{groups['service']}"
     product = ctx.store.get(f"{service}/products/{groups['product']}")
     if ctx.store.get(service) is None or product is None:
-        raise _error(404, "ResourceNotFound", "Product not found.")
+        raise apim_error(404, "ResourceNotFound", "Product not found.")
     api = ctx.store.get(f"{service}/apis/{groups['api']}") if groups.get("api") else None
     return product["id"].lower(), product, api
 
@@ -885,7 +702,7 @@ def _product_link(ctx, groups) -> tuple[str, dict, dict | None]:
 def put_product_api(ctx, groups):
     key, _, api = _product_link(ctx, groups)
     if api is None:
-        raise _error(404, "ResourceNotFound", "Api not found.")
+        raise apim_error(404, "ResourceNotFound", "Api not found.")
     existed = ctx.store.kv_get(PRODUCT_APIS_TABLE, f"{key}/{api['name'].lower()}") is not None
     ctx.store.kv_put(PRODUCT_APIS_TABLE, f"{key}/{api['name'].lower()}", {"api": api["id"]})
     return (200 if existed else 201), _linked_api(ctx, api["id"]), {}
@@ -901,7 +718,7 @@ def _linked_api(ctx, api_id):
 def get_product_api(ctx, groups):
     key, _, api = _product_link(ctx, groups)
     if api is None or ctx.store.kv_get(PRODUCT_APIS_TABLE, f"{key}/{api['name'].lower()}") is None:
-        raise _error(404, "ResourceNotFound", "Api not found in the product.")
+        raise apim_error(404, "ResourceNotFound", "Api not found in the product.")
     return 204, None, {}
 
 

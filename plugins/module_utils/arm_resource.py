@@ -145,12 +145,14 @@ class Resource(object):
     - ``write_only``: paths Azure never returns (secrets): they do not decide a write, and ``update_option`` names
       the option (``always``/``on_create``) that says whether a given value is written on every run;
     - ``normalisers``: path -> function applied to both sides before comparing (``azure_state.differences``);
-    - ``mask``: body -> body with secret values hidden, for the returned state and the diff.
+    - ``mask``: body -> body with secret values hidden, for the returned state and the diff;
+    - ``api_version``: params -> the API version to call instead of the SDK's (None: the SDK's), for a property
+      only a newer version defines (``azure_clients.NEWER_API_VERSIONS``); bodies stay raw ARM JSON either way.
     """
 
     def __init__(self, arm_type, what, service, group, parents=("resource_group",), etag=False, long_running=False,
                  write_only=(), update_option=None, normalisers=None, mask=None, create_method=None,
-                 delete_method=None, delete_options=None):
+                 delete_method=None, delete_options=None, api_version=None):
         self.arm_type = arm_type
         self.what = what
         self.service = service
@@ -165,6 +167,7 @@ class Resource(object):
         self.create_method = create_method or ("begin_create_or_update" if long_running else "create_or_update")
         self.delete_method = delete_method or ("begin_delete" if long_running else "delete")
         self.delete_options = delete_options or (lambda params: {})
+        self.api_version = api_version or (lambda params: None)
 
     # ---- names and operations -------------------------------------------------------------------------
     def names(self, params):
@@ -173,6 +176,11 @@ class Resource(object):
 
     def operations(self, module):
         return getattr(module.client(self.service), self.group)
+
+    def version_options(self, params):
+        """The SDK call's ``api_version`` keyword when this resource is called at another version than the SDK's."""
+        version = self.api_version(params)
+        return dict(api_version=version) if version else {}
 
     def action(self, verb, target):
         return "%s %s %s" % (verb, self.what, target.names[-1])
@@ -195,7 +203,8 @@ class Resource(object):
     def describe(self, module):
         """The Target of this run: the resource as it is (None when absent) and its ETag."""
         target = self.absent(module)
-        found = module.get_or_none(self.action("read", target), self.operations(module).get, *target.names, cls=raw)
+        found = module.get_or_none(self.action("read", target), self.operations(module).get, *target.names, cls=raw,
+                                   **self.version_options(module.params))
         if found:
             target.current, target.etag = found[0], (etag_of(found[1], found[0]) if self.etag else None)
         return target
@@ -211,6 +220,7 @@ class Resource(object):
     def write(self, module, target, body):
         """PUT ``body``; returns the resource as Azure answered it (read again when an LRO gives no body)."""
         options = dict(if_match=target.etag) if self.etag else {}
+        options.update(self.version_options(module.params))
         operation = getattr(self.operations(module), self.create_method)
         action = self.action("write", target)
         if self.create_method.startswith("begin_"):
@@ -219,7 +229,7 @@ class Resource(object):
         return module.call(action, operation, *target.names, json_body(body), cls=raw, **options)[0]
 
     def delete(self, module, target):
-        options = dict(self.delete_options(module.params))
+        options = dict(self.delete_options(module.params), **self.version_options(module.params))
         if self.etag:
             options["if_match"] = target.etag or "*"
         if self.delete_method.startswith("begin_"):

@@ -35,6 +35,15 @@ REST_API_VERSIONS = {
     "Microsoft.Resources/providers": "2025-04-01",
 }
 
+# Resource types whose newer properties the SDK's API version lacks: a module calls them at this version (raw ARM
+# JSON, Resource(api_version=...)) only when one of those properties is asked for.
+NEWER_API_VERSIONS = {
+    # The diagnostic's largeLanguageModel (LLM message logging) and the service's releaseChannel.
+    "Microsoft.ApiManagement/service/diagnostics": "2024-06-01-preview",
+    "Microsoft.ApiManagement/service/apis/diagnostics": "2024-06-01-preview",
+    "Microsoft.ApiManagement/service": "2024-06-01-preview",
+}
+
 # A write on a resource that is busy with another operation answers 409 with one of these codes; the write is
 # retried after a pause instead of failing the task.
 TRANSIENT_CONFLICT_CODES = frozenset([

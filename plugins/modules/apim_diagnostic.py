@@ -15,10 +15,10 @@ description:
   - O(metrics=true) on an Application Insights diagnostic is what the C(llm-emit-token-metric) and
     C(azure-openai-emit-token-metric) policies need.
   - The logger must exist; a missing one fails the task before anything is written.
-  - B(No LLM logging settings.) The module calls API Management API version 2024-05-01, whose diagnostic has
-    no C(largeLanguageModel) property (it appears in later, preview API versions). The lab's
-    C(largeLanguageModel) block (prompt and completion logging) therefore cannot be expressed here, and the module
-    never sends properties its API version does not define.
+  - O(large_language_model) logs prompts and completions of LLM APIs (the C(ApiManagementGatewayLlmLog) table of an
+    C(azuremonitor) diagnostic). Only API version 2024-06-01-preview defines it, so with that option the module
+    reads and writes the diagnostic at that version; without it, at the SDK's 2024-05-01. It never sends a
+    property its API version does not define.
   - Idempotent, with check mode (predicts the state without writing) and diff mode. Updates and deletes send the
     diagnostic's ETag (If-Match).
 author:
@@ -90,6 +90,33 @@ options:
     description: What to log of responses as the backend returns them.
     type: dict
     suboptions: *message
+  large_language_model:
+    description:
+      - LLM message logging (C(largeLanguageModel), API version 2024-06-01-preview), as the AI gateway lab sets it
+        on its C(azuremonitor) diagnostic. Unmanaged when omitted.
+      - See U(https://learn.microsoft.com/azure/api-management/api-management-howto-llm-logs).
+    type: dict
+    suboptions:
+      logs:
+        description: Whether LLM logs are on.
+        type: str
+        choices: [enabled, disabled]
+        required: true
+      requests:
+        description: What to log of the prompts.
+        type: dict
+        suboptions: &llm_message
+          messages:
+            description: Which messages to log; V(all) is the only value Azure defines.
+            type: str
+            choices: [all]
+          max_size_in_bytes:
+            description: At most this many bytes of each message (1-262144; Azure's default is 32768).
+            type: int
+      responses:
+        description: What to log of the completions.
+        type: dict
+        suboptions: *llm_message
   state:
     description: Whether the diagnostic should exist.
     type: str
@@ -127,6 +154,22 @@ EXAMPLES = r"""
     frontend_response: *log
     backend_request: *log
     backend_response: *log
+
+- name: Gateway and LLM logs of the inference API to Azure Monitor, prompts and completions up to 256 KiB
+  aigateway.foundry.apim_diagnostic:
+    resource_group: rg-ai-gateway
+    service: apim-ai-gateway-01
+    api: inference-api
+    name: azuremonitor
+    logger: azuremonitor
+    always_log: allErrors
+    verbosity: verbose
+    log_client_ip: true
+    sampling_percentage: 100
+    large_language_model:
+      logs: enabled
+      requests: {messages: all, max_size_in_bytes: 262144}
+      responses: {messages: all, max_size_in_bytes: 262144}
 """
 
 RETURN = r"""
@@ -143,11 +186,16 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem, service_id
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, run_resource
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 MESSAGE_SPEC = dict(
     headers=dict(type="list", elements="str"),
     body_bytes=dict(type="int"),
+)
+LLM_MESSAGE_SPEC = dict(
+    messages=dict(type="str", choices=["all"]),
+    max_size_in_bytes=dict(type="int"),
 )
 MESSAGES = (("frontend_request", "frontend", "request"), ("frontend_response", "frontend", "response"),
             ("backend_request", "backend", "request"), ("backend_response", "backend", "response"))
@@ -166,9 +214,14 @@ ARGUMENT_SPEC = apim_child_spec(
     frontend_response=dict(type="dict", options=MESSAGE_SPEC),
     backend_request=dict(type="dict", options=MESSAGE_SPEC),
     backend_response=dict(type="dict", options=MESSAGE_SPEC),
+    large_language_model=dict(type="dict", options=dict(
+        logs=dict(type="str", choices=["enabled", "disabled"], required=True),
+        requests=dict(type="dict", options=LLM_MESSAGE_SPEC),
+        responses=dict(type="dict", options=LLM_MESSAGE_SPEC))),
 )
 
 MAX_BODY_BYTES = 8192
+MAX_LLM_MESSAGE_BYTES = 262144
 
 
 def logger_name(reference):
@@ -189,7 +242,24 @@ def validate(params, current):
         settings = params[option] or {}
         if settings.get("body_bytes") is not None and not 0 <= settings["body_bytes"] <= MAX_BODY_BYTES:
             return "%s.body_bytes must be 0-%d" % (option, MAX_BODY_BYTES)
+    for direction in ("requests", "responses"):
+        size = ((params["large_language_model"] or {}).get(direction) or {}).get("max_size_in_bytes")
+        if size is not None and not 1 <= size <= MAX_LLM_MESSAGE_BYTES:
+            return "large_language_model.%s.max_size_in_bytes must be 1-%d, not %s" % (
+                direction, MAX_LLM_MESSAGE_BYTES, size)
     return None
+
+
+def llm_body(settings):
+    """largeLanguageModel as 2024-06-01-preview defines it (LLMDiagnosticSettings)."""
+    body = {"logs": settings["logs"]}
+    for direction in ("requests", "responses"):
+        message = settings.get(direction)
+        if message is not None:
+            body[direction] = dict((key, message[option]) for option, key in
+                                   (("messages", "messages"), ("max_size_in_bytes", "maxSizeInBytes"))
+                                   if message.get(option) is not None)
+    return body
 
 
 def message_body(settings):
@@ -202,7 +272,8 @@ def message_body(settings):
 
 
 def desired_body(params, base_id):
-    """The diagnostic body this task manages (ARM JSON of .../diagnostics at 2024-05-01)."""
+    """The diagnostic body this task manages (ARM JSON of .../diagnostics at 2024-05-01, or 2024-06-01-preview with
+    largeLanguageModel)."""
     props = {}
     if params["logger"]:
         props["loggerId"] = "%s/loggers/%s" % (base_id, logger_name(params["logger"]))
@@ -216,6 +287,8 @@ def desired_body(params, base_id):
     for option, side, direction in MESSAGES:
         if params[option] is not None:
             props.setdefault(side, {})[direction] = message_body(params[option])
+    if params["large_language_model"] is not None:
+        props["largeLanguageModel"] = llm_body(params["large_language_model"])
     return {"properties": props}
 
 
@@ -232,10 +305,17 @@ NORMALISERS = {
 }
 
 
+def newer_version_for_llm(arm_type):
+    """The API version that defines largeLanguageModel, when the task manages it; else the SDK's."""
+    return lambda params: NEWER_API_VERSIONS[arm_type] if params["large_language_model"] is not None else None
+
+
 # A diagnostic of the whole service, or of one API when ``api`` is given.
-SERVICE_DIAGNOSTIC = ApimChild("diagnostics", "diagnostic", "diagnostic", normalisers=NORMALISERS)
+SERVICE_DIAGNOSTIC = ApimChild("diagnostics", "diagnostic", "diagnostic", normalisers=NORMALISERS,
+                               api_version=newer_version_for_llm("Microsoft.ApiManagement/service/diagnostics"))
 API_DIAGNOSTIC = ApimChild("apis/diagnostics", "diagnostic", "api_diagnostic",
-                           parents=("resource_group", "service", "api"), normalisers=NORMALISERS)
+                           parents=("resource_group", "service", "api"), normalisers=NORMALISERS,
+                           api_version=newer_version_for_llm("Microsoft.ApiManagement/service/apis/diagnostics"))
 LOGGER = ApimChild("loggers", "logger", "logger")
 
 

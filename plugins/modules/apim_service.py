@@ -71,6 +71,14 @@ options:
     description: Whether the public endpoint accepts traffic. Azure's default is V(Enabled).
     type: str
     choices: [Enabled, Disabled]
+  release_channel:
+    description:
+      - When the service gets API Management's updates (C(releaseChannel)), V(Default) unless set. Only API version
+        2024-06-01-preview defines it, so with this option the module reads and writes the service at that version;
+        without it, at the SDK's 2024-05-01.
+      - See U(https://learn.microsoft.com/azure/api-management/configure-service-update-settings).
+    type: str
+    choices: [Default, Preview, Stable]
   tags:
     description: Tags to set on the service.
     type: dict
@@ -186,7 +194,7 @@ purged:
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import service_id
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     diff_view,
@@ -224,6 +232,7 @@ ARGUMENT_SPEC = dict(
                   default="SystemAssigned"),
     user_assigned_identities=dict(type="list", elements="str"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"]),
+    release_channel=dict(type="str", choices=["Default", "Preview", "Stable"]),
     tags=dict(type="dict"),
     purge_tags=dict(type="bool", default=False),
     soft_deleted=dict(type="str", choices=["fail", "restore", "purge"], default="fail"),
@@ -255,6 +264,7 @@ NORMALISERS = {
     "identity.type": _identity_type,
     "identity.userAssignedIdentities": normalise_user_assigned,
     "properties.publicNetworkAccess": _lower,
+    "properties.releaseChannel": _lower,
 }
 
 
@@ -334,6 +344,8 @@ def desired_body(params, current, location):
     }
     if params["public_network_access"]:
         properties["publicNetworkAccess"] = params["public_network_access"]
+    if params["release_channel"]:
+        properties["releaseChannel"] = params["release_channel"]
     identity = identity_body(params["identity"], params["user_assigned_identities"])
     body = {"location": location, "sku": {"name": sku_name, "capacity": capacity}, "identity": identity,
             "properties": properties}
@@ -370,10 +382,15 @@ def deleted_resource_group(record):
     return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else None
 
 
+def version_options(params):
+    """The SDK call's api_version: releaseChannel exists from 2024-06-01-preview, the SDK speaks 2024-05-01."""
+    return dict(api_version=NEWER_API_VERSIONS["Microsoft.ApiManagement/service"]) if params["release_channel"] else {}
+
+
 def describe(module, resource_group, name):
     found = module.get_or_none("read API Management service %s" % name,
                                module.client("apimanagement").api_management_service.get, resource_group, name,
-                               cls=raw)
+                               cls=raw, **version_options(module.params))
     return found[0] if found else None
 
 
@@ -419,7 +436,7 @@ def create(module, resource_group, name, body, action):
     client = module.client("apimanagement")
     try:
         poller = module.call(action, client.api_management_service.begin_create_or_update, resource_group, name,
-                             json_body(body), cls=raw, expect=(SOFT_DELETED_CODE,))
+                             json_body(body), cls=raw, expect=(SOFT_DELETED_CODE,), **version_options(module.params))
     except AzureCodeError as err:
         module.fail(soft_deleted_conflict(action, name, err.message, module.params["soft_deleted"]),
                     error_code=SOFT_DELETED_CODE)
@@ -445,7 +462,7 @@ def ensure_present(module, resource_group, name, current, desired):
             busy = wait_until_settled(module, resource_group, name, busy)
         action = "update API Management service %s" % name
         result = module.call_and_wait(action, client.api_management_service.begin_update, resource_group, name,
-                                      json_body(patch_body(desired)), cls=raw)
+                                      json_body(patch_body(desired)), cls=raw, **version_options(module.params))
         return result[0] if result else describe(module, resource_group, name)
     changed, state = module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
     if not changed and not module.check_mode and module.params["wait"]:
@@ -496,7 +513,8 @@ def handle_soft_deleted(module, resource_group, name, record, desired):
         return predicted, True, False
     action = "restore soft-deleted API Management service %s" % name
     module.call_and_wait(action, module.client("apimanagement").api_management_service.begin_create_or_update,
-                         resource_group, name, json_body(restore_body(desired)), cls=raw)
+                         resource_group, name, json_body(restore_body(desired)), cls=raw,
+                         **version_options(module.params))
     # Restoring brings the service back as it was deleted; the options are applied on top by the normal update.
     return describe(module, resource_group, name), True, False
 

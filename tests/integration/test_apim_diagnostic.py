@@ -74,3 +74,36 @@ def test_service_diagnostic_and_bad_input(run_module, apim, request_log):
     assert "body_bytes" in body["msg"]
     assert request_log.writes(mark) == []
     run_module("apim_diagnostic", dict(apim, name="azuremonitor", state="absent"))
+
+
+def test_llm_logging_is_written_at_2024_06_01_preview_and_kept(run_module, apim, request_log):
+    """The lab's azuremonitor diagnostic with largeLanguageModel: read and written at 2024-06-01-preview (the first
+    version that defines it, checked against its definitions), unchanged on a second run; without the option the
+    same diagnostic is handled at the SDK's 2024-05-01 and largeLanguageModel is left as it is."""
+    llm = {"logs": "enabled", "requests": {"messages": "all", "max_size_in_bytes": 262144},
+           "responses": {"messages": "all", "max_size_in_bytes": 262144}}
+    args = dict(apim, api="inference-api", name="azuremonitor", logger="azuremonitor", always_log="allErrors",
+                large_language_model=llm)
+    mark = request_log.mark()
+    created = run_module("apim_diagnostic", args)
+    assert created["changed"] is True
+    assert created["state"]["properties"]["largeLanguageModel"] == {
+        "logs": "enabled", "requests": {"messages": "all", "maxSizeInBytes": 262144},
+        "responses": {"messages": "all", "maxSizeInBytes": 262144}}
+    calls = request_log.since(mark)
+    assert {e["api_version"] for e in calls if "/diagnostics/" in e["path"]} == {"2024-06-01-preview"}
+    assert request_log.non_conforming(mark, "Microsoft.ApiManagement") == []
+
+    mark = request_log.mark()
+    assert run_module("apim_diagnostic", args)["changed"] is False
+    assert run_module("apim_diagnostic", dict(args, large_language_model=None))["changed"] is False
+    assert request_log.writes(mark) == []
+    smaller = dict(llm, responses={"messages": "all", "max_size_in_bytes": 1024})
+    diff = run_module("apim_diagnostic", dict(args, large_language_model=smaller), check=True, diff=True)
+    assert diff["changed"] is True
+    assert diff["diff"]["after"]["properties"]["largeLanguageModel"]["responses"]["maxSizeInBytes"] == 1024
+    too_big = run_module("apim_diagnostic", dict(args, large_language_model=dict(
+        llm, requests={"messages": "all", "max_size_in_bytes": 262145})), expect_failure=True)
+    assert "262145" in too_big["msg"]
+    assert request_log.writes(mark) == []
+    run_module("apim_diagnostic", dict(apim, api="inference-api", name="azuremonitor", state="absent"))

@@ -127,10 +127,16 @@ def test_site_provisions_the_gateway(playbooks):
     # verify called each model through the local gateway emulation: with the key 200, without 401
     calls = sorted((e["path"].rsplit("/deployments/", 1)[-1], e["status"])
                    for e in playbooks.requests_logged() if e.get("kind") == "gateway")
-    # ... and the agent step's test agent answered through the connection: one more call to its deployment
+    # ... the metric and log proofs made one call of their own to the first model, and the agent step's test agent
+    # answered through the connection: one more call to its deployment
     assert calls == sorted([(model + "/chat/completions", status)
                             for model in ("gpt-4o-mini", "gpt-4.1-mini") for status in (200, 401)]
-                           + [("gpt-4.1-mini/chat/completions", 200)])
+                           + [("gpt-4o-mini/chat/completions", 200), ("gpt-4.1-mini/chat/completions", 200)])
+    # each proof of a capability switched on says what it showed (the pool has one host: no pool proof)
+    shown = " ".join(result["output"].split())
+    assert re.search(r'Token metrics - \d+ "Total Tokens" row\(s\), \d+ tokens, with dimensions', shown)
+    assert re.search(r"LLM logs - \d+ call\(s\) logged with \d+ tokens", shown)
+    assert "Token limit: not provable here - tokens_per_minute 10000 is not below the capacity" in shown
     assert "Agent aigw-gateway-check answered through ai-gateway/gpt-4.1-mini" in " ".join(result["output"].split())
     assert "The gateway logged 1 call(s) to gpt-4.1-mini" in " ".join(result["output"].split())
     local = outputs["local"]
@@ -212,7 +218,7 @@ POOL_TOPOLOGY = json.dumps({
 
 
 def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
-    pool_playbooks.run("site.yml", "-e", POOL_TOPOLOGY)
+    result = pool_playbooks.run("site.yml", "-e", POOL_TOPOLOGY)
     outputs = json.loads(pool_playbooks.outputs_file.read_text())
     assert outputs["inference_url"] == outputs["gateway_url"] + "/inference/openai/v1"
     resources, cognitive, apim = arm_clients(pool_playbooks.endpoint())
@@ -224,7 +230,10 @@ def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
     assert [c.name for c in cognitive.project_connections.list(group, agent_account, "foundry-project")] == [
         "ai-gateway"]
     calls = [e["status"] for e in pool_playbooks.requests_logged() if e.get("kind") == "gateway"]
-    assert sorted(calls) == [200, 200, 200, 401, 401], "each model with and without the key, and the agent's call"
+    assert sorted(calls) == [200, 200, 200, 200, 401, 401], \
+        "each model with and without the key, the metric and log proofs' call and the agent's call"
+    # both hosts have priority 1: which one answers is the pool's choice, so failover cannot be shown
+    assert "Pool: failover not provable" in " ".join(result["output"].split())
 
 
 def test_soft_deleted_names_stop_the_next_run_until_purged(pool_playbooks):

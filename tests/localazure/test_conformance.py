@@ -125,6 +125,25 @@ def test_lab_bodies_validate_clean(conf, name):
     assert report.unknown == EXPECTED_UNKNOWN.get(name, [])
 
 
+def test_llm_logging_and_release_channel_are_defined_from_2024_06_01_preview(conf):
+    """What apim_diagnostic and apim_service send at 2024-06-01-preview checks clean against that version's
+    definitions; a size beyond 262144 bytes or an unknown channel is refused there."""
+    type_name, _version, body = LAB_BODIES["diagnostic llm"]
+    preview = "2024-06-01-preview"
+    report = conf.check_request(type_name, preview, copy.deepcopy(body))
+    assert (report.errors, report.unknown) == ([], [])
+    too_big = copy.deepcopy(body)
+    too_big["properties"]["largeLanguageModel"]["requests"]["maxSizeInBytes"] = 262145
+    assert [error for error in conf.check_request(type_name, preview, too_big).errors
+            if error.startswith("$.properties.largeLanguageModel.requests.maxSizeInBytes")]
+    service = body_of("apim service")
+    service["properties"]["releaseChannel"] = "Stable"
+    report = conf.check_request("Microsoft.ApiManagement/service", preview, service)
+    assert (report.errors, report.unknown) == ([], [])
+    assert conf.check_request("Microsoft.ApiManagement/service", APIM_V, service).unknown == [
+        "$.properties.releaseChannel"]
+
+
 def test_knows_is_case_insensitive_and_version_exact(conf):
     assert conf.knows("microsoft.apimanagement/SERVICE/backends", APIM_V)
     assert not conf.knows(BACKENDS, "2021-08-01")

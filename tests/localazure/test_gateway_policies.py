@@ -354,6 +354,23 @@ def test_pool_fails_over_when_the_first_host_throttles_and_comes_back_after_the_
     assert chat(lab).headers["x-ms-region"] == "swedencentral"
 
 
+def test_a_throttled_chat_deployment_fails_over_while_the_same_hosts_embeddings_answer(lab, use_policy, control):
+    """Azure throttles per deployment: throttling host A's chat model leaves its embeddings deployment (the semantic
+    cache's) answering, so the pool fails over and the cache lookup still works."""
+    use_policy({"retry": {"enabled": True, "status_codes": [429, 503], "count": 2},
+                "semantic_cache": {"enabled": True, "embeddings_backend_id": "embeddings-backend",
+                                   "score_threshold": 0.3, "duration": 120}})
+    throttled = control("POST", f"/localazure/model-hosts/{lab['accounts']['a'].name}/throttle",
+                        {"status": 429, "duration_seconds": 30, "retry_after": 30, "deployments": ["gpt-4o-mini"]})
+    assert throttled.json()["throttle"]["deployments"] == ["gpt-4o-mini"]
+    answer = chat(lab, content="Which river flows through Paris?")
+    assert answer.status_code == 200 and answer.headers["x-ms-region"] == "eastus"
+    assert chat(lab, content="Which river runs through Paris?").headers.get("x-localazure-cache") == "hit"
+    refused = control("POST", f"/localazure/model-hosts/{lab['accounts']['a'].name}/throttle",
+                      {"status": 429, "count": 1, "deployments": []})
+    assert refused.status_code == 400
+
+
 def test_every_host_out_gives_the_bare_503_of_on_error(lab, use_policy, control):
     use_policy({"retry": {"enabled": True, "count": 1}, "unavailable_response": {"enabled": True,
                                                                                   "retry_after": "10"}})

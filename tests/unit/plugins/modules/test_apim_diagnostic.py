@@ -1,4 +1,5 @@
-"""apim_diagnostic: validation, the 2024-05-01 body (no largeLanguageModel), logger and header normalisation."""
+"""apim_diagnostic: validation, the 2024-05-01 body, largeLanguageModel at 2024-06-01-preview, logger and header
+normalisation."""
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 from ansible_collections.aigateway.foundry.plugins.modules import apim_diagnostic as m
 
@@ -37,3 +38,26 @@ def test_logger_reference_and_headers_normalised():
     current = {"properties": {"loggerId": "/loggers/ai", "frontend": {"request": {"headers": ["a", "b"]}}}}
     assert differences(desired, current, normalisers=m.NORMALISERS) == []
     assert m.logger_name(BASE + "/loggers/x/") == "x"
+
+
+LLM = {"logs": "enabled", "requests": {"messages": "all", "max_size_in_bytes": 262144},
+       "responses": {"messages": "all", "max_size_in_bytes": None}}
+
+
+def test_llm_logging_is_written_at_the_version_that_defines_it():
+    assert m.API_DIAGNOSTIC.version_options(params()) == {}
+    assert m.SERVICE_DIAGNOSTIC.version_options(params()) == {}
+    with_llm = params(name="azuremonitor", logger="azuremonitor", large_language_model=LLM)
+    assert m.API_DIAGNOSTIC.version_options(with_llm) == {"api_version": "2024-06-01-preview"}
+    assert m.SERVICE_DIAGNOSTIC.version_options(with_llm) == {"api_version": "2024-06-01-preview"}
+    assert m.desired_body(with_llm, BASE)["properties"]["largeLanguageModel"] == {
+        "logs": "enabled", "requests": {"messages": "all", "maxSizeInBytes": 262144},
+        "responses": {"messages": "all"}}
+
+
+def test_llm_message_size_is_checked_before_writing():
+    too_big = dict(LLM, responses={"messages": "all", "max_size_in_bytes": 262145})
+    assert "large_language_model.responses.max_size_in_bytes must be 1-262144, not 262145" == m.validate(
+        params(large_language_model=too_big), None)
+    assert m.validate(params(large_language_model=dict(LLM, requests={"messages": "all", "max_size_in_bytes": 0})),
+                      None).endswith("not 0")

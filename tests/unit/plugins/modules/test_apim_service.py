@@ -9,7 +9,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state impo
 def params(**overrides):
     base = dict(resource_group="rg", name="apim-gw-01", location=None, sku_name="Standardv2", sku_capacity=None,
                 publisher_email="ops@example.com", publisher_name="Ops", identity="SystemAssigned",
-                user_assigned_identities=None, public_network_access=None, tags=None, purge_tags=False,
+                user_assigned_identities=None, public_network_access=None, release_channel=None, tags=None, purge_tags=False,
                 soft_deleted="fail", purge=False, state="present", wait=True, wait_timeout=60)
     base.update(overrides)
     return base
@@ -142,7 +142,7 @@ class FakeModule:
     subscription_id = "s"
 
     def __init__(self, **params):
-        self.params = dict(dict(wait=True, wait_timeout=60), **params)
+        self.params = dict(dict(wait=True, wait_timeout=60, release_channel=None), **params)
         self.check_mode = False
 
     def client(self, service):
@@ -193,3 +193,13 @@ def test_change_while_activating_with_wait_true_waits_then_writes(monkeypatch):
     desired = m.desired_body(params(tags={"owner": "ops"}), ACTIVATING, "Sweden Central")
     changed, state = m.ensure_present(module, "rg", "apim-gw-01", ACTIVATING, desired)
     assert changed is True and order == ["wait", "patch"]
+
+
+def test_release_channel_is_sent_at_the_version_that_defines_it():
+    assert m.version_options(params()) == {}
+    body = m.desired_body(params(release_channel="Stable"), CURRENT, "swedencentral")
+    assert body["properties"]["releaseChannel"] == "Stable"
+    assert m.version_options(params(release_channel="Stable")) == {"api_version": "2024-06-01-preview"}
+    assert "releaseChannel" not in str(m.desired_body(params(), CURRENT, "swedencentral"))
+    assert differences({"properties": {"releaseChannel": "Stable"}}, {"properties": {"releaseChannel": "stable"}},
+                       normalisers=m.NORMALISERS) == []
