@@ -45,6 +45,7 @@ from localazure.gateway_policy import Exchange, Pipeline, TokenLimit, unevaluate
 from localazure.gateway_runtime import (CircuitBreakers, HostThrottles, Quotas, SemanticCache, TokenWindows,
                                         iso_seconds)
 from localazure.identity import TokenError
+from localazure.policy_scopes import effective_scopes, subscription_product
 from localazure.providers import apim_state
 from localazure.providers import apimanagement as apim
 from localazure.providers import authorization as authz
@@ -167,14 +168,15 @@ class Gateway:
         return await answer.send(request)
 
     def _serve(self, service: dict, call: Call) -> Answer:
-        """Key check, then the policy pipeline (gateway_policy.py) over the service, API and operation scopes."""
+        """Key check, then the policy pipeline (gateway_policy.py) over the scopes policy_scopes names."""
         api = call.trace.api = self._api(service["id"], call)
         operation = call.trace.operation = self._operation(api, call)
         subscription = call.trace.subscription = self._subscription(service["id"], api, call)
-        roots = [apim_state.policy_document(self.store, scope["id"]) for scope in (service, api, operation)]
+        roots = [apim_state.policy_document(self.store, scope_id)
+                 for scope_id in effective_scopes(service, api, operation, subscription)]
         sections = {name: self._section(roots, name) for name in ("inbound", "backend", "outbound", "on-error")}
         exchange = Exchange(gateway=self, service=service, api=api, operation=operation, subscription=subscription,
-                            call=call, product=_product_of(subscription))
+                            call=call, product=subscription_product(subscription))
         exchange.unevaluated.extend(unevaluated_tags(roots))
         answer = Pipeline(exchange, sections).run()
         if exchange.unevaluated:
@@ -799,12 +801,6 @@ def _unavailable(backend_id: str) -> Answer:
     return apim_error(503, "Service Unavailable", {"x-localazure-error": f"backend '{backend_id}' has no backend "
                                                                           "available: circuit breakers are open"},
                       source="forward-request", reason="BackendUnavailable")
-
-
-def _product_of(subscription: dict | None) -> str | None:
-    """The product of a product-scoped subscription (context.Product)."""
-    scope = _segments(((subscription or {}).get("properties") or {}).get("scope") or "")
-    return scope[-1] if len(scope) >= 2 and scope[-2].lower() == "products" else None
 
 
 def _service_relative(service_id: str, reference: str) -> str:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 DOCUMENTATION = r"""
 module: apim_logger
 short_description: Create, update or delete an Azure API Management logger
@@ -104,7 +106,7 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule
 
 ARGUMENT_SPEC = apim_child_spec(
     logger_type=dict(type="str", choices=["applicationInsights", "azureMonitor", "azureEventHub"]),
@@ -186,9 +188,36 @@ def desired_body(params, current):
     return {"properties": props}
 
 
+# APIM keeps a logger's credentials in a secret named value of its own and shows "{{Logger-Credentials--<id>}}"
+# (learn.microsoft.com/azure/api-management/api-management-howto-app-insights); deleting the logger leaves it.
+CREDENTIAL_REFERENCE = re.compile(r"^\{\{(Logger-Credentials--[0-9A-Za-z]+)\}\}$")
+
+
+def credential_named_values(logger):
+    """The named values APIM made for the credentials of ``logger`` (never one a user named himself)."""
+    credentials = ((logger or {}).get("properties") or {}).get("credentials") or {}
+    found = (CREDENTIAL_REFERENCE.match(value) for value in credentials.values() if isinstance(value, str))
+    return sorted(match.group(1) for match in found if match)
+
+
+class Logger(ApimChild):
+    """A logger leaves with the credential named values APIM made for it, so nothing of it stays behind."""
+
+    def delete(self, module, target):
+        ApimChild.delete(self, module, target)
+        named_values = module.client("apimanagement").named_value
+        for name in credential_named_values(target.current):
+            action = "delete named value %s of logger %s" % (name, target.names[-1])
+            try:
+                module.call(action, named_values.delete, *(target.names[:-1] + (name,)), if_match="*",
+                            expect=("ResourceNotFound",))
+            except AzureCodeError:
+                pass   # already gone: what this step wants
+
+
 NORMALISERS = {"properties.resourceId": lower}
-RESOURCE = ApimChild("loggers", "logger", "logger", write_only=("properties.credentials",),
-                     update_option="update_credentials", normalisers=NORMALISERS)
+RESOURCE = Logger("loggers", "logger", "logger", write_only=("properties.credentials",),
+                  update_option="update_credentials", normalisers=NORMALISERS)
 
 
 def main():

@@ -39,7 +39,15 @@ def test_app_insights_logger_lifecycle(run_module, apim, request_log):
     writes = request_log.writes(mark)
     assert len(writes) == 1 and writes[0]["method"] == "PUT"
 
+    reference = always["state"]["properties"]["credentials"]["connectionString"]
+    def held():
+        found = run_module("apim_named_value_info", apim)["named_values"]
+        return [value["properties"]["secret"] for value in found if value["name"] == reference.strip("{}")]
+    assert held() == [True]
+
     assert run_module("apim_logger", dict(apim, name="appinsights-logger", state="absent"))["changed"] is True
+    # the secret named value APIM made for the credentials goes with the logger
+    assert held() == []
     mark = request_log.mark()
     assert run_module("apim_logger", dict(apim, name="appinsights-logger", state="absent"))["changed"] is False
     assert request_log.writes(mark) == []

@@ -265,6 +265,60 @@ def test_products_get_their_own_token_limit(lab, use_policy):
     assert chat(lab, key="caller").status_code == 200   # no product: no product limit
 
 
+PRODUCT_TEMPLATE = ROOT / "roles/onboarding/templates/product-policy.xml.j2"
+
+
+@pytest.fixture
+def product_policies(lab):
+    """Product-scope policies rendered from roles/onboarding's template (a project's own limit); removed after."""
+    apim, rg, service = lab["apim"], lab["rg"], lab["service"]
+
+    def upload(product: str, tokens_per_minute: int, xml: str | None = None) -> None:
+        project = {"tokens_per_minute": tokens_per_minute}
+        xml = xml or jinja2.Environment().from_string(PRODUCT_TEMPLATE.read_text()).render(onboarding_project=project)
+        apim.product_policy.create_or_update(rg, service, product, "policy", {"format": "rawxml", "value": xml})
+    yield upload
+    for product in ("gold", "silver"):
+        apim.product_policy.delete(rg, service, product, "policy", "*")
+
+
+def test_a_product_policy_composes_with_the_api_policy_through_base(lab, use_policy, product_policies):
+    # The API allows far more than each product: a project's own 429 comes from its product's policy.
+    use_policy({**BASE, "token_limit": {"enabled": True, "tokens_per_minute": 100000}})
+    product_policies("silver", 300)
+    product_policies("gold", 5000)
+    assert chat(lab, key="silver-team", padding=4 * 300).status_code == 200
+    refused = chat(lab, key="silver-team")
+    assert refused.status_code == 429 and refused.json()["message"].startswith("Token limit is exceeded.")
+    assert refused.headers["x-ratelimit-remaining-tokens"] == "0"   # the product template's header
+    assert chat(lab, key="gold-team", padding=4 * 300).status_code == 200
+    assert chat(lab, key="gold-team").status_code == 200
+    assert chat(lab, key="caller", padding=4 * 300).status_code == 200   # scoped to all APIs: no product policy
+    assert chat(lab, key="caller").status_code == 200
+
+
+def test_the_api_policy_still_applies_below_a_product_policy(lab, use_policy, product_policies):
+    use_policy({**BASE, "token_limit": {"enabled": True, "tokens_per_minute": 300}})
+    product_policies("gold", 100000)
+    assert chat(lab, key="gold-team", padding=4 * 300).status_code == 200
+    assert chat(lab, key="gold-team").status_code == 429
+
+
+def test_a_product_policy_without_base_leaves_out_the_global_policy(lab, use_policy, product_policies):
+    apim, rg, service = lab["apim"], lab["rg"], lab["service"]
+    deny = ('<policies><inbound><return-response><set-status code="418" reason="Global" /></return-response>'
+            '</inbound><backend><forward-request /></backend><outbound /><on-error /></policies>')
+    use_policy(BASE)
+    apim.policy.create_or_update(rg, service, "policy", {"format": "rawxml", "value": deny})
+    try:
+        product_policies("gold", 0, xml="<policies><inbound /><backend><base /></backend><outbound><base /></outbound>"
+                                        "<on-error><base /></on-error></policies>")
+        assert chat(lab, key="gold-team").status_code == 200     # gold's inbound has no <base />: no global 418
+        assert chat(lab, key="silver-team").status_code == 418   # silver has no policy: a lone <base />
+    finally:
+        apim.policy.delete(rg, service, "policy", "*")
+
+
 @pytest.fixture
 def keyless_api(lab):
     """With Entra the API takes calls without a key (subscriptionRequired false); the policy checks the token

@@ -89,3 +89,13 @@ def test_always_writes_and_predictions_never_hold_the_secret():
     (changed, state), _writes, target = converge(True, None, "on_create")
     assert changed is True and state["id"] == target.id and CS not in str(state)
     assert converge(False, CURRENT, "always", answer="written")[0] == (True, "written")
+
+
+def test_only_the_credential_named_values_apim_made_leave_with_the_logger():
+    made = {"properties": {"credentials": {"instrumentationKey": "{{Logger-Credentials--5f1e0a9c}}"}}}
+    assert m.credential_named_values(made) == ["Logger-Credentials--5f1e0a9c"]
+    # a reference the user wrote to a named value of their own stays theirs
+    own = {"properties": {"credentials": {"connectionString": "{{team-appinsights}}", "name": "hub"}}}
+    assert m.credential_named_values(own) == []
+    assert m.credential_named_values({"properties": {"loggerType": "azureMonitor"}}) == []
+    assert m.credential_named_values(None) == []
