@@ -51,7 +51,7 @@ def test_verify_fails_at_the_agent_when_the_connection_metadata_is_broken(provis
     outputs = break_connection_metadata(provisioned)
     result = provisioned.run("../tests/integration/playbooks/verify_agent.yml", expect_failure=True)
     output = result["output"]
-    asked = "TASK [aigateway.foundry.verify : Verify agent - ask aigw-gateway-check one question through the gateway]"
+    asked = "TASK [aigateway.foundry.verify : Verify agent - ask the test agent one question through the gateway]"
     assert asked in output, output[-4000:]
     answer = output.split(asked, 1)[1].split("TASK [", 1)[0]
     # the question is the task that fails, with the gateway's own answer, not a made-up success

@@ -83,3 +83,12 @@ def test_every_expression_of_the_corpus_survives_normalisation():
         assert ap.normalize_policy(once) == once, name
         pretty = ap.pretty_policy(once)
         assert ap.normalize_policy(pretty) == once, name
+
+
+def test_the_stored_form_with_crlf_line_ends_is_accepted():
+    """APIM hands policies back with CRLF line ends; the file is kept with LF (ansible-test's line-endings rule)
+    and turned into APIM's form here, as bytes would be read without newline translation."""
+    text = (CORPUS / "accepted/apim-stored-form.xml").read_text(encoding="utf-8").replace("\n", "\r\n")
+    assert "\r\n" in text
+    assert ap.validate_policy(text, scope="api", unknown_elements="error") == []
+    assert ap.normalize_policy(text) == ap.normalize_policy(text.replace("\r\n", "\n"))
