@@ -115,6 +115,10 @@ def _drop_path(body: JSON, dotted: str) -> None:
         node.pop(leaf, None)
 
 
+def _ended_unsuccessfully(body: JSON) -> bool:
+    return str((body.get("properties") or {}).get("provisioningState") or "").lower() in ("failed", "canceled")
+
+
 def _resource_not_found(path: ArmPath) -> ArmError:
     return resource_not_found(f"{path.scope}/providers/{path.namespace}{interleave(path.types, path.names)}")
 
@@ -589,7 +593,13 @@ class Engine:
         else:
             kind.on_update(ctx, current, desired)
             lro = kind.update_lro
-            status = lro.status if lro else 200
+            if _ended_unsuccessfully(current):
+                # A PUT on a Failed or Canceled resource provisions it again, as a create does (Azure's advice for
+                # a failed resource is to PUT it again); an update answers 200 all the same.
+                lro = lro or kind.create_lro_for(ctx, desired)
+                if lro is None and "provisioningState" in (desired.get("properties") or {}):
+                    desired["properties"]["provisioningState"] = "Succeeded"
+            status = 200 if lro is None or lro.status == 201 else lro.status
         self._new_etag(kind, desired)
         headers = {}
         if lro is not None:

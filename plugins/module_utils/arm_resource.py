@@ -242,7 +242,7 @@ class Resource(object):
             # A given write-only value cannot be compared: "always" writes it on every run.
             if module.check_mode:
                 return True, merge(current, visible)
-            return True, write()
+            return True, module.retrying(write)
         return module.converge(current, visible, write, new_state=new_state, normalisers=self.normalisers,
                                unverifiable=hidden)
 
