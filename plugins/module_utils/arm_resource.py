@@ -260,7 +260,8 @@ class Outcome(object):
 def settle(module, resource, target, validate, desired_body):
     """validate -> converge (state present) or remove (state absent); returns the Outcome, exits nothing."""
     params = module.params
-    module.fail_if(validate(params, target.current))
+    module.fail_if(validate(params, target.current) or
+                   module.location_problem(resource.arm_type.type, params, target.current))
     if params["state"] == "absent":
         changed, state = module.remove(target.current, lambda: resource.delete(module, target))
         return Outcome(changed, state, target.current, None)

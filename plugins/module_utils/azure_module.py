@@ -25,12 +25,14 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth impor
     resolve_settings,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
+    REST_API_VERSIONS,
     TRANSIENT_CONFLICT_CODES,
     MissingSdk,
     import_client_class,
     raw,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import location_problem, offered_locations
 
 USER_AGENT = "aigateway.foundry"
 
@@ -200,6 +202,9 @@ def rewind(args, kwargs):
 class AzureModule(object):
     """Composition wrapper around AnsibleModule for Azure Resource Manager modules."""
 
+    # Inside ``retrying``: a transient operation failure is raised for it to send the write again.
+    _retrying = False
+
     def __init__(self, argument_spec, long_running=False, **kwargs):
         spec = auth_argument_spec()
         spec.update(retry_argument_spec())
@@ -221,8 +226,8 @@ class AzureModule(object):
         # The clock every retry and wait runs on (tests replace both to control time).
         self.clock = time.monotonic
         self.sleep = time.sleep
-        # Inside ``retrying``: a transient operation failure is raised for it to send the write again.
-        self._retrying = False
+        # Resource provider bodies (their locations), read once per run.
+        self._providers = {}
 
     # ---- identity and clients -----------------------------------------------------------------------
     @property
@@ -315,6 +320,22 @@ class AzureModule(object):
         if not found:
             self.fail("resource group %s does not exist" % resource_group)
         return found[0]["location"]
+
+    def location_problem(self, type_name, params, current):
+        """Before a create in an explicit ``location``: is the region one the provider offers for the type?
+
+        The provider's locations are read once (``GET /subscriptions/{id}/providers/{namespace}``); a provider
+        that lists no locations for the type (global types) leaves the decision to Azure.
+        """
+        location = params.get("location")
+        if params.get("state", "present") != "present" or current is not None or not location:
+            return None
+        namespace = type_name.split("/", 1)[0]
+        if namespace not in self._providers:
+            path = "/subscriptions/%s/providers/%s" % (self.subscription_id, namespace)
+            self._providers[namespace] = self.call("read resource provider %s" % namespace, self.rest, "GET", path,
+                                                   REST_API_VERSIONS["Microsoft.Resources/providers"])[1]
+        return location_problem(location, type_name, offered_locations(self._providers[namespace], type_name))
 
     # ---- the converge step every module shares -----------------------------------------------------------
     def converge(self, current, desired, write, new_state=None, normalisers=None, unverifiable=()):

@@ -506,7 +506,7 @@ def main():
     params = module.params
     rg, name = params["resource_group"], params["name"]
     current = describe(module, rg, name)
-    problem = validate(params, current)
+    problem = validate(params, current) or module.location_problem("Microsoft.ApiManagement/service", params, current)
     if problem:
         module.fail(problem)
     result = dict(restored=False, purged=False)

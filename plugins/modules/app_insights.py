@@ -90,6 +90,7 @@ state:
   type: dict
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -115,6 +116,8 @@ RESOURCE = Resource(ArmType("Microsoft.Insights/components"), "Application Insig
 
 
 def validate(params, current):
+    if validation.name_problem("Microsoft.Insights/components", params["name"]):
+        return validation.name_problem("Microsoft.Insights/components", params["name"])
     if params["state"] == "present" and current is None and not params["workspace_id"]:
         return "workspace_id is required to create Application Insights component %s" % params["name"]
     workspace = params["workspace_id"]

@@ -169,6 +169,7 @@ purged:
   type: bool
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
@@ -258,6 +259,8 @@ def validate(params, current):
     """Problems with the input, found before anything is written."""
     if params["state"] != "present":
         return None
+    if validation.account_problem(params):
+        return validation.account_problem(params)
     identity = params["identity"] or {}
     ids = identity.get("user_assigned_identities")
     if "UserAssigned" in (identity.get("type") or "") and not ids:
@@ -430,7 +433,7 @@ def main():
     params = module.params
     resource_group, name = params["resource_group"], params["name"]
     current = describe(module, resource_group, name)
-    problem = validate(params, current)
+    problem = validate(params, current) or module.location_problem("Microsoft.CognitiveServices/accounts", params, current)
     if problem:
         module.fail(problem)
     if params["state"] == "absent":

@@ -139,6 +139,8 @@ class FakeModule:
     converge = AzureModule.converge
     warn_unconverged = AzureModule.warn_unconverged
     call_and_wait = AzureModule.call_and_wait
+    retrying = AzureModule.retrying
+    _retrying = False
     subscription_id = "s"
 
     def __init__(self, **params):
