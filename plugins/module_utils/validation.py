@@ -28,7 +28,10 @@ class NameRule(object):
         self.rule = rule
 
 
-_ALNUM_HYPHEN = r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$"
+# (pattern, rule) pairs several types share.
+_ALNUM_HYPHEN = (r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+                 "letters, digits and hyphens, starting and ending with a letter or digit")
+_FOUNDRY_CHILD = (r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "letters, digits, '_', '.' and '-', starting with a letter or digit")
 _NOT_APIM_RESERVED = r"^[^*#&+:<>?]+$"
 
 # ARM type -> its name rule (resource-name-rules page; the definitions' pattern where it is stricter).
@@ -36,22 +39,16 @@ NAME_RULES = {
     "Microsoft.Resources/resourceGroups": NameRule(
         "resource group", 1, 90, r"^[-\w.()]*[-\w()]$",
         "letters, digits, underscores, hyphens, periods and parentheses, not ending with a period"),
-    "Microsoft.CognitiveServices/accounts": NameRule(
-        "account", 2, 64, _ALNUM_HYPHEN, "letters, digits and hyphens, starting and ending with a letter or digit"),
-    "Microsoft.CognitiveServices/accounts/deployments": NameRule(
-        "deployment", 2, 64, r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$",
-        "letters, digits, '_', '.' and '-', starting with a letter or digit"),
-    "Microsoft.CognitiveServices/accounts/projects": NameRule(
-        "project", 2, 64, r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$",
-        "letters, digits, '_', '.' and '-', starting with a letter or digit"),
+    "Microsoft.CognitiveServices/accounts": NameRule("account", 2, 64, *_ALNUM_HYPHEN),
+    "Microsoft.CognitiveServices/accounts/deployments": NameRule("deployment", 2, 64, *_FOUNDRY_CHILD),
+    "Microsoft.CognitiveServices/accounts/projects": NameRule("project", 2, 64, *_FOUNDRY_CHILD),
     "Microsoft.CognitiveServices/accounts/connections": NameRule(
         "connection", 3, 33, r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
         "letters, digits, '_' and '-', starting with a letter or digit"),
     "Microsoft.Insights/components": NameRule(
         "Application Insights component", 1, 260, r"^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$",
         "no % & \\ ? / or control characters, not ending with a space or period"),
-    "Microsoft.OperationalInsights/workspaces": NameRule(
-        "workspace", 4, 63, _ALNUM_HYPHEN, "letters, digits and hyphens, starting and ending with a letter or digit"),
+    "Microsoft.OperationalInsights/workspaces": NameRule("workspace", 4, 63, *_ALNUM_HYPHEN),
     "Microsoft.ApiManagement/service": NameRule(
         "API Management service", 1, 50, r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
         "letters, digits and hyphens, starting with a letter and ending with a letter or digit"),
