@@ -11,6 +11,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from localazure.engine import operations as ops
+from localazure.engine import regions
 from localazure.engine.contract import (JSON, ArmError, Lro, Operation, Provider, ResourceKind, Route,
                                         resource_not_found)
 from localazure.engine.ids import RESOURCE_GROUP_TYPE, ArmPath, interleave, parse
@@ -113,6 +114,18 @@ def _drop_path(body: JSON, dotted: str) -> None:
             return
     if isinstance(node, dict):
         node.pop(leaf, None)
+
+
+def _location_not_available(kind: ResourceKind, location: str) -> ArmError:
+    """ARM's refusal of a region that does not offer the type (its code and wording as users quote it)."""
+    offered = ",".join(sorted(regions.REGIONS))
+    if kind.type_name == RESOURCE_GROUP_TYPE:
+        return ArmError(400, "LocationNotAvailableForResourceGroup",
+                        f"The provided location '{location}' is not available for resource group. List of available "
+                        f"regions is '{offered}'.")
+    return ArmError(400, "LocationNotAvailableForResourceType",
+                    f"The provided location '{location}' is not available for resource type '{kind.type_name}'. "
+                    f"List of available regions for the resource type is '{offered}'.")
 
 
 def _ended_unsuccessfully(body: JSON) -> bool:
@@ -579,6 +592,8 @@ class Engine:
             desired.pop(key, None)
         if kind.has_location and current is None and not desired.get("location"):
             raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+        if kind.has_location and current is None and not regions.known(desired["location"]):
+            raise _location_not_available(kind, desired["location"])
         kind.validate(ctx, desired, current)
         if current is None:
             self._check_name(request, kind, ctx)
