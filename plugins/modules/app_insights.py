@@ -14,8 +14,8 @@ description:
   - API Management's Application Insights logger sends request telemetry and the token metrics of
     C(llm-emit-token-metric) here; custom metric dimensions must be on (O(custom_metrics_dimensions)) for those
     metrics to keep their dimensions.
-  - The connection string and instrumentation key are credentials for writing telemetry: they are masked in
-    RV(state) and the diff, and returned only with O(return_connection_string=true) to a task with C(no_log=true).
+  - "The connection string and instrumentation key are credentials for writing telemetry: they are masked in
+    RV(state) and the diff, and returned only with O(return_connection_string=true) to a task with C(no_log=true)."
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
