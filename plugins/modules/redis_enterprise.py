@@ -212,7 +212,7 @@ def validate(params, current_database):
     if validation.redis_problem(params):
         return validation.redis_problem(params)
     if not 1 <= params["port"] <= 65535:
-        return "port must be 1-65535"
+        return "port must be 1-65535, not %s" % params["port"]
     if params["clustering_policy"] != "EnterpriseCluster" and "redisearch" in [m.lower() for m in params["modules"]]:
         return "RediSearch needs clustering_policy EnterpriseCluster"
     if current_database is None:
