@@ -395,8 +395,11 @@ class AzureModule(object):
         """Run one API call; transient 409 conflicts are retried, any other Azure error fails the task clearly.
 
         ``expect=("Code", ...)``: those Azure error codes raise ``AzureCodeError`` for the caller to handle.
+        ``gone_ok=True``: a 404 returns None (a purge sent again after its first try ended Failed may find the
+        record already gone).
         """
         expect = kwargs.pop("expect", ())
+        gone_ok = kwargs.pop("gone_ok", False)
         deadline = self.clock() + float(self.params.get("wait_timeout") or 600)
         delay = 2.0
         while True:
@@ -407,6 +410,8 @@ class AzureModule(object):
                 status, code, _message = error_details(exc)
                 if code in expect:
                     raise AzureCodeError(action, exc)
+                if gone_ok and status == 404:
+                    return None
                 if status == 409 and code in TRANSIENT_CONFLICT_CODES and self.clock() + delay < deadline:
                     self.sleep(delay)
                     delay = min(delay * 2, 30.0)
@@ -446,7 +451,10 @@ class AzureModule(object):
 
         An operation that ends Failed for a transient cause is started again (``retrying``).
         """
-        return self.retrying(lambda: self.wait(action, self.call(action, fn, *args, **kwargs)))
+        def attempt():
+            poller = self.call(action, fn, *args, **kwargs)
+            return None if poller is None else self.wait(action, poller)
+        return self.retrying(attempt)
 
     def wait(self, action, poller, always=False):
         """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None.

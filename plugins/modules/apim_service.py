@@ -388,7 +388,7 @@ def purge_deleted(module, record):
     name = record["name"]
     action = "purge soft-deleted API Management service %s" % name
     module.call_and_wait(action, module.client("apimanagement").deleted_services.begin_purge, name,
-                         normalise_location(record.get("location")))
+                         normalise_location(record.get("location")), gone_ok=True)
 
 
 def wait_until_settled(module, resource_group, name, current):

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, Wait
-from tests.unit.plugins.fakes import Failed, Poller, SdkError, make_module
+from tests.unit.plugins.fakes import Failed, FailedOperation, FailingPoller, Poller, SdkError, make_module
 
 
 def failing(*errors, **kwargs):
@@ -129,8 +129,6 @@ FAILED_INVALID = {"status": "Failed", "error": {"code": "InvalidTemplate", "mess
 def pollers(*outcomes):
     """A begin_* operation whose successive calls return pollers that fail with ``outcomes`` (an error body) or
     finish with them (any other value)."""
-    from tests.unit.plugins.fakes import FailedOperation, FailingPoller
-
     calls = []
 
     def begin(*args, **options):
@@ -234,3 +232,18 @@ def test_remove_sends_a_delete_again_after_a_transient_failure():
     begin, calls = pollers(FAILED_INTERNAL, None)
     assert module.remove({"id": "/x"}, lambda: module.call_and_wait("delete thing x", begin)) == (True, None)
     assert len(calls) == 2
+
+
+def test_a_purge_sent_again_may_find_the_record_gone():
+    module = make_module(retries=2)
+    calls = []
+
+    def purge():
+        calls.append(1)
+        if len(calls) == 1:
+            return FailingPoller(FailedOperation(FAILED_INTERNAL))
+        raise SdkError(404, "ServiceNotFound")
+    assert module.call_and_wait("purge service x", purge, gone_ok=True) is None
+    assert len(calls) == 2
+    with pytest.raises(Failed, match="HTTP 404 ServiceNotFound"):
+        make_module().call_and_wait("purge service x", failing(SdkError(404, "ServiceNotFound"))[0])
