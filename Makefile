@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: setup site teardown test unit localazure integration sanity lint molecule collection ee runner bench clean
+.PHONY: setup site teardown test unit localazure integration sanity lint molecule collection ee runner reliability bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt localazure/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ teardown: setup
 test: setup
 	bash tests/run-all $(STAGES)
 
-unit localazure integration sanity lint molecule collection ee runner: setup
+unit localazure integration sanity lint molecule collection ee runner reliability: setup
 	bash tests/run-all $@
 
 bench: setup

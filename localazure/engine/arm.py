@@ -11,6 +11,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from localazure.engine import operations as ops
+from localazure.engine import regions
 from localazure.engine.contract import (JSON, ArmError, Lro, Operation, Provider, ResourceKind, Route,
                                         resource_not_found)
 from localazure.engine.ids import RESOURCE_GROUP_TYPE, ArmPath, interleave, parse
@@ -113,6 +114,22 @@ def _drop_path(body: JSON, dotted: str) -> None:
             return
     if isinstance(node, dict):
         node.pop(leaf, None)
+
+
+def _location_not_available(kind: ResourceKind, location: str) -> ArmError:
+    """ARM's refusal of a region that does not offer the type (its code and wording as users quote it)."""
+    offered = ",".join(sorted(regions.REGIONS))
+    if kind.type_name == RESOURCE_GROUP_TYPE:
+        return ArmError(400, "LocationNotAvailableForResourceGroup",
+                        f"The provided location '{location}' is not available for resource group. List of available "
+                        f"regions is '{offered}'.")
+    return ArmError(400, "LocationNotAvailableForResourceType",
+                    f"The provided location '{location}' is not available for resource type '{kind.type_name}'. "
+                    f"List of available regions for the resource type is '{offered}'.")
+
+
+def _ended_unsuccessfully(body: JSON) -> bool:
+    return str((body.get("properties") or {}).get("provisioningState") or "").lower() in ("failed", "canceled")
 
 
 def _resource_not_found(path: ArmPath) -> ArmError:
@@ -575,6 +592,8 @@ class Engine:
             desired.pop(key, None)
         if kind.has_location and current is None and not desired.get("location"):
             raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+        if kind.has_location and current is None and not regions.known(desired["location"]):
+            raise _location_not_available(kind, desired["location"])
         kind.validate(ctx, desired, current)
         if current is None:
             self._check_name(request, kind, ctx)
@@ -589,7 +608,13 @@ class Engine:
         else:
             kind.on_update(ctx, current, desired)
             lro = kind.update_lro
-            status = lro.status if lro else 200
+            if _ended_unsuccessfully(current):
+                # A PUT on a Failed or Canceled resource provisions it again, as a create does (Azure's advice for
+                # a failed resource is to PUT it again); an update answers 200 all the same.
+                lro = lro or kind.create_lro_for(ctx, desired)
+                if lro is None and "provisioningState" in (desired.get("properties") or {}):
+                    desired["properties"]["provisioningState"] = "Succeeded"
+            status = 200 if lro is None or lro.status == 201 else lro.status
         self._new_etag(kind, desired)
         headers = {}
         if lro is not None:

@@ -217,6 +217,8 @@ class AccountKind(ResourceKind):
 
     def validate(self, ctx, body, current):
         props = body.get("properties") or {}
+        if current is None and not props.get("restore"):
+            _check_kind_and_sku(body.get("kind") or "", (body.get("sku") or {}).get("name") or "")
         subdomain = props.get("customSubDomainName")
         if current is not None:
             old = (current.get("properties") or {}).get("customSubDomainName")
@@ -440,6 +442,66 @@ def _deployment_capabilities(model_name: str) -> dict:
     return {"chatCompletion": "true", "assistants": "true", "agentsV2": "true", "responses": "true"}
 
 
+# The OpenAI models Foundry deploys and their versions (Microsoft Learn, "Azure OpenAI in Foundry Models":
+# model summary table and region availability); models of the other formats are not catalogued here and pass.
+OPENAI_MODELS = {
+    "gpt-4o": ("2024-05-13", "2024-08-06", "2024-11-20"),
+    "gpt-4o-mini": ("2024-07-18",),
+    "gpt-4.1": ("2025-04-14",), "gpt-4.1-mini": ("2025-04-14",), "gpt-4.1-nano": ("2025-04-14",),
+    "gpt-5": ("2025-08-07",), "gpt-5-mini": ("2025-08-07",), "gpt-5-nano": ("2025-08-07",),
+    "gpt-5-chat": ("2025-08-07", "2025-10-03"),
+    "o3": ("2025-04-16",), "o3-mini": ("2025-01-31",), "o4-mini": ("2025-04-16",),
+    "text-embedding-3-small": ("1",), "text-embedding-3-large": ("1",), "text-embedding-ada-002": ("2",),
+}
+MODEL_FORMATS = ("OpenAI", "Microsoft", "Meta", "Mistral AI", "Cohere", "DeepSeek", "xAI", "AI21 Labs", "Core42",
+                 "Black Forest Labs", "Stability AI", "OpenAI-OSS")
+DEPLOYMENT_SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged", "GlobalProvisionedManaged",
+                   "DataZoneProvisionedManaged", "GlobalBatch", "DataZoneBatch", "DeveloperTier")
+# Microsoft.CognitiveServices/accounts kinds and the SKUs a kind is offered with (`az cognitiveservices account
+# list-kinds`, list-skus).
+ACCOUNT_KINDS = ("AIServices", "AnomalyDetector", "CognitiveServices", "ComputerVision", "ContentModerator",
+                 "ContentSafety", "ConversationalLanguageUnderstanding", "CustomVision.Prediction",
+                 "CustomVision.Training", "Face", "FormRecognizer", "HealthInsights", "ImmersiveReader", "LUIS",
+                 "LUIS.Authoring", "LanguageAuthoring", "MetricsAdvisor", "OpenAI", "Personalizer", "QnAMaker.v2",
+                 "SpeechServices", "TextAnalytics", "TextTranslation")
+MODEL_ACCOUNT_SKUS = ("S0",)
+OTHER_ACCOUNT_SKUS = ("F0", "S", "S0", "S1", "S2", "S3", "S4", "E0", "DC0")
+
+
+def _check_kind_and_sku(kind: str, sku: str) -> None:
+    if kind.lower() not in [k.lower() for k in ACCOUNT_KINDS]:
+        # Code and message as Azure answers them (quoted in microsoft/microsoft-foundry-for-vscode#145).
+        raise ArmError(400, "InvalidApiSetId", f"The account type '{kind}' is either invalid or unavailable in given "
+                                               "region.")
+    offered = MODEL_ACCOUNT_SKUS if kind.lower() in ("aiservices", "openai") else OTHER_ACCOUNT_SKUS
+    if sku.upper() not in offered:
+        # Azure/azure-sdk-for-java#22894, MicrosoftDocs/azure-docs#103641.
+        raise ArmError(400, "SpecialFeatureOrQuotaIdRequired",
+                       f"The subscription does not have QuotaId/Feature required by SKU '{sku}' from kind '{kind}'.")
+
+
+def _check_model(model: dict, sku: dict) -> None:
+    """Refuse a model, version or format the region does not offer, and a deployment type the model lacks."""
+    name, version, model_format = model.get("name"), model.get("version"), model.get("format")
+    described = f"Format: {model_format}, Name: {name}, Version: {version}"
+    unknown = ArmError(400, "DeploymentModelNotSupported",
+                       f"The model '{described}' of account deployment is not supported.")
+    if not name:
+        return
+    if model_format is not None and model_format not in MODEL_FORMATS:
+        raise unknown
+    if (model_format or "OpenAI") == "OpenAI":
+        versions = OPENAI_MODELS.get(name)
+        if versions is None or (version is not None and version not in versions):
+            raise unknown
+    sku_name = sku.get("name")
+    if sku_name is not None and sku_name not in DEPLOYMENT_SKUS:
+        # hashicorp/terraform-provider-azurerm users quote this refusal.
+        raise ArmError(400, "InvalidResourceProperties",
+                       f"The specified SKU '{sku_name}' of account deployment is not supported by the model "
+                       f"'{name}' version: '{version}'.")
+
+
 class DeploymentKind(ResourceKind):
     type_name = DEPLOYMENT_TYPE
     api_versions = API_VERSIONS
@@ -454,6 +516,7 @@ class DeploymentKind(ResourceKind):
     conflict_code = "RequestConflict"
 
     def validate(self, ctx, body, current):
+        _check_model((body.get("properties") or {}).get("model") or {}, body.get("sku") or {})
         account_id = _account_id(ctx.resource_id)
         if _parent_busy(ctx, account_id, ctx.resource_id):
             raise ArmError(409, "RequestConflict",

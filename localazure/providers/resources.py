@@ -6,6 +6,7 @@ check_existence HEAD 204/404, begin_delete LRO 200/202 (Location in real traffic
 policy POSTs .../providers/{ns}/register and GETs .../providers/{ns} at api-version 2016-02-01."""
 from __future__ import annotations
 
+from localazure.engine import regions
 from localazure.engine.arm import REGISTRATIONS
 from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
 
@@ -43,12 +44,19 @@ def _subscription(ctx, groups):
 def _namespace_body(ctx, provider) -> dict:
     record = ctx.store.kv_get(REGISTRATIONS, provider.namespace.lower()) or {}
     types: dict[str, set] = {}
+    tracked = set()
     for kind in provider.kinds:
-        types.setdefault("/".join(kind.type_name.split("/")[1:]), set()).update(kind.api_versions)
+        name = "/".join(kind.type_name.split("/")[1:])
+        types.setdefault(name, set()).update(kind.api_versions)
+        if kind.has_location and kind.scope != "extension":
+            tracked.add(name)
     return {"id": f"/subscriptions/{ctx.subscription_id}/providers/{provider.namespace}",
             "namespace": provider.namespace, "registrationState": record.get("state", "Registered"),
             "registrationPolicy": "RegistrationRequired",
-            "resourceTypes": [{"resourceType": name, "locations": [], "apiVersions": sorted(versions, reverse=True)}
+            # Tracked types list the regions they are offered in (every Azure region here); others none.
+            "resourceTypes": [{"resourceType": name,
+                               "locations": regions.display_names() if name in tracked else [],
+                               "apiVersions": sorted(versions, reverse=True)}
                               for name, versions in sorted(types.items())]}
 
 

@@ -79,6 +79,18 @@ options:
     description:
       - A digest of the auth options O(access_token) was obtained with (no secret in it).
     type: str
+  retries:
+    description:
+      - How many times a write or delete is sent again when its long-running operation ends C(Failed) for a
+        transient cause (an internal error, the service unavailable, a timeout, or a resource left C(Failed)
+        without an error), backing off 2, 4, 8, 16 and then 30 seconds between tries.
+      - A deterministic failure (a refused request, an invalid template, an exhausted quota) fails at once with
+        Azure's error code and message. Throttling and server errors of single requests are retried by the Azure
+        SDK itself, honouring C(Retry-After).
+      - A resource found in provisioning state C(Failed) or C(Canceled) is always written again with the desired
+        state (and reported changed), as Azure advises for a failed resource.
+    type: int
+    default: 5
 requirements:
   - python >= 3.9
   - azure-identity >= 1.15.0

@@ -276,7 +276,7 @@ class Resource(object):
             # A given write-only value cannot be compared: "always" writes it on every run.
             if module.check_mode:
                 return True, merge(current, drop_paths(desired, hidden))
-            return True, write()
+            return True, module.retrying(write)
         return module.converge(current, self.compared(desired, current, params), write, new_state=target.skeleton,
                                normalisers=self.normalisers, unverifiable=hidden)
 
@@ -301,7 +301,8 @@ class Outcome(object):
 def settle(module, resource, target, validate, desired_body):
     """validate -> converge (state present) or remove (state absent); returns the Outcome, exits nothing."""
     params = module.params
-    module.fail_if(validate(params, target.current))
+    module.fail_if(validate(params, target.current) or
+                   module.location_problem(resource.arm_type.type, params, target.current))
     if params["state"] == "absent":
         changed, state = module.remove(target.current, lambda: resource.delete(module, target))
         return Outcome(changed, state, target.current, None)

@@ -25,6 +25,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth impor
     resolve_settings,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
+    REST_API_VERSIONS,
     TRANSIENT_CONFLICT_CODES,
     MissingSdk,
     import_client_class,
@@ -32,6 +33,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import HandedToken, handed_token
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import location_problem, offered_locations
 
 USER_AGENT = "aigateway.foundry"
 
@@ -39,12 +41,37 @@ USER_AGENT = "aigateway.foundry"
 # One bound for every long-running operation: APIM's create alone takes 30-45 minutes.
 DEFAULT_WAIT_TIMEOUT = 3600
 
+# How often a write or delete whose operation ended Failed for a transient cause is sent again.  Azure's advice for
+# a resource left Failed is to PUT it again; five tries make a run at a 20% fault rate all but certain to converge.
+DEFAULT_RETRIES = 5
+
+# Azure error codes of an operation that failed for a passing cause (the platform, not the request): sent again.
+# Anything else with a code (InvalidTemplate, QuotaExceeded, a 400-class refusal) is deterministic and fails at once.
+TRANSIENT_OPERATION_CODES = frozenset([
+    "InternalServerError",
+    "InternalError",
+    "ServiceUnavailable",
+    "ServerTimeout",
+    "GatewayTimeout",
+    "RequestTimeout",
+    "OperationTimedOut",
+    "TooManyRequests",
+    "RetryableError",
+]) | TRANSIENT_CONFLICT_CODES
+
+# A resource in one of these provisioning states is repaired: the desired body is PUT again.
+REPAIRED_STATES = ("failed", "canceled")
+
 
 def wait_argument_spec():
     return dict(
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
     )
+
+
+def retry_argument_spec():
+    return dict(retries=dict(type="int", default=DEFAULT_RETRIES))
 
 
 def sdk_errors():
@@ -67,6 +94,15 @@ class AzureCodeError(Exception):
         self.error = exc
 
 
+class TransientOperationFailure(Exception):
+    """A long-running operation ended Failed for a passing cause; ``AzureModule.retrying`` sends it again."""
+
+    def __init__(self, action, exc):
+        Exception.__init__(self, "%s: %s" % (action, exc))
+        self.action = action
+        self.error = exc
+
+
 class Wait(object):
     """A wait as a value: what is awaited, how to read it, when it is done, and for how long.
 
@@ -84,7 +120,14 @@ class Wait(object):
 
 
 def error_details(exc):
-    """(status, code, message) of an azure-core exception, without the SDK's multi-line noise."""
+    """(status, code, message) of an azure-core exception, without the SDK's multi-line noise.
+
+    For a long-running operation that ended Failed or Canceled, the status is None and code and message are
+    Azure's (from the operation monitor's ``error``), never the poller's "invalid status 'OK'".
+    """
+    ended = operation_outcome(exc)
+    if ended is not None:
+        return None, ended[1], ended[2]
     status = getattr(exc, "status_code", None)
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None) if error is not None else None
@@ -100,17 +143,85 @@ def failure_text(action, status, code, message):
     if status:
         text += ": HTTP %s" % status
     if code:
-        text += " %s" % code
+        # An operation that ended Failed has no HTTP status: "<action> failed: <code>: <message>".
+        text += (" %s" if status else ": %s") % code
     if message:
         text += ": %s" % message
     return text
 
 
+def operation_outcome(exc):
+    """(state, code, message) when ``exc`` is a long-running operation that ended unsuccessfully, else None.
+
+    azure-core raises the failure as an HttpResponseError around its ``OperationFailed`` (or ``BadStatus`` for a
+    Location monitor answering an error status) with the last response: an Azure-AsyncOperation body
+    (``status``, ``error``), a Location monitor's ``{"error": ...}`` or the resource itself, left in
+    ``provisioningState`` Failed without any error detail.
+    """
+    if type(getattr(exc, "inner_exception", None)).__name__ not in ("OperationFailed", "BadStatus"):
+        return None
+    body = response_json(getattr(exc, "response", None))
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    state = body.get("status") or (body.get("properties") or {}).get("provisioningState") or "Failed"
+    code = error.get("code")
+    if code:
+        return state, code, "the operation ended %s: %s" % (state, error.get("message") or code)
+    return state, None, "the operation ended %s without an error from Azure" % state
+
+
+def response_json(response):
+    """The JSON object of an azure-core response, or {} (no response, no body, not JSON)."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    if response is None:
+        return {}
+    try:
+        body = json.loads(response.text() or "null")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def is_transient_failure(exc):
+    """Whether a failed long-running operation may succeed when sent again (see TRANSIENT_OPERATION_CODES)."""
+    ended = operation_outcome(exc)
+    if ended is None:
+        return False
+    _state, code, _message = ended
+    # A resource left Failed with no error at all is the platform's doing: Azure's advice is to PUT it again.
+    return code is None or code in TRANSIENT_OPERATION_CODES
+
+
+def needs_repair(current):
+    """A resource whose last operation ended Failed or Canceled: it is written again even when it looks right."""
+    state = ((current or {}).get("properties") or {}).get("provisioningState") or \
+        (current or {}).get("provisioningState") or ""
+    return str(state).lower() in REPAIRED_STATES
+
+
+def repaired(predicted, repair):
+    """A check-mode prediction: a repaired resource ends Succeeded."""
+    if repair and isinstance(predicted.get("properties"), dict) and "provisioningState" in predicted["properties"]:
+        predicted = dict(predicted, properties=dict(predicted["properties"], provisioningState="Succeeded"))
+    return predicted
+
+
+def rewind(args, kwargs):
+    """Seek request bodies (``json_body`` streams) back to their start before a call is sent again."""
+    for value in list(args) + list(kwargs.values()):
+        if hasattr(value, "seek"):
+            value.seek(0)
+
+
 class AzureModule(object):
     """Composition wrapper around AnsibleModule for Azure Resource Manager modules."""
 
+    # Inside ``retrying``: a transient operation failure is raised for it to send the write again.
+    _retrying = False
+
     def __init__(self, argument_spec, long_running=False, **kwargs):
         spec = auth_argument_spec()
+        spec.update(retry_argument_spec())
         if long_running:
             spec.update(wait_argument_spec())
         spec.update(argument_spec)
@@ -130,6 +241,8 @@ class AzureModule(object):
         # The clock every retry and wait runs on (tests replace both to control time).
         self.clock = time.monotonic
         self.sleep = time.sleep
+        # Resource provider bodies (their locations), read once per run.
+        self._providers = {}
 
     # ---- identity and clients -----------------------------------------------------------------------
     @property
@@ -248,6 +361,22 @@ class AzureModule(object):
             self.fail("resource group %s does not exist" % resource_group)
         return found[0]["location"]
 
+    def location_problem(self, type_name, params, current):
+        """Before a create in an explicit ``location``: is the region one the provider offers for the type?
+
+        The provider's locations are read once (``GET /subscriptions/{id}/providers/{namespace}``); a provider
+        that lists no locations for the type (global types) leaves the decision to Azure.
+        """
+        location = params.get("location")
+        if params.get("state", "present") != "present" or current is not None or not location:
+            return None
+        namespace = type_name.split("/", 1)[0]
+        if namespace not in self._providers:
+            path = "/subscriptions/%s/providers/%s" % (self.subscription_id, namespace)
+            self._providers[namespace] = self.call("read resource provider %s" % namespace, self.rest, "GET", path,
+                                                   REST_API_VERSIONS["Microsoft.Resources/providers"])[1]
+        return location_problem(location, type_name, offered_locations(self._providers[namespace], type_name))
+
     # ---- the converge step every module shares -----------------------------------------------------------
     def converge(self, current, desired, write, new_state=None, normalisers=None, unverifiable=()):
         """(changed, state): call ``write()`` only when ``desired`` is not already true of ``current``.
@@ -257,11 +386,12 @@ class AzureModule(object):
         result is compared again: Azure answering something other than what was asked (a normaliser gap, a value
         the service adjusts) is a warning, naming the paths (``unverifiable`` ones, never returned, are skipped).
         """
-        if current is not None and not differences(desired, current, normalisers=normalisers):
+        repair = needs_repair(current)
+        if current is not None and not repair and not differences(desired, current, normalisers=normalisers):
             return False, current
         if self.check_mode:
-            return True, merge(current if current is not None else (new_state or {}), desired)
-        state = write()
+            return True, repaired(merge(current if current is not None else (new_state or {}), desired), repair)
+        state = self.retrying(write)
         self.warn_unconverged(desired, state, normalisers, unverifiable)
         return True, state
 
@@ -278,25 +408,50 @@ class AzureModule(object):
         if current is None:
             return False, None
         if not self.check_mode:
-            delete()
+            self.retrying(delete)
         return True, None
+
+    def retrying(self, attempt):
+        """``attempt()``, sent again (up to ``retries`` times, backing off) while its operation ends Failed for a
+        transient cause.  Nested calls run once: the outermost retry repeats the whole write."""
+        if self._retrying:
+            return attempt()
+        self._retrying = True
+        try:
+            tries = 0
+            while True:
+                try:
+                    return attempt()
+                except TransientOperationFailure as failure:
+                    if tries >= (self.params.get("retries") or 0):
+                        self.fail_from(failure.action, failure.error, tries=tries + 1)
+                    tries += 1
+                    self.sleep(min(2.0 ** tries, 30.0))
+        finally:
+            self._retrying = False
 
     # ---- calls, errors, waits ---------------------------------------------------------------------------
     def call(self, action, fn, *args, **kwargs):
         """Run one API call; transient 409 conflicts are retried, any other Azure error fails the task clearly.
 
         ``expect=("Code", ...)``: those Azure error codes raise ``AzureCodeError`` for the caller to handle.
+        ``gone_ok=True``: a 404 returns None (a purge sent again after its first try ended Failed may find the
+        record already gone).
         """
         expect = kwargs.pop("expect", ())
+        gone_ok = kwargs.pop("gone_ok", False)
         deadline = self.clock() + float(self.params.get("wait_timeout") or 600)
         delay = 2.0
         while True:
+            rewind(args, kwargs)
             try:
                 return fn(*args, **kwargs)
             except sdk_errors() as exc:
                 status, code, _message = error_details(exc)
                 if code in expect:
                     raise AzureCodeError(action, exc)
+                if gone_ok and status == 404:
+                    return None
                 if status == 409 and code in TRANSIENT_CONFLICT_CODES and self.clock() + delay < deadline:
                     self.sleep(delay)
                     delay = min(delay * 2, 30.0)
@@ -332,8 +487,14 @@ class AzureModule(object):
         return self.call(action, collect)
 
     def call_and_wait(self, action, fn, *args, **kwargs):
-        """Start a long-running operation with ``call`` and wait for it with ``wait``; returns its result."""
-        return self.wait(action, self.call(action, fn, *args, **kwargs))
+        """Start a long-running operation with ``call`` and wait for it with ``wait``; returns its result.
+
+        An operation that ends Failed for a transient cause is started again (``retrying``).
+        """
+        def attempt():
+            poller = self.call(action, fn, *args, **kwargs)
+            return None if poller is None else self.wait(action, poller)
+        return self.retrying(attempt)
 
     def wait(self, action, poller, always=False):
         """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None.
@@ -349,6 +510,8 @@ class AzureModule(object):
                 self.fail(self.still_running(action, timeout))
             return poller.result()
         except sdk_errors() as exc:
+            if self._retrying and is_transient_failure(exc):
+                raise TransientOperationFailure(action, exc)
             self.fail_from(action, exc)
 
     def wait_for(self, wait):
@@ -369,9 +532,11 @@ class AzureModule(object):
         return ("%s is still running after wait_timeout=%s seconds; it continues in Azure: re-run the task (it will "
                 "converge) or raise wait_timeout" % (action, timeout))
 
-    def fail_from(self, action, exc):
+    def fail_from(self, action, exc, tries=1):
         """Fail the task for an Azure SDK error: one line with Azure's status and code; the traceback for -vvv."""
         status, code, message = error_details(exc)
+        if tries > 1:
+            action = "%s (%d tries)" % (action, tries)
         kind = type(exc).__name__
         if kind == "ServiceRequestError":
             self.fail("%s failed: cannot reach %s: %s" % (action, self.settings["arm_endpoint"], message),

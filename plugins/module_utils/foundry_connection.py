@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
+
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
 CONNECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -219,7 +221,7 @@ def validate(params):
     overlap = sorted(set(params.get("extra_metadata") or {}) & set(STRUCTURED_KEYS))
     if overlap:
         return "extra_metadata cannot set %s; use the structured options" % ", ".join(overlap)
-    for check in (_validate_auth, _validate_discovery, _validate_target):
+    for check in (_validate_auth, _validate_discovery, _validate_target, validation.connection_problem):
         problem = check(params)
         if problem:
             return problem

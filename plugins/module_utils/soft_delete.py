@@ -113,9 +113,13 @@ class SoftDeleted(object):
     def purge(self, module, resource_group, name, location, always=False):
         """Purge for good; ``always`` waits whatever ``wait`` says (the name is free only once the purge ended)."""
         action = "purge soft-deleted %s %s" % (self.what, name)
-        poller = module.call(action, self.operations(module).begin_purge,
-                             *self.purge_args(resource_group, name, normalise_location(location)))
-        module.wait(action, poller, always=always)
+        args = self.purge_args(resource_group, name, normalise_location(location))
+
+        def attempt():
+            # A purge sent again after its first try ended Failed may find the record already gone.
+            poller = module.call(action, self.operations(module).begin_purge, *args, gone_ok=True)
+            return None if poller is None else module.wait(action, poller, always=always)
+        module.retrying(attempt)
 
     def restore(self, module, resource_group, name, record, desired):
         """Undelete: the resource comes back as it was deleted; the options are applied by the next write."""
@@ -220,7 +224,8 @@ def run_soft_deletable(module, resource, soft, validate, desired_body, returns):
     params = module.params
     target = resource.describe(module)
     recovery = target.recovery = Recovery(soft)
-    module.fail_if(validate(params, target.current))
+    module.fail_if(validate(params, target.current) or
+                   module.location_problem(resource.arm_type.type, params, target.current))
     before = target.current
     if params["state"] == "absent":
         changed = module.remove(before, lambda: resource.delete(module, target))[0]

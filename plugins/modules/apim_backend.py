@@ -222,7 +222,7 @@ def validate(params):
     """Problems with the input, found before anything is read or written."""
     name = params["name"]
     if not 1 <= len(name) <= 80:
-        return "backend name must be 1-80 characters"
+        return "backend name %r must be 1-80 characters" % name
     if params["state"] == "absent":
         return None
     if params["type"] == "Single":

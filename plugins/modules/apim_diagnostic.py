@@ -215,7 +215,7 @@ def validate(params, current):
     if current is None and not params["logger"]:
         return "logger is required to create diagnostic %s" % params["name"]
     if params["sampling_percentage"] is not None and not 0 <= params["sampling_percentage"] <= 100:
-        return "sampling_percentage must be 0-100"
+        return "sampling_percentage must be 0-100, not %s" % params["sampling_percentage"]
     for option, _side, _direction in MESSAGES:
         settings = params[option] or {}
         if settings.get("body_bytes") is not None and not 0 <= settings["body_bytes"] <= MAX_BODY_BYTES:

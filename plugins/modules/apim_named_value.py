@@ -135,7 +135,8 @@ def validate(params, current):
         return "value or key_vault_secret_id is required to create named value %s" % params["name"]
     if params["key_vault_secret_id"] and not re.match(r"^https://[^/]+/secrets/[^/]+(/[^/]+)?/?$",
                                                       params["key_vault_secret_id"]):
-        return "key_vault_secret_id must be a Key Vault secret identifier (https://<vault>/secrets/<name>[/<version>])"
+        return ("key_vault_secret_id %r must be a Key Vault secret identifier (https://<vault>/secrets/<name>[/<version>])"
+                % params["key_vault_secret_id"])
     if params["tags"] is not None and len(params["tags"]) > 32:
         return "at most 32 tags"
     return None

@@ -84,6 +84,7 @@ apis:
   sample: [inference-api]
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, finish, settle
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
@@ -119,9 +120,9 @@ def validate(params, current):
         if params["subscriptions_limit"] is not None:
             return "subscriptions_limit needs a product that requires subscriptions (subscription_required)"
     if params["subscriptions_limit"] is not None and params["subscriptions_limit"] < 0:
-        return "subscriptions_limit must be 0 or more"
-    if params["apis"] is not None and len(set(a.lower() for a in params["apis"])) != len(params["apis"]):
-        return "apis lists an API twice"
+        return "subscriptions_limit must be 0 or more, not %s" % params["subscriptions_limit"]
+    if params["apis"] is not None:
+        return validation.duplicate_problem("apis", params["apis"])
     return None
 
 

@@ -182,7 +182,7 @@ def validate(params, current):
         if params[key] is not None and not 1 <= len(params[key]) <= 256:
             return "%s must be 1-256 characters" % key
     if params["owner_id"] and not re.search(r"/users/[^/]+/?$", params["owner_id"]):
-        return "owner_id must be /users/<user id> or a user's resource id"
+        return "owner_id %r must be /users/<user id> or a user's resource id" % params["owner_id"]
     return None
 
 

@@ -14,6 +14,8 @@ description:
   - API Management's Application Insights logger sends request telemetry and the token metrics of
     C(llm-emit-token-metric) here; custom metric dimensions must be on (O(custom_metrics_dimensions)) for those
     metrics to keep their dimensions.
+  - "The connection string and instrumentation key are credentials for writing telemetry: they are masked in
+    RV(state) and the diff, and returned only with O(return_connection_string=true) to a task with C(no_log=true)."
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
@@ -42,6 +44,13 @@ options:
   tags:
     description: Tags to set on the component.
     type: dict
+  return_connection_string:
+    description:
+      - Return the component's RV(connection_string) and RV(instrumentation_key), for example for an API Management
+        logger.
+      - "The task must set C(no_log=true); otherwise it fails before anything is read or written."
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -51,6 +60,16 @@ EXAMPLES = r"""
     name: insights-gateway
     workspace_id: "{{ workspace.id }}"
     custom_metrics_dimensions: true
+  register: insights
+
+- name: Its connection string, for the API Management logger (the result is censored)
+  aigateway.foundry.app_insights:
+    resource_group: rg-ai-gateway
+    name: insights-gateway
+    workspace_id: "{{ workspace.id }}"
+    return_connection_string: true
+  register: insights_secret
+  no_log: true
 """
 
 RETURN = r"""
@@ -59,19 +78,22 @@ id:
   returned: when the component exists (or would exist in check mode)
   type: str
 instrumentation_key:
-  description: The instrumentation key (an identifier, not a credential) the API Management logger uses.
-  returned: when the component exists
+  description: The instrumentation key the API Management logger uses (it lets anyone write telemetry).
+  returned: with O(return_connection_string=true) when the component exists
   type: str
 connection_string:
-  description: The component's connection string.
-  returned: when the component exists
+  description: The component's connection string (a credential for writing telemetry).
+  returned: with O(return_connection_string=true) when the component exists
   type: str
 state:
-  description: The component as Resource Manager returns it (predicted in check mode); null when absent.
+  description:
+    - The component as Resource Manager returns it (predicted in check mode); null when absent.
+    - C(properties.ConnectionString) and C(properties.InstrumentationKey) are masked.
   returned: always
   type: dict
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -88,15 +110,33 @@ ARGUMENT_SPEC = resource_group_spec(
     application_type=dict(type="str", choices=["web", "other"], default="web"),
     custom_metrics_dimensions=dict(type="bool", default=True),
     tags=dict(type="dict"),
+    return_connection_string=dict(type="bool", default=False),
 )
 
 # ARM ids are case-insensitive; the service may echo a workspace id in another case.
 NORMALISERS = {"properties.WorkspaceResourceId": lower, "kind": lower, "properties.Application_Type": lower}
+# Whoever holds either value can write telemetry into the component.
+TELEMETRY_CREDENTIALS = ("ConnectionString", "InstrumentationKey")
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def masked(body):
+    """The body with the telemetry credentials replaced, for the returned state and the diff."""
+    properties = (body or {}).get("properties")
+    if not isinstance(properties, dict) or not any(key in properties for key in TELEMETRY_CREDENTIALS):
+        return body
+    return dict(body, properties=dict(properties, **dict((key, MASK) for key in TELEMETRY_CREDENTIALS
+                                                         if key in properties)))
+
+
 RESOURCE = Resource(ArmType("Microsoft.Insights/components"), "Application Insights component",
-                    "applicationinsights", "components", normalisers=NORMALISERS)
+                    "applicationinsights", "components", normalisers=NORMALISERS, mask=masked)
 
 
 def validate(params, current):
+    problem = validation.name_problem("Microsoft.Insights/components", params["name"])
+    if problem:
+        return problem
     if params["state"] == "present" and current is None and not params["workspace_id"]:
         return "workspace_id is required to create Application Insights component %s" % params["name"]
     workspace = params["workspace_id"]
@@ -116,15 +156,18 @@ def desired_body(params, location, current):
     return with_tags(body, params, current)
 
 
-def returns(state):
+def secrets(state):
     properties = state.get("properties") or {}
     return dict(instrumentation_key=properties.get("InstrumentationKey"),
                 connection_string=properties.get("ConnectionString"))
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate,
-                 lambda params, target: desired_body(params, target.location, target.current), returns)
+    module = AzureModule(ARGUMENT_SPEC)
+    module.require_no_log("return_connection_string")
+    run_resource(module, RESOURCE, validate,
+                 lambda params, target: desired_body(params, target.location, target.current),
+                 secrets if module.params["return_connection_string"] else None)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,7 @@ soft_deleted_account:
   type: dict
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     TAGS_SPEC,
     ArmType,
@@ -229,6 +230,9 @@ def validate(params, current):
     """Problems with the input, found before anything is written."""
     if params["state"] != "present":
         return None
+    problem = validation.account_problem(params)
+    if problem:
+        return problem
     identity = params["identity"] or {}
     ids = identity.get("user_assigned_identities")
     if "UserAssigned" in (identity.get("type") or "") and not ids:

@@ -79,6 +79,7 @@ state:
   type: dict
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -102,10 +103,8 @@ RESOURCE = Resource(ArmType("Microsoft.OperationalInsights/workspaces"), "worksp
 
 
 def validate(params):
-    name = params["name"]
-    if not 4 <= len(name) <= 63 or not all(c.isalnum() or c == "-" for c in name) or not name[0].isalnum() \
-            or not name[-1].isalnum():
-        return "workspace name %r must be 4-63 letters, digits or hyphens, starting and ending alphanumeric" % name
+    if validation.workspace_problem(params):
+        return validation.workspace_problem(params)
     if not 7 <= params["retention_in_days"] <= 730:
         return "retention_in_days must be between 7 and 730, not %s" % params["retention_in_days"]
     return None

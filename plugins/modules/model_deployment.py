@@ -80,6 +80,7 @@ state:
                           "raiPolicyName": "Microsoft.DefaultV2", "provisioningState": "Succeeded"}}
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -121,6 +122,8 @@ def validate(params, current):
     """Problems with the input, found before anything is written."""
     if params["state"] != "present":
         return None
+    if validation.deployment_problem(params):
+        return validation.deployment_problem(params)
     if current is None and not params["model_name"]:
         return "model_name is required to create deployment %s" % params["name"]
     if params["capacity"] < 1:

@@ -144,6 +144,7 @@ primary_key:
 
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
@@ -189,8 +190,10 @@ def validate(params, current_database):
             return "%s %r must be 1-60 letters, digits and single dashes" % (key, params[key])
     if params["state"] == "absent":
         return None
+    if validation.redis_problem(params):
+        return validation.redis_problem(params)
     if not 1 <= params["port"] <= 65535:
-        return "port must be 1-65535"
+        return "port must be 1-65535, not %s" % params["port"]
     if params["clustering_policy"] != "EnterpriseCluster" and "redisearch" in [m.lower() for m in params["modules"]]:
         return "RediSearch needs clustering_policy EnterpriseCluster"
     if current_database is None:
@@ -314,7 +317,7 @@ def main():
     if not NAME_PATTERN.match(name):
         module.fail("name %r must be 1-60 letters, digits and single dashes" % name)
     cluster, database = describe(module, name, params["database"])
-    problem = validate(params, database)
+    problem = validate(params, database) or module.location_problem("Microsoft.Cache/redisEnterprise", params, cluster)
     if problem:
         module.fail(problem)
     if params["state"] == "absent":

@@ -58,6 +58,7 @@ state:
            "properties": {"provisioningState": "Succeeded"}}
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     STATE_SPEC,
     TAGS_SPEC,
@@ -88,6 +89,8 @@ def desired_body(params, current):
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
+    if validation.name_problem("Microsoft.Resources/resourceGroups", params["name"]):
+        return validation.name_problem("Microsoft.Resources/resourceGroups", params["name"])
     if current is None and params["state"] == "present" and not params["location"]:
         return "location is required to create resource group %s" % params["name"]
     if current is not None and params["location"] and differences(

@@ -59,8 +59,23 @@ def test_app_insights_lifecycle(run_module, request_log, resource_group):
             "workspace_id": workspace["id"]}
     created = _lifecycle(run_module, request_log, "app_insights", args, {"custom_metrics_dimensions": False},
                          {"resource_group": resource_group, "name": args["name"], "state": "absent"})
-    assert created["instrumentation_key"] and created["connection_string"]
     assert created["state"]["properties"]["CustomMetricsOptedInType"] == "WithDimensions"
+
+
+def test_app_insights_telemetry_credentials_only_to_a_censored_task(run_module, request_log, resource_group):
+    workspace = _workspace(run_module, resource_group, "law-%s" % uuid.uuid4().hex[:6])
+    args = {"resource_group": resource_group, "name": "ai-%s" % uuid.uuid4().hex[:6], "workspace_id": workspace["id"]}
+    created = run_module("app_insights", args, diff=True)
+    properties = created["state"]["properties"]
+    assert properties["ConnectionString"] == properties["InstrumentationKey"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert "connection_string" not in created and "instrumentation_key" not in created
+    mark = request_log.mark()
+    refused = run_module("app_insights", dict(args, return_connection_string=True), expect_failure=True)
+    assert "no_log" in refused["msg"] and request_log.since(mark) == []
+    censored = run_module("app_insights", dict(args, return_connection_string=True, _ansible_no_log=True))
+    assert censored["connection_string"].startswith("InstrumentationKey=" + censored["instrumentation_key"])
+    assert censored["instrumentation_key"] not in created["_stdout"]
+    assert request_log.writes(mark) == []
 
 
 def test_app_insights_needs_a_workspace(run_module, request_log, resource_group):

@@ -17,6 +17,29 @@ class SdkError(HttpResponseError):
         self.error = type("ODataError", (), {"code": code, "message": message})()
 
 
+class FailedOperation(HttpResponseError):
+    """A long-running operation that ended unsuccessfully, as azure-core's poller raises it: an HttpResponseError
+    around its ``OperationFailed`` with the last response (a monitor's body, or the resource left Failed)."""
+
+    def __init__(self, body, status=200):
+        from azure.core.polling.base_polling import OperationFailed
+
+        HttpResponseError.__init__(self, message="Operation returned an invalid status 'OK'",
+                                   error=OperationFailed("Operation failed or canceled"))
+        self.status_code = status
+        self.response = type("Response", (), {"text": lambda self, encoding=None: json.dumps(body)})()
+
+
+class FailingPoller(object):
+    """A long-running operation that ends with ``error`` when awaited."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def wait(self, timeout=None):
+        raise self.error
+
+
 class Clock(object):
     """Time that moves only when the module sleeps."""
 

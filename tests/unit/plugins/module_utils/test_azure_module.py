@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, Wait
-from tests.unit.plugins.fakes import Failed, Poller, SdkError, make_module
+from tests.unit.plugins.fakes import Failed, FailedOperation, FailingPoller, Poller, SdkError, make_module
 
 
 def failing(*errors, **kwargs):
@@ -118,3 +118,132 @@ def test_converge_writes_only_a_difference_and_warns_when_azure_answers_otherwis
     assert changed is True and state == {"sku": {"name": "S0"}}
     assert module.warnings == ["Azure returned other values than requested at sku.name (resource); the next run "
                                "may report a change"]
+
+
+# ---- failed long-running operations: Azure's words, retries of transient failures, repair ---------------------
+FAILED_WITHOUT_ERROR = {"id": "/x/ws-one", "properties": {"provisioningState": "Failed"}}
+FAILED_INTERNAL = {"status": "Failed", "error": {"code": "InternalServerError", "message": "The operation failed."}}
+FAILED_INVALID = {"status": "Failed", "error": {"code": "InvalidTemplate", "message": "sku S9 is not offered"}}
+
+
+def pollers(*outcomes):
+    """A begin_* operation whose successive calls return pollers that fail with ``outcomes`` (an error body) or
+    finish with them (any other value)."""
+    calls = []
+
+    def begin(*args, **options):
+        calls.append((args, options))
+        outcome = outcomes[len(calls) - 1]
+        if isinstance(outcome, dict) and (outcome.get("error") or outcome.get("properties", {}).get(
+                "provisioningState") == "Failed"):
+            return FailingPoller(FailedOperation(outcome))
+        return Poller(result=outcome)
+    return begin, calls
+
+
+def test_a_failed_operation_reports_azure_code_and_message_never_the_pollers_text():
+    module = make_module(retries=0)
+    begin, _calls = pollers(FAILED_INTERNAL)
+    with pytest.raises(Failed) as failure:
+        module.call_and_wait("write account acct", begin)
+    assert failure.value.result["msg"] == ("write account acct failed: InternalServerError: the operation ended "
+                                           "Failed: The operation failed.")
+    begin, _calls = pollers(FAILED_WITHOUT_ERROR)
+    with pytest.raises(Failed) as failure:
+        module.call_and_wait("write workspace ws-one", begin)
+    assert failure.value.result["msg"] == ("write workspace ws-one failed: the operation ended Failed without an "
+                                           "error from Azure")
+    assert "invalid status" not in failure.value.result["msg"]
+
+
+def test_an_operation_failed_for_a_transient_cause_is_sent_again_with_backoff():
+    module = make_module(retries=3)
+    begin, calls = pollers(FAILED_INTERNAL, FAILED_WITHOUT_ERROR, "created")
+    assert module.call_and_wait("write account acct", begin, "rg", "acct") == "created"
+    assert len(calls) == 3 and calls[2] == (("rg", "acct"), {})
+    assert module.clock.sleeps == [2.0, 4.0]
+
+
+def test_a_deterministic_operation_failure_fails_at_once():
+    module = make_module(retries=3)
+    begin, calls = pollers(FAILED_INVALID, "never")
+    with pytest.raises(Failed) as failure:
+        module.call_and_wait("write account acct", begin)
+    assert failure.value.result["msg"] == ("write account acct failed: InvalidTemplate: the operation ended Failed: "
+                                           "sku S9 is not offered")
+    assert len(calls) == 1 and module.clock.sleeps == []
+
+
+def test_retries_are_bounded_and_the_message_counts_the_tries():
+    module = make_module(retries=2)
+    begin, calls = pollers(FAILED_INTERNAL, FAILED_INTERNAL, FAILED_INTERNAL, "never")
+    with pytest.raises(Failed, match=r"^write account acct \(3 tries\) failed: InternalServerError"):
+        module.call_and_wait("write account acct", begin)
+    assert len(calls) == 3 and module.clock.sleeps == [2.0, 4.0]
+
+
+def test_a_request_body_is_sent_whole_again_after_a_conflict():
+    import io
+
+    module = make_module(wait_timeout=60)
+    sent = []
+
+    def put(body):
+        sent.append(body.read())
+        if len(sent) == 1:
+            raise SdkError(409, "AnotherOperationInProgress")
+        return "ok"
+    assert module.call("write thing x", put, io.BytesIO(b'{"a": 1}')) == "ok"
+    assert sent == [b'{"a": 1}', b'{"a": 1}']
+
+
+def test_converge_repeats_the_whole_write_once_per_retry_not_nested():
+    module = make_module(retries=2)
+    begin, calls = pollers(FAILED_INTERNAL, "written")
+    writes = []
+
+    def write():
+        writes.append(1)
+        return {"properties": {"x": 1}} if module.call_and_wait("write thing x", begin) else None
+    changed, state = module.converge(None, {"properties": {"x": 1}}, write)
+    assert changed and state == {"properties": {"x": 1}}
+    assert len(writes) == 2 and len(calls) == 2
+
+
+def test_a_failed_resource_is_repaired_and_check_mode_predicts_it():
+    current = {"id": "/x", "properties": {"x": 1, "provisioningState": "Failed"}}
+    desired = {"properties": {"x": 1}}
+    module = make_module(check_mode=True)
+    changed, state = module.converge(current, desired, lambda: pytest.fail("check mode wrote"))
+    assert changed and state["properties"] == {"x": 1, "provisioningState": "Succeeded"}
+    module = make_module()
+    writes = []
+    changed, state = module.converge(current, desired, lambda: writes.append(1) or
+                                     {"id": "/x", "properties": {"x": 1, "provisioningState": "Succeeded"}})
+    assert changed and writes == [1] and state["properties"]["provisioningState"] == "Succeeded"
+    canceled = {"id": "/x", "properties": {"x": 1, "provisioningState": "Canceled"}}
+    assert make_module(check_mode=True).converge(canceled, desired, lambda: None)[0]
+    succeeded = {"id": "/x", "properties": {"x": 1, "provisioningState": "Succeeded"}}
+    assert make_module().converge(succeeded, desired, lambda: pytest.fail("wrote"))[0] is False
+
+
+def test_remove_sends_a_delete_again_after_a_transient_failure():
+    module = make_module(retries=1)
+    begin, calls = pollers(FAILED_INTERNAL, None)
+    assert module.remove({"id": "/x"}, lambda: module.call_and_wait("delete thing x", begin)) == (True, None)
+    assert len(calls) == 2
+
+
+def test_a_purge_sent_again_may_find_the_record_gone():
+    module = make_module(retries=2)
+    calls = []
+
+    def purge():
+        calls.append(1)
+        if len(calls) == 1:
+            return FailingPoller(FailedOperation(FAILED_INTERNAL))
+        raise SdkError(404, "ServiceNotFound")
+    assert module.call_and_wait("purge service x", purge, gone_ok=True) is None
+    assert len(calls) == 2
+    with pytest.raises(Failed, match="HTTP 404 ServiceNotFound"):
+        make_module().call_and_wait("purge service x", failing(SdkError(404, "ServiceNotFound"))[0])

@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What Azure refuses, checked before anything is written: declarative tables and the functions that read them.
+
+Every function returns the first problem as a message naming the value and the rule, or None.  A module calls
+them with one line from its ``validate``; the location check needs one read (the resource provider's locations)
+and runs in ``arm_resource.settle`` before a create.
+
+Sources: the naming rules are Microsoft Learn's "Naming rules and restrictions for Azure resources"
+(https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules), tightened where the
+type definitions (azure-rest-api-specs, ``specification/<service>/resource-manager``) carry a pattern; the enums
+are the definitions' (``ConnectionCategory``, ``DeploymentModel.format`` values, ``WorkspaceSkuNameEnum``) and
+the SKU pages of each service.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class NameRule(object):
+    def __init__(self, noun, shortest, longest, pattern, rule):
+        self.noun = noun
+        self.shortest = shortest
+        self.longest = longest
+        self.pattern = re.compile(pattern)
+        self.rule = rule
+
+
+# (pattern, rule) pairs several types share.
+_ALNUM_HYPHEN = (r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+                 "letters, digits and hyphens, starting and ending with a letter or digit")
+_FOUNDRY_CHILD = (r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "letters, digits, '_', '.' and '-', starting with a letter or digit")
+_NOT_APIM_RESERVED = r"^[^*#&+:<>?]+$"
+
+# ARM type -> its name rule (resource-name-rules page; the definitions' pattern where it is stricter).
+NAME_RULES = {
+    "Microsoft.Resources/resourceGroups": NameRule(
+        "resource group", 1, 90, r"^[-\w.()]*[-\w()]$",
+        "letters, digits, underscores, hyphens, periods and parentheses, not ending with a period"),
+    "Microsoft.CognitiveServices/accounts": NameRule("account", 2, 64, *_ALNUM_HYPHEN),
+    "Microsoft.CognitiveServices/accounts/deployments": NameRule("deployment", 2, 64, *_FOUNDRY_CHILD),
+    "Microsoft.CognitiveServices/accounts/projects": NameRule("project", 2, 64, *_FOUNDRY_CHILD),
+    "Microsoft.CognitiveServices/accounts/connections": NameRule(
+        "connection", 3, 33, r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
+        "letters, digits, '_' and '-', starting with a letter or digit"),
+    "Microsoft.Insights/components": NameRule(
+        "Application Insights component", 1, 260, r"^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$",
+        "no % & \\ ? / or control characters, not ending with a space or period"),
+    "Microsoft.OperationalInsights/workspaces": NameRule("workspace", 4, 63, *_ALNUM_HYPHEN),
+    "Microsoft.ApiManagement/service": NameRule(
+        "API Management service", 1, 50, r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+        "letters, digits and hyphens, starting with a letter and ending with a letter or digit"),
+    "Microsoft.ApiManagement/service/apis": NameRule("API", 1, 256, _NOT_APIM_RESERVED, "no * # & + : < > ?"),
+    "Microsoft.Cache/redisEnterprise": NameRule(
+        "Redis cluster", 1, 60, r"^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+        "letters, digits and single hyphens, starting and ending with a letter or digit"),
+}
+
+# Microsoft.CognitiveServices/accounts kinds (what `az cognitiveservices account list-kinds` answers).
+ACCOUNT_KINDS = ("AIServices", "AnomalyDetector", "CognitiveServices", "ComputerVision", "ContentModerator",
+                 "ContentSafety", "ConversationalLanguageUnderstanding", "CustomVision.Prediction",
+                 "CustomVision.Training", "Face", "FormRecognizer", "HealthInsights", "ImmersiveReader", "LUIS",
+                 "LUIS.Authoring", "LanguageAuthoring", "MetricsAdvisor", "OpenAI", "Personalizer", "QnAMaker.v2",
+                 "SpeechServices", "TextAnalytics", "TextTranslation")
+# The kinds that serve models are offered with S0 only; the others also with the free tier and the S tiers.
+ACCOUNT_SKUS = {"AIServices": ("S0",), "OpenAI": ("S0",)}
+OTHER_ACCOUNT_SKUS = ("F0", "S", "S0", "S1", "S2", "S3", "S4", "E0", "DC0")
+
+# Model deployment SKUs (deployment types) and model formats (the publisher of the model).
+DEPLOYMENT_SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
+                   "GlobalProvisionedManaged", "DataZoneProvisionedManaged", "GlobalBatch", "DataZoneBatch",
+                   "DeveloperTier")
+MODEL_FORMATS = ("OpenAI", "Microsoft", "Meta", "Mistral AI", "Cohere", "DeepSeek", "xAI", "AI21 Labs", "Core42",
+                 "Black Forest Labs", "Stability AI", "OpenAI-OSS")
+
+WORKSPACE_SKUS = ("Free", "Standard", "Premium", "PerNode", "PerGB2018", "Standalone", "CapacityReservation",
+                  "LACluster")
+REDIS_SKU = re.compile(r"^(Balanced|ComputeOptimized|MemoryOptimized|FlashOptimized)_[A-Z]\d+$|"
+                       r"^Enterprise_E\d+$|^EnterpriseFlash_F\d+$")
+
+# ConnectionCategory of the definitions (Microsoft.CognitiveServices 2025-12-01).
+CONNECTION_CATEGORIES = (
+    "PythonFeed", "ContainerRegistry", "Git", "S3", "Snowflake", "AzureKeyVault", "AzureSqlDb",
+    "AzureSynapseAnalytics", "AzureMySqlDb", "AzurePostgresDb", "ADLSGen2", "AzureContainerAppEnvironment", "Redis",
+    "ApiKey", "AzureOpenAI", "AIServices", "CognitiveSearch", "CognitiveService", "CustomKeys", "AzureBlob",
+    "AzureStorageAccount", "AzureOneLake", "CosmosDb", "CosmosDbMongoDbApi", "AzureDataExplorer", "AzureMariaDb",
+    "AzureDatabricksDeltaLake", "AzureSqlMi", "AzureTableStorage", "AmazonRdsForOracle", "AmazonRdsForSqlServer",
+    "AmazonRedshift", "Db2", "Drill", "GoogleBigQuery", "Greenplum", "Hbase", "Hive", "Impala", "Informix", "MariaDb",
+    "MicrosoftAccess", "MySql", "Netezza", "Oracle", "Phoenix", "PostgreSql", "Presto", "SapOpenHub", "SapBw",
+    "SapHana", "SapTable", "Spark", "SqlServer", "Sybase", "Teradata", "Vertica", "Pinecone", "Databricks",
+    "Cassandra", "Couchbase", "MongoDbV2", "MongoDbAtlas", "AmazonS3Compatible", "FileServer", "FtpServer",
+    "GoogleCloudStorage", "Hdfs", "OracleCloudStorage", "Sftp", "GenericHttp", "ODataRest", "Odbc", "GenericRest",
+    "RemoteTool", "AmazonMws", "Concur", "Dynamics", "DynamicsAx", "DynamicsCrm", "GoogleAdWords", "Hubspot", "Jira",
+    "Magento", "Marketo", "Office365", "Eloqua", "Responsys", "OracleServiceCloud", "PayPal", "QuickBooks",
+    "Salesforce", "SalesforceServiceCloud", "SalesforceMarketingCloud", "SapCloudForCustomer", "SapEcc",
+    "ServiceNow", "SharePointOnlineList", "Shopify", "Square", "WebTable", "Xero", "Zoho", "GenericContainerRegistry",
+    "Elasticsearch", "AppInsights", "AppConfig", "OpenAI", "Serp", "BingLLMSearch", "Serverless",
+    "ManagedOnlineEndpoint", "ApiManagement", "ModelGateway", "GroundingWithBingSearch", "GroundingWithCustomSearch",
+    "Sharepoint", "MicrosoftFabric", "PowerPlatformEnvironment", "RemoteA2A")
+# A project's managed identity exists only for a connection of that project (Foundry's "bring your own AI
+# gateway" documentation: the project identity authenticates to the gateway).
+PROJECT_ONLY_AUTH_TYPES = ("ProjectManagedIdentity",)
+
+
+def name_problem(type_name, name):
+    """The name against its type's rule (``NAME_RULES``); None for types without one."""
+    rule = NAME_RULES.get(type_name)
+    if rule is None or name is None:
+        return None
+    if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.match(name):
+        return ("%s name %r is invalid: %d to %d characters, %s"
+                % (rule.noun, name, rule.shortest, rule.longest, rule.rule))
+    return None
+
+
+def choice_problem(option, value, allowed):
+    """``value`` (case-insensitive, as Azure compares them) among ``allowed``; None when unset."""
+    if value is None or value.lower() in [item.lower() for item in allowed]:
+        return None
+    return "%s %r is not one Azure offers: %s" % (option, value, ", ".join(allowed))
+
+
+def duplicate_problem(what, names):
+    """Names that appear twice in a list (compared as Azure does, case-insensitively)."""
+    seen, twice = set(), []
+    for name in names:
+        if name.lower() in seen and name not in twice:
+            twice.append(name)
+        seen.add(name.lower())
+    return ("%s lists %s twice: each name must be unique" % (what, ", ".join(repr(n) for n in twice))
+            if twice else None)
+
+
+def first(*problems):
+    return next((problem for problem in problems if problem), None)
+
+
+# ---- one line per module --------------------------------------------------------------------------------------
+def account_problem(params):
+    kind = params.get("kind")
+    return first(name_problem("Microsoft.CognitiveServices/accounts", params["name"]),
+                 choice_problem("kind", kind, ACCOUNT_KINDS),
+                 choice_problem("sku", params.get("sku"), ACCOUNT_SKUS.get(kind, OTHER_ACCOUNT_SKUS)))
+
+
+def deployment_problem(params):
+    return first(name_problem("Microsoft.CognitiveServices/accounts/deployments", params["name"]),
+                 choice_problem("model_format", params.get("model_format"), MODEL_FORMATS),
+                 choice_problem("sku_name", params.get("sku_name"), DEPLOYMENT_SKUS))
+
+
+def workspace_problem(params):
+    return first(name_problem("Microsoft.OperationalInsights/workspaces", params["name"]),
+                 choice_problem("sku", params.get("sku"), WORKSPACE_SKUS))
+
+
+def redis_problem(params):
+    sku = params.get("sku")
+    return first(name_problem("Microsoft.Cache/redisEnterprise", params["name"]),
+                 None if sku is None or REDIS_SKU.match(sku) else
+                 "sku %r is not an Azure Managed Redis SKU (Balanced_B0, ComputeOptimized_X3, MemoryOptimized_M10, "
+                 "FlashOptimized_A250, Enterprise_E10, ...)" % sku)
+
+
+def connection_problem(params):
+    """Category x scope x auth type of a Foundry connection, and the model names it lists."""
+    category, auth_type = params.get("category"), params.get("auth_type")
+    scope = "project %s" % params["project"] if params.get("project") else "account %s" % params.get("account")
+    problem = choice_problem("category", category, CONNECTION_CATEGORIES)
+    if problem:
+        return problem
+    if auth_type in PROJECT_ONLY_AUTH_TYPES and not params.get("project"):
+        return ("auth_type %s needs a project connection (set project): %s has no project identity to send"
+                % (auth_type, scope))
+    return duplicate_problem("models", [item.get("name") or "" for item in params.get("models") or []])
+
+
+# ---- the region, read once from the resource provider ---------------------------------------------------------
+def normal_location(location):
+    """"Sweden Central" and "swedencentral" are the same region."""
+    return (location or "").replace(" ", "").lower()
+
+
+def offered_locations(provider, type_name):
+    """The locations a provider body (GET /subscriptions/{id}/providers/{namespace}) offers ``type_name`` in;
+    None when it lists none (global types, or a provider that does not say)."""
+    wanted = type_name.split("/", 1)[1].lower()
+    for entry in (provider or {}).get("resourceTypes") or []:
+        if (entry.get("resourceType") or "").lower() == wanted:
+            return entry.get("locations") or None
+    return None
+
+
+def location_problem(location, type_name, offered):
+    if not location or not offered or normal_location(location) in [normal_location(o) for o in offered]:
+        return None
+    return ("location %r is not offered for %s in this subscription; offered: %s"
+            % (location, type_name, ", ".join(sorted(normal_location(o) for o in offered))))

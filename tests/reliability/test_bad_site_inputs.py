@@ -1,0 +1,56 @@
+"""site.yml refuses bad -e values before any write: each run fails with a message naming the value, without a
+traceback, and the endpoint's request log shows 0 writes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.reliability.harness import TRACEBACK, Endpoint, Playbooks
+
+MODEL = {"name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18", "model_format": "OpenAI",
+         "sku_name": "GlobalStandard", "capacity": 10}
+HOST = {"name": "models-foundry-{{ aigw_name_suffix }}", "backend": "models-foundry", "priority": 1, "weight": 100,
+        "deployments": "{{ aigw_models }}"}
+
+# (extra vars, the value the message must name)
+CASES = [
+    ({"aigw_models": []}, "aigw_models is empty"),
+    ({"aigw_models": [MODEL, MODEL]}, "'gpt-4o-mini' twice"),
+    ({"aigw_models": [dict(MODEL, model_format="OpenAl")]}, "'OpenAl'"),
+    ({"aigw_models": [dict(MODEL, sku_name="Global")]}, "'Global'"),
+    ({"aigw_models": [dict(MODEL, capacity="ten")]}, "'ten'"),
+    ({"aigw_models": [dict(MODEL, name="-gpt")]}, "'-gpt'"),
+    ({"aigw_gateway_policy": {"token_limit": {"enabled": True, "tokens_per_minute": "lots"}}}, "'lots'"),
+    ({"aigw_gateway_policy": {"token_limit": {"enabled": True, "tokens_per_minute": 0}}}, "tokens_per_minute is 0"),
+    ({"aigw_gateway_policy": {"retry": {"enabled": True, "count": 99}}}, "retry.count is 99"),
+    ({"aigw_gateway_policy": {"token_limit": {"enabled": "yes", "tokens_per_minute": 10}}}, "'yes'"),
+    ({"aigw_location": "marscentral"}, "'marscentral'"),
+    ({"aigw_apim_sku": "Gold"}, "'Gold'"),
+    ({"aigw_resource_group": "rg."}, "'rg.'"),
+    ({"aigw_model_hosts": []}, "aigw_model_hosts is empty"),
+    ({"aigw_connection_scope": "hub"}, "'hub'"),
+    ({"aigw_agent_host": {"name": "agents_foundry", "project": "foundry-project"}}, "'agents_foundry'"),
+    ({"aigw_model_hosts": [dict(HOST, weight=101)]}, "weight is 101"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    state_dir = tmp_path_factory.mktemp("bad-site-inputs")
+    endpoint = Endpoint(state_dir)
+    yield endpoint, Playbooks(state_dir)
+    endpoint.stop()
+
+
+@pytest.mark.parametrize("extra, value", CASES, ids=[next(iter(case[0])) + "-%d" % i for i, case in enumerate(CASES)])
+def test_bad_extra_vars_stop_site_before_any_write(site, figures, extra, value):
+    endpoint, playbooks = site
+    mark = len(endpoint.requests_logged())
+    result = playbooks.run("site.yml", "-e", json.dumps(extra), expect_failure=True)
+    writes = [entry for entry in endpoint.requests_logged()[mark:] if entry.get("kind") == "write"]
+    message = next((line.strip() for line in result["output"].splitlines() if value in line), "")
+    figures.add("bad input (site.yml -e)", json.dumps(extra)[:60], "refused, %d writes" % len(writes), message[:110])
+    assert value in result["output"], result["output"][-3000:]
+    assert not TRACEBACK.search(result["output"])
+    assert writes == []

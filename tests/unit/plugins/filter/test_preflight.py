@@ -1,0 +1,86 @@
+"""site.yml's input check: the lab's inputs pass; every bad one is named with its value and rule."""
+import copy
+
+import pytest
+
+from ansible_collections.aigateway.foundry.plugins.filter.preflight import aigw_input_problems
+
+MODELS = [{"name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18", "model_format": "OpenAI",
+           "sku_name": "GlobalStandard", "capacity": 10},
+          {"name": "gpt-4.1-mini", "model_name": "gpt-4.1-mini", "model_version": "2025-04-14",
+           "model_format": "OpenAI", "sku_name": "GlobalStandard", "capacity": 10}]
+LAB = {
+    "aigw_resource_group": "lab-ai-foundry-model-gateway", "aigw_location": "swedencentral",
+    "aigw_apim_name": "apim-0123456789abc", "aigw_apim_sku": "Standardv2", "aigw_api_type": "PassThrough",
+    "aigw_connection_scope": "account", "aigw_connection_auth_type": "ApiKey", "aigw_models": MODELS,
+    "aigw_model_hosts": [{"name": "models-foundry-0123456789abc", "priority": 1, "weight": 100,
+                          "deployments": MODELS}],
+    "aigw_agent_host": {"name": "agents-foundry-0123456789abc", "project": "foundry-project"},
+    "aigw_gateway_policy": {"token_limit": {"enabled": True, "tokens_per_minute": 10000},
+                            "retry": {"enabled": True, "count": 2}},
+}
+
+
+def with_(path, value):
+    inputs = copy.deepcopy(LAB)
+    node = inputs
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    if isinstance(node, list):
+        node[int(keys[-1])] = value
+    else:
+        node[keys[-1]] = value
+    return inputs
+
+
+def test_the_lab_passes():
+    assert aigw_input_problems(LAB) == []
+
+
+@pytest.mark.parametrize("path, value, words", [
+    ("aigw_models", [], ["aigw_models is empty"]),
+    ("aigw_models", MODELS + [dict(MODELS[0])], ["aigw_models lists 'gpt-4o-mini' twice"]),
+    ("aigw_models.0.model_format", "OpenAl", ["aigw_models[0]", "model_format 'OpenAl'"]),
+    ("aigw_models.1.sku_name", "Global", ["aigw_models[1]", "sku_name 'Global'"]),
+    ("aigw_models.0.capacity", "ten", ["aigw_models[0]", "capacity is 'ten'"]),
+    ("aigw_models.0.name", "-gpt", ["deployment name '-gpt'"]),
+    ("aigw_model_hosts", [], ["aigw_model_hosts is empty"]),
+    ("aigw_model_hosts.0.name", "agents-foundry-0123456789abc", ["'agents-foundry-0123456789abc' twice"]),
+    ("aigw_model_hosts.0.priority", "first", ["aigw_model_hosts[0].priority is 'first'"]),
+    ("aigw_model_hosts.0.weight", 101, ["aigw_model_hosts[0].weight is 101", "0 to 100"]),
+    ("aigw_model_hosts.0.deployments", [], ["aigw_model_hosts[0].deployments is empty"]),
+    ("aigw_agent_host.name", "agents_foundry", ["account name 'agents_foundry'"]),
+    ("aigw_resource_group", "rg.", ["resource group name 'rg.'"]),
+    ("aigw_location", "", ["aigw_location is empty"]),
+    ("aigw_apim_sku", "Gold", ["aigw_apim_sku is 'Gold'"]),
+    ("aigw_connection_scope", "hub", ["aigw_connection_scope is 'hub'"]),
+    ("aigw_gateway_policy.token_limit.tokens_per_minute", "lots",
+     ["aigw_gateway_policy.token_limit.tokens_per_minute is 'lots'", "whole number"]),
+    ("aigw_gateway_policy.token_limit.tokens_per_minute", 0, ["tokens_per_minute is 0", "at least 1"]),
+    ("aigw_gateway_policy.token_limit.enabled", "yes", ["token_limit.enabled is 'yes'", "true or false"]),
+    ("aigw_gateway_policy.token_limit.token_quota_period", "Fortnightly", ["'Fortnightly'", "Monthly"]),
+    ("aigw_gateway_policy.retry.count", 99, ["retry.count is 99", "1 to 50"]),
+    ("aigw_gateway_policy.semantic_cache", {"score_threshold": "close"}, ["score_threshold is 'close'"]),
+    ("aigw_gateway_policy.token_quotas", [{"product": "gold", "tokens_per_minute": -5}],
+     ["token_quotas[0].tokens_per_minute is -5"]),
+    ("aigw_gateway_policy", "strict", ["aigw_gateway_policy must be a dict"]),
+])
+def test_each_bad_input_is_named_with_its_value_and_rule(path, value, words):
+    problems = aigw_input_problems(with_(path, value))
+    assert len(problems) == 1, problems
+    for word in words:
+        assert word in problems[0]
+
+
+def test_numbers_from_the_command_line_are_numbers():
+    assert aigw_input_problems(with_("aigw_gateway_policy.token_limit.tokens_per_minute", "2000")) == []
+
+
+def test_the_gateway_role_names_its_own_variable():
+    from ansible_collections.aigateway.foundry.plugins.filter.preflight import FilterModule
+
+    check = FilterModule().filters()["gateway_policy_problems"]
+    assert check({"token_limit": {"tokens_per_minute": "lots"}}, "gateway_policy") == [
+        "gateway_policy.token_limit.tokens_per_minute is 'lots': it must be a whole number"]
+    assert check({"token_limit": {"tokens_per_minute": 500}}, "gateway_policy") == []
