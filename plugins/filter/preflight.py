@@ -107,8 +107,8 @@ def whole_number(value):
 
 def range_problem(where, number, lowest, highest, value):
     if number < lowest or (highest is not None and number > highest):
-        return "%s is %r: it must be %s" % (where, value, ("%s to %s" % (lowest, highest)) if highest is not None
-                                             else "at least %s" % lowest)
+        bounds = "%s to %s" % (lowest, highest) if highest is not None else "at least %s" % lowest
+        return "%s is %r: it must be %s" % (where, value, bounds)
     return None
 
 
@@ -187,8 +187,9 @@ def host_problems(hosts, agent_host, models):
 
 
 def choice(name, value, allowed):
-    return None if value is None or value in allowed else "%s is %r: it must be one of %s" % (name, value,
-                                                                                          ", ".join(allowed))
+    if value is None or value in allowed:
+        return None
+    return "%s is %r: it must be one of %s" % (name, value, ", ".join(allowed))
 
 
 def aigw_input_problems(inputs):

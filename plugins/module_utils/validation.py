@@ -110,8 +110,8 @@ def name_problem(type_name, name):
     if rule is None or name is None:
         return None
     if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.match(name):
-        return ("%s name %r is invalid: %d to %d characters, %s" % (rule.noun, name, rule.shortest, rule.longest,
-                                                                     rule.rule))
+        return "%s name %r is invalid: %d to %d characters, %s" % (
+            rule.noun, name, rule.shortest, rule.longest, rule.rule)
     return None
 
 

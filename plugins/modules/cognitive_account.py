@@ -328,6 +328,7 @@ def purge_deleted(module, resource_group, name, location, before_create=False):
     client = module.client("cognitiveservices")
     action = "purge soft-deleted account %s" % name
     # The name is only free once the purge has finished, whatever wait says.
+
     def attempt():
         poller = module.call(action, client.deleted_accounts.begin_purge, location, resource_group, name, gone_ok=True)
         return None if poller is None else module.wait(action, poller, always=before_create)

@@ -27,7 +27,7 @@ def test_site_converges_and_teardown_leaves_nothing_under_faults(tmp_path, figur
         left = leftovers(endpoint.info)
         assert left == [], "teardown under faults left %s" % left
         writes = sum(1 for entry in endpoint.requests_logged()
-                                if entry.get("kind") == "write" and entry.get("status", 0) < 300)
+                     if entry.get("kind") == "write" and entry.get("status", 0) < 300)
         figures.add("fault matrix", case, "site converged first run, teardown left 0",
                     "%d faults injected (%d during site.yml), %d writes, %d tasks changed"
                     % (injected, injected_site, writes, site["changed"] + teardown["changed"]))

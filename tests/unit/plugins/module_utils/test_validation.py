@@ -73,8 +73,8 @@ def test_connection_category_scope_and_auth_type():
     problem = v.connection_problem(dict(base, auth_type="ProjectManagedIdentity"))
     assert "ProjectManagedIdentity" in problem and "account agents-x1" in problem
     assert v.connection_problem(dict(base, auth_type="ProjectManagedIdentity", project="p1")) is None
-    assert "'GPT-4o-mini'" in v.connection_problem(dict(base, models=[{"name": "gpt-4o-mini"},
-                                                                       {"name": "GPT-4o-mini"}]))
+    twice = [{"name": "gpt-4o-mini"}, {"name": "GPT-4o-mini"}]
+    assert "'GPT-4o-mini'" in v.connection_problem(dict(base, models=twice))
 
 
 def test_duplicates_are_named_once():
