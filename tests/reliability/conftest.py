@@ -1,7 +1,7 @@
 """The reliability suite: site.yml and teardown.yml under injected faults, SIGKILLs, bad input and a secret scan.
 
-Each test file works against endpoints of its own (state dirs under pytest's tmp), so files run side by side
-(`-n 2 --dist loadfile`).  Every test adds rows to the figures table (`figures.add(...)`); the session prints the
+Each test (or catalogue) works against endpoints of its own (state dirs under pytest's tmp), so tests run side by side
+(`-n 2`).  Every test adds rows to the figures table (`figures.add(...)`); the session prints the
 table at its end and writes it to build/reliability/figures.json, from which README's "Reliability" section is
 updated.
 

@@ -84,7 +84,8 @@ def test_killed_runs_reconverge_to_the_same_resources(tmp_path, figures):
         figures.add("SIGKILL", ENDPOINT_MOMENT[0], "killed, restarted",
                     "the interrupted run ended with rc=%s" % process.returncode)
 
-        playbooks.run("site.yml")
+        if process.returncode != 0:   # the run that lost its endpoint did not converge by itself: re-run
+            playbooks.run("site.yml")
         mark = len(endpoint.requests_logged())
         again = playbooks.run("site.yml")
         assert again["changed"] == 0, again["output"][-6000:]
