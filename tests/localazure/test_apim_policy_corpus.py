@@ -48,10 +48,10 @@ def test_the_corpus_is_there():
     assert NOT_CHECKED_HERE <= {path.name for path in REFUSED} and PARSE_GAPS <= {path.name for path in ACCEPTED}
 
 
-@pytest.mark.parametrize("path", ACCEPTED, ids=lambda path: path.name)
+# Fragment documents (root <fragment>) are not policies: APIM stores them as policy fragments, not at a scope.
+@pytest.mark.parametrize("path", [path for path in ACCEPTED if not path.name.startswith("fragment")],
+                         ids=lambda path: path.name)
 def test_every_accepted_document_is_stored_and_formatted_stably(path):
-    if path.name.startswith("fragment"):
-        pytest.skip("a policy fragment document, not a policy")
     handled = stored_and_formatted(path.read_text())
     if path.name in PARSE_GAPS:
         assert not handled, "now handled: take %s off PARSE_GAPS" % path.name

@@ -16,7 +16,8 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
 from localazure.providers import cognitiveservices as cs
-from tests.localazure.conftest import advance_clock
+from tests.localazure.conftest import (advance_clock, make_credential, make_sdk_kwargs, start_endpoint,
+                                       stop_endpoint)
 
 SUB = "00000000-0000-0000-0000-000000000001"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -417,21 +418,39 @@ def test_sdk_deployments_and_concurrent_write_conflict(cs_client, resource_group
     assert resized.sku.capacity == 20
     assert cs_client.deployments.get(resource_group, account, "gpt-4o-mini").sku.capacity == 20
 
-    in_flight = cs_client.deployments.begin_create_or_update(resource_group, account, "gpt-4.1-mini",
-                                                             _deployment(model="gpt-4.1-mini",
-                                                                         version="2025-04-14"))
-    with pytest.raises(ResourceExistsError) as err:
-        cs_client.deployments.begin_create_or_update(resource_group, account, "embeddings",
-                                                     _deployment(model="text-embedding-3-small", version="1"))
-    assert err.value.error.code == "RequestConflict"
-    assert "Another operation is being performed on the parent resource" in err.value.error.message
-    in_flight.result()
-
-    names = sorted(d.name for d in cs_client.deployments.list(resource_group, account))
-    assert names == ["gpt-4.1-mini", "gpt-4o-mini"]
     cs_client.deployments.begin_delete(resource_group, account, "gpt-4o-mini").result()
     with pytest.raises(ResourceNotFoundError):
         cs_client.deployments.get(resource_group, account, "gpt-4o-mini")
+
+
+def test_a_deployment_write_while_another_runs_conflicts(tmp_path):
+    # Time scale 10: the deployment create stays in flight for minutes whatever the machine's speed; the endpoint's
+    # clock is then moved past it instead of waiting (the SDK pollers are not used: they would sleep Retry-After).
+    info = start_endpoint(tmp_path, "--time-scale", "10")
+    try:
+        credential, options = make_credential(info), make_sdk_kwargs(info)
+        ResourceManagementClient(credential, info["subscription_id"], **options).resource_groups.create_or_update(
+            "conflicts", {"location": LOCATION})
+        client = CognitiveServicesManagementClient(credential, info["subscription_id"], **options)
+        account = _unique("models")
+        client.accounts.begin_create("conflicts", account, _account_model(account), polling=False)
+        advance_clock(info, 86400)
+        assert client.accounts.get("conflicts", account).properties.provisioning_state == "Succeeded"
+        client.deployments.begin_create_or_update("conflicts", account, "gpt-4.1-mini",
+                                                  _deployment(model="gpt-4.1-mini", version="2025-04-14"),
+                                                  polling=False)
+        with pytest.raises(ResourceExistsError) as err:
+            client.deployments.begin_create_or_update("conflicts", account, "embeddings",
+                                                      _deployment(model="text-embedding-3-small", version="1"),
+                                                      polling=False)
+        assert err.value.error.code == "RequestConflict"
+        assert "Another operation is being performed on the parent resource" in err.value.error.message
+        advance_clock(info, 86400)
+        assert client.deployments.get("conflicts", account, "gpt-4.1-mini").properties.provisioning_state == \
+            "Succeeded"
+        assert sorted(d.name for d in client.deployments.list("conflicts", account)) == ["gpt-4.1-mini"]
+    finally:
+        stop_endpoint(tmp_path)
 
 
 def test_sdk_projects(cs_client, resource_group):
