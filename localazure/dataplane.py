@@ -123,7 +123,8 @@ def _template_matches(template: str, rest: str) -> bool:
 
 
 def _api_prefix(api: dict) -> list[str]:
-    # Surrounding slashes do not count: the lab's path "inference/" serves /inference/openai/... (lab.md §4.6).
+    # Surrounding slashes do not count: the lab's path "inference/" serves /inference/openai/...
+    # (the Azure-Samples/AI-Gateway lab ai-foundry-model-gateway).
     return [part.lower() for part in _segments((api.get("properties") or {}).get("path") or "")]
 
 

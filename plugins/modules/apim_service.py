@@ -198,7 +198,7 @@ SKU_FAMILIES = {
     "basicv2": "v2", "standardv2": "v2", "premiumv2": "v2",
     "consumption": "consumption",
 }
-# lab.md §1: foundry-samples' integration guide, "Only Azure API Management Standard v2 and Premium tiers supported".
+# foundry-samples' APIM integration guide, "Only Azure API Management Standard v2 and Premium tiers supported".
 FOUNDRY_SUPPORTED_SKUS = ("standardv2", "premium", "premiumv2")
 SETTLED_STATES = ("succeeded", "failed", "canceled", "stopped", "terminationfailed", "deleted")
 NAME_PATTERN = re.compile(r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
