@@ -141,6 +141,7 @@ class SecretKind(ResourceKind):
     has_location = False
     create_status = 200
     write_only = ("properties.value",)
+    system_data = False   # the secret type defines no systemData
 
     def on_create(self, ctx, body):
         self._version(ctx, body, None)
