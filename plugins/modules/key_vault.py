@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: key_vault
 short_description: Create, update, delete, recover or purge an Azure Key Vault
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Ensures a Key Vault (C(Microsoft.KeyVault/vaults)) exists with the given SKU, tenant, authorization model,
     soft-delete retention, purge protection and tags, or is deleted (and optionally purged).

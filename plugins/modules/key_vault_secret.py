@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: key_vault_secret
 short_description: Create or update a Key Vault secret through Azure Resource Manager
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Ensures a secret (C(Microsoft.KeyVault/vaults/secrets)) of a vault has the given value, content type and
     enabled flag, written through Resource Manager (no data-plane access to the vault is needed).

@@ -80,7 +80,7 @@ def test_three_projects_are_onboarded_with_their_own_limits_and_verified(onboard
     assert result["changed"] > 0
     text = " ".join(result["output"].split())
     # every project spent the same ~300 tokens in one call: only alpha, whose own limit is 300, was refused
-    proof = re.search(r"Each project's limit is its own - alpha spent (\d+) of its 300 tokens per minute, then 429; "
+    proof = re.search(r"Each project has a limit of its own - alpha spent (\d+) of its 300 tokens per minute, then 429; "
                       r"beta spent (\d+) of its 500 tokens per minute, then 200; "
                       r"gamma spent (\d+) of its 700 tokens per minute, then 200", text)
     assert proof, text[-6000:]
