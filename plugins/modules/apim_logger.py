@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import re
-
 DOCUMENTATION = r"""
 module: apim_logger
 short_description: Create, update or delete an Azure API Management logger
@@ -125,6 +123,8 @@ state:
   type: dict
   sample: {"name": "azuremonitor", "properties": {"loggerType": "azureMonitor", "isBuffered": false}}
 """
+
+import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource

@@ -15,8 +15,8 @@ description:
     (C(.../locations/{location}/usages)).
   - With O(deployments), checks each region for room for all of them and returns every shortfall (model, version,
     SKU, region, capacity asked and free), and the first region of O(locations) where everything fits. The
-    capacity of a deployment that already exists (O(deployments[].account) and O(deployments[].name) given) is
-    counted as free, so a re-run of the same deployments fits.
+    capacity of a deployment that already exists (O(account) given, and the deployment's C(name)) is counted as
+    free, so a re-run of the same deployments fits.
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
@@ -164,7 +164,7 @@ def validate(params, items):
     for item in items:
         if item["capacity"] < 1:
             return "capacity of %s %s must be 1 or more, not %s" % (item["model_name"], item["sku_name"],
-                                                                      item["capacity"])
+                                                                    item["capacity"])
     return None
 
 
