@@ -26,6 +26,8 @@ SERVICES = {
     "loganalytics": ("azure.mgmt.loganalytics", "LogAnalyticsManagementClient", "azure-mgmt-loganalytics", None),
     "redisenterprise": ("azure.mgmt.redisenterprise", "RedisEnterpriseManagementClient",
                         "azure-mgmt-redisenterprise", None),
+    # The vault and secret bodies we send are those of 2024-11-01 (the definitions in localazure/specs).
+    "keyvault": ("azure.mgmt.keyvault", "KeyVaultManagementClient", "azure-mgmt-keyvault", "2024-11-01"),
 }
 
 # Resource types no current SDK package carries (azure-mgmt-monitor 7 dropped diagnostic settings): the

@@ -481,7 +481,9 @@ class AzureModule(object):
         missing_ok = kwargs.pop("missing_ok", False)
 
         def collect():
-            return [item.serialize(keep_readonly=True) for item in fn(*args, **kwargs)]
+            # msrest models serialise; the newer generated models (azure-mgmt-keyvault 14) are REST-shaped mappings.
+            return [item.serialize(keep_readonly=True) if hasattr(item, "serialize") else item.as_dict()
+                    for item in fn(*args, **kwargs)]
         if missing_ok:
             return self.get_or_none(action, collect) or []
         return self.call(action, collect)

@@ -1,18 +1,25 @@
-"""playbooks/onboard.yml end to end in local mode: three projects with different limits onto one gateway, a re-run
-that writes nothing, --check --diff of a changed limit, isolation of limits proven by the role's verify, and the
-removal of one project that removes exactly its pieces. Its own endpoint; the tests run in file order."""
+"""playbooks/onboard.yml end to end in local mode: three projects with different limits onto one gateway, verified
+by the role (each project's agent answers through its own connection, each limit is the project's own), a re-run
+that writes nothing, --check --diff of a changed limit, and the removal of one project that removes exactly its
+pieces (its old key then gets 401). Its own endpoint; the tests run in file order."""
 from __future__ import annotations
 
 import json
+import re
+import uuid
 
 import pytest
+import requests
 
 from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
 
 TEAMS = {"alpha": 300, "beta": 500, "gamma": 700}
-# A low gateway rate per subscription: the local gateway evaluates the API's llm-token-limit (per subscription), so
-# the first project reaches its own 429 within a few calls while the others are still answered.
-POLICY = {"token_limit": {"enabled": True, "tokens_per_minute": 300, "estimate_prompt_tokens": False},
+# The API's own limit per subscription is far above every project's: a project's 429 can only come from its own
+# product policy, which the local gateway composes with the API's (global -> product -> API -> operation).
+API_TOKENS_PER_MINUTE = 5000
+# The projects' keys also go to a Key Vault (a global name, so one of this run's own).
+VAULT = "kv-onb-%s" % uuid.uuid4().hex[:8]
+POLICY = {"token_limit": {"enabled": True, "tokens_per_minute": API_TOKENS_PER_MINUTE, "estimate_prompt_tokens": False},
           "token_metrics": {"enabled": True, "namespace": "llm"}, "retry": {"enabled": True}}
 
 
@@ -31,8 +38,28 @@ def onboarding(tmp_path_factory):
 
 def run_onboard(runner, teams, *extra, **kwargs):
     variables = runner.state_dir / "projects.json"
-    variables.write_text(json.dumps({"aigw_projects": projects(teams), "aigw_gateway_policy": POLICY}))
+    variables.write_text(json.dumps({"aigw_projects": projects(teams), "aigw_gateway_policy": POLICY,
+                                     "aigw_key_vault": VAULT}))
     return runner.run("onboard.yml", "-e", "@%s" % variables, *extra, **kwargs)
+
+
+def vault_client(runner):
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+
+    endpoint = runner.endpoint()
+    credential = ClientSecretCredential(endpoint["tenant_id"], endpoint["client_id"], endpoint["client_secret"],
+                                        authority=endpoint["authority_host"], disable_instance_discovery=True,
+                                        connection_verify=endpoint["ca_bundle"])
+    return KeyVaultManagementClient(credential, endpoint["subscription_id"], api_version="2024-11-01",
+                                    base_url=endpoint["arm_endpoint"], connection_verify=endpoint["ca_bundle"],
+                                    credential_scopes=["https://management.azure.com/.default"])
+
+
+def vault_secrets(runner, group):
+    """The vault's secrets as Resource Manager lists them (never with a value)."""
+    client = vault_client(runner)
+    return client, {secret.name: secret for secret in client.secrets.list(group, VAULT)}
 
 
 def gateway(runner):
@@ -52,7 +79,15 @@ def test_three_projects_are_onboarded_with_their_own_limits_and_verified(onboard
     result = run_onboard(onboarding, ["alpha", "beta", "gamma"])
     assert result["changed"] > 0
     text = " ".join(result["output"].split())
-    assert "3 projects: each key accepted, no key refused with 401, alpha limited (429) while beta, gamma still" in text
+    # every project spent the same ~300 tokens in one call: only alpha, whose own limit is 300, was refused
+    proof = re.search(r"Each project has a limit of its own - alpha spent (\d+) of its 300 tokens per minute, then 429; "
+                      r"beta spent (\d+) of its 500 tokens per minute, then 200; "
+                      r"gamma spent (\d+) of its 700 tokens per minute, then 200", text)
+    assert proof, text[-6000:]
+    assert all(300 <= int(spent) < 500 for spent in proof.groups())
+    for team in TEAMS:
+        assert ("%s: agent answered through ai-gateway/gpt-4o-mini, logged by the gateway under subscription team-%s"
+                % (team, team)) in text
     group, service, apim, cognitive = gateway(onboarding)
     products = sorted(p.name for p in apim.product.list_by_service(group, service))
     assert [p for p in products if p.startswith("team-")] == ["team-alpha", "team-beta", "team-gamma"]
@@ -69,6 +104,11 @@ def test_three_projects_are_onboarded_with_their_own_limits_and_verified(onboard
         assert connection.properties.category == "ApiManagement"
     assert "primaryKey" not in result["output"] and "primary_key" not in result["output"].replace(
         "primary_key }}", "")
+    _, secrets = vault_secrets(onboarding, group)
+    assert sorted(secrets) == ["team-alpha", "team-beta", "team-gamma"]
+    for team in TEAMS:
+        key = apim.subscription.list_secrets(group, service, "team-" + team).primary_key
+        assert key not in result["output"] and secrets["team-" + team].properties.value is None
 
 
 def test_onboarding_again_changes_and_writes_nothing(onboarding):
@@ -91,6 +131,8 @@ def test_check_diff_shows_a_changed_limit_without_writing(onboarding):
 
 
 def test_removing_a_project_removes_exactly_its_pieces(onboarding):
+    group, service, apim, _ = gateway(onboarding)
+    beta_key = apim.subscription.list_secrets(group, service, "team-beta").primary_key
     result = run_onboard(onboarding, ["alpha", "gamma"], "-e", "aigw_onboarding_verify=false")
     assert result["changed"] > 0
     group, service, apim, cognitive = gateway(onboarding)
@@ -104,7 +146,29 @@ def test_removing_a_project_removes_exactly_its_pieces(onboarding):
     projects_left = sorted(p.name.split("/")[-1] for p in cognitive.projects.list(group, account))
     assert "proj-beta" not in projects_left and {"proj-alpha", "proj-gamma"} <= set(projects_left)
     assert "inference-api" in [a.name for a in apim.api.list_by_service(group, service)]
+    # the project that left has no subscription any more: its old key is refused with 401
+    endpoint = onboarding.endpoint()
+    url = endpoint["gateway_base_url_template"].replace("{service}", service) + \
+        "/inference/openai/deployments/gpt-4o-mini/chat/completions"
+    refused = requests.post(url, params={"api-version": "2024-12-01-preview"}, headers={"api-key": beta_key},
+                            json={"messages": [{"role": "user", "content": "Say hello."}]},
+                            verify=endpoint["ca_bundle"], timeout=30)
+    assert refused.status_code == 401
+    # Resource Manager cannot delete a secret: beta's is disabled, the others stay enabled
+    _, secrets = vault_secrets(onboarding, group)
+    assert {name: secret.properties.attributes.enabled for name, secret in secrets.items()} == {
+        "team-alpha": True, "team-beta": False, "team-gamma": True}
 
     mark = len(onboarding.requests_logged())
     again = run_onboard(onboarding, ["alpha", "gamma"], "-e", "aigw_onboarding_verify=false")
     assert again["changed"] == 0 and onboarding.writes_since(mark) == []
+
+
+def test_teardown_purges_the_key_vault(onboarding):
+    variables = onboarding.state_dir / "vault.json"
+    variables.write_text(json.dumps({"aigw_key_vault": VAULT}))
+    result = onboarding.run("teardown.yml", "-e", "@%s" % variables)
+    assert "Nothing is left" in result["output"]
+    resources, _, _ = arm_clients(onboarding.endpoint())
+    assert [g.name for g in resources.resource_groups.list()] == []
+    assert VAULT not in [vault.name for vault in vault_client(onboarding).vaults.list_deleted()]

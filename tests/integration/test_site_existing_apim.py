@@ -84,7 +84,7 @@ def test_a_shared_service_exists_before_site(shared):
     service, before = contents(shared)
     assert service.provisioning_state == "Succeeded"
     shared.before = before
-    shared.service_etag = service.etag
+    shared.mark = len(shared.requests_logged())
 
 
 def test_site_uses_the_shared_service(shared):
@@ -99,9 +99,10 @@ def test_site_uses_the_shared_service(shared):
     assert [v for v in inside["named_values"] if v.startswith("Logger-Credentials--")]
     assert inside["diagnostic_settings"] and inside["role_assignments"]
     resources, _, _ = arm_clients(shared.endpoint())
-    # nothing of the service's own group was written but what lives inside the service
-    writes = [path for method, path in shared.writes_since(0) if SHARED_GROUP.lower() in path.lower()]
-    assert not [p for p in writes if p.lower().rstrip("/").endswith("/service/" + SHARED_APIM.lower())]
+    # the service itself was never written (created, resized or updated), only what lives inside it
+    writes = [path.lower().rstrip("/") for _, path in shared.writes_since(shared.mark)]
+    assert [p for p in writes if p.endswith("/service/" + SHARED_APIM.lower())] == []
+    assert [p for p in writes if "/resourcegroups/%s" % SHARED_GROUP.lower() in p and "/service/" not in p] == []
     assert SHARED_GROUP in [g.name for g in resources.resource_groups.list()]
 
 

@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to aigateway.foundry
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: key_vault
+short_description: Create, update, delete, recover or purge an Azure Key Vault
+version_added: 0.1.0
+description:
+  - Ensures a Key Vault (C(Microsoft.KeyVault/vaults)) exists with the given SKU, tenant, authorization model,
+    soft-delete retention, purge protection and tags, or is deleted (and optionally purged).
+  - A deleted vault stays soft-deleted for its retention days and holds its name, which is global. O(soft_deleted)
+    decides what a create does then; O(purge) removes the soft-deleted vault on delete, so the name is free again.
+  - Access policies are sent empty on create and never changed later; with O(enable_rbac_authorization) (the
+    default) data access is granted by Azure roles instead.
+  - Idempotent, with check mode (predicts the state without writing) and diff mode.
+author:
+  - aigateway.foundry maintainers (@aigateway)
+options:
+  resource_group:
+    description: The resource group of the vault.
+    type: str
+    required: true
+  name:
+    description: The vault's name (3 to 24 letters, digits and hyphens, starting with a letter; global).
+    type: str
+    required: true
+  location:
+    description: The Azure region. Defaults to the resource group's location.
+    type: str
+  tenant_id:
+    description:
+      - The Entra tenant that authorises access to the vault's data. Required to create a vault;
+        M(aigateway.foundry.caller_info) returns the caller's.
+    type: str
+  sku:
+    description: The vault's SKU.
+    type: str
+    choices: [standard, premium]
+    default: standard
+  enable_rbac_authorization:
+    description: Authorise data access with Azure roles (C(Key Vault Secrets User), ...) instead of access policies.
+    type: bool
+    default: true
+  soft_delete_retention_in_days:
+    description: How many days a deleted vault is kept (7 to 90). Applies when the vault is created.
+    type: int
+    default: 90
+  enable_purge_protection:
+    description:
+      - Refuse purges until the retention ends. Cannot be turned off once on; with it, O(purge) fails.
+    type: bool
+    default: false
+  tags:
+    description: Tags to set on the vault.
+    type: dict
+  soft_deleted:
+    description:
+      - What a create does when the name is held by a soft-deleted vault of this subscription.
+      - V(fail) stops with a message; V(recover) brings the vault back with its secrets; V(purge) purges it and
+        creates a new, empty one.
+    type: str
+    choices: [fail, recover, purge]
+    default: fail
+  purge:
+    description:
+      - With O(state=absent), also purge the soft-deleted vault (also one deleted before), so its name is free.
+    type: bool
+    default: false
+  state:
+    description: Whether the vault should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - aigateway.foundry.azure
+  - aigateway.foundry.azure.WAIT
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Who runs this (the vault's tenant)
+  aigateway.foundry.caller_info:
+  register: caller
+
+- name: A vault for the projects' gateway keys
+  aigateway.foundry.key_vault:
+    resource_group: rg-ai-gateway
+    name: kv-gateway-x1
+    tenant_id: "{{ caller.tenant_id }}"
+    soft_deleted: recover
+
+- name: Gone for good, name free again
+  aigateway.foundry.key_vault:
+    resource_group: rg-ai-gateway
+    name: kv-gateway-x1
+    state: absent
+    purge: true
+"""
+
+RETURN = r"""
+id:
+  description: The vault's resource id.
+  returned: when the vault exists (or would exist in check mode)
+  type: str
+vault_uri:
+  description: The vault's data-plane URI (C(https://<name>.vault.azure.net/)).
+  returned: when the vault exists
+  type: str
+state:
+  description: The vault as Resource Manager returns it (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+soft_deleted_vault:
+  description: The soft-deleted vault of this name found before a create or a purge, as Azure lists it.
+  returned: when one was found
+  type: dict
+recovered:
+  description: Whether a soft-deleted vault was (or, in check mode, would be) recovered.
+  returned: always
+  type: bool
+purged:
+  description: Whether a soft-deleted vault was (or, in check mode, would be) purged.
+  returned: always
+  type: bool
+"""
+
+import re
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    finish,
+    lower,
+    resource_group_spec,
+    settle,
+    string_tags,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import normalise_location
+
+ARGUMENT_SPEC = resource_group_spec(
+    location=dict(type="str"),
+    tenant_id=dict(type="str"),
+    sku=dict(type="str", choices=["standard", "premium"], default="standard"),
+    enable_rbac_authorization=dict(type="bool", default=True),
+    soft_delete_retention_in_days=dict(type="int", default=90),
+    enable_purge_protection=dict(type="bool", default=False),
+    tags=dict(type="dict"),
+    soft_deleted=dict(type="str", choices=["fail", "recover", "purge"], default="fail"),
+    purge=dict(type="bool", default=False),
+)
+
+NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# createMode is a request, never part of the vault Azure returns.
+CREATE_MODE = "properties.createMode"
+RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults"), "key vault", "keyvault", "vaults", long_running=True,
+                    delete_method="delete", write_only=(CREATE_MODE,),
+                    normalisers={"properties.sku.name": lower, "properties.tenantId": lower})
+
+
+def validate(params, current):
+    """Problems with the input, found before anything is written."""
+    if not NAME.match(params["name"]) or "--" in params["name"]:
+        return ("vault name %r must be 3-24 letters, digits and single hyphens, start with a letter and end with a "
+                "letter or digit" % params["name"])
+    if params["state"] == "absent":
+        return None
+    if not 7 <= params["soft_delete_retention_in_days"] <= 90:
+        return "soft_delete_retention_in_days must be between 7 and 90, not %s" % params["soft_delete_retention_in_days"]
+    if params["tenant_id"] is not None and not GUID.match(params["tenant_id"]):
+        return "tenant_id %r is not a tenant id (a GUID)" % params["tenant_id"]
+    props = (current or {}).get("properties") or {}
+    if current is None and not params["tenant_id"]:
+        return "tenant_id is required to create vault %s (caller_info returns the caller's)" % params["name"]
+    if props.get("enablePurgeProtection") and not params["enable_purge_protection"]:
+        return "vault %s has purge protection, which cannot be turned off" % params["name"]
+    return None
+
+
+def desired_body(params, current, location):
+    """The vault body this task manages (ARM JSON of Microsoft.KeyVault/vaults at 2024-11-01)."""
+    props = {
+        "tenantId": params["tenant_id"] or ((current or {}).get("properties") or {}).get("tenantId"),
+        "sku": {"family": "A", "name": params["sku"]},
+        "enableRbacAuthorization": params["enable_rbac_authorization"],
+    }
+    if current is None:
+        props.update(accessPolicies=[], enableSoftDelete=True,
+                     softDeleteRetentionInDays=params["soft_delete_retention_in_days"])
+    if params["enable_purge_protection"]:
+        props["enablePurgeProtection"] = True
+    body = {"location": location, "properties": props}
+    if params["tags"] is not None:
+        body["tags"] = string_tags(params["tags"])
+    return body
+
+
+def find_deleted(module, name):
+    """The soft-deleted vault of this name in the subscription, as Azure lists it, or None."""
+    deleted = module.list_all("list deleted key vaults", module.client("keyvault").vaults.list_deleted)
+    return next((vault for vault in deleted if vault.get("name", "").lower() == name.lower()), None)
+
+
+def purge_deleted(module, record):
+    """Purge, waiting whatever wait says: the name is what a purge is for."""
+    name, location = record["name"], (record.get("properties") or {}).get("location")
+    module.wait("purge soft-deleted key vault %s" % name,
+                module.call("purge soft-deleted key vault %s" % name,
+                            module.client("keyvault").vaults.begin_purge_deleted, name, location), always=True)
+
+
+def soft_deleted_problem(params, record):
+    if params["soft_deleted"] != "fail":
+        return None
+    props = record.get("properties") or {}
+    return ("key vault %s is soft-deleted (deleted %s, purged by Azure on %s) and holds its name: set "
+            "soft_deleted=recover to bring it back with its secrets, or soft_deleted=purge to purge it and create "
+            "a new one" % (params["name"], props.get("deletionDate"), props.get("scheduledPurgeDate")))
+
+
+def main():
+    module = AzureModule(ARGUMENT_SPEC, long_running=True)
+    params = module.params
+    target = RESOURCE.describe(module)
+    module.fail_if(validate(params, target.current))
+    record, recovered, purged = None, False, False
+    if target.current is None and (params["state"] == "present" or params["purge"]):
+        record = find_deleted(module, params["name"])
+    if record is not None and params["state"] == "present":
+        module.fail_if(soft_deleted_problem(params, record))
+        recovered = params["soft_deleted"] == "recover"
+        if params["soft_deleted"] == "purge":
+            purged = True
+            if not module.check_mode:
+                purge_deleted(module, record)
+
+    def body(params, target):
+        desired = desired_body(params, target.current, normalise_location(target.location))
+        if recovered:
+            desired["properties"]["createMode"] = "recover"
+        return desired
+    outcome = settle(module, RESOURCE, target, lambda params, current: None, body)
+    if params["state"] == "absent" and params["purge"]:
+        if target.current is not None and not module.check_mode:
+            record = find_deleted(module, params["name"])
+        elif target.current is not None:   # check mode: the delete above would soft-delete it
+            record = {"name": params["name"]}
+        if record is not None:
+            purged = True
+            outcome.changed = True
+            if not module.check_mode:
+                purge_deleted(module, record)
+    state = outcome.state or {}
+    finish(module, RESOURCE, outcome, soft_deleted_vault=record, recovered=recovered, purged=purged,
+           vault_uri=(state.get("properties") or {}).get("vaultUri"))
+
+
+if __name__ == "__main__":
+    main()
