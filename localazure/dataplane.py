@@ -46,7 +46,7 @@ from localazure.gateway_runtime import (CircuitBreakers, HostThrottles, Quotas, 
                                         iso_seconds)
 from localazure.identity import TokenError
 from localazure.providers import apim_state
-from localazure.providers import apimanagement as apim
+from localazure.providers.apim_common import API_TYPE, CACHE_TYPE, OPERATION_TYPE, SERVICE_TYPE, SUBSCRIPTION_TYPE
 from localazure.providers import authorization as authz
 from localazure.providers import cognitiveservices as cs
 
@@ -251,7 +251,7 @@ class Gateway:
 
     # --- service, API, operation, subscription -------------------------------------------------------
     def _service(self, name: str) -> dict:
-        for service in self.store.list_type(apim.SERVICE_TYPE, f"/subscriptions/{self.subscription_id}/"):
+        for service in self.store.list_type(SERVICE_TYPE, f"/subscriptions/{self.subscription_id}/"):
             if _same(service["name"], name):
                 state = (service.get("properties") or {}).get("provisioningState")
                 if state in ("Created", "Activating"):
@@ -262,7 +262,7 @@ class Gateway:
     def _api(self, service_id: str, call: Call) -> dict:
         given = [part.lower() for part in _segments(call.rest)]
         best, best_length = None, -1
-        for api in self.store.list_type(apim.API_TYPE, service_id + "/apis/"):
+        for api in self.store.list_type(API_TYPE, service_id + "/apis/"):
             props = api.get("properties") or {}
             if ";rev=" in api["name"] or props.get("isCurrent") is False:
                 continue   # only the current revision serves the unqualified path
@@ -275,7 +275,7 @@ class Gateway:
         return best
 
     def _operation(self, api: dict, call: Call) -> dict:
-        for operation in self.store.list_type(apim.OPERATION_TYPE, api["id"] + "/operations/"):
+        for operation in self.store.list_type(OPERATION_TYPE, api["id"] + "/operations/"):
             props = operation.get("properties") or {}
             if _same(props.get("method"), call.method) and _template_matches(props.get("urlTemplate") or "",
                                                                              call.rest):
@@ -303,7 +303,7 @@ class Gateway:
         return subscription
 
     def _subscription_for_key(self, service_id: str, api: dict, key: str) -> dict | None:
-        for subscription in self.store.list_type(apim.SUBSCRIPTION_TYPE, service_id + "/subscriptions/"):
+        for subscription in self.store.list_type(SUBSCRIPTION_TYPE, service_id + "/subscriptions/"):
             if key not in apim_state.subscription_keys(self.store, subscription["id"]):
                 continue
             props = subscription.get("properties") or {}
@@ -426,7 +426,7 @@ class Gateway:
             return
 
     def has_external_cache(self, service: dict) -> bool:
-        return bool(self.store.list_type(apim.CACHE_TYPE, service["id"] + "/caches/"))
+        return bool(self.store.list_type(CACHE_TYPE, service["id"] + "/caches/"))
 
     def _backend_target(self, x: Exchange, backend_id: str) -> tuple[dict, dict, str]:
         """(backend, account, path) of a Single backend the pipeline calls on its own (embeddings, content

@@ -4,6 +4,7 @@ its children, its policies), and the tables the gateway's data plane reads.
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import timedelta
 
 from localazure.engine.contract import ArmError
@@ -68,3 +69,20 @@ def without_body_etag(body):
     # APIM children carry their ETag in the header only (recorded backend create, localazure/PROTOCOL.md §6, §8.1).
     body.pop("etag", None)
     return body
+
+
+# The api-versions that define the diagnostic's `largeLanguageModel` and the service's `releaseChannel`; an older
+# version's answer does not carry them, as ARM answers in the shape of the version asked for.
+PREVIEW_PROPERTY_VERSIONS = ("2024-06-01-preview", "2025-03-01-preview")
+
+
+def in_version(ctx, body: dict, preview_property: str) -> dict:
+    """`body` as the request's api-version shows it: without a property only the previews define."""
+    props = body.get("properties")
+    if ctx.api_version in PREVIEW_PROPERTY_VERSIONS or not isinstance(props, dict) or preview_property not in props:
+        return body
+    return {**body, "properties": {key: value for key, value in props.items() if key != preview_property}}
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)   # subscription keys are 32 hex characters
