@@ -123,14 +123,14 @@ def break_cache_threshold(provisioned):
 
 
 def break_blocklist(provisioned):
-    provisioned.cognitive.rai_blocklists.delete(provisioned.group, provisioned.safety_account, "blocklist1")
+    group, account = provisioned.group, provisioned.safety_account
+    provisioned.cognitive.rai_blocklists.begin_delete(group, account, "blocklist1").result()
 
     def restore():
-        provisioned.cognitive.rai_blocklists.create_or_update(
-            provisioned.group, provisioned.safety_account, "blocklist1", {"properties": {"description": "Refused terms"}})
+        provisioned.cognitive.rai_blocklists.create_or_update(group, account, "blocklist1",
+                                                              {"properties": {"description": "Refused terms"}})
         provisioned.cognitive.rai_blocklist_items.create_or_update(
-            provisioned.group, provisioned.safety_account, "blocklist1", "codename",
-            {"properties": {"pattern": "Project Nightingale", "is_regex": False}})
+            group, account, "blocklist1", "codename", {"properties": {"pattern": "Project Nightingale", "is_regex": False}})
     return restore
 
 
