@@ -129,8 +129,8 @@ def break_blocklist(provisioned):
     def restore():
         provisioned.cognitive.rai_blocklists.create_or_update(group, account, "blocklist1",
                                                               {"properties": {"description": "Refused terms"}})
-        provisioned.cognitive.rai_blocklist_items.create_or_update(
-            group, account, "blocklist1", "codename", {"properties": {"pattern": "Project Nightingale", "is_regex": False}})
+        provisioned.cognitive.rai_blocklist_items.create_or_update(group, account, "blocklist1", "codename", {
+            "properties": {"pattern": "Project Nightingale", "is_regex": False}})
     return restore
 
 
