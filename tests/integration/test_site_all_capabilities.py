@@ -134,7 +134,8 @@ def break_blocklist(provisioned):
     return restore
 
 
-# A spent quota refuses every call, so the proofs before the quota's (pool, cache) are skipped for that one.
+# A spent quota refuses every call, so the proofs before the quota's (pool, cache) are skipped for that one; a missing
+# blocklist fails every call, so content safety is proven first.
 @pytest.mark.parametrize("breaks, skipped, failing_task, message", [
     (break_breaker, [], "Prove pool - answers came from the right hosts",
      "Pool / circuit breaker: expected the priority-1"),
