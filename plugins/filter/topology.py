@@ -153,8 +153,24 @@ def local_url(url, local_urls):
     return ""
 
 
+def blocklist_prompt(blocklists):
+    """The first plain-text item of content safety blocklists: a prompt the gateway must refuse.
+
+    A regular-expression item (is_regex true) is no prompt; an item without is_regex is plain text, as Azure
+    defaults it. No plain item gives "" (nothing to prove).
+    """
+    for blocklist in blocklists or []:
+        for item in _named(blocklist, "a content safety blocklist").get("items") or []:
+            if not isinstance(item, dict) or not item.get("pattern"):
+                raise AnsibleFilterError("an item of blocklist %s needs a pattern, got %r" % (blocklist["name"], item))
+            if not item.get("is_regex"):
+                return item["pattern"]
+    return ""
+
+
 class FilterModule(object):
     def filters(self):
         return {"custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "gateway_backends": gateway_backends, "pool_members": pool_members,
-                "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url}
+                "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
+                "blocklist_prompt": blocklist_prompt}

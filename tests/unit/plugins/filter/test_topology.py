@@ -105,3 +105,17 @@ def test_local_url_is_the_url_itself_on_azure_and_empty_without_a_stand_in():
     assert f.local_url("https://apim-x.azure-api.net/inference", {"gateway_base_url_template": ""}) == ""
     assert f.local_url("https://example.org/x", LOCAL) == ""
     assert f.local_url("", LOCAL) == ""
+
+
+def test_blocklist_prompt_is_the_first_plain_item():
+    lists = [{"name": "a", "items": [{"pattern": "b[0-9]+", "is_regex": True}]},
+             {"name": "b", "items": [{"pattern": "forbidden", "is_regex": False}, {"pattern": "later"}]}]
+    assert f.blocklist_prompt(lists) == "forbidden"
+    assert f.blocklist_prompt([{"name": "c", "items": [{"pattern": "plain"}]}]) == "plain"
+
+
+def test_blocklist_prompt_is_empty_without_a_plain_item_and_names_a_bad_item():
+    assert f.blocklist_prompt([]) == ""
+    assert f.blocklist_prompt([{"name": "a", "items": [{"pattern": "x+", "is_regex": True}]}]) == ""
+    with pytest.raises(AnsibleFilterError, match="blocklist a needs a pattern"):
+        f.blocklist_prompt([{"name": "a", "items": [{"is_regex": False}]}])
