@@ -144,7 +144,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     lower,
     resource_group_spec,
     settle,
-    string_tags,
+    with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import normalise_location
@@ -201,10 +201,7 @@ def desired_body(params, current, location):
                      softDeleteRetentionInDays=params["soft_delete_retention_in_days"])
     if params["enable_purge_protection"]:
         props["enablePurgeProtection"] = True
-    body = {"location": location, "properties": props}
-    if params["tags"] is not None:
-        body["tags"] = string_tags(params["tags"])
-    return body
+    return with_tags({"location": location, "properties": props}, params, current)
 
 
 def find_deleted(module, name):
