@@ -171,5 +171,5 @@ def test_a_quota_of_0_is_refused_before_any_write(site):
                                                                                     token_quota=0)))
     result = site.run("site.yml", "-e", json.dumps(zero), expect_failure=True)
     shown = " ".join(result["output"].split())
-    assert "token-quota must be a whole number of at least 1" in shown, result["output"][-6000:]
+    assert "aigw_gateway_policy.token_limit.token_quota is 0: it must be at least 1" in shown, result["output"][-6000:]
     assert site.writes_since(mark) == []
