@@ -20,6 +20,12 @@ _RESOURCE_GROUP = r"""
     type: str
     required: true"""
 
+# Where Target.location (module_utils/arm_resource.py) looks when the option is omitted.
+_LOCATION = r"""
+  location:
+    description: The Azure region. Defaults to the resource group's location.
+    type: str"""
+
 _APIM_SERVICE = r"""
   resource_group:
     description: The resource group of the API Management service.
@@ -90,6 +96,9 @@ ModuleDocFragment.DOCUMENTATION = _managed()
 
 # A managed resource directly in a resource group.
 ModuleDocFragment.RESOURCE_GROUP = _managed(_RESOURCE_GROUP)
+
+# The same with the location option (the resource group's location when omitted).
+ModuleDocFragment.RESOURCE_GROUP_LOCATION = _managed(_RESOURCE_GROUP, _LOCATION)
 
 # A managed child resource of an API Management service.
 ModuleDocFragment.APIM_CHILD = _managed(_APIM_SERVICE)

@@ -320,6 +320,16 @@ def finish(module, resource, outcome, before=None, after=None, **returns):
                 after=dict(diff_view(shown, managed), **(after or {})), **returns)
 
 
+def from_params(desired_body):
+    """The runner's ``desired_body(params, target)`` for a module whose body depends on its options only."""
+    return lambda params, target: desired_body(params)
+
+
+def from_current(desired_body):
+    """The runner's ``desired_body(params, target)`` for a ``desired_body(params, current)``."""
+    return lambda params, target: desired_body(params, target.current)
+
+
 def run_resource(module, resource, validate, desired_body, returns=None):
     """describe -> validate -> converge/remove -> exit with diff; ``returns(state)`` adds module-specific keys."""
     outcome = settle(module, resource, resource.describe(module), validate, desired_body)

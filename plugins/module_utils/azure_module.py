@@ -558,7 +558,9 @@ class AzureModule(object):
             self.fail(problem)
 
     def warn(self, message):
-        self.module.warn(message)
+        """Warn with ``message``, when there is one (like ``fail_if``: a check returns None when all is well)."""
+        if message:
+            self.module.warn(message)
 
     def require_no_log(self, option):
         """Secrets are returned only to a task whose result Ansible censors (``no_log: true``).

@@ -79,7 +79,7 @@ state:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
-from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, from_params, lower, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
@@ -144,7 +144,7 @@ RESOURCE = Cache("caches", "cache", "cache", write_only=("properties.connectionS
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate, lambda params, target: desired_body(params))
+    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate, from_params(desired_body))
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ state:
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
-from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, from_current, lower, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, AzureModule
 
 ARGUMENT_SPEC = apim_child_spec(
@@ -221,8 +221,7 @@ RESOURCE = Logger("loggers", "logger", "logger", write_only=("properties.credent
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate,
-                 lambda params, target: desired_body(params, target.current))
+    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate, from_current(desired_body))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ state:
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem
-from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, run_resource
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, from_params, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
@@ -187,8 +187,7 @@ RESOURCE = NamedValue("namedValues", "named value", "named_value", long_running=
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate,
-                 lambda params, target: desired_body(params))
+    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate, from_params(desired_body))
 
 
 if __name__ == "__main__":

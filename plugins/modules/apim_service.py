@@ -342,9 +342,7 @@ class Service(Resource):
     an unchanged service still being provisioned is followed until it settles (with wait)."""
 
     def converge(self, module, target, desired):
-        warning = sku_warning(module.params["sku_name"] or ((target.current or {}).get("sku") or {}).get("name"))
-        if warning:
-            module.warn(warning)
+        module.warn(sku_warning(module.params["sku_name"] or ((target.current or {}).get("sku") or {}).get("name")))
         changed, state = Resource.converge(self, module, target, desired)
         if not changed and not module.check_mode and module.params["wait"]:
             state = wait_until_settled(module, target, state)

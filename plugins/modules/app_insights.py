@@ -19,15 +19,12 @@ description:
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure]
 options:
   name:
     description: The component name.
     type: str
     required: true
-  location:
-    description: The Azure region. Defaults to the resource group's location.
-    type: str
   workspace_id:
     description: The resource id of the Log Analytics workspace that stores the telemetry. Required to create.
     type: str

@@ -22,17 +22,8 @@ description:
   - The task must set C(no_log) (the result holds a token). Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options: {}
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -87,9 +87,15 @@ state:
   type: dict
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    from_params,
+    lower,
+    run_resource,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import REST_API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
 
 API_VERSION = REST_API_VERSIONS["Microsoft.Insights/diagnosticSettings"]
 
@@ -118,10 +124,6 @@ def _sorted_entries(entries):
     return sorted(entries, key=_category_key)
 
 
-NORMALISERS = {"properties.logs": _sorted_entries, "properties.metrics": _sorted_entries,
-               "properties.workspaceId": lambda v: v.lower() if isinstance(v, str) else v}
-
-
 def validate(params):
     if not params["scope"].startswith("/subscriptions/"):
         return "scope must be a resource id starting with /subscriptions/, not %r" % params["scope"]
@@ -148,48 +150,49 @@ def desired_body(params):
     }}
 
 
-def setting_path(params):
-    return "%s/providers/Microsoft.Insights/diagnosticSettings/%s" % (params["scope"].rstrip("/"), params["name"])
+class Setting(Resource):
+    """An extension resource of any resource (its scope), called through REST: no current SDK carries the type."""
+
+    def names(self, params):
+        return (params["scope"].rstrip("/"), params["name"])
+
+    def path(self, names):
+        return "%s/providers/%s/%s" % (names[0], self.arm_type.type, names[1])
+
+    def action(self, verb, target):
+        return "%s diagnostic setting %s" % (verb, self.path(target.names))
+
+    def skeleton(self, subscription_id, names):
+        return {"id": self.path(names), "name": names[1]}
+
+    def rest(self, module, target, verb, method, *body):
+        return module.call(self.action(verb, target), module.rest, method, self.path(target.names), API_VERSION, *body)
+
+    def describe(self, module):
+        target = self.absent(module)
+        status, body = self.rest(module, target, "read", "GET")
+        # 404: absent, or its scope (or the scope's resource group) does not exist yet: absent as well, so check
+        # mode can predict a first run.
+        target.current = None if status == 404 else body
+        return target
+
+    def write(self, module, target, body):
+        return self.rest(module, target, "write", "PUT", body)[1]
+
+    def delete(self, module, target):
+        self.rest(module, target, "delete", "DELETE")
 
 
-def describe(module, path):
-    status, body = module.call("read diagnostic setting %s" % path, module.rest, "GET", path, API_VERSION)
-    if status == 404:
-        # Absent, or its scope (or the scope's resource group) does not exist yet: absent as well, so check mode
-        # can predict a first run.
-        return None
-    return body
-
-
-def ensure_present(module, path, current, desired):
-    def write():
-        return module.call("write diagnostic setting %s" % path, module.rest, "PUT", path, API_VERSION, desired)[1]
-    return module.converge(current, desired, write, new_state={"id": path, "name": module.params["name"]},
-                           normalisers=NORMALISERS)
-
-
-def ensure_absent(module, path, current):
-    def delete():
-        module.call("delete diagnostic setting %s" % path, module.rest, "DELETE", path, API_VERSION)
-    return module.remove(current, delete)
+RESOURCE = Setting(ArmType("Microsoft.Insights/diagnosticSettings"), "diagnostic setting", None, None,
+                   normalisers={"properties.logs": _sorted_entries, "properties.metrics": _sorted_entries,
+                                "properties.workspaceId": lower})
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    params = module.params
-    problem = validate(params)
-    if problem:
-        module.fail(problem)
-    path = setting_path(params)
-    current = describe(module, path)
-    managed = None
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, path, current)
-    else:
-        managed = desired_body(params)
-        changed, state = ensure_present(module, path, current, managed)
-    module.exit(changed, state, id=(state or {}).get("id"),
-                before=diff_view(current, managed), after=diff_view(state, managed))
+    # Checked before the first read: the scope is the path of every call.
+    module.fail_if(validate(module.params))
+    run_resource(module, RESOURCE, lambda params, current: None, from_params(desired_body))
 
 
 if __name__ == "__main__":

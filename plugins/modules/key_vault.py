@@ -19,18 +19,12 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
-  resource_group:
-    description: The resource group of the vault.
-    type: str
-    required: true
   name:
     description: The vault's name (3 to 24 letters, digits and hyphens, starting with a letter; global).
     type: str
     required: true
-  location:
-    description: The Azure region. Defaults to the resource group's location.
-    type: str
   tenant_id:
     description:
       - The Entra tenant that authorises access to the vault's data. Required to create a vault;
@@ -70,22 +64,6 @@ options:
       - With O(state=absent), also purge the soft-deleted vault (also one deleted before), so its name is free.
     type: bool
     default: false
-  state:
-    description: Whether the vault should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - aigateway.foundry.azure.WAIT
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -20,11 +20,8 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure]
 options:
-  resource_group:
-    description: The resource group of the vault.
-    type: str
-    required: true
   vault:
     description: The vault that holds the secret.
     type: str
@@ -55,16 +52,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment:
-  - aigateway.foundry.azure
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -102,6 +89,7 @@ import re
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
+    from_params,
     resource_group_spec,
     run_resource,
 )
@@ -156,7 +144,7 @@ def uris(state):
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate, lambda params, target: desired_body(params), uris)
+    run_resource(AzureModule(ARGUMENT_SPEC), RESOURCE, validate, from_params(desired_body), uris)
 
 
 if __name__ == "__main__":

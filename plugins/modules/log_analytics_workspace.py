@@ -17,15 +17,12 @@ description:
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The workspace name (4 to 63 letters, digits and hyphens).
     type: str
     required: true
-  location:
-    description: The Azure region. Defaults to the resource group's location.
-    type: str
   sku:
     description: The pricing tier.
     type: str

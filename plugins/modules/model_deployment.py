@@ -85,6 +85,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     ArmType,
     Resource,
     account_child_spec,
+    from_current,
     lower,
     run_resource,
 )
@@ -137,8 +138,7 @@ def validate(params, current):
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate,
-                 lambda params, target: desired_body(params, target.current))
+    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate, from_current(desired_body))
 
 
 if __name__ == "__main__":

@@ -85,14 +85,19 @@ items:
 
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    account_child_spec,
+    finish,
+    from_params,
+    settle,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    account=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = account_child_spec(
     description=dict(type="str"),
     items=dict(type="list", elements="dict", options=dict(
         name=dict(type="str", required=True),
@@ -100,12 +105,13 @@ ARGUMENT_SPEC = dict(
         is_regex=dict(type="bool", default=False),
     )),
     purge_items=dict(type="bool", default=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 # The name pattern of raiBlocklists and raiBlocklistItems in the 2025-12-01 type definitions.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 MAX_PATTERN_LENGTH = 1000
+RESOURCE = Resource(ArmType("Microsoft.CognitiveServices/accounts/raiBlocklists"), "blocklist", "cognitiveservices",
+                    "rai_blocklists", parents=("resource_group", "account"), delete_method="begin_delete")
 
 
 def validate(params):
@@ -157,35 +163,18 @@ def item_changes(desired, current, purge):
     return to_write, to_delete
 
 
-def describe(module, resource_group, account, name):
-    client = module.client("cognitiveservices")
-    found = module.get_or_none("read blocklist %s of account %s" % (name, account), client.rai_blocklists.get,
-                               resource_group, account, name, cls=raw)
-    return found[0] if found else None
-
-
-def describe_items(module, resource_group, account, name):
-    client = module.client("cognitiveservices")
-    listed = module.list_all("list the items of blocklist %s" % name, client.rai_blocklist_items.list,
-                             resource_group, account, name)
+def describe_items(module, params):
+    listed = module.list_all("list the items of blocklist %s" % params["name"],
+                             module.client("cognitiveservices").rai_blocklist_items.list,
+                             params["resource_group"], params["account"], params["name"])
     return dict((item["name"], item.get("properties") or {}) for item in listed)
 
 
-def ensure_blocklist(module, resource_group, account, name, current, desired):
-    client = module.client("cognitiveservices")
-    new = {"id": ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.CognitiveServices/accounts/%s/"
-                  "raiBlocklists/%s" % (module.subscription_id, resource_group, account, name)),
-           "name": name, "type": "Microsoft.CognitiveServices/accounts/raiBlocklists"}
-
-    def write():
-        return module.call("write blocklist %s of account %s" % (name, account), client.rai_blocklists.create_or_update,
-                           resource_group, account, name, json_body(desired), cls=raw)[0]
-    return module.converge(current, desired, write, new_state=new)
-
-
-def ensure_items(module, resource_group, account, name, current_items, wanted, purge):
+def ensure_items(module, current_items, wanted):
     """(changed, items after): writes and deletes items one at a time; nothing is written in check mode."""
-    to_write, to_delete = item_changes(wanted, current_items, purge)
+    params = module.params
+    resource_group, account, name = params["resource_group"], params["account"], params["name"]
+    to_write, to_delete = item_changes(wanted, current_items, params["purge_items"])
     result = dict((item, props) for item, props in current_items.items() if item not in to_delete)
     if not to_write and not to_delete:
         return False, result
@@ -205,38 +194,20 @@ def ensure_items(module, resource_group, account, name, current_items, wanted, p
     return True, result
 
 
-def ensure_absent(module, resource_group, account, name, current):
-    def delete():
-        client = module.client("cognitiveservices")
-        action = "delete blocklist %s of account %s" % (name, account)
-        module.call_and_wait(action, client.rai_blocklists.begin_delete, resource_group, account, name)
-    return module.remove(current, delete)
-
-
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True)
     params = module.params
-    resource_group, account, name = params["resource_group"], params["account"], params["name"]
-    problem = validate(params)
-    if problem:
-        module.fail(problem)
-    current = describe(module, resource_group, account, name)
-    current_items = describe_items(module, resource_group, account, name) if current is not None else {}
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, resource_group, account, name, current)
-        module.exit(changed, state, id=None, items={}, before=diff_view(current, desired_body(params)), after={})
-    desired = desired_body(params)
-    changed, state = ensure_blocklist(module, resource_group, account, name, current, desired)
-    wanted = desired_items(params)
-    items = current_items
+    module.fail_if(validate(params))
+    target = RESOURCE.describe(module)
+    current_items = describe_items(module, params) if target.current is not None else {}
+    outcome = settle(module, RESOURCE, target, lambda params, current: None, from_params(desired_body))
+    wanted = desired_items(params) if params["state"] == "present" else None
+    items, before, after = (current_items if params["state"] == "present" else {}), {}, {}
     if wanted is not None:
-        items_changed, items = ensure_items(module, resource_group, account, name, current_items, wanted,
-                                            params["purge_items"])
-        changed = changed or items_changed
-    before, after = diff_view(current, desired), diff_view(state, desired)
-    if wanted is not None:
-        before["items"], after["items"] = current_items, items
-    module.exit(changed, state, id=(state or {}).get("id"), items=items, before=before, after=after)
+        items_changed, items = ensure_items(module, current_items, wanted)
+        outcome.changed = outcome.changed or items_changed
+        before, after = {"items": current_items}, {"items": items}
+    finish(module, RESOURCE, outcome, before=before, after=after, items=items)
 
 
 if __name__ == "__main__":

@@ -22,15 +22,12 @@ description:
     without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The cluster's name (1-60 letters, digits and single dashes); its host name is derived from it.
     type: str
     required: true
-  location:
-    description: The Azure region. Defaults to the resource group's location.
-    type: str
   sku:
     description: The cluster's SKU, for example V(Balanced_B0) (the smallest) or V(MemoryOptimized_M10).
     type: str

@@ -60,10 +60,11 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
-    STATE_SPEC,
-    TAGS_SPEC,
     Resource,
     ResourceGroupType,
+    STATE_SPEC,
+    TAGS_SPEC,
+    from_current,
     run_resource,
     with_tags,
 )
@@ -101,8 +102,7 @@ def validate(params, current):
 
 
 def main():
-    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate,
-                 lambda params, target: desired_body(params, target.current))
+    run_resource(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, validate, from_current(desired_body))
 
 
 if __name__ == "__main__":

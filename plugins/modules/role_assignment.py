@@ -229,9 +229,7 @@ def ensure_absent(module, current_all):
 def main():
     module = AzureModule(ARGUMENT_SPEC)
     params = module.params
-    problem = validate(params)
-    if problem:
-        module.fail(problem)
+    module.fail_if(validate(params))
     scope = normal_scope(params["scope"])
     definition_id = resolve_role(module, scope, params["role"])
     current_all = describe(module, scope, definition_id, params["principal_id"])
