@@ -152,6 +152,8 @@ class Resource(object):
     - ``etag``: writes and deletes send If-Match (API Management children);
     - ``long_running``: create/update and delete are ``begin_*`` operations awaited per wait/wait_timeout
       (``create_method``/``delete_method`` name other operations; a ``begin_`` one is awaited);
+    - ``update_method``: the operation of an update when it is not the create's (a PATCH such as ``begin_update``);
+      it is sent without ``location``, which no resource can change;
     - ``write_only``: paths Azure never returns (secrets): they do not decide a write, and ``update_option`` names
       the option (``always``/``on_create``) that says whether a given value is written on every run;
     - ``secrets``: paths of secrets Azure does return: compared under ``always`` (and on a create), not under
@@ -164,7 +166,7 @@ class Resource(object):
 
     def __init__(self, arm_type, what, service, group, parents=("resource_group",), etag=False, long_running=False,
                  write_only=(), secrets=(), update_option=None, normalisers=None, mask=None, create_method=None,
-                 delete_method=None, delete_options=None, api_version=None):
+                 delete_method=None, delete_options=None, api_version=None, update_method=None):
         self.arm_type = arm_type
         self.what = what
         self.service = service
@@ -179,6 +181,7 @@ class Resource(object):
         self.mask = mask or (lambda body: body)
         self.create_method = create_method or ("begin_create_or_update" if long_running else "create_or_update")
         self.delete_method = delete_method or ("begin_delete" if long_running else "delete")
+        self.update_method = update_method
         self.delete_options = delete_options or (lambda params: {})
         self.api_version = api_version or (lambda params: None)
 
@@ -243,12 +246,16 @@ class Resource(object):
         return self.describe(module).current
 
     def write(self, module, target, body):
-        """PUT ``body``; returns the resource as Azure answered it (read again when an LRO gives no body)."""
+        """PUT ``body`` (PATCH it with ``update_method`` when the resource exists); returns the resource as Azure
+        answered it (read again when an LRO gives no body)."""
+        method = self.create_method
+        if target.current is not None and self.update_method:
+            method, body = self.update_method, dict((key, value) for key, value in body.items() if key != "location")
         options = dict(if_match=target.etag) if self.etag else {}
         options.update(self.version_options(module.params))
-        operation = getattr(self.operations(module), self.create_method)
+        operation = getattr(self.operations(module), method)
         action = self.action("write", target)
-        if self.create_method.startswith("begin_"):
+        if method.startswith("begin_"):
             result = module.call_and_wait(action, operation, *target.names, json_body(body), cls=raw, **options)
             return result[0] if result else self.reread(module, target)
         return module.call(action, operation, *target.names, json_body(body), cls=raw, **options)[0]

@@ -142,13 +142,20 @@ primary_key:
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    ArmType,
+    Resource,
+    finish,
+    lower,
+    resource_group_spec,
+    settle,
+    with_tags,
+)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
 
-ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    name=dict(type="str", required=True),
+ARGUMENT_SPEC = resource_group_spec(
     location=dict(type="str"),
     sku=dict(type="str", default="Balanced_B0"),
     minimum_tls_version=dict(type="str", choices=["1.2"], default="1.2"),
@@ -166,11 +173,9 @@ ARGUMENT_SPEC = dict(
     client_protocol=dict(type="str", choices=["Encrypted", "Plaintext"], default="Encrypted"),
     access_keys_authentication=dict(type="str", choices=["Enabled", "Disabled"], default="Enabled"),
     return_keys=dict(type="bool", default=False),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 NAME_PATTERN = re.compile(r"^(?=.{1,60}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
-CLUSTER_TYPE = "Microsoft.Cache/redisEnterprise"
 
 
 def module_names(value):
@@ -214,10 +219,7 @@ def cluster_body(params, location):
     props = {"minimumTlsVersion": params["minimum_tls_version"], "publicNetworkAccess": params["public_network_access"]}
     if params["high_availability"]:
         props["highAvailability"] = params["high_availability"]
-    body = {"location": location, "sku": {"name": params["sku"]}, "properties": props}
-    if params["tags"] is not None:
-        body["tags"] = dict((key, str(value)) for key, value in params["tags"].items())
-    return body
+    return with_tags({"location": location, "sku": {"name": params["sku"]}, "properties": props}, params, None)
 
 
 def database_body(params):
@@ -232,110 +234,63 @@ def database_body(params):
     }}
 
 
-NORMALISERS = {
-    "sku.name": lambda v: v.lower() if isinstance(v, str) else v,
-    "properties.modules": module_names,
-}
+def moved(params, cluster):
+    """A cluster cannot change region: the message when the task asks it to, else None."""
+    if cluster is not None and params["location"] and params["state"] == "present" and \
+            differences({"location": params["location"]}, {"location": cluster.get("location")}):
+        return "Redis cluster %s is in %s; it cannot move to %s" % (params["name"], cluster.get("location"),
+                                                                    params["location"])
+    return None
 
 
-def describe(module, name, database):
-    params = module.params
-    client = module.client("redisenterprise")
-    cluster = module.get_or_none("read Redis cluster %s" % name, client.redis_enterprise.get,
-                                 params["resource_group"], name, cls=raw)
-    if not cluster:
-        return None, None
-    found = module.get_or_none("read Redis database %s/%s" % (name, database), client.databases.get,
-                               params["resource_group"], name, database, cls=raw)
-    return cluster[0], (found[0] if found else None)
+class Database(Resource):
+    """The cluster's one database: named by the database option, under the cluster the name option names."""
+
+    def names(self, params):
+        return (params["resource_group"], params["name"], params["database"])
 
 
-def ensure_cluster(module, name, current, desired):
-    params = module.params
-    client = module.client("redisenterprise")
-    new = {"id": "/subscriptions/%s/resourceGroups/%s/providers/%s/%s"
-                 % (module.subscription_id, params["resource_group"], CLUSTER_TYPE, name),
-           "name": name, "type": CLUSTER_TYPE}
-    action = "write Redis cluster %s" % name
-
-    def write():
-        if current is None:
-            poller = module.call(action, client.redis_enterprise.begin_create, params["resource_group"], name,
-                                 json_body(desired), cls=raw)
-        else:
-            # Updates are PATCHes (the spec's PUT answers only 200/201; an update is accepted with 202).
-            patch = dict((key, value) for key, value in desired.items() if key != "location")
-            poller = module.call(action, client.redis_enterprise.begin_update, params["resource_group"], name,
-                                 json_body(patch), cls=raw)
-        result = module.wait(action, poller)
-        return result[0] if result else describe(module, name, params["database"])[0]
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
+NORMALISERS = {"sku.name": lower, "properties.modules": module_names}
+# Updates are PATCHes (the spec's PUT answers only 200/201; an update is accepted with 202).
+CLUSTER = Resource(ArmType("Microsoft.Cache/redisEnterprise"), "Redis cluster", "redisenterprise", "redis_enterprise",
+                   long_running=True, create_method="begin_create", update_method="begin_update",
+                   normalisers=NORMALISERS)
+DATABASE = Database(ArmType("Microsoft.Cache/redisEnterprise/databases"), "Redis database", "redisenterprise",
+                    "databases", long_running=True, create_method="begin_create", update_method="begin_update",
+                    normalisers=NORMALISERS)
 
 
-def ensure_database(module, name, cluster_id, current, desired):
-    params = module.params
-    client = module.client("redisenterprise")
-    database = params["database"]
-    new = {"id": "%s/databases/%s" % (cluster_id, database), "name": database, "type": CLUSTER_TYPE + "/databases"}
-    action = "write Redis database %s/%s" % (name, database)
-
-    def write():
-        operation = client.databases.begin_create if current is None else client.databases.begin_update
-        result = module.call_and_wait(action, operation, params["resource_group"], name, database, json_body(desired),
-                                      cls=raw)
-        return result[0] if result else describe(module, name, database)[1]
-    return module.converge(current, desired, write, new_state=new, normalisers=NORMALISERS)
-
-
-def ensure_absent(module, name, current):
-    params = module.params
-
-    def delete():
-        action = "delete Redis cluster %s" % name
-        module.call_and_wait(action, module.client("redisenterprise").redis_enterprise.begin_delete,
-                             params["resource_group"], name)
-    return module.remove(current, delete)
-
-
-def primary_key(module, name):
+def primary_key(module):
     """The database's primary key (main() made sure the task runs with no_log)."""
     params = module.params
-    keys = module.call("list keys of Redis database %s/%s" % (name, params["database"]),
-                       module.client("redisenterprise").databases.list_keys, params["resource_group"], name,
-                       params["database"], cls=raw)[0] or {}
-    return keys.get("primaryKey")
+    keys = module.call("list keys of Redis database %s/%s" % (params["name"], params["database"]),
+                       module.client("redisenterprise").databases.list_keys, *DATABASE.names(params), cls=raw)[0]
+    return (keys or {}).get("primaryKey")
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True)
     module.require_no_log("return_keys")
     params = module.params
-    name = params["name"]
-    if not NAME_PATTERN.match(name):
-        module.fail("name %r must be 1-60 letters, digits and single dashes" % name)
-    cluster, database = describe(module, name, params["database"])
-    problem = validate(params, database) or module.location_problem("Microsoft.Cache/redisEnterprise", params, cluster)
-    if problem:
-        module.fail(problem)
-    if params["state"] == "absent":
-        changed, state = ensure_absent(module, name, cluster)
-        module.exit(changed, state, id=None, database=None, before=diff_view(cluster, None), after={})
-    location = params["location"] or (cluster or {}).get("location") or \
-        module.resource_group_location(params["resource_group"])
-    if cluster is not None and differences({"location": location}, {"location": cluster.get("location")}):
-        module.fail("Redis cluster %s is in %s; it cannot move to %s" % (name, cluster.get("location"), location))
-    wanted_cluster = cluster_body(params, location)
-    wanted_database = database_body(params)
-    cluster_changed, state = ensure_cluster(module, name, cluster, wanted_cluster)
-    database_changed, database_state = ensure_database(module, name, state["id"], database, wanted_database)
-    result = dict(id=state.get("id"), database=database_state,
-                  host_name=(state.get("properties") or {}).get("hostName"),
-                  port=(database_state.get("properties") or {}).get("port"))
-    if params["return_keys"] and not (module.check_mode and database is None):
-        result["primary_key"] = primary_key(module, name)
-    before = dict(diff_view(cluster, wanted_cluster), database=diff_view(database, wanted_database))
-    after = dict(diff_view(state, wanted_cluster), database=diff_view(database_state, wanted_database))
-    module.exit(cluster_changed or database_changed, state, before=before, after=after, **result)
+    # Checked before the first read: the name is part of every URL.
+    if not NAME_PATTERN.match(params["name"]):
+        module.fail("name %r must be 1-60 letters, digits and single dashes" % params["name"])
+    cluster = CLUSTER.describe(module)
+    database = DATABASE.describe(module) if cluster.current else DATABASE.absent(module)
+    outcome = settle(module, CLUSTER, cluster,
+                     lambda params, current: validate(params, database.current) or moved(params, current),
+                     lambda params, target: cluster_body(params, target.location))
+    extra, before, after = dict(database=None), {}, {}
+    if params["state"] == "present":
+        wanted = database_body(params)
+        database_changed, state = DATABASE.converge(module, database, wanted)
+        outcome.changed = outcome.changed or database_changed
+        before, after = dict(database=diff_view(database.current, wanted)), dict(database=diff_view(state, wanted))
+        extra.update(database=state, host_name=(outcome.state.get("properties") or {}).get("hostName"),
+                     port=(state.get("properties") or {}).get("port"))
+        if params["return_keys"] and not (module.check_mode and database.current is None):
+            extra["primary_key"] = primary_key(module)
+    finish(module, CLUSTER, outcome, before=before, after=after, **extra)
 
 
 if __name__ == "__main__":
