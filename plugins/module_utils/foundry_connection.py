@@ -18,7 +18,6 @@ from ansible_collections.aigateway.foundry.plugins.module_utils import validatio
 
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
 CONNECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$")
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DEFAULT_AUDIENCE = "https://cognitiveservices.azure.com"
 
 # API type of the gateway -> (the path the target ends with, deploymentInPath).
@@ -144,7 +143,7 @@ def _validate_auth(params):
         if missing:
             return "oauth2.%s required when auth_type is OAuth2" % (
                 ", oauth2.".join(missing) + (" is" if len(missing) == 1 else " are"))
-        if not GUID.match(oauth2["client_id"]):
+        if not validation.GUID.match(oauth2["client_id"]):
             return "oauth2.client_id must be a GUID (the application's client id)"
         if not oauth2["token_url"].startswith("https://"):
             return "oauth2.token_url must be an https URL"

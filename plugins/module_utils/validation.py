@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import re
 
+# Object, tenant, client and workspace ids: a GUID in its 8-4-4-4-12 hexadecimal form.
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
 
 class NameRule(object):
     def __init__(self, noun, shortest, longest, pattern, rule):

@@ -115,6 +115,7 @@ purged:
 
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -140,7 +141,6 @@ ARGUMENT_SPEC = resource_group_spec(
 )
 
 NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # createMode is a request, never part of the vault Azure returns.
 CREATE_MODE = "properties.createMode"
 RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults"), "key vault", "keyvault", "vaults", long_running=True,
@@ -157,7 +157,7 @@ def validate(params, current):
         return None
     if not 7 <= params["soft_delete_retention_in_days"] <= 90:
         return "soft_delete_retention_in_days must be between 7 and 90, not %s" % params["soft_delete_retention_in_days"]
-    if params["tenant_id"] is not None and not GUID.match(params["tenant_id"]):
+    if params["tenant_id"] is not None and not validation.GUID.match(params["tenant_id"]):
         return "tenant_id %r is not a tenant id (a GUID)" % params["tenant_id"]
     props = (current or {}).get("properties") or {}
     if current is None and not params["tenant_id"]:

@@ -99,9 +99,8 @@ endpoint:
   sample: https://api.loganalytics.io
 """
 
-import re
-
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.foundry_dataplane import parse_timespan, table_rows
 
@@ -113,11 +112,9 @@ ARGUMENT_SPEC = dict(
     server_timeout=dict(type="int", default=180),
 )
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-
 
 def validate(params):
-    if not GUID.match(params["workspace_id"]):
+    if not validation.GUID.match(params["workspace_id"]):
         return ("workspace_id %r is not a workspace customer id (a GUID; the workspace's properties.customerId, "
                 "not its resource id)" % params["workspace_id"])
     if not params["query"].strip():

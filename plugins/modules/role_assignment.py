@@ -89,9 +89,9 @@ state:
            "scope": "/subscriptions/0000/resourceGroups/rg"}}
 """
 
-import re
 import uuid
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view
@@ -105,7 +105,6 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DEFINITION_SEGMENT = "/providers/microsoft.authorization/roledefinitions/"
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 # Fixed namespace so the same (scope, role, principal) always names the same assignment.
@@ -118,7 +117,7 @@ def normal_scope(scope):
 
 def validate(params):
     """Problems with the input, found before anything is read or written."""
-    if not GUID.match(params["principal_id"]):
+    if not validation.GUID.match(params["principal_id"]):
         return "principal_id must be an object id (a GUID), got %r" % params["principal_id"]
     if not params["scope"].startswith("/"):
         return "scope must be a resource id starting with /, got %r" % params["scope"]
@@ -132,7 +131,7 @@ def definition_id_for(role, subscription_id):
     """The role definition id for a GUID or full id; None for a role name (which needs a lookup)."""
     if role.startswith("/"):
         return role
-    if GUID.match(role):
+    if validation.GUID.match(role):
         return "/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s" % (subscription_id, role)
     return None
 
