@@ -1,7 +1,8 @@
 """Lines of code of each module in plugins/modules, with the DOCUMENTATION, EXAMPLES and RETURN strings left out.
 
 Blank lines and comment-only lines are not counted either.  Prints one line per module (largest first), then the
-maximum and the median, so the size of the module layer can be re-measured: python tests/tools/module_lines.py
+maximum and the median, and any module or median over the limits (200 and 80 lines), so the size of the module layer
+can be re-measured: python tests/tools/module_lines.py  (tests/unit/test_module_size.py holds the limits).
 """
 import ast
 import statistics
@@ -10,6 +11,7 @@ from pathlib import Path
 
 MODULES = Path(__file__).resolve().parents[2] / "plugins" / "modules"
 DOC_NAMES = {"DOCUMENTATION", "EXAMPLES", "RETURN"}
+LARGEST, MEDIAN = 200, 80
 
 
 def doc_lines(tree):
@@ -28,11 +30,28 @@ def code_lines(path):
                if number not in docs and line.strip() and not line.strip().startswith("#"))
 
 
+def module_counts(directory=MODULES):
+    """Module name -> code lines, for every module of ``directory``."""
+    return dict((path.stem, code_lines(path)) for path in sorted(Path(directory).glob("*.py")))
+
+
+def size_problems(counts, largest=LARGEST, median=MEDIAN):
+    """The modules over ``largest`` lines and a median over ``median`` (issue 11's limits), as messages."""
+    problems = ["%s has %d code lines (at most %d)" % (name, count, largest)
+                for name, count in sorted(counts.items()) if count > largest]
+    middle = statistics.median(counts.values()) if counts else 0
+    if middle > median:
+        problems.append("the median module has %s code lines (at most %d)" % (middle, median))
+    return problems
+
+
 def main(directory=MODULES):
-    counts = dict((path.stem, code_lines(path)) for path in sorted(Path(directory).glob("*.py")))
+    counts = module_counts(directory)
     for name, count in sorted(counts.items(), key=lambda item: -item[1]):
         print("%5d  %s" % (count, name))
     print("max %d, median %s, modules %d" % (max(counts.values()), statistics.median(counts.values()), len(counts)))
+    for problem in size_problems(counts):
+        print(problem)
 
 
 if __name__ == "__main__":
