@@ -129,6 +129,25 @@ def normalise_user_assigned(value):
     return dict((key.lower(), {}) for key in value)
 
 
+def identity_problem(identity_type, user_assigned_ids, ids_option):
+    """A managed identity's type and its user-assigned ids (the option ``ids_option``) must agree: the message when
+    they do not, else None."""
+    wants_ids = "UserAssigned" in (identity_type or "")
+    if wants_ids and not user_assigned_ids:
+        return "identity %s needs %s (required for a user-assigned identity)" % (identity_type, ids_option)
+    if user_assigned_ids and not wants_ids:
+        return "%s needs identity UserAssigned or 'SystemAssigned, UserAssigned'" % ids_option
+    return None
+
+
+# An identity block as Azure returns it: the type with other spacing and case ("SystemAssigned,UserAssigned"), a
+# missing one for type None, user-assigned ids in any case.
+IDENTITY_NORMALISERS = {
+    "identity.type": lambda value: (value or "None").replace(" ", "").lower(),
+    "identity.userAssignedIdentities": normalise_user_assigned,
+}
+
+
 def merged_tags(tags, current_tags, purge):
     """The tags to send: ``tags`` added to the current ones, or exactly ``tags`` with ``purge``; values as strings."""
     result = dict(tags) if purge else dict(current_tags or {}, **tags)

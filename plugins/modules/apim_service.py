@@ -99,7 +99,7 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: The model gateway (waits until it is active)
+- name: Start creating the model gateway (30 to 45 minutes) and go on with other tasks
   aigateway.foundry.apim_service:
     resource_group: rg-ai-gateway
     name: apim-ai-gateway-01
@@ -107,15 +107,12 @@ EXAMPLES = r"""
     publisher_email: platform@example.com
     publisher_name: Platform team
     soft_deleted: purge
+    wait: false
 
-- name: Start the create and come back later
+- name: Later, follow it until it is active (an existing service needs no create options)
   aigateway.foundry.apim_service:
     resource_group: rg-ai-gateway
     name: apim-ai-gateway-01
-    sku_name: Standardv2
-    publisher_email: platform@example.com
-    publisher_name: Platform team
-    wait: false
   register: apim
 
 - name: Delete it and free the name at once
@@ -179,9 +176,10 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
+    IDENTITY_NORMALISERS,
     differences,
     identity_body,
-    normalise_user_assigned,
+    identity_problem,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
     API_MANAGEMENT_SERVICES,
@@ -223,23 +221,17 @@ def sku_spelling(name):
     return SKU_SPELLING.get(name.lower(), name) if name else name
 
 
-def _identity_type(value):
-    return value.replace(" ", "").lower() if isinstance(value, str) else value
-
-
 def _identity(value):
     # A service without identity reads back as null; that is what type None asks for.
     return value if value else {"type": "None"}
 
 
-NORMALISERS = {
+NORMALISERS = dict(IDENTITY_NORMALISERS, **{
     "identity": _identity,
     "sku.name": lower,
-    "identity.type": _identity_type,
-    "identity.userAssignedIdentities": normalise_user_assigned,
     "properties.publicNetworkAccess": lower,
     "properties.releaseChannel": lower,
-}
+})
 
 
 def validate(params, current):
@@ -268,14 +260,10 @@ def validate(params, current):
             return "sku_capacity must be 0 for the Consumption tier, not %s" % capacity
         if sku != "consumption" and capacity < 1:
             return "sku_capacity must be at least 1 for the %s tier, not %s" % (params["sku_name"], capacity)
-    needs_ids = "UserAssigned" in params["identity"]
-    if needs_ids and not params["user_assigned_identities"]:
-        return "identity %s needs user_assigned_identities" % params["identity"]
-    if not needs_ids and params["user_assigned_identities"]:
-        return "user_assigned_identities needs identity UserAssigned or 'SystemAssigned, UserAssigned'"
-    if current is not None:
-        return immutable_change(params, current)
-    return None
+    problem = identity_problem(params["identity"], params["user_assigned_identities"], "user_assigned_identities")
+    if problem or current is None:
+        return problem
+    return immutable_change(params, current)
 
 
 def immutable_change(params, current):

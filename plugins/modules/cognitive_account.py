@@ -160,10 +160,11 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
+    IDENTITY_NORMALISERS,
     differences,
     identity_body,
+    identity_problem,
     merge,
-    normalise_user_assigned,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
     FOUNDRY_ACCOUNTS,
@@ -197,14 +198,12 @@ CARRIED_PROPERTIES = (
     "restrictOutboundNetworkAccess", "storedCompletionsDisabled", "userOwnedStorage",
 )
 
-NORMALISERS = {
+NORMALISERS = dict(IDENTITY_NORMALISERS, **{
     "kind": lower,
     "sku.name": lower,
-    "identity.type": lambda value: (value or "None").replace(" ", "").lower(),
-    "identity.userAssignedIdentities": normalise_user_assigned,
     "properties.customSubDomainName": lower,
     "properties.publicNetworkAccess": lower,
-}
+})
 
 
 def desired_body(params, current, location):
@@ -234,13 +233,10 @@ def validate(params, current):
     if problem:
         return problem
     identity = params["identity"] or {}
-    ids = identity.get("user_assigned_identities")
-    if "UserAssigned" in (identity.get("type") or "") and not ids:
-        return "identity.user_assigned_identities is required for identity type %s" % identity["type"]
-    if ids and "UserAssigned" not in (identity.get("type") or ""):
-        return "identity.user_assigned_identities needs a UserAssigned identity type"
-    if current is None:
-        return None
+    problem = identity_problem(identity.get("type"), identity.get("user_assigned_identities"),
+                               "identity.user_assigned_identities")
+    if problem or current is None:
+        return problem
     name = params["name"]
     if current.get("kind", "").lower() != params["kind"].lower():
         return ("account %s is of kind %s; the kind of an account cannot change to %s (delete and purge it, "
