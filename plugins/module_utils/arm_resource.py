@@ -32,6 +32,11 @@ def resource_group_spec(**options):
                 state=STATE_SPEC, **options)
 
 
+def resource_group_location_spec(**options):
+    """The same with the location option (``Target.location``: the resource group's when omitted)."""
+    return resource_group_spec(location=dict(type="str"), **options)
+
+
 def apim_child_spec(**options):
     """The options of a child resource of an API Management service."""
     return resource_group_spec(service=dict(type="str", required=True), **options)

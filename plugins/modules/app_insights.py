@@ -95,14 +95,13 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     ArmType,
     Resource,
     lower,
-    resource_group_spec,
+    resource_group_location_spec,
     run_resource,
     with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
-ARGUMENT_SPEC = resource_group_spec(
-    location=dict(type="str"),
+ARGUMENT_SPEC = resource_group_location_spec(
     workspace_id=dict(type="str"),
     application_type=dict(type="str", choices=["web", "other"], default="web"),
     custom_metrics_dimensions=dict(type="bool", default=True),

@@ -121,15 +121,14 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     Resource,
     finish,
     lower,
-    resource_group_spec,
+    resource_group_location_spec,
     settle,
     with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import normalise_location
 
-ARGUMENT_SPEC = resource_group_spec(
-    location=dict(type="str"),
+ARGUMENT_SPEC = resource_group_location_spec(
     tenant_id=dict(type="str"),
     sku=dict(type="str", choices=["standard", "premium"], default="standard"),
     enable_rbac_authorization=dict(type="bool", default=True),

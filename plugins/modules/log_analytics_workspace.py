@@ -80,14 +80,13 @@ from ansible_collections.aigateway.foundry.plugins.module_utils import validatio
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
-    resource_group_spec,
+    resource_group_location_spec,
     run_resource,
     with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
-ARGUMENT_SPEC = resource_group_spec(
-    location=dict(type="str"),
+ARGUMENT_SPEC = resource_group_location_spec(
     sku=dict(type="str", default="PerGB2018"),
     retention_in_days=dict(type="int", default=30),
     identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),

@@ -147,7 +147,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     Resource,
     finish,
     lower,
-    resource_group_spec,
+    resource_group_location_spec,
     settle,
     with_tags,
 )
@@ -155,8 +155,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, differences
 
-ARGUMENT_SPEC = resource_group_spec(
-    location=dict(type="str"),
+ARGUMENT_SPEC = resource_group_location_spec(
     sku=dict(type="str", default="Balanced_B0"),
     minimum_tls_version=dict(type="str", choices=["1.2"], default="1.2"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"], default="Enabled"),
