@@ -15,7 +15,7 @@ description:
   - Use it to grant the identity that runs the playbook a role, for example C(Azure AI User) on the project where
     it creates agents (Owner and Contributor carry no data actions).
   - With O(resource_group), it also returns the caller's effective permissions at that resource group, or at
-    the resource O(resource_type)/O(resource_name) in it: Azure's own answer
+    the resource O(resource_type)/O(resource_name) in it, as Azure answers it
     (C(GET {scope}/providers/Microsoft.Authorization/permissions)), for a preflight to check with the
     P(aigateway.foundry.missing_actions#filter) filter before anything is written.
   - Read-only; the same in check mode.
