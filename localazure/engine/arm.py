@@ -48,7 +48,7 @@ class Ctx:
     def __init__(self, engine: "Engine", *, subscription_id: str, resource_group: str | None, resource_id: str,
                  parent_id: str | None, name: str | None, api_version: str | None, method: str,
                  body: Any, query: dict, headers: Any, client_id: str, namespace: str | None = None,
-                 location: str | None = None):
+                 location: str | None = None, object_id: str = ""):
         self._engine = engine
         self.subscription_id = subscription_id
         self.resource_group = resource_group
@@ -61,6 +61,7 @@ class Ctx:
         self.query = query
         self.headers = headers
         self.client_id = client_id
+        self.object_id = object_id
         self.namespace = namespace
         self.location = location
         self.store = engine.store
@@ -319,7 +320,7 @@ class Engine:
                    resource_id=request.path, parent_id=None, name=None,
                    api_version=request.query.get("api-version"), method=request.method, body=body,
                    query=dict(request.query), headers=request.headers, client_id=claims.get("appid", ""),
-                   namespace=path.namespace)
+                   namespace=path.namespace, object_id=claims.get("oid", ""))
 
     def _run_route(self, request, provider: Provider, route: Route, match, versions, path, body,
                    claims) -> web.Response:

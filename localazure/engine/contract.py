@@ -207,7 +207,8 @@ class Ctx:
     subscription_id, resource_group (or None), resource_id (as the client spelled it at create),
     parent_id (or None), name, api_version, method, body (parsed JSON or None), query, headers,
     store (the Store), now (epoch float), now_iso() -> "2026-01-01T00:00:00.0000000Z",
-    base_url ("https://127.0.0.1:PORT"), tenant_id, client_id (the caller), time_scale,
+    base_url ("https://127.0.0.1:PORT"), tenant_id, client_id (the caller), object_id (the caller's oid; set
+    for provider routes), time_scale,
     new_guid() -> str, arm_error(status, code, message) -> ArmError,
     start_operation(kind, resource_id, lro, result=None) -> dict of response headers
     (used by action routes such as purge to run as an LRO).

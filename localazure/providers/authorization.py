@@ -48,6 +48,72 @@ BUILTIN_ROLES: dict[str, tuple[str, str]] = {
         "Owner", "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC."),
     "3913510d-42f4-4e42-8a64-420c390055eb": (
         "Monitoring Metrics Publisher", "Enables publishing metrics against Azure resources"),
+    "312a565d-c81f-4fd8-895a-4e21e48d571c": (
+        "API Management Service Contributor", "Can manage service and the APIs"),
+    "71522526-b88f-4d52-b57f-d31fc3546d0d": (
+        "API Management Service Reader Role", "Read-only access to service and APIs"),
+}
+
+
+def _permission(actions=(), not_actions=(), data_actions=(), not_data_actions=()) -> dict:
+    return {"actions": list(actions), "notActions": list(not_actions), "dataActions": list(data_actions),
+            "notDataActions": list(not_data_actions)}
+
+
+_COGNITIVE_READ = ("Microsoft.CognitiveServices/*/read", "Microsoft.Authorization/roleAssignments/read",
+                   "Microsoft.Authorization/roleDefinitions/read")
+
+# Each built-in role's permissions block, as Microsoft Learn's "Azure built-in roles" pages list it (General,
+# Integration, AI + machine learning, Monitor).  For the Cognitive Services / Foundry roles, whose data-action
+# lists are long, the actions are Learn's and the data actions are their common prefix.
+BUILTIN_PERMISSIONS: dict[str, dict] = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": _permission(["*"]),
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": _permission(["*"], [
+        "Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
+        "Microsoft.Authorization/elevateAccess/Action", "Microsoft.Blueprint/blueprintAssignments/write",
+        "Microsoft.Blueprint/blueprintAssignments/delete", "Microsoft.Compute/galleries/share/action",
+        "Microsoft.Purview/consents/write", "Microsoft.Purview/consents/delete",
+        "Microsoft.Resources/deploymentStacks/manageDenySetting/action", "Microsoft.Subscription/cancel/action",
+        "Microsoft.Subscription/enable/action"]),
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": _permission(["*/read"]),
+    "312a565d-c81f-4fd8-895a-4e21e48d571c": _permission([
+        "Microsoft.ApiManagement/service/*", "Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*",
+        "Microsoft.ResourceHealth/availabilityStatuses/read", "Microsoft.Resources/deployments/*",
+        "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*"]),
+    "71522526-b88f-4d52-b57f-d31fc3546d0d": _permission([
+        "Microsoft.ApiManagement/service/*/read", "Microsoft.ApiManagement/service/read",
+        "Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*",
+        "Microsoft.ResourceHealth/availabilityStatuses/read", "Microsoft.Resources/deployments/*",
+        "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*"],
+        ["Microsoft.ApiManagement/service/users/keys/read"]),
+    "a97b65f3-24c7-4388-baec-2e87135dc908": _permission([
+        "Microsoft.CognitiveServices/*/read", "Microsoft.CognitiveServices/accounts/listkeys/action",
+        "Microsoft.Insights/alertRules/read", "Microsoft.Insights/diagnosticSettings/read",
+        "Microsoft.Insights/logDefinitions/read", "Microsoft.Insights/metricdefinitions/read",
+        "Microsoft.Insights/metrics/read", "Microsoft.ResourceHealth/availabilityStatuses/read",
+        "Microsoft.Resources/deployments/operations/read", "Microsoft.Resources/subscriptions/operationresults/read",
+        "Microsoft.Resources/subscriptions/read", "Microsoft.Resources/subscriptions/resourceGroups/read",
+        "Microsoft.Support/*"], data_actions=["Microsoft.CognitiveServices/*"]),
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": _permission(
+        _COGNITIVE_READ, data_actions=["Microsoft.CognitiveServices/accounts/OpenAI/*/read",
+                                       "Microsoft.CognitiveServices/accounts/OpenAI/*/action"]),
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": _permission(
+        _COGNITIVE_READ + ("Microsoft.CognitiveServices/accounts/deployments/write",
+                           "Microsoft.CognitiveServices/accounts/deployments/delete",
+                           "Microsoft.CognitiveServices/accounts/raiPolicies/write",
+                           "Microsoft.CognitiveServices/accounts/raiPolicies/delete"),
+        data_actions=["Microsoft.CognitiveServices/accounts/OpenAI/*"]),
+    "eadc314b-1a2d-4efa-be10-5d325db5065e": _permission(
+        ("Microsoft.CognitiveServices/*/read", "Microsoft.Authorization/*/read",
+         "Microsoft.CognitiveServices/accounts/projects/*", "Microsoft.Authorization/roleAssignments/write",
+         "Microsoft.Authorization/roleAssignments/delete"), data_actions=["Microsoft.CognitiveServices/*"]),
+    "53ca6127-db72-4b80-b1b0-d745d6d5456d": _permission(
+        ("Microsoft.CognitiveServices/*/read", "Microsoft.Authorization/*/read"),
+        data_actions=["Microsoft.CognitiveServices/*"]),
+    "3913510d-42f4-4e42-8a64-420c390055eb": _permission(
+        ("Microsoft.Insights/Register/Action", "Microsoft.Support/*",
+         "Microsoft.Resources/subscriptions/resourceGroups/read"),
+        data_actions=["Microsoft.Insights/Metrics/Write", "Microsoft.Insights/Telemetry/Write"]),
 }
 
 
@@ -66,6 +132,7 @@ def role_definition_body(subscription_id: str, guid: str) -> dict:
             "type": "BuiltInRole",
             "description": description,
             "assignableScopes": ["/"],
+            "permissions": [BUILTIN_PERMISSIONS[guid]],
             "createdOn": None,
             "updatedOn": None,
             "createdBy": None,
@@ -207,6 +274,21 @@ def role_definitions(ctx, groups):
     return 200, {"value": value}, {}
 
 
+def permissions(ctx, groups):
+    """GET {scope}/providers/Microsoft.Authorization/permissions: the caller's effective permissions at the scope.
+    Azure answers one entry per role assignment of the caller (its token's oid) at or above the scope; the caller
+    then matches an action against each entry's actions minus its notActions."""
+    scope = f"/subscriptions/{ctx.subscription_id}" + (f"/{groups['scope']}" if groups.get("scope") else "")
+    value = []
+    for item in ctx.store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{ctx.subscription_id}/"):
+        props = item.get("properties") or {}
+        guid = _builtin_guid(ctx, props.get("roleDefinitionId", ""))
+        if (guid and _same(props.get("principalId"), ctx.object_id)
+                and _within(scope, props.get("scope") or assignment_scope(item.get("id", "")))):
+            value.append(BUILTIN_PERMISSIONS[guid])
+    return 200, {"value": value, "nextLink": None}, {}
+
+
 _SCOPE = r"(?:(?P<scope>resourceGroups/.+)/)?providers/Microsoft\.Authorization"
 
 PROVIDER = Provider(
@@ -215,5 +297,6 @@ PROVIDER = Provider(
     routes=[
         Route("GET", _SCOPE + r"/roleDefinitions(?:/(?P<guid>[^/]+))?", role_definitions, ("2022-04-01",),
               base="subscription", type_name=DEFINITION_TYPE),
+        Route("GET", _SCOPE + r"/permissions", permissions, ("2022-04-01",), base="subscription"),
     ],
 )

@@ -14,17 +14,41 @@ description:
     its claims (C(oid), C(tid), C(appid)). The token itself is never returned or logged.
   - Use it to grant the identity that runs the playbook a role, for example C(Azure AI User) on the project where
     it creates agents (Owner and Contributor carry no data actions).
+  - With O(resource_group), it also returns the caller's effective permissions at that resource group, or at
+    the resource O(resource_type)/O(resource_name) in it, as Azure answers it
+    (C(GET {scope}/providers/Microsoft.Authorization/permissions)), for a preflight to check with the
+    P(aigateway.foundry.missing_actions#filter) filter before anything is written.
   - Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
 extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
-options: {}
+options:
+  resource_group:
+    description: The resource group whose (or whose resource's) permissions to return. Without it, none are read.
+    type: str
+  resource_type:
+    description:
+      - The resource's type with its namespace, for example C(Microsoft.ApiManagement/service); a child type
+        (C(Microsoft.ApiManagement/service/apis)) takes one name per segment in O(resource_name).
+      - Requires O(resource_group) and O(resource_name).
+    type: str
+  resource_name:
+    description: The resource's name; for a child type its parents' names first, separated by C(/).
+    type: str
 """
 
 EXAMPLES = r"""
 - name: Who runs this playbook
   aigateway.foundry.caller_info:
   register: caller
+
+- name: Stop unless the caller may write APIs into the gateway
+  aigateway.foundry.caller_info:
+    resource_group: rg-shared-gateway
+    resource_type: Microsoft.ApiManagement/service
+    resource_name: apim-shared-hub
+  register: caller
+  failed_when: caller.permissions | aigateway.foundry.missing_actions(['Microsoft.ApiManagement/service/apis/write'])
 
 - name: It may create agents in the project
   aigateway.foundry.role_assignment:
@@ -65,14 +89,63 @@ user_principal_name:
   returned: always
   type: str
   sample: null
+permissions:
+  description:
+    - The caller's effective permissions at the scope asked, one entry per role assignment at or above it, as
+      Azure returns them (C(actions), C(notActions), C(dataActions), C(notDataActions)).
+    - An empty list when the caller holds no role there.
+  returned: when O(resource_group) is given
+  type: list
+  elements: dict
+  sample: [{"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []}]
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 
+ARGUMENT_SPEC = dict(
+    resource_group=dict(type="str"),
+    resource_type=dict(type="str"),
+    resource_name=dict(type="str"),
+)
+
+
+def validate(params):
+    """The scope's parts fit together: a type needs a group and one name per segment below its namespace."""
+    kind, name = params["resource_type"], params["resource_name"]
+    if (kind or name) and not params["resource_group"]:
+        return "resource_type and resource_name need resource_group"
+    if bool(kind) != bool(name):
+        return "resource_type and resource_name go together (got resource_type %r, resource_name %r)" % (kind, name)
+    if kind and (len(kind.split("/")) < 2 or not all(kind.split("/")) or not all(name.split("/"))):
+        return "resource_type %r must be <Namespace>/<type>[/<child type>...] (got resource_name %r)" % (kind, name)
+    if kind and len(kind.split("/")) - 1 != len(name.split("/")):
+        return ("resource_name %r must name one resource per segment of resource_type %r (%d name(s), separated "
+                "by /)" % (name, kind, len(kind.split("/")) - 1))
+    return None
+
+
+def sdk_scope(kind, name):
+    """list_for_resource's arguments for a type and its names: namespace, parent path, type, name."""
+    segments, names = kind.split("/"), name.split("/")
+    parent = "/".join("%s/%s" % pair for pair in zip(segments[1:-1], names[:-1]))
+    return segments[0], parent, segments[-1], names[-1]
+
+
+def read_permissions(module, params):
+    operations = module.client("authorization").permissions
+    group, kind, name = params["resource_group"], params["resource_type"], params["resource_name"]
+    if kind:
+        return module.list_all("read the caller's permissions on %s %s" % (kind, name),
+                               operations.list_for_resource, group, *sdk_scope(kind, name))
+    return module.list_all("read the caller's permissions on resource group %s" % group,
+                           operations.list_for_resource_group, group)
+
+
 def main():
-    module = AzureModule({})
+    module = AzureModule(ARGUMENT_SPEC)
+    module.fail_if(validate(module.params))
     token = dataplane.call(module, "get a token", module.settings["authority_host"], module.credential.get_token,
                            module.settings["credential_scope"]).token
     try:
@@ -83,6 +156,8 @@ def main():
     identity = dataplane.caller_identity(claims)
     if not identity["object_id"]:
         module.fail("the token names no object id (oid claim); this credential cannot be granted roles")
+    if module.params["resource_group"]:
+        identity["permissions"] = read_permissions(module, module.params)
     module.exit(False, None, **identity)
 
 

@@ -27,3 +27,36 @@ def test_a_wrong_secret_fails_clearly_and_is_not_printed(run_module):
     result = run_module("caller_info", {"secret": "not-the-secret"}, expect_failure=True)
     assert "get a token failed" in result["msg"]
     assert "not-the-secret" not in json.dumps({k: v for k, v in result.items() if k != "invocation"})
+
+
+def test_returns_the_callers_permissions_at_a_scope(run_module, endpoint, request_log, resource_group):
+    caller = run_module("caller_info", {})
+    assert "permissions" not in caller
+    group = run_module("caller_info", {"resource_group": resource_group})
+    assert group["permissions"] == []
+    scope = "/subscriptions/%s/resourceGroups/%s" % (endpoint["subscription_id"], resource_group)
+    run_module("role_assignment", {"scope": scope, "role": "Reader", "principal_id": caller["object_id"],
+                                   "principal_type": caller["principal_type"]})
+    mark = request_log.mark()
+    on_group = run_module("caller_info", {"resource_group": resource_group}, check=True)
+    assert [p["actions"] for p in on_group["permissions"]] == [["*/read"]]
+    # a resource below the group inherits the group's roles (it need not exist to be asked about)
+    on_service = run_module("caller_info", {"resource_group": resource_group,
+                                            "resource_type": "Microsoft.ApiManagement/service",
+                                            "resource_name": "apim-anything"})
+    assert on_service["permissions"] == on_group["permissions"]
+    assert request_log.writes(mark) == []
+
+
+def test_a_scope_that_does_not_fit_together_fails_before_any_request(run_module, request_log, resource_group):
+    mark = request_log.mark()
+    for params, named in (
+            ({"resource_type": "Microsoft.ApiManagement/service", "resource_name": "a"}, "need resource_group"),
+            ({"resource_group": resource_group, "resource_type": "Microsoft.ApiManagement/service"}, "go together"),
+            ({"resource_group": resource_group, "resource_type": "Microsoft.ApiManagement/service/apis",
+              "resource_name": "only-the-service"}, "one resource per segment"),
+            ({"resource_group": resource_group, "resource_type": "service", "resource_name": "a"},
+             "must be <Namespace>/<type>")):
+        failed = run_module("caller_info", params, expect_failure=True)
+        assert named in failed["msg"], failed["msg"]
+    assert request_log.since(mark) == []

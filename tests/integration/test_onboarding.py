@@ -118,6 +118,21 @@ def test_onboarding_again_changes_and_writes_nothing(onboarding):
     assert onboarding.writes_since(mark) == []
 
 
+def test_a_project_with_its_identity_needs_the_gateways_entra_check_and_is_refused_before_any_write(onboarding):
+    # this gateway was built without gateway_auth.entra: a ProjectManagedIdentity project has nothing to be admitted by
+    variables = onboarding.state_dir / "identity.json"
+    variables.write_text(json.dumps({"aigw_projects": projects(["alpha", "beta", "gamma"]) + [
+        {"team": "delta", "account": "{{ aigw_agent_host.name }}", "project": "proj-delta",
+         "auth_type": "ProjectManagedIdentity", "tokens_per_minute": 400}],
+        "aigw_gateway_policy": POLICY, "aigw_key_vault": VAULT}))
+    mark = len(onboarding.requests_logged())
+    refused = onboarding.run("onboard.yml", "-e", "@%s" % variables, expect_failure=True)
+    message = " ".join(refused["output"].split())
+    assert "Projects delta use auth_type ProjectManagedIdentity" in message
+    assert "gateway_auth.entra is not enabled" in message
+    assert onboarding.writes_since(mark) == []
+
+
 def test_check_diff_shows_a_changed_limit_without_writing(onboarding):
     mark = len(onboarding.requests_logged())
     TEAMS["beta"] = 550

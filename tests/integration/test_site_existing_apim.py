@@ -2,7 +2,9 @@
 the service, created here with the stock SDK in a resource group of its own, is used and never changed; teardown
 leaves it in place with exactly what it held before site.yml ran (nothing of ours: APIs, backends, pool, policies,
 products, subscriptions, loggers, the App Insights credential named value APIM created for our logger,
-diagnostics, the service's diagnostic setting, role assignments of its identity). Its own endpoint; file order."""
+diagnostics, the service's diagnostic setting, role assignments of its identity). The identity running the
+collection first holds only Reader on the service, and the preflight refuses before any write; with Contributor on
+the service's resource group it goes ahead. Its own endpoint; file order."""
 from __future__ import annotations
 
 import json
@@ -14,6 +16,8 @@ import requests
 
 from tests.integration.test_playbooks import ROOT, TIME_SCALE, Playbooks, arm_clients, stop_endpoint
 
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 SHARED_GROUP = "rg-shared-gateway"
 SHARED_APIM = "apim-shared-hub"
 EXISTING = {"aigw_apim": {"existing": True, "resource_group": SHARED_GROUP, "name": SHARED_APIM}}
@@ -43,6 +47,29 @@ def arm_get(endpoint, path, api_version):
                           headers={"Authorization": "Bearer " + token}, verify=endpoint["ca_bundle"], timeout=30)
     answer.raise_for_status()
     return answer.json().get("value", [])
+
+
+def grant(endpoint, scope, role):
+    """A role for the identity the collection runs as (the endpoint's service principal), by the stock SDK."""
+    import base64
+    import uuid
+
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    credential = ClientSecretCredential(endpoint["tenant_id"], endpoint["client_id"], endpoint["client_secret"],
+                                        authority=endpoint["authority_host"], disable_instance_discovery=True,
+                                        connection_verify=endpoint["ca_bundle"])
+    claims = credential.get_token("https://management.azure.com/.default").token.split(".")[1]
+    caller = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["oid"]
+    client = AuthorizationManagementClient(credential, endpoint["subscription_id"], base_url=endpoint["arm_endpoint"],
+                                           connection_verify=endpoint["ca_bundle"],
+                                           credential_scopes=["https://management.azure.com/.default"])
+    client.role_assignments.create(scope, str(uuid.uuid4()), {
+        "role_definition_id": "/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s"
+                              % (endpoint["subscription_id"], role),
+        "principal_id": caller, "principal_type": "ServicePrincipal"})
+    return caller
 
 
 def contents(runner):
@@ -84,10 +111,25 @@ def test_a_shared_service_exists_before_site(shared):
     service, before = contents(shared)
     assert service.provisioning_state == "Succeeded"
     shared.before = before
-    shared.mark = len(shared.requests_logged())
+    shared.service_id = service.id
+
+
+def test_a_reader_of_the_shared_service_is_refused_before_any_write(shared):
+    caller = grant(shared.endpoint(), shared.service_id, READER)
+    mark = len(shared.requests_logged())
+    refused = shared.run("site.yml", "-e", shared.existing, expect_failure=True)
+    message = " ".join(refused["output"].split())
+    assert "may not write into API Management service %s" % SHARED_APIM in message
+    assert caller in message
+    assert "Microsoft.ApiManagement/service/apis/write" in message
+    assert "Microsoft.Insights/diagnosticSettings/write" in message
+    assert shared.writes_since(mark) == [], "the preflight stops before any write"
 
 
 def test_site_uses_the_shared_service(shared):
+    endpoint = shared.endpoint()
+    grant(endpoint, "/subscriptions/%s/resourceGroups/%s" % (endpoint["subscription_id"], SHARED_GROUP), CONTRIBUTOR)
+    shared.mark = len(shared.requests_logged())
     result = shared.run("site.yml", "-e", shared.existing)
     assert result["changed"] > 0
     outputs = json.loads(shared.outputs_file.read_text())

@@ -263,3 +263,48 @@ def test_sdk_role_assignments_at_a_resource_scope_list_with_filters_and_delete_w
     assert deleted.name == on_widget.name and deleted.principal_id == principal
     assert authz_client.role_assignments.delete(widget, on_widget.name) is None
     authz_client.role_assignments.delete(resource_group, on_group.name)
+
+
+def _caller_object_id(credential):
+    import base64
+    import json
+    token = credential.get_token("https://management.azure.com/.default").token
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["oid"]
+
+
+def test_sdk_permissions_are_the_callers_role_definitions_at_or_above_the_scope(
+        authz_client, endpoint, credential, resource_group, arm):
+    sub = endpoint["subscription_id"]
+    group = resource_group.rsplit("/", 1)[-1]
+    widget = f"{resource_group}/providers/Test.Engine/widgets/w-perms"
+    assert arm("PUT", f"{widget}?api-version=2024-01-01", json={"location": "eastus"}).status_code == 201
+    caller = _caller_object_id(credential)
+    assert list(authz_client.permissions.list_for_resource(group, "Test.Engine", "", "widgets", "w-perms")) == []
+
+    reader = authz_client.role_assignments.create(resource_group, str(uuid.uuid4()), {
+        "role_definition_id": authz.role_definition_id(sub, READER), "principal_id": caller})
+    # someone else's Owner on the widget is not the caller's
+    other = authz_client.role_assignments.create(widget, str(uuid.uuid4()), {
+        "role_definition_id": authz.role_definition_id(sub, "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
+        "principal_id": str(uuid.uuid4())})
+    on_widget = list(authz_client.permissions.list_for_resource(group, "Test.Engine", "", "widgets", "w-perms"))
+    assert [(p.actions, p.not_actions) for p in on_widget] == [(["*/read"], [])]
+    contributor = authz_client.role_assignments.create(widget, str(uuid.uuid4()), {
+        "role_definition_id": authz.role_definition_id(sub, "b24988ac-6180-42a0-ab88-20f7382dd24c"),
+        "principal_id": caller})
+    on_widget = list(authz_client.permissions.list_for_resource(group, "Test.Engine", "", "widgets", "w-perms"))
+    assert sorted(p.actions[0] for p in on_widget) == ["*", "*/read"]
+    assert "Microsoft.Authorization/*/Write" in next(p for p in on_widget if p.actions == ["*"]).not_actions
+    # the Contributor assignment sits below the group: the group's permissions are the Reader's only
+    on_group = list(authz_client.permissions.list_for_resource_group(group))
+    assert [p.actions for p in on_group] == [["*/read"]]
+    for scope, assignment in ((resource_group, reader), (widget, other), (widget, contributor)):
+        authz_client.role_assignments.delete(scope, assignment.name)
+
+
+def test_role_definitions_carry_their_permissions(authz_client, endpoint):
+    scope = f"/subscriptions/{endpoint['subscription_id']}"
+    found = list(authz_client.role_definitions.list(scope, filter="roleName eq 'API Management Service Contributor'"))
+    assert [p.actions[0] for p in found[0].permissions] == ["Microsoft.ApiManagement/service/*"]
+    assert set(authz.BUILTIN_PERMISSIONS) == set(authz.BUILTIN_ROLES)

@@ -175,6 +175,24 @@ def test_token_quotas_per_product():
     assert silver.attrs["remaining-quota-tokens-variable-name"] == "remainingQuota"
 
 
+def test_a_project_calling_with_its_identity_has_its_own_limit_keyed_on_its_oid():
+    principal = "99999999-0000-0000-0000-000000000001"
+    settings = dict(CAPABILITIES["entra_and_key"], token_quotas=[
+        {"product": "team-a", "tokens_per_minute": 500},
+        {"principal_id": principal, "tokens_per_minute": 300, "token_quota": 9000, "token_quota_period": "Daily"}])
+    xml_text = render(settings)
+    assert [str(p) for p in ap.validate_policy(xml_text, scope="api")] == []
+    inbound = sections(xml_text)["inbound"]
+    assert tags(inbound)[:3] == ["base", "choose", "choose"]   # the token check first, then the limits
+    branches = inbound[2].elements()
+    assert branches[0].attrs["condition"] == '@((string)context.Product?.Id == "team-a")'
+    oid = '((Jwt)context.Variables["jwt"]).Claims.GetValueOrDefault("oid", "unknown")'
+    assert branches[1].attrs["condition"] == '@(context.Subscription == null && %s == "%s")' % (oid, principal)
+    limit = find(branches[1].elements(), "llm-token-limit")
+    assert limit.attrs == {"counter-key": "@(%s)" % oid, "tokens-per-minute": "300", "token-quota": "9000",
+                           "token-quota-period": "Daily", "estimate-prompt-tokens": "false"}
+
+
 def test_product_id_is_escaped_inside_the_condition():
     settings = {"token_quotas": [{"product": 'a"b&c', "token_quota": 5, "token_quota_period": "Daily"}]}
     when = find(find(sections(render(settings))["inbound"], "choose").elements(), "when")
