@@ -38,6 +38,18 @@ def real_seconds(window, intervals, time_scale):
     return (wall - pending) + pending / time_scale
 
 
+def unblocked_real_seconds(window, ops, time_scale):
+    """A lower bound of ``window`` at real durations: the play never waits, so it lasts its wall time or until the
+    last operation started in it ends at its real duration (its local start + (due - start) / time_scale),
+    whichever is later. ``real_seconds`` is the upper bound: it takes every pending moment as waiting, which
+    overstates operations started one after another by machine work (async jobs launched in a loop each finish
+    locally before the next starts, while at real durations they overlap)."""
+    begin, finish = window
+    ends = [op["started"] - begin + (op["due"] - op["started"]) / time_scale
+            for op in ops if begin <= op["started"] < finish]
+    return max([finish - begin] + ends)
+
+
 def intervals_of(ops):
     return [(op["started"], op["due"]) for op in ops]
 
@@ -52,20 +64,25 @@ def converge_critical_path(run_window, ops, apim_create, time_scale):
     - tail: from the create's completion to the end of the run, all of it after APIM.
 
     The run at real durations is before + max(create, independent) + tail, and the time not overlapped with the
-    create is that less the create."""
+    create is that less the create. ``independent`` is an upper bound; ``independent_lower`` (no waiting, see
+    unblocked_real_seconds) the lower one, with the matching lower bound of the time not overlapped."""
     begin, finish = run_window
     created_at, completed_at = apim_create["started"], apim_create["due"]
     if not begin <= created_at <= completed_at <= finish:
         raise ValueError("API Management's create (%r..%r) is not inside the run (%r..%r)"
                          % (created_at, completed_at, begin, finish))
     create_real = (apim_create.get("scheduled_due", completed_at) - created_at) / time_scale
-    others = intervals_of([op for op in ops if op is not apim_create and op.get("id") != apim_create.get("id")])
+    other_ops = [op for op in ops if op is not apim_create and op.get("id") != apim_create.get("id")]
+    others = intervals_of(other_ops)
     before = real_seconds((begin, created_at), others, time_scale)
     independent = real_seconds((created_at, completed_at), others, time_scale)
+    independent_lower = unblocked_real_seconds((created_at, completed_at), other_ops, time_scale)
     tail = real_seconds((completed_at, finish), others, time_scale)
     real = before + max(create_real, independent) + tail
     return {"before_apim_real_s": round(before, 1), "apim_create_real_s": round(create_real, 1),
-            "independent_real_s": round(independent, 1), "apim_is_critical": independent <= create_real,
+            "independent_real_s": round(independent, 1), "independent_lower_real_s": round(independent_lower, 1),
+            "not_overlapped_lower_real_s": round(before + max(0.0, independent_lower - create_real) + tail, 1),
+            "apim_is_critical": independent <= create_real,
             "tail_wall_s": round(finish - completed_at, 1),
             "tail_pending_s": round(union_length(clip(others, (completed_at, finish))), 1),
             "tail_real_s": round(tail, 1), "real_s": round(real, 1),

@@ -27,14 +27,18 @@ def converge_table(converge):
              "for it; *real* = extrapolated to Azure's durations (bench/README.md, \"How real durations are "
              "extrapolated\"):" % scale, "",
              "| model hosts | converge wall s | converge CPU s | real: before APIM's create s | real: APIM's create s | "
-             "real: work that does not need APIM s | real: tail after APIM s | real: converge s | "
-             "real: not overlapped with APIM's create s |",
+             "real: work that does not need APIM s (lower - upper bound) | real: tail after APIM s | "
+             "real: converge s (upper) | real: not overlapped with APIM's create s (lower - upper bound) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for run in converge["runs"]:
         c = run["converge"]
-        lines.append("| %d | %.1f | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |" % (
+        lines.append("| %d | %.1f | %.1f | %.0f | %.0f | %.0f - %.0f | %.0f | %.0f | %.0f - %.0f |" % (
             run["hosts"], c["wall_s"], c["cpu_s"], c["before_apim_real_s"], c["apim_create_real_s"],
-            c["independent_real_s"], c["tail_real_s"], c["real_s"], c["not_overlapped_with_apim_real_s"]))
+            c["independent_lower_real_s"], c["independent_real_s"], c["tail_real_s"], c["real_s"],
+            c["not_overlapped_lower_real_s"], c["not_overlapped_with_apim_real_s"]))
+    commits = ["%d host(s) at %s" % (run["hosts"], run["commit"]) for run in converge["runs"] if run.get("commit")]
+    if commits:
+        lines += ["", "Code measured: %s." % ", ".join(commits)]
     lines += ["", "Idle re-run and teardown (teardown *real* as before: its pending time / time scale, plus its "
               "machine work):", "",
               "| model hosts | idle re-run CPU s | idle writes | reads per resource | teardown wall s | "

@@ -49,6 +49,9 @@ def test_the_tail_after_a_held_create_is_extrapolated_by_itself():
     assert split["tail_real_s"] == pytest.approx(19.5 + 50)
     assert split["real_s"] == pytest.approx(10 + 2760 + 69.5)
     assert split["not_overlapped_with_apim_real_s"] == pytest.approx(79.5)
+    # Unblocked: the create's window lasts its 70 s, the deployment's end (10 + 100 s) being later: 110 s.
+    assert split["independent_lower_real_s"] == pytest.approx(110)
+    assert split["not_overlapped_lower_real_s"] == pytest.approx(10 + 69.5)
 
 
 def test_independent_work_longer_than_the_create_is_on_the_critical_path():
@@ -71,3 +74,13 @@ def test_teardown_beyond_the_focus_operations():
     ops = [op(0, 2, kind="delete"), op(1, 3, kind="purge"), op(5, 6, kind="other")]
     real, focus = extrapolate.beyond_focus((0, 10), ops, lambda o: o["kind"] != "other", 0.01)
     assert (real, focus) == (6 + 400, 300)
+
+
+def test_operations_launched_one_after_another_overlap_at_real_durations_in_the_lower_bound():
+    scale = 0.01
+    # Three 60 s creates launched 2 s apart by machine work; locally each is over (0.6 s) before the next starts.
+    ops = [op(start, start + 0.6) for start in (0, 2, 4)]
+    assert extrapolate.real_seconds((0, 6), extrapolate.intervals_of(ops), scale) == pytest.approx(4.2 + 180)
+    assert extrapolate.unblocked_real_seconds((0, 6), ops, scale) == pytest.approx(4 + 60)
+    # Nothing pending: both bounds are the wall time.
+    assert extrapolate.unblocked_real_seconds((0, 6), [], scale) == 6
