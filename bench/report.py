@@ -89,7 +89,9 @@ def plot(converge, tasks, path):
         ax.legend(fontsize=8)
         ax = axes.pop(0)
         ax.plot(hosts, [run["converge"]["not_overlapped_with_apim_real_s"] for run in converge["runs"]], "o-",
-                label="converge: not overlapped with APIM's create")
+                label="converge: not overlapped with APIM's create (upper bound)")
+        ax.plot(hosts, [run["converge"].get("not_overlapped_lower_real_s") for run in converge["runs"]], "o--",
+                label="converge: not overlapped with APIM's create (lower bound)")
         ax.plot(hosts, [run["converge"]["tail_real_s"] for run in converge["runs"]], "d-",
                 label="converge: tail after APIM")
         ax.plot(hosts, [run["teardown"]["beyond_apim_delete_and_purge_real_s"] for run in converge["runs"]], "s-",
@@ -97,6 +99,7 @@ def plot(converge, tasks, path):
         ax.axhline(60, color="grey", linestyle=":", label="60 s")
         ax.set_xlabel("model hosts")
         ax.set_ylabel("seconds at Azure's durations")
+        ax.set_yscale("log")
         ax.set_title("extrapolated to Azure")
         ax.legend(fontsize=8)
     if tasks:
