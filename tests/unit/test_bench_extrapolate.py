@@ -12,7 +12,8 @@ import extrapolate  # noqa: E402  pylint: disable=wrong-import-position,import-e
 
 
 def op(started, due, **extra):
-    return dict({"started": started, "due": due}, **extra)
+    return dict({"started": started, "due": due, "kind": "put", "type_name": "Test.Things/things",
+                 "resource_id": "/providers/Test.Things/things/t%s" % started}, **extra)
 
 
 def test_union_counts_overlaps_once_and_gaps_not_at_all():
@@ -84,3 +85,32 @@ def test_operations_launched_one_after_another_overlap_at_real_durations_in_the_
     assert extrapolate.unblocked_real_seconds((0, 6), ops, scale) == pytest.approx(4 + 60)
     # Nothing pending: both bounds are the wall time.
     assert extrapolate.unblocked_real_seconds((0, 6), [], scale) == 6
+
+
+def account(name, start, seconds, scale):
+    return op(start, start + seconds * scale, kind="put", type_name="Microsoft.CognitiveServices/accounts",
+              resource_id="/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/" + name)
+
+
+def deployment(account_name, name, start, seconds, scale):
+    return op(start, start + seconds * scale, kind="put", type_name="Microsoft.CognitiveServices/accounts/deployments",
+              resource_id="/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/%s/"
+                          "deployments/%s" % (account_name, name))
+
+
+def test_waves_of_launches_are_awaited_one_after_another_and_overlap_within():
+    scale = 0.01
+    ops = [account("a", 0, 60, scale), account("b", 2, 60, scale),              # wave 1: 2 + 60 s real
+           deployment("a", "m1", 5, 100, scale), deployment("b", "m1", 7, 100, scale),   # wave 2: 2 + 100 s
+           deployment("a", "m2", 9, 100, scale)]                                # wave 3: another name, 100 s
+    # 12 s of wall; local extents 2.6, 3.0 and 1.0 s replaced by 62, 102 and 100 s.
+    assert extrapolate.waved_real_seconds((0, 12), ops, scale) == pytest.approx(12 - 6.6 + 264)
+    lower = extrapolate.unblocked_real_seconds((0, 12), ops, scale)
+    upper = extrapolate.real_seconds((0, 12), extrapolate.intervals_of(ops), scale)
+    assert lower < extrapolate.waved_real_seconds((0, 12), ops, scale) < upper
+
+
+def test_operations_that_overlap_locally_are_one_wave():
+    scale = 0.01
+    ops = [account("a", 0, 60, scale), deployment("x", "m", 0.3, 100, scale)]   # started while a was pending
+    assert extrapolate.waved_real_seconds((0, 2), ops, scale) == pytest.approx(2 - 1.3 + 100.3)
