@@ -5,14 +5,13 @@ site.yml again (idle re-run) and teardown.yml, each timed (wall) and costed (CPU
 including async jobs: this process is their subreaper, so their CPU is counted when they end), with the requests
 each made by kind from the endpoint's request log.
 
-Real durations. The endpoint completes a long-running operation ``seconds * time_scale`` after it started, and
-keeps every operation (start and due time) in its store. A run's wall time W is machine work plus time in which at
-least one operation was pending (U, the union of the operations' [start, due] intervals inside the run). At real
-durations every pending interval lasts 1/time_scale as long, while machine work done during one stays hidden inside
-it, so the run would take  (W - U) + U / time_scale.  The time not overlapped with APIM's create is that minus
-APIM's create itself: (W - U) + (U - A) / time_scale, A being the service's create interval. Not counted: the
-polling lag (at real durations a wait notices completion up to one poll interval late, the SDK honouring
-Retry-After) and Azure's network latency; both add to the estimate.
+Real durations (bench/README.md, "How real durations are extrapolated"; the arithmetic in bench/extrapolate.py).
+At a small time scale API Management's create (46 minutes on Azure) would end after a few local seconds, long
+before the accounts, projects and deployments that at real durations run during it. So the converge holds the
+create (the endpoint's POST /localazure/holds) until the play reaches its wait for the service, then releases it:
+everything that does not need APIM has finished while the create was pending, whatever the machine's speed, and
+what follows the release is the tail that APIM's create cannot hide. The tail is extrapolated by itself (its
+machine work as measured, its pending operations / time scale).
 
     .venv/bin/python bench/converge.py [--hosts 1,4,16] [--time-scale 0.002]
 """
@@ -25,19 +24,25 @@ import json
 import os
 import resource
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import benchlib  # noqa: E402  pylint: disable=wrong-import-position
+import extrapolate  # noqa: E402  pylint: disable=wrong-import-position
 
 PR_SET_CHILD_SUBREAPER = 36
 APIM_SERVICE = "microsoft.apimanagement/service"
+APIM_SERVICE_TYPE = "Microsoft.ApiManagement/service"
+# The play's wait for the service (roles/apim/tasks/wait.yml): every task before it does not need APIM.
+APIM_WAIT_TASK = "Waiting for API Management to finish provisioning"
 
 
 def become_subreaper():
@@ -89,63 +94,83 @@ def host_vars(hosts, workdir):
     return path
 
 
-def playbook(name, endpoint, extra, log):
+def control(endpoint, method, path, body=None):
+    """A call to the endpoint's control API (no token), TLS verified against its CA."""
+    request = urllib.request.Request(endpoint.info["arm_endpoint"] + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    context = ssl.create_default_context(cafile=endpoint.info["ca_bundle"])
+    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def playbook(name, endpoint, extra, log, on_line=None):
+    """Run one playbook; ``on_line(line)`` sees its output as it comes (the converge releases APIM's create)."""
     mark = len(log.lines())
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/" + name,
                "-e", "aigw_local_state_dir=%s" % endpoint.state_dir,
                "-e", "aigw_local_time_scale=%s" % endpoint.time_scale,
                "-e", "aigw_outputs_file=%s" % (endpoint.state_dir / "outputs.json"), "-e", "@%s" % extra]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
+               PYTHONUNBUFFERED="1")
     started_at, before, started = time.time(), child_cpu(), time.perf_counter()
-    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    output = []
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as proc:
+        for line in proc.stdout:
+            output.append(line)
+            if on_line:
+                on_line(line)
     wall = time.perf_counter() - started
+    # Kept with the endpoint's state for a look at the tasks afterwards (the tasks print no secrets).
+    (endpoint.state_dir / ("%s-%d.out" % (name, int(started_at)))).write_text("".join(output))
     reap_orphans(keep={endpoint.server_pid()})
     cpu = child_cpu() - before
     if proc.returncode != 0:
-        raise SystemExit("%s failed:\n%s" % (name, proc.stdout[-4000:]))
+        raise SystemExit("%s failed:\n%s" % (name, "".join(output)[-4000:]))
     entries = log.entries(mark)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "window": (started_at, started_at + wall),
             "requests": dict(collections.Counter(entry["kind"] for entry in entries)), "entries": entries}
 
 
-def operations(state_dir):
-    """Every long-running operation the endpoint started: kind, resource id, start and due (epoch seconds)."""
-    uri = "file:%s?mode=ro" % (Path(state_dir) / "state.db")
+def held_converge(endpoint, extra):
+    """site.yml with API Management's create held until the play waits for it (see the module docstring)."""
+    control(endpoint, "POST", "/localazure/holds", {"type": APIM_SERVICE_TYPE, "operation": "put"})
+    released = []
+
+    def release_at_the_wait(line):
+        if not released and line.startswith("TASK [") and APIM_WAIT_TASK in line:
+            released.extend(control(endpoint, "DELETE", "/localazure/holds")["released"])
+    try:
+        run = playbook("site.yml", endpoint, extra, endpoint.log, on_line=release_at_the_wait)
+    finally:
+        if not released:
+            control(endpoint, "DELETE", "/localazure/holds")
+    creates = [op for op in released if op["kind"] == "put"]
+    if len(creates) != 1:
+        raise SystemExit("expected one held create of API Management, released: %r" % (released,))
+    return run, creates[0]
+
+
+def operations(endpoint, clock_offset):
+    """Every long-running operation the endpoint started: kind, resource id, start and due, in this machine's
+    epoch seconds. The endpoint's clock runs ``clock_offset`` ahead (verify's proofs move it forward instead of
+    waiting for a rate window); a run's operations all start at one offset, as its proofs come last and write
+    nothing to Resource Manager."""
+    uri = "file:%s?mode=ro" % (endpoint.state_dir / "state.db")
     with sqlite3.connect(uri, uri=True) as db:
-        return [json.loads(row[0]) for row in db.execute("SELECT data FROM operations")]
+        found = [json.loads(row[0]) for row in db.execute("SELECT data FROM operations")]
+    moved = ("started", "due", "scheduled_due")
+    return [dict(op, **{key: op[key] - clock_offset for key in moved if op.get(key) is not None}) for op in found]
 
 
-def union_length(intervals):
-    total, end = 0.0, None
-    for start, stop in sorted(intervals):
-        if end is None or start > end:
-            total += stop - start
-            end = stop
-        elif stop > end:
-            total += stop - end
-            end = stop
-    return total
-
-
-def extrapolate(run, ops, time_scale, focus=None):
-    """(real seconds of the run, real seconds of the focus operations): see the module docstring."""
-    begin, finish = run["window"]
-    inside = [(max(op["started"], begin), min(op["due"], finish)) for op in ops
-              if op["started"] < finish and op["due"] > begin]
-    pending = union_length(inside)
-    real = (run["wall_s"] - pending) + pending / time_scale
-    focus_ops = [op for op in ops if focus and focus(op) and begin <= op["started"] < finish]
-    focus_real = union_length([(op["started"], op["due"]) for op in focus_ops]) / time_scale
-    return round(real, 1), round(focus_real, 1)
+def clock_offset(endpoint):
+    return control(endpoint, "GET", "/localazure/clock")["offset_seconds"]
 
 
 def is_apim_service(op):
     return op["resource_id"].lower().split("/providers/")[-1].count("/") == 2 and APIM_SERVICE in op[
         "resource_id"].lower()
-
-
-def apim_create(op):
-    return op["kind"] == "put" and is_apim_service(op)
 
 
 def apim_delete_or_purge(op):
@@ -162,20 +187,24 @@ def resources_of(state_dir):
 def bench_hosts(hosts, time_scale, workdir):
     with benchlib.LocalAzure(time_scale=time_scale) as endpoint:
         extra = host_vars(hosts, workdir)
-        converge = playbook("site.yml", endpoint, extra, endpoint.log)
-        ops = operations(endpoint.state_dir)
-        converge_real, apim_real = extrapolate(converge, ops, time_scale, apim_create)
+        converge_offset = clock_offset(endpoint)
+        converge, held_create = held_converge(endpoint, extra)
+        ops = operations(endpoint, converge_offset)
+        apim_op = next(op for op in ops if op["id"] == held_create["id"])
+        critical = extrapolate.converge_critical_path(converge["window"], ops, apim_op, time_scale)
+        critical["proofs_clock_moved_s"] = round(clock_offset(endpoint) - converge_offset, 1)
         resources = resources_of(endpoint.state_dir)
         idle = playbook("site.yml", endpoint, extra, endpoint.log)
+        teardown_offset = clock_offset(endpoint)
         teardown = playbook("teardown.yml", endpoint, extra, endpoint.log)
-        teardown_real, apim_gone_real = extrapolate(teardown, operations(endpoint.state_dir), time_scale,
-                                                    apim_delete_or_purge)
+        teardown_real, apim_gone_real = extrapolate.beyond_focus(teardown["window"],
+                                                                 operations(endpoint, teardown_offset),
+                                                                 apim_delete_or_purge, time_scale)
     reads = idle["requests"].get("read", 0)
     return {
         "hosts": hosts,
-        "converge": {"wall_s": converge["wall_s"], "cpu_s": converge["cpu_s"], "requests": converge["requests"],
-                     "real_s": converge_real, "apim_create_real_s": apim_real,
-                     "not_overlapped_with_apim_real_s": round(converge_real - apim_real, 1)},
+        "converge": dict({"wall_s": converge["wall_s"], "cpu_s": converge["cpu_s"],
+                          "requests": converge["requests"]}, **critical),
         "idle_rerun": {"wall_s": idle["wall_s"], "cpu_s": idle["cpu_s"], "requests": idle["requests"],
                        "resources": resources, "reads_per_resource": round(reads / max(1, resources), 2)},
         "teardown": {"wall_s": teardown["wall_s"], "cpu_s": teardown["cpu_s"], "requests": teardown["requests"],

@@ -23,18 +23,33 @@ def load(name):
 
 def converge_table(converge):
     scale = converge["time_scale"]
-    lines = ["Converge, idle re-run and teardown of `site.yml` in local mode (time scale %s; *real* = extrapolated "
-             "to Azure's durations, see `bench/converge.py`):" % scale, "",
-             "| model hosts | converge wall s | converge CPU s | real: converge s | real: not overlapped with APIM's "
-             "create s | idle re-run CPU s | idle writes | reads per resource | teardown wall s | real: teardown s | "
-             "real: teardown beyond APIM delete + purge s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["Converge of `site.yml` in local mode, time scale %s, API Management's create held until the play waits "
+             "for it; *real* = extrapolated to Azure's durations (bench/README.md, \"How real durations are "
+             "extrapolated\"):" % scale, "",
+             "| model hosts | converge wall s | converge CPU s | real: before APIM's create s | real: APIM's create s | "
+             "real: work that does not need APIM s (lower bound / waves / upper bound) | real: tail after APIM s | "
+             "real: converge s (upper bound) | real: not overlapped with APIM's create s (lower / waves / upper) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for run in converge["runs"]:
-        c, i, t = run["converge"], run["idle_rerun"], run["teardown"]
-        lines.append("| %d | %.1f | %.1f | %.0f | %.0f | %.1f | %d | %.2f | %.1f | %.0f | %.0f |" % (
-            run["hosts"], c["wall_s"], c["cpu_s"], c["real_s"], c["not_overlapped_with_apim_real_s"], i["cpu_s"],
-            i["requests"].get("write", 0), i["reads_per_resource"], t["wall_s"], t["real_s"],
-            t["beyond_apim_delete_and_purge_real_s"]))
+        c = run["converge"]
+        lines.append("| %d | %.1f | %.1f | %.0f | %.0f | %.0f / **%.0f** / %.0f | %.0f | %.0f | %.0f / **%.0f** / %.0f |"
+                     % (run["hosts"], c["wall_s"], c["cpu_s"], c["before_apim_real_s"], c["apim_create_real_s"],
+                        c["independent_lower_real_s"], c["independent_waves_real_s"], c["independent_real_s"],
+                        c["tail_real_s"], c["real_s"], c["not_overlapped_lower_real_s"],
+                        c["not_overlapped_waves_real_s"], c["not_overlapped_with_apim_real_s"]))
+    commits = ["%d host(s) at %s" % (run["hosts"], run["commit"]) for run in converge["runs"] if run.get("commit")]
+    if commits:
+        lines += ["", "Code measured: %s." % ", ".join(commits)]
+    lines += ["", "Idle re-run and teardown (teardown *real* as before: its pending time / time scale, plus its "
+              "machine work):", "",
+              "| model hosts | idle re-run CPU s | idle writes | reads per resource | teardown wall s | "
+              "real: teardown s | real: teardown beyond APIM delete + purge s |",
+              "|---|---|---|---|---|---|---|"]
+    for run in converge["runs"]:
+        i, t = run["idle_rerun"], run["teardown"]
+        lines.append("| %d | %.1f | %d | %.2f | %.1f | %.0f | %.0f |" % (
+            run["hosts"], i["cpu_s"], i["requests"].get("write", 0), i["reads_per_resource"], t["wall_s"],
+            t["real_s"], t["beyond_apim_delete_and_purge_real_s"]))
     return lines
 
 
@@ -75,12 +90,19 @@ def plot(converge, tasks, path):
         ax.legend(fontsize=8)
         ax = axes.pop(0)
         ax.plot(hosts, [run["converge"]["not_overlapped_with_apim_real_s"] for run in converge["runs"]], "o-",
-                label="converge: not overlapped with APIM's create")
+                label="converge: not overlapped with APIM's create (upper bound)")
+        ax.plot(hosts, [run["converge"].get("not_overlapped_lower_real_s") for run in converge["runs"]], "o--",
+                label="converge: not overlapped with APIM's create (lower bound)")
+        ax.plot(hosts, [run["converge"].get("not_overlapped_waves_real_s") for run in converge["runs"]], "o:",
+                label="converge: not overlapped with APIM's create (waves)")
+        ax.plot(hosts, [run["converge"]["tail_real_s"] for run in converge["runs"]], "d-",
+                label="converge: tail after APIM")
         ax.plot(hosts, [run["teardown"]["beyond_apim_delete_and_purge_real_s"] for run in converge["runs"]], "s-",
                 label="teardown: beyond APIM delete + purge")
         ax.axhline(60, color="grey", linestyle=":", label="60 s")
         ax.set_xlabel("model hosts")
         ax.set_ylabel("seconds at Azure's durations")
+        ax.set_yscale("log")
         ax.set_title("extrapolated to Azure")
         ax.legend(fontsize=8)
     if tasks:

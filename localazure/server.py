@@ -218,6 +218,23 @@ class App:
             raise ArmError(400, "InvalidClock", str(error)) from None
         return await self.get_clock(request)
 
+    async def get_holds(self, request):
+        held = [{"id": record["id"], "kind": record["kind"], "resource_id": record["resource_id"]}
+                for record in self.store.pending_operations() if record.get("held")]
+        return web.json_response({"holds": self.engine.holds.rules, "held": held})
+
+    async def add_hold(self, request):
+        try:
+            self.engine.holds.add(await request.json())
+        except ValueError as error:
+            raise ArmError(400, "InvalidHold", str(error)) from None
+        return await self.get_holds(request)
+
+    async def release_holds(self, request):
+        with self.store.transaction():
+            released = self.engine.holds.release(self.store, self.clock())
+        return web.json_response({"released": released})
+
     async def get_throttles(self, request):
         return web.json_response({"throttles": self.gateway.throttles.all()})
 
@@ -272,6 +289,9 @@ class App:
             web.post("/localazure/reset", self.reset),
             web.get("/localazure/clock", self.get_clock),
             web.post("/localazure/clock", self.advance_clock),
+            web.get("/localazure/holds", self.get_holds),
+            web.post("/localazure/holds", self.add_hold),
+            web.delete("/localazure/holds", self.release_holds),
             web.get("/localazure/requests/summary", self.summary),
             web.get("/localazure/model-hosts/throttles", self.get_throttles),
             web.post("/localazure/model-hosts/{account}/throttle", self.set_throttle),

@@ -150,6 +150,7 @@ class Engine:
         self.time_scale = time_scale
         self.tenant_id = tenant_id
         self.base_url = ""
+        self.holds = ops.Holds()
 
     # --- operations ----------------------------------------------------------------------------
     def settle(self) -> None:
@@ -164,7 +165,8 @@ class Engine:
         self.store.put_operation(ops.to_record(operation, {
             "namespace": namespace, "style": lro.style, "running_state": lro.running_state,
             "running_status": lro.running_status, "client_id": ctx.client_id, "api_version": ctx.api_version,
-            "query": dict(ctx.query or {})}))   # the completion's on_delete hooks see e.g. force=true
+            "query": dict(ctx.query or {}),     # the completion's on_delete hooks see e.g. force=true
+            "held": self.holds.holds(kind, type_name)}))
         location = ctx.location or self._ancestor_location(resource_id) or "global"
         return ops.monitor_headers(operation, lro, self.base_url, ctx.subscription_id, namespace, location,
                                    ctx.api_version or "", self.clock())

@@ -69,9 +69,56 @@ def status_body(operation: Operation, monitor_path: str, running_status: str = "
     return body
 
 
+class Holds:
+    """Operations of chosen resource types and kinds kept pending until released (POST/DELETE /localazure/holds):
+    a benchmark lets everything else finish while API Management's create is still running, whatever the machine's
+    speed, then releases it. A held operation keeps its own due time for Retry-After; it completes at its due time
+    or at its release, whichever is later. The rules live in the process (like the clock's offset); the held mark
+    is stored with the operation, so a release after a restart still finds it."""
+
+    KINDS = ("put", "delete")
+
+    def __init__(self) -> None:
+        self.rules: list[dict[str, str]] = []
+
+    def add(self, settings: Any) -> list[dict[str, str]]:
+        if not isinstance(settings, dict) or set(settings) - {"type", "operation"}:
+            raise ValueError(f"a hold is {{\"type\": \"Namespace/type\", \"operation\": \"put\"|\"delete\"}}, "
+                             f"not {settings!r}")
+        type_name, kind = settings.get("type"), settings.get("operation", "put")
+        if not isinstance(type_name, str) or type_name.count("/") < 1 or "" in type_name.split("/"):
+            raise ValueError(f"type must be a resource type such as Microsoft.ApiManagement/service, not {type_name!r}")
+        if kind not in self.KINDS:
+            raise ValueError(f"operation must be one of {', '.join(self.KINDS)}, not {kind!r}")
+        rule = {"type": type_name, "operation": kind}
+        if rule not in self.rules:
+            self.rules.append(rule)
+        return self.rules
+
+    def holds(self, kind: str, type_name: str) -> bool:
+        return any(rule["operation"] == kind and rule["type"].lower() == (type_name or "").lower()
+                   for rule in self.rules)
+
+    def release(self, store, now: float) -> list[dict[str, Any]]:
+        """Drop every rule and let every held operation fall due (now at the earliest): what was released."""
+        self.rules = []
+        released = []
+        for record in store.pending_operations():
+            if record.get("held"):
+                record["held"] = False
+                record["scheduled_due"] = record["due"]     # when it would have completed unheld
+                record["due"] = max(record["due"], now)
+                store.put_operation(record)
+                released.append({key: record[key] for key in ("id", "kind", "resource_id", "started", "due",
+                                                              "scheduled_due")})
+        return released
+
+
 def settle(store, now: float, complete: Callable[[Operation], None]) -> None:
-    """Apply every operation that is due (called before each request is handled)."""
+    """Apply every operation that is due and not held (called before each request is handled)."""
     for record in store.due_operations(now):
+        if record.get("held"):
+            continue
         operation = from_record(record)
         try:
             complete(operation)

@@ -123,6 +123,10 @@ class Store(StoreApi):
                                 (now,)).fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    def pending_operations(self) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT data FROM operations WHERE done = 0 ORDER BY due").fetchall()
+        return [json.loads(row[0]) for row in rows]
+
     def pending_operation_on(self, resource_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT data FROM operations WHERE done = 0 AND resource_key = ?",
                                (resource_id.lower(),)).fetchone()

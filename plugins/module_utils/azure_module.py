@@ -38,6 +38,21 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.validation impor
 USER_AGENT = "aigateway.foundry"
 
 
+def user_agent_policy():
+    """azure-core's User-Agent (``aigateway.foundry azsdk-python-core/... Python/... (system)``) with the system
+    from os.uname(): the policy's default asks platform.platform(), which starts a ``uname -p`` process in every
+    module run."""
+    import os  # pylint: disable=import-outside-toplevel
+    import platform  # pylint: disable=import-outside-toplevel
+
+    from azure.core import __version__ as core_version  # pylint: disable=import-outside-toplevel
+    from azure.core.pipeline import policies  # pylint: disable=import-outside-toplevel
+
+    system = os.uname()
+    return policies.UserAgentPolicy(base_user_agent="%s azsdk-python-core/%s Python/%s (%s-%s-%s)" % (
+        USER_AGENT, core_version, platform.python_version(), system.sysname, system.release, system.machine))
+
+
 # One bound for every long-running operation: APIM's create alone takes 30-45 minutes.
 DEFAULT_WAIT_TIMEOUT = 3600
 
@@ -276,7 +291,7 @@ class AzureModule(object):
         options = dict(
             base_url=self.settings["arm_endpoint"],
             credential_scopes=[self.settings["credential_scope"]],
-            user_agent=USER_AGENT,
+            user_agent_policy=user_agent_policy(),
             # The SDK retries 408/429/5xx and any status carrying Retry-After, sleeping what the server asks.
             retry_total=10,
             polling_interval=10,
@@ -343,7 +358,7 @@ class AzureModule(object):
         options = self._client_options()
         pipeline_policies = [
             policies.HeadersPolicy(),
-            policies.UserAgentPolicy(base_user_agent=USER_AGENT),
+            user_agent_policy(),
             policies.RetryPolicy(retry_total=options["retry_total"]),
             ARMChallengeAuthenticationPolicy(self.credential, *options["credential_scopes"]),
             policies.NetworkTraceLoggingPolicy(),

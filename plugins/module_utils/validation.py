@@ -23,12 +23,22 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 class NameRule(object):
+    """A type's name rule; its pattern is compiled on first use (a module checks one or two types, and every
+    module imports this table)."""
+
     def __init__(self, noun, shortest, longest, pattern, rule):
         self.noun = noun
         self.shortest = shortest
         self.longest = longest
-        self.pattern = re.compile(pattern)
+        self.pattern_text = pattern
         self.rule = rule
+        self._pattern = None
+
+    @property
+    def pattern(self):
+        if self._pattern is None:
+            self._pattern = re.compile(self.pattern_text)
+        return self._pattern
 
 
 # (pattern, rule) pairs several types share.

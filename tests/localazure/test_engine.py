@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import Lro, Provider, ResourceKind, Route
+from tests.localazure.conftest import advance_clock
 
 VERSION = "2024-01-01"
 
@@ -529,3 +530,36 @@ def test_patch_ignores_only_missing_required_errors_and_names_are_checked(tmp_pa
     assert (created, patched) == (201, 200)
     assert bad_patch == 400 and "not one of ['optional', 'required']" in bad["error"]["message"]
     assert bad_name == 400 and named["error"]["code"] == "InvalidResourceName"
+
+
+def test_a_held_operation_stays_pending_until_released_whatever_the_clock(arm, group, control, endpoint):
+    gadget, widget = _id(group, "gadgets/held"), _id(group, "widgets/not-held")
+    assert control("POST", "/localazure/holds", json={"type": "test.engine/GADGETS"}).json()["holds"] == [
+        {"type": "test.engine/GADGETS", "operation": "put"}]
+    try:
+        location = arm("PUT", f"{gadget}?api-version={VERSION}", json={"location": "eastus"}).headers["Location"]
+        other = arm("PUT", f"{widget}?api-version={VERSION}", json={"location": "eastus"})
+        advance_clock(endpoint, 100_000)
+        pending = arm("GET", location[location.index("/subscriptions/"):])
+        assert pending.status_code == 202 and pending.headers["Retry-After"] == "1"
+        assert arm("GET", f"{gadget}?api-version={VERSION}").json()["properties"]["provisioningState"] == "Creating"
+        assert arm("GET", f"{widget}?api-version={VERSION}").json()["properties"]["provisioningState"] == "Succeeded"
+        assert other.status_code == 201
+        held = control("GET", "/localazure/holds").json()["held"]
+        assert [(op["kind"], op["resource_id"]) for op in held] == [("put", gadget)]
+    finally:
+        released = control("DELETE", "/localazure/holds").json()["released"]
+    assert [(op["kind"], op["resource_id"]) for op in released] == [("put", gadget)]
+    assert arm("GET", location[location.index("/subscriptions/"):]).status_code == 200
+    assert arm("GET", f"{gadget}?api-version={VERSION}").json()["properties"]["provisioningState"] == "Succeeded"
+    assert control("GET", "/localazure/holds").json() == {"holds": [], "held": []}
+
+
+@pytest.mark.parametrize("hold, named", [({"type": "apim"}, "'apim'"),
+                                         ({"type": "Test.Engine/gadgets", "operation": "patch"}, "'patch'"),
+                                         ({"type": "Test.Engine/gadgets", "kind": "put"}, "'kind'")])
+def test_a_bad_hold_is_refused_naming_the_value(control, hold, named):
+    answer = control("POST", "/localazure/holds", json=hold)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "InvalidHold"
+    assert named in answer.json()["error"]["message"]
+    assert control("GET", "/localazure/holds").json()["holds"] == []

@@ -247,3 +247,18 @@ def test_a_purge_sent_again_may_find_the_record_gone():
     assert len(calls) == 2
     with pytest.raises(Failed, match="HTTP 404 ServiceNotFound"):
         make_module().call_and_wait("purge service x", failing(SdkError(404, "ServiceNotFound"))[0])
+
+
+def test_the_user_agent_names_the_collection_and_starts_no_process(monkeypatch):
+    import os
+    import subprocess
+
+    from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import user_agent_policy
+
+    def no_process(*args, **kwargs):
+        raise AssertionError("a process was started for the User-Agent: %r" % (args,))
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    agent = user_agent_policy().user_agent
+    system = os.uname()
+    assert agent.startswith("aigateway.foundry azsdk-python-core/")
+    assert agent.endswith("(%s-%s-%s)" % (system.sysname, system.release, system.machine))
