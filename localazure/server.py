@@ -18,7 +18,7 @@ from localazure.dataplane import ROUTE as GATEWAY_ROUTE, Gateway
 from localazure.foundry import ROUTE as FOUNDRY_ROUTE, FoundryProjects
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
-from localazure.engine.clock import Clock
+from localazure.engine.clock import Clock, checked_advance, checked_hold
 from localazure.engine.conformance import load_specs
 from localazure.engine.contract import ArmError
 from localazure.engine.faults import Faults
@@ -208,12 +208,25 @@ class App:
         return web.json_response(self.faults.settings())
 
     async def get_clock(self, request):
-        return web.json_response({"now": self.clock(), "offset_seconds": self.clock.offset})
+        return web.json_response({"now": self.clock(), "offset_seconds": self.clock.offset,
+                                  "held_for_seconds": self.clock.held_for})
 
     async def advance_clock(self, request):
+        """{"advance_seconds": N} moves the clock forward; {"hold_seconds": H} then holds it for at most H real
+        seconds (0 releases it). A bare number is advance_seconds."""
         try:
             body = await request.json()
-            self.clock.advance(body.get("advance_seconds") if isinstance(body, dict) else body)
+            if not isinstance(body, dict):
+                body = {"advance_seconds": body}
+            unknown = sorted(set(body) - {"advance_seconds", "hold_seconds"})
+            if unknown or not body:
+                raise ValueError("the clock takes advance_seconds and/or hold_seconds, not %s" % (unknown or "{}"))
+            # both checked before either applies: a bad request changes nothing
+            advance = checked_advance(body.get("advance_seconds", 0))
+            hold = checked_hold(body["hold_seconds"]) if "hold_seconds" in body else None
+            self.clock.advance(advance)
+            if hold is not None:
+                self.clock.hold(hold)
         except ValueError as error:
             raise ArmError(400, "InvalidClock", str(error)) from None
         return await self.get_clock(request)

@@ -1,0 +1,79 @@
+"""The endpoint's clock: forward-only, advanced by tests, and held still for a bounded real time."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from localazure.engine.clock import MAX_HOLD_SECONDS, Clock
+
+
+class RealTime:
+    """A real clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_held_clock_stands_still_and_advances_only_when_told():
+    real = RealTime()
+    clock = Clock(real)
+    clock.hold(60)
+    real.now += 50
+    assert clock() == 1000.0 and clock.held_for == 10
+    clock.advance(60)
+    real.now += 5
+    assert clock() == 1060.0
+
+
+def test_a_released_hold_goes_on_from_where_it_stood():
+    real = RealTime()
+    clock = Clock(real)
+    clock.hold(600)
+    real.now += 100
+    clock.hold(0)
+    assert clock() == 1000.0 and clock.held_for == 0
+    real.now += 1
+    assert clock() == 1001.0
+
+
+def test_a_lapsed_lease_resumes_time_without_a_jump():
+    real = RealTime()
+    clock = Clock(real)
+    clock.advance(5)
+    clock.hold(30)
+    real.now += 40        # the holder never released it: 30 s held, then 10 s of running time
+    assert clock() == 1015.0 and clock.held_for == 0
+
+
+@pytest.mark.parametrize("seconds", [-1, MAX_HOLD_SECONDS + 1, "60", True, None])
+def test_a_bad_hold_is_refused_naming_the_value(seconds):
+    clock = Clock(RealTime())
+    with pytest.raises(ValueError, match="hold_seconds must be .* not %s" % repr(seconds).replace("(", r"\(")):
+        clock.hold(seconds)
+    assert clock() == 1000.0
+
+
+def post_clock(endpoint, body):
+    return requests.post(f"{endpoint['arm_endpoint']}/localazure/clock", json=body, verify=endpoint["ca_bundle"],
+                         timeout=30)
+
+
+def test_the_clock_route_holds_and_releases(endpoint):
+    held = post_clock(endpoint, {"advance_seconds": 60, "hold_seconds": 120})
+    assert held.status_code == 200 and 0 < held.json()["held_for_seconds"] <= 120
+    again = requests.get(f"{endpoint['arm_endpoint']}/localazure/clock", verify=endpoint["ca_bundle"], timeout=30)
+    assert again.json()["now"] == held.json()["now"]
+    released = post_clock(endpoint, {"hold_seconds": 0})
+    assert released.json()["held_for_seconds"] == 0 and released.json()["now"] >= held.json()["now"]
+
+
+def test_a_bad_clock_request_changes_nothing(endpoint):
+    before = post_clock(endpoint, {"advance_seconds": 0}).json()["offset_seconds"]
+    refused = post_clock(endpoint, {"advance_seconds": 30, "hold_seconds": -5})
+    assert refused.status_code == 400 and "hold_seconds" in refused.json()["error"]["message"]
+    unknown = post_clock(endpoint, {"freeze": True})
+    assert unknown.status_code == 400 and "freeze" in unknown.json()["error"]["message"]
+    assert post_clock(endpoint, {"advance_seconds": 0}).json()["offset_seconds"] == before
