@@ -219,10 +219,12 @@ class App:
             if not isinstance(body, dict):
                 body = {"advance_seconds": body}
             unknown = sorted(set(body) - {"advance_seconds", "hold_seconds"})
-            if unknown or not body:
-                raise ValueError("the clock takes advance_seconds and/or hold_seconds, not %s" % (unknown or "{}"))
-            # both checked before either applies: a bad request changes nothing
-            advance = checked_advance(body.get("advance_seconds", 0))
+            if unknown:
+                raise ValueError("the clock takes advance_seconds and/or hold_seconds, not %s" % ", ".join(unknown))
+            # both checked before either applies: a bad request changes nothing; without hold_seconds,
+            # advance_seconds is required
+            advance = checked_advance(body.get("advance_seconds") if "hold_seconds" not in body
+                                      else body.get("advance_seconds", 0))
             hold = checked_hold(body["hold_seconds"]) if "hold_seconds" in body else None
             self.clock.advance(advance)
             if hold is not None:
