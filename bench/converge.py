@@ -11,7 +11,9 @@ before the accounts, projects and deployments that at real durations run during 
 create (the endpoint's POST /localazure/holds) until the play reaches its wait for the service, then releases it:
 everything that does not need APIM has finished while the create was pending, whatever the machine's speed, and
 what follows the release is the tail that APIM's create cannot hide. The tail is extrapolated by itself (its
-machine work as measured, its pending operations / time scale).
+machine work as measured, its pending operations / time scale). The teardown likewise holds the service's delete
+until the play waits for it: the projects', accounts' and workspace's deletes run while it is pending, and the
+service's purge and the resource group's delete make its tail.
 
     .venv/bin/python bench/converge.py [--hosts 1,4,16] [--time-scale 0.002]
 """
@@ -39,10 +41,11 @@ import benchlib  # noqa: E402  pylint: disable=wrong-import-position
 import extrapolate  # noqa: E402  pylint: disable=wrong-import-position
 
 PR_SET_CHILD_SUBREAPER = 36
-APIM_SERVICE = "microsoft.apimanagement/service"
 APIM_SERVICE_TYPE = "Microsoft.ApiManagement/service"
 # The play's wait for the service (roles/apim/tasks/wait.yml): every task before it does not need APIM.
 APIM_WAIT_TASK = "Waiting for API Management to finish provisioning"
+# The teardown's wait for the service's delete (roles/teardown/tasks/main.yml): everything before it runs meanwhile.
+APIM_DELETE_WAIT_TASK = "Wait for API Management's delete"
 
 
 def become_subreaper():
@@ -133,23 +136,25 @@ def playbook(name, endpoint, extra, log, on_line=None):
             "requests": dict(collections.Counter(entry["kind"] for entry in entries)), "entries": entries}
 
 
-def held_converge(endpoint, extra):
-    """site.yml with API Management's create held until the play waits for it (see the module docstring)."""
-    control(endpoint, "POST", "/localazure/holds", {"type": APIM_SERVICE_TYPE, "operation": "put"})
+def held_run(endpoint, extra, name, operation, wait_task):
+    """A playbook with API Management's ``operation`` (put: its create, delete: its delete) held on the endpoint
+    until the play reaches ``wait_task``, its wait for it (see the module docstring); returns the run and the held
+    operation as released."""
+    control(endpoint, "POST", "/localazure/holds", {"type": APIM_SERVICE_TYPE, "operation": operation})
     released = []
 
     def release_at_the_wait(line):
-        if not released and line.startswith("TASK [") and APIM_WAIT_TASK in line:
+        if not released and line.startswith("TASK [") and wait_task in line:
             released.extend(control(endpoint, "DELETE", "/localazure/holds")["released"])
     try:
-        run = playbook("site.yml", endpoint, extra, endpoint.log, on_line=release_at_the_wait)
+        run = playbook(name, endpoint, extra, endpoint.log, on_line=release_at_the_wait)
     finally:
         if not released:
             control(endpoint, "DELETE", "/localazure/holds")
-    creates = [op for op in released if op["kind"] == "put"]
-    if len(creates) != 1:
-        raise SystemExit("expected one held create of API Management, released: %r" % (released,))
-    return run, creates[0]
+    held = [op for op in released if op["kind"] == operation]
+    if len(held) != 1:
+        raise SystemExit("%s: expected one held %s of API Management, released: %r" % (name, operation, released))
+    return run, held[0]
 
 
 def operations(endpoint, clock_offset):
@@ -168,14 +173,8 @@ def clock_offset(endpoint):
     return control(endpoint, "GET", "/localazure/clock")["offset_seconds"]
 
 
-def is_apim_service(op):
-    return op["resource_id"].lower().split("/providers/")[-1].count("/") == 2 and APIM_SERVICE in op[
-        "resource_id"].lower()
-
-
-def apim_delete_or_purge(op):
-    return (op["kind"] == "delete" and is_apim_service(op)) or (
-        op["kind"] == "action:purge" and "microsoft.apimanagement" in op["resource_id"].lower())
+def is_apim_purge(op):
+    return op["kind"] == "action:purge" and "microsoft.apimanagement" in op["resource_id"].lower()
 
 
 def resources_of(state_dir):
@@ -188,7 +187,7 @@ def bench_hosts(hosts, time_scale, workdir):
     with benchlib.LocalAzure(time_scale=time_scale) as endpoint:
         extra = host_vars(hosts, workdir)
         converge_offset = clock_offset(endpoint)
-        converge, held_create = held_converge(endpoint, extra)
+        converge, held_create = held_run(endpoint, extra, "site.yml", "put", APIM_WAIT_TASK)
         ops = operations(endpoint, converge_offset)
         apim_op = next(op for op in ops if op["id"] == held_create["id"])
         critical = extrapolate.converge_critical_path(converge["window"], ops, apim_op, time_scale)
@@ -196,10 +195,13 @@ def bench_hosts(hosts, time_scale, workdir):
         resources = resources_of(endpoint.state_dir)
         idle = playbook("site.yml", endpoint, extra, endpoint.log)
         teardown_offset = clock_offset(endpoint)
-        teardown = playbook("teardown.yml", endpoint, extra, endpoint.log)
-        teardown_real, apim_gone_real = extrapolate.beyond_focus(teardown["window"],
-                                                                 operations(endpoint, teardown_offset),
-                                                                 apim_delete_or_purge, time_scale)
+        teardown, held_delete = held_run(endpoint, extra, "teardown.yml", "delete", APIM_DELETE_WAIT_TASK)
+        ops = operations(endpoint, teardown_offset)
+        inside = [op for op in ops if teardown["window"][0] <= op["started"] < teardown["window"][1]]
+        purges = [op for op in inside if is_apim_purge(op)]
+        teardown_split = extrapolate.teardown_critical_path(
+            teardown["window"], inside, next(op for op in inside if op["id"] == held_delete["id"]),
+            purges[0] if purges else None, time_scale)
     reads = idle["requests"].get("read", 0)
     return {
         "hosts": hosts,
@@ -207,9 +209,8 @@ def bench_hosts(hosts, time_scale, workdir):
                           "requests": converge["requests"]}, **critical),
         "idle_rerun": {"wall_s": idle["wall_s"], "cpu_s": idle["cpu_s"], "requests": idle["requests"],
                        "resources": resources, "reads_per_resource": round(reads / max(1, resources), 2)},
-        "teardown": {"wall_s": teardown["wall_s"], "cpu_s": teardown["cpu_s"], "requests": teardown["requests"],
-                     "real_s": teardown_real, "apim_delete_and_purge_real_s": apim_gone_real,
-                     "beyond_apim_delete_and_purge_real_s": round(teardown_real - apim_gone_real, 1)},
+        "teardown": dict({"wall_s": teardown["wall_s"], "cpu_s": teardown["cpu_s"],
+                          "requests": teardown["requests"]}, **teardown_split),
     }
 
 

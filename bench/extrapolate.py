@@ -87,48 +87,74 @@ def intervals_of(ops):
     return [(op["started"], op["due"]) for op in ops]
 
 
-def converge_critical_path(run_window, ops, apim_create, time_scale):
-    """Split a converge around API Management's create, which the benchmark held until the play reached its
-    wait (so every task that does not need APIM had finished while it was pending):
+def split_around_held(run_window, ops, held, time_scale):
+    """Split a run around one operation the benchmark held until the play reached its wait for it (so every task
+    that does not need it had finished while it was pending):
 
-    - before: from the run's start to the create's start;
-    - independent: from the create's start to its completion (the release), the other operations only: the work
-      that runs while Azure provisions APIM, which is hidden inside the create unless it lasts longer;
-    - tail: from the create's completion to the end of the run, all of it after APIM.
+    - before: from the run's start to the held operation's start;
+    - independent: from its start to its completion (the release), the other operations only: the work that runs
+      while Azure carries it out, hidden inside it unless it lasts longer;
+    - tail: from its completion to the end of the run, all of it after the held operation.
 
-    The run at real durations is before + max(create, independent) + tail, and the time not overlapped with the
-    create is that less the create. ``independent`` is an upper bound; ``independent_lower`` (no waiting, see
-    unblocked_real_seconds) the lower one, with the matching lower bound of the time not overlapped."""
+    The run at real durations is before + max(held, independent) + tail. ``independent`` is an upper bound;
+    ``independent_lower`` (no waiting, see unblocked_real_seconds) the lower one, ``independent_waves`` the
+    estimate between them (waved_real_seconds)."""
     begin, finish = run_window
-    created_at, completed_at = apim_create["started"], apim_create["due"]
-    if not begin <= created_at <= completed_at <= finish:
-        raise ValueError("API Management's create (%r..%r) is not inside the run (%r..%r)"
-                         % (created_at, completed_at, begin, finish))
-    create_real = (apim_create.get("scheduled_due", completed_at) - created_at) / time_scale
-    other_ops = [op for op in ops if op is not apim_create and op.get("id") != apim_create.get("id")]
+    started_at, completed_at = held["started"], held["due"]
+    if not begin <= started_at <= completed_at <= finish:
+        raise ValueError("the held operation (%r..%r) is not inside the run (%r..%r)"
+                         % (started_at, completed_at, begin, finish))
+    other_ops = [op for op in ops if op is not held and op.get("id") != held.get("id")]
     others = intervals_of(other_ops)
-    before = real_seconds((begin, created_at), others, time_scale)
-    independent = real_seconds((created_at, completed_at), others, time_scale)
-    independent_lower = unblocked_real_seconds((created_at, completed_at), other_ops, time_scale)
-    independent_waves = waved_real_seconds((created_at, completed_at), other_ops, time_scale)
-    tail = real_seconds((completed_at, finish), others, time_scale)
-    real = before + max(create_real, independent) + tail
+    return {"before": real_seconds((begin, started_at), others, time_scale),
+            "held": (held.get("scheduled_due", completed_at) - started_at) / time_scale,
+            "independent": real_seconds((started_at, completed_at), others, time_scale),
+            "independent_lower": unblocked_real_seconds((started_at, completed_at), other_ops, time_scale),
+            "independent_waves": waved_real_seconds((started_at, completed_at), other_ops, time_scale),
+            "tail": real_seconds((completed_at, finish), others, time_scale),
+            "tail_wall": finish - completed_at,
+            "tail_pending": union_length(clip(others, (completed_at, finish)))}
+
+
+def converge_critical_path(run_window, ops, apim_create, time_scale):
+    """A converge split around API Management's create (split_around_held): the time not overlapped with the
+    create is before + max(0, independent - create) + tail, with the upper bound, the lower bound and the waves
+    estimate of the independent work."""
+    split = split_around_held(run_window, ops, apim_create, time_scale)
+    before, create_real, tail = split["before"], split["held"], split["tail"]
+    real = before + max(create_real, split["independent"]) + tail
     return {"before_apim_real_s": round(before, 1), "apim_create_real_s": round(create_real, 1),
-            "independent_real_s": round(independent, 1), "independent_lower_real_s": round(independent_lower, 1),
-            "not_overlapped_lower_real_s": round(before + max(0.0, independent_lower - create_real) + tail, 1),
-            "independent_waves_real_s": round(independent_waves, 1),
-            "not_overlapped_waves_real_s": round(before + max(0.0, independent_waves - create_real) + tail, 1),
-            "apim_is_critical": independent <= create_real,
-            "tail_wall_s": round(finish - completed_at, 1),
-            "tail_pending_s": round(union_length(clip(others, (completed_at, finish))), 1),
+            "independent_real_s": round(split["independent"], 1),
+            "independent_lower_real_s": round(split["independent_lower"], 1),
+            "not_overlapped_lower_real_s": round(before + max(0.0, split["independent_lower"] - create_real) + tail,
+                                                 1),
+            "independent_waves_real_s": round(split["independent_waves"], 1),
+            "not_overlapped_waves_real_s": round(before + max(0.0, split["independent_waves"] - create_real) + tail,
+                                                 1),
+            "apim_is_critical": split["independent"] <= create_real,
+            "tail_wall_s": round(split["tail_wall"], 1), "tail_pending_s": round(split["tail_pending"], 1),
             "tail_real_s": round(tail, 1), "real_s": round(real, 1),
             "not_overlapped_with_apim_real_s": round(real - create_real, 1)}
 
 
-def beyond_focus(run_window, ops, focus, time_scale):
-    """(real seconds of the run, real seconds of the focus operations' union), the focus being the operations
-    the run cannot be shorter than (API Management's delete and purge in a teardown)."""
-    begin, finish = run_window
-    real = real_seconds(run_window, intervals_of(ops), time_scale)
-    focus_ops = [op for op in ops if focus(op) and begin <= op["started"] < finish]
-    return round(real, 1), round(union_length(intervals_of(focus_ops)) / time_scale, 1)
+def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale):
+    """A teardown split around API Management's delete (held until the play waits for it, split_around_held);
+    its purge runs in the tail. The teardown cannot be shorter than the delete and the purge one after the other,
+    so what it costs beyond them is before + max(0, independent - delete) + tail - purge (waves estimate for the
+    independent work, the upper bound beside it)."""
+    split = split_around_held(run_window, ops, apim_delete, time_scale)
+    purge_real = 0.0 if apim_purge is None else (apim_purge["due"] - apim_purge["started"]) / time_scale
+    focus = split["held"] + purge_real
+
+    def real(independent):
+        return split["before"] + max(split["held"], independent) + split["tail"]
+    return {"before_apim_delete_real_s": round(split["before"], 1),
+            "apim_delete_real_s": round(split["held"], 1), "apim_purge_real_s": round(purge_real, 1),
+            "independent_real_s": round(split["independent"], 1),
+            "independent_waves_real_s": round(split["independent_waves"], 1),
+            "tail_real_s": round(split["tail"], 1),
+            "real_s": round(real(split["independent_waves"]), 1),
+            "real_upper_s": round(real(split["independent"]), 1),
+            "apim_delete_and_purge_real_s": round(focus, 1),
+            "beyond_apim_delete_and_purge_real_s": round(real(split["independent_waves"]) - focus, 1),
+            "beyond_upper_real_s": round(real(split["independent"]) - focus, 1)}
