@@ -17,6 +17,10 @@ description:
     SKU, region, capacity asked and free), and the first region of O(locations) where everything fits. The
     capacity of a deployment that already exists (its C(account) and C(name) keys given in O(deployments)) is
     counted as free, so a re-run of the same deployments fits.
+  - With O(hosts), checks many accounts at once against the quota they share (a subscription's quota is per
+    region, not per account); hosts are placed in their order, each in the first of its regions where its
+    deployments fit in what the hosts placed before it left free. Each region is read once, each existing
+    account's deployments with one list.
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
@@ -24,10 +28,20 @@ author:
 extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
 options:
   locations:
-    description: The regions to read, in order of preference (for example V(swedencentral)).
+    description:
+      - The regions to read, in order of preference (for example V(swedencentral)).
+      - With O(hosts), the regions to fall back to, after each host's own C(location).
     type: list
     elements: str
-    required: true
+    default: []
+  hosts:
+    description:
+      - The accounts to check together, as dicts with C(name) (the account), C(location) (its region, tried
+        first) and C(deployments) (as in O(deployments)); other keys are ignored, so the model hosts of a
+        topology can be passed as they are. An account that exists is checked in its own region only.
+      - Not with O(deployments) or O(account).
+    type: list
+    elements: dict
   deployments:
     description:
       - The model deployments to check, as dicts with C(model_name), C(sku_name), C(capacity) (required),
@@ -66,11 +80,43 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: quota.location is not none
     fail_msg: "{{ quota.shortfalls | map(attribute='message') | join('; ') }}"
+
+- name: Do sixteen model hosts fit together (they share the subscription's quota of each region)?
+  aigateway.foundry.cognitive_quota_info:
+    resource_group: rg-ai-gateway
+    hosts: "{{ model_hosts }}"
+    locations: [eastus2]
+  register: quota
+- name: Stop before any write when a host does not fit
+  ansible.builtin.assert:
+    that: quota.hosts | selectattr('location', 'none') | list | length == 0
 """
 
 RETURN = r"""
+hosts:
+  description: With O(hosts), per host in its order, where it goes and what does not fit.
+  returned: when O(hosts) is given
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The account.
+      type: str
+    location:
+      description: The first of its regions where its deployments fit beside the hosts before it; null when none.
+      type: str
+    shortfalls:
+      description: The shortfalls in its first region (see RV(shortfalls)); empty when it fits there.
+      type: list
+      elements: dict
+    regions:
+      description: Per region tried, C(location), C(shortfalls) and C(fits).
+      type: list
+      elements: dict
 regions:
-  description: Per region, in the order of O(locations) (only the existing account's region, see O(account)), what was read and found.
+  description:
+    - Per region, in the order of O(locations) (only the existing account's region, see O(account)), what was read
+      and found. With O(hosts), every region read, with C(models) and C(usages) only.
   returned: always
   type: list
   elements: dict
@@ -95,7 +141,7 @@ regions:
       type: bool
 location:
   description: The first region of O(locations) where every deployment fits; null when none does.
-  returned: always
+  returned: unless O(hosts) is given
   type: str
   sample: swedencentral
 shortfalls:
@@ -103,7 +149,7 @@ shortfalls:
     - The shortfalls of the first region of O(locations) (empty when everything fits there). Each has C(model),
       C(version), C(sku), C(location), C(asked), C(free), C(usage_name), C(limit), C(used) and a C(message) naming
       all of them; a model or SKU the region does not offer has C(free) 0 and says so.
-  returned: always
+  returned: unless O(hosts) is given
   type: list
   elements: dict
   sample:
@@ -115,7 +161,8 @@ shortfalls:
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 ARGUMENT_SPEC = dict(
-    locations=dict(type="list", elements="str", required=True),
+    locations=dict(type="list", elements="str", default=[]),
+    hosts=dict(type="list", elements="dict"),
     deployments=dict(type="list", elements="dict", default=[]),
     resource_group=dict(type="str"),
     account=dict(type="str"),
@@ -147,12 +194,36 @@ def deployment_items(deployments):
     return items, None
 
 
-def validate(params, items):
-    if not params["locations"] or any(not (location or "").strip() for location in params["locations"]):
-        return "locations must name at least one region, and no empty one"
-    if bool(params["resource_group"]) != bool(params["account"]):
+def host_items(params):
+    """(hosts, problem): each host's account, regions in order of preference and deployments; the single account
+    of O(account) and O(deployments) is one host."""
+    if params["hosts"] is None:
+        deployments, problem = deployment_items(params["deployments"])
+        return [dict(name=params["account"], locations=params["locations"], deployments=deployments or [])], problem
+    if params["deployments"] or params["account"]:
+        return None, "give hosts, or account and deployments, not both"
+    hosts = []
+    for number, host in enumerate(params["hosts"], 1):
+        name = host.get("name") or ""
+        deployments, problem = deployment_items(host.get("deployments") or [])
+        if problem or not name:
+            return None, "host %d (%s): %s" % (number, name or "?", problem or "needs a name")
+        own = [host["location"]] if host.get("location") else []
+        hosts.append(dict(name=name, deployments=deployments,
+                          locations=own + [where for where in params["locations"] if where not in own]))
+    return hosts, None
+
+
+def validate(params, hosts):
+    for host in hosts:
+        if not host["locations"] or any(not (location or "").strip() for location in host["locations"]):
+            return ("locations must name at least one region, and no empty one" if params["hosts"] is None else
+                    "host %s needs a location, or locations to fall back to, and no empty one" % host["name"])
+    if params["hosts"] is not None and not params["resource_group"]:
+        return "hosts needs resource_group (to count what existing accounts hold)"
+    if params["hosts"] is None and bool(params["resource_group"]) != bool(params["account"]):
         return "give resource_group and account together (to count existing deployments), or neither"
-    for item in items:
+    for item in [item for host in hosts for item in host["deployments"]]:
         if item["capacity"] < 1:
             return "capacity of %s %s must be 1 or more, not %s" % (
                 item["model_name"], item["sku_name"], item["capacity"])
@@ -210,56 +281,98 @@ def shortfalls(location, deployments, models, usages, existing):
     return found
 
 
-def existing_capacity(module, account, deployments, models):
-    """Usage name -> capacity the listed deployments already hold in ``account`` (its region's quota)."""
-    params = module.params
-    client = module.client("cognitiveservices")
+def held_capacity(models, deployments, current):
+    """Usage name -> capacity the listed deployments already hold, from the account's ``current`` deployments."""
+    listed = dict((item["name"], item) for item in deployments if item["name"])
     held = {}
-    for item in deployments if account else []:
-        if not item["name"]:
+    for found in current:
+        item = listed.get(found.get("name"))
+        if item is None:
             continue
-        current = module.read_json("read deployment %s" % item["name"], client.deployments.get,
-                                   params["resource_group"], params["account"], item["name"])
-        if not current:
-            continue
-        sku = current.get("sku") or {}
-        model = (current.get("properties") or {}).get("model") or {}
-        name = offered_usage_name(models, dict(item, model_name=model.get("name") or "",
-                                               model_version=None, sku_name=sku.get("name") or "",
-                                               model_format=model.get("format") or "OpenAI"))
+        sku = found.get("sku") or {}
+        model = (found.get("properties") or {}).get("model") or {}
+        name = offered_usage_name(models, dict(item, model_name=model.get("name") or "", model_version=None,
+                                               sku_name=sku.get("name") or "", model_format=model.get("format") or "OpenAI"))
         if name:
             held[name] = held.get(name, 0) + int(sku.get("capacity") or 0)
     return held
 
 
-def read_region(module, location, deployments, account):
-    client = module.client("cognitiveservices")
-    models = module.list_all("list models of %s" % location, client.models.list, location)
-    usages = module.list_all("list quota usages of %s" % location, client.usages.list, location)
-    found = shortfalls(location, deployments, models, usages,
-                       existing_capacity(module, account, deployments, models) if deployments else {})
-    return dict(location=location, models=models, usages=usages, shortfalls=found, fits=not found)
+def place(hosts, catalogue, current):
+    """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
+    it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
+    capacity they hold counts as free for the same deployments). Pure: the reads are the caller's."""
+    held_in, taken_in = {}, {}
+    for host in hosts:
+        if host["name"] in current:
+            location = host["locations"][0]
+            for name, capacity in held_capacity(catalogue(location)[0], host["deployments"],
+                                                current[host["name"]]).items():
+                held_in[(location, name)] = held_in.get((location, name), 0) + capacity
+    placed = []
+    for host in hosts:
+        regions = []
+        for location in host["locations"]:
+            models, usages = catalogue(location)
+            names = set(name for where, name in list(held_in) + list(taken_in) if where == location)
+            room = dict((name, held_in.get((location, name), 0) - taken_in.get((location, name), 0)) for name in names)
+            found = shortfalls(location, host["deployments"], models, usages, room)
+            regions.append(dict(location=location, shortfalls=found, fits=not found))
+        fitting = [region["location"] for region in regions if region["fits"]]
+        if fitting:
+            models = catalogue(fitting[0])[0]
+            for item in host["deployments"]:
+                key = (fitting[0], offered_usage_name(models, item))
+                taken_in[key] = taken_in.get(key, 0) + item["capacity"]
+        placed.append(dict(name=host["name"], location=fitting[0] if fitting else None,
+                           shortfalls=regions[0]["shortfalls"], regions=regions))
+    return placed
 
 
-def read_account(module):
-    params = module.params
-    if not params["account"]:
-        return None
-    return module.read_json("read account %s" % params["account"], module.client("cognitiveservices").accounts.get,
-                            params["resource_group"], params["account"])
+class Reader(object):
+    """The reads, each once: a region's catalogue and usages, an account, an account's deployments."""
+
+    def __init__(self, module):
+        self.module, self.regions = module, {}
+        self.client = module.client("cognitiveservices")
+
+    def catalogue(self, location):
+        if location not in self.regions:
+            list_all = self.module.list_all
+            self.regions[location] = (list_all("list models of %s" % location, self.client.models.list, location),
+                                      list_all("list quota usages of %s" % location, self.client.usages.list,
+                                               location))
+        return self.regions[location]
+
+    def existing(self, resource_group, hosts):
+        """name -> deployments of each host's account that exists; an existing account's region is its only one."""
+        current = {}
+        for host in hosts if resource_group else []:
+            account = self.module.read_json("read account %s" % host["name"], self.client.accounts.get,
+                                            resource_group, host["name"])
+            if account:
+                host["locations"] = [normal_location(account["location"])]
+                current[host["name"]] = self.module.list_all(
+                    "list deployments of %s" % host["name"], self.client.deployments.list, resource_group,
+                    host["name"]) if host["deployments"] else []
+        return current
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC)
-    deployments, problem = deployment_items(module.params["deployments"])
-    module.fail_if(problem or validate(module.params, deployments))
-    account = read_account(module)
-    # An account cannot move: once it exists, its own region is the only one its deployments can use.
-    locations = [normal_location(account["location"])] if account else module.params["locations"]
-    regions = [read_region(module, location, deployments, account) for location in locations]
-    fitting = [region["location"] for region in regions if region["fits"]]
-    module.module.exit_json(changed=False, regions=regions, location=fitting[0] if fitting else None,
-                            shortfalls=regions[0]["shortfalls"])
+    params = module.params
+    hosts, problem = host_items(params)
+    module.fail_if(problem or validate(params, hosts))
+    reader = Reader(module)
+    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts))
+    if params["hosts"] is not None:
+        regions = [dict(location=where, models=found[0], usages=found[1]) for where, found in reader.regions.items()]
+        module.module.exit_json(changed=False, hosts=placed, regions=regions)
+    [single] = placed
+    regions = [dict(region, models=reader.regions[region["location"]][0], usages=reader.regions[region["location"]][1])
+               for region in single["regions"]]
+    module.module.exit_json(changed=False, regions=regions, location=single["location"],
+                            shortfalls=single["shortfalls"])
 
 
 if __name__ == "__main__":

@@ -37,13 +37,68 @@ def test_models_versions_and_skus_not_offered():
         assert "is not offered in sc" in info.shortfalls("sc", [other], MODELS, USAGES, {})[0]["message"]
 
 
+def checked(**params):
+    """validate's verdict on the module's parameters, as main() reaches it."""
+    params = dict(dict(locations=["sc"], hosts=None, deployments=[], resource_group=None, account=None), **params)
+    hosts, problem = info.host_items(params)
+    return problem or info.validate(params, hosts)
+
+
 def test_validation():
-    where = dict(locations=["sc"], resource_group=None, account=None)
-    assert info.validate(dict(where, locations=[]), []) is not None
-    assert info.validate(dict(where, locations=[" "]), []) is not None
-    assert info.validate(where, [item(1)]) is None
-    assert "together" in info.validate(dict(where, account="a"), [item(1)])
-    assert "must be 1 or more" in info.validate(where, [item(0)])
+    assert checked(locations=[]) is not None
+    assert checked(locations=[" "]) is not None
+    assert checked(deployments=[item(1)]) is None
+    assert "together" in checked(account="a", deployments=[item(1)])
+    assert "must be 1 or more" in checked(deployments=[item(0)])
+
+
+def test_validation_of_hosts():
+    host = dict(name="models-1", location="sc", deployments=[item(1)], backend="b1")   # extra keys ignored
+    assert checked(hosts=[host], resource_group="rg") is None
+    assert checked(hosts=[host]) == "hosts needs resource_group (to count what existing accounts hold)"
+    assert checked(hosts=[host], account="a", resource_group="rg") == (
+        "give hosts, or account and deployments, not both")
+    assert checked(hosts=[dict(host, location=None)], locations=[], resource_group="rg") == (
+        "host models-1 needs a location, or locations to fall back to, and no empty one")
+    assert checked(hosts=[dict(host, name="")], resource_group="rg") == "host 1 (?): needs a name"
+    assert checked(hosts=[dict(host, deployments=[item(0)])], resource_group="rg") == (
+        "capacity of gpt-4o-mini GlobalStandard must be 1 or more, not 0")
+    [placed] = info.host_items(dict(hosts=[dict(host, location="ne")], locations=["sc", "ne"], deployments=[],
+                                    account=None))[0]
+    assert placed["locations"] == ["ne", "sc"]
+
+
+def host(name, capacity, *locations):
+    return dict(name=name, locations=list(locations), deployments=[item(capacity, name="mini")])
+
+
+def regions(**usages):
+    """catalogue(location) with MODELS and a gpt-4o-mini GlobalStandard usage of (used, limit) per region."""
+    return lambda location: (MODELS, [{"name": {"value": "OpenAI.GlobalStandard.gpt-4o-mini"},
+                                       "currentValue": usages[location][0], "limit": usages[location][1]}])
+
+
+def test_hosts_share_a_region_s_quota():
+    # 20 free in sc: the first two hosts of 10 fit, the third does not, though each alone would.
+    placed = info.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 10, "sc")], regions(sc=(30, 50)), {})
+    assert [entry["location"] for entry in placed] == ["sc", "sc", None]
+    [short] = placed[2]["shortfalls"]
+    assert (short["asked"], short["free"]) == (10, 0)
+
+
+def test_a_host_that_does_not_fit_falls_back_and_leaves_room_for_the_next():
+    placed = info.place([host("a", 25, "sc", "ne"), host("b", 20, "sc")], regions(sc=(30, 50), ne=(0, 100)), {})
+    assert [entry["location"] for entry in placed] == ["ne", "sc"]
+    assert [region["fits"] for region in placed[0]["regions"]] == [False, True]
+
+
+def test_what_existing_accounts_hold_is_free_for_their_own_deployments_only_once():
+    current = {"a": [{"name": "mini", "sku": {"name": "GlobalStandard", "capacity": 10},
+                      "properties": {"model": {"name": "gpt-4o-mini", "format": "OpenAI"}}}]}
+    # 10 used of 20 are a's own: a fits again with 10, and b then finds the other 10.
+    placed = info.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 1, "sc")], regions(sc=(10, 20)),
+                        current)
+    assert [entry["location"] for entry in placed] == ["sc", "sc", None]
 
 
 def test_deployment_items_keep_what_the_module_reads():
