@@ -12,8 +12,8 @@ create (the endpoint's POST /localazure/holds) until the play reaches its wait f
 everything that does not need APIM has finished while the create was pending, whatever the machine's speed, and
 what follows the release is the tail that APIM's create cannot hide. The tail is extrapolated by itself (its
 machine work as measured, its pending operations / time scale). The teardown likewise holds the service's delete
-until the play waits for it: the projects', accounts' and workspace's deletes run while it is pending, and the
-service's purge and the resource group's delete make its tail.
+until the play waits for it (the projects', accounts' and workspace's deletes run while it is pending), then its
+purge likewise (the resource group's delete runs beside it).
 
     .venv/bin/python bench/converge.py [--hosts 1,4,16] [--time-scale 0.002]
 """
@@ -44,8 +44,13 @@ PR_SET_CHILD_SUBREAPER = 36
 APIM_SERVICE_TYPE = "Microsoft.ApiManagement/service"
 # The play's wait for the service (roles/apim/tasks/wait.yml): every task before it does not need APIM.
 APIM_WAIT_TASK = "Waiting for API Management to finish provisioning"
-# The teardown's wait for the service's delete (roles/teardown/tasks/main.yml): everything before it runs meanwhile.
+APIM_CREATE_HOLD = {"type": APIM_SERVICE_TYPE, "operation": "put"}
+# The teardown's waits for the service's delete and then its purge (roles/teardown/tasks/main.yml): everything
+# before each runs meanwhile.
 APIM_DELETE_WAIT_TASK = "Wait for API Management's delete"
+APIM_DELETE_HOLD = {"type": APIM_SERVICE_TYPE, "operation": "delete"}
+APIM_PURGE_WAIT_TASK = "Wait for API Management's purge"
+APIM_PURGE_HOLD = {"type": "Microsoft.ApiManagement/locations/deletedservices", "operation": "purge"}
 
 
 def become_subreaper():
@@ -136,25 +141,29 @@ def playbook(name, endpoint, extra, log, on_line=None):
             "requests": dict(collections.Counter(entry["kind"] for entry in entries)), "entries": entries}
 
 
-def held_run(endpoint, extra, name, operation, wait_task):
-    """A playbook with API Management's ``operation`` (put: its create, delete: its delete) held on the endpoint
-    until the play reaches ``wait_task``, its wait for it (see the module docstring); returns the run and the held
-    operation as released."""
-    control(endpoint, "POST", "/localazure/holds", {"type": APIM_SERVICE_TYPE, "operation": operation})
+def held_run(endpoint, extra, name, stages):
+    """A playbook with API Management's long operations held on the endpoint one after another: ``stages`` are
+    (hold, wait task); each hold is set before the operation starts and released when the play reaches its wait
+    for it (see the module docstring), and the next stage's hold is set then. Returns the run and the held
+    operations as released, one per stage."""
+    pending = list(stages)
     released = []
+    control(endpoint, "POST", "/localazure/holds", pending[0][0])
 
     def release_at_the_wait(line):
-        if not released and line.startswith("TASK [") and wait_task in line:
-            released.extend(control(endpoint, "DELETE", "/localazure/holds")["released"])
+        if pending and line.startswith("TASK [") and pending[0][1] in line:
+            released.append(control(endpoint, "DELETE", "/localazure/holds")["released"])
+            pending.pop(0)
+            if pending:
+                control(endpoint, "POST", "/localazure/holds", pending[0][0])
     try:
         run = playbook(name, endpoint, extra, endpoint.log, on_line=release_at_the_wait)
     finally:
-        if not released:
+        if pending:
             control(endpoint, "DELETE", "/localazure/holds")
-    held = [op for op in released if op["kind"] == operation]
-    if len(held) != 1:
-        raise SystemExit("%s: expected one held %s of API Management, released: %r" % (name, operation, released))
-    return run, held[0]
+    if len(released) != len(stages) or any(len(ops) != 1 for ops in released):
+        raise SystemExit("%s: expected one held operation per stage %r, released: %r" % (name, stages, released))
+    return run, [ops[0] for ops in released]
 
 
 def operations(endpoint, clock_offset):
@@ -173,10 +182,6 @@ def clock_offset(endpoint):
     return control(endpoint, "GET", "/localazure/clock")["offset_seconds"]
 
 
-def is_apim_purge(op):
-    return op["kind"] == "action:purge" and "microsoft.apimanagement" in op["resource_id"].lower()
-
-
 def resources_of(state_dir):
     uri = "file:%s?mode=ro" % (Path(state_dir) / "state.db")
     with sqlite3.connect(uri, uri=True) as db:
@@ -187,7 +192,7 @@ def bench_hosts(hosts, time_scale, workdir):
     with benchlib.LocalAzure(time_scale=time_scale) as endpoint:
         extra = host_vars(hosts, workdir)
         converge_offset = clock_offset(endpoint)
-        converge, held_create = held_run(endpoint, extra, "site.yml", "put", APIM_WAIT_TASK)
+        converge, [held_create] = held_run(endpoint, extra, "site.yml", [(APIM_CREATE_HOLD, APIM_WAIT_TASK)])
         ops = operations(endpoint, converge_offset)
         apim_op = next(op for op in ops if op["id"] == held_create["id"])
         critical = extrapolate.converge_critical_path(converge["window"], ops, apim_op, time_scale)
@@ -195,13 +200,12 @@ def bench_hosts(hosts, time_scale, workdir):
         resources = resources_of(endpoint.state_dir)
         idle = playbook("site.yml", endpoint, extra, endpoint.log)
         teardown_offset = clock_offset(endpoint)
-        teardown, held_delete = held_run(endpoint, extra, "teardown.yml", "delete", APIM_DELETE_WAIT_TASK)
-        ops = operations(endpoint, teardown_offset)
-        inside = [op for op in ops if teardown["window"][0] <= op["started"] < teardown["window"][1]]
-        purges = [op for op in inside if is_apim_purge(op)]
-        teardown_split = extrapolate.teardown_critical_path(
-            teardown["window"], inside, next(op for op in inside if op["id"] == held_delete["id"]),
-            purges[0] if purges else None, time_scale)
+        teardown, (held_delete, held_purge) = held_run(endpoint, extra, "teardown.yml", [
+            (APIM_DELETE_HOLD, APIM_DELETE_WAIT_TASK), (APIM_PURGE_HOLD, APIM_PURGE_WAIT_TASK)])
+        ops = dict((op["id"], op) for op in operations(endpoint, teardown_offset))
+        inside = [op for op in ops.values() if teardown["window"][0] <= op["started"] < teardown["window"][1]]
+        teardown_split = extrapolate.teardown_critical_path(teardown["window"], inside, ops[held_delete["id"]],
+                                                            ops[held_purge["id"]], time_scale)
     reads = idle["requests"].get("read", 0)
     return {
         "hosts": hosts,

@@ -138,23 +138,27 @@ def converge_critical_path(run_window, ops, apim_create, time_scale):
 
 
 def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale):
-    """A teardown split around API Management's delete (held until the play waits for it, split_around_held);
-    its purge runs in the tail. The teardown cannot be shorter than the delete and the purge one after the other,
-    so what it costs beyond them is before + max(0, independent - delete) + tail - purge (waves estimate for the
-    independent work, the upper bound beside it)."""
-    split = split_around_held(run_window, ops, apim_delete, time_scale)
-    purge_real = 0.0 if apim_purge is None else (apim_purge["due"] - apim_purge["started"]) / time_scale
-    focus = split["held"] + purge_real
+    """A teardown split around API Management's delete and then its purge, each held until the play waited for it
+    (split_around_held, twice): the deletes of everything else run while the delete is pending, the resource
+    group's delete while the purge is. The teardown cannot be shorter than the delete and the purge one after the
+    other; what it costs beyond them is the rest (waves estimate of the work beside each, the upper bound too)."""
+    first = split_around_held(run_window, ops, apim_delete, time_scale)
+    if apim_purge is None:
+        second = {"before": first["tail"], "held": 0.0, "independent": 0.0, "independent_waves": 0.0, "tail": 0.0}
+    else:
+        second = split_around_held((apim_delete["due"], run_window[1]), ops, apim_purge, time_scale)
+    focus = first["held"] + second["held"]
 
-    def real(independent):
-        return split["before"] + max(split["held"], independent) + split["tail"]
-    return {"before_apim_delete_real_s": round(split["before"], 1),
-            "apim_delete_real_s": round(split["held"], 1), "apim_purge_real_s": round(purge_real, 1),
-            "independent_real_s": round(split["independent"], 1),
-            "independent_waves_real_s": round(split["independent_waves"], 1),
-            "tail_real_s": round(split["tail"], 1),
-            "real_s": round(real(split["independent_waves"]), 1),
-            "real_upper_s": round(real(split["independent"]), 1),
+    def real(estimate):
+        return (first["before"] + max(first["held"], first[estimate]) + second["before"]
+                + max(second["held"], second[estimate]) + second["tail"])
+    return {"before_apim_delete_real_s": round(first["before"], 1),
+            "apim_delete_real_s": round(first["held"], 1), "apim_purge_real_s": round(second["held"], 1),
+            "beside_delete_real_s": round(first["independent_waves"], 1),
+            "between_delete_and_purge_real_s": round(second["before"], 1),
+            "beside_purge_real_s": round(second["independent_waves"], 1),
+            "after_purge_real_s": round(second["tail"], 1),
+            "real_s": round(real("independent_waves"), 1), "real_upper_s": round(real("independent"), 1),
             "apim_delete_and_purge_real_s": round(focus, 1),
-            "beyond_apim_delete_and_purge_real_s": round(real(split["independent_waves"]) - focus, 1),
-            "beyond_upper_real_s": round(real(split["independent"]) - focus, 1)}
+            "beyond_apim_delete_and_purge_real_s": round(real("independent_waves") - focus, 1),
+            "beyond_upper_real_s": round(real("independent") - focus, 1)}

@@ -166,10 +166,16 @@ class Engine:
             "namespace": namespace, "style": lro.style, "running_state": lro.running_state,
             "running_status": lro.running_status, "client_id": ctx.client_id, "api_version": ctx.api_version,
             "query": dict(ctx.query or {}),     # the completion's on_delete hooks see e.g. force=true
-            "held": self.holds.holds(kind, type_name)}))
+            "held": self.holds.holds(kind, type_name or self._type_of(resource_id))}))
         location = ctx.location or self._ancestor_location(resource_id) or "global"
         return ops.monitor_headers(operation, lro, self.base_url, ctx.subscription_id, namespace, location,
                                    ctx.api_version or "", self.clock())
+
+    @staticmethod
+    def _type_of(resource_id: str) -> str:
+        """A resource id's type (namespace and type segments), for operations started without one."""
+        parsed = parse(resource_id, "GET")
+        return parsed.type_name if parsed else ""
 
     def _ancestor_location(self, resource_id: str) -> str | None:
         """The region of the nearest parent, scope or resource group that has one: Azure puts the parent's

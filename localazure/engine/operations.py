@@ -76,14 +76,16 @@ class Holds:
     or at its release, whichever is later. The rules live in the process (like the clock's offset); the held mark
     is stored with the operation, so a release after a restart still finds it."""
 
-    KINDS = ("put", "delete")
+    # "purge" holds the purge of a soft-deleted resource (an operation of kind action:purge, typed by its id:
+    # Microsoft.ApiManagement/locations/deletedservices for an API Management service).
+    KINDS = ("put", "delete", "purge")
 
     def __init__(self) -> None:
         self.rules: list[dict[str, str]] = []
 
     def add(self, settings: Any) -> list[dict[str, str]]:
         if not isinstance(settings, dict) or set(settings) - {"type", "operation"}:
-            raise ValueError(f"a hold is {{\"type\": \"Namespace/type\", \"operation\": \"put\"|\"delete\"}}, "
+            raise ValueError(f"a hold is {{\"type\": \"Namespace/type\", \"operation\": \"put\"|\"delete\"|\"purge\"}}, "
                              f"not {settings!r}")
         type_name, kind = settings.get("type"), settings.get("operation", "put")
         if not isinstance(type_name, str) or type_name.count("/") < 1 or "" in type_name.split("/"):
@@ -96,6 +98,7 @@ class Holds:
         return self.rules
 
     def holds(self, kind: str, type_name: str) -> bool:
+        kind = "purge" if kind == "action:purge" else kind
         return any(rule["operation"] == kind and rule["type"].lower() == (type_name or "").lower()
                    for rule in self.rules)
 

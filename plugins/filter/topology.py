@@ -109,6 +109,36 @@ def pool_members(backends):
     return [{"backend": b["name"], "priority": b["priority"], "weight": b["weight"]} for b in backends or []]
 
 
+def backend_drift(listed, backends, pool_name="", pool_members=None):
+    """What differs between a service's backends as listed (apim_backend_info) and the gateway's backends and pool
+    (gateway_backends, pool_members), as messages: a backend missing, of another type or URL; the pool missing or
+    with other members, priorities or weights. Empty when Azure holds what was provisioned."""
+    by_name = dict(((item.get("name") or "").lower(), item.get("properties") or {}) for item in listed or [])
+    found = []
+    for backend in backends or []:
+        props = by_name.get(_named(backend, "a backend")["name"].lower())
+        if props is None:
+            found.append("backend %s is missing" % backend["name"])
+        elif (props.get("type") or "").lower() != "single":
+            found.append("backend %s is of type %s, not Single" % (backend["name"], props.get("type")))
+        elif (props.get("url") or "").rstrip("/") != backend["url"].rstrip("/"):
+            found.append("backend %s points to %s, not %s" % (backend["name"], props.get("url"), backend["url"]))
+    if not pool_members:
+        return found
+    pool = by_name.get(pool_name.lower())
+    if pool is None:
+        return found + ["pool %s is missing" % pool_name]
+
+    def member(name, priority, weight):
+        return "%s (priority %s, weight %s)" % (name.rstrip("/").rsplit("/", 1)[-1].lower(), priority, weight)
+    held = sorted(member(item.get("id") or "", item.get("priority"), item.get("weight"))
+                  for item in (pool.get("pool") or {}).get("services") or [])
+    wanted = sorted(member(item["backend"], item.get("priority"), item.get("weight")) for item in pool_members)
+    if held != wanted:
+        found.append("pool %s holds %s, not %s" % (pool_name, ", ".join(held) or "nothing", ", ".join(wanted)))
+    return found
+
+
 def static_models(hosts):
     """The connection's static model list: every deployment behind the gateway once, by deployment name."""
     models, seen = [], set()
@@ -172,5 +202,6 @@ class FilterModule(object):
     def filters(self):
         return {"custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "gateway_backends": gateway_backends, "pool_members": pool_members,
+                "backend_drift": backend_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
                 "blocklist_prompt": blocklist_prompt}

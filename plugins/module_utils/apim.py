@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import ArmType, Resource
@@ -55,6 +56,30 @@ class ApimChild(Resource):
         declared.setdefault("parents", ("resource_group", "service"))
         Resource.__init__(self, ArmType("Microsoft.ApiManagement/service/" + plural), what, "apimanagement", group,
                           etag=True, **declared)
+
+
+# What Ansible shows for a no_log value: a backend's credential values read back are shown so, never in clear.
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def masked_backend(body):
+    """A copy of a backend body with its credential values hidden (their names stay)."""
+    if body is None:
+        return None
+    result = copy.deepcopy(body)
+    credentials = (result.get("properties") or {}).get("credentials") or {}
+    for key in ("header", "query"):
+        if isinstance(credentials.get(key), dict):
+            credentials[key] = dict((name, MASK) for name in credentials[key])
+    if isinstance(credentials.get("authorization"), dict) and "parameter" in credentials["authorization"]:
+        credentials["authorization"]["parameter"] = MASK
+    return result
+
+
+def list_backends(module, resource_group, service):
+    """Every backend of a service, as Resource Manager returns them (credentials included: mask before showing)."""
+    return module.list_all("list backends of %s" % service, module.client("apimanagement").backend.list_by_service,
+                           resource_group, service)
 
 
 def read_with_etag(module, action, fn, *args, **kwargs):

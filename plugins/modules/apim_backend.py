@@ -184,14 +184,12 @@ state:
   type: dict
 """
 
-import copy
 import re
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import RULE_SPEC, ApimChild, rule_body, rule_problems
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
+    RULE_SPEC, ApimChild, list_backends, masked_backend, rule_body, rule_problems)
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, lower, run_resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-
-MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 ARGUMENT_SPEC = apim_child_spec(
     type=dict(type="str", choices=["Single", "Pool"], default="Single"),
@@ -327,20 +325,6 @@ def compared_body(desired, current, update_credentials):
     return RESOURCE.compared(desired, current, dict(update_credentials=update_credentials))
 
 
-def masked(body):
-    """A copy of a backend body with credential values hidden."""
-    if body is None:
-        return None
-    result = copy.deepcopy(body)
-    credentials = (result.get("properties") or {}).get("credentials") or {}
-    for key in ("header", "query"):
-        if isinstance(credentials.get(key), dict):
-            credentials[key] = dict((name, MASK) for name in credentials[key])
-    if isinstance(credentials.get("authorization"), dict) and "parameter" in credentials["authorization"]:
-        credentials["authorization"]["parameter"] = MASK
-    return result
-
-
 NORMALISERS = {
     "properties.pool.services[].id": normalise_member_id,
     "properties.url": lambda v: v.rstrip("/") if isinstance(v, str) else v,
@@ -350,15 +334,18 @@ NORMALISERS = {
 
 # Backends return their credentials: compared under update_credentials=always, kept out of the diff.
 RESOURCE = ApimChild("backends", "backend", "backend", secrets=("properties.credentials",),
-                     update_option="update_credentials", normalisers=NORMALISERS, mask=masked)
+                     update_option="update_credentials", normalisers=NORMALISERS, mask=masked_backend)
 
 
 def members_problem(module, params):
-    """Pool members that do not exist in the service (read-only check before any write), as a message."""
+    """Pool members that do not exist in the service (read-only check before any write), as a message. One list of
+    the service's backends, however many members."""
     if params["state"] == "absent" or params["type"] != "Pool":
         return None
+    present = set(backend["name"].lower() for backend in list_backends(module, params["resource_group"],
+                                                                         params["service"]))
     missing = [member_name(m["backend"]) for m in params["pool_services"]
-               if RESOURCE.describe_named(module, member_name(m["backend"])) is None]
+               if member_name(m["backend"]).lower() not in present]
     if missing:
         return ("pool %s: member backend%s %s do%s not exist in service %s; create %s first"
                 % (params["name"], "s" if len(missing) > 1 else "", ", ".join(missing),

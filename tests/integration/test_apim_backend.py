@@ -92,3 +92,23 @@ def test_credentials_never_printed(run_module, apim):
     assert created["state"]["properties"]["credentials"]["header"]["api-key"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     again = run_module("apim_backend", args)
     assert again["changed"] is False and secret not in again["_stdout"]
+    # The info module lists every backend in one request, credential values masked.
+    listed = run_module("apim_backend_info", {"resource_group": apim["resource_group"], "service": apim["service"],
+                                              "name": "KEYED"})
+    assert secret not in listed["_stdout"]
+    [keyed] = listed["backends"]
+    assert keyed["properties"]["credentials"]["header"]["api-key"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def test_backend_info_lists_all_backends_in_one_request(run_module, apim, request_log):
+    for name in ("listed-a", "listed-b"):
+        run_module("apim_backend", dict(apim, name=name, url="https://%s.example.com" % name))
+    mark = request_log.mark()
+    listed = run_module("apim_backend_info", {"resource_group": apim["resource_group"], "service": apim["service"]})
+    assert {"listed-a", "listed-b"} <= set(backend["name"] for backend in listed["backends"])
+    assert listed["changed"] is False
+    arm = [entry for entry in request_log.since(mark) if "/backends" in entry["path"]]
+    assert [(entry["method"], entry["path"].rsplit("/", 1)[-1]) for entry in arm] == [("GET", "backends")]
+    missing = run_module("apim_backend_info", {"resource_group": apim["resource_group"], "service": apim["service"],
+                                               "name": "no-such-backend"})
+    assert missing["backends"] == []

@@ -251,6 +251,31 @@ def test_service_create_answers_in_the_recorded_shape(arm, client, resource_grou
     assert purge.json()["type"] == "Microsoft.ApiManagement/deletedservices" and purge.headers["Location"]
 
 
+def test_a_purge_is_held_by_the_type_of_the_soft_deleted_service(arm, control, resource_group, endpoint):
+    """The benchmark holds API Management's purge (kind action:purge, typed by its id) until teardown waits."""
+    name = _unique("apim")
+    path = (f"/subscriptions/{endpoint['subscription_id']}/resourceGroups/{resource_group}/providers/"
+            f"Microsoft.ApiManagement/service/{name}?api-version=2024-05-01")
+    deleted = (f"/subscriptions/{endpoint['subscription_id']}/providers/Microsoft.ApiManagement/locations/"
+               f"{LOCATION}/deletedservices/{name}?api-version=2024-05-01")
+    arm("PUT", path, json=_service_body("Standard"))
+    advance_clock(endpoint, 2400)
+    arm("DELETE", path, headers={"If-Match": "*"})
+    advance_clock(endpoint, 2400)
+    hold = {"type": "Microsoft.ApiManagement/locations/deletedservices", "operation": "purge"}
+    assert control("POST", "/localazure/holds", json=hold).json()["holds"] == [hold]
+    try:
+        purge = arm("DELETE", deleted)
+        monitor = purge.headers["Location"][purge.headers["Location"].index("/subscriptions/"):]
+        advance_clock(endpoint, 2400)
+        assert [op["kind"] for op in control("GET", "/localazure/holds").json()["held"]] == ["action:purge"]
+        assert arm("GET", monitor).status_code == 202
+    finally:
+        released = control("DELETE", "/localazure/holds").json()["released"]
+    assert [op["kind"] for op in released] == ["action:purge"]
+    assert arm("GET", monitor).status_code == 200
+
+
 def test_check_name_availability_rejects_invalid_names(client):
     answer = client.api_management_service.check_name_availability({"name": "1-bad-"})
     assert answer.name_available is False and answer.reason == "Invalid"

@@ -74,21 +74,23 @@ def test_a_create_outside_the_run_is_refused():
 def test_teardown_beyond_apim_delete_and_purge():
     scale = 0.01
     # Run 0..40. APIM's delete starts at 2, would have been due at 2 + 120 * scale, held until 20; an account's
-    # delete and purge (30 s each on Azure) run inside it; after the release the purge (60 s) beside the resource
-    # group's delete (60 s), then the checks.
+    # delete and purge (30 s each on Azure) run beside it. Then 1 s of work, the purge starts at 21 (60 s on Azure,
+    # held until 30) with the resource group's delete (60 s) beside it, then 10 s of checks.
     delete = op(2, 20, id="del", kind="delete", scheduled_due=2 + 120 * scale)
     accounts = [op(5, 5.3, id="a1", kind="delete"), op(6, 6.3, id="a2", kind="action:purge")]
-    purge = op(21, 21.6, id="purge", kind="action:purge")
-    group = op(21, 21.6, id="rg", kind="delete")
+    purge = op(21, 30, id="purge", kind="action:purge", scheduled_due=21 + 60 * scale)
+    group = op(21.5, 22.1, id="rg", kind="delete")
     split = extrapolate.teardown_critical_path((0, 40), [delete, *accounts, purge, group], delete, purge, scale)
     assert (split["apim_delete_real_s"], split["apim_purge_real_s"]) == (120, 60)
     assert split["before_apim_delete_real_s"] == pytest.approx(2)
-    # The tail: 19.4 s of work and 0.6 s pending (60 s real).
-    assert split["tail_real_s"] == pytest.approx(19.4 + 60)
     # The account's delete and purge (two waves of 30 s) and 17.4 s of work hide inside the delete.
-    assert split["independent_waves_real_s"] == pytest.approx(18 - 0.6 + 60)
-    assert split["real_s"] == pytest.approx(2 + 120 + 79.4)
-    assert split["beyond_apim_delete_and_purge_real_s"] == pytest.approx(2 + 19.4)
+    assert split["beside_delete_real_s"] == pytest.approx(18 - 0.6 + 60)
+    assert split["between_delete_and_purge_real_s"] == pytest.approx(1)
+    # The group's delete (60 s) and 8.4 s of work beside the purge: 68.4 s, longer than the purge's 60.
+    assert split["beside_purge_real_s"] == pytest.approx(9 - 0.6 + 60)
+    assert split["after_purge_real_s"] == pytest.approx(10)
+    assert split["real_s"] == pytest.approx(2 + 120 + 1 + 68.4 + 10)
+    assert split["beyond_apim_delete_and_purge_real_s"] == pytest.approx(2 + 1 + 8.4 + 10)
 
 
 def test_teardown_whose_other_deletes_outlast_apim_delete_pays_for_them():
@@ -97,7 +99,7 @@ def test_teardown_whose_other_deletes_outlast_apim_delete_pays_for_them():
     redis = op(1, 4, id="redis", kind="delete")                         # 300 s on Azure
     split = extrapolate.teardown_critical_path((0, 12), [delete, redis], delete, None, scale)
     assert split["apim_purge_real_s"] == 0
-    assert split["independent_waves_real_s"] == pytest.approx(1 + 300 + 6)
+    assert split["beside_delete_real_s"] == pytest.approx(1 + 300 + 6)
     assert split["beyond_apim_delete_and_purge_real_s"] == pytest.approx(307 + 2 - 120)
 
 

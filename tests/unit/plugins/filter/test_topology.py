@@ -119,3 +119,48 @@ def test_blocklist_prompt_is_empty_without_a_plain_item_and_names_a_bad_item():
     assert f.blocklist_prompt([{"name": "a", "items": [{"pattern": "x+", "is_regex": True}]}]) == ""
     with pytest.raises(AnsibleFilterError, match="blocklist a needs a pattern"):
         f.blocklist_prompt([{"name": "a", "items": [{"is_regex": False}]}])
+
+
+BACKENDS = [{"name": "models-1", "url": "https://m1.openai.azure.com/openai"},
+            {"name": "models-2", "url": "https://m2.openai.azure.com/openai"}]
+MEMBERS = [{"backend": "models-1", "priority": 1, "weight": 50}, {"backend": "models-2", "priority": 2, "weight": 50}]
+SERVICE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/backends/"
+
+
+def listed(*changes):
+    """The service's backends as apim_backend_info returns them (ids as APIM echoes them), then ``changes``."""
+    items = [{"name": "models-1", "properties": {"type": "Single", "url": "https://m1.openai.azure.com/openai/"}},
+             {"name": "MODELS-2", "properties": {"type": "Single", "url": "https://m2.openai.azure.com/openai"}},
+             {"name": "pool", "properties": {"type": "Pool", "pool": {"services": [
+                 {"id": SERVICE + "Models-2", "priority": 2, "weight": 50},
+                 {"id": SERVICE + "models-1", "priority": 1, "weight": 50}]}}}]
+    for change in changes:
+        change(items)
+    return items
+
+
+def test_backend_drift_is_empty_when_azure_holds_what_was_provisioned():
+    # names and member ids compare case-insensitively, URLs without a trailing slash, members in any order
+    assert f.backend_drift(listed(), BACKENDS, "pool", MEMBERS) == []
+    assert f.backend_drift(listed(), BACKENDS[:1]) == []
+
+
+def test_backend_drift_names_each_difference():
+    def url(items):
+        items[0]["properties"]["url"] = "https://elsewhere.example.com"
+
+    def gone(items):
+        del items[1]
+
+    def weight(items):
+        items[-1]["properties"]["pool"]["services"][1]["weight"] = 100
+    assert f.backend_drift(listed(url, gone, weight), BACKENDS, "pool", MEMBERS) == [
+        "backend models-1 points to https://elsewhere.example.com, not https://m1.openai.azure.com/openai",
+        "backend models-2 is missing",
+        "pool pool holds models-1 (priority 1, weight 100), models-2 (priority 2, weight 50), not models-1 "
+        "(priority 1, weight 50), models-2 (priority 2, weight 50)"]
+    assert f.backend_drift(listed(lambda items: items.pop()), BACKENDS, "pool", MEMBERS) == ["pool pool is missing"]
+    pooled = listed(lambda items: items[0]["properties"].update(type="Pool"))
+    assert f.backend_drift(pooled, BACKENDS) == ["backend models-1 is of type Pool, not Single"]
+    with pytest.raises(AnsibleFilterError, match="a backend needs a name"):
+        f.backend_drift(listed(), [{"url": "https://x"}])
