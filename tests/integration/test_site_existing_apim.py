@@ -153,6 +153,10 @@ def test_site_again_changes_nothing(shared):
     result = shared.run("site.yml", "-e", shared.existing)
     assert result["changed"] == 0, result["output"][-6000:]
     assert shared.writes_since(mark) == []
+    # the shared service itself is read once per run (the preflight's read is the one the apim role publishes)
+    reads = [entry["path"].lower().rstrip("/") for entry in shared.requests_logged()[mark:]
+             if entry["method"] == "GET" and entry.get("kind") == "read"]
+    assert len([path for path in reads if path.endswith("/service/" + SHARED_APIM.lower())]) == 1
 
 
 def test_teardown_leaves_the_shared_service_as_it_was(shared):
