@@ -139,6 +139,41 @@ def backend_drift(listed, backends, pool_name="", pool_members=None):
     return found
 
 
+def deployment_drift(listed, hosts):
+    """What differs between the accounts' deployments as listed (model_deployment_info) and the model hosts'
+    deployments (the lab's defaults filled in as deployment_rounds does), as messages: an account or a deployment
+    missing, another model, version, format, SKU, capacity or content filter. Empty when Azure holds what was
+    provisioned; deployments nobody asked for are not named."""
+    by_account = dict(((item.get("name") or "").lower(), item) for item in listed or [])
+    found = []
+    for host in hosts or []:
+        account = by_account.get(_named(host, "a model host")["name"].lower())
+        if account is None or not account.get("found"):
+            found.append("account %s is missing" % host["name"])
+            continue
+        present = dict(((item.get("name") or "").lower(), item) for item in account.get("deployments") or [])
+        for deployment in host.get("deployments") or []:
+            wanted = dict(DEPLOYMENT_DEFAULTS, model_name=_named(deployment, "a deployment of %s" % host["name"])[
+                "name"], model_version=None)
+            wanted.update((key, value) for key, value in deployment.items() if value is not None)
+            where = "%s/%s" % (host["name"], deployment["name"])
+            current = present.get(deployment["name"].lower())
+            if current is None:
+                found.append("deployment %s is missing" % where)
+                continue
+            model, sku = (current.get("properties") or {}).get("model") or {}, current.get("sku") or {}
+            held = {"model_name": model.get("name"), "model_format": model.get("format"),
+                    "model_version": model.get("version"), "sku_name": sku.get("name"),
+                    "capacity": sku.get("capacity"),
+                    "rai_policy_name": (current.get("properties") or {}).get("raiPolicyName")}
+            for key in ("model_name", "model_format", "model_version", "sku_name", "capacity", "rai_policy_name"):
+                if key == "model_version" and not wanted[key]:
+                    continue    # Azure picked the version: any is what was asked
+                if str(held[key]).lower() != str(wanted[key]).lower():
+                    found.append("deployment %s has %s %s, not %s" % (where, key, held[key], wanted[key]))
+    return found
+
+
 def static_models(hosts):
     """The connection's static model list: every deployment behind the gateway once, by deployment name."""
     models, seen = [], set()
@@ -202,6 +237,6 @@ class FilterModule(object):
     def filters(self):
         return {"custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "gateway_backends": gateway_backends, "pool_members": pool_members,
-                "backend_drift": backend_drift,
+                "backend_drift": backend_drift, "deployment_drift": deployment_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
                 "blocklist_prompt": blocklist_prompt}

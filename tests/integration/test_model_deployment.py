@@ -62,6 +62,20 @@ def test_second_deployment_of_one_account(run_module, resource_group, account):
         result = run_module("model_deployment", {"resource_group": resource_group, "account": account,
                                                  "name": name, "model_name": name, "model_version": version})
         assert result["changed"] is True
+    # model_deployment_info lists both in one request; an account without deployments is read to tell it exists
+    empty = "acct-md-%s" % uuid.uuid4().hex[:8]
+    run_module("cognitive_account", {"resource_group": resource_group, "name": empty})
+    try:
+        listed = run_module("model_deployment_info", {"resource_group": resource_group,
+                                                      "accounts": [account, empty, "no-such-account"]})
+    finally:
+        run_module("cognitive_account", {"resource_group": resource_group, "name": empty, "state": "absent",
+                                         "purge": True})
+    assert listed["changed"] is False
+    assert [(item["name"], item["found"]) for item in listed["accounts"]] == [
+        (account, True), (empty, True), ("no-such-account", False)]
+    assert sorted(item["name"] for item in listed["accounts"][0]["deployments"]) == ["gpt-4.1-mini", "gpt-4o-mini"]
+    assert listed["accounts"][1]["deployments"] == [] and listed["accounts"][2]["deployments"] == []
 
 
 def test_model_name_needed_to_create(run_module, resource_group, account, request_log):

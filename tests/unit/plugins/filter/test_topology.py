@@ -164,3 +164,45 @@ def test_backend_drift_names_each_difference():
     assert f.backend_drift(pooled, BACKENDS) == ["backend models-1 is of type Pool, not Single"]
     with pytest.raises(AnsibleFilterError, match="a backend needs a name"):
         f.backend_drift(listed(), [{"url": "https://x"}])
+
+
+HOSTS = [{"name": "models-1", "deployments": [{"name": "gpt-4o-mini", "model_version": "2024-07-18"},
+                                              {"name": "embed", "model_name": "text-embedding-3-small",
+                                               "capacity": 20, "rai_policy_name": None}]}]
+
+
+def account_listing(*changes):
+    deployments = [
+        {"name": "GPT-4o-mini", "sku": {"name": "globalstandard", "capacity": 10},
+         "properties": {"model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"},
+                        "raiPolicyName": "Microsoft.DefaultV2"}},
+        {"name": "embed", "sku": {"name": "GlobalStandard", "capacity": 20},
+         "properties": {"model": {"format": "OpenAI", "name": "text-embedding-3-small", "version": "1"},
+                        "raiPolicyName": "Microsoft.DefaultV2"}},
+        {"name": "someone-elses", "sku": {"name": "Standard", "capacity": 1}, "properties": {"model": {}}}]
+    for change in changes:
+        change(deployments)
+    return [{"name": "models-1", "found": True, "deployments": deployments}]
+
+
+def test_deployment_drift_is_empty_when_azure_holds_what_was_asked():
+    # defaults filled in, names and SKUs compared case-insensitively, any version when none was asked
+    assert f.deployment_drift(account_listing(), HOSTS) == []
+
+
+def test_deployment_drift_names_each_difference():
+    def capacity(items):
+        items[0]["sku"]["capacity"] = 5
+
+    def gone(items):
+        del items[1]
+    assert f.deployment_drift(account_listing(capacity, gone), HOSTS) == [
+        "deployment models-1/gpt-4o-mini has capacity 5, not 10", "deployment models-1/embed is missing"]
+
+    def version(items):
+        items[0]["properties"]["model"]["version"] = "2025-01-01"
+    assert f.deployment_drift(account_listing(version), HOSTS) == [
+        "deployment models-1/gpt-4o-mini has model_version 2025-01-01, not 2024-07-18"]
+    assert f.deployment_drift([{"name": "models-1", "found": False, "deployments": []}], HOSTS) == [
+        "account models-1 is missing"]
+    assert f.deployment_drift([], HOSTS) == ["account models-1 is missing"]
