@@ -8,8 +8,10 @@ round counts. The module's task is idle (the resource exists), so it reads once 
 
 Cases: ansible.builtin.ping; resource_group signing in itself in every task (azure-identity, two token requests
 per task); resource_group with the run's token handed in by aigateway.foundry.azure_token (the token task's own
-cost is included in the per-task figure, spread over N); azure.azcollection's azure_rm_resourcegroup_info when a
-side venv with it exists (bench/azcollection.sh makes one).
+cost is included in the per-task figure, spread over N), as the collection runs it (in the task's worker, see
+plugins/plugin_utils/in_process.py) and as a module process per task (aigateway_foundry_in_process=false, the
+design before); azure.azcollection's azure_rm_resourcegroup_info when a side venv with it exists
+(bench/azcollection.sh makes one).
 
     .venv/bin/python bench/task_cost.py [--tasks N] [--rounds R]
 """
@@ -28,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+
+# The design before the modules' action plugin ran them in the task's worker: a module process per task.
+MODULE_PROCESS = ("-e", "aigateway_foundry_in_process=false")
 
 import benchlib  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -50,10 +55,10 @@ def play(path, tasks, token):
     return path
 
 
-def run_play(path, env, log, python=sys.executable):
+def run_play(path, env, log, python=sys.executable, extra=()):
     mark = len(log.lines())
     command = [str(Path(python).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", "ansible_python_interpreter=" + python, str(path)]
+               "-e", "ansible_python_interpreter=" + python] + list(extra) + [str(path)]
     before, started = child_cpu(), time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     cpu, wall = child_cpu() - before, time.perf_counter() - started
@@ -92,6 +97,7 @@ def main():
             ("ansible.builtin.ping", (play(workdir / "ping.yml", ["ansible.builtin.ping:"] * n, token=False), None)),
             ("resource_group, own sign-in", (play(workdir / "rg.yml", [rg] * n, token=False), None)),
             ("resource_group, token handed in", (play(workdir / "rg-token.yml", [rg] * n, token=True), None)),
+            ("resource_group, token handed in, module process", (workdir / "rg-token.yml", None, MODULE_PROCESS)),
         ])
         azc = benchlib.azcollection_python()
         # azure.azcollection's names: the service principal from AZURE_*, the endpoint as a custom cloud.
@@ -111,12 +117,12 @@ def main():
             else:
                 azc_note = "azure.azcollection %s from the PyPI package ansible, in a side venv." % azc
                 cases["azure_rm_resourcegroup_info (azcollection)"] = (
-                    play(workdir / "azc.yml", [info] * n, token=False), azc)
+                    play(workdir / "azc.yml", [info] * n, token=False), azc, ())
         samples = collections.defaultdict(list)
         for _ in range(options.rounds):
-            for label, (path, python) in cases.items():
+            for label, (path, python, *extra) in cases.items():
                 samples[label].append(run_play(path, azc_env if python else env, endpoint.log,
-                                               python=python or sys.executable))
+                                               python=python or sys.executable, extra=extra[0] if extra else ()))
     empty = statistics.median(s[0] for s in samples["empty play"])
     ping = None
     results = collections.OrderedDict()
