@@ -82,6 +82,15 @@ def test_every_module_has_documentation_examples_and_return():
     assert not problems, "\n".join(problems)
 
 
+def test_every_module_has_the_in_process_action_plugin():
+    """Without plugins/action/<module>.py a module always runs as a module process (plugin_utils/in_process.py)."""
+    modules = sorted(path.stem for path in (REPO_ROOT / "plugins/modules").glob("*.py") if path.stem != "__init__")
+    actions = REPO_ROOT / "plugins/action"
+    missing = [name for name in modules if "plugin_utils.in_process import ActionModule" not in (
+        (actions / (name + ".py")).read_text() if (actions / (name + ".py")).exists() else "")]
+    assert not missing, "modules without the in-process action plugin: %s" % ", ".join(missing)
+
+
 def test_every_role_has_readme_and_argument_specs():
     problems = role_problems(REPO_ROOT)
     assert not problems, "\n".join(problems)
