@@ -342,8 +342,8 @@ def members_problem(module, params):
     the service's backends, however many members."""
     if params["state"] == "absent" or params["type"] != "Pool":
         return None
-    present = set(backend["name"].lower() for backend in list_backends(module, params["resource_group"],
-                                                                         params["service"]))
+    listed = list_backends(module, params["resource_group"], params["service"])
+    present = set(backend["name"].lower() for backend in listed)
     missing = [member_name(m["backend"]) for m in params["pool_services"]
                if member_name(m["backend"]).lower() not in present]
     if missing:
