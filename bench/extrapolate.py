@@ -138,27 +138,46 @@ def converge_critical_path(run_window, ops, apim_create, time_scale):
 
 
 def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale):
-    """A teardown split around API Management's delete and then its purge, each held until the play waited for it
-    (split_around_held, twice): the deletes of everything else run while the delete is pending, the resource
-    group's delete while the purge is. The teardown cannot be shorter than the delete and the purge one after the
-    other; what it costs beyond them is the rest (waves estimate of the work beside each, the upper bound too)."""
-    first = split_around_held(run_window, ops, apim_delete, time_scale)
-    if apim_purge is None:
-        second = {"before": first["tail"], "held": 0.0, "independent": 0.0, "independent_waves": 0.0, "tail": 0.0}
-    else:
-        second = split_around_held((apim_delete["due"], run_window[1]), ops, apim_purge, time_scale)
-    focus = first["held"] + second["held"]
+    """A teardown around API Management's delete and then its purge, each held until the play waited for it.
 
-    def real(estimate):
-        return (first["before"] + max(first["held"], first[estimate]) + second["before"]
-                + max(second["held"], second[estimate]) + second["tail"])
+    - Up to the delete's completion: split_around_held (the deletes of everything else run beside it; waves
+      estimate, upper bound reported too).
+    - From the delete's completion to the purge's release: the purge (at its own duration) and the resource group's
+      delete start together, the purge as an async job and the group's delete as the next task; the job's module
+      takes a moment to send its request, so locally the group's delete (0.12 s at the benchmark's scale) is over
+      before the purge starts, while at real durations the two run side by side. Nothing in this window waits for
+      one before starting the other, so it lasts until the last of its operations ends at real duration from its
+      local start (unblocked_real_seconds); the sum of the two is reported as the upper bound.
+    - After the purge's release: the checks, as measured.
+
+    The teardown cannot be shorter than the delete and then the purge; what it costs beyond them is the rest."""
+    first = split_around_held(run_window, ops, apim_delete, time_scale)
+    delete_real, finish = first["held"], run_window[1]
+    if apim_purge is None:
+        after_delete = after_delete_upper = first["tail"]
+        purge_real, tail = 0.0, 0.0
+    else:
+        purge_real = (apim_purge.get("scheduled_due", apim_purge["due"]) - apim_purge["started"]) / time_scale
+        held_ids = (apim_delete.get("id"), apim_purge.get("id"))
+        others = [op for op in ops if op.get("id") not in held_ids]
+        window = (apim_delete["due"], apim_purge["due"])
+        purge_unheld = dict(apim_purge, due=apim_purge.get("scheduled_due", apim_purge["due"]))
+        after_delete = unblocked_real_seconds(window, others + [purge_unheld], time_scale)
+        second = split_around_held((apim_delete["due"], finish), ops, apim_purge, time_scale)
+        after_delete_upper = second["before"] + max(second["held"], second["independent"])
+        tail = real_seconds((apim_purge["due"], finish), intervals_of(others), time_scale)
+    focus = delete_real + purge_real
+
+    def real(beside_delete, rest):
+        return first["before"] + max(delete_real, beside_delete) + rest + tail
+    estimate = real(first["independent_waves"], after_delete)
+    upper = real(first["independent"], after_delete_upper)
     return {"before_apim_delete_real_s": round(first["before"], 1),
-            "apim_delete_real_s": round(first["held"], 1), "apim_purge_real_s": round(second["held"], 1),
+            "apim_delete_real_s": round(delete_real, 1), "apim_purge_real_s": round(purge_real, 1),
             "beside_delete_real_s": round(first["independent_waves"], 1),
-            "between_delete_and_purge_real_s": round(second["before"], 1),
-            "beside_purge_real_s": round(second["independent_waves"], 1),
-            "after_purge_real_s": round(second["tail"], 1),
-            "real_s": round(real("independent_waves"), 1), "real_upper_s": round(real("independent"), 1),
+            "delete_done_to_purge_done_real_s": round(after_delete, 1),
+            "after_purge_real_s": round(tail, 1),
+            "real_s": round(estimate, 1), "real_upper_s": round(upper, 1),
             "apim_delete_and_purge_real_s": round(focus, 1),
-            "beyond_apim_delete_and_purge_real_s": round(real("independent_waves") - focus, 1),
-            "beyond_upper_real_s": round(real("independent") - focus, 1)}
+            "beyond_apim_delete_and_purge_real_s": round(estimate - focus, 1),
+            "beyond_upper_real_s": round(upper - focus, 1)}

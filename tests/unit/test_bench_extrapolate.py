@@ -74,23 +74,24 @@ def test_a_create_outside_the_run_is_refused():
 def test_teardown_beyond_apim_delete_and_purge():
     scale = 0.01
     # Run 0..40. APIM's delete starts at 2, would have been due at 2 + 120 * scale, held until 20; an account's
-    # delete and purge (30 s each on Azure) run beside it. Then 1 s of work, the purge starts at 21 (60 s on Azure,
-    # held until 30) with the resource group's delete (60 s) beside it, then 10 s of checks.
+    # delete and purge (30 s each on Azure) run beside it. The group's delete (60 s on Azure) starts at 20.5, the
+    # purge's request at 21 (60 s on Azure, held until 30), then 10 s of checks.
     delete = op(2, 20, id="del", kind="delete", scheduled_due=2 + 120 * scale)
     accounts = [op(5, 5.3, id="a1", kind="delete"), op(6, 6.3, id="a2", kind="action:purge")]
+    group = op(20.5, 21.1, id="rg", kind="delete")
     purge = op(21, 30, id="purge", kind="action:purge", scheduled_due=21 + 60 * scale)
-    group = op(21.5, 22.1, id="rg", kind="delete")
-    split = extrapolate.teardown_critical_path((0, 40), [delete, *accounts, purge, group], delete, purge, scale)
+    split = extrapolate.teardown_critical_path((0, 40), [delete, *accounts, group, purge], delete, purge, scale)
     assert (split["apim_delete_real_s"], split["apim_purge_real_s"]) == (120, 60)
     assert split["before_apim_delete_real_s"] == pytest.approx(2)
     # The account's delete and purge (two waves of 30 s) and 17.4 s of work hide inside the delete.
     assert split["beside_delete_real_s"] == pytest.approx(18 - 0.6 + 60)
-    assert split["between_delete_and_purge_real_s"] == pytest.approx(1)
-    # The group's delete (60 s) and 8.4 s of work beside the purge: 68.4 s, longer than the purge's 60.
-    assert split["beside_purge_real_s"] == pytest.approx(9 - 0.6 + 60)
+    # The group's delete and the purge side by side: until the purge ends, 1 s after the delete's end + 60 s.
+    assert split["delete_done_to_purge_done_real_s"] == pytest.approx(61)
     assert split["after_purge_real_s"] == pytest.approx(10)
-    assert split["real_s"] == pytest.approx(2 + 120 + 1 + 68.4 + 10)
-    assert split["beyond_apim_delete_and_purge_real_s"] == pytest.approx(2 + 1 + 8.4 + 10)
+    assert split["real_s"] == pytest.approx(2 + 120 + 61 + 10)
+    assert split["beyond_apim_delete_and_purge_real_s"] == pytest.approx(2 + 1 + 10)
+    # The upper bound stretches the group's delete where it was pending alone (20.5..21: 50 s) before the purge.
+    assert split["beyond_upper_real_s"] == pytest.approx(2 + 0.5 + 50 + 10)
 
 
 def test_teardown_whose_other_deletes_outlast_apim_delete_pays_for_them():
