@@ -45,6 +45,11 @@ APIM_SERVICE_TYPE = "Microsoft.ApiManagement/service"
 # The play's wait for the service (roles/apim/tasks/wait.yml): every task before it does not need APIM.
 APIM_WAIT_TASK = "Waiting for API Management to finish provisioning"
 APIM_CREATE_HOLD = {"type": APIM_SERVICE_TYPE, "operation": "put"}
+# The tasks that launch the async jobs sending the create, the delete and the purge (roles/apim/tasks/service.yml,
+# roles/teardown/tasks/main.yml).
+APIM_CREATE_TASK = "Start API Management (an async job"
+APIM_DELETE_TASK = "Start deleting API Management (an async job)"
+APIM_PURGE_TASK = "Start purging the soft-deleted API Management service (an async job)"
 # The teardown's waits for the service's delete and then its purge (roles/teardown/tasks/main.yml): everything
 # before each runs meanwhile.
 APIM_DELETE_WAIT_TASK = "Wait for API Management's delete"
@@ -143,27 +148,33 @@ def playbook(name, endpoint, extra, log, on_line=None):
 
 def held_run(endpoint, extra, name, stages):
     """A playbook with API Management's long operations held on the endpoint one after another: ``stages`` are
-    (hold, wait task); each hold is set before the operation starts and released when the play reaches its wait
-    for it (see the module docstring), and the next stage's hold is set then. Returns the run and the held
-    operations as released, one per stage."""
+    (hold, launch task, wait task); each hold is set before the operation starts, the moment the play reaches the
+    task that launches it is noted (this machine's clock), and the hold is released when the play reaches its wait
+    for it (see the module docstring); the next stage's hold is set then. Returns the run and, per stage, the held
+    operation as released with its ``launched_at``."""
     pending = list(stages)
-    released = []
+    released, launched = [], {}
     control(endpoint, "POST", "/localazure/holds", pending[0][0])
 
-    def release_at_the_wait(line):
-        if pending and line.startswith("TASK [") and pending[0][1] in line:
+    def follow(line):
+        if not line.startswith("TASK ["):
+            return
+        for index, (_, launch_task, _) in enumerate(stages):
+            if launch_task in line and index not in launched:
+                launched[index] = time.time()
+        if pending and pending[0][2] in line:
             released.append(control(endpoint, "DELETE", "/localazure/holds")["released"])
             pending.pop(0)
             if pending:
                 control(endpoint, "POST", "/localazure/holds", pending[0][0])
     try:
-        run = playbook(name, endpoint, extra, endpoint.log, on_line=release_at_the_wait)
+        run = playbook(name, endpoint, extra, endpoint.log, on_line=follow)
     finally:
         if pending:
             control(endpoint, "DELETE", "/localazure/holds")
     if len(released) != len(stages) or any(len(ops) != 1 for ops in released):
         raise SystemExit("%s: expected one held operation per stage %r, released: %r" % (name, stages, released))
-    return run, [ops[0] for ops in released]
+    return run, [dict(ops[0], launched_at=launched.get(index)) for index, ops in enumerate(released)]
 
 
 def operations(endpoint, clock_offset):
@@ -192,20 +203,24 @@ def bench_hosts(hosts, time_scale, workdir):
     with benchlib.LocalAzure(time_scale=time_scale) as endpoint:
         extra = host_vars(hosts, workdir)
         converge_offset = clock_offset(endpoint)
-        converge, [held_create] = held_run(endpoint, extra, "site.yml", [(APIM_CREATE_HOLD, APIM_WAIT_TASK)])
+        converge, [held_create] = held_run(endpoint, extra, "site.yml", [
+            (APIM_CREATE_HOLD, APIM_CREATE_TASK, APIM_WAIT_TASK)])
         ops = operations(endpoint, converge_offset)
         apim_op = next(op for op in ops if op["id"] == held_create["id"])
-        critical = extrapolate.converge_critical_path(converge["window"], ops, apim_op, time_scale)
+        critical = extrapolate.converge_critical_path(converge["window"], ops, apim_op, time_scale,
+                                                      held_create["launched_at"])
         critical["proofs_clock_moved_s"] = round(clock_offset(endpoint) - converge_offset, 1)
         resources = resources_of(endpoint.state_dir)
         idle = playbook("site.yml", endpoint, extra, endpoint.log)
         teardown_offset = clock_offset(endpoint)
         teardown, (held_delete, held_purge) = held_run(endpoint, extra, "teardown.yml", [
-            (APIM_DELETE_HOLD, APIM_DELETE_WAIT_TASK), (APIM_PURGE_HOLD, APIM_PURGE_WAIT_TASK)])
+            (APIM_DELETE_HOLD, APIM_DELETE_TASK, APIM_DELETE_WAIT_TASK),
+            (APIM_PURGE_HOLD, APIM_PURGE_TASK, APIM_PURGE_WAIT_TASK)])
         ops = dict((op["id"], op) for op in operations(endpoint, teardown_offset))
         inside = [op for op in ops.values() if teardown["window"][0] <= op["started"] < teardown["window"][1]]
         teardown_split = extrapolate.teardown_critical_path(teardown["window"], inside, ops[held_delete["id"]],
-                                                            ops[held_purge["id"]], time_scale)
+                                                            ops[held_purge["id"]], time_scale,
+                                                            held_delete["launched_at"])
     reads = idle["requests"].get("read", 0)
     return {
         "hosts": hosts,

@@ -87,16 +87,20 @@ def intervals_of(ops):
     return [(op["started"], op["due"]) for op in ops]
 
 
-def split_around_held(run_window, ops, held, time_scale):
+def split_around_held(run_window, ops, held, time_scale, launched_at=None):
     """Split a run around one operation the benchmark held until the play reached its wait for it (so every task
     that does not need it had finished while it was pending):
 
-    - before: from the run's start to the held operation's start;
-    - independent: from its start to its completion (the release), the other operations only: the work that runs
-      while Azure carries it out, hidden inside it unless it lasts longer;
+    - before: from the run's start to the operation's launch (``launched_at``: when the play started the async
+      job that sends it; the operation's own start when not given);
+    - independent: from the launch to the operation's completion (the release), the other operations only: the
+      work that runs while Azure carries it out, hidden inside it unless it lasts longer. An async job's module
+      takes a moment to send its request, and a task after the launch may send its own first; at real durations
+      that task's operation runs during the held one all the same, so the window starts at the launch;
+    - held_span: the launch's lag (machine time until the request) plus the operation's duration (held);
     - tail: from its completion to the end of the run, all of it after the held operation.
 
-    The run at real durations is before + max(held, independent) + tail. ``independent`` is an upper bound;
+    The run at real durations is before + max(held_span, independent) + tail. ``independent`` is an upper bound;
     ``independent_lower`` (no waiting, see unblocked_real_seconds) the lower one, ``independent_waves`` the
     estimate between them (waved_real_seconds)."""
     begin, finish = run_window
@@ -104,40 +108,44 @@ def split_around_held(run_window, ops, held, time_scale):
     if not begin <= started_at <= completed_at <= finish:
         raise ValueError("the held operation (%r..%r) is not inside the run (%r..%r)"
                          % (started_at, completed_at, begin, finish))
+    launch = started_at if launched_at is None else max(begin, min(launched_at, started_at))
     other_ops = [op for op in ops if op is not held and op.get("id") != held.get("id")]
     others = intervals_of(other_ops)
-    return {"before": real_seconds((begin, started_at), others, time_scale),
-            "held": (held.get("scheduled_due", completed_at) - started_at) / time_scale,
-            "independent": real_seconds((started_at, completed_at), others, time_scale),
-            "independent_lower": unblocked_real_seconds((started_at, completed_at), other_ops, time_scale),
-            "independent_waves": waved_real_seconds((started_at, completed_at), other_ops, time_scale),
+    duration = (held.get("scheduled_due", completed_at) - started_at) / time_scale
+    return {"before": real_seconds((begin, launch), others, time_scale),
+            "held": duration, "held_span": (started_at - launch) + duration,
+            "independent": real_seconds((launch, completed_at), others, time_scale),
+            "independent_lower": unblocked_real_seconds((launch, completed_at), other_ops, time_scale),
+            "independent_waves": waved_real_seconds((launch, completed_at), other_ops, time_scale),
             "tail": real_seconds((completed_at, finish), others, time_scale),
             "tail_wall": finish - completed_at,
             "tail_pending": union_length(clip(others, (completed_at, finish)))}
 
 
-def converge_critical_path(run_window, ops, apim_create, time_scale):
+def converge_critical_path(run_window, ops, apim_create, time_scale, launched_at=None):
     """A converge split around API Management's create (split_around_held): the time not overlapped with the
-    create is before + max(0, independent - create) + tail, with the upper bound, the lower bound and the waves
-    estimate of the independent work."""
-    split = split_around_held(run_window, ops, apim_create, time_scale)
-    before, create_real, tail = split["before"], split["held"], split["tail"]
-    real = before + max(create_real, split["independent"]) + tail
+    create is before + max(create span, independent) + tail - create, with the upper bound, the lower bound and
+    the waves estimate of the independent work."""
+    split = split_around_held(run_window, ops, apim_create, time_scale, launched_at)
+    before, create_real, span, tail = split["before"], split["held"], split["held_span"], split["tail"]
+
+    def not_overlapped(independent):
+        return before + max(span, independent) + tail - create_real
+    real = before + max(span, split["independent"]) + tail
     return {"before_apim_real_s": round(before, 1), "apim_create_real_s": round(create_real, 1),
+            "apim_launch_lag_s": round(span - create_real, 1),
             "independent_real_s": round(split["independent"], 1),
             "independent_lower_real_s": round(split["independent_lower"], 1),
-            "not_overlapped_lower_real_s": round(before + max(0.0, split["independent_lower"] - create_real) + tail,
-                                                 1),
+            "not_overlapped_lower_real_s": round(not_overlapped(split["independent_lower"]), 1),
             "independent_waves_real_s": round(split["independent_waves"], 1),
-            "not_overlapped_waves_real_s": round(before + max(0.0, split["independent_waves"] - create_real) + tail,
-                                                 1),
-            "apim_is_critical": split["independent"] <= create_real,
+            "not_overlapped_waves_real_s": round(not_overlapped(split["independent_waves"]), 1),
+            "apim_is_critical": split["independent"] <= span,
             "tail_wall_s": round(split["tail_wall"], 1), "tail_pending_s": round(split["tail_pending"], 1),
             "tail_real_s": round(tail, 1), "real_s": round(real, 1),
             "not_overlapped_with_apim_real_s": round(real - create_real, 1)}
 
 
-def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale):
+def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale, delete_launched_at=None):
     """A teardown around API Management's delete and then its purge, each held until the play waited for it.
 
     - Up to the delete's completion: split_around_held (the deletes of everything else run beside it; waves
@@ -151,7 +159,7 @@ def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale)
     - After the purge's release: the checks, as measured.
 
     The teardown cannot be shorter than the delete and then the purge; what it costs beyond them is the rest."""
-    first = split_around_held(run_window, ops, apim_delete, time_scale)
+    first = split_around_held(run_window, ops, apim_delete, time_scale, delete_launched_at)
     delete_real, finish = first["held"], run_window[1]
     if apim_purge is None:
         after_delete = after_delete_upper = first["tail"]
@@ -169,7 +177,7 @@ def teardown_critical_path(run_window, ops, apim_delete, apim_purge, time_scale)
     focus = delete_real + purge_real
 
     def real(beside_delete, rest):
-        return first["before"] + max(delete_real, beside_delete) + rest + tail
+        return first["before"] + max(first["held_span"], beside_delete) + rest + tail
     estimate = real(first["independent_waves"], after_delete)
     upper = real(first["independent"], after_delete_upper)
     return {"before_apim_delete_real_s": round(first["before"], 1),

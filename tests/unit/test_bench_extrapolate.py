@@ -55,6 +55,20 @@ def test_the_tail_after_a_held_create_is_extrapolated_by_itself():
     assert split["not_overlapped_lower_real_s"] == pytest.approx(10 + 69.5)
 
 
+def test_work_sent_between_the_create_s_launch_and_its_request_runs_during_the_create():
+    scale = 0.01
+    # The async job is launched at 4; its module sends APIM's create at 5. Meanwhile the next task's workspace
+    # create (18 s on Azure) went out at 4.5 and was over locally before 5: at real durations it runs during
+    # the create, so it is not stretched before it; the second of lag is.
+    apim = op(5, 60, id="apim", scheduled_due=5 + 300 * scale)
+    workspace = op(4.5, 4.68, id="w")
+    split = extrapolate.converge_critical_path((0, 70), [apim, workspace], apim, scale, launched_at=4)
+    assert (split["before_apim_real_s"], split["apim_launch_lag_s"]) == (4, 1)
+    assert split["not_overlapped_waves_real_s"] == pytest.approx(4 + 1 + 10)
+    unlaunched = extrapolate.converge_critical_path((0, 70), [apim, workspace], apim, scale)
+    assert unlaunched["before_apim_real_s"] == pytest.approx(5 - 0.18 + 18, abs=0.05)
+
+
 def test_independent_work_longer_than_the_create_is_on_the_critical_path():
     scale = 0.01
     apim = op(0, 50, id="apim", scheduled_due=1)            # 100 s on Azure
