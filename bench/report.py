@@ -9,6 +9,7 @@ import datetime
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,8 @@ def converge_table(converge):
     commits = ["%d host(s) at %s" % (run["hosts"], run["commit"]) for run in converge["runs"] if run.get("commit")]
     if commits:
         lines += ["", "Code measured: %s." % ", ".join(commits)]
-    lines += ["", "Idle re-run and teardown (the teardown holds API Management's delete as the converge holds its "
-              "create; *real* as for the converge, waves estimate / upper bound):", "",
+    lines += ["", "Idle re-run and teardown (the teardown holds API Management's delete, then its purge, as the "
+              "converge holds its create; *real* as for the converge, estimate / upper bound):", "",
               "| model hosts | idle re-run CPU s | idle writes | reads per resource | teardown wall s | "
               "real: APIM delete + purge s | real: teardown s | real: teardown beyond APIM delete + purge s |",
               "|---|---|---|---|---|---|---|---|"]
@@ -77,8 +78,11 @@ def plot(converge, tasks, path):
     matplotlib.use("Agg")
     from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
 
+    def below(ax):
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+
     count = (2 if converge else 0) + (1 if tasks else 0)
-    figure, axes = pyplot.subplots(1, count, figsize=(5.5 * count, 4.2))
+    figure, axes = pyplot.subplots(1, count, figsize=(5.5 * count, 5.6))
     axes = list(axes) if hasattr(axes, "__len__") else [axes]
     if converge:
         hosts = [run["hosts"] for run in converge["runs"]]
@@ -89,7 +93,7 @@ def plot(converge, tasks, path):
         ax.plot(hosts, [run["teardown"]["wall_s"] for run in converge["runs"]], "v-", label="teardown wall s")
         ax.set_xlabel("model hosts")
         ax.set_title("local endpoint (time scale %s)" % converge["time_scale"])
-        ax.legend(fontsize=8)
+        below(ax)
         ax = axes.pop(0)
         ax.plot(hosts, [run["converge"]["not_overlapped_with_apim_real_s"] for run in converge["runs"]], "o-",
                 label="converge: not overlapped with APIM's create (upper bound)")
@@ -106,15 +110,17 @@ def plot(converge, tasks, path):
         ax.set_ylabel("seconds at Azure's durations")
         ax.set_yscale("log")
         ax.set_title("extrapolated to Azure")
-        ax.legend(fontsize=8)
+        below(ax)
     if tasks:
         ax = axes.pop(0)
         rows = [(label, row) for label, row in tasks.items() if not label.startswith("_")]
-        ax.barh([label for label, _ in rows], [row["x_ping"] for _, row in rows])
+        # labels wrapped: long ones would squeeze the other plots
+        ax.barh([textwrap.fill(label, 22) for label, _ in rows], [row["x_ping"] for _, row in rows])
         ax.axvline(1.5, color="grey", linestyle=":", label="1.5 x ping")
         ax.set_xlabel("CPU per task, x ansible.builtin.ping")
         ax.set_title("per-task cost")
-        ax.legend(fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        below(ax)
     figure.tight_layout()
     figure.savefig(path, dpi=90)
 
