@@ -37,6 +37,14 @@ def custom_subdomain(account):
     return str(account).lower()
 
 
+def _with_defaults(deployment, what):
+    """A model host's deployment with the lab's defaults filled in (its model is its name unless it says)."""
+    _named(deployment, what)
+    item = dict(DEPLOYMENT_DEFAULTS, model_name=deployment["name"], model_version=None)
+    item.update((key, value) for key, value in deployment.items() if value is not None)
+    return item
+
+
 def deployment_rounds(accounts):
     """The deployments of every account, in rounds: round i holds the i-th deployment of each account.
 
@@ -47,9 +55,7 @@ def deployment_rounds(accounts):
     for account in accounts or []:
         _named(account, "an account")
         for index, deployment in enumerate(account.get("deployments") or []):
-            _named(deployment, "a deployment of account %s" % account["name"])
-            item = dict(DEPLOYMENT_DEFAULTS, model_name=deployment["name"], model_version=None)
-            item.update((key, value) for key, value in deployment.items() if value is not None)
+            item = _with_defaults(deployment, "a deployment of account %s" % account["name"])
             item["account"] = account["name"]
             if index == len(rounds):
                 rounds.append([])
@@ -153,9 +159,7 @@ def deployment_drift(listed, hosts):
             continue
         present = dict(((item.get("name") or "").lower(), item) for item in account.get("deployments") or [])
         for deployment in host.get("deployments") or []:
-            wanted = dict(DEPLOYMENT_DEFAULTS, model_name=_named(deployment, "a deployment of %s" % host["name"])[
-                "name"], model_version=None)
-            wanted.update((key, value) for key, value in deployment.items() if value is not None)
+            wanted = _with_defaults(deployment, "a deployment of %s" % host["name"])
             where = "%s/%s" % (host["name"], deployment["name"])
             current = present.get(deployment["name"].lower())
             if current is None:
