@@ -292,7 +292,8 @@ def held_capacity(models, deployments, current):
         sku = found.get("sku") or {}
         model = (found.get("properties") or {}).get("model") or {}
         name = offered_usage_name(models, dict(item, model_name=model.get("name") or "", model_version=None,
-                                               sku_name=sku.get("name") or "", model_format=model.get("format") or "OpenAI"))
+                                               sku_name=sku.get("name") or "",
+                                               model_format=model.get("format") or "OpenAI"))
         if name:
             held[name] = held.get(name, 0) + int(sku.get("capacity") or 0)
     return held
@@ -302,28 +303,30 @@ def place(hosts, catalogue, current):
     """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
     it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
     capacity they hold counts as free for the same deployments). Pure: the reads are the caller's."""
-    held_in, taken_in = {}, {}
+    # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
+    # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
+    room = {}
     for host in hosts:
         if host["name"] in current:
             location = host["locations"][0]
             for name, capacity in held_capacity(catalogue(location)[0], host["deployments"],
                                                 current[host["name"]]).items():
-                held_in[(location, name)] = held_in.get((location, name), 0) + capacity
+                key = (normal_location(location), name)
+                room[key] = room.get(key, 0) + capacity
     placed = []
     for host in hosts:
         regions = []
         for location in host["locations"]:
             models, usages = catalogue(location)
-            names = set(name for where, name in list(held_in) + list(taken_in) if where == location)
-            room = dict((name, held_in.get((location, name), 0) - taken_in.get((location, name), 0)) for name in names)
-            found = shortfalls(location, host["deployments"], models, usages, room)
+            extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
+            found = shortfalls(location, host["deployments"], models, usages, extra)
             regions.append(dict(location=location, shortfalls=found, fits=not found))
         fitting = [region["location"] for region in regions if region["fits"]]
         if fitting:
             models = catalogue(fitting[0])[0]
             for item in host["deployments"]:
-                key = (fitting[0], offered_usage_name(models, item))
-                taken_in[key] = taken_in.get(key, 0) + item["capacity"]
+                key = (normal_location(fitting[0]), offered_usage_name(models, item))
+                room[key] = room.get(key, 0) - item["capacity"]
         placed.append(dict(name=host["name"], location=fitting[0] if fitting else None,
                            shortfalls=regions[0]["shortfalls"], regions=regions))
     return placed
@@ -337,12 +340,12 @@ class Reader(object):
         self.client = module.client("cognitiveservices")
 
     def catalogue(self, location):
-        if location not in self.regions:
+        key = normal_location(location)
+        if key not in self.regions:
             list_all = self.module.list_all
-            self.regions[location] = (list_all("list models of %s" % location, self.client.models.list, location),
-                                      list_all("list quota usages of %s" % location, self.client.usages.list,
-                                               location))
-        return self.regions[location]
+            self.regions[key] = (list_all("list models of %s" % location, self.client.models.list, location),
+                                 list_all("list quota usages of %s" % location, self.client.usages.list, location))
+        return self.regions[key]
 
     def existing(self, resource_group, hosts):
         """name -> deployments of each host's account that exists; an existing account's region is its only one."""
@@ -369,8 +372,10 @@ def main():
         regions = [dict(location=where, models=found[0], usages=found[1]) for where, found in reader.regions.items()]
         module.module.exit_json(changed=False, hosts=placed, regions=regions)
     [single] = placed
-    regions = [dict(region, models=reader.regions[region["location"]][0], usages=reader.regions[region["location"]][1])
-               for region in single["regions"]]
+    regions = []
+    for region in single["regions"]:
+        models, usages = reader.catalogue(region["location"])
+        regions.append(dict(region, models=models, usages=usages))
     module.module.exit_json(changed=False, regions=regions, location=single["location"],
                             shortfalls=single["shortfalls"])
 

@@ -92,6 +92,14 @@ def test_a_host_that_does_not_fit_falls_back_and_leaves_room_for_the_next():
     assert [region["fits"] for region in placed[0]["regions"]] == [False, True]
 
 
+def test_a_region_is_one_however_it_is_spelled():
+    # An existing account reports "Sweden Central"; a new host names swedencentral: they share its 20 free.
+    current = {"a": []}
+    catalogue = regions(**{"Sweden Central": (30, 50), "swedencentral": (30, 50)})
+    placed = info.place([host("a", 15, "Sweden Central"), host("b", 10, "swedencentral")], catalogue, current)
+    assert [entry["location"] for entry in placed] == ["Sweden Central", None]
+
+
 def test_what_existing_accounts_hold_is_free_for_their_own_deployments_only_once():
     current = {"a": [{"name": "mini", "sku": {"name": "GlobalStandard", "capacity": 10},
                       "properties": {"model": {"name": "gpt-4o-mini", "format": "OpenAI"}}}]}
