@@ -7,27 +7,37 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
 .PHONY: setup site teardown test unit localazure integration sanity lint molecule collection ee runner reliability bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt localazure/requirements.txt
-	$(PYTHON) -m venv $(VENV)
+# Two install sets, each with its marker: running (requirements-run.txt: the collection's requirements.txt, which
+# carries the local endpoint's dependencies, and ansible-core) for `make site`/`make teardown`, and on top of it the
+# tests' and tools' (requirements-dev.txt) for `make test`, so `make test` after `make site` adds only the dev set.
+RUN_INSTALLED := $(VENV)/.installed-run
+DEV_INSTALLED := $(VENV)/.installed-dev
+
+$(RUN_INSTALLED): requirements-run.txt requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-run.txt
+	touch $@
+
+$(DEV_INSTALLED): $(RUN_INSTALLED) requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(DEV_INSTALLED)
 
-site: setup
+site: $(RUN_INSTALLED)
 	ansible-playbook playbooks/site.yml $(ARGS)
 
-teardown: setup
+teardown: $(RUN_INSTALLED)
 	ansible-playbook playbooks/teardown.yml $(ARGS)
 
-test: setup
+test: $(DEV_INSTALLED)
 	bash tests/run-all $(STAGES)
 
-unit localazure integration sanity lint molecule collection ee runner reliability: setup
+unit localazure integration sanity lint molecule collection ee runner reliability: $(DEV_INSTALLED)
 	bash tests/run-all $@
 
-bench: setup
+bench: $(DEV_INSTALLED)
 	bash bench/run
 
 clean:
