@@ -1,0 +1,45 @@
+"""tests/tools/runner_checks.py reads what a job published with set_stats from ansible-runner's artifacts, and finds a
+secret in any artifact file: on synthetic artifacts, so the runner stage's checks are known to be able to fail."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "tools"))
+import runner_checks  # noqa: E402  (tests/tools is not a package)
+
+
+def job(private_dir: Path, ident: str, events: list[dict]) -> Path:
+    directory = private_dir / "artifacts" / ident / "job_events"
+    directory.mkdir(parents=True)
+    for number, event in enumerate(events, 1):
+        (directory / f"{number}-x.json").write_text(json.dumps(event))
+    return directory
+
+
+def test_published_is_the_stats_events_artifact_data(tmp_path):
+    job(tmp_path, "site", [{"event": "playbook_on_start"},
+                           {"event": "playbook_on_stats", "event_data": {"artifact_data": {"aigw_outputs": {"a": 1}}}}])
+    assert runner_checks.published(tmp_path, "site") == {"aigw_outputs": {"a": 1}}
+
+
+def test_a_run_without_set_stats_publishes_nothing(tmp_path):
+    job(tmp_path, "site", [{"event": "playbook_on_stats", "event_data": {}}])
+    assert runner_checks.published(tmp_path, "site") == {}
+
+
+def test_a_run_without_stats_event_is_an_error(tmp_path):
+    job(tmp_path, "site", [{"event": "playbook_on_start"}])
+    with pytest.raises(AssertionError, match="no playbook_on_stats"):
+        runner_checks.published(tmp_path, "site")
+
+
+def test_a_secret_in_any_artifact_file_is_found(tmp_path):
+    events = job(tmp_path, "site", [{"event": "runner_on_ok", "stdout": "key 0123abcd"}])
+    (events.parent / "stdout").write_text("clean")
+    assert runner_checks.secrets_in_artifacts(tmp_path, "site", ["0123abcd"]) == [
+        "artifacts/site/job_events/1-x.json"]
+    assert runner_checks.secrets_in_artifacts(tmp_path, "site", ["not-there"]) == []
