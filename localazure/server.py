@@ -174,8 +174,10 @@ class App:
             raise ArmError(404, "NotFound", f"The requested path '{request.path}' was not found.")
         claims = self._authenticate(request)
         fault = self.faults.request_fault(request.method, request.path)
-        if fault is not None:
+        if isinstance(fault, ArmError):
             raise fault
+        if fault is not None:
+            return web.Response(status=200, text=fault.text, content_type=fault.content_type)
         raw = await request.read()
         body = None
         if raw.strip():

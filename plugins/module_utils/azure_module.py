@@ -140,10 +140,20 @@ def error_details(exc):
     For a long-running operation that ended Failed or Canceled, the status is None and code and message are
     Azure's (from the operation monitor's ``error``), never the poller's "invalid status 'OK'".
     """
+    refused = refused_poll(exc)
+    if refused is not None:
+        return refused
     ended = operation_outcome(exc)
     if ended is not None:
         return None, ended[1], ended[2]
     status = getattr(exc, "status_code", None)
+    if type(exc).__name__ == "DecodeError" and getattr(exc, "response", None) is not None:
+        # An answer that is not Azure's JSON (azure-core's own "JSON is invalid: Expecting value ..." included):
+        # the request and what came back.
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import answer_summary
+
+        return status, None, answer_summary(exc.response)
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None) if error is not None else None
     message = getattr(error, "message", None) if error is not None else None
@@ -165,6 +175,28 @@ def failure_text(action, status, code, message):
     return text
 
 
+# A poll refused with one of these says nothing of the operation: the caller may no longer read it.
+REFUSALS = {401: "authentication", 403: "authorization"}
+
+
+def refused_poll(exc):
+    """(status, code, message) when polling a long-running operation was refused (401/403), else None.
+
+    azure-core reports any error status of a monitor as ``BadStatus``; a Location monitor's 4xx with an error body
+    is how Azure says the operation failed, but a 401 or 403 is a refusal of the poll itself."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if type(getattr(exc, "inner_exception", None)).__name__ != "BadStatus" or status not in REFUSALS:
+        return None
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import request_line
+
+    error = response_json(response).get("error")
+    error = error if isinstance(error, dict) else {}
+    return status, error.get("code"), "polling %s was refused (%s)%s" % (
+        request_line(response), REFUSALS[status], ": %s" % error["message"] if error.get("message") else "")
+
+
 def operation_outcome(exc):
     """(state, code, message) when ``exc`` is a long-running operation that ended unsuccessfully, else None.
 
@@ -173,7 +205,8 @@ def operation_outcome(exc):
     (``status``, ``error``), a Location monitor's ``{"error": ...}`` or the resource itself, left in
     ``provisioningState`` Failed without any error detail.
     """
-    if type(getattr(exc, "inner_exception", None)).__name__ not in ("OperationFailed", "BadStatus"):
+    if type(getattr(exc, "inner_exception", None)).__name__ not in ("OperationFailed", "BadStatus") or \
+            refused_poll(exc) is not None:
         return None
     body = response_json(getattr(exc, "response", None))
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
@@ -253,6 +286,7 @@ class AzureModule(object):
         self._clients = {}
         self._pipeline = None
         self._transport = None
+        self._json_answers = None
         # The clock every retry and wait runs on (tests replace both to control time).
         self.clock = time.monotonic
         self.sleep = time.sleep
@@ -299,6 +333,7 @@ class AzureModule(object):
         if self.settings["ca_bundle"]:
             options["connection_verify"] = self.settings["ca_bundle"]
         options["transport"] = self.transport()
+        options["per_call_policies"] = [self._json_answers]
         return options
 
     def transport(self):
@@ -311,6 +346,7 @@ class AzureModule(object):
             if not azure_transport.HAS_AZURE_CORE:
                 self.fail(str(MissingSdk("azure-core", "azure.core", "no module named azure.core")))
             self._transport = azure_transport.HttpClientTransport(self.settings["ca_bundle"])
+            self._json_answers = azure_transport.JsonAnswers()
         return self._transport
 
     def client(self, service):
@@ -356,7 +392,7 @@ class AzureModule(object):
         except ImportError as exc:
             self.fail(str(MissingSdk("azure-mgmt-core", "azure.mgmt.core", exc)))
         options = self._client_options()
-        pipeline_policies = [
+        pipeline_policies = options["per_call_policies"] + [
             policies.HeadersPolicy(),
             user_agent_policy(),
             policies.RetryPolicy(retry_total=options["retry_total"]),

@@ -196,3 +196,23 @@ def test_the_state_dir_and_every_file_in_it_are_private(tmp_path):
     finally:
         stop_endpoint(state_dir)
 
+
+def test_bad_body_and_401_faults(state_dir):
+    """`body` answers 200 with nothing or an HTML page; `statuses: [401]` refuses as ARM refuses a token."""
+    info = start_endpoint(state_dir)
+    token = make_credential(info).get_token("https://management.azure.com/.default").token
+    url = f"{info['arm_endpoint']}/subscriptions/{info['subscription_id']}/resourcegroups?api-version=2025-04-01"
+    control = f"{info['arm_endpoint']}/localazure/faults"
+
+    def faulted(**settings):
+        requests.post(control, json={"rate": 1.0, "count": 1, **settings}, verify=info["ca_bundle"]).raise_for_status()
+        return requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=info["ca_bundle"])
+    html = faulted(body="html")
+    assert html.status_code == 200 and html.headers["Content-Type"].startswith("text/html")
+    assert html.text.startswith("<!DOCTYPE html>")
+    empty = faulted(body="empty")
+    assert empty.status_code == 200 and empty.content == b""
+    refused = faulted(statuses=[401])
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "InvalidAuthenticationToken"
+    bad = requests.post(control, json={"rate": 1.0, "body": "xml"}, verify=info["ca_bundle"])
+    assert bad.status_code == 400 and "unsupported fault body" in bad.text
