@@ -276,23 +276,42 @@ def answer_summary(response):
 
 
 class JsonAnswers(SansIOHTTPPolicy):
-    """Every success an Azure management API sends is JSON, and a read (GET) answered 200 has a body: anything
-    else (an HTML page or nothing from a proxy, a portal, a broken hop) fails as an SDK error naming the request and
-    what came back, instead of a bare "Expecting value" from the SDK, or an empty read taken for an absent
-    resource.  The first policy of every pipeline, outside the retries: such an answer is not sent again."""
+    """Every success an Azure management API sends is JSON, and a read (GET) answered 200 has a body, unless it polls
+    an operation monitor (a Location monitor answers a finished delete 200 with nothing): anything else (an HTML
+    page or nothing from a proxy, a portal, a broken hop) fails as an SDK error naming the request and what came
+    back, instead of a bare "Expecting value" from the SDK, or an empty read taken for an absent resource.  The first
+    policy of every pipeline, outside the retries: such an answer is not sent again."""
+
+    MONITOR_HEADERS = ("Location", "Azure-AsyncOperation", "Operation-Location")
+
+    def __init__(self):
+        SansIOHTTPPolicy.__init__(self)
+        # The operation monitors Azure named in its answers so far (their polls may answer 200 with nothing).
+        self.monitors = set()
 
     def on_response(self, request, response):
         from azure.core.exceptions import DecodeError  # pylint: disable=import-outside-toplevel
 
         http = response.http_response
+        for header in self.MONITOR_HEADERS:
+            if (http.headers or {}).get(header):
+                self.monitors.add(_without_query(http.headers[header]))
         if not 200 <= http.status_code < 300:
             return
         text = http.text() or ""
         if not text.strip():
-            if http.status_code == 200 and str(http.request.method).upper() == "GET":
+            if http.status_code == 200 and str(http.request.method).upper() == "GET" and \
+                    _without_query(http.request.url) not in self.monitors:
                 raise DecodeError(message=answer_summary(http), response=http)
             return
         try:
             json.loads(text)
         except ValueError:
             raise DecodeError(message=answer_summary(http), response=http)
+
+
+def _without_query(url):
+    import urllib.parse  # pylint: disable=import-outside-toplevel
+
+    parts = urllib.parse.urlsplit(str(url))
+    return "%s://%s%s" % (parts.scheme, parts.netloc.lower(), parts.path.lower())

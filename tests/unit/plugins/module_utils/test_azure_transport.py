@@ -162,3 +162,19 @@ def test_json_answers_name_the_request_and_what_came_back():
         checked("POST", 200, '{"primaryKey": "SECRETKEY", ')
     assert "28 characters of broken JSON" in broken.value.message
     assert "SECRET" not in html.value.message + empty.value.message + broken.value.message
+
+
+def test_json_answers_let_a_monitor_named_by_azure_answer_200_with_nothing():
+    from azure.core.exceptions import DecodeError
+    from azure.core.pipeline import PipelineResponse
+
+    policy = JsonAnswers()
+    accepted = Answer("DELETE", 202, "")
+    accepted.headers["Location"] = "https://management.example/subscriptions/s/operationResults/o?api-version=1"
+    policy.on_response(None, PipelineResponse(accepted.request, accepted, None))
+    done = Answer("GET", 200, "")
+    done.request = HttpRequest("GET", "https://management.example/subscriptions/s/operationResults/o?api-version=1")
+    policy.on_response(None, PipelineResponse(done.request, done, None))
+    with pytest.raises(DecodeError):
+        other = Answer("GET", 200, "")
+        policy.on_response(None, PipelineResponse(other.request, other, None))
