@@ -79,14 +79,16 @@ REPAIRED_STATES = ("failed", "canceled")
 
 
 def wait_argument_spec():
-    return dict(
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
-    )
+    return dict(wait=dict(type="bool", default=True))
 
 
 def retry_argument_spec():
-    return dict(retries=dict(type="int", default=DEFAULT_RETRIES))
+    """The options every module has for its waits: ``retries`` of a write whose operation failed for a passing
+    cause, and ``wait_timeout``, the bound of every wait (a long-running operation, a resource still being
+    provisioned, a write Azure refuses while another operation runs), so one ``module_defaults`` value sets them
+    all."""
+    return dict(retries=dict(type="int", default=DEFAULT_RETRIES),
+                wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT))
 
 
 def sdk_errors():
@@ -491,7 +493,7 @@ class AzureModule(object):
         """
         expect = kwargs.pop("expect", ())
         gone_ok = kwargs.pop("gone_ok", False)
-        deadline = self.clock() + float(self.params.get("wait_timeout") or 600)
+        deadline = self.clock() + float(self.params.get("wait_timeout") or DEFAULT_WAIT_TIMEOUT)
         delay = 2.0
         while True:
             rewind(args, kwargs)
@@ -557,10 +559,11 @@ class AzureModule(object):
         if not (always or self.params.get("wait", True)):
             return None
         timeout = self.params.get("wait_timeout")
+        started = self.clock()
         try:
             poller.wait(timeout=timeout)
             if not poller.done():
-                self.fail(self.still_running(action, timeout))
+                self.fail(self.still_running(action, timeout, self.clock() - started))
             return poller.result()
         except sdk_errors() as exc:
             if self._retrying and is_transient_failure(exc):
@@ -569,21 +572,25 @@ class AzureModule(object):
 
     def wait_for(self, wait):
         """Read until ``wait.done(body)`` on the module's clock, backing off to 30 s; returns the last body."""
-        deadline = self.clock() + wait.timeout
+        started = self.clock()
+        deadline = started + wait.timeout
         delay = 1.0
         body = wait.read()
         while not wait.done(body):
             if self.clock() + delay > deadline:
-                self.fail(self.still_running("%s (%s)" % (wait.what, wait.progress(body)), wait.timeout))
+                self.fail(self.still_running("%s (%s)" % (wait.what, wait.progress(body)), wait.timeout,
+                                             self.clock() - started))
             self.sleep(delay)
             delay = min(delay * 2, 30.0)
             body = wait.read()
         return body
 
     @staticmethod
-    def still_running(action, timeout):
-        return ("%s is still running after wait_timeout=%s seconds; it continues in Azure: re-run the task (it will "
-                "converge) or raise wait_timeout" % (action, timeout))
+    def still_running(action, timeout, waited):
+        """The one message of a wait that ran out: what (the resource's kind and name), how long it waited, the
+        bound."""
+        return ("%s is still running after waiting %d s (wait_timeout=%s); it continues in Azure: re-run the task "
+                "(it will converge) or raise wait_timeout" % (action, round(waited), timeout))
 
     def fail_from(self, action, exc, tries=1):
         """Fail the task for an Azure SDK error: one line with Azure's status and code; the traceback for -vvv."""
