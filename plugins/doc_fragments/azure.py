@@ -93,10 +93,10 @@ options:
     default: 5
   wait_timeout:
     description:
-      - How many seconds any wait of the task may take before the task fails: a long-running operation, a resource
-        still being provisioned by an earlier run, or the retries of a write Azure refuses while another operation
-        runs on the same resource (a transient C(409)). The failure names the resource (its kind and name) and the
-        time waited; the operation goes on in Azure and re-running the task converges.
+      - How many seconds any wait of the task may take before the task fails. That is a long-running operation, a
+        resource still being provisioned by an earlier run, or the retries of a write Azure refuses while another
+        operation runs on the same resource (a transient C(409)). The failure names the resource (its kind and
+        name) and the time waited; the operation goes on in Azure and re-running the task converges.
       - One value for every task of a play through C(module_defaults) and the C(group/aigateway.foundry.azure)
         group (the playbooks set it from C(aigw_wait_timeout)).
     type: int
