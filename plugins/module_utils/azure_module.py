@@ -82,7 +82,7 @@ def wait_argument_spec():
     return dict(wait=dict(type="bool", default=True))
 
 
-def retry_argument_spec():
+def retry_and_wait_argument_spec():
     """The options every module has for its waits: ``retries`` of a write whose operation failed for a passing
     cause, and ``wait_timeout``, the bound of every wait (a long-running operation, a resource still being
     provisioned, a write Azure refuses while another operation runs), so one ``module_defaults`` value sets them
@@ -271,7 +271,7 @@ class AzureModule(object):
 
     def __init__(self, argument_spec, long_running=False, **kwargs):
         spec = auth_argument_spec()
-        spec.update(retry_argument_spec())
+        spec.update(retry_and_wait_argument_spec())
         if long_running:
             spec.update(wait_argument_spec())
         spec.update(argument_spec)
