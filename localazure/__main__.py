@@ -86,7 +86,7 @@ def _conformance_refused(args) -> str | None:
 
 def cmd_start(args) -> int:
     state_dir = args.state_dir.resolve()
-    state_dir.mkdir(parents=True, exist_ok=True)
+    server.private_state_dir(state_dir)
     running = _running_endpoint(state_dir)
     if running:
         _warn_when_unchecked(running)

@@ -25,6 +25,14 @@ ARM_AUDIENCE = "https://management.azure.com/"
 ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.core.windows.net",
                  "https://management.azure.com/", "https://management.azure.com")
 MSI_PATH = "/msi/token"
+# Entra tokens are valid from `nbf` to `exp` (learn.microsoft.com/entra/identity-platform/access-token-claims-reference:
+# nbf "the time before which the JWT must not be accepted for processing"; RFC 7519 4.1.4-4.1.5). ARM and API
+# Management's validate-azure-ad-token (learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy,
+# which, unlike validate-jwt, takes no clock-skew attribute in the collection's policy tables) refuse a token
+# outside that window. The skew they allow is not published; we take Microsoft.IdentityModel's documented default,
+# TokenValidationParameters.ClockSkew of 300 seconds
+# (learn.microsoft.com/dotnet/api/microsoft.identitymodel.tokens.tokenvalidationparameters.clockskew), at both ends.
+CLOCK_SKEW = 300
 _TENANT_ALIASES = ("common", "organizations")
 
 
@@ -43,6 +51,10 @@ def _requested_audience(form) -> str | None:
         if scope.endswith("/.default"):
             return scope[:-len("/.default")]
     return str(form.get("resource") or "") or None
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(epoch))
 
 
 class TokenError(Exception):
@@ -99,10 +111,14 @@ class Identity:
         if not hmac.compare_digest(expected, parts[2]):
             raise TokenError("The access token is invalid.")
         claims = json.loads(_unb64(parts[1]))
-        if claims.get("exp", 0) < time.time():
+        now = time.time()
+        if claims.get("exp", 0) + CLOCK_SKEW < now:
             raise TokenError("The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
-                             % (time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(claims.get("exp", 0))),
-                                time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime())))
+                             % (_utc(claims.get("exp", 0)), _utc(now)))
+        if "nbf" in claims and claims["nbf"] - CLOCK_SKEW > now:
+            # Text ours, in the shape of the expiry message above.
+            raise TokenError("The access token is not yet valid: its not-before UTC time '%s' is later than "
+                             "current UTC time '%s'." % (_utc(claims["nbf"]), _utc(now)))
         if claims.get("tid") != self.tenant_id:
             raise TokenError("The access token is from the wrong issuer.")
         return claims

@@ -174,8 +174,10 @@ class App:
             raise ArmError(404, "NotFound", f"The requested path '{request.path}' was not found.")
         claims = self._authenticate(request)
         fault = self.faults.request_fault(request.method, request.path)
-        if fault is not None:
+        if isinstance(fault, ArmError):
             raise fault
+        if fault is not None:
+            return web.Response(status=200, text=fault.text, content_type=fault.content_type)
         raw = await request.read()
         body = None
         if raw.strip():
@@ -339,6 +341,19 @@ def endpoint_info(state_dir: Path, identity: Identity, port: int, time_scale: fl
             "log_analytics_endpoint": f"{base}/loganalytics"}
 
 
+def private_state_dir(state_dir: Path) -> None:
+    """The state dir holds the service principal's secret, the signing key, the TLS key and, in state.db, every
+    resource's keys and connection strings: the dir is 0700 and every file in it 0600, also those an older
+    endpoint left readable, and whatever this process creates from now on (its umask: state.db and its -wal/-shm,
+    requests.jsonl, server.pid)."""
+    os.umask(0o077)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    state_dir.chmod(0o700)
+    for path in state_dir.iterdir():
+        if path.is_file() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
 def write_private_json(path: Path, data: dict) -> None:
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -379,5 +394,5 @@ async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, 
 
 def serve(state_dir: Path, *, port: int = 0, time_scale: float = DEFAULT_TIME_SCALE, faults: Faults | None = None,
           conformance_mode: str = "strict") -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_state_dir(state_dir)
     asyncio.run(_serve(state_dir, port, time_scale, faults or Faults(), conformance_mode))

@@ -91,6 +91,16 @@ options:
         state (and reported changed), as Azure advises for a failed resource.
     type: int
     default: 5
+  wait_timeout:
+    description:
+      - How many seconds any wait of the task may take before the task fails. That is a long-running operation, a
+        resource still being provisioned by an earlier run, or the retries of a write Azure refuses while another
+        operation runs on the same resource (a transient C(409)). The failure names the resource (its kind and
+        name) and the time waited; the operation goes on in Azure and re-running the task converges.
+      - One value for every task of a play through C(module_defaults) and the C(group/aigateway.foundry.azure)
+        group (the playbooks set it from C(aigw_wait_timeout)).
+    type: int
+    default: 3600
 requirements:
   - python >= 3.9
   - azure-identity >= 1.15.0
@@ -109,12 +119,6 @@ options:
         request, with the state as it is then.
     type: bool
     default: true
-  wait_timeout:
-    description:
-      - How many seconds to wait for a long-running operation before failing the task. The operation goes on in
-        Azure; re-running the task converges.
-    type: int
-    default: 3600
 """
 
     # Options of modules that call a Foundry project's data plane (agents, responses).

@@ -79,14 +79,16 @@ REPAIRED_STATES = ("failed", "canceled")
 
 
 def wait_argument_spec():
-    return dict(
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
-    )
+    return dict(wait=dict(type="bool", default=True))
 
 
-def retry_argument_spec():
-    return dict(retries=dict(type="int", default=DEFAULT_RETRIES))
+def retry_and_wait_argument_spec():
+    """The options every module has for its waits: ``retries`` of a write whose operation failed for a passing
+    cause, and ``wait_timeout``, the bound of every wait (a long-running operation, a resource still being
+    provisioned, a write Azure refuses while another operation runs), so one ``module_defaults`` value sets them
+    all."""
+    return dict(retries=dict(type="int", default=DEFAULT_RETRIES),
+                wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT))
 
 
 def sdk_errors():
@@ -140,10 +142,20 @@ def error_details(exc):
     For a long-running operation that ended Failed or Canceled, the status is None and code and message are
     Azure's (from the operation monitor's ``error``), never the poller's "invalid status 'OK'".
     """
+    refused = refused_poll(exc)
+    if refused is not None:
+        return refused
     ended = operation_outcome(exc)
     if ended is not None:
         return None, ended[1], ended[2]
     status = getattr(exc, "status_code", None)
+    if type(exc).__name__ == "DecodeError" and getattr(exc, "response", None) is not None:
+        # An answer that is not Azure's JSON (azure-core's own "JSON is invalid: Expecting value ..." included):
+        # the request and what came back.
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import answer_summary
+
+        return status, None, answer_summary(exc.response)
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None) if error is not None else None
     message = getattr(error, "message", None) if error is not None else None
@@ -165,6 +177,28 @@ def failure_text(action, status, code, message):
     return text
 
 
+# A poll refused with one of these says nothing of the operation: the caller may no longer read it.
+REFUSALS = {401: "authentication", 403: "authorization"}
+
+
+def refused_poll(exc):
+    """(status, code, message) when polling a long-running operation was refused (401/403), else None.
+
+    azure-core reports any error status of a monitor as ``BadStatus``; a Location monitor's 4xx with an error body
+    is how Azure says the operation failed, but a 401 or 403 is a refusal of the poll itself."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if type(getattr(exc, "inner_exception", None)).__name__ != "BadStatus" or status not in REFUSALS:
+        return None
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import request_line
+
+    error = response_json(response).get("error")
+    error = error if isinstance(error, dict) else {}
+    return status, error.get("code"), "polling %s was refused (%s)%s" % (
+        request_line(response), REFUSALS[status], ": %s" % error["message"] if error.get("message") else "")
+
+
 def operation_outcome(exc):
     """(state, code, message) when ``exc`` is a long-running operation that ended unsuccessfully, else None.
 
@@ -173,7 +207,8 @@ def operation_outcome(exc):
     (``status``, ``error``), a Location monitor's ``{"error": ...}`` or the resource itself, left in
     ``provisioningState`` Failed without any error detail.
     """
-    if type(getattr(exc, "inner_exception", None)).__name__ not in ("OperationFailed", "BadStatus"):
+    if type(getattr(exc, "inner_exception", None)).__name__ not in ("OperationFailed", "BadStatus") or \
+            refused_poll(exc) is not None:
         return None
     body = response_json(getattr(exc, "response", None))
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
@@ -236,7 +271,7 @@ class AzureModule(object):
 
     def __init__(self, argument_spec, long_running=False, **kwargs):
         spec = auth_argument_spec()
-        spec.update(retry_argument_spec())
+        spec.update(retry_and_wait_argument_spec())
         if long_running:
             spec.update(wait_argument_spec())
         spec.update(argument_spec)
@@ -253,6 +288,7 @@ class AzureModule(object):
         self._clients = {}
         self._pipeline = None
         self._transport = None
+        self._json_answers = None
         # The clock every retry and wait runs on (tests replace both to control time).
         self.clock = time.monotonic
         self.sleep = time.sleep
@@ -299,6 +335,7 @@ class AzureModule(object):
         if self.settings["ca_bundle"]:
             options["connection_verify"] = self.settings["ca_bundle"]
         options["transport"] = self.transport()
+        options["per_call_policies"] = [self._json_answers]
         return options
 
     def transport(self):
@@ -311,6 +348,7 @@ class AzureModule(object):
             if not azure_transport.HAS_AZURE_CORE:
                 self.fail(str(MissingSdk("azure-core", "azure.core", "no module named azure.core")))
             self._transport = azure_transport.HttpClientTransport(self.settings["ca_bundle"])
+            self._json_answers = azure_transport.JsonAnswers()
         return self._transport
 
     def client(self, service):
@@ -356,7 +394,7 @@ class AzureModule(object):
         except ImportError as exc:
             self.fail(str(MissingSdk("azure-mgmt-core", "azure.mgmt.core", exc)))
         options = self._client_options()
-        pipeline_policies = [
+        pipeline_policies = options["per_call_policies"] + [
             policies.HeadersPolicy(),
             user_agent_policy(),
             policies.RetryPolicy(retry_total=options["retry_total"]),
@@ -455,7 +493,7 @@ class AzureModule(object):
         """
         expect = kwargs.pop("expect", ())
         gone_ok = kwargs.pop("gone_ok", False)
-        deadline = self.clock() + float(self.params.get("wait_timeout") or 600)
+        deadline = self.clock() + float(self.params.get("wait_timeout") or DEFAULT_WAIT_TIMEOUT)
         delay = 2.0
         while True:
             rewind(args, kwargs)
@@ -521,10 +559,11 @@ class AzureModule(object):
         if not (always or self.params.get("wait", True)):
             return None
         timeout = self.params.get("wait_timeout")
+        started = self.clock()
         try:
             poller.wait(timeout=timeout)
             if not poller.done():
-                self.fail(self.still_running(action, timeout))
+                self.fail(self.still_running(action, timeout, self.clock() - started))
             return poller.result()
         except sdk_errors() as exc:
             if self._retrying and is_transient_failure(exc):
@@ -533,21 +572,25 @@ class AzureModule(object):
 
     def wait_for(self, wait):
         """Read until ``wait.done(body)`` on the module's clock, backing off to 30 s; returns the last body."""
-        deadline = self.clock() + wait.timeout
+        started = self.clock()
+        deadline = started + wait.timeout
         delay = 1.0
         body = wait.read()
         while not wait.done(body):
             if self.clock() + delay > deadline:
-                self.fail(self.still_running("%s (%s)" % (wait.what, wait.progress(body)), wait.timeout))
+                self.fail(self.still_running("%s (%s)" % (wait.what, wait.progress(body)), wait.timeout,
+                                             self.clock() - started))
             self.sleep(delay)
             delay = min(delay * 2, 30.0)
             body = wait.read()
         return body
 
     @staticmethod
-    def still_running(action, timeout):
-        return ("%s is still running after wait_timeout=%s seconds; it continues in Azure: re-run the task (it will "
-                "converge) or raise wait_timeout" % (action, timeout))
+    def still_running(action, timeout, waited):
+        """The one message of a wait that ran out: what (the resource's kind and name), how long it waited, the
+        bound."""
+        return ("%s is still running after waiting %d s (wait_timeout=%s); it continues in Azure: re-run the task "
+                "(it will converge) or raise wait_timeout" % (action, round(waited), timeout))
 
     def fail_from(self, action, exc, tries=1):
         """Fail the task for an Azure SDK error: one line with Azure's status and code; the traceback for -vvv."""

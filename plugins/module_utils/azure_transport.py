@@ -15,6 +15,7 @@ requests reads them.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import ssl
@@ -26,6 +27,7 @@ try:
         ServiceResponseError,
         ServiceResponseTimeoutError,
     )
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
     from azure.core.pipeline.transport import HttpTransport
     from azure.core.rest import HttpRequest as RestHttpRequest
     from azure.core.rest._http_response_impl import RestHttpClientTransportResponse
@@ -33,7 +35,7 @@ try:
 except ImportError:
     # Only AzureModule.transport() uses this module, after the SDK (and so azure-core) imported; it checks this.
     HAS_AZURE_CORE = False
-    HttpTransport = RestHttpClientTransportResponse = object
+    HttpTransport = RestHttpClientTransportResponse = SansIOHTTPPolicy = object
 
 # Seconds to connect and to wait for an answer; azure-core's defaults.
 CONNECTION_TIMEOUT = 300
@@ -243,3 +245,73 @@ class _Answer(object):
 
     def close(self):
         pass
+
+
+# How much of a body that is not JSON an error quotes: enough to recognise a proxy's or a portal's page.
+BODY_PREFIX = 80
+
+
+def request_line(response):
+    """"GET https://host/path" of the request ``response`` answers; the query is left out (it may carry a key)."""
+    import urllib.parse  # pylint: disable=import-outside-toplevel
+
+    request = getattr(response, "request", None)
+    url = urllib.parse.urlsplit(str(getattr(request, "url", "") or ""))
+    method = str(getattr(request, "method", "") or "").upper()
+    return ("%s %s://%s%s" % (method, url.scheme, url.netloc, url.path)).strip()
+
+
+def answer_summary(response):
+    """What came back, for an error: the request, the content type and the body's length, and the start of a body
+    that is not JSON-like at all (a broken JSON document may hold a key, so it is only counted)."""
+    text = response.text() or ""
+    content_type = (response.headers or {}).get("Content-Type") or "no content type"
+    if not text.strip():
+        seen = "an empty body (%s)" % content_type
+    elif text.lstrip()[:1] in ("{", "["):
+        seen = "%s, %d characters of broken JSON" % (content_type, len(text))
+    else:
+        seen = "%s, %d characters, not JSON: %r" % (content_type, len(text), " ".join(text.split())[:BODY_PREFIX])
+    return "%s answered %s" % (request_line(response), seen)
+
+
+class JsonAnswers(SansIOHTTPPolicy):
+    """Every success an Azure management API sends is JSON, and a read (GET) answered 200 has a body, unless it polls
+    an operation monitor (a Location monitor answers a finished delete 200 with nothing): anything else (an HTML
+    page or nothing from a proxy, a portal, a broken hop) fails as an SDK error naming the request and what came
+    back, instead of a bare "Expecting value" from the SDK, or an empty read taken for an absent resource.  The first
+    policy of every pipeline, outside the retries: such an answer is not sent again."""
+
+    MONITOR_HEADERS = ("Location", "Azure-AsyncOperation", "Operation-Location")
+
+    def __init__(self):
+        SansIOHTTPPolicy.__init__(self)
+        # The operation monitors Azure named in its answers so far (their polls may answer 200 with nothing).
+        self.monitors = set()
+
+    def on_response(self, request, response):
+        from azure.core.exceptions import DecodeError  # pylint: disable=import-outside-toplevel
+
+        http = response.http_response
+        for header in self.MONITOR_HEADERS:
+            if (http.headers or {}).get(header):
+                self.monitors.add(_without_query(http.headers[header]))
+        if not 200 <= http.status_code < 300:
+            return
+        text = http.text() or ""
+        if not text.strip():
+            if http.status_code == 200 and str(http.request.method).upper() == "GET" and \
+                    _without_query(http.request.url) not in self.monitors:
+                raise DecodeError(message=answer_summary(http), response=http)
+            return
+        try:
+            json.loads(text)
+        except ValueError:
+            raise DecodeError(message=answer_summary(http), response=http)
+
+
+def _without_query(url):
+    import urllib.parse  # pylint: disable=import-outside-toplevel
+
+    parts = urllib.parse.urlsplit(str(url))
+    return "%s://%s%s" % (parts.scheme, parts.netloc.lower(), parts.path.lower())

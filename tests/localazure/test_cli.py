@@ -176,3 +176,43 @@ def test_fault_flags_never_touch_tokens_or_control(state_dir):
     assert requests.get(url, headers=headers, verify=info["ca_bundle"]).status_code == 200   # count exhausted
     settings = requests.get(f"{info['arm_endpoint']}/localazure/faults", verify=info["ca_bundle"]).json()
     assert settings["injected"] == 1 and settings["only_methods"] == ["GET"]
+
+
+def test_the_state_dir_and_every_file_in_it_are_private(tmp_path):
+    """The dir holds the service principal's secret, the signing and TLS keys and (state.db) every resource's keys:
+    0700, and 0600 for each file, also for files an older endpoint left readable."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir(mode=0o755)
+    (state_dir / "requests.jsonl").write_text("")
+    (state_dir / "requests.jsonl").chmod(0o644)
+    try:
+        info = start_endpoint(state_dir)
+        make_credential(info).get_token("https://management.azure.com/.default")   # the endpoint logs a request
+        written = sorted(path.name for path in state_dir.iterdir())
+        assert {"state.db", "requests.jsonl", "server.log", "server.pid", "identity.json"} <= set(written)
+        loose = {path.name: "%04o" % stat.S_IMODE(path.stat().st_mode) for path in state_dir.iterdir()
+                 if stat.S_IMODE(path.stat().st_mode) & 0o077}
+        assert loose == {} and stat.S_IMODE(state_dir.stat().st_mode) == 0o700
+    finally:
+        stop_endpoint(state_dir)
+
+
+def test_bad_body_and_401_faults(state_dir):
+    """`body` answers 200 with nothing or an HTML page; `statuses: [401]` refuses as ARM refuses a token."""
+    info = start_endpoint(state_dir)
+    token = make_credential(info).get_token("https://management.azure.com/.default").token
+    url = f"{info['arm_endpoint']}/subscriptions/{info['subscription_id']}/resourcegroups?api-version=2025-04-01"
+    control = f"{info['arm_endpoint']}/localazure/faults"
+
+    def faulted(**settings):
+        requests.post(control, json={"rate": 1.0, "count": 1, **settings}, verify=info["ca_bundle"]).raise_for_status()
+        return requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=info["ca_bundle"])
+    html = faulted(body="html")
+    assert html.status_code == 200 and html.headers["Content-Type"].startswith("text/html")
+    assert html.text.startswith("<!DOCTYPE html>")
+    empty = faulted(body="empty")
+    assert empty.status_code == 200 and empty.content == b""
+    refused = faulted(statuses=[401])
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "InvalidAuthenticationToken"
+    bad = requests.post(control, json={"rate": 1.0, "body": "xml"}, verify=info["ca_bundle"])
+    assert bad.status_code == 400 and "unsupported fault body" in bad.text

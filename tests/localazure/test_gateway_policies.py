@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.monitor.query import LogsQueryClient
 
 from localazure import contentsafety, dataplane
+from localazure.identity import Identity
 from localazure.gateway_runtime import CircuitBreakers, quota_period
 from localazure.policy_expressions import Headers, Unsupported, evaluate
 from localazure.providers import authorization as authz
@@ -346,6 +348,21 @@ def test_entra_token_without_the_required_claim_gets_401(lab, use_policy, keyles
     assert chat(lab, key=None, headers=bearer).status_code == 401
     use_policy({**BASE, "gateway_auth": {"entra": {**entra, "audiences": ["https://other.example"]}}})
     assert chat(lab, key=None, headers=bearer).status_code == 401
+
+
+def test_entra_token_not_yet_valid_gets_401_beyond_the_clock_skew(lab, use_policy, keyless_api):
+    """A token whose nbf lies an hour ahead is refused (Azure validates nbf; 5 minutes' clock skew allowed)."""
+    use_policy({**BASE, "gateway_auth": {"entra": {"enabled": True, "tenant_id": lab["endpoint"]["tenant_id"]}}})
+    identity = Identity.load_or_create(Path(lab["endpoint"]["state_dir"]))
+    now = int(time.time())
+
+    def bearer(**claims):
+        token, _expires = identity.issue(lab["endpoint"]["client_id"], "https://cognitiveservices.azure.com",
+                                         extra=claims)
+        return {"Authorization": f"Bearer {token}"}
+    assert chat(lab, key=None, headers=bearer(nbf=now + 3600)).status_code == 401
+    assert chat(lab, key=None, headers=bearer(nbf=now + 120)).status_code == 200    # within the skew
+    assert chat(lab, key=None, headers=bearer(exp=now - 3600)).status_code == 401
 
 
 def test_token_metrics_reach_app_insights_with_their_dimensions(lab, use_policy):

@@ -22,6 +22,25 @@ def test_client_secret_credential_gets_a_token_that_arm_accepts(endpoint, creden
     assert response.json()["tenantId"] == endpoint["tenant_id"]
 
 
+def test_arm_refuses_a_token_before_its_nbf_beyond_the_clock_skew(endpoint):
+    """Entra tokens carry nbf; a validator refuses a token not yet valid, allowing 5 minutes' clock skew."""
+    from pathlib import Path
+
+    from localazure.identity import Identity
+
+    identity = Identity.load_or_create(Path(endpoint["state_dir"]))
+    url = f"{endpoint['arm_endpoint']}/subscriptions/{endpoint['subscription_id']}?api-version=2022-12-01"
+    now = int(time.time())
+    for not_before, status in ((now + 3600, 401), (now + 120, 200)):
+        token, _expires = identity.issue(endpoint["client_id"], extra={"nbf": not_before})
+        answer = requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=endpoint["ca_bundle"])
+        assert answer.status_code == status, answer.text
+    assert answer.status_code == 200
+    token, _expires = identity.issue(endpoint["client_id"], extra={"nbf": now + 3600})
+    refused = requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=endpoint["ca_bundle"]).json()
+    assert refused["error"]["code"] == "InvalidAuthenticationToken" and "not yet valid" in refused["error"]["message"]
+
+
 def test_wrong_secret_is_a_client_authentication_error(endpoint):
     bad = ClientSecretCredential(endpoint["tenant_id"], endpoint["client_id"], "not-the-secret",
                                  authority=endpoint["authority_host"], disable_instance_discovery=True,

@@ -58,15 +58,19 @@ class Clock(object):
 class Poller(object):
     """A long-running operation that finishes within the wait (or never), then has ``result``."""
 
-    def __init__(self, result=None, finishes=True):
+    def __init__(self, result=None, finishes=True, clock=None):
         self._result = result
         self.finishes = finishes
         self.finished = False
         self.waited = []
+        # A module's Clock: a wait that never finishes takes its whole timeout on it, as a real one does.
+        self.clock = clock
 
     def wait(self, timeout=None):
         self.waited.append(timeout)
         self.finished = self.finishes
+        if not self.finishes and self.clock is not None:
+            self.clock.now += timeout
 
     def done(self):
         return self.finished

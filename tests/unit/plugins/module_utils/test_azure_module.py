@@ -72,8 +72,8 @@ def test_get_or_none_reads_404_as_absent_and_fails_on_other_errors():
 def test_wait_returns_the_result_or_fails_after_wait_timeout():
     module = make_module(wait_timeout=30)
     assert module.wait("create x", Poller(result="done")) == "done"
-    with pytest.raises(Failed, match=r"create x is still running after wait_timeout=30 seconds"):
-        module.wait("create x", Poller(finishes=False))
+    with pytest.raises(Failed, match=r"create x is still running after waiting 30 s \(wait_timeout=30\)"):
+        module.wait("create x", Poller(finishes=False, clock=module.clock))
 
 
 def test_wait_false_returns_at_once_unless_the_step_must_wait():
@@ -95,7 +95,7 @@ def test_wait_for_times_out_with_the_progress_in_the_message():
     wait = Wait("service x settles", read=lambda: "Activating", done=lambda s: False, timeout=20,
                 progress=lambda s: "still %s" % s)
     with pytest.raises(Failed, match=r"service x settles \(still Activating\) is still running after "
-                                     r"wait_timeout=20 seconds"):
+                                     r"waiting 15 s \(wait_timeout=20\)"):
         module.wait_for(wait)
     assert module.clock.now <= 20
 

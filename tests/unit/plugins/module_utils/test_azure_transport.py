@@ -13,6 +13,7 @@ from azure.core.rest import HttpRequest
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_transport import (
     HttpClientTransport,
+    JsonAnswers,
     _body_bytes,
     _requote,
     proxy_for,
@@ -115,3 +116,65 @@ def test_proxies_come_from_the_environment_and_no_proxy_bypasses_them():
     assert proxy_for("127.0.0.1", environ=environ) is None
     assert proxy_for("management.azure.com", environ={"https_proxy": "proxy.example:8000"})[:2] == (
         "proxy.example", 8000)
+
+
+class Answer(object):
+    """An azure-core response as JsonAnswers and answer_summary read it."""
+
+    def __init__(self, method, status, text, content_type="application/json"):
+        self.request = HttpRequest(method, "https://management.example/subscriptions/s/resourcegroups/g?api-version=1"
+                                           "&sig=SECRETSIG")
+        self.status_code = status
+        self.reason = "OK"
+        self.headers = {"Content-Type": content_type}
+        self._text = text
+
+    def text(self):
+        return self._text
+
+
+def checked(method, status, text, content_type="application/json"):
+    from azure.core.pipeline import PipelineResponse
+
+    answer = Answer(method, status, text, content_type)
+    JsonAnswers().on_response(None, PipelineResponse(answer.request, answer, None))
+
+
+@pytest.mark.parametrize("method, status, text", [
+    ("GET", 200, '{"name": "g"}'), ("PUT", 201, '{"name": "g"}'), ("DELETE", 200, ""), ("DELETE", 204, ""),
+    ("HEAD", 200, ""), ("PUT", 202, ""), ("GET", 404, "<html>not found</html>")])
+def test_json_answers_let_azure_answers_through(method, status, text):
+    checked(method, status, text)
+
+
+def test_json_answers_name_the_request_and_what_came_back():
+    from azure.core.exceptions import DecodeError
+
+    with pytest.raises(DecodeError) as html:
+        checked("GET", 200, "<!DOCTYPE html>\n<html><title>Proxy error</title></html>", "text/html")
+    assert str(html.value.message) == ("GET https://management.example/subscriptions/s/resourcegroups/g answered "
+                                       "text/html, 55 characters, not JSON: '<!DOCTYPE html> <html><title>Proxy "
+                                       "error</title></html>'")
+    with pytest.raises(DecodeError) as empty:
+        checked("GET", 200, "")
+    assert "resourcegroups/g answered an empty body (application/json)" in empty.value.message
+    with pytest.raises(DecodeError) as broken:
+        checked("POST", 200, '{"primaryKey": "SECRETKEY", ')
+    assert "28 characters of broken JSON" in broken.value.message
+    assert "SECRET" not in html.value.message + empty.value.message + broken.value.message
+
+
+def test_json_answers_let_a_monitor_named_by_azure_answer_200_with_nothing():
+    from azure.core.exceptions import DecodeError
+    from azure.core.pipeline import PipelineResponse
+
+    policy = JsonAnswers()
+    accepted = Answer("DELETE", 202, "")
+    accepted.headers["Location"] = "https://management.example/subscriptions/s/operationResults/o?api-version=1"
+    policy.on_response(None, PipelineResponse(accepted.request, accepted, None))
+    done = Answer("GET", 200, "")
+    done.request = HttpRequest("GET", "https://management.example/subscriptions/s/operationResults/o?api-version=1")
+    policy.on_response(None, PipelineResponse(done.request, done, None))
+    with pytest.raises(DecodeError):
+        other = Answer("GET", 200, "")
+        policy.on_response(None, PipelineResponse(other.request, other, None))
