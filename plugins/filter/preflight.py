@@ -10,8 +10,6 @@ account exists, and an empty or duplicated model list never reaches the gateway.
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 DOCUMENTATION = r"""
@@ -75,7 +73,7 @@ POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled"
                    "retry.enabled", "retry.first_fast_retry", "unavailable_response.enabled",
                    "content_safety.enabled", "content_safety.shield_prompt")
 POLICY_CHOICES = {"token_limit.token_quota_period": QUOTA_PERIODS, "token_quotas[].token_quota_period": QUOTA_PERIODS}
-WHOLE = re.compile(r"^-?\d+$")
+whole_number = validation.whole_number
 
 
 def values_at(data, path):
@@ -92,17 +90,6 @@ def values_at(data, path):
     if not rest:
         return [(head, data[head])]
     return [("%s.%s" % (head, shown), value) for shown, value in values_at(data[head], rest)]
-
-
-def whole_number(value):
-    """The int a value stands for (an int, or a string of digits as -e gives it), else None; booleans are not."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and WHOLE.match(value.strip()):
-        return int(value)
-    return None
 
 
 def range_problem(where, number, lowest, highest, value):

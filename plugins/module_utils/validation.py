@@ -18,8 +18,22 @@ from __future__ import annotations
 
 import re
 
+# Every pattern here is matched with fullmatch and anchored with \A ... \Z: "$" also matches before a trailing
+# newline, so re.match(r"^x$") accepts "x\n" (tests/unit/test_repository.py holds every pattern of plugins/ to it).
 # Object, tenant, client and workspace ids: a GUID in its 8-4-4-4-12 hexadecimal form.
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+GUID = re.compile(r"\A[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
+WHOLE = re.compile(r"\A-?[0-9]+\Z")
+
+
+def whole_number(value):
+    """The int a value stands for (an int, or a string of digits as -e gives it), else None; booleans are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and WHOLE.fullmatch(value.strip(" ")):
+        return int(value)
+    return None
 
 
 class NameRule(object):
@@ -37,37 +51,48 @@ class NameRule(object):
     @property
     def pattern(self):
         if self._pattern is None:
-            self._pattern = re.compile(self.pattern_text)
+            self._pattern = re.compile(r"\A(?:%s)\Z" % self.pattern_text)
         return self._pattern
 
 
 # (pattern, rule) pairs several types share.
-_ALNUM_HYPHEN = (r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+_ALNUM_HYPHEN = (r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
                  "letters, digits and hyphens, starting and ending with a letter or digit")
-_FOUNDRY_CHILD = (r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "letters, digits, '_', '.' and '-', starting with a letter or digit")
-_NOT_APIM_RESERVED = r"^[^*#&+:<>?]+$"
+_FOUNDRY_CHILD = (r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", "letters, digits, '_', '.' and '-', starting with a letter or digit")
+_NOT_APIM_RESERVED = r"[^*#&+:<>?\x00-\x1f]+"
 
 # ARM type -> its name rule (resource-name-rules page; the definitions' pattern where it is stricter).
 NAME_RULES = {
     "Microsoft.Resources/resourceGroups": NameRule(
-        "resource group", 1, 90, r"^[-\w.()]*[-\w()]$",
+        "resource group", 1, 90, r"[-\w.()]*[-\w()]",
         "letters, digits, underscores, hyphens, periods and parentheses, not ending with a period"),
     "Microsoft.CognitiveServices/accounts": NameRule("account", 2, 64, *_ALNUM_HYPHEN),
     "Microsoft.CognitiveServices/accounts/deployments": NameRule("deployment", 2, 64, *_FOUNDRY_CHILD),
     "Microsoft.CognitiveServices/accounts/projects": NameRule("project", 2, 64, *_FOUNDRY_CHILD),
     "Microsoft.CognitiveServices/accounts/connections": NameRule(
-        "connection", 3, 33, r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
+        "connection", 3, 33, r"[a-zA-Z0-9][a-zA-Z0-9_-]*",
         "letters, digits, '_' and '-', starting with a letter or digit"),
     "Microsoft.Insights/components": NameRule(
-        "Application Insights component", 1, 260, r"^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$",
+        "Application Insights component", 1, 260, r"[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]",
         "no % & \\ ? / or control characters, not ending with a space or period"),
     "Microsoft.OperationalInsights/workspaces": NameRule("workspace", 4, 63, *_ALNUM_HYPHEN),
     "Microsoft.ApiManagement/service": NameRule(
-        "API Management service", 1, 50, r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+        "API Management service", 1, 50, r"[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
         "letters, digits and hyphens, starting with a letter and ending with a letter or digit"),
-    "Microsoft.ApiManagement/service/apis": NameRule("API", 1, 256, _NOT_APIM_RESERVED, "no * # & + : < > ?"),
+    "Microsoft.ApiManagement/service/apis": NameRule("API", 1, 256, _NOT_APIM_RESERVED,
+                                                     "no * # & + : < > ? or control characters"),
+    # API Management named values (the definitions' pattern) and products (the service child rule).
+    "Microsoft.ApiManagement/service/namedValues": NameRule(
+        "named value", 1, 256, r"[A-Za-z0-9._-]+", "letters, digits, '.', '_' and '-'"),
+    "Microsoft.ApiManagement/service/products": NameRule("product", 1, 256, _NOT_APIM_RESERVED,
+                                                         "no * # & + : < > ? or control characters"),
+    # Onboarding's own rule for a team: it names a product, subscription, named value and Key Vault secret
+    # (<prefix><team>), so it keeps to what all of them accept.
+    "aigateway.foundry/onboarding/teams": NameRule(
+        "team", 1, 40, r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+        "lowercase letters, digits and inner hyphens"),
     "Microsoft.Cache/redisEnterprise": NameRule(
-        "Redis cluster", 1, 60, r"^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+        "Redis cluster", 1, 60, r"(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
         "letters, digits and single hyphens, starting and ending with a letter or digit"),
 }
 
@@ -90,8 +115,8 @@ MODEL_FORMATS = ("OpenAI", "Microsoft", "Meta", "Mistral AI", "Cohere", "DeepSee
 
 WORKSPACE_SKUS = ("Free", "Standard", "Premium", "PerNode", "PerGB2018", "Standalone", "CapacityReservation",
                   "LACluster")
-REDIS_SKU = re.compile(r"^(Balanced|ComputeOptimized|MemoryOptimized|FlashOptimized)_[A-Z]\d+$|"
-                       r"^Enterprise_E\d+$|^EnterpriseFlash_F\d+$")
+REDIS_SKU = re.compile(r"\A(?:(?:Balanced|ComputeOptimized|MemoryOptimized|FlashOptimized)_[A-Z][0-9]+|"
+                       r"Enterprise_E[0-9]+|EnterpriseFlash_F[0-9]+)\Z")
 
 # ConnectionCategory of the definitions (Microsoft.CognitiveServices 2025-12-01).
 CONNECTION_CATEGORIES = (
@@ -122,7 +147,7 @@ def name_problem(type_name, name):
     rule = NAME_RULES.get(type_name)
     if rule is None or name is None:
         return None
-    if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.match(name):
+    if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.fullmatch(name):
         return ("%s name %r is invalid: %d to %d characters, %s"
                 % (rule.noun, name, rule.shortest, rule.longest, rule.rule))
     return None
@@ -172,7 +197,7 @@ def workspace_problem(params):
 def redis_problem(params):
     sku = params.get("sku")
     return first(name_problem("Microsoft.Cache/redisEnterprise", params["name"]),
-                 None if sku is None or REDIS_SKU.match(sku) else
+                 None if sku is None or REDIS_SKU.fullmatch(sku) else
                  "sku %r is not an Azure Managed Redis SKU (Balanced_B0, ComputeOptimized_X3, MemoryOptimized_M10, "
                  "FlashOptimized_A250, Enterprise_E10, ...)" % sku)
 
@@ -211,3 +236,4 @@ def location_problem(location, type_name, offered):
         return None
     return ("location %r is not offered for %s in this subscription; offered: %s"
             % (location, type_name, ", ".join(sorted(normal_location(o) for o in offered))))
+

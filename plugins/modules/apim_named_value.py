@@ -113,7 +113,7 @@ ARGUMENT_SPEC = apim_child_spec(
 )
 
 VALUE = "properties.value"
-DISPLAY_PATTERN = re.compile(r"^[A-Za-z0-9-._]{1,256}$")
+DISPLAY_PATTERN = re.compile(r"\A[A-Za-z0-9-._]{1,256}\Z")
 
 
 def validate(params, current):
@@ -133,7 +133,7 @@ def validate(params, current):
         return "value may not be empty or only whitespace, and at most 4096 characters"
     if current is None and params["value"] is None and not params["key_vault_secret_id"]:
         return "value or key_vault_secret_id is required to create named value %s" % params["name"]
-    if params["key_vault_secret_id"] and not re.match(r"^https://[^/]+/secrets/[^/]+(/[^/]+)?/?$",
+    if params["key_vault_secret_id"] and not re.match(r"\Ahttps://[^/]+/secrets/[^/]+(/[^/]+)?/?\Z",
                                                       params["key_vault_secret_id"]):
         return ("key_vault_secret_id %r must be a Key Vault secret identifier (https://<vault>/secrets/<name>[/<version>])"
                 % params["key_vault_secret_id"])
