@@ -65,6 +65,7 @@ POLICY_WHOLE_NUMBERS = {
     "retry.max_interval": (0, None),
     "retry.delta": (0, None),
     "gateway_auth.entra.failed_status": (100, 599),
+    "retry.status_codes[]": (100, 599),
 }
 POLICY_FRACTIONS = {"semantic_cache.score_threshold": (0.0, 1.0)}
 POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled", "backend_auth.managed_identity",
@@ -77,12 +78,15 @@ whole_number = validation.whole_number
 
 
 def values_at(data, path):
-    """(shown path, value) of every value at ``path`` ("a.b", "list[].key") that is set."""
+    """(shown path, value) of every value at ``path`` ("a.b", "list[].key", "list[]") that is set."""
     head, _dot, rest = path.partition(".")
     if head.endswith("[]"):
         items = (data or {}).get(head[:-2]) if isinstance(data, dict) else None
         found = []
         for index, item in enumerate(items if isinstance(items, list) else []):
+            if not rest:
+                found.append(("%s[%d]" % (head[:-2], index), item))
+                continue
             found += [("%s[%d].%s" % (head[:-2], index, shown), value) for shown, value in values_at(item, rest)]
         return found
     if not isinstance(data, dict) or data.get(head) is None:
@@ -125,6 +129,7 @@ def policy_problems(policy, variable="aigw_gateway_policy"):
     for path, allowed in POLICY_CHOICES.items():
         problems += ["%s.%s is %r: it must be one of %s" % (variable, shown, value, ", ".join(allowed))
                      for shown, value in values_at(policy, path) if value not in allowed]
+    problems += validation.policy_value_problems(policy, variable)
     return [problem for problem in problems if problem]
 
 
@@ -200,4 +205,5 @@ def aigw_input_problems(inputs):
 
 class FilterModule(object):
     def filters(self):
-        return {"aigw_input_problems": aigw_input_problems, "gateway_policy_problems": policy_problems}
+        return {"aigw_input_problems": aigw_input_problems, "gateway_policy_problems": policy_problems,
+                "gateway_policy_placeholders": validation.policy_placeholders}

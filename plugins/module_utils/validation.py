@@ -17,6 +17,7 @@ the SKU pages of each service.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Every pattern here is matched with fullmatch and anchored with \A ... \Z: "$" also matches before a trailing
 # newline, so re.match(r"^x$") accepts "x\n" (tests/unit/test_repository.py holds every pattern of plugins/ to it).
@@ -237,3 +238,129 @@ def location_problem(location, type_name, offered):
     return ("location %r is not offered for %s in this subscription; offered: %s"
             % (location, type_name, ", ".join(sorted(normal_location(o) for o in offered))))
 
+
+# ---- values rendered into the gateway policy ------------------------------------------------------------------
+# The policy template renders values into attributes and into the C# string literals of policy expressions
+# (roles/gateway/templates/inference-policy.xml.j2): XML escaping does not stop a '"' from closing a C# string, and a
+# value starting with @( or @{ is an expression to API Management. So each value has a grammar that cannot hold
+# code, checked before any write; only the paths below are meant to hold expressions (or policy XML).
+# Limits: Microsoft Learn, "API Management gateway runtime limits" (azure-docs
+# includes/api-management-gateway-constraints.md): a named value holds 4,096 characters, a policy document 256 KiB.
+NAMED_VALUE_LONGEST = 4096
+POLICY_DOCUMENT_LONGEST = 256 * 1024
+# Our own cap for one literal of the policy (a name, header, id, message): longer is a mistake, not a value.
+POLICY_LITERAL_LONGEST = 1024
+POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",
+                           "semantic_cache.vary_by", "token_metrics.dimensions[].value", "custom_fragments",
+                           "replace_policy")
+# RFC 9110 section 5.6.2: a field name is a token, 1*tchar.
+HEADER_NAME = re.compile(r"\A[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+# Product, backend and context variable ids that land inside C# strings: APIM's named value rule (its strictest
+# name rule, which every id of ours keeps to), which holds no quote, backslash or space.
+POLICY_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+# A tenant: its GUID or a domain name (contoso.onmicrosoft.com).
+DOMAIN = re.compile(r"\A(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z")
+POLICY_GRAMMARS = {
+    "header": (HEADER_NAME, "an HTTP header name (RFC 9110 token: letters, digits and !#$%&'*+.^_`|~-)"),
+    "id": (POLICY_ID, "an id of letters, digits, '.', '_' and '-', starting with a letter or digit"),
+    "guid": (GUID, "a GUID (8-4-4-4-12 hexadecimal digits)"),
+    "tenant": (re.compile(GUID.pattern + "|" + DOMAIN.pattern), "a tenant GUID or domain name"),
+}
+POLICY_LITERALS = {
+    "token_metrics.user_header": "header",
+    "token_limit.remaining_tokens_header": "header",
+    "token_limit.tokens_consumed_header": "header",
+    "token_quotas[].remaining_quota_tokens_header": "header",
+    "gateway_auth.entra.header_name": "header",
+    "gateway_auth.entra.output_token_variable": "id",
+    "token_limit.remaining_tokens_variable": "id",
+    "token_quotas[].remaining_quota_tokens_variable": "id",
+    "token_quotas[].product": "id",
+    "backend_id": "id",
+    "semantic_cache.embeddings_backend_id": "id",
+    "content_safety.backend_id": "id",
+    "token_quotas[].principal_id": "guid",
+    "gateway_auth.entra.client_application_ids[]": "guid",
+    "backend_auth.client_id": "guid",
+    "gateway_auth.entra.tenant_id": "tenant",
+}
+
+
+def _invisible(text):
+    """Control and format characters (newlines, RTL marks, zero-width spaces): never part of a name or header."""
+    return next((char for char in text if unicodedata.category(char) in ("Cc", "Cf")), None)
+
+
+def literal_problem(where, value, grammar=None):
+    """A value meant as a literal: a string, not an expression, no invisible characters, not too long, and of its
+    grammar when it has one. None when it is fine."""
+    if not isinstance(value, str):
+        return None if grammar is None and isinstance(value, (int, float)) else (
+            "%s is %r: it must be a string" % (where, value))
+    if value.lstrip().startswith(("@(", "@{")):
+        return ("%s is %r: a literal is meant here, and a value starting with @( or @{ is a policy expression to "
+                "API Management" % (where, value[:80]))
+    hidden = _invisible(value)
+    if hidden is not None:
+        return ("%s is %r: it holds the invisible character U+%04X (a control or format character such as a newline, "
+                "an RTL mark or a zero-width space)" % (where, value[:80], ord(hidden)))
+    if len(value) > POLICY_LITERAL_LONGEST:
+        return "%s is %d characters long: at most %d" % (where, len(value), POLICY_LITERAL_LONGEST)
+    if grammar is not None:
+        pattern, rule = POLICY_GRAMMARS[grammar]
+        if not pattern.fullmatch(value):
+            return "%s is %r: it must be %s" % (where, value, rule)
+    return None
+
+
+def _leaves(data, shown="", path=""):
+    """(shown path, rule path, value) of every leaf: a list's items are [0], [1]... shown and [] in the rule path."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            dot = "." if shown else ""
+            yield from _leaves(value, "%s%s%s" % (shown, dot, key), "%s%s%s" % (path, dot, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _leaves(value, "%s[%d]" % (shown, index), path + "[]")
+    else:
+        yield shown, path, data
+
+
+def policy_value_problems(policy, variable="aigw_gateway_policy"):
+    """Every value of the gateway policy settings that could become code or break the gateway: the literals of
+    POLICY_LITERALS against their grammar, and every other string (outside POLICY_EXPRESSION_PATHS) as a literal
+    without a grammar (not an expression, no invisible characters, not too long)."""
+    if not isinstance(policy, dict):
+        return []
+    problems = []
+    for shown, path, value in _leaves(policy):
+        if _is_expression_path(path):
+            continue
+        grammar = POLICY_LITERALS.get(path)
+        if grammar is None and not isinstance(value, str):
+            continue
+        problems.append(literal_problem("%s.%s" % (variable, shown), value, grammar))
+    return [problem for problem in problems if problem]
+
+
+def _is_expression_path(path):
+    return any(path == meant or path.startswith(meant + ".") or path.startswith(meant + "[")
+               for meant in POLICY_EXPRESSION_PATHS)
+
+
+def policy_placeholders(policy, placeholder="x"):
+    """The settings with every string outside POLICY_EXPRESSION_PATHS replaced by ``placeholder`` (an empty string
+    stays empty, so the template takes the same branches): the policy template rendered from them has the
+    expressions the template itself writes, each value a plain literal, against which apim_policy compares the real
+    rendering's (plugins/module_utils/apim_policy.py, expressions_problem)."""
+    def replace(data, path):
+        if isinstance(data, dict):
+            return dict((key, replace(value, "%s%s%s" % (path, "." if path else "", key)))
+                        for key, value in data.items())
+        if isinstance(data, list):
+            return [replace(value, path + "[]") for value in data]
+        if isinstance(data, str) and data and not _is_expression_path(path):
+            return placeholder
+        return data
+    return replace(policy if isinstance(policy, dict) else {}, "")
