@@ -24,7 +24,6 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 IDENTITY = "ProjectManagedIdentity"
-AUTH_TYPES = ("ApiKey", IDENTITY)
 QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 
@@ -113,7 +112,7 @@ def _project_problems(project, where, model_names):
     if period is not None and period not in QUOTA_PERIODS:
         problems.append("token_quota_period is %r: it must be one of %s" % (period, ", ".join(QUOTA_PERIODS)))
     auth_type = project.get("auth_type", "ApiKey")
-    if auth_type not in AUTH_TYPES:
+    if auth_type not in validation.GATEWAY_CONNECTION_AUTH_TYPES:
         problems.append("auth_type is %r: it must be ApiKey or ProjectManagedIdentity" % (auth_type,))
     create = project.get("create_project", True)
     if create not in BOOLEANS:

@@ -48,7 +48,6 @@ _value:
 APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2")
 API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI")
 CONNECTION_SCOPES = ("account", "project")
-CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity", "AAD", "OAuth2", "None")
 QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 # gateway_policy path -> (lowest, highest or None): whole numbers the policy renders into attributes
@@ -191,7 +190,8 @@ def aigw_input_problems(inputs):
                 choice("aigw_apim_sku", inputs.get("aigw_apim_sku"), APIM_SKUS),
                 choice("aigw_api_type", inputs.get("aigw_api_type"), API_TYPES),
                 choice("aigw_connection_scope", inputs.get("aigw_connection_scope"), CONNECTION_SCOPES),
-                choice("aigw_connection_auth_type", inputs.get("aigw_connection_auth_type"), CONNECTION_AUTH_TYPES)]
+                choice("aigw_connection_auth_type", inputs.get("aigw_connection_auth_type"),
+                       validation.GATEWAY_CONNECTION_AUTH_TYPES)]
     if "aigw_apim_name" in inputs:
         problems.append(validation.name_problem("Microsoft.ApiManagement/service", inputs["aigw_apim_name"]))
     if "aigw_models" in inputs:

@@ -141,6 +141,9 @@ CONNECTION_CATEGORIES = (
 # A project's managed identity exists only for a connection of that project (Foundry's "bring your own AI
 # gateway" documentation: the project identity authenticates to the gateway).
 PROJECT_ONLY_AUTH_TYPES = ("ProjectManagedIdentity",)
+# What the gateway connection of site.yml and onboarding sends: the APIM subscription key, or the project's identity
+# (which the gateway's Entra check admits). The module takes more (AAD, OAuth2, None); the roles make only these.
+GATEWAY_CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity")
 
 
 def name_problem(type_name, name):

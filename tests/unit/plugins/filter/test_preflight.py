@@ -56,6 +56,10 @@ def test_the_lab_passes():
     ("aigw_location", "", ["aigw_location is empty"]),
     ("aigw_apim_sku", "Gold", ["aigw_apim_sku is 'Gold'"]),
     ("aigw_connection_scope", "hub", ["aigw_connection_scope is 'hub'"]),
+    # the foundry_connection role refuses these only after APIM's create started (issue 22 item 3)
+    ("aigw_connection_auth_type", "AAD", ["aigw_connection_auth_type is 'AAD'", "ApiKey, ProjectManagedIdentity"]),
+    ("aigw_connection_auth_type", "OAuth2", ["aigw_connection_auth_type is 'OAuth2'"]),
+    ("aigw_connection_auth_type", "None", ["aigw_connection_auth_type is 'None'"]),
     ("aigw_gateway_policy.token_limit.tokens_per_minute", "lots",
      ["aigw_gateway_policy.token_limit.tokens_per_minute is 'lots'", "whole number"]),
     ("aigw_gateway_policy.token_limit.tokens_per_minute", 0, ["tokens_per_minute is 0", "at least 1"]),
