@@ -24,6 +24,8 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 IDENTITY = "ProjectManagedIdentity"
+# Marks a record whose created_project came from foundry_project's answer (``created``), not from a flag.
+CREATED_FROM = "foundry_project"
 QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 
@@ -43,8 +45,11 @@ def _shared(project, made):
 def created_project(made):
     """Whether onboarding made the team's project: this run created it, or the team's record says an earlier run
     did. A project that existed (site.yml's, a team's own) is never onboarding's, whatever create_project says."""
-    earlier = (made.get("record") or {}).get("created_project")
-    return bool((made.get("foundry_project") or {}).get("created")) or boolean(earlier or False, strict=False)
+    earlier = made.get("record") or {}
+    # a record written before onboarding asked the module (no created_from) took the flag's word: not trusted
+    trusted = earlier.get("created_from") == CREATED_FROM and boolean(earlier.get("created_project") or False,
+                                                                        strict=False)
+    return bool((made.get("foundry_project") or {}).get("created")) or trusted
 
 
 def caller_role(made):
@@ -64,7 +69,8 @@ def onboarding_record(project, made):
     """The record of a project kept in the service (a named value), from which onboarding removes exactly its
     pieces and the gateway renders an identity project's limit. Never a key."""
     auth_type, record = _shared(project, made)
-    record.update(resource_group=made["resource_group"], connection=made["connection_name"])
+    record.update(resource_group=made["resource_group"], connection=made["connection_name"],
+                  created_from=CREATED_FROM)
     role = caller_role(made)
     if role:
         record.update(caller_role=role)

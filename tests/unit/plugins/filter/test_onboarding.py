@@ -25,7 +25,8 @@ def test_a_key_project_s_record_and_result_share_their_fields():
     record = f.onboarding_record(KEY_PROJECT, made())
     assert record == {"team": "blue", "account": "agents", "project": "blue",
                       "project_endpoint": "https://blue/api/projects/blue", "created_project": True,
-                      "tokens_per_minute": 400, "resource_group": "rg-blue", "connection": "gw"}
+                      "tokens_per_minute": 400, "resource_group": "rg-blue", "connection": "gw",
+                      "created_from": "foundry_project"}
     result = f.onboarding_result(KEY_PROJECT, made())
     assert {key: result[key] for key in ("team", "account", "project", "project_endpoint", "created_project",
                                          "tokens_per_minute")} == {key: record[key] for key in (
@@ -88,8 +89,12 @@ def test_a_project_this_run_created_is_recorded_as_made_and_stays_so_on_later_ru
     assert f.onboarding_record(KEY_PROJECT, created)["created_project"] is True
     # a later run finds it (not created now): the record it wrote earlier still says onboarding made it
     later = made(foundry_project={"id": "/p/blue", "changed": False, "created": False},
-                 record={"created_project": True})
+                 record={"created_project": True, "created_from": "foundry_project"})
     assert f.onboarding_record(KEY_PROJECT, later)["created_project"] is True
+    # a record an older onboarding wrote took create_project's word for it: never trusted to delete a project
+    older = made(foundry_project={"id": "/p/blue", "changed": False, "created": False},
+                 record={"created_project": True})
+    assert f.onboarding_record(KEY_PROJECT, older)["created_project"] is False
     # an update of a project someone else made (changed, not created) is not a create
     updated = made(foundry_project={"id": "/p/blue", "changed": True, "created": False},
                    record={"created_project": False})
