@@ -42,7 +42,8 @@ def service_id(subscription_id, resource_group, service):
 def name_problem(what, name, longest):
     """The message for a child name API Management refuses, or None."""
     if not CHILD_NAME.match(name) or len(name) > longest:
-        return "%s name must be 1-%d characters without any of *#&+:<>?" % (what, longest)
+        return ("%s name %r is invalid: 1-%d characters without any of *#&+:<>? or control characters"
+                % (what, name, longest))
     return None
 
 

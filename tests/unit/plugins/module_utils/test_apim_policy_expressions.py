@@ -60,6 +60,22 @@ def test_the_template_with_every_capability_matches_its_own_placeholder_renderin
     assert p.expressions_problem(render(EVERYTHING), render(v.policy_placeholders(EVERYTHING))) is None
 
 
+def test_every_other_capability_matches_too():
+    policy = dict(copy.deepcopy(EVERYTHING),
+                  content_safety={"enabled": True, "backend_id": "content-safety-backend", "shield_prompt": True,
+                                  "categories": [{"name": "Hate", "threshold": 4}], "blocklists": ["blocked-terms"]},
+                  unavailable_response={"enabled": True, "reason": "Busy", "retry_after": "10"},
+                  backend_auth={"managed_identity": True, "client_id": "00000000-0000-0000-0000-00000000000c"},
+                  token_metrics={"enabled": True, "dimensions": [{"name": "API ID", "value": "@(context.Api.Id)"},
+                                                                 {"name": "Static", "value": "fixed"}]})
+    policy["gateway_auth"]["entra"]["client_application_ids"] = ["00000000-0000-0000-0000-00000000000d"]
+    assert v.policy_value_problems(policy) == []
+    assert p.expressions_problem(render(policy), render(v.policy_placeholders(policy))) is None
+    # without Entra the default caller is another expression; the placeholders take the same branch
+    policy["gateway_auth"]["entra"]["enabled"] = False
+    assert p.expressions_problem(render(policy), render(v.policy_placeholders(policy))) is None
+
+
 def test_expressions_the_settings_give_on_purpose_are_kept_and_match():
     policy = dict(EVERYTHING, counter_key="@(context.Request.IpAddress)",
                   custom_fragments={"inbound": '<set-variable name="v" value="@(context.Api.Id)" />'})
