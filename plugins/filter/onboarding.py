@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
@@ -121,9 +121,12 @@ def _project_problems(project, where, model_names):
     if auth_type not in validation.GATEWAY_CONNECTION_AUTH_TYPES:
         problems.append("auth_type is %r: it must be ApiKey or ProjectManagedIdentity" % (auth_type,))
     create = project.get("create_project", True)
-    if create not in BOOLEANS:
+    try:
+        create = boolean(create, strict=True)
+    except TypeError:
         problems.append("create_project is %r: it must be true or false" % (create,))
-    elif auth_type == IDENTITY and not boolean(create, strict=False):
+        create = True
+    if auth_type == IDENTITY and not create:
         problems.append("auth_type ProjectManagedIdentity needs create_project true: onboarding reads the identity "
                         "of the project it makes")
     models = project.get("models") or []
@@ -157,6 +160,7 @@ def onboarding_problems(projects, prefix, connection_name, model_names, resource
             continue
         problems += _project_problems(project, where, list(model_names))
         team = project.get("team")
+        team = team if isinstance(team, str) else repr(team)
         if team in teams:
             problems.append("%s: team %r is listed twice (first as aigw_projects[%d])" % (where, team, teams[team]))
         teams.setdefault(team, index)

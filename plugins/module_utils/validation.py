@@ -151,6 +151,8 @@ def name_problem(type_name, name):
     rule = NAME_RULES.get(type_name)
     if rule is None or name is None:
         return None
+    if not isinstance(name, str):
+        return "%s name %r is invalid: it must be a string" % (rule.noun, name)
     if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.fullmatch(name):
         return ("%s name %r is invalid: %d to %d characters, %s"
                 % (rule.noun, name, rule.shortest, rule.longest, rule.rule))

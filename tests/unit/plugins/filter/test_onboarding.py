@@ -121,6 +121,7 @@ def problems(projects=GOOD, prefix="team-", connection="ai-gateway", models=("gp
 
 def test_valid_projects_have_no_problem():
     assert problems() == []
+    assert problems([dict(GOOD[0], create_project="True"), dict(GOOD[1], create_project="no")]) == []
 
 
 def test_two_teams_on_one_project_are_refused_naming_both_teams_and_the_project():
@@ -138,6 +139,8 @@ def test_two_teams_on_one_project_are_refused_naming_both_teams_and_the_project(
     ("team", "nl1\n", "team 'nl1\\n'"),
     ("team", "Blue", "team 'Blue'"),
     ("team", "", "team ''"),
+    ("team", ["blue"], "team name ['blue'] is invalid: it must be a string"),
+    ("team", 7, "team name 7 is invalid"),
     ("account", "agents\n", "account name 'agents\\n'"),
     ("project", "proj\n", "project name 'proj\\n'"),
     ("resource_group", "rg\n", "resource group name 'rg\\n'"),
@@ -148,6 +151,7 @@ def test_two_teams_on_one_project_are_refused_naming_both_teams_and_the_project(
     ("token_quota_period", "Forever", "token_quota_period is 'Forever'"),
     ("auth_type", "AAD", "auth_type is 'AAD'"),
     ("create_project", "maybe", "create_project is 'maybe'"),
+    ("create_project", ["yes"], "create_project is ['yes']"),
     ("models", ["gpt-9"], "models lists 'gpt-9'"),
 ])
 def test_each_bad_field_is_refused_naming_the_team_and_the_value(field, value, named):
