@@ -47,8 +47,8 @@ def created_project(made):
     did. A project that existed (site.yml's, a team's own) is never onboarding's, whatever create_project says."""
     earlier = made.get("record") or {}
     # a record written before onboarding asked the module (no created_from) took the flag's word: not trusted
-    trusted = earlier.get("created_from") == CREATED_FROM and boolean(earlier.get("created_project") or False,
-                                                                        strict=False)
+    recorded = boolean(earlier.get("created_project") or False, strict=False)
+    trusted = earlier.get("created_from") == CREATED_FROM and recorded
     return bool((made.get("foundry_project") or {}).get("created")) or trusted
 
 

@@ -42,7 +42,7 @@ def test_the_scan_finds_the_patterns():
     assert len(PATTERNS) > 20
 
 
-@pytest.mark.parametrize("where, pattern", PATTERNS, ids=[where for where, _ in PATTERNS])
+@pytest.mark.parametrize("where, pattern", PATTERNS, ids=[case[0] for case in PATTERNS])
 def test_no_pattern_ends_with_dollar(where, pattern):
     assert not DOLLAR.search(pattern), (
         "%s: pattern %r ends a match with '$', which accepts a trailing newline: anchor it with \\Z" % (where, pattern))

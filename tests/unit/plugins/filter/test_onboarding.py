@@ -115,8 +115,8 @@ GOOD = [{"team": "blue", "account": "agents-x1", "tokens_per_minute": 400},
          "token_quota": 10000, "token_quota_period": "Daily"}]
 
 
-def problems(projects=GOOD, prefix="team-", connection="ai-gateway", models=("gpt-4o-mini",)):
-    return f.onboarding_problems(projects, prefix, connection, list(models), "rg-gw")
+def problems(projects=None, prefix="team-", connection="ai-gateway", models=("gpt-4o-mini",)):
+    return f.onboarding_problems(GOOD if projects is None else projects, prefix, connection, list(models), "rg-gw")
 
 
 def test_valid_projects_have_no_problem():

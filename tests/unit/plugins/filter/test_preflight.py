@@ -94,8 +94,8 @@ def test_the_gateway_role_names_its_own_variable():
 # Values the policy template puts inside C# string literals or attributes: a quote must never close the string, a
 # literal never become an expression (issue 21 item 2); bad values that break every call are refused (item 3).
 @pytest.mark.parametrize("policy, named", [
-    ({"token_metrics": {"enabled": True, "user_header": 'x", "N/A") + context.Subscription.Key + '
-                                                         'context.Request.Headers.GetValueOrDefault("y'}},
+    ({"token_metrics": {"enabled": True, "user_header": (
+        'x", "N/A") + context.Subscription.Key + context.Request.Headers.GetValueOrDefault("y')}},
      "aigw_gateway_policy.token_metrics.user_header"),
     ({"token_quotas": [{"product": 'gold") || true || ("', "tokens_per_minute": 10}]},
      "aigw_gateway_policy.token_quotas[0].product"),
