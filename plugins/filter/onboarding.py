@@ -6,7 +6,13 @@ both carry (roles/onboarding/tasks/project.yml).
 ``made`` holds what the project's tasks made or named: ``name`` (product, subscription and record), ``resource_group``
 (the account's), ``project_name``, ``connection_name``, ``models`` (the connection's static models),
 ``foundry_project``, ``subscription`` and ``connection`` (the registered results, an empty dict when skipped),
-``key_vault`` and ``key_vault_resource_group`` (empty: no vault).
+``key_vault`` and ``key_vault_resource_group`` (empty: no vault); ``record`` (what an earlier run recorded for the
+team, empty on its first run), ``caller_role`` (the registered role assignment of the identity running onboarding),
+``caller`` (caller_info's result) and ``caller_role_name``.
+
+What onboarding made is what the modules say they made (``created`` of foundry_project, ``changed`` of the role
+assignment), never what a flag allowed: removal deletes exactly that, so a project (or a role) someone else made
+outlives the team onboarded onto it.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +21,12 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
+
 IDENTITY = "ProjectManagedIdentity"
+# Marks a record whose created_project came from foundry_project's answer (``created``), not from a flag.
+CREATED_FROM = "foundry_project"
+QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 
 def _shared(project, made):
@@ -27,15 +38,42 @@ def _shared(project, made):
     return project.get("auth_type") or "ApiKey", {
         "team": project["team"], "account": project["account"], "project": made["project_name"],
         "project_endpoint": found.get("endpoint") or "",
-        "created_project": boolean(project.get("create_project", True), strict=False),
+        "created_project": created_project(made),
         "tokens_per_minute": int(project["tokens_per_minute"])}
+
+
+def created_project(made):
+    """Whether onboarding made the team's project: this run created it, or the team's record says an earlier run
+    did. A project that existed (site.yml's, a team's own) is never onboarding's, whatever create_project says."""
+    earlier = made.get("record") or {}
+    # a record written before onboarding asked the module (no created_from) took the flag's word: not trusted
+    recorded = boolean(earlier.get("created_project") or False, strict=False)
+    trusted = earlier.get("created_from") == CREATED_FROM and recorded
+    return bool((made.get("foundry_project") or {}).get("created")) or trusted
+
+
+def caller_role(made):
+    """The role assignment of the identity running onboarding on the project, when onboarding made it (this run,
+    or an earlier one as recorded); None otherwise."""
+    earlier = (made.get("record") or {}).get("caller_role")
+    if earlier:
+        return earlier
+    registered = made.get("caller_role") or {}
+    if not registered.get("changed"):
+        return None
+    return {"scope": (made.get("foundry_project") or {}).get("id"), "role": made.get("caller_role_name"),
+            "principal_id": (made.get("caller") or {}).get("object_id")}
 
 
 def onboarding_record(project, made):
     """The record of a project kept in the service (a named value), from which onboarding removes exactly its
     pieces and the gateway renders an identity project's limit. Never a key."""
     auth_type, record = _shared(project, made)
-    record.update(resource_group=made["resource_group"], connection=made["connection_name"])
+    record.update(resource_group=made["resource_group"], connection=made["connection_name"],
+                  created_from=CREATED_FROM)
+    role = caller_role(made)
+    if role:
+        record.update(caller_role=role)
     if auth_type == IDENTITY:
         found = made.get("foundry_project") or {}
         record.update(auth_type=IDENTITY, principal_id=found.get("principal_id"), project_id=found.get("id"),
@@ -64,6 +102,81 @@ def onboarding_result(project, made):
     return result
 
 
+def _project_problems(project, where, model_names):
+    """One project's fields, each against its rule; messages name the team and the value."""
+    name = validation.name_problem
+    quota = project.get("token_quota")
+    problems = [name("aigateway.foundry/onboarding/teams", project.get("team") or ""),
+                name("Microsoft.CognitiveServices/accounts", project.get("account") or ""),
+                name("Microsoft.CognitiveServices/accounts/projects", project.get("project")),
+                name("Microsoft.Resources/resourceGroups", project.get("resource_group"))]
+    for key, value in (("tokens_per_minute", project.get("tokens_per_minute")), ("token_quota", quota)):
+        number = validation.whole_number(value)
+        if (key == "tokens_per_minute" or value is not None) and (number is None or number < 1):
+            problems.append("%s is %r: it must be a whole number above 0" % (key, value))
+    period = project.get("token_quota_period")
+    if period is not None and period not in QUOTA_PERIODS:
+        problems.append("token_quota_period is %r: it must be one of %s" % (period, ", ".join(QUOTA_PERIODS)))
+    auth_type = project.get("auth_type", "ApiKey")
+    if auth_type not in validation.GATEWAY_CONNECTION_AUTH_TYPES:
+        problems.append("auth_type is %r: it must be ApiKey or ProjectManagedIdentity" % (auth_type,))
+    create = project.get("create_project", True)
+    try:
+        create = boolean(create, strict=True)
+    except TypeError:
+        problems.append("create_project is %r: it must be true or false" % (create,))
+        create = True
+    if auth_type == IDENTITY and not create:
+        problems.append("auth_type ProjectManagedIdentity needs create_project true: onboarding reads the identity "
+                        "of the project it makes")
+    models = project.get("models") or []
+    unknown = [model for model in (models if isinstance(models, list) else [models]) if model not in model_names]
+    if unknown:
+        problems.append("models lists %s, not among the gateway's models %s"
+                        % (", ".join(repr(model) for model in unknown), ", ".join(model_names)))
+    return ["%s (team %r): %s" % (where, project.get("team"), problem) for problem in problems if problem]
+
+
+def onboarding_problems(projects, prefix, connection_name, model_names, resource_group):
+    """Everything wrong with aigw_projects and the names onboarding derives from them, before anything is written:
+    each field against its rule (fullmatch: a trailing newline is refused), a team listed twice, two teams on one
+    Foundry project (a project has one gateway connection, which would carry one team's key for both), the prefix
+    of every product, subscription and record name, and the connection's name."""
+    if not isinstance(projects, list):
+        return ["aigw_projects must be a list of projects, not %r" % (projects,)]
+    problems = []
+    prefix_problem = validation.name_problem("Microsoft.ApiManagement/service/namedValues", (prefix or "") + "t" * 40)
+    if prefix_problem or not isinstance(prefix, str):
+        problems.append("aigw_onboarding_prefix %r is invalid: it starts every product, subscription and record name "
+                        "(<prefix><team>, a team has up to 40 characters): %s"
+                        % (prefix, prefix_problem or "it must be a string"))
+    problems.append(validation.name_problem("Microsoft.CognitiveServices/accounts/connections", connection_name))
+    teams, places = {}, {}
+    for index, project in enumerate(projects):
+        where = "aigw_projects[%d]" % index
+        if not isinstance(project, dict):
+            problems.append("%s is %r: each project is a dict with team, account and tokens_per_minute"
+                            % (where, project))
+            continue
+        problems += _project_problems(project, where, list(model_names))
+        team = project.get("team")
+        team = team if isinstance(team, str) else repr(team)
+        if team in teams:
+            problems.append("%s: team %r is listed twice (first as aigw_projects[%d])" % (where, team, teams[team]))
+        teams.setdefault(team, index)
+        place = tuple(str(part).lower() for part in (
+            project.get("resource_group") or resource_group, project.get("account"), project.get("project") or team))
+        places.setdefault(place, []).append(str(team))
+    for (group, account, name), sharing in places.items():
+        if len(sharing) > 1:
+            problems.append("teams %s and %s name the same Foundry project %s/%s (resource group %s): a project has "
+                            "one gateway connection (%s), which would carry one team's key for all of them; give "
+                            "each team a project of its own" % (", ".join(sharing[:-1]), sharing[-1], account, name,
+                                                                group, connection_name))
+    return [problem for problem in problems if problem]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"onboarding_record": onboarding_record, "onboarding_result": onboarding_result}
+        return {"onboarding_record": onboarding_record, "onboarding_result": onboarding_result,
+                "onboarding_problems": onboarding_problems}

@@ -10,8 +10,6 @@ account exists, and an empty or duplicated model list never reaches the gateway.
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 DOCUMENTATION = r"""
@@ -50,7 +48,6 @@ _value:
 APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2")
 API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI")
 CONNECTION_SCOPES = ("account", "project")
-CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity", "AAD", "OAuth2", "None")
 QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 # gateway_policy path -> (lowest, highest or None): whole numbers the policy renders into attributes
@@ -67,6 +64,7 @@ POLICY_WHOLE_NUMBERS = {
     "retry.max_interval": (0, None),
     "retry.delta": (0, None),
     "gateway_auth.entra.failed_status": (100, 599),
+    "retry.status_codes[]": (100, 599),
 }
 POLICY_FRACTIONS = {"semantic_cache.score_threshold": (0.0, 1.0)}
 POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled", "backend_auth.managed_identity",
@@ -75,16 +73,19 @@ POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled"
                    "retry.enabled", "retry.first_fast_retry", "unavailable_response.enabled",
                    "content_safety.enabled", "content_safety.shield_prompt")
 POLICY_CHOICES = {"token_limit.token_quota_period": QUOTA_PERIODS, "token_quotas[].token_quota_period": QUOTA_PERIODS}
-WHOLE = re.compile(r"^-?\d+$")
+whole_number = validation.whole_number
 
 
 def values_at(data, path):
-    """(shown path, value) of every value at ``path`` ("a.b", "list[].key") that is set."""
+    """(shown path, value) of every value at ``path`` ("a.b", "list[].key", "list[]") that is set."""
     head, _dot, rest = path.partition(".")
     if head.endswith("[]"):
         items = (data or {}).get(head[:-2]) if isinstance(data, dict) else None
         found = []
         for index, item in enumerate(items if isinstance(items, list) else []):
+            if not rest:
+                found.append(("%s[%d]" % (head[:-2], index), item))
+                continue
             found += [("%s[%d].%s" % (head[:-2], index, shown), value) for shown, value in values_at(item, rest)]
         return found
     if not isinstance(data, dict) or data.get(head) is None:
@@ -92,17 +93,6 @@ def values_at(data, path):
     if not rest:
         return [(head, data[head])]
     return [("%s.%s" % (head, shown), value) for shown, value in values_at(data[head], rest)]
-
-
-def whole_number(value):
-    """The int a value stands for (an int, or a string of digits as -e gives it), else None; booleans are not."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and WHOLE.match(value.strip()):
-        return int(value)
-    return None
 
 
 def range_problem(where, number, lowest, highest, value):
@@ -138,6 +128,7 @@ def policy_problems(policy, variable="aigw_gateway_policy"):
     for path, allowed in POLICY_CHOICES.items():
         problems += ["%s.%s is %r: it must be one of %s" % (variable, shown, value, ", ".join(allowed))
                      for shown, value in values_at(policy, path) if value not in allowed]
+    problems += validation.policy_value_problems(policy, variable)
     return [problem for problem in problems if problem]
 
 
@@ -199,7 +190,8 @@ def aigw_input_problems(inputs):
                 choice("aigw_apim_sku", inputs.get("aigw_apim_sku"), APIM_SKUS),
                 choice("aigw_api_type", inputs.get("aigw_api_type"), API_TYPES),
                 choice("aigw_connection_scope", inputs.get("aigw_connection_scope"), CONNECTION_SCOPES),
-                choice("aigw_connection_auth_type", inputs.get("aigw_connection_auth_type"), CONNECTION_AUTH_TYPES)]
+                choice("aigw_connection_auth_type", inputs.get("aigw_connection_auth_type"),
+                       validation.GATEWAY_CONNECTION_AUTH_TYPES)]
     if "aigw_apim_name" in inputs:
         problems.append(validation.name_problem("Microsoft.ApiManagement/service", inputs["aigw_apim_name"]))
     if "aigw_models" in inputs:
@@ -213,4 +205,5 @@ def aigw_input_problems(inputs):
 
 class FilterModule(object):
     def filters(self):
-        return {"aigw_input_problems": aigw_input_problems, "gateway_policy_problems": policy_problems}
+        return {"aigw_input_problems": aigw_input_problems, "gateway_policy_problems": policy_problems,
+                "gateway_policy_placeholders": validation.policy_placeholders}

@@ -14,10 +14,10 @@ from ansible.errors import AnsibleFilterError
 
 API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI")
 SOFT_DELETED_CHOICES = ("fail", "purge", "restore")
-REDIS_NAME = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
-SUBDOMAIN = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$")
-BLOCKLIST_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-PRODUCT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+REDIS_NAME = re.compile(r"\A[A-Za-z0-9]+(-[A-Za-z0-9]+)*\Z")
+SUBDOMAIN = re.compile(r"\A[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?\Z")
+BLOCKLIST_NAME = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
+PRODUCT_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\Z")
 
 
 def _number(value, kind, what):

@@ -13,14 +13,14 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
 
 SERVICE = ArmType("Microsoft.ApiManagement/service")
 # The name rule of most service children (Microsoft.ApiManagement 2024-05-01 definitions), up to a length.
-CHILD_NAME = re.compile(r"^[^*#&+:<>?]+$")
+CHILD_NAME = re.compile(r"\A[^*#&+:<>?\x00-\x1f]+\Z")
 
 # ---- circuit breaker rules of backends (Microsoft.ApiManagement 2024-05-01 BackendCircuitBreaker) -------------
 MAX_RULES = 15
 MAX_RANGES = 10
 MAX_REASONS = 10
 # ISO 8601 durations as API Management takes them: P[nD][T[nH][nM][n[.n]S]], at least one part.
-DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+DURATION = re.compile(r"\AP(?!\Z)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?\Z")
 
 RULE_SPEC = dict(
     name=dict(type="str", required=True),
@@ -42,7 +42,8 @@ def service_id(subscription_id, resource_group, service):
 def name_problem(what, name, longest):
     """The message for a child name API Management refuses, or None."""
     if not CHILD_NAME.match(name) or len(name) > longest:
-        return "%s name must be 1-%d characters without any of *#&+:<>?" % (what, longest)
+        return ("%s name %r is invalid: 1-%d characters without any of *#&+:<>? or control characters"
+                % (what, name, longest))
     return None
 
 

@@ -22,16 +22,19 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy_synt
     PolicyError,
     PolicyNode,
     is_expression,
+    expression_shape,
     normalize_policy,
     parse_policy,
     policies_equal,
+    policy_expressions,
     pretty_policy,
     rawxml_to_xml,
 )
 
 # the syntax is re-exported: callers need one import for reading, comparing and validating policies
-__all__ = ["CATALOGUE", "PolicyError", "PolicyNode", "check_policy", "is_expression", "normalize_policy",
-           "parse_policy", "policies_equal", "pretty_policy", "rawxml_to_xml", "validate_policy"]
+__all__ = ["CATALOGUE", "PolicyError", "PolicyNode", "check_policy", "expression_shape", "expressions_problem",
+           "is_expression", "normalize_policy", "parse_policy", "policies_equal", "policy_expressions", "pretty_policy",
+           "rawxml_to_xml", "validate_policy"]
 
 SECTIONS = ("inbound", "backend", "outbound", "on-error")
 SCOPES = ("service", "product", "api", "operation", "fragment")
@@ -554,3 +557,29 @@ class _Checker:
         if node.text.strip():
             self.error("<%s> at line %d in <%s> holds text %r where only policies are allowed"
                        % (node.tag, node.line, section, node.text.strip()[:40]), node)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# expressions against the template's
+
+
+def expressions_problem(xml_text, like_text):
+    """None when the document's policy expressions have, one for one and in order, the shape (code without the
+    literals' contents) of those of ``like_text``, the same template rendered with placeholder values; otherwise a
+    message naming the first that differs. A value that became code (a string literal closed by a quote, a literal
+    attribute turned into ``@(...)``) is caught here even where no rule on the value itself caught it."""
+    try:
+        found, expected = policy_expressions(xml_text), policy_expressions(like_text)
+    except PolicyError as exc:
+        return "policy expressions cannot be compared with the template's: %s" % exc.message
+    for index in range(max(len(found), len(expected))):
+        where, expression = found[index] if index < len(found) else (None, None)
+        template_where, template = expected[index] if index < len(expected) else (None, None)
+        if expression is None:
+            return ("the template has a policy expression %s (%s) that the document lacks: a value changed the "
+                    "document's structure" % (template_where, template[:120]))
+        if template is None or expression_shape(expression) != expression_shape(template):
+            return ("policy expression %s is %s, where the template has %s: a value was spliced into code (every "
+                    "value of the template is a literal there)"
+                    % (where, expression[:200], "no expression" if template is None else template[:200]))
+    return None

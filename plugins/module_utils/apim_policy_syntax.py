@@ -347,6 +347,49 @@ def is_expression(value):
     return stripped.startswith("@(") or stripped.startswith("@{")
 
 
+# A C# token of an expression's shape: a string literal (verbatim @"..", regular or interpolated ".."), a char
+# literal, a number, a run of whitespace, or any other single character.
+_SHAPE_TOKEN = re.compile(r'@"(?:[^"]|"")*"|\$?"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)+\'|[0-9]+(?:\.[0-9]+)?|\s+|.',
+                          re.S)
+
+
+def expression_shape(expression):
+    """An expression with every literal's content left out: its code. Two renderings of one template whose values
+    differ only in what the template puts inside string literals have the same shape; a value that closes its
+    string and adds code (``x", "N/A") + context.Subscription.Key + ("``) changes it."""
+    shape = []
+    for token in _SHAPE_TOKEN.findall(expression.strip()):
+        if len(token) > 1 and token.endswith('"') and token[0] in '@$"':
+            shape.append('""')
+        elif len(token) > 1 and token[0] == "'":
+            shape.append("''")
+        elif token[0].isdigit():
+            shape.append("0")
+        elif token.isspace():
+            shape.append(" ")
+        else:
+            shape.append(token)
+    return "".join(shape)
+
+
+def policy_expressions(xml_text):
+    """(where, expression) of every policy expression of a document in document order: where is ``<tag attr>`` for
+    an attribute, ``<tag>`` for text, with its line."""
+    found = []
+
+    def walk(node):
+        for name, value in node.attrs.items():
+            if is_expression(value):
+                found.append(("<%s %s> at line %s" % (node.tag, name, node.line), value.strip()))
+        if node.tag and is_expression(node.text or ""):
+            found.append(("<%s> at line %s" % (node.tag, node.line), node.text.strip()))
+        for child in node.elements():
+            walk(child)
+
+    walk(parse_policy(xml_text))
+    return found
+
+
 def _normalize_expression(value):
     """Collapse whitespace outside C# string and char literals; literal contents stay exact."""
     text = value.strip().replace("\r\n", "\n")

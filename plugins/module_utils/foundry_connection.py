@@ -17,7 +17,7 @@ import re
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
-CONNECTION_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$")
+CONNECTION_NAME = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\Z")
 DEFAULT_AUDIENCE = "https://cognitiveservices.azure.com"
 
 # API type of the gateway -> (the path the target ends with, deploymentInPath).

@@ -41,8 +41,8 @@ LOG_ANALYTICS_AUDIENCES = {
 
 # Agent names: alphanumerics and hyphens, starting and ending with an alphanumeric, at most 63 characters
 # (azure-ai-projects AgentsOperations.create_version).
-AGENT_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-PROJECT_ENDPOINT = re.compile(r"^https://[^/\s]+(/[^\s?#]*)?/api/projects/[^/\s?#]+$")
+AGENT_NAME = re.compile(r"\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+PROJECT_ENDPOINT = re.compile(r"\Ahttps://[^/\s]+(/[^\s?#]*)?/api/projects/[^/\s?#]+\Z")
 
 
 def project_endpoint(cloud, account, project, explicit=None):
@@ -96,7 +96,7 @@ def log_analytics_endpoint(cloud, explicit=None):
 
 
 # Log Analytics query time ranges: ISO 8601 durations of days, hours, minutes and seconds.
-DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+DURATION = re.compile(r"\AP(?!\Z)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?\Z")
 DURATION_PARTS = re.compile(r"(\d+)([DHMS])")
 
 

@@ -17,9 +17,24 @@ the SKU pages of each service.
 from __future__ import annotations
 
 import re
+import unicodedata
 
+# Every pattern here is matched with fullmatch and anchored with \A ... \Z: "$" also matches before a trailing
+# newline, so re.match(r"^x$") accepts "x\n" (tests/unit/test_repository.py holds every pattern of plugins/ to it).
 # Object, tenant, client and workspace ids: a GUID in its 8-4-4-4-12 hexadecimal form.
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+GUID = re.compile(r"\A[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
+WHOLE = re.compile(r"\A-?[0-9]+\Z")
+
+
+def whole_number(value):
+    """The int a value stands for (an int, or a string of digits as -e gives it), else None; booleans are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and WHOLE.fullmatch(value.strip(" ")):
+        return int(value)
+    return None
 
 
 class NameRule(object):
@@ -37,37 +52,48 @@ class NameRule(object):
     @property
     def pattern(self):
         if self._pattern is None:
-            self._pattern = re.compile(self.pattern_text)
+            self._pattern = re.compile(r"\A(?:%s)\Z" % self.pattern_text)
         return self._pattern
 
 
 # (pattern, rule) pairs several types share.
-_ALNUM_HYPHEN = (r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+_ALNUM_HYPHEN = (r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
                  "letters, digits and hyphens, starting and ending with a letter or digit")
-_FOUNDRY_CHILD = (r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "letters, digits, '_', '.' and '-', starting with a letter or digit")
-_NOT_APIM_RESERVED = r"^[^*#&+:<>?]+$"
+_FOUNDRY_CHILD = (r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", "letters, digits, '_', '.' and '-', starting with a letter or digit")
+_NOT_APIM_RESERVED = r"[^*#&+:<>?\x00-\x1f]+"
 
 # ARM type -> its name rule (resource-name-rules page; the definitions' pattern where it is stricter).
 NAME_RULES = {
     "Microsoft.Resources/resourceGroups": NameRule(
-        "resource group", 1, 90, r"^[-\w.()]*[-\w()]$",
+        "resource group", 1, 90, r"[-\w.()]*[-\w()]",
         "letters, digits, underscores, hyphens, periods and parentheses, not ending with a period"),
     "Microsoft.CognitiveServices/accounts": NameRule("account", 2, 64, *_ALNUM_HYPHEN),
     "Microsoft.CognitiveServices/accounts/deployments": NameRule("deployment", 2, 64, *_FOUNDRY_CHILD),
     "Microsoft.CognitiveServices/accounts/projects": NameRule("project", 2, 64, *_FOUNDRY_CHILD),
     "Microsoft.CognitiveServices/accounts/connections": NameRule(
-        "connection", 3, 33, r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
+        "connection", 3, 33, r"[a-zA-Z0-9][a-zA-Z0-9_-]*",
         "letters, digits, '_' and '-', starting with a letter or digit"),
     "Microsoft.Insights/components": NameRule(
-        "Application Insights component", 1, 260, r"^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$",
+        "Application Insights component", 1, 260, r"[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]",
         "no % & \\ ? / or control characters, not ending with a space or period"),
     "Microsoft.OperationalInsights/workspaces": NameRule("workspace", 4, 63, *_ALNUM_HYPHEN),
     "Microsoft.ApiManagement/service": NameRule(
-        "API Management service", 1, 50, r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+        "API Management service", 1, 50, r"[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
         "letters, digits and hyphens, starting with a letter and ending with a letter or digit"),
-    "Microsoft.ApiManagement/service/apis": NameRule("API", 1, 256, _NOT_APIM_RESERVED, "no * # & + : < > ?"),
+    "Microsoft.ApiManagement/service/apis": NameRule("API", 1, 256, _NOT_APIM_RESERVED,
+                                                     "no * # & + : < > ? or control characters"),
+    # API Management named values (the definitions' pattern) and products (the service child rule).
+    "Microsoft.ApiManagement/service/namedValues": NameRule(
+        "named value", 1, 256, r"[A-Za-z0-9._-]+", "letters, digits, '.', '_' and '-'"),
+    "Microsoft.ApiManagement/service/products": NameRule("product", 1, 256, _NOT_APIM_RESERVED,
+                                                         "no * # & + : < > ? or control characters"),
+    # Onboarding's own rule for a team: it names a product, subscription, named value and Key Vault secret
+    # (<prefix><team>), so it keeps to what all of them accept.
+    "aigateway.foundry/onboarding/teams": NameRule(
+        "team", 1, 40, r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+        "lowercase letters, digits and inner hyphens"),
     "Microsoft.Cache/redisEnterprise": NameRule(
-        "Redis cluster", 1, 60, r"^(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+        "Redis cluster", 1, 60, r"(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
         "letters, digits and single hyphens, starting and ending with a letter or digit"),
 }
 
@@ -90,8 +116,8 @@ MODEL_FORMATS = ("OpenAI", "Microsoft", "Meta", "Mistral AI", "Cohere", "DeepSee
 
 WORKSPACE_SKUS = ("Free", "Standard", "Premium", "PerNode", "PerGB2018", "Standalone", "CapacityReservation",
                   "LACluster")
-REDIS_SKU = re.compile(r"^(Balanced|ComputeOptimized|MemoryOptimized|FlashOptimized)_[A-Z]\d+$|"
-                       r"^Enterprise_E\d+$|^EnterpriseFlash_F\d+$")
+REDIS_SKU = re.compile(r"\A(?:(?:Balanced|ComputeOptimized|MemoryOptimized|FlashOptimized)_[A-Z][0-9]+|"
+                       r"Enterprise_E[0-9]+|EnterpriseFlash_F[0-9]+)\Z")
 
 # ConnectionCategory of the definitions (Microsoft.CognitiveServices 2025-12-01).
 CONNECTION_CATEGORIES = (
@@ -115,6 +141,9 @@ CONNECTION_CATEGORIES = (
 # A project's managed identity exists only for a connection of that project (Foundry's "bring your own AI
 # gateway" documentation: the project identity authenticates to the gateway).
 PROJECT_ONLY_AUTH_TYPES = ("ProjectManagedIdentity",)
+# What the gateway connection of site.yml and onboarding sends: the APIM subscription key, or the project's identity
+# (which the gateway's Entra check admits). The module takes more (AAD, OAuth2, None); the roles make only these.
+GATEWAY_CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity")
 
 
 def name_problem(type_name, name):
@@ -122,7 +151,9 @@ def name_problem(type_name, name):
     rule = NAME_RULES.get(type_name)
     if rule is None or name is None:
         return None
-    if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.match(name):
+    if not isinstance(name, str):
+        return "%s name %r is invalid: it must be a string" % (rule.noun, name)
+    if not rule.shortest <= len(name) <= rule.longest or not rule.pattern.fullmatch(name):
         return ("%s name %r is invalid: %d to %d characters, %s"
                 % (rule.noun, name, rule.shortest, rule.longest, rule.rule))
     return None
@@ -172,7 +203,7 @@ def workspace_problem(params):
 def redis_problem(params):
     sku = params.get("sku")
     return first(name_problem("Microsoft.Cache/redisEnterprise", params["name"]),
-                 None if sku is None or REDIS_SKU.match(sku) else
+                 None if sku is None or REDIS_SKU.fullmatch(sku) else
                  "sku %r is not an Azure Managed Redis SKU (Balanced_B0, ComputeOptimized_X3, MemoryOptimized_M10, "
                  "FlashOptimized_A250, Enterprise_E10, ...)" % sku)
 
@@ -211,3 +242,130 @@ def location_problem(location, type_name, offered):
         return None
     return ("location %r is not offered for %s in this subscription; offered: %s"
             % (location, type_name, ", ".join(sorted(normal_location(o) for o in offered))))
+
+
+# ---- values rendered into the gateway policy ------------------------------------------------------------------
+# The policy template renders values into attributes and into the C# string literals of policy expressions
+# (roles/gateway/templates/inference-policy.xml.j2): XML escaping does not stop a '"' from closing a C# string, and a
+# value starting with @( or @{ is an expression to API Management. So each value has a grammar that cannot hold
+# code, checked before any write; only the paths below are meant to hold expressions (or policy XML).
+# Limits: Microsoft Learn, "API Management gateway runtime limits" (azure-docs
+# includes/api-management-gateway-constraints.md): a named value holds 4,096 characters, a policy document 256 KiB.
+NAMED_VALUE_LONGEST = 4096
+POLICY_DOCUMENT_LONGEST = 256 * 1024
+# Our own cap for one literal of the policy (a name, header, id, message): longer is a mistake, not a value.
+POLICY_LITERAL_LONGEST = 1024
+POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",
+                           "semantic_cache.vary_by", "token_metrics.dimensions[].value", "custom_fragments",
+                           "replace_policy")
+# RFC 9110 section 5.6.2: a field name is a token, 1*tchar.
+HEADER_NAME = re.compile(r"\A[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+# Product, backend and context variable ids that land inside C# strings: APIM's named value rule (its strictest
+# name rule, which every id of ours keeps to), which holds no quote, backslash or space.
+POLICY_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+# A tenant: its GUID or a domain name (contoso.onmicrosoft.com).
+DOMAIN = re.compile(r"\A(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z")
+POLICY_GRAMMARS = {
+    "header": (HEADER_NAME, "an HTTP header name (RFC 9110 token: letters, digits and !#$%&'*+.^_`|~-)"),
+    "id": (POLICY_ID, "an id of letters, digits, '.', '_' and '-', starting with a letter or digit"),
+    "guid": (GUID, "a GUID (8-4-4-4-12 hexadecimal digits)"),
+    "tenant": (re.compile(GUID.pattern + "|" + DOMAIN.pattern), "a tenant GUID or domain name"),
+}
+POLICY_LITERALS = {
+    "token_metrics.user_header": "header",
+    "token_limit.remaining_tokens_header": "header",
+    "token_limit.tokens_consumed_header": "header",
+    "token_quotas[].remaining_quota_tokens_header": "header",
+    "gateway_auth.entra.header_name": "header",
+    "gateway_auth.entra.output_token_variable": "id",
+    "token_limit.remaining_tokens_variable": "id",
+    "token_quotas[].remaining_quota_tokens_variable": "id",
+    "token_quotas[].product": "id",
+    "backend_id": "id",
+    "semantic_cache.embeddings_backend_id": "id",
+    "content_safety.backend_id": "id",
+    "token_quotas[].principal_id": "guid",
+    "gateway_auth.entra.client_application_ids[]": "guid",
+    "backend_auth.client_id": "guid",
+    "gateway_auth.entra.tenant_id": "tenant",
+}
+
+
+def _invisible(text):
+    """Control and format characters (newlines, RTL marks, zero-width spaces): never part of a name or header."""
+    return next((char for char in text if unicodedata.category(char) in ("Cc", "Cf")), None)
+
+
+def literal_problem(where, value, grammar=None):
+    """A value meant as a literal: a string, not an expression, no invisible characters, not too long, and of its
+    grammar when it has one. None when it is fine."""
+    if not isinstance(value, str):
+        return None if grammar is None and isinstance(value, (int, float)) else (
+            "%s is %r: it must be a string" % (where, value))
+    if value.lstrip().startswith(("@(", "@{")):
+        return ("%s is %r: a literal is meant here, and a value starting with @( or @{ is a policy expression to "
+                "API Management" % (where, value[:80]))
+    hidden = _invisible(value)
+    if hidden is not None:
+        return ("%s is %r: it holds the invisible character U+%04X (a control or format character such as a newline, "
+                "an RTL mark or a zero-width space)" % (where, value[:80], ord(hidden)))
+    if len(value) > POLICY_LITERAL_LONGEST:
+        return "%s is %d characters long: at most %d" % (where, len(value), POLICY_LITERAL_LONGEST)
+    if grammar is not None:
+        pattern, rule = POLICY_GRAMMARS[grammar]
+        if not pattern.fullmatch(value):
+            return "%s is %r: it must be %s" % (where, value, rule)
+    return None
+
+
+def _leaves(data, shown="", path=""):
+    """(shown path, rule path, value) of every leaf: a list's items are [0], [1]... shown and [] in the rule path."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            dot = "." if shown else ""
+            yield from _leaves(value, "%s%s%s" % (shown, dot, key), "%s%s%s" % (path, dot, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _leaves(value, "%s[%d]" % (shown, index), path + "[]")
+    else:
+        yield shown, path, data
+
+
+def policy_value_problems(policy, variable="aigw_gateway_policy"):
+    """Every value of the gateway policy settings that could become code or break the gateway: the literals of
+    POLICY_LITERALS against their grammar, and every other string (outside POLICY_EXPRESSION_PATHS) as a literal
+    without a grammar (not an expression, no invisible characters, not too long)."""
+    if not isinstance(policy, dict):
+        return []
+    problems = []
+    for shown, path, value in _leaves(policy):
+        if _is_expression_path(path):
+            continue
+        grammar = POLICY_LITERALS.get(path)
+        if grammar is None and not isinstance(value, str):
+            continue
+        problems.append(literal_problem("%s.%s" % (variable, shown), value, grammar))
+    return [problem for problem in problems if problem]
+
+
+def _is_expression_path(path):
+    return any(path == meant or path.startswith(meant + ".") or path.startswith(meant + "[")
+               for meant in POLICY_EXPRESSION_PATHS)
+
+
+def policy_placeholders(policy, placeholder="x"):
+    """The settings with every string outside POLICY_EXPRESSION_PATHS replaced by ``placeholder`` (an empty string
+    stays empty, so the template takes the same branches): the policy template rendered from them has the
+    expressions the template itself writes, each value a plain literal, against which apim_policy compares the real
+    rendering's (plugins/module_utils/apim_policy.py, expressions_problem)."""
+    def replace(data, path):
+        if isinstance(data, dict):
+            return dict((key, replace(value, "%s%s%s" % (path, "." if path else "", key)))
+                        for key, value in data.items())
+        if isinstance(data, list):
+            return [replace(value, path + "[]") for value in data]
+        if isinstance(data, str) and data and not _is_expression_path(path):
+            return placeholder
+        return data
+    return replace(policy if isinstance(policy, dict) else {}, "")

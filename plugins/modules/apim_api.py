@@ -131,7 +131,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-NAME_PATTERN = re.compile(r"^[^*#&+:<>?]+$")
+NAME_PATTERN = re.compile(r"\A[^*#&+:<>?\x00-\x1f]+\Z")
 
 ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
@@ -174,7 +174,7 @@ def spec_format_of(spec, spec_format):
     if isinstance(spec, dict):
         return "openapi+json"
     text = spec.strip()
-    if re.match(r"^https?://\S+$", text):
+    if re.match(r"\Ahttps?://\S+\Z", text):
         return "openapi-link"
     return "openapi+json" if text.startswith("{") else "openapi"
 
@@ -182,7 +182,7 @@ def spec_format_of(spec, spec_format):
 def load_spec(spec, spec_format):
     """(document dict or None for a link, import value string) of the spec option."""
     if spec_format == "openapi-link":
-        if not isinstance(spec, str) or not re.match(r"^https?://\S+$", spec.strip()):
+        if not isinstance(spec, str) or not re.match(r"\Ahttps?://\S+\Z", spec.strip()):
             raise SpecError("spec_format openapi-link needs spec to be an http(s) URL")
         return None, spec.strip()
     if isinstance(spec, dict):
@@ -257,7 +257,7 @@ def validate(params, current, has_spec):
         return "display_name is required to create API %s without a spec" % name
     if params["display_name"] is not None and not 1 <= len(params["display_name"]) <= 300:
         return "display_name must be 1-300 characters"
-    if params["service_url"] is not None and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", params["service_url"]):
+    if params["service_url"] is not None and not re.match(r"\A[a-zA-Z][a-zA-Z0-9+.-]*://", params["service_url"]):
         return "service_url %r must be an absolute URL" % params["service_url"]
     return None
 

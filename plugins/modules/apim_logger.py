@@ -190,7 +190,7 @@ def desired_body(params, current):
 
 # APIM keeps a logger's credentials in a secret named value of its own and shows "{{Logger-Credentials--<id>}}"
 # (learn.microsoft.com/azure/api-management/api-management-howto-app-insights); deleting the logger leaves it.
-CREDENTIAL_REFERENCE = re.compile(r"^\{\{(Logger-Credentials--[0-9A-Za-z]+)\}\}$")
+CREDENTIAL_REFERENCE = re.compile(r"\A\{\{(Logger-Credentials--[0-9A-Za-z]+)\}\}\Z")
 
 
 def credential_named_values(logger):

@@ -101,6 +101,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import NAMED_VALUE_LONGEST
 
 ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
@@ -113,7 +114,7 @@ ARGUMENT_SPEC = apim_child_spec(
 )
 
 VALUE = "properties.value"
-DISPLAY_PATTERN = re.compile(r"^[A-Za-z0-9-._]{1,256}$")
+DISPLAY_PATTERN = re.compile(r"\A[A-Za-z0-9-._]{1,256}\Z")
 
 
 def validate(params, current):
@@ -129,11 +130,12 @@ def validate(params, current):
         return "give value or key_vault_secret_id, not both"
     if params["key_vault_identity_client_id"] and not params["key_vault_secret_id"]:
         return "key_vault_identity_client_id needs key_vault_secret_id"
-    if params["value"] is not None and (not params["value"].strip() or len(params["value"]) > 4096):
-        return "value may not be empty or only whitespace, and at most 4096 characters"
+    if params["value"] is not None and (not params["value"].strip() or len(params["value"]) > NAMED_VALUE_LONGEST):
+        return ("value may not be empty or only whitespace, and at most %d characters (API Management's limit), "
+                "got %d" % (NAMED_VALUE_LONGEST, len(params["value"])))
     if current is None and params["value"] is None and not params["key_vault_secret_id"]:
         return "value or key_vault_secret_id is required to create named value %s" % params["name"]
-    if params["key_vault_secret_id"] and not re.match(r"^https://[^/]+/secrets/[^/]+(/[^/]+)?/?$",
+    if params["key_vault_secret_id"] and not re.match(r"\Ahttps://[^/]+/secrets/[^/]+(/[^/]+)?/?\Z",
                                                       params["key_vault_secret_id"]):
         return ("key_vault_secret_id %r must be a Key Vault secret identifier (https://<vault>/secrets/<name>[/<version>])"
                 % params["key_vault_secret_id"])

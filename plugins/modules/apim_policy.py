@@ -61,6 +61,14 @@ options:
     type: str
     choices: [warn, error]
     default: warn
+  expressions_like:
+    description:
+      - The same policy template rendered with a placeholder for every value meant as a literal (the gateway role
+        uses the aigateway.foundry.gateway_policy_placeholders filter). The document's policy expressions must have,
+        one for one, the shape of this one's (their code, leaving out what their string and number literals hold);
+        a value that closed a string literal and added code, or a literal that became C(@(...)), is refused before
+        anything is written, even where no rule on the value caught it.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -102,11 +110,13 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy import (
     PolicyError,
     check_policy,
+    expressions_problem,
     normalize_policy,
     pretty_policy,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import POLICY_DOCUMENT_LONGEST
 
 POLICY_NAME = "policy"
 
@@ -121,6 +131,7 @@ ARGUMENT_SPEC = dict(
     xml_file=dict(type="path"),
     format=dict(type="str", choices=["rawxml", "xml"], default="rawxml"),
     unknown_elements=dict(type="str", choices=["warn", "error"], default="warn"),
+    expressions_like=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
@@ -159,13 +170,18 @@ def read_policy_text(params):
         return None, "cannot read xml_file %s: %s" % (params["xml_file"], exc)
 
 
-def policy_problems(text, scope, unknown_elements):
+def policy_problems(text, scope, unknown_elements, expressions_like=None):
     """(refusal message or None, finding dicts, warning texts) for a policy document."""
+    size = len(text.encode("utf-8"))
+    if size > POLICY_DOCUMENT_LONGEST:
+        return ("policy refused before upload: the document is %d bytes, more than API Management's %d (256 KiB)"
+                % (size, POLICY_DOCUMENT_LONGEST)), [], []
     findings = check_policy(text, scope=scope, unknown_elements=unknown_elements)
     warnings = ["policy: %s" % f.message for f in findings if f.is_warning]
     problems = [f for f in findings if not f.is_warning]
     if not problems:
-        return None, [], warnings
+        spliced = expressions_problem(text, expressions_like) if expressions_like else None
+        return ("policy refused before upload: %s" % spliced if spliced else None), [], warnings
     details = [dict(message=f.message, line=f.line, element=f.element, severity=f.severity) for f in findings]
     first = problems[0]
     where = []
@@ -271,7 +287,8 @@ def main():
     if not problem and params["state"] == "present":
         text, problem = read_policy_text(params)
         if not problem:
-            problem, details, warnings = policy_problems(text, scope, params["unknown_elements"])
+            problem, details, warnings = policy_problems(text, scope, params["unknown_elements"],
+                                                         params["expressions_like"])
             if problem:
                 module.fail(problem, problems=details)
             for warning in warnings:

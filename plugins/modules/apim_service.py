@@ -199,7 +199,7 @@ SKU_FAMILIES = {
 # foundry-samples' APIM integration guide, "Only Azure API Management Standard v2 and Premium tiers supported".
 FOUNDRY_SUPPORTED_SKUS = ("standardv2", "premium", "premiumv2")
 SETTLED_STATES = ("succeeded", "failed", "canceled", "stopped", "terminationfailed", "deleted")
-NAME_PATTERN = re.compile(r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
+NAME_PATTERN = re.compile(r"\A[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\Z")
 IDENTITY_TYPES = ["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]
 
 ARGUMENT_SPEC = resource_group_spec(

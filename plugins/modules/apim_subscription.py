@@ -134,8 +134,8 @@ ARGUMENT_SPEC = apim_child_spec(
 KEYS = ("primaryKey", "secondaryKey")
 KEY_PATHS = ["properties.primaryKey", "properties.secondaryKey"]
 # A scope relative to the service; a full resource id of the service's API or product carries the same tail.
-SCOPE_TAIL = re.compile(r"^(?:/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+)?"
-                        r"(/apis(?:/[^/]+)?|/products/[^/]+)/?$", re.IGNORECASE)
+SCOPE_TAIL = re.compile(r"\A(?:/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement/service/[^/]+)?"
+                        r"(/apis(?:/[^/]+)?|/products/[^/]+)/?\Z", re.IGNORECASE)
 
 
 def requested_scope(params):
@@ -160,7 +160,7 @@ def normalise_scope(value):
 
 def owner_path(value):
     """An owner as /users/<id> from that or a full user resource id."""
-    match = re.search(r"/users/([^/]+)/?$", value or "")
+    match = re.search(r"/users/([^/]+)/?\Z", value or "")
     return "/users/%s" % match.group(1) if match else value
 
 
@@ -181,7 +181,7 @@ def validate(params, current):
     for key in ("primary_key", "secondary_key"):
         if params[key] is not None and not 1 <= len(params[key]) <= 256:
             return "%s must be 1-256 characters" % key
-    if params["owner_id"] and not re.search(r"/users/[^/]+/?$", params["owner_id"]):
+    if params["owner_id"] and not re.search(r"/users/[^/]+/?\Z", params["owner_id"]):
         return "owner_id %r must be /users/<user id> or a user's resource id" % params["owner_id"]
     return None
 

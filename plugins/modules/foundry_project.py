@@ -76,6 +76,11 @@ principal_id:
   description: The principal id of the project's system-assigned identity.
   returned: when the project has a system-assigned identity
   type: str
+created:
+  description: Whether this task created the project (predicted in check mode); false when it existed, even if
+    the task changed it. Lets a caller remove only what it made.
+  returned: always
+  type: bool
 """
 
 import re
@@ -99,7 +104,7 @@ ARGUMENT_SPEC = account_child_spec(
     tags=dict(type="dict"),
 )
 
-PROJECT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}$")
+PROJECT_NAME = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}\Z")
 ENDPOINT_KEY = "AI Foundry API"
 NORMALISERS = {"identity.type": lambda value: (value or "None").lower()}
 ACCOUNT = Resource(ArmType("Microsoft.CognitiveServices/accounts"), "account", "cognitiveservices", "accounts")
@@ -170,7 +175,8 @@ def main():
                      lambda params, target: desired_body(params, params["location"] or (target.current or account or {}).get("location")))
     state = outcome.state or {}
     finish(module, RESOURCE, outcome, endpoint=((state.get("properties") or {}).get("endpoints") or {}).get(ENDPOINT_KEY),
-           principal_id=(state.get("identity") or {}).get("principalId"))
+           principal_id=(state.get("identity") or {}).get("principalId"),
+           created=bool(outcome.changed and outcome.current is None and params["state"] == "present"))
 
 
 if __name__ == "__main__":

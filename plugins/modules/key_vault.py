@@ -139,7 +139,7 @@ ARGUMENT_SPEC = resource_group_location_spec(
     purge=dict(type="bool", default=False),
 )
 
-NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+NAME = re.compile(r"\A[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]\Z")
 # createMode is a request, never part of the vault Azure returns.
 CREATE_MODE = "properties.createMode"
 RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults"), "key vault", "keyvault", "vaults", long_running=True,

@@ -103,7 +103,7 @@ ARGUMENT_SPEC = resource_group_spec(
     update_value=dict(type="str", choices=["always", "on_create"], default="on_create"),
 )
 
-NAME = re.compile(r"^[a-zA-Z0-9-]{1,127}$")
+NAME = re.compile(r"\A[a-zA-Z0-9-]{1,127}\Z")
 MAX_VALUE = 25 * 1024
 RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults/secrets"), "key vault secret", "keyvault", "secrets",
                     parents=("resource_group", "vault"), write_only=("properties.value",),

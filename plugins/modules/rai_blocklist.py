@@ -108,7 +108,7 @@ ARGUMENT_SPEC = account_child_spec(
 )
 
 # The name pattern of raiBlocklists and raiBlocklistItems in the 2025-12-01 type definitions.
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+NAME_PATTERN = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 MAX_PATTERN_LENGTH = 1000
 RESOURCE = Resource(ArmType("Microsoft.CognitiveServices/accounts/raiBlocklists"), "blocklist", "cognitiveservices",
                     "rai_blocklists", parents=("resource_group", "account"), delete_method="begin_delete")

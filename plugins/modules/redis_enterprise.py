@@ -174,7 +174,7 @@ ARGUMENT_SPEC = resource_group_location_spec(
     return_keys=dict(type="bool", default=False),
 )
 
-NAME_PATTERN = re.compile(r"^(?=.{1,60}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+NAME_PATTERN = re.compile(r"\A(?=.{1,60}\Z)[A-Za-z0-9]+(-[A-Za-z0-9]+)*\Z")
 
 
 def module_names(value):

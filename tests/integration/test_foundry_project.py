@@ -20,19 +20,20 @@ def test_lifecycle(run_module, resource_group, account, request_log):
 
     mark = request_log.mark()
     predicted = run_module("foundry_project", args, check=True, diff=True)
-    assert predicted["changed"] is True
+    assert predicted["changed"] is True and predicted["created"] is True
     assert predicted["id"].endswith("/accounts/%s/projects/foundry-project" % account)
     assert predicted["diff"]["after"]["properties"] == {"displayName": "Agents"}
     assert request_log.writes(mark) == []
 
     created = run_module("foundry_project", args)
-    assert created["changed"] is True
+    assert created["changed"] is True and created["created"] is True
     assert created["endpoint"].endswith("/api/projects/foundry-project")
     assert created["principal_id"]
     assert created["state"]["location"]
 
     mark = request_log.mark()
-    assert run_module("foundry_project", args)["changed"] is False
+    again = run_module("foundry_project", args)
+    assert again["changed"] is False and again["created"] is False
     assert request_log.writes(mark) == []
 
     diff = run_module("foundry_project", dict(args, description="Prompt agents"), check=True, diff=True)
@@ -42,6 +43,7 @@ def test_lifecycle(run_module, resource_group, account, request_log):
 
     updated = run_module("foundry_project", dict(args, description="Prompt agents"))
     assert updated["state"]["properties"]["description"] == "Prompt agents"
+    assert updated["changed"] is True and updated["created"] is False   # changed an existing project: not made
     assert updated["state"]["properties"]["displayName"] == "Agents"
 
     deleted = run_module("foundry_project", dict(args, state="absent"))

@@ -4,6 +4,7 @@ that writes nothing, --check --diff of a changed limit, and the removal of one p
 pieces (its old key then gets 401). Its own endpoint; the tests run in file order."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -177,6 +178,53 @@ def test_removing_a_project_removes_exactly_its_pieces(onboarding):
     mark = len(onboarding.requests_logged())
     again = run_onboard(onboarding, ["alpha", "gamma"], "-e", "aigw_onboarding_verify=false")
     assert again["changed"] == 0 and onboarding.writes_since(mark) == []
+
+
+def run_onboard_with(runner, extra_projects, *extra, **kwargs):
+    variables = runner.state_dir / "projects-extra.json"
+    variables.write_text(json.dumps({"aigw_projects": projects(["alpha", "gamma"]) + extra_projects,
+                                     "aigw_gateway_policy": POLICY, "aigw_key_vault": VAULT}))
+    return runner.run("onboard.yml", "-e", "@%s" % variables, "-e", "aigw_onboarding_verify=false", *extra, **kwargs)
+
+
+def test_two_teams_on_one_project_are_refused_before_any_write_naming_both(onboarding):
+    # one project has one gateway connection: the second team's agents would spend the first team's key
+    mark = len(onboarding.requests_logged())
+    refused = run_onboard_with(onboarding, [
+        {"team": "delta", "account": "{{ aigw_agent_host.name }}", "project": "proj-shared", "tokens_per_minute": 400},
+        {"team": "epsilon", "account": "{{ aigw_agent_host.name }}", "project": "proj-shared",
+         "tokens_per_minute": 400}], expect_failure=True)
+    message = " ".join(refused["output"].split())
+    assert re.search(r"delta and epsilon .*same Foundry project .*proj-shared", message), message[-3000:]
+    assert onboarding.writes_since(mark) == []
+
+
+def test_a_team_onboarded_onto_a_project_it_did_not_make_leaves_the_project_when_dropped(onboarding):
+    # site.yml made foundry-project (the agent host's); another connection of that project is not onboarding's either
+    group, service, apim, cognitive = gateway(onboarding)
+    account = [a.name for a in cognitive.accounts.list_by_resource_group(group) if a.name.startswith("agents-")][0]
+    own = {"properties": {"category": "CustomKeys", "authType": "CustomKeys", "target": "https://tools.example",
+                          "credentials": {"keys": {"token": "not-ours"}}}}
+    cognitive.project_connections.create(group, account, "foundry-project", "team-tools",
+                                         io.BytesIO(json.dumps(own).encode()), content_type="application/json")
+    before = sorted(c.name for c in cognitive.project_connections.list(group, account, "foundry-project"))
+    site_team = {"team": "site", "account": "{{ aigw_agent_host.name }}", "project": "foundry-project",
+                 "tokens_per_minute": 400}
+    run_onboard_with(onboarding, [site_team])
+    record = json.loads(apim.named_value.get(group, service, "team-site").value)
+    assert record["created_project"] is False
+    mark = len(onboarding.requests_logged())
+    dropped = run_onboard_with(onboarding, [])
+    assert dropped["changed"] > 0
+    deletes = [path for method, path in onboarding.writes_since(mark) if method == "DELETE"]
+    assert not [path for path in deletes if path.lower().rstrip("/").endswith("/projects/foundry-project")], deletes
+    projects_left = [p.name.split("/")[-1] for p in cognitive.projects.list(group, account)]
+    assert "foundry-project" in projects_left
+    after = sorted(c.name for c in cognitive.project_connections.list(group, account, "foundry-project"))
+    assert after == [name for name in before if name != "ai-gateway"] and "team-tools" in after
+    # the account's connection site.yml made is untouched
+    assert cognitive.account_connections.get(group, account, "ai-gateway").properties.category == "ApiManagement"
+    assert "team-site" not in [n.name for n in apim.named_value.list_by_service(group, service)]
 
 
 def test_teardown_purges_the_key_vault(onboarding):

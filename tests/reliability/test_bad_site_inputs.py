@@ -32,6 +32,32 @@ CASES = [
     ({"aigw_connection_scope": "hub"}, "'hub'"),
     ({"aigw_agent_host": {"name": "agents_foundry", "project": "foundry-project"}}, "'agents_foundry'"),
     ({"aigw_model_hosts": [dict(HOST, weight=101)]}, "weight is 101"),
+    # injection into expressions (issue 21 item 2): each value closes its C# string or turns a literal into code
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "user_header": (
+        'x", "N/A") + context.Subscription.Key + context.Request.Headers.GetValueOrDefault("y')}}},
+     "aigw_gateway_policy.token_metrics.user_header"),
+    ({"aigw_gateway_policy": {"token_quotas": [{"product": 'gold") || true || ("', "tokens_per_minute": 100}]}},
+     "aigw_gateway_policy.token_quotas[0].product"),
+    ({"aigw_gateway_policy": {"gateway_auth": {"entra": {
+        "enabled": True, "tenant_id": "00000000-0000-0000-0000-000000000001",
+        "output_token_variable": 'jwt"]).Claims.Count > 0 || ((Jwt)context.Variables["jwt'}}}},
+     "aigw_gateway_policy.gateway_auth.entra.output_token_variable"),
+    ({"aigw_gateway_policy": {"token_quotas": [{"principal_id": '0") || true || ("', "tokens_per_minute": 100}]}},
+     "aigw_gateway_policy.token_quotas[0].principal_id"),
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "namespace": "@(context.Subscription.Key)"}}},
+     "aigw_gateway_policy.token_metrics.namespace"),
+    # values that break every call of the gateway (issue 21 item 3)
+    ({"aigw_gateway_policy": {"retry": {"enabled": True, "status_codes": ["lots"]}}},
+     "retry.status_codes[0] is 'lots'"),
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "user_header": "<x-user/>"}}},
+     "user_header is '<x-user/>'"),
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "user_header": "x-user\n"}}}, "U+000A"),
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "user_header": "x-\u202euser"}}}, "U+202E"),
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "user_header": "x-\u200buser"}}}, "U+200B"),
+    ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "namespace": "n" * 100000}}},
+     "100000 characters long"),
+    ({"aigw_connection_auth_type": "AAD"}, "aigw_connection_auth_type is 'AAD'"),
+    ({"aigw_agent_host": {"name": "agents-foundry-x1\n", "project": "foundry-project"}}, "account name"),
 ]
 
 

@@ -3,6 +3,7 @@ import copy
 
 import pytest
 
+from ansible_collections.aigateway.foundry.plugins.filter import preflight
 from ansible_collections.aigateway.foundry.plugins.filter.preflight import aigw_input_problems
 
 MODELS = [{"name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18", "model_format": "OpenAI",
@@ -55,6 +56,10 @@ def test_the_lab_passes():
     ("aigw_location", "", ["aigw_location is empty"]),
     ("aigw_apim_sku", "Gold", ["aigw_apim_sku is 'Gold'"]),
     ("aigw_connection_scope", "hub", ["aigw_connection_scope is 'hub'"]),
+    # the foundry_connection role refuses these only after APIM's create started (issue 22 item 3)
+    ("aigw_connection_auth_type", "AAD", ["aigw_connection_auth_type is 'AAD'", "ApiKey, ProjectManagedIdentity"]),
+    ("aigw_connection_auth_type", "OAuth2", ["aigw_connection_auth_type is 'OAuth2'"]),
+    ("aigw_connection_auth_type", "None", ["aigw_connection_auth_type is 'None'"]),
     ("aigw_gateway_policy.token_limit.tokens_per_minute", "lots",
      ["aigw_gateway_policy.token_limit.tokens_per_minute is 'lots'", "whole number"]),
     ("aigw_gateway_policy.token_limit.tokens_per_minute", 0, ["tokens_per_minute is 0", "at least 1"]),
@@ -84,3 +89,52 @@ def test_the_gateway_role_names_its_own_variable():
     assert check({"token_limit": {"tokens_per_minute": "lots"}}, "gateway_policy") == [
         "gateway_policy.token_limit.tokens_per_minute is 'lots': it must be a whole number"]
     assert check({"token_limit": {"tokens_per_minute": 500}}, "gateway_policy") == []
+
+
+# Values the policy template puts inside C# string literals or attributes: a quote must never close the string, a
+# literal never become an expression (issue 21 item 2); bad values that break every call are refused (item 3).
+@pytest.mark.parametrize("policy, named", [
+    ({"token_metrics": {"enabled": True, "user_header": (
+        'x", "N/A") + context.Subscription.Key + context.Request.Headers.GetValueOrDefault("y')}},
+     "aigw_gateway_policy.token_metrics.user_header"),
+    ({"token_quotas": [{"product": 'gold") || true || ("', "tokens_per_minute": 10}]},
+     "aigw_gateway_policy.token_quotas[0].product"),
+    ({"gateway_auth": {"entra": {"enabled": True, "tenant_id": "00000000-0000-0000-0000-000000000001",
+                                 "output_token_variable": 'jwt"]).Claims.Count > 0 || ((Jwt)context.Variables["jwt'}}},
+     "aigw_gateway_policy.gateway_auth.entra.output_token_variable"),
+    ({"token_quotas": [{"principal_id": '0") || true || ("', "tokens_per_minute": 10}]},
+     "aigw_gateway_policy.token_quotas[0].principal_id"),
+    ({"token_metrics": {"enabled": True, "namespace": "@(context.Subscription.Key)"}},
+     "aigw_gateway_policy.token_metrics.namespace"),
+    ({"token_metrics": {"enabled": True, "dimensions": [{"name": "@{return \"k\";}", "value": "@(context.Api.Id)"}]}},
+     "aigw_gateway_policy.token_metrics.dimensions[0].name"),
+    ({"retry": {"enabled": True, "status_codes": ["lots"]}}, "aigw_gateway_policy.retry.status_codes[0] is 'lots'"),
+    ({"retry": {"enabled": True, "status_codes": [429, 99]}}, "aigw_gateway_policy.retry.status_codes[1] is 99"),
+    ({"token_metrics": {"enabled": True, "user_header": "<x-user>"}}, "user_header is '<x-user>'"),
+    ({"token_metrics": {"enabled": True, "user_header": "x-user\n"}}, "U+000A"),
+    ({"token_metrics": {"enabled": True, "user_header": "x-\u202euser"}}, "U+202E"),
+    ({"token_metrics": {"enabled": True, "user_header": "x-\u200buser"}}, "U+200B"),
+    ({"token_metrics": {"enabled": True, "namespace": "n" * 300000}}, "300000 characters long"),
+    ({"gateway_auth": {"entra": {"enabled": True, "tenant_id": "contoso\n"}}}, "tenant_id"),
+    ({"backend_auth": {"managed_identity": True, "client_id": "not-a-guid"}}, "backend_auth.client_id"),
+])
+def test_a_value_that_would_become_code_or_break_the_gateway_is_refused_naming_it(policy, named):
+    problems = preflight.policy_problems(policy)
+    assert any(named in problem for problem in problems), problems
+
+
+def test_expressions_where_the_policy_takes_them_and_good_literals_pass():
+    policy = {"counter_key": "@(context.Subscription.Id)",
+              "token_limit": {"enabled": True, "tokens_per_minute": 100, "counter_key": "@(context.Request.IpAddress)",
+                              "remaining_tokens_header": "x-ratelimit-remaining-tokens"},
+              "token_metrics": {"enabled": True, "namespace": "llm", "user_header": "x-user-id",
+                                "dimensions": [{"name": "API ID", "value": "@(context.Api.Id)"}]},
+              "token_quotas": [{"product": "gold", "tokens_per_minute": 10},
+                               {"principal_id": "00000000-0000-0000-0000-00000000000a", "tokens_per_minute": 5}],
+              "semantic_cache": {"enabled": True, "vary_by": ["@(context.Subscription.Id)"]},
+              "gateway_auth": {"entra": {"enabled": True, "tenant_id": "contoso.onmicrosoft.com",
+                                         "output_token_variable": "jwt"}},
+              "retry": {"enabled": True, "status_codes": [429, "503"]},
+              "custom_fragments": {"inbound": "<set-header name=\"x\" exists-action=\"override\"><value>@(\"y\")"
+                                              "</value></set-header>"}}
+    assert preflight.policy_problems(policy) == []
