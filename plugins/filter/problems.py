@@ -113,7 +113,7 @@ def embeddings_capacity_problems(hosts, capacity, setting):
                                                  "the capacity of %s on %s" % (deployment.get("name"), host.get("name"))))
                 for deployment in host.get("deployments") or [] if "embed" not in str(deployment.get("model_name")
                                                                                       or deployment.get("name")).lower()]
-        fronted = sum(units for _, units in chat)
+        fronted = sum(item[1] for item in chat)
         if chat and capacity < fronted:
             problems.append("%s %s is below the chat capacity it fronts on %s (%s = %s): every call is one "
                             "embeddings call first, so the cache lookup would be throttled (and the call answered "

@@ -38,10 +38,11 @@ def failover_proof(hosts, listed_backends, local):
     peers = [host for host in hosts if host is not first]
     if any(_priority(host) == _priority(first) for host in peers) or not first.get("location") or any(
             (host.get("location") or "") == first["location"] for host in peers):
+        seen = ", ".join("%s/%s/%s" % (host.get("name"), _priority(host), host.get("location") or "-")
+                         for host in hosts)
         return {"provable": False, "first_host": first, "reason": (
             "it needs one host alone at the first priority and the others in other regions (x-ms-region tells which "
-            "answered); hosts %s" % ", ".join("%s/%s/%s" % (host.get("name"), _priority(host),
-                                                           host.get("location") or "-") for host in hosts))}
+            "answered); hosts %s" % seen)}
     listed = dict(((item.get("name") or "").lower(), item.get("properties") or {}) for item in listed_backends or [])
     rules = ((listed.get(str(first.get("backend") or "").lower()) or {}).get("circuitBreaker") or {}).get("rules")
     if not rules:

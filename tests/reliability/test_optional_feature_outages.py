@@ -30,7 +30,7 @@ class Gateway:
     def __init__(self, runner):
         self.endpoint = runner.endpoint()
         outputs = json.loads(runner.outputs_file.read_text())
-        _, cognitive, apim = arm_clients(self.endpoint)
+        cognitive, apim = arm_clients(self.endpoint)[1:]
         group = outputs["resource_group"]
         service = outputs["gateway_url"].split("//")[1].split(".")[0]
         self.key = apim.subscription.list_secrets(group, service, "foundry-subscription").primary_key

@@ -10,15 +10,12 @@ import json
 
 import pytest
 
+from tests.integration.test_site_all_capabilities import ALL_CAPABILITIES
 from tests.reliability.harness import Playbooks, stop_endpoint
 
 TOPOLOGY = {
-    "aigw_model_hosts": [
-        {"name": "models-a-{{ aigw_name_suffix }}", "backend": "models-a", "location": "swedencentral",
-         "priority": 1, "weight": 100, "disable_local_auth": True, "deployments": "{{ aigw_models }}"},
-        {"name": "models-b-{{ aigw_name_suffix }}", "backend": "models-b", "location": "eastus",
-         "priority": 2, "weight": 100, "disable_local_auth": True, "deployments": "{{ aigw_models }}"},
-    ],
+    # Two hosts in different regions at priorities 1 and 2, as test_site_all_capabilities provisions them.
+    "aigw_model_hosts": ALL_CAPABILITIES["aigw_model_hosts"],
     "aigw_circuit_breaker_rules": [],
     "aigw_semantic_cache": True,
     # Lower demands a closer match (Learn, llm-semantic-cache-lookup): 0.01 is strict.
