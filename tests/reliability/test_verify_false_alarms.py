@@ -40,7 +40,8 @@ def test_no_breaker_rule_and_any_cache_threshold_pass_verify_saying_what_is_not_
     shown = " ".join(output.split())
     checks = {
         "verify passed": passed,
-        "failover not proven, no breaker rule": "Pool: failover not proven - no circuit breaker rule on models-a" in shown,
+        "failover not proven, no breaker rule":
+            "Pool: failover not proven - no circuit breaker rule on models-a" in shown,
         "cache hit proven with the identical prompt": "Semantic cache - the same prompt got the cached answer" in shown,
         "summary": "Not proven:" in shown,
         "miss proven where promised": ("Semantic cache - an unrelated prompt was answered by a model host" in shown)
