@@ -432,8 +432,7 @@ class Gateway:
         return bool(self.store.list_type(CACHE_TYPE, service["id"] + "/caches/"))
 
     def _backend_target(self, x: Exchange, backend_id: str) -> tuple[dict, dict, str]:
-        """(backend, account, path) of a Single backend the pipeline calls on its own (embeddings, content
-        safety)."""
+        """(backend, account, path) of a Single backend the pipeline calls on its own (content safety)."""
         backend = self.store.get(f"{x.service['id']}/backends/{backend_id}")
         if backend is None:
             raise apim_error(500, "Internal server error", {"x-localazure-error": f"backend '{backend_id}' not found"},
@@ -442,18 +441,39 @@ class Gateway:
         return backend, self._account_for(url), urlsplit(url).path
 
     def embed_for_cache(self, x: Exchange, backend_id: str, text: str) -> list[float]:
-        """The embeddings backend answers for APIM's system identity (embeddings-backend-auth system-assigned)."""
-        backend, account, path = self._backend_target(x, backend_id)
+        """The embeddings backend answers for APIM's system identity (embeddings-backend-auth system-assigned).
+        `embeddings-backend-id` names a backend (Learn: "Backend ID for embeddings API call"), so a Pool is
+        resolved like forward-request's: a member whose circuit breaker is closed, the answer counted by its
+        rules.  Learn documents no fallback when the embeddings call fails (no skip of the cache, no retry in
+        another member: llm-semantic-cache-lookup-policy, Usage notes ask for "enough capacity" instead), so a
+        failed call answers the error, as before; a breaker tripped by it keeps the member out of later calls."""
+        try:
+            backend = self._resolve_backend(x.service["id"], backend_id)
+        except Answer as refused:
+            if refused.status != 503:   # no such backend: a configuration error, as it was
+                raise
+            raise apim_error(500, "Internal server error", {"x-localazure-error": refused.headers.get(
+                "x-localazure-error", "")}, source="llm-semantic-cache-lookup", reason="EmbeddingsFailed") from None
+        url = (backend.get("properties") or {}).get("url") or ""
+        account, path = self._account_for(url), urlsplit(url).path
         identity = self._identity(x.service, ("https://cognitiveservices.azure.com", None), None)
         side_call = Call(method="POST", rest="", query={"api-version": "2024-02-01"}, headers={},
                          body=json.dumps({"input": text}).encode(), client_ip=x.call.client_ip)
         try:
             answer = self._account_call(account, path, side_call, identity, backend)
         except Answer as refused:
+            self._count_for_breaker(backend, refused)
             raise apim_error(500, "Internal server error",
-                             {"x-localazure-error": f"embeddings backend answered {refused.status}"},
+                             {"x-localazure-error": f"embeddings backend {backend['name']} answered {refused.status}"},
                              source="llm-semantic-cache-lookup", reason="EmbeddingsFailed") from None
+        self._count_for_breaker(backend, answer)
         return answer.body["data"][0]["embedding"]
+
+    def _count_for_breaker(self, backend: dict, answer: Answer) -> None:
+        """A backend's answer counts against its circuit breaker rules (Retry-After honoured where a rule says)."""
+        rules = ((backend.get("properties") or {}).get("circuitBreaker") or {}).get("rules") or []
+        retry_after = next((value for name, value in answer.headers.items() if _same(name, "Retry-After")), None)
+        self.breakers.record(backend["id"], rules, answer.status, retry_after)
 
     def content_safety(self, x: Exchange, backend_id: str, request: dict, shield: bool) -> dict:
         """The Content Safety account behind the backend rates the prompt (contentsafety.py); it is called with
@@ -519,9 +539,7 @@ class Gateway:
             call.trace.backend_ms = max(0, round((self.clock() - started) * 1000))
         call.trace.backend_status = answer.status
         if backend is not None:
-            rules = ((backend.get("properties") or {}).get("circuitBreaker") or {}).get("rules") or []
-            retry_after = next((value for name, value in answer.headers.items() if _same(name, "Retry-After")), None)
-            self.breakers.record(backend["id"], rules, answer.status, retry_after)
+            self._count_for_breaker(backend, answer)
         x.response = answer
 
     def _resolve_backend(self, service_id: str, backend_id: str, depth: int = 0) -> dict:

@@ -35,7 +35,8 @@ def site_problems(settings):
     """The preflight of site.yml: subscription, soft-delete choice, model hosts, API type, connection auth.
 
     settings: subscription_id, soft_deleted, model_hosts, agent_host, api_type, connection_scope,
-    connection_auth_type, gateway_policy.
+    connection_auth_type, gateway_policy; with semantic_cache true also embeddings_host_names (the names chosen),
+    embeddings_hosts (those model hosts) and embeddings_capacity.
     """
     problems = []
     if not settings.get("subscription_id"):
@@ -55,6 +56,14 @@ def site_problems(settings):
     if settings.get("api_type") not in API_TYPES:
         problems.append("aigw_api_type must be one of %s (got %r)" % (", ".join(API_TYPES), settings.get("api_type")))
     entra = ((settings.get("gateway_policy") or {}).get("gateway_auth") or {}).get("entra") or {}
+    if settings.get("semantic_cache"):
+        problems.extend("Semantic cache: %s" % problem for problem in embeddings_capacity_problems(
+            settings.get("embeddings_hosts"), settings.get("embeddings_capacity"),
+            "aigw_semantic_cache_embeddings_capacity"))
+        unknown = sorted(set(settings.get("embeddings_host_names") or []) - set(host.get("name") for host in hosts))
+        if unknown or not settings.get("embeddings_host_names"):
+            problems.append("aigw_semantic_cache_embeddings_hosts must name model hosts of aigw_model_hosts (got %s)"
+                            % (", ".join(unknown) or "none"))
     if settings.get("connection_auth_type") == "ProjectManagedIdentity" and not (
             settings.get("connection_scope") == "project" and entra.get("enabled")):
         # The project's token is only accepted when the policy validates Entra tokens for it.
@@ -70,9 +79,9 @@ def _cache_problems(s):
     if not (REDIS_NAME.match(redis) and len(redis) <= 60):
         problems.append("gateway_capabilities_redis_name must be 1-60 letters, digits and single dashes (got '%s')"
                         % redis)
-    if not s.get("embeddings_account"):
-        problems.append("gateway_capabilities_embeddings_account must name the account that hosts the embeddings "
-                        "deployment")
+    if not s.get("embeddings_hosts"):
+        problems.append("gateway_capabilities_embeddings_hosts (or gateway_capabilities_embeddings_account) must name "
+                        "the model hosts that carry the embeddings deployment")
     threshold = _number(s.get("cache_score_threshold"), float, "gateway_capabilities_cache_score_threshold")
     if not 0.0 <= threshold <= 1.0:
         problems.append("gateway_capabilities_cache_score_threshold must be between 0.0 and 1.0 (got %s)"
@@ -83,7 +92,35 @@ def _cache_problems(s):
     if _number(s.get("embeddings_capacity"), int, "gateway_capabilities_embeddings_capacity") < 1:
         problems.append("gateway_capabilities_embeddings_capacity must be at least 1 (got %s)"
                         % s.get("embeddings_capacity"))
+    else:
+        problems.extend(embeddings_capacity_problems(s.get("embeddings_hosts"), s.get("embeddings_capacity"),
+                                                     "gateway_capabilities_embeddings_capacity"))
     return ["Semantic cache: %s" % problem for problem in problems]
+
+
+def embeddings_capacity_problems(hosts, capacity, setting):
+    """The semantic cache's lookup makes one embeddings call per gateway call before the chat call, on the same
+    host: the embeddings deployment needs at least the capacity of the chat deployments it fronts there, or a
+    burst the chat pool could answer throttles the lookup and every call fails (Learn,
+    llm-semantic-cache-lookup-policy, Usage notes: "The embeddings model should have enough capacity"). Both are
+    counted in the same units (thousands of tokens per minute, whose requests per minute scale alike); an
+    embeddings prompt is never longer than the chat prompt it embeds. Hosts without deployments are not judged.
+    """
+    capacity = _number(capacity, int, setting)
+    problems = []
+    for host in hosts or []:
+        chat = [(deployment.get("name"), _number(deployment.get("capacity", 10), int,
+                                                 "the capacity of %s on %s" % (deployment.get("name"), host.get("name"))))
+                for deployment in host.get("deployments") or [] if "embed" not in str(deployment.get("model_name")
+                                                                                      or deployment.get("name")).lower()]
+        fronted = sum(item[1] for item in chat)
+        if chat and capacity < fronted:
+            problems.append("%s %s is below the chat capacity it fronts on %s (%s = %s): every call is one "
+                            "embeddings call first, so the cache lookup would be throttled (and the call answered "
+                            "500) while the chat deployments still have room; set %s to at least %s"
+                            % (setting, capacity, host.get("name"), " + ".join("%s %s" % item for item in chat),
+                               fronted, setting, fronted))
+    return problems
 
 
 def _safety_problems(s):

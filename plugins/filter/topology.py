@@ -110,6 +110,32 @@ def gateway_backends(hosts, backend_suffix=""):
     return backends
 
 
+def embeddings_hosts(hosts, account_results, backend):
+    """The model hosts that carry the semantic cache's embeddings deployment, as host records for gateway_backends:
+    {name, id, endpoint, backend, priority, weight}.
+
+    account_results are the registered cognitive_account_info loop over the same hosts (in their order). One host
+    keeps the backend name itself (a Single backend, as the policy names it); with more each gets a member backend
+    of its own, <backend>-<host's backend or position>, for the pool that keeps the name.
+    """
+    hosts = [_named(host, "an embeddings host") for host in hosts or []]
+    if not hosts:
+        raise AnsibleFilterError("the semantic cache needs at least one model host for its embeddings deployment")
+    results = _by_position(hosts, account_results, "embeddings account results")
+    records = []
+    for index, (host, result) in enumerate(zip(hosts, results)):
+        found = result.get("accounts") or []
+        endpoint = ((found[0].get("properties") or {}).get("endpoint") or "") if len(found) == 1 else ""
+        if not endpoint:
+            raise AnsibleFilterError("Semantic cache: account %s was not found (or has no endpoint yet); create the "
+                                     "model hosts first" % host["name"])
+        member = backend if len(hosts) == 1 else "%s-%s" % (backend, host.get("backend") or index + 1)
+        records.append({"name": host["name"], "id": found[0].get("id") or "", "endpoint": endpoint,
+                        "backend": member, "priority": int(host.get("priority", 1)),
+                        "weight": int(host.get("weight", 1))})
+    return records
+
+
 def pool_members(backends):
     """The pool's services from gateway_backends: {backend, priority, weight}."""
     return [{"backend": b["name"], "priority": b["priority"], "weight": b["weight"]} for b in backends or []]
@@ -240,7 +266,8 @@ def blocklist_prompt(blocklists):
 class FilterModule(object):
     def filters(self):
         return {"custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
-                "host_records": host_records, "gateway_backends": gateway_backends, "pool_members": pool_members,
+                "host_records": host_records, "embeddings_hosts": embeddings_hosts,
+                "gateway_backends": gateway_backends, "pool_members": pool_members,
                 "backend_drift": backend_drift, "deployment_drift": deployment_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
                 "blocklist_prompt": blocklist_prompt}

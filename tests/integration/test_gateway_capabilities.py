@@ -260,7 +260,7 @@ BAD_SETTINGS = [
     ("no redis name", dict(CACHE, gateway_capabilities_redis_name=""),
      "gateway_capabilities_redis_name must be 1-60 letters, digits and single dashes (got '')"),
     ("bad redis name", dict(CACHE, gateway_capabilities_redis_name="redis--cache"), "single dashes (got 'redis--cache')"),
-    ("no embeddings account", dict(CACHE, gateway_capabilities_embeddings_account=""), "gateway_capabilities_embeddings_account must name"),
+    ("no embeddings account", dict(CACHE, gateway_capabilities_embeddings_account=""), "gateway_capabilities_embeddings_hosts (or gateway_capabilities_embeddings_account) must name"),
     ("zero duration", dict(CACHE, gateway_capabilities_cache_duration=0), "gateway_capabilities_cache_duration must be at least 1 second (got 0)"),
     ("unknown category", dict(SAFETY, gateway_capabilities_content_safety_categories=[{"name": "Spam", "threshold": 4}]),
      "Spam"),

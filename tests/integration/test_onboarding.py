@@ -112,6 +112,26 @@ def test_three_projects_are_onboarded_with_their_own_limits_and_verified(onboard
         assert key not in result["output"] and secrets["team-" + team].properties.value is None
 
 
+def test_onboarding_again_at_once_verifies_again(onboarding):
+    """Within a minute of its own verify (which spent alpha's minute): a 429 still shows the key was accepted, and
+    the agents and the limits are proven on a fresh minute of the endpoint's clock."""
+    group, service, apim, _ = gateway(onboarding)
+    endpoint = onboarding.endpoint()
+    url = json.loads(onboarding.outputs_file.read_text())["local"]["inference_url"]
+    key = apim.subscription.list_secrets(group, service, "team-alpha").primary_key
+    # What a run a moment ago left (machine speed aside): alpha's minute spent, the endpoint's clock held.
+    requests.post(endpoint["arm_endpoint"] + "/localazure/clock", json={"hold_seconds": 900}, timeout=30,
+                  verify=endpoint["ca_bundle"]).raise_for_status()
+    spend = {"messages": [{"role": "user", "content": "x" * 4 * TEAMS["alpha"]}], "max_tokens": 16}
+    statuses = [requests.post(url + "/deployments/gpt-4o-mini/chat/completions",
+                              params={"api-version": "2024-12-01-preview"}, headers={"api-key": key}, json=spend,
+                              timeout=60, verify=endpoint["ca_bundle"]).status_code for _ in range(2)]
+    assert statuses[-1] == 429, statuses
+    result = run_onboard(onboarding, ["alpha", "beta", "gamma"])
+    text = " ".join(result["output"].split())
+    assert "Each project has a limit of its own - alpha spent" in text, text[-6000:]
+
+
 def test_onboarding_again_changes_and_writes_nothing(onboarding):
     mark = len(onboarding.requests_logged())
     result = run_onboard(onboarding, ["alpha", "beta", "gamma"], "-e", "aigw_onboarding_verify=false")

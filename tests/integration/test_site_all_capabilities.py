@@ -45,7 +45,7 @@ VARS = ("-e", json.dumps(ALL_CAPABILITIES))
 PROOFS_SHOWN = {
     "pool": r"Pool: swedencentral answered first, eastus took over while it throttled \(circuit breaker open\), "
             r"and swedencentral came back after the trip",
-    "semantic_cache": r"Semantic cache - the similar prompt got the cached answer \S+ without a backend call",
+    "semantic_cache": r"Semantic cache - the same prompt got the cached answer \S+ without a backend call",
     "content_safety": r"Content safety - the blocklisted prompt was refused with 403",
     "token_quota": r"Token quota - answered within 1000000 tokens per Monthly",
     "token_limit": r"Token limit - 429 after \d call\(s\) with Retry-After \d+ s, answered again after it",
@@ -92,8 +92,7 @@ def test_every_capability_is_proven_and_shown(site):
     shown = " ".join(result["output"].split())
     missing = [name for name, pattern in PROOFS_SHOWN.items() if not re.search(pattern, shown)]
     assert missing == [], "proofs not shown: %s\n%s" % (missing, result["output"][-8000:])
-    assert not re.search(r"msg: '?(Pool: failover not provable|Token limit: not provable|Content safety - not proven)",
-                         result["output"])
+    assert not re.search(r"Pool: failover not proven|Not proven: .*(pool|token limit|content safety)", shown)
     assert "WARNING: Token metrics" not in shown and "WARNING: LLM logs" not in shown
 
 
@@ -116,9 +115,11 @@ def break_quota(provisioned):
     return lambda: provisioned.put_policy(original)
 
 
-def break_cache_threshold(provisioned):
+def break_cache_store(provisioned):
+    """No llm-semantic-cache-store: nothing is kept, so even an identical prompt misses (a strict score-threshold is
+    no break: an identical prompt is a hit at any threshold)."""
     original = provisioned.policy()
-    provisioned.put_policy(re.sub(r'score-threshold="[^"]+"', 'score-threshold="0.01"', original))
+    provisioned.put_policy(re.sub(r"<llm-semantic-cache-store[^>]*/>", "", original))
     return lambda: provisioned.put_policy(original)
 
 
@@ -141,10 +142,10 @@ def break_blocklist(provisioned):
      "Pool / circuit breaker: expected the priority-1"),
     (break_quota, ["pool", "semantic_cache"], "Prove token_quota - answered (not 403)",
      "Token quota: the first call got 403"),
-    (break_cache_threshold, [], "Prove semantic_cache - the second answer is the cached first one",
-     "Semantic cache: \"Tell me the capital of France.\" was not answered from the cache"),
+    (break_cache_store, [], "Prove semantic_cache - the second answer is the cached first one",
+     "Semantic cache: \"What is the capital of France?\" asked twice was not answered from the cache"),
     (break_blocklist, [], "Prove content_safety - refused with 403", "Content safety: the blocked prompt got 500"),
-], ids=["wrong breaker status range", "spent quota", "wrong cache threshold", "missing blocklist"])
+], ids=["wrong breaker status range", "spent quota", "no cache store", "missing blocklist"])
 def test_breaking_one_capability_fails_verify_naming_it(site, breaks, skipped, failing_task, message):
     provisioned = Provisioned(site)
     restore = breaks(provisioned)

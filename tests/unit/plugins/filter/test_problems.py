@@ -36,7 +36,7 @@ def test_a_project_identity_connection_passes_with_entra_on_the_project():
     assert f.site_problems(settings) == []
 
 
-CACHE = {"semantic_cache": True, "redis_name": "rediscache-1", "embeddings_account": "models-a",
+CACHE = {"semantic_cache": True, "redis_name": "rediscache-1", "embeddings_hosts": [{"name": "models-a"}],
          "cache_score_threshold": 0.8, "cache_duration": 120, "embeddings_capacity": 20}
 SAFETY = {"content_safety": True, "content_safety_account": "contentsafety-1",
           "content_safety_categories": [{"name": "Hate", "threshold": 4}],
@@ -55,7 +55,7 @@ def test_good_capabilities_and_switched_off_ones_pass():
     (dict(CACHE, redis_name="redis--cache"),
      "Semantic cache: gateway_capabilities_redis_name must be 1-60 letters, digits and single dashes (got 'redis--cache')"),
     (dict(CACHE, redis_name="r" * 61), "1-60 letters"),
-    (dict(CACHE, embeddings_account=""), "gateway_capabilities_embeddings_account must name"),
+    (dict(CACHE, embeddings_hosts=[]), "gateway_capabilities_embeddings_hosts (or gateway_capabilities_embeddings_account) must name"),
     (dict(CACHE, cache_score_threshold=1.5), "between 0.0 and 1.0 (got 1.5)"),
     (dict(CACHE, cache_duration=0), "gateway_capabilities_cache_duration must be at least 1 second (got 0)"),
     (dict(CACHE, embeddings_capacity=0), "gateway_capabilities_embeddings_capacity must be at least 1 (got 0)"),
@@ -85,3 +85,33 @@ def test_each_capability_problem_names_its_value(settings, problem):
 def test_a_value_that_is_no_number_is_named():
     with pytest.raises(AnsibleFilterError, match="token_quota of product gold must be a number, got 'lots'"):
         f.capability_problems(dict(QUOTAS, products=[{"name": "gold", "token_quota": "lots"}]))
+
+
+CHAT = [{"name": "gpt-4o-mini", "capacity": 10}, {"name": "gpt-4.1-mini", "capacity": 10}]
+
+
+def test_the_embeddings_capacity_covers_the_chat_capacity_it_fronts_on_each_host():
+    hosts = [{"name": "models-a", "deployments": CHAT}, {"name": "models-b", "deployments": CHAT[:1]}]
+    assert f.capability_problems(dict(CACHE, embeddings_hosts=hosts, embeddings_capacity=20)) == []
+    found = f.capability_problems(dict(CACHE, embeddings_hosts=hosts, embeddings_capacity=15))
+    assert found == ["Semantic cache: gateway_capabilities_embeddings_capacity 15 is below the chat capacity it fronts "
+                     "on models-a (gpt-4o-mini 10 + gpt-4.1-mini 10 = 20): every call is one embeddings call first, "
+                     "so the cache lookup would be throttled (and the call answered 500) while the chat deployments "
+                     "still have room; set gateway_capabilities_embeddings_capacity to at least 20"]
+    # An embeddings deployment a host already carries is not chat capacity; a deployment's default capacity is 10.
+    embedding = {"name": "text-embedding-3-small", "capacity": 50}
+    assert f.capability_problems(dict(CACHE, embeddings_hosts=[{"name": "a", "deployments": [embedding, {"name": "m"}]}],
+                                      embeddings_capacity=10)) == []
+
+
+def test_the_preflight_checks_the_embeddings_hosts_and_capacity_with_the_playbook_names():
+    hosts = [dict(SITE["model_hosts"][0], deployments=CHAT)]
+    cache = {"semantic_cache": True, "embeddings_host_names": ["models-a"], "embeddings_hosts": hosts}
+    assert f.site_problems(dict(SITE, model_hosts=hosts, embeddings_capacity=20, **cache)) == []
+    found = f.site_problems(dict(SITE, model_hosts=hosts, embeddings_capacity=19, **cache))
+    assert len(found) == 1 and "aigw_semantic_cache_embeddings_capacity 19 is below the chat capacity it fronts on " \
+        "models-a (gpt-4o-mini 10 + gpt-4.1-mini 10 = 20)" in found[0], found
+    found = f.site_problems(dict(SITE, model_hosts=hosts, embeddings_capacity=20,
+                                 **dict(cache, embeddings_host_names=["models-z"], embeddings_hosts=[])))
+    assert found == ["aigw_semantic_cache_embeddings_hosts must name model hosts of aigw_model_hosts (got models-z)"]
+    assert f.site_problems(dict(SITE, model_hosts=hosts, semantic_cache=False, embeddings_capacity=1)) == []

@@ -206,3 +206,28 @@ def test_deployment_drift_names_each_difference():
     assert f.deployment_drift([{"name": "models-1", "found": False, "deployments": []}], HOSTS) == [
         "account models-1 is missing"]
     assert f.deployment_drift([], HOSTS) == ["account models-1 is missing"]
+
+
+def _read(name, endpoint="https://%s.example/"):
+    return {"accounts": [{"id": "/acc/" + name, "properties": {"endpoint": endpoint % name}}]}
+
+
+def test_embeddings_hosts_one_keeps_the_backend_name_more_become_a_pool_of_members():
+    one = f.embeddings_hosts([{"name": "a", "backend": "models-a"}], [_read("a")], "embeddings-backend")
+    assert one == [{"name": "a", "id": "/acc/a", "endpoint": "https://a.example/", "backend": "embeddings-backend",
+                    "priority": 1, "weight": 1}]
+    hosts = [{"name": "a", "backend": "models-a", "priority": 1, "weight": 100}, {"name": "b", "priority": 2}]
+    two = f.embeddings_hosts(hosts, [_read("a"), _read("b")], "embeddings-backend")
+    assert [(h["backend"], h["priority"], h["weight"]) for h in two] == [
+        ("embeddings-backend-models-a", 1, 100), ("embeddings-backend-2", 2, 1)]
+    backends = f.gateway_backends(two, "openai/deployments/emb/embeddings")
+    assert [b["url"] for b in backends] == ["https://a.example/openai/deployments/emb/embeddings",
+                                            "https://b.example/openai/deployments/emb/embeddings"]
+    assert f.pool_members(backends)[1] == {"backend": "embeddings-backend-2", "priority": 2, "weight": 1}
+
+
+def test_embeddings_hosts_names_an_account_that_was_not_found():
+    with pytest.raises(AnsibleFilterError, match="account b was not found"):
+        f.embeddings_hosts([{"name": "a"}, {"name": "b"}], [_read("a"), {"accounts": []}], "e")
+    with pytest.raises(AnsibleFilterError, match="at least one model host"):
+        f.embeddings_hosts([], [], "e")
