@@ -62,10 +62,10 @@ def test_the_ci_override_is_the_base_and_nothing_else(containerfile_args):
 
 def test_the_users_base_is_a_pinned_public_image():
     name = DEFINITION["images"]["base_image"]["name"]
-    registry, _, rest = name.partition("/")
-    assert "." in registry and registry != "localhost", "a public registry's host, not a local image: %s" % name
-    repository, _, tag = rest.rpartition(":")
-    assert repository and tag and tag != "latest" and re.match(r"^\d", tag), "pinned to a release: %s" % name
+    # registry host / repository : a release tag (a digit first: not latest, not a moving stream name)
+    parts = re.fullmatch(r"(?P<registry>[^/]+)/(?P<repository>[^:]+):(?P<tag>\d[\w.-]*)", name)
+    assert parts, "pinned to a release: %s" % name
+    assert "." in parts["registry"] and parts["registry"] != "localhost", "a public registry, not a local image: %s" % name
 
 
 @pytest.mark.parametrize("platform, python_package", [
