@@ -27,6 +27,15 @@ def _read_endpoint(state_dir: Path) -> dict | None:
         return None
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (endpoint.json is replaced, never rewritten in place), None when there is none."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
 def _running_pid(state_dir: Path) -> int | None:
     try:
         pid = int((state_dir / server.PID_FILE).read_text().strip())
@@ -100,7 +109,9 @@ def cmd_start(args) -> int:
         # Reuse the previous port so absolute monitor URLs held by clients survive a restart.
         previous = _read_endpoint(state_dir)
         args.port = previous["port"] if previous else 0
-    old_pid = (_read_endpoint(state_dir) or {}).get("pid")
+    # The new process proves itself by replacing endpoint.json, not by a process number different from the old
+    # one: in a new container (an execution environment's next job) the numbers start again and often repeat.
+    previous_file = _file_identity(state_dir / server.ENDPOINT_FILE)
     log = (state_dir / "server.log").open("ab")
     child = subprocess.Popen([sys.executable, "-m", "localazure", "serve", *_serve_args(args)],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -115,7 +126,8 @@ def cmd_start(args) -> int:
             print(f"localazure exited with {child.returncode}; see {state_dir / 'server.log'}", file=sys.stderr)
             return 1
         endpoint = _read_endpoint(state_dir)
-        if endpoint and endpoint.get("pid") == child.pid and endpoint.get("pid") != old_pid and _healthy(endpoint):
+        if (endpoint and endpoint.get("pid") == child.pid
+                and _file_identity(state_dir / server.ENDPOINT_FILE) != previous_file and _healthy(endpoint)):
             print(json.dumps(endpoint, indent=2))
             return 0
         time.sleep(0.05)

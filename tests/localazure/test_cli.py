@@ -216,3 +216,25 @@ def test_bad_body_and_401_faults(state_dir):
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "InvalidAuthenticationToken"
     bad = requests.post(control, json={"rate": 1.0, "body": "xml"}, verify=info["ca_bundle"])
     assert bad.status_code == 400 and "unsupported fault body" in bad.text
+
+
+def _in_new_pid_namespace(*args: str) -> subprocess.CompletedProcess:
+    """``python -m localazure ARGS`` as PID 1 of a pid namespace of its own, as in a container job (AWX,
+    ansible-navigator): the process numbers start again in each one, and the namespace dies with its PID 1."""
+    return subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-m", "localazure", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_a_restart_in_a_new_container_may_get_the_old_process_number(state_dir):
+    # Each job of an execution environment is a new container: its endpoint process gets the same number as the
+    # previous job's (dead) one, and endpoint.json still names that number until the new process rewrites it.
+    probe = subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("needs unshare --pid (root): %s" % probe.stderr.decode().strip())
+    first = _in_new_pid_namespace("start", "--state-dir", str(state_dir))
+    assert first.returncode == 0, first.stderr
+    second = _in_new_pid_namespace("start", "--state-dir", str(state_dir))
+    assert second.returncode == 0, second.stderr
+    # the two processes had the same number: this is the case under test, not a lucky spread of numbers
+    assert json.loads(second.stdout)["pid"] == json.loads(first.stdout)["pid"]
+    assert json.loads(second.stdout)["client_id"] == json.loads(first.stdout)["client_id"]
