@@ -69,6 +69,23 @@ def task_table(tasks):
                                                            row["token_requests"], row["arm_reads"]))
     if meta.get("azcollection"):
         lines += ["", meta["azcollection"]]
+    return lines + core_table(tasks.get("_cores") or {}, meta.get("cores_missing") or [])
+
+
+def core_table(cores, missing):
+    """Per ansible-core of the range: the same idle task (token handed in) in the task's worker and as a module
+    process, each x that core's own ping in the same run."""
+    if not (cores or missing):
+        return []
+    lines = ["", "Per ansible-core (the module's idle task, token handed in; x that core's ansible.builtin.ping in "
+             "the same run):", "",
+             "| ansible-core | ping CPU s per task | in the task's worker, x ping | module process, x ping |",
+             "|---|---|---|---|"]
+    for row in cores.values():
+        lines.append("| %s | %.3f | %.2f | %.2f |" % (row["ansible_core"], row["ping_cpu_s_per_task"],
+                                                     row["in_process"]["x_ping"], row["module_process"]["x_ping"]))
+    if missing:
+        lines += ["", "Not measured (no environment): ansible-core %s." % ", ".join(missing)]
     return lines
 
 

@@ -13,7 +13,11 @@ plugins/plugin_utils/in_process.py) and as a module process per task (aigateway_
 design before); azure.azcollection's azure_rm_resourcegroup_info when a side venv with it exists
 (bench/azcollection.sh makes one).
 
-    .venv/bin/python bench/task_cost.py [--tasks N] [--rounds R]
+Per ansible-core of the range (the venvs of tests/run-all's `cores` stage, .state/cores/<version>, or this venv where
+it holds that core): ping, the module in the task's worker and as a module process, each against that core's own
+ping and empty play in the same run (the in-process path feeds and reads a module differently on 2.16-2.18 and 2.19).
+
+    .venv/bin/python bench/task_cost.py [--tasks N] [--rounds R] [--cores 2.16,2.17,2.18,2.19]
 """
 from __future__ import annotations
 
@@ -70,6 +74,54 @@ def run_play(path, env, log, python=sys.executable, extra=()):
     return cpu, wall, kinds
 
 
+def ansible_core_of(python):
+    """The ansible-core version a Python environment runs, or None without one."""
+    proc = subprocess.run([str(python), "-c", "from ansible.release import __version__; print(__version__)"],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def core_pythons(versions, main_python=sys.executable, root=ROOT, version_of=ansible_core_of):
+    """{version: (python, full ansible-core version)} for each wanted core with an environment, and the versions
+    without one: this venv where it runs that core, else .state/cores/<version> (tests/run-all cores makes it)."""
+    found, missing = collections.OrderedDict(), []
+    main_version = version_of(main_python)
+    for version in versions:
+        for python in (main_python, root / ".state" / "cores" / version / "bin" / "python"):
+            full = main_version if python == main_python else (version_of(python) if Path(python).exists() else None)
+            if full and (full == version or full.startswith(version + ".")):
+                found[version] = (str(python), full)
+                break
+        else:
+            missing.append(version)
+    return found, missing
+
+
+def per_task(samples, tasks, empty="empty play", reference="ansible.builtin.ping"):
+    """CPU per task of each case (median over rounds, less the empty play's, over ``tasks``) and its ratio to the
+    reference case of the same run: {label: {"cpu_s_per_task", "x_ping"}} without the empty play."""
+    baseline = statistics.median(sample[0] for sample in samples[empty])
+    costs = {label: (statistics.median(sample[0] for sample in runs) - baseline) / tasks
+             for label, runs in samples.items() if label != empty}
+    return collections.OrderedDict(
+        (label, {"cpu_s_per_task": round(cost, 3), "x_ping": round(cost / costs[reference], 2)})
+        for label, cost in costs.items())
+
+
+CORE_CASES = ("empty play", "ansible.builtin.ping", "in the task's worker", "module process")
+
+
+def core_table(samples_by_core, versions, tasks):
+    """Per core: ping's CPU per task and the module's cost, in the task's worker and as a module process, x ping."""
+    table = collections.OrderedDict()
+    for version, runs in samples_by_core.items():
+        costs = per_task(runs, tasks)
+        table[version] = {"ansible_core": versions[version],
+                          "ping_cpu_s_per_task": costs["ansible.builtin.ping"]["cpu_s_per_task"],
+                          "in_process": costs["in the task's worker"], "module_process": costs["module process"]}
+    return table
+
+
 def _first_error(output):
     for line in output.splitlines():
         if "msg:" in line or "[ERROR]" in line:
@@ -81,7 +133,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cores", default="2.16,2.17,2.18,2.19",
+                        help="ansible-core versions to compare (comma-separated; empty: none)")
     options = parser.parse_args()
+    cores, cores_missing = core_pythons([v for v in options.cores.split(",") if v])
     workdir = Path(tempfile.mkdtemp(prefix="bench-tasks-"))
     with benchlib.LocalAzure(time_scale=0.0001) as endpoint:
         env = endpoint.ansible_env()
@@ -118,30 +173,42 @@ def main():
                 azc_note = "azure.azcollection %s from the PyPI package ansible, in a side venv." % azc
                 cases["azure_rm_resourcegroup_info (azcollection)"] = (
                     play(workdir / "azc.yml", [info] * n, token=False), azc, ())
+        core_cases = collections.OrderedDict(zip(CORE_CASES, (
+            (cases["empty play"][0], ()), (cases["ansible.builtin.ping"][0], ()),
+            (workdir / "rg-token.yml", ()), (workdir / "rg-token.yml", MODULE_PROCESS))))
         samples = collections.defaultdict(list)
+        core_samples = collections.OrderedDict((version, collections.defaultdict(list)) for version in cores)
         for _ in range(options.rounds):
             for label, (path, python, *extra) in cases.items():
                 samples[label].append(run_play(path, azc_env if python else env, endpoint.log,
                                                python=python or sys.executable, extra=extra[0] if extra else ()))
-    empty = statistics.median(s[0] for s in samples["empty play"])
-    ping = None
+            for version, (python, _full) in cores.items():
+                for label, (path, extra) in core_cases.items():
+                    core_samples[version][label].append(run_play(path, env, endpoint.log, python=python,
+                                                                 extra=extra))
     results = collections.OrderedDict()
-    for label, runs in samples.items():
-        if label == "empty play":
-            continue
-        per_task = (statistics.median(s[0] for s in runs) - empty) / n
-        ping = per_task if ping is None else ping
-        results[label] = {"cpu_s_per_task": round(per_task, 3), "x_ping": round(per_task / ping, 2),
-                          "wall_s_per_task": round(statistics.median(s[1] for s in runs) / n, 3),
-                          "token_requests": max(s[2].get("token", 0) for s in runs),
-                          "arm_reads": max(s[2].get("read", 0) for s in runs)}
-    results["_meta"] = {"tasks": n, "rounds": options.rounds, "empty_play_cpu_s": round(empty, 3),
+    for label, row in per_task(samples, n).items():
+        runs = samples[label]
+        results[label] = dict(row, wall_s_per_task=round(statistics.median(s[1] for s in runs) / n, 3),
+                              token_requests=max(s[2].get("token", 0) for s in runs),
+                              arm_reads=max(s[2].get("read", 0) for s in runs))
+    results["_meta"] = {"tasks": n, "rounds": options.rounds,
+                        "empty_play_cpu_s": round(statistics.median(s[0] for s in samples["empty play"]), 3),
                         "azcollection": azc_note}
+    results["_cores"] = core_table(core_samples, {v: full for v, (_p, full) in cores.items()}, n)
+    results["_meta"]["cores_missing"] = cores_missing
     print("%-46s %10s %7s %8s %7s" % ("task (%d per play)" % n, "cpu s/task", "x ping", "tokens", "reads"))
     for label, row in results.items():
         if not label.startswith("_"):
             print("%-46s %10.3f %7.2f %8d %7d" % (label, row["cpu_s_per_task"], row["x_ping"],
                                                   row["token_requests"], row["arm_reads"]))
+    if results["_cores"]:
+        print("\n%-14s %12s %18s %18s" % ("ansible-core", "ping s/task", "in worker x ping", "module proc x ping"))
+    for row in results["_cores"].values():
+        print("%-14s %12.3f %18.2f %18.2f" % (row["ansible_core"], row["ping_cpu_s_per_task"],
+                                              row["in_process"]["x_ping"], row["module_process"]["x_ping"]))
+    if cores_missing:
+        print("no environment for ansible-core %s (bash tests/run-all cores makes them)" % ", ".join(cores_missing))
     benchlib.write_result("task_cost", results)
 
 

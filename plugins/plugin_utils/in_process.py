@@ -1,44 +1,67 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to aigateway.foundry
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action plugin of every module of the collection: a task that would run its module on the controller, with
-the controller's own Python, runs the module's code in the task's worker process instead of a new one.
+"""The action plugin of every module of the collection (plugins/action/azure_token.py, routed to each other module
+by meta/runtime.yml): a task that would run its module on the controller, with the controller's own Python, runs the
+module's code in the task's worker process instead of a new one.
 
 A module process pays Python's start-up, the AnsiballZ unpacking and a compile of ``ansible.module_utils.basic``
 and of our module_utils from source (a zip has no bytecode cache), and the controller starts four shell commands
 around it (temporary directory, chmod, run, remove): together more than the module's own work, which is one or two
 Resource Manager requests.  Ansible forks a worker for every task, so running the same ``main()`` there changes
 nothing a task can see: the same arguments (module_defaults, check mode, diff, no_log, verbosity, as
-``_update_module_args`` sets them for a module process), the same JSON result parsed the same way, the task's
-``environment`` applied to the worker's environment, and nothing kept after the task (the worker exits).
+``_update_module_args`` sets them for a module process), the same JSON result parsed and finished the same way, the
+task's ``environment`` applied to the worker's environment, and nothing kept after the task (the worker exits; a
+loop's items each start from a clean slate, as separate module processes would).
 
-Anywhere else the module runs as a module, as before: another connection than ``local`` (delegate_to a host
-with a managed identity), become, async, an interpreter other than the controller's (another virtualenv with
-other SDK versions) or none set (interpreter discovery), ANSIBLE_KEEP_REMOTE_FILES (to debug a module the usual
-way), and the variable ``aigateway_foundry_in_process: false``.
+How a module is fed and read differs between ansible-core releases, so one ``Core`` per family, chosen once when this
+file loads by what the installed ansible-core has (never by its version string, never by failing):
+
+* ``ProfiledCore`` (2.19 and later): arguments and results go through serialization profiles
+  (``get_module_encoder``/``_parse_returned_data(res, profile)``), and a module's warnings go into its result only
+  while ``ansible.module_utils._internal.is_controller`` is false.
+* ``LegacyCore`` (2.16 to 2.18): ``AnsibleJSONEncoder(vault_to_text=True)`` as AnsiballZ uses it,
+  ``_parse_returned_data(res)``, warnings always collected into the result, and the result wrapped unsafe as
+  ``_execute_module`` wraps it.
+
+With neither (a future core that changed one of these), every task runs its module as a module process.  Anywhere
+else the module runs as a module, as before: another connection than ``local`` (delegate_to a host with a managed
+identity), become, async, an interpreter other than the controller's (another virtualenv with other SDK versions) or
+none set (interpreter discovery), ANSIBLE_KEEP_REMOTE_FILES (to debug a module the usual way), and the variable
+``aigateway_foundry_in_process: false``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import io
 import json
 import os
 import sys
+import traceback
+from collections.abc import Sequence
 
 from ansible import constants as C
-from ansible.module_utils.common.json import Direction, get_module_encoder
+from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
-# The modules declare no serialization profile, so AnsiballZ runs them with this one.
+# The modules declare no serialization profile, so AnsiballZ runs them with this one (2.19 and later).
 MODULE_PROFILE = "legacy"
 
 # A variable (host, play or extra var) that, false, makes every task run its module as a module process.
 IN_PROCESS_VARIABLE = "aigateway_foundry_in_process"
+
+# Where module_utils collect a module's warnings and deprecations until exit_json/fail_json returns them.
+MODULE_MESSAGE_STORES = ("_global_warnings", "_global_deprecations")
+
+display = Display()
 
 
 def same_python(interpreter, executable=None):
@@ -61,27 +84,152 @@ def task_environment(variables):
         os.environ.update(saved)
 
 
-def run_main(module_name, payload):
-    """Run the module's ``main()`` with ``payload`` (its JSON arguments): (stdout, stderr) it wrote."""
-    from ansible.module_utils import _internal, basic  # pylint: disable=import-outside-toplevel
-
-    stdout, stderr = io.StringIO(), io.StringIO()
-    saved = basic._ANSIBLE_ARGS, getattr(basic, "_ANSIBLE_PROFILE", None), _internal.is_controller
-    basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, MODULE_PROFILE
-    # module_utils ask this flag where a warning or deprecation goes: on the controller straight to the display,
-    # in a module into its result (``warnings`` of the registered result), where the module's belong.
-    _internal.is_controller = False
+@contextlib.contextmanager
+def empty_message_stores():
+    """module_utils' warning and deprecation stores empty while a module runs (a new process starts with them empty;
+    without this a loop's second item would return the first item's warnings again), restored after."""
+    stores = [getattr(module_warnings, name) for name in MODULE_MESSAGE_STORES]
+    saved = [store.copy() for store in stores]
+    for store in stores:
+        store.clear()
     try:
-        module = importlib.import_module(module_name)
+        yield
+    finally:
+        for store, content in zip(stores, saved):
+            store.clear()
+            if isinstance(store, dict):
+                store.update(content)
+            else:
+                store.extend(content)
+
+
+class ProfiledCore:
+    """ansible-core 2.19 and later: serialization profiles and the ``is_controller`` flag."""
+
+    name = "profiled"
+
+    def __init__(self, get_module_encoder, direction, internal):
+        self._get_module_encoder = get_module_encoder
+        self._direction = direction
+        self._internal = internal
+
+    def encode(self, module_args):
+        return json.dumps({"ANSIBLE_MODULE_ARGS": module_args},
+                          cls=self._get_module_encoder(MODULE_PROFILE, self._direction.CONTROLLER_TO_MODULE))
+
+    @contextlib.contextmanager
+    def module_side(self, payload):
+        # module_utils ask is_controller where a warning or deprecation goes: on the controller straight to the
+        # display, in a module into its result (``warnings`` of the registered result), where the module's belong.
+        saved = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, self._internal.is_controller
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, self._internal.is_controller = payload, MODULE_PROFILE, False
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, self._internal.is_controller = saved
+
+    def parse(self, action, res):
+        return action._parse_returned_data(res, MODULE_PROFILE)
+
+    def finish(self, data):
+        return data
+
+
+class LegacyCore:
+    """ansible-core 2.16 to 2.18: AnsibleJSONEncoder, warnings always into the result, results wrapped unsafe."""
+
+    name = "legacy"
+
+    def __init__(self, encoder, wrap_var):
+        self._encoder = encoder
+        self._wrap_var = wrap_var
+
+    def encode(self, module_args):
+        return json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=self._encoder, vault_to_text=True)
+
+    @contextlib.contextmanager
+    def module_side(self, payload):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = payload
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
+
+    def parse(self, action, res):
+        return action._parse_returned_data(res)
+
+    def finish(self, data):
+        # _execute_module marks a module's whole result unsafe, so no later template evaluates what Azure returned.
+        return self._wrap_var(data)
+
+
+def _parse_parameters():
+    return list(inspect.signature(ActionBase._parse_returned_data).parameters)
+
+
+def detect_core():
+    """The Core this ansible-core supports, or None: then every module runs as a module process."""
+    if not (hasattr(basic, "_ANSIBLE_ARGS")
+            and all(isinstance(getattr(module_warnings, name, None), (list, dict)) for name in MODULE_MESSAGE_STORES)):
+        return None
+    parameters = _parse_parameters()
+    try:
+        from ansible.module_utils.common.json import Direction, get_module_encoder  # 2.19 and later
+        from ansible.module_utils import _internal
+    except ImportError:
+        pass
+    else:
+        if parameters == ["self", "res", "profile"] and hasattr(_internal, "is_controller") \
+                and hasattr(basic, "_ANSIBLE_PROFILE"):
+            return ProfiledCore(get_module_encoder, Direction, _internal)
+        return None
+    if parameters != ["self", "res"]:
+        return None
+    try:
+        from ansible.module_utils.common.json import AnsibleJSONEncoder
+        from ansible.utils.unsafe_proxy import wrap_var
+    except ImportError:
+        return None
+    return LegacyCore(AnsibleJSONEncoder, wrap_var)
+
+
+CORE = detect_core()
+
+
+def run_main(module_name, payload, core=None):
+    """Run the module's ``main()`` with ``payload`` (its JSON arguments): the result of running it as a command
+    (``rc``, ``stdout``, ``stderr``), as ``_low_level_execute_command`` gives a module process's."""
+    core = core or CORE
+    stdout, stderr = io.StringIO(), io.StringIO()
+    rc = 0
+    with core.module_side(payload), empty_message_stores():
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
-                module.main()
-            except SystemExit:
+                importlib.import_module(module_name).main()
+            except SystemExit as exc:
                 # exit_json and fail_json end the module with sys.exit after printing the result.
-                pass
-    finally:
-        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, _internal.is_controller = saved
-    return stdout.getvalue(), stderr.getvalue()
+                rc = exc.code if isinstance(exc.code, int) else 1
+            except Exception:  # pylint: disable=broad-exception-caught
+                # What a module process leaves when its module raises: the traceback on stderr, status 1, which
+                # _parse_returned_data turns into the same MODULE FAILURE result.
+                traceback.print_exc(file=stderr)
+                rc = 1
+    return {"rc": rc, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
+
+
+def as_execute_module_returns(data):
+    """What ``ActionBase._execute_module`` does to a parsed result on every core in the range (internal keys out,
+    a module's own ``results`` renamed, stdout/stderr also as lines)."""
+    data.pop("_ansible_suppress_tmpdir_delete", None)
+    if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
+        data["ansible_module_results"] = data.pop("results")
+        display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
+    remove_internal_keys(data)
+    for stream in ("stdout", "stderr"):
+        if stream in data and stream + "_lines" not in data:
+            data[stream + "_lines"] = (data.get(stream) or "").splitlines()
+    return data
 
 
 class ActionModule(ActionBase):
@@ -89,6 +237,8 @@ class ActionModule(ActionBase):
 
     _supports_check_mode = True
     _supports_async = True
+
+    core = CORE
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -104,6 +254,8 @@ class ActionModule(ActionBase):
 
     def runs_here(self, task_vars):
         """Whether the module would run on this controller with this Python (see the module docstring)."""
+        if self.core is None:
+            return False
         if self._connection.transport != "local" or self._play_context.become or self._task.async_val:
             return False
         if C.DEFAULT_KEEP_REMOTE_FILES:
@@ -119,17 +271,18 @@ class ActionModule(ActionBase):
         return same_python(self._templar.template(interpreter))
 
     def run_in_process(self, task_vars):
-        module_fqcn = self._task.resolved_action or self._task.action
-        namespace, collection, name = module_fqcn.split(".")
+        # The task names the module (meta/runtime.yml routed it here, so resolved_action names this plugin); the
+        # module loader resolves it as _configure_module does for a module process (short names, redirects).
+        found = self._shared_loader_obj.module_loader.find_plugin_with_context(
+            self._task.action, collection_list=self._task.collections)
+        namespace, collection, name = found.resolved_fqcn.split(".")
         module_args = dict(self._task.args)
-        self._update_module_args(module_fqcn, module_args, task_vars)
-        payload = json.dumps({"ANSIBLE_MODULE_ARGS": module_args},
-                             cls=get_module_encoder(MODULE_PROFILE, Direction.CONTROLLER_TO_MODULE)).encode("utf-8")
+        self._update_module_args(self._task.action, module_args, task_vars)
+        payload = self.core.encode(module_args).encode("utf-8")
         environment = {}
         self._compute_environment_string(raw_environment_out=environment)
         with task_environment(environment):
-            stdout, stderr = run_main("ansible_collections.%s.%s.plugins.modules.%s" % (namespace, collection, name),
-                                      payload)
-        data = self._parse_returned_data({"rc": 0, "stdout": stdout, "stderr": stderr}, MODULE_PROFILE)
-        remove_internal_keys(data)
-        return data
+            res = run_main("ansible_collections.%s.%s.plugins.modules.%s" % (namespace, collection, name),
+                           payload, self.core)
+        data = as_execute_module_returns(self.core.parse(self, res))
+        return self.core.finish(data)

@@ -16,6 +16,9 @@ import collection_files  # noqa: E402  (tests/tools is not a package)
 import readme_tables  # noqa: E402
 
 SHARED_AUTH_FRAGMENT = "aigateway.foundry.azure"
+# The one action plugin (plugins/action/azure_token.py): azure_token finds it by name, every other module by routing.
+ACTION_PLUGIN = "aigateway.foundry.azure_token"
+ACTION_PLUGIN_MODULE = ACTION_PLUGIN.rsplit(".", 1)[1]
 
 
 def _fragments(doc: dict) -> list[str]:
@@ -34,6 +37,28 @@ def action_group_problems(root: Path) -> list[str]:
     problems += [f"action_groups.azure lacks {name}" for name in sorted(with_auth - set(grouped))]
     problems += [f"action_groups.azure lists {name}, which is not a module with the shared auth options"
                  for name in sorted(set(grouped) - with_auth)]
+    return problems
+
+
+def action_routing_problems(root: Path) -> list[str]:
+    """meta/runtime.yml routes the action of every module in plugins/modules but the plugin's namesake to the one
+    action plugin (a module left out would always run as a module process: plugins/plugin_utils/in_process.py)."""
+    runtime = yaml.safe_load((root / "meta" / "runtime.yml").read_text(encoding="utf-8")) or {}
+    routed = (runtime.get("plugin_routing") or {}).get("action") or {}
+    modules = {path.stem for path in readme_tables.module_files(root)}
+    problems = [] if ACTION_PLUGIN_MODULE in modules else [
+        f"plugins/modules has no {ACTION_PLUGIN_MODULE}, the module that names (and documents) the action plugin"]
+    problems += [f"plugin_routing.action lacks {name}" for name in sorted(modules - set(routed) - {ACTION_PLUGIN_MODULE})]
+    problems += [f"plugin_routing.action routes {name}, which is not in plugins/modules"
+                 for name in sorted(set(routed) - modules)]
+    problems += [f"plugin_routing.action routes {ACTION_PLUGIN_MODULE} to itself" for name in routed
+                 if name == ACTION_PLUGIN_MODULE]
+    problems += [f"plugin_routing.action.{name} redirects to {(entry or {}).get('redirect')}, not {ACTION_PLUGIN}"
+                 for name, entry in sorted(routed.items())
+                 if name != ACTION_PLUGIN_MODULE and (entry or {}).get("redirect") != ACTION_PLUGIN]
+    actions = sorted(path.name for path in (root / "plugins" / "action").glob("*.py"))
+    if actions != [ACTION_PLUGIN_MODULE + ".py"]:
+        problems.append(f"plugins/action holds {actions}, not just the one action plugin")
     return problems
 
 
@@ -82,13 +107,9 @@ def test_every_module_has_documentation_examples_and_return():
     assert not problems, "\n".join(problems)
 
 
-def test_every_module_has_the_in_process_action_plugin():
-    """Without plugins/action/<module>.py a module always runs as a module process (plugin_utils/in_process.py)."""
-    modules = sorted(path.stem for path in (REPO_ROOT / "plugins/modules").glob("*.py") if path.stem != "__init__")
-    actions = REPO_ROOT / "plugins/action"
-    missing = [name for name in modules if "plugin_utils.in_process import ActionModule" not in (
-        (actions / (name + ".py")).read_text() if (actions / (name + ".py")).exists() else "")]
-    assert not missing, "modules without the in-process action plugin: %s" % ", ".join(missing)
+def test_every_module_is_routed_to_the_one_action_plugin():
+    problems = action_routing_problems(REPO_ROOT)
+    assert not problems, "\n".join(problems)
 
 
 def test_every_role_has_readme_and_argument_specs():
@@ -168,6 +189,37 @@ def test_action_group_drift_is_reported(tree):
     ]
     _set_action_group(tree, ["resource_group"])
     assert action_group_problems(tree) == []
+
+
+def test_action_routing_drift_is_reported(tree):
+    (tree / "plugins" / "action").mkdir()
+    (tree / "plugins" / "action" / "azure_token.py").write_text("")
+    _add_module(tree, "resource_group")
+    _add_module(tree, "key_vault")
+    runtime = {"plugin_routing": {"action": {"resource_group": {"redirect": ACTION_PLUGIN},
+                                             "gone": {"redirect": ACTION_PLUGIN}}}}
+    (tree / "meta" / "runtime.yml").write_text(yaml.safe_dump(runtime))
+    assert action_routing_problems(tree) == [
+        "plugins/modules has no azure_token, the module that names (and documents) the action plugin",
+        "plugin_routing.action lacks key_vault",
+        "plugin_routing.action routes gone, which is not in plugins/modules",
+    ]
+    _add_module(tree, "azure_token")
+    runtime["plugin_routing"]["action"] = {"resource_group": {"redirect": ACTION_PLUGIN},
+                                           "key_vault": {"redirect": "aigateway.foundry.key_vault"},
+                                           "azure_token": {"redirect": ACTION_PLUGIN}}
+    (tree / "meta" / "runtime.yml").write_text(yaml.safe_dump(runtime))
+    (tree / "plugins" / "action" / "key_vault.py").write_text("")
+    assert action_routing_problems(tree) == [
+        "plugin_routing.action routes azure_token to itself",
+        "plugin_routing.action.key_vault redirects to aigateway.foundry.key_vault, not aigateway.foundry.azure_token",
+        "plugins/action holds ['azure_token.py', 'key_vault.py'], not just the one action plugin",
+    ]
+    runtime["plugin_routing"]["action"] = {"resource_group": {"redirect": ACTION_PLUGIN},
+                                           "key_vault": {"redirect": ACTION_PLUGIN}}
+    (tree / "meta" / "runtime.yml").write_text(yaml.safe_dump(runtime))
+    (tree / "plugins" / "action" / "key_vault.py").unlink()
+    assert action_routing_problems(tree) == []
 
 
 def test_module_without_return_is_reported(tree):

@@ -1,11 +1,20 @@
 """A real AzureModule for unit tests, with a clock the test controls, fake SDK errors and pollers."""
+import contextlib
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from azure.core.exceptions import HttpResponseError
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.plugin_utils import in_process
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # ansible-core 2.19 and later
+except ImportError:  # 2.16 to 2.18 have no such helper: the module is fed as the in-process action plugin feeds it
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        with in_process.CORE.module_side(in_process.CORE.encode(args or {}).encode("utf-8")):
+            yield
 
 
 class SdkError(HttpResponseError):

@@ -117,7 +117,7 @@ def test_with_a_handed_token_a_module_process_never_imports_azure_identity(tmp_p
     script = tmp_path / "probe.py"
     script.write_text(
         "import json, sys\n"
-        "from ansible.module_utils.testing import patch_module_args\n"
+        "from tests.unit.plugins.fakes import patch_module_args\n"
         "from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule\n"
         "from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import identity_key\n"
         "args = json.loads(sys.argv[1])\n"

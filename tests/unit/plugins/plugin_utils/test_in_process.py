@@ -7,7 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from ansible.release import __version__
+
 from ansible_collections.aigateway.foundry.plugins.plugin_utils import in_process
+
+ANSIBLE_CORE = tuple(int(part) for part in __version__.split(".")[:2])
 
 
 class Templar(object):
@@ -74,35 +78,122 @@ def test_the_tasks_environment_is_applied_for_the_module_and_removed_after(monke
     assert "AIGW_IN_PROCESS_TEST" not in os.environ
 
 
+CORE_FAMILY = "profiled" if ANSIBLE_CORE >= (2, 19) else "legacy"
+
+
+def test_this_core_is_recognised_by_what_it_has():
+    """2.16-2.18 and 2.19+ each have a branch; the stage `cores` runs this on every core of the range."""
+    assert in_process.CORE is not None and in_process.CORE.name == CORE_FAMILY
+    assert in_process.ActionModule.core is in_process.CORE
+
+
+@pytest.mark.parametrize("parameters", [["self", "res", "profile", "strict"], ["self", "result"], ["self"]])
+def test_a_core_whose_internals_changed_runs_every_module_as_a_module(monkeypatch, parameters):
+    monkeypatch.setattr(in_process, "_parse_parameters", lambda: parameters)
+    assert in_process.detect_core() is None
+    plugin = action()
+    plugin.core = None
+    assert not plugin.runs_here(HERE)
+
+
 def test_run_main_gives_the_modules_output_and_leaves_basic_as_it_was(tmp_path, monkeypatch):
     (tmp_path / "aigw_fake_module.py").write_text(
         "import json, sys\n"
         "from ansible.module_utils import basic\n"
         "def main():\n"
-        "    print(json.dumps({'args': basic._ANSIBLE_ARGS.decode(), 'profile': basic._ANSIBLE_PROFILE}))\n"
+        "    print(json.dumps({'args': basic._ANSIBLE_ARGS.decode(),\n"
+        "                      'profile': getattr(basic, '_ANSIBLE_PROFILE', 'none')}))\n"
         "    sys.stderr.write('noise')\n"
         "    sys.exit(1)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     from ansible.module_utils import basic
 
     before = basic._ANSIBLE_ARGS
-    stdout, stderr = in_process.run_main("aigw_fake_module", b'{"ANSIBLE_MODULE_ARGS": {}}')
-    assert stdout.strip() == '{"args": "{\\"ANSIBLE_MODULE_ARGS\\": {}}", "profile": "legacy"}'
-    assert stderr == "noise"
+    res = in_process.run_main("aigw_fake_module", b'{"ANSIBLE_MODULE_ARGS": {}}')
+    assert json.loads(res["stdout"]) == {"args": '{"ANSIBLE_MODULE_ARGS": {}}',
+                                         "profile": "legacy" if CORE_FAMILY == "profiled" else "none"}
+    assert res["stderr"] == "noise" and res["rc"] == 1
     assert basic._ANSIBLE_ARGS is before
 
 
-def test_a_modules_warning_goes_into_its_result_as_from_a_module_process(tmp_path, monkeypatch):
-    (tmp_path / "aigw_warning_module.py").write_text(
-        "from ansible.module_utils.basic import AnsibleModule\n"
-        "def main():\n"
-        "    module = AnsibleModule(argument_spec={})\n"
-        "    module.warn('careful')\n"
-        "    module.exit_json(changed=False)\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    from ansible.module_utils import _internal
+WARNING_MODULE = (
+    "from ansible.module_utils.basic import AnsibleModule\n"
+    "def main():\n"
+    "    module = AnsibleModule(argument_spec={'say': {}})\n"
+    "    module.warn(module.params['say'])\n"
+    "    module.deprecate('old ' + module.params['say'], version='9.0.0', collection_name='aigateway.foundry')\n"
+    "    module.exit_json(changed=False)\n")
 
-    monkeypatch.setattr(_internal, "is_controller", True)
-    stdout, _stderr = in_process.run_main("aigw_warning_module", b'{"ANSIBLE_MODULE_ARGS": {}}')
-    assert json.loads(stdout)["warnings"][0]["event"]["msg"] == "careful"
-    assert _internal.is_controller is True
+
+def warning_texts(result):
+    """The warnings' and deprecations' messages of a module's JSON result, as each core words them."""
+    def text(entry):
+        return entry if isinstance(entry, str) else entry.get("msg") or entry["event"]["msg"]
+    return [text(entry) for entry in result.get("warnings", [])], [text(entry) for entry in result.get("deprecations", [])]
+
+
+def test_a_modules_warnings_go_into_its_result_as_from_a_module_process(tmp_path, monkeypatch):
+    (tmp_path / "aigw_warning_module.py").write_text(WARNING_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    if CORE_FAMILY == "profiled":
+        from ansible.module_utils import _internal
+
+        monkeypatch.setattr(_internal, "is_controller", True)
+    res = in_process.run_main("aigw_warning_module", b'{"ANSIBLE_MODULE_ARGS": {"say": "careful"}}')
+    assert warning_texts(json.loads(res["stdout"])) == (["careful"], ["old careful"])
+    if CORE_FAMILY == "profiled":
+        assert _internal.is_controller is True
+
+
+def test_each_loop_item_returns_only_its_own_warnings(tmp_path, monkeypatch):
+    """A loop runs its items in one worker; a module process per item would start with no warnings."""
+    (tmp_path / "aigw_warning_module.py").write_text(WARNING_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from ansible.module_utils.common import warnings
+
+    if CORE_FAMILY == "legacy":  # on 2.19 the controller's own warnings go to the display, not to the store
+        warnings.warn("the worker's own")
+    before = (warnings.get_warning_messages(), warnings.get_deprecation_messages())
+    for item in ("first", "second"):
+        res = in_process.run_main("aigw_warning_module", b'{"ANSIBLE_MODULE_ARGS": {"say": "%s"}}' % item.encode())
+        assert warning_texts(json.loads(res["stdout"])) == ([item], ["old " + item])
+    assert (warnings.get_warning_messages(), warnings.get_deprecation_messages()) == before
+
+
+def test_a_module_that_raises_fails_as_its_module_process_would(tmp_path, monkeypatch):
+    (tmp_path / "aigw_raising_module.py").write_text("def main():\n    raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    res = in_process.run_main("aigw_raising_module", b'{"ANSIBLE_MODULE_ARGS": {}}')
+    assert res["rc"] == 1 and res["stdout"] == ""
+    assert res["stderr"].startswith("Traceback") and "RuntimeError: boom" in res["stderr"]
+    data = in_process.CORE.parse(parsing_action(), res)
+    assert data["failed"] is True and data["_ansible_parsed"] is False and data["module_stderr"] == res["stderr"]
+
+
+def parsing_action():
+    plugin = action()
+    plugin._used_interpreter = None
+    plugin._task.resolved_action = plugin._task.action = "aigateway.foundry.resource_group"
+    return plugin
+
+
+def test_arguments_reach_the_module_as_plain_json():
+    from ansible.utils.unsafe_proxy import wrap_var
+
+    payload = in_process.CORE.encode({"name": wrap_var("rg-{{ not templated }}"), "_ansible_check_mode": True})
+    assert json.loads(payload) == {"ANSIBLE_MODULE_ARGS": {"name": "rg-{{ not templated }}",
+                                                           "_ansible_check_mode": True}}
+
+
+def test_a_result_is_finished_as_execute_module_finishes_it():
+    stdout = json.dumps({"changed": True, "id": "/x/{{ lookup('env', 'HOME') }}", "_ansible_no_log": False,
+                         "results": {"a": 1}, "invocation": {"module_args": {"name": "x"}}})
+    data = in_process.as_execute_module_returns(
+        in_process.CORE.parse(parsing_action(), {"rc": 0, "stdout": stdout, "stderr": ""}))
+    data = in_process.CORE.finish(data)
+    assert data == {"changed": True, "id": "/x/{{ lookup('env', 'HOME') }}", "ansible_module_results": {"a": 1},
+                    "invocation": {"module_args": {"name": "x"}}, "_ansible_parsed": True}
+    if CORE_FAMILY == "legacy":
+        from ansible.utils.unsafe_proxy import AnsibleUnsafeText
+
+        assert isinstance(data["id"], AnsibleUnsafeText), "a module's result is never templated again"
