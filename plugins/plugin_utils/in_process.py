@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to aigateway.foundry
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action plugin of every module of the collection (plugins/action/azure_token.py, routed to each other module
-by meta/runtime.yml): a task that would run its module on the controller, with the controller's own Python, runs the
+"""The action plugin of every module of the collection (plugins/action/azure_token.py, named as each module's
+action_plugin in meta/runtime.yml): a task that would run its module on the controller, with the controller's own Python, runs the
 module's code in the task's worker process instead of a new one.
 
 A module process pays Python's start-up, the AnsiballZ unpacking and a compile of ``ansible.module_utils.basic``

@@ -136,7 +136,7 @@ def test_site_provisions_the_gateway(playbooks):
     shown = " ".join(result["output"].split())
     assert re.search(r'Token metrics - \d+ "Total Tokens" row\(s\), \d+ tokens, with dimensions', shown)
     assert re.search(r"LLM logs - \d+ call\(s\) logged with \d+ tokens", shown)
-    assert "Token limit: not provable here - tokens_per_minute 10000 is not below the capacity" in shown
+    assert "Not proven: token limit: tokens_per_minute 10000 is not below the capacity" in shown
     assert "Agent aigw-gateway-check answered through ai-gateway/gpt-4.1-mini" in " ".join(result["output"].split())
     assert "The gateway logged 1 call(s) to gpt-4.1-mini" in " ".join(result["output"].split())
     local = outputs["local"]
@@ -233,7 +233,7 @@ def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
     assert sorted(calls) == [200, 200, 200, 200, 401, 401], \
         "each model with and without the key, the metric and log proofs' call and the agent's call"
     # both hosts have priority 1: which one answers is the pool's choice, so failover cannot be shown
-    assert "Pool: failover not provable" in " ".join(result["output"].split())
+    assert "Pool: failover not proven - it needs one host alone at the first priority" in " ".join(result["output"].split())
 
 
 def test_soft_deleted_names_stop_the_next_run_until_purged(pool_playbooks):

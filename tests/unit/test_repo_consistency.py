@@ -41,21 +41,23 @@ def action_group_problems(root: Path) -> list[str]:
 
 
 def action_routing_problems(root: Path) -> list[str]:
-    """meta/runtime.yml routes the action of every module in plugins/modules but the plugin's namesake to the one
-    action plugin (a module left out would always run as a module process: plugins/plugin_utils/in_process.py)."""
+    """meta/runtime.yml gives every module in plugins/modules the one action plugin as its ``action_plugin`` (a module
+    left out would always run as a module process: plugins/plugin_utils/in_process.py), and redirects no action (a
+    redirect would make each module an alias of the plugin's namesake for ansible-lint's fqcn[canonical])."""
     runtime = yaml.safe_load((root / "meta" / "runtime.yml").read_text(encoding="utf-8")) or {}
-    routed = (runtime.get("plugin_routing") or {}).get("action") or {}
+    routing = runtime.get("plugin_routing") or {}
+    routed = routing.get("modules") or {}
     modules = {path.stem for path in readme_tables.module_files(root)}
     problems = [] if ACTION_PLUGIN_MODULE in modules else [
         f"plugins/modules has no {ACTION_PLUGIN_MODULE}, the module that names (and documents) the action plugin"]
-    problems += [f"plugin_routing.action lacks {name}" for name in sorted(modules - set(routed) - {ACTION_PLUGIN_MODULE})]
-    problems += [f"plugin_routing.action routes {name}, which is not in plugins/modules"
+    problems += [f"plugin_routing.modules lacks {name}" for name in sorted(modules - set(routed))]
+    problems += [f"plugin_routing.modules routes {name}, which is not in plugins/modules"
                  for name in sorted(set(routed) - modules)]
-    problems += [f"plugin_routing.action routes {ACTION_PLUGIN_MODULE} to itself" for name in routed
-                 if name == ACTION_PLUGIN_MODULE]
-    problems += [f"plugin_routing.action.{name} redirects to {(entry or {}).get('redirect')}, not {ACTION_PLUGIN}"
+    problems += [f"plugin_routing.modules.{name}.action_plugin is {(entry or {}).get('action_plugin')}, not {ACTION_PLUGIN}"
                  for name, entry in sorted(routed.items())
-                 if name != ACTION_PLUGIN_MODULE and (entry or {}).get("redirect") != ACTION_PLUGIN]
+                 if name in modules and (entry or {}).get("action_plugin") != ACTION_PLUGIN]
+    problems += [f"plugin_routing.action redirects {name}: modules name their action plugin instead"
+                 for name in sorted(routing.get("action") or {})]
     actions = sorted(path.name for path in (root / "plugins" / "action").glob("*.py"))
     if actions != [ACTION_PLUGIN_MODULE + ".py"]:
         problems.append(f"plugins/action holds {actions}, not just the one action plugin")
@@ -196,27 +198,29 @@ def test_action_routing_drift_is_reported(tree):
     (tree / "plugins" / "action" / "azure_token.py").write_text("")
     _add_module(tree, "resource_group")
     _add_module(tree, "key_vault")
-    runtime = {"plugin_routing": {"action": {"resource_group": {"redirect": ACTION_PLUGIN},
-                                             "gone": {"redirect": ACTION_PLUGIN}}}}
+    runtime = {"plugin_routing": {"modules": {"resource_group": {"action_plugin": ACTION_PLUGIN},
+                                              "gone": {"action_plugin": ACTION_PLUGIN}}}}
     (tree / "meta" / "runtime.yml").write_text(yaml.safe_dump(runtime))
     assert action_routing_problems(tree) == [
         "plugins/modules has no azure_token, the module that names (and documents) the action plugin",
-        "plugin_routing.action lacks key_vault",
-        "plugin_routing.action routes gone, which is not in plugins/modules",
+        "plugin_routing.modules lacks key_vault",
+        "plugin_routing.modules routes gone, which is not in plugins/modules",
     ]
     _add_module(tree, "azure_token")
-    runtime["plugin_routing"]["action"] = {"resource_group": {"redirect": ACTION_PLUGIN},
-                                           "key_vault": {"redirect": "aigateway.foundry.key_vault"},
-                                           "azure_token": {"redirect": ACTION_PLUGIN}}
+    runtime["plugin_routing"] = {
+        "modules": {"resource_group": {"action_plugin": ACTION_PLUGIN},
+                    "key_vault": {"action_plugin": "aigateway.foundry.key_vault"},
+                    "azure_token": {"action_plugin": ACTION_PLUGIN}},
+        "action": {"resource_group": {"redirect": ACTION_PLUGIN}}}
     (tree / "meta" / "runtime.yml").write_text(yaml.safe_dump(runtime))
     (tree / "plugins" / "action" / "key_vault.py").write_text("")
     assert action_routing_problems(tree) == [
-        "plugin_routing.action routes azure_token to itself",
-        "plugin_routing.action.key_vault redirects to aigateway.foundry.key_vault, not aigateway.foundry.azure_token",
+        "plugin_routing.modules.key_vault.action_plugin is aigateway.foundry.key_vault, not aigateway.foundry.azure_token",
+        "plugin_routing.action redirects resource_group: modules name their action plugin instead",
         "plugins/action holds ['azure_token.py', 'key_vault.py'], not just the one action plugin",
     ]
-    runtime["plugin_routing"]["action"] = {"resource_group": {"redirect": ACTION_PLUGIN},
-                                           "key_vault": {"redirect": ACTION_PLUGIN}}
+    runtime["plugin_routing"] = {"modules": {name: {"action_plugin": ACTION_PLUGIN}
+                                             for name in ("resource_group", "key_vault", "azure_token")}}
     (tree / "meta" / "runtime.yml").write_text(yaml.safe_dump(runtime))
     (tree / "plugins" / "action" / "key_vault.py").unlink()
     assert action_routing_problems(tree) == []
