@@ -121,7 +121,7 @@ def playbook(name, endpoint, extra, log, on_line=None):
     """Run one playbook; ``on_line(line)`` sees its output as it comes (the converge releases APIM's create)."""
     mark = len(log.lines())
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/" + name,
-               "-e", "aigw_local_state_dir=%s" % endpoint.state_dir,
+               "-e", "aigw_local_state_dir=%s" % endpoint.state_dir, "-e", "aigw_local_keep_endpoint=true",
                "-e", "aigw_local_time_scale=%s" % endpoint.time_scale,
                "-e", "aigw_outputs_file=%s" % (endpoint.state_dir / "outputs.json"), "-e", "@%s" % extra]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",

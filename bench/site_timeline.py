@@ -42,7 +42,8 @@ def playbook(name, state_dir, time_scale, extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="default",
                NO_PROXY="127.0.0.1,localhost")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/" + name,
-               "-e", "aigw_local_state_dir=" + state_dir, "-e", "aigw_local_time_scale=%s" % time_scale,
+               "-e", "aigw_local_state_dir=" + state_dir, "-e", "aigw_local_keep_endpoint=true",
+               "-e", "aigw_local_time_scale=%s" % time_scale,
                "-e", "aigw_outputs_file=%s/outputs.json" % state_dir, "-e", json.dumps(extra)]
     cpu, started = cpu_children(), time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -36,6 +36,8 @@ class Playbooks:
         command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/%s" % playbook,
                    "-e", "aigw_local_state_dir=%s" % self.state_dir,
                    "-e", "aigw_local_time_scale=%s" % TIME_SCALE,
+                   # the tests read the endpoint after teardown.yml, which would stop the endpoint site.yml started
+                   "-e", "aigw_local_keep_endpoint=true",
                    "-e", "aigw_outputs_file=%s" % self.outputs_file] + list(extra)
         proc = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=900)
         output = proc.stdout + proc.stderr

@@ -24,6 +24,7 @@ def run_site_held(tmp_path, hold_type):
         endpoint.control("POST", "/localazure/holds", {"type": hold_type, "operation": "put"})
         command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/site.yml",
                    "-e", "aigw_local_state_dir=%s" % tmp_path, "-e", "aigw_local_time_scale=%s" % TIME_SCALE,
+                   "-e", "aigw_local_keep_endpoint=true",
                    "-e", "aigw_outputs_file=%s" % playbooks.outputs_file, "-e", "aigw_wait_timeout=%d" % WAIT]
         try:
             proc = subprocess.run(command, cwd=ROOT, env=playbooks.env, capture_output=True, text=True,

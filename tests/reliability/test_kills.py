@@ -31,6 +31,7 @@ ENDPOINT_MOMENT = ("endpoint killed while the connection is written",
 def start_site(playbooks):
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/site.yml",
                "-e", "aigw_local_state_dir=%s" % playbooks.state_dir, "-e", "aigw_local_time_scale=%s" % TIME_SCALE,
+               "-e", "aigw_local_keep_endpoint=true",
                "-e", "aigw_outputs_file=%s" % playbooks.outputs_file]
     return subprocess.Popen(command, cwd=ROOT, env=playbooks.env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)

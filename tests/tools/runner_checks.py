@@ -24,10 +24,13 @@ def published(private_dir: Path, ident: str) -> dict:
     raise AssertionError(f"no playbook_on_stats event in the artifacts of {ident}")
 
 
-def endpoint_secrets(state_dir: Path) -> list[str]:
-    """The local endpoint's service principal secret and identity header, and every APIM subscription key it holds."""
+def endpoint_secrets(state_dir: Path, running: bool = True) -> list[str]:
+    """The local endpoint's service principal secret and identity header, and (``running``) every APIM subscription
+    key it holds."""
     endpoint = json.loads((state_dir / "endpoint.json").read_text())
     secrets = [endpoint["client_secret"], endpoint.get("identity_header", "")]
+    if not running:
+        return [secret for secret in secrets if secret]
     _resources, _cognitive, apim = arm_clients(endpoint)
     for service in apim.api_management_service.list():
         group = service.id.split("/")[4]
@@ -60,7 +63,14 @@ def check(playbook: str, private_dir: Path, ident: str, outputs_file: Path, stat
             problems.append(f"onboard.yml published no onboarded projects with their subscriptions: {projects!r}")
     elif playbook == "teardown" and outputs_file.exists():
         problems.append(f"teardown.yml left the outputs file {outputs_file}")
-    secrets = endpoint_secrets(state_dir)
+    # teardown.yml stops the endpoint site.yml started, and the keys go with the service: it is checked against the
+    # secrets the earlier jobs' checks saw (kept beside the artifacts, 0600), as a workflow's jobs share them
+    seen_file = private_dir / "secrets-seen.json"
+    seen = json.loads(seen_file.read_text()) if seen_file.exists() else []
+    secrets = sorted(set(seen + endpoint_secrets(state_dir, running=playbook != "teardown")))
+    seen_file.touch(mode=0o600)
+    seen_file.chmod(0o600)
+    seen_file.write_text(json.dumps(secrets))
     if len(secrets) < 2 and playbook != "teardown":
         problems.append(f"only {len(secrets)} secrets to look for after {playbook}: the check would prove nothing")
     problems += [f"a secret is in {path}" for path in secrets_in_artifacts(private_dir, ident, secrets)]

@@ -43,3 +43,19 @@ def test_a_secret_in_any_artifact_file_is_found(tmp_path):
     assert runner_checks.secrets_in_artifacts(tmp_path, "site", ["0123abcd"]) == [
         "artifacts/site/job_events/1-x.json"]
     assert runner_checks.secrets_in_artifacts(tmp_path, "site", ["not-there"]) == []
+
+
+def test_teardown_is_checked_against_the_secrets_earlier_jobs_saw_with_the_endpoint_stopped(tmp_path):
+    # teardown.yml stopped the endpoint (no API to list keys): a key seen after site.yml must still be looked for
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / "endpoint.json").write_text(json.dumps({"client_secret": "sp-secret", "arm_endpoint": "https://x"}))
+    private_dir = tmp_path / "private"
+    private_dir.mkdir()
+    (private_dir / "secrets-seen.json").write_text(json.dumps(["apim-key-0123"]))
+    job(private_dir, "teardown", [{"event": "runner_on_ok", "stdout": "leaked apim-key-0123"},
+                                  {"event": "playbook_on_stats", "event_data": {}}])
+    problems = runner_checks.check("teardown", private_dir, "teardown", tmp_path / "outputs.json", state_dir)
+    assert problems == ["a secret is in artifacts/teardown/job_events/1-x.json"]
+    assert json.loads((private_dir / "secrets-seen.json").read_text()) == ["apim-key-0123", "sp-secret"]
+    assert (private_dir / "secrets-seen.json").stat().st_mode & 0o077 == 0
