@@ -171,7 +171,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from localazure import providers
+    from localazure import services as providers
     for spec in args.extra_provider:
         providers.load_extra(spec)
     faults = Faults(rate=args.fault_rate, seed=args.fault_seed, lro_failure_rate=args.lro_failure_rate,

@@ -14,8 +14,8 @@ from pathlib import Path
 from aiohttp import web
 
 from localazure import certs
-from localazure.dataplane import ROUTE as GATEWAY_ROUTE, Gateway
-from localazure.foundry import ROUTE as FOUNDRY_ROUTE, FoundryProjects
+from localazure.services.apimanagement.gateway.plane import ROUTE as GATEWAY_ROUTE, Gateway
+from localazure.services.cognitiveservices.foundry.plane import ROUTE as FOUNDRY_ROUTE, FoundryProjects
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
 from localazure.engine.clock import Clock, checked_advance, checked_hold
@@ -24,8 +24,9 @@ from localazure.engine.contract import ArmError
 from localazure.engine.faults import Faults
 from localazure.engine.store import Store
 from localazure.identity import ARM_AUDIENCES, MSI_PATH, Identity, TokenError
-from localazure.loganalytics import QueryApi, Workspaces
-from localazure.providers import cognitive_quota, discover
+from localazure.services.operationalinsights.logs import QueryApi, Workspaces
+from localazure.services.cognitiveservices import quota as cognitive_quota
+from localazure.services import discover
 
 ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", "state.db", "requests.jsonl"
 DEFAULT_TIME_SCALE = 0.002

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from localazure.engine.contract import ArmError
-from localazure.providers import apim_policies
+from localazure.services.apimanagement import policies as apim_policies
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "apim-policies"
 ACCEPTED = sorted((CORPUS / "accepted").glob("*.xml"))

@@ -12,7 +12,7 @@ from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
-from localazure.providers import apimanagement as apim
+from localazure.services.apimanagement import service as apim
 from tests.localazure.conftest import advance_clock
 
 LOCATION = "eastus"

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from localazure.engine.contract import ArmError
-from localazure.providers import authorization as authz
+from localazure.services.authorization import assignments as authz
 
 SUB = "00000000-0000-0000-0000-00000000abcd"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"

@@ -9,7 +9,8 @@ import uuid
 import pytest
 
 from localazure.engine.contract import ArmError
-from localazure.providers import cache, managedidentity
+from localazure.services.cache import redis as cache
+from localazure.services.managedidentity import identities as managedidentity
 
 GUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
 SUB = "00000000-0000-0000-0000-00000000abcd"

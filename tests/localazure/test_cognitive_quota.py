@@ -15,7 +15,7 @@ from azure.mgmt.cognitiveservices import models as csm
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
-from localazure.providers import cognitive_quota as quota
+from localazure.services.cognitiveservices import quota
 from tests.localazure.test_cognitiveservices import (ACCOUNTS, DEPLOYMENTS, SUB, MemoryStore, account_id, ai_services,
                                                      create, delete)
 

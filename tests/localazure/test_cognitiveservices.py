@@ -15,7 +15,7 @@ from azure.mgmt.cognitiveservices import models as csm
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
-from localazure.providers import cognitiveservices as cs
+from localazure.services.cognitiveservices import accounts as cs
 from tests.localazure.conftest import (advance_clock, make_credential, make_sdk_kwargs, start_endpoint,
                                        stop_endpoint)
 

@@ -337,7 +337,7 @@ def test_the_shipped_definitions_are_complete_and_licensed():
     readme = (shipped / "README.md").read_text()
     assert "Azure/bicep-types-az" in readme and "Azure/azure-resource-manager-schemas" in readme
     # every api-version a provider maps requests to has its definitions here
-    from localazure.providers import discover
+    from localazure.services import discover
     shipped_specs = load_specs(shipped)
     missing = sorted({f"{kind.type_name}@{version}" for provider in discover() for kind in provider.kinds
                       for version in kind.spec_versions.values() if not shipped_specs.knows(kind.type_name, version)})

@@ -16,8 +16,8 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.cognitiveservices import models as csm
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from localazure import dataplane
-from localazure.providers import authorization as authz
+from localazure.services.apimanagement.gateway import plane as dataplane
+from localazure.services.authorization import assignments as authz
 
 CS_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
 API_VERSION = "2024-12-01-preview"

@@ -222,7 +222,7 @@ def _in_process(tmp_path, mode: str):
     from tests.localazure.engine_kinds import PROVIDER
     from localazure.engine.arm import Registry
     from localazure.engine.faults import Faults
-    from localazure.providers import discover
+    from localazure.services import discover
     from localazure.server import App
 
     app = App(tmp_path, time_scale=0.001, faults=Faults(), conformance_mode=mode)
@@ -367,7 +367,7 @@ class _Served:
     def __init__(self, tmp_path, mode="strict"):
         from localazure.engine.arm import Registry
         from localazure.engine.faults import Faults
-        from localazure.providers import discover
+        from localazure.services import discover
         from localazure.server import App
         self.app = App(tmp_path, time_scale=0.001, faults=Faults(), conformance_mode=mode)
         self.app.conformance = self.app.engine.conformance = _FixesConformance()

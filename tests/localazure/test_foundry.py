@@ -27,9 +27,11 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from openai.types.conversations import Conversation, ConversationItemList
 from openai.types.responses import Response
 
-from localazure import dataplane, foundry, foundry_runs
+from localazure.services.apimanagement.gateway import plane as dataplane
+from localazure.services.cognitiveservices.foundry import plane as foundry
+from localazure.services.cognitiveservices.foundry import runs as foundry_runs
 from localazure.identity import Identity, _requested_audience
-from localazure.providers import authorization as authz
+from localazure.services.authorization import assignments as authz
 from tests.localazure.conftest import TIME_SCALE, start_endpoint, stop_endpoint
 
 AI_USER = "53ca6127-db72-4b80-b1b0-d745d6d5456d"

@@ -21,11 +21,12 @@ from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.monitor.query import LogsQueryClient
 
-from localazure import contentsafety, dataplane
+from localazure.services.cognitiveservices import contentsafety
+from localazure.services.apimanagement.gateway import plane as dataplane
 from localazure.identity import Identity
-from localazure.gateway_runtime import CircuitBreakers, quota_period
-from localazure.policy_expressions import Headers, Unsupported, evaluate
-from localazure.providers import authorization as authz
+from localazure.services.apimanagement.gateway.runtime import CircuitBreakers, quota_period
+from localazure.services.apimanagement.gateway.expressions import Headers, Unsupported, evaluate
+from localazure.services.authorization import assignments as authz
 from tests.localazure.conftest import advance_clock
 
 ROOT = Path(__file__).resolve().parents[2]

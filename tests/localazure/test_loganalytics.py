@@ -16,7 +16,8 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.monitor.query import LogsQueryClient, LogsQueryStatus
 
-from localazure import kql, loganalytics
+from localazure.services.operationalinsights import kql
+from localazure.services.operationalinsights import logs as loganalytics
 from localazure.engine.store import Store
 from localazure.identity import Identity
 from tests.localazure.test_dataplane import PROMPT, _azure_openai, _chat, world  # noqa: F401 (world: fixture)

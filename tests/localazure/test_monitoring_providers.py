@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 from localazure.engine.contract import ArmError
-from localazure.providers import insights, operationalinsights as oi
+from localazure.services.insights import components as insights
+from localazure.services.operationalinsights import workspaces as oi
 
 GUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
 SUB = "00000000-0000-0000-0000-00000000abcd"

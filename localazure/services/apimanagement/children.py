@@ -11,7 +11,7 @@ import secrets
 import yaml
 
 from localazure.engine.contract import Lro, ResourceKind
-from localazure.providers.apim_common import (API_TYPE, API_VERSIONS, BACKEND_TYPE, CACHE_TYPE, NAMED_VALUE_TYPE,
+from localazure.services.apimanagement.common import (API_TYPE, API_VERSIONS, BACKEND_TYPE, CACHE_TYPE, NAMED_VALUE_TYPE,
                                               NAMESPACE, OPERATION_TYPE, PRODUCT_APIS_TABLE, PRODUCT_TYPE,
                                               SECRETS_TABLE, SERVICE_TYPE, SPEC_VERSIONS, SUBSCRIPTION_TYPE,
                                               apim_error, in_version, new_key, refuse_while_activating,

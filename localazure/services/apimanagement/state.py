@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
-from localazure.providers.apim_common import PRODUCT_APIS_TABLE, SECRETS_TABLE
+from localazure.services.apimanagement.common import PRODUCT_APIS_TABLE, SECRETS_TABLE
 
 
 def subscription_keys(store, subscription_id: str) -> tuple[str | None, str | None]:

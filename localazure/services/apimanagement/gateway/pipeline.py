@@ -21,9 +21,9 @@ import json
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
-from localazure.gateway_answers import Answer, apim_error
-from localazure.gateway_runtime import QUOTA_PERIODS
-from localazure.policy_expressions import Headers, Unsupported, evaluate, is_expression, truthy
+from localazure.engine.answers import Answer, apim_error
+from localazure.services.apimanagement.gateway.runtime import QUOTA_PERIODS
+from localazure.services.apimanagement.gateway.expressions import Headers, Unsupported, evaluate, is_expression, truthy
 
 TOKEN_LIMITS = ("llm-token-limit", "azure-openai-token-limit")
 TOKEN_METRICS = ("llm-emit-token-metric", "azure-openai-emit-token-metric")

@@ -8,7 +8,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 from localazure.engine.contract import ResourceKind
-from localazure.providers.apim_common import (API_TYPE, API_VERSIONS, OPERATION_TYPE, PRODUCT_TYPE, SERVICE_TYPE,
+from localazure.services.apimanagement.common import (API_TYPE, API_VERSIONS, OPERATION_TYPE, PRODUCT_TYPE, SERVICE_TYPE,
                                               SPEC_VERSIONS, apim_error, refuse_while_activating, validation_error,
                                               without_body_etag)
 

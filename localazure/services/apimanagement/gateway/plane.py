@@ -39,17 +39,17 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from localazure import contentsafety
-from localazure.gateway_answers import Answer, account_error, apim_error, invalid_request
-from localazure.gateway_policy import Exchange, Pipeline, TokenLimit, unevaluated_tags
-from localazure.gateway_runtime import (CircuitBreakers, HostThrottles, Quotas, SemanticCache, TokenWindows,
+from localazure.services.cognitiveservices import contentsafety
+from localazure.engine.answers import Answer, account_error, apim_error, invalid_request
+from localazure.services.apimanagement.gateway.pipeline import Exchange, Pipeline, TokenLimit, unevaluated_tags
+from localazure.services.apimanagement.gateway.runtime import (CircuitBreakers, HostThrottles, Quotas, SemanticCache, TokenWindows,
                                         iso_seconds)
 from localazure.identity import TokenError
-from localazure.policy_scopes import effective_scopes, subscription_product
-from localazure.providers import apim_state
-from localazure.providers.apim_common import API_TYPE, CACHE_TYPE, OPERATION_TYPE, SERVICE_TYPE, SUBSCRIPTION_TYPE
-from localazure.providers import authorization as authz
-from localazure.providers import cognitiveservices as cs
+from localazure.services.apimanagement.gateway.scopes import effective_scopes, subscription_product
+from localazure.services.apimanagement import state as apim_state
+from localazure.services.apimanagement.common import API_TYPE, CACHE_TYPE, OPERATION_TYPE, SERVICE_TYPE, SUBSCRIPTION_TYPE
+from localazure.services.authorization import assignments as authz
+from localazure.services.cognitiveservices import accounts as cs
 
 ROUTE = "/gateway/{service}/{tail:.*}"
 UNEVALUATED_HEADER = "x-localazure-unevaluated-policies"

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from localazure.providers import cognitiveservices as cs
+from localazure.services.cognitiveservices import accounts as cs
 
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
 # The audience of a ProjectManagedIdentity connection without one (foundry-samples' APIM connection sets it).

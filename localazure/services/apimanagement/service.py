@@ -23,17 +23,17 @@ import secrets
 from datetime import datetime, timezone
 
 from localazure.engine.contract import Lro, Provider, ResourceKind, Route
-from localazure.providers.apim_children import (PRODUCT_APIS_ROUTE, ApiDiagnosticKind, ApiKind, BackendKind, CacheKind,
+from localazure.services.apimanagement.children import (PRODUCT_APIS_ROUTE, ApiDiagnosticKind, ApiKind, BackendKind, CacheKind,
                                                 DiagnosticKind, LoggerKind, NamedValueKind, OperationKind,
                                                 ProductKind, SubscriptionKind, delete_product_api, get_product_api,
                                                 list_product_apis, put_product_api)
-from localazure.providers.apim_common import (ACTIVATING_CONFLICT_CODE, API_TYPE, API_VERSIONS,
+from localazure.services.apimanagement.common import (ACTIVATING_CONFLICT_CODE, API_TYPE, API_VERSIONS,
                                               DELETED_SERVICE_TYPE, DELETED_SERVICES_SPEC_TYPE, DELETED_TABLE,
                                               NAMESPACE, SECRETS_TABLE, SERVICE_ID_PATTERN, SERVICE_TYPE,
                                               SOFT_DELETE_RETENTION, SPEC_VERSIONS, SUBSCRIPTION_TYPE, apim_error,
                                               in_version, new_key)
-from localazure.providers.apim_policies import ApiPolicyKind, OperationPolicyKind, PolicyKind, ProductPolicyKind
-from localazure.providers.apim_policies import format_policy  # noqa: F401  (apim.format_policy for the tests)
+from localazure.services.apimanagement.policies import ApiPolicyKind, OperationPolicyKind, PolicyKind, ProductPolicyKind
+from localazure.services.apimanagement.policies import format_policy  # noqa: F401  (apim.format_policy for the tests)
 
 _SERVICE_NAME = re.compile(r"^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from localazure import kql
+from localazure.services.operationalinsights import kql
 from localazure.identity import TokenError
 
 ROUTE = "/loganalytics/v1/workspaces/{workspace}/query"

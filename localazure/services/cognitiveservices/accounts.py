@@ -22,7 +22,7 @@ import string
 from datetime import datetime, timedelta, timezone
 
 from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
-from localazure.providers import cognitive_quota
+from localazure.services.cognitiveservices import quota as cognitive_quota
 
 NAMESPACE = "Microsoft.CognitiveServices"
 ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
@@ -598,7 +598,7 @@ class ProjectKind(ResourceKind):
     def on_delete(self, ctx, current):
         # The project's agents, conversations and responses go with it (also when its account is deleted).
         # Imported here: the data plane imports this provider.
-        from localazure.foundry import forget_project
+        from localazure.services.cognitiveservices.foundry.plane import forget_project
         forget_project(ctx.store, current["id"])
         account = ctx.store.get(_account_id(current["id"]))
         if not account:

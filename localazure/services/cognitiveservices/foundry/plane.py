@@ -23,11 +23,11 @@ from typing import Callable
 
 from aiohttp import web
 
-from localazure import foundry_runs
-from localazure.foundry_runs import FoundryError, new_id
+from localazure.services.cognitiveservices.foundry import runs as foundry_runs
+from localazure.services.cognitiveservices.foundry.runs import FoundryError, new_id
 from localazure.identity import TokenError
-from localazure.providers import authorization as authz
-from localazure.providers import cognitiveservices as cs
+from localazure.services.authorization import assignments as authz
+from localazure.services.cognitiveservices import accounts as cs
 
 ROUTE = "/foundry/{account}/api/projects/{project}/{tail:.*}"
 AUDIENCE = "https://ai.azure.com"

@@ -1,0 +1,5 @@
+"""Microsoft.Authorization: role definitions and assignments."""
+from localazure.services import Service
+from localazure.services.authorization.assignments import PROVIDER
+
+SERVICE = Service(PROVIDER)

@@ -1,0 +1,1 @@
+"""The Foundry project data plane: agents, threads, runs (plane.py, runs.py)."""
