@@ -103,12 +103,13 @@ class SoftDelete:
             return f"{segments[1]}/{segments[-1]}".lower()
         return resource_id.lower()
 
-    def _key_of(self, subscription: str, name: str, group: str | None = None) -> str:
+    def name_key(self, subscription: str, name: str) -> str | None:
+        """The key of a name held in a subscription (None for group scope: records there are found by listing)."""
         if self.name_scope == "global":
             return name.lower()
         if self.name_scope == "subscription":
             return f"{subscription}/{name}".lower()
-        return None   # group scope: records are found by listing (see _find)
+        return None
 
     def retention_of(self, resource: JSON) -> timedelta:
         return self.retention(resource) if callable(self.retention) else self.retention
@@ -217,7 +218,7 @@ class SoftDelete:
     # --- list, get, purge -------------------------------------------------------------------------------
     def find(self, ctx, groups: dict) -> tuple[str, JSON]:
         """The record a get or purge route names, in the region it names."""
-        key = self._key_of(ctx.subscription_id, groups["name"])
+        key = self.name_key(ctx.subscription_id, groups["name"])
         found = None
         if key is not None:
             record = self.held(ctx, key)
