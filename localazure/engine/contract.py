@@ -15,7 +15,10 @@ Facts encoded by providers must come from localazure/specs (Microsoft's definiti
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from localazure.engine.softdelete import SoftDelete
 
 JSON = dict[str, Any]
 
@@ -131,6 +134,14 @@ class ResourceKind:
     write_only: tuple[str, ...] = ()         # dotted paths never returned, e.g. "properties.credentials"
     actions: Mapping[str, str] = {}          # POST {id}/{action} (case-insensitive) -> method name
     system_data: bool = True                 # fill systemData (resource groups carry none)
+    # Soft delete (engine/softdelete.py): record on delete, conflict or restore on create, list/get/purge routes.
+    # Declared on a kind, it runs around that class's own on_create/on_delete and its routes join the provider's.
+    soft_delete: "SoftDelete | None" = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("soft_delete") is not None:
+            cls.soft_delete.attach(cls)
 
     # --- hooks -------------------------------------------------------------------------------
     def validate(self, ctx: "Ctx", body: JSON, current: JSON | None) -> None:
@@ -138,7 +149,7 @@ class ResourceKind:
 
     def on_create(self, ctx: "Ctx", body: JSON) -> int | None:
         """Fill read-only fields Azure fills on create (mutate body).  May return a status override
-        (e.g. a restore returning 200).  Soft-delete conflicts are raised here."""
+        (e.g. a restore returning 200).  A declared soft_delete answers conflicts and restores before this runs."""
 
     def on_update(self, ctx: "Ctx", current: JSON, body: JSON) -> None:
         """body is the new desired body; carry read-only fields over from current (mutate body)."""
@@ -147,7 +158,7 @@ class ResourceKind:
         """A create/update LRO finished: fill what Azure fills at the end (mutate body)."""
 
     def on_delete(self, ctx: "Ctx", current: JSON) -> None:
-        """Before the resource (and its children) disappear: e.g. keep a soft-deleted record.
+        """Before the resource (and its children) disappear (a declared soft_delete records it after this).
         ctx.query is the query of the DELETE that caused it (also for children and for a completing LRO)."""
 
     # --- hooks added later (defaults keep the plain ARM behaviour) ---------------------------------
@@ -187,6 +198,12 @@ class Provider:
     namespace: str
     kinds: list[ResourceKind]
     routes: list[Route] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self):
+        # The engine registers the list / get / purge routes of every soft-deleting kind.
+        declared = [route for kind in self.kinds if kind.soft_delete is not None
+                    for route in kind.soft_delete.routes()]
+        self.routes = declared + list(self.routes)
 
 
 def resource_not_found(resource_id: str) -> ArmError:

@@ -23,6 +23,7 @@ import secrets
 from datetime import datetime, timezone
 
 from localazure.engine.contract import Lro, Provider, ResourceKind, Route
+from localazure.engine.softdelete import SoftDelete, scheduled_purge
 from localazure.services.apimanagement.children import (PRODUCT_APIS_ROUTE, ApiDiagnosticKind, ApiKind, BackendKind, CacheKind,
                                                 DiagnosticKind, LoggerKind, NamedValueKind, OperationKind,
                                                 ProductKind, SubscriptionKind, delete_product_api, get_product_api,
@@ -62,21 +63,30 @@ def _display_location(location: str | None) -> str:
 
 # --- service -------------------------------------------------------------------------------------
 
-def _deleted_key(sub: str, name: str) -> str:
-    return f"{sub}/{name}".lower()   # service names are global; one subscription is the world here
-
-
-def _deleted_body(record: dict) -> dict:
-    service = record["service"]
+def _deleted_body(ctx, record: dict) -> dict:
+    service = record["resource"]
     sub = SERVICE_ID_PATTERN.match(service["id"]).group("sub")
     location = (service.get("location") or "").replace(" ", "").lower()
     return {"id": f"/subscriptions/{sub}/providers/{NAMESPACE}/locations/{location}/deletedservices/{service['name']}",
             "name": service["name"], "type": DELETED_SERVICE_TYPE, "location": service.get("location"),
-            "properties": {"serviceId": service["id"], "scheduledPurgeDate": record["scheduledPurgeDate"],
+            "properties": {"serviceId": service["id"], "scheduledPurgeDate": _iso(scheduled_purge(record)),
                            "deletionDate": record["deletionDate"]}}
 
 
-_CHILD_TYPES: list[str] = []    # filled from PROVIDER below: what a soft delete keeps for a restore
+def _held_name_message(name: str) -> str:
+    # Real message (terraform-provider-azurerm#11061, azure-dev#1185).
+    return (f"Api service {name} was soft-deleted. In order to create the new service with the same name, you "
+            "have to either undelete the service or purge it. See https://aka.ms/apimsoftdelete.")
+
+
+def _restored(ctx, body, record):
+    body["properties"]["targetProvisioningState"] = "Activating"
+
+
+_CHILD_KINDS = [ApiKind(), OperationKind(), PolicyKind(), ApiPolicyKind(), OperationPolicyKind(),
+                ProductPolicyKind(), BackendKind(), LoggerKind(), DiagnosticKind(), ApiDiagnosticKind(),
+                SubscriptionKind(), NamedValueKind(), ProductKind(), CacheKind()]
+_DELETED_ROUTE = r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)"
 
 
 class ServiceKind(ResourceKind):
@@ -89,6 +99,22 @@ class ServiceKind(ResourceKind):
     delete_lro = Lro("location", seconds=120, status=202, running_state=None)
     conflict_code = ACTIVATING_CONFLICT_CODE
     write_only = ("properties.restore",)
+    # learn.microsoft.com/azure/api-management/soft-delete: restore=true brings the service back with its children
+    # (every other property is ignored); until then the name is refused; a purge frees it.
+    soft_delete = SoftDelete(
+        table=DELETED_TABLE, name_scope="subscription", retention=SOFT_DELETE_RETENTION,
+        restore=("properties.restore", True), restores=("sku", "identity", "tags", "location", "properties", "zones"),
+        conflict=lambda ctx, held: apim_error(409, "ServiceAlreadyExistsInSoftDeletedState",
+                                              _held_name_message(ctx.name)),
+        nothing_to_restore=lambda ctx: apim_error(
+            404, "ServiceNotFound", f"Api service {ctx.name} was not found in soft-deleted state and cannot be restored."),
+        not_found=lambda ctx, groups: apim_error(
+            404, "ServiceNotFound", f"Api service {groups['name']} was not found in soft-deleted state."),
+        present=_deleted_body, keeps_children=tuple(kind.type_name for kind in _CHILD_KINDS), keeps_tables=(SECRETS_TABLE,),
+        after_restore=_restored, list_pattern=r"deletedservices", get_pattern=_DELETED_ROUTE,
+        purge_route=("DELETE", _DELETED_ROUTE), route_type=DELETED_SERVICES_SPEC_TYPE,
+        purge_lro=Lro("location", seconds=60, status=202, running_state=None), purge_answers_body=True,
+        purge_monitor_in_region=True)
     # Default for a SKU we have no duration for; create_lro_for picks the request's.
     create_lro = Lro("location", seconds=2760, status=201, running_state="Created")
 
@@ -117,22 +143,7 @@ class ServiceKind(ResourceKind):
             raise apim_error(400, "InvalidParameters", "Invalid parameter: Capacity of Consumption SKU must be 0.")
 
     def on_create(self, ctx, body):
-        parts = SERVICE_ID_PATTERN.match(ctx.resource_id).groupdict()
-        key = _deleted_key(parts["sub"], parts["name"])
-        record = ctx.store.kv_get(DELETED_TABLE, key)
-        props = body.setdefault("properties", {})
-        if props.pop("restore", False):
-            if record is None:
-                raise apim_error(404, "ServiceNotFound", f"Api service {parts['name']} was not found in soft-deleted "
-                                                     "state and cannot be restored.")
-            self._restore(ctx, body, record, key)
-            return None
-        if record is not None:
-            # Real message (terraform-provider-azurerm#11061, azure-dev#1185).
-            raise apim_error(409, "ServiceAlreadyExistsInSoftDeletedState",
-                         f"Api service {parts['name']} was soft-deleted. In order to create the new service with "
-                         "the same name, you have to either undelete the service or purge it. See "
-                         "https://aka.ms/apimsoftdelete.")
+        body.setdefault("properties", {})
         self._fill_created(ctx, body)
         self._create_master_subscription(ctx)
         return None
@@ -171,19 +182,6 @@ class ServiceKind(ResourceKind):
                            "state": "active", "createdDate": ctx.now_iso(), "allowTracing": False}})
         ctx.store.kv_put(SECRETS_TABLE, sub_id.lower(), {"primaryKey": new_key(), "secondaryKey": new_key()})
 
-    def _restore(self, ctx, body, record, key):
-        """restore=true: every other property is ignored; the service and its children come back."""
-        saved = record["service"]
-        for field in ("sku", "identity", "tags", "location", "properties", "zones"):
-            if field in saved:
-                body[field] = saved[field]
-        body["properties"]["targetProvisioningState"] = "Activating"
-        for child in record.get("children", []):
-            ctx.store.put(child["id"], child["type"], child)
-        for child_key, value in record.get("secrets", {}).items():
-            ctx.store.kv_put(SECRETS_TABLE, child_key, value)
-        ctx.store.kv_delete(DELETED_TABLE, key)
-
     def on_update(self, ctx, current, body):
         old = current.get("properties") or {}
         props = body.setdefault("properties", {})
@@ -216,23 +214,6 @@ class ServiceKind(ResourceKind):
                                                       "Backend.Protocols.Ssl30", "Ciphers.TripleDes168",
                                                       "Protocols.Server.Http2")}
 
-    def on_delete(self, ctx, current):
-        parts = SERVICE_ID_PATTERN.match(current["id"]).groupdict()
-        prefix = current["id"] + "/"
-        children = [child for type_name in _CHILD_TYPES for child in ctx.store.list_type(type_name, prefix)]
-        # Children are deleted before the service (deepest first), so their secrets are still here;
-        # secrets of children deleted earlier are dropped now.
-        live = {child["id"].lower() for child in children}
-        kept_secrets = {}
-        for key, value in ctx.store.kv_list(SECRETS_TABLE, prefix.lower()):
-            if key in live:
-                kept_secrets[key] = value
-            ctx.store.kv_delete(SECRETS_TABLE, key)
-        ctx.store.kv_put(DELETED_TABLE, _deleted_key(parts["sub"], parts["name"]), {
-            "service": current, "children": children, "secrets": kept_secrets,
-            "deletionDate": _iso(ctx.now),
-            "scheduledPurgeDate": _iso(ctx.now + SOFT_DELETE_RETENTION.total_seconds())})
-
 
 def _fill_identity(ctx, body, old_identity=None):
     identity = body.get("identity")
@@ -252,34 +233,6 @@ def _fill_identity(ctx, body, old_identity=None):
 
 # --- deleted services, purge, name check (subscription-scope routes) -----------------------------
 
-def _find_deleted(ctx, groups) -> tuple[str, dict]:
-    key = _deleted_key(ctx.subscription_id, groups["name"])
-    record = ctx.store.kv_get(DELETED_TABLE, key)
-    wanted = groups["location"].replace(" ", "").lower()
-    if record is None or (record["service"].get("location") or "").replace(" ", "").lower() != wanted:
-        raise apim_error(404, "ServiceNotFound", f"Api service {groups['name']} was not found in soft-deleted state.")
-    return key, record
-
-
-def list_deleted_services(ctx, groups):
-    prefix = f"{ctx.subscription_id}/".lower()
-    return 200, {"value": [_deleted_body(record) for _, record in ctx.store.kv_list(DELETED_TABLE, prefix)]}, {}
-
-
-def get_deleted_service(ctx, groups):
-    return 200, _deleted_body(_find_deleted(ctx, groups)[1]), {}
-
-
-def purge_deleted_service(ctx, groups):
-    key, record = _find_deleted(ctx, groups)
-    body = _deleted_body(record)
-    ctx.store.kv_delete(DELETED_TABLE, key)   # the name is free once the purge is accepted
-    ctx.location = record["service"].get("location")
-    headers = ctx.start_operation("action:purge", body["id"], Lro("location", seconds=60, status=202,
-                                                                  running_state=None))
-    return 202, body, headers
-
-
 def check_name_availability(ctx, groups):
     name = (ctx.body or {}).get("name") or ""
     if not (1 <= len(name) <= 50 and _SERVICE_NAME.match(name)):
@@ -290,28 +243,17 @@ def check_name_availability(ctx, groups):
     taken = any(service["name"].lower() == name.lower() for service in ctx.store.list_type(SERVICE_TYPE, ""))
     if taken:
         return 200, {"nameAvailable": False, "reason": "AlreadyExists", "message": f"{name} is already in use."}, {}
-    if ctx.store.kv_get(DELETED_TABLE, _deleted_key(ctx.subscription_id, name)) is not None:
-        return 200, {"nameAvailable": False, "reason": "AlreadyExists",
-                     "message": f"Api service {name} was soft-deleted. In order to create the new service with "
-                                "the same name, you have to either undelete the service or purge it. See "
-                                "https://aka.ms/apimsoftdelete."}, {}
+    if ServiceKind.soft_delete.held(ctx, ServiceKind.soft_delete.name_key(ctx.subscription_id, name)):
+        return 200, {"nameAvailable": False, "reason": "AlreadyExists", "message": _held_name_message(name)}, {}
     return 200, {"nameAvailable": True, "reason": "Valid", "message": ""}, {}
 
 
-_KINDS = [ServiceKind(), ApiKind(), OperationKind(), PolicyKind(), ApiPolicyKind(), OperationPolicyKind(),
-          ProductPolicyKind(), BackendKind(), LoggerKind(), DiagnosticKind(), ApiDiagnosticKind(),
-          SubscriptionKind(), NamedValueKind(), ProductKind(), CacheKind()]
-_CHILD_TYPES.extend(kind.type_name for kind in _KINDS if kind.type_name != SERVICE_TYPE)
+_KINDS = [ServiceKind(), *_CHILD_KINDS]
 
 PROVIDER = Provider(
     namespace=NAMESPACE,
     kinds=_KINDS,
     routes=[
-        Route("GET", r"deletedservices", list_deleted_services, type_name=DELETED_SERVICES_SPEC_TYPE),
-        Route("GET", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", get_deleted_service,
-              type_name=DELETED_SERVICES_SPEC_TYPE),
-        Route("DELETE", r"locations/(?P<location>[^/]+)/deletedservices/(?P<name>[^/]+)", purge_deleted_service,
-              type_name=DELETED_SERVICES_SPEC_TYPE),
         Route("POST", r"checkNameAvailability", check_name_availability),
         Route("PUT", PRODUCT_APIS_ROUTE + r"/(?P<api>[^/]+)", put_product_api, base="subscription",
               type_name=API_TYPE),

@@ -22,6 +22,7 @@ import string
 from datetime import datetime, timedelta, timezone
 
 from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
+from localazure.engine.softdelete import SoftDelete, scheduled_purge
 from localazure.services.cognitiveservices import quota as cognitive_quota
 
 NAMESPACE = "Microsoft.CognitiveServices"
@@ -84,10 +85,6 @@ def _account_parts(resource_id: str) -> dict:
 
 def _account_id(resource_id: str) -> str:
     return _ACCOUNT_ID.match(resource_id).group(0)
-
-
-def _deleted_key(sub: str, rg: str, name: str) -> str:
-    return f"{sub}/{rg}/{name}".lower()
 
 
 def _deleted_id(sub: str, location: str, rg: str, name: str) -> str:
@@ -179,8 +176,8 @@ def _subdomain_owner(ctx, subdomain: str, *, except_account: str | None = None) 
         owned = ((account.get("properties") or {}).get("customSubDomainName") or "").lower()
         if owned == wanted and account["id"].lower() != skip:
             return account["id"]
-    for _, record in ctx.store.kv_list(DELETED_TABLE):
-        account = record["account"]
+    for record in AccountKind.soft_delete.records(ctx.store):
+        account = record["resource"]
         owned = ((account.get("properties") or {}).get("customSubDomainName") or "").lower()
         if owned == wanted and account["id"].lower() != skip:
             return account["id"]
@@ -194,6 +191,37 @@ def _subdomain_in_use(subdomain: str) -> ArmError:
                     "already used by a resource. If the resource using the name was deleted in the last 48 "
                     "hours, you may need to purge the deleted resource. Learn more at "
                     "\"https://go.microsoft.com/fwlink/?linkid=2215493\"")
+
+
+# --- soft delete: deleted accounts, restore --------------------------------------------------------
+
+def _deleted_body(ctx, record: dict) -> dict:
+    account = record["resource"]
+    parts = _account_parts(account["id"])
+    body = dict(account)
+    body["id"] = _deleted_id(parts["sub"], account.get("location"), parts["rg"], parts["name"])
+    body["type"] = DELETED_ACCOUNT_TYPE
+    body["properties"] = {**(account.get("properties") or {}), "deletionDate": record["deletionDate"],
+                          "scheduledPurgeDate": _iso(scheduled_purge(record))}
+    return body
+
+
+def _no_deleted_account(ctx, groups) -> ArmError:
+    return ArmError(404, "ResourceNotFound", f"The Resource '{DELETED_ACCOUNT_TYPE}/{groups['name']}' under resource "
+                                             f"group '{groups['rg']}' was not found.")
+
+
+def _relist_projects(ctx, body, record):
+    """Project deletes ran before the account's and unlisted themselves; list the restored ones again."""
+    projects = [child for child in record.get("children", []) if child["type"].lower() == PROJECT_TYPE.lower()]
+    if projects:
+        body["properties"]["associatedProjects"] = [p["name"] for p in projects]
+        default = next((p["name"] for p in projects if (p.get("properties") or {}).get("isDefault")), None)
+        if default:
+            body["properties"]["defaultProject"] = default
+
+
+_DELETED_ROUTE = r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/deletedAccounts/(?P<name>[^/]+)"
 
 
 # --- accounts ------------------------------------------------------------------------------------
@@ -214,6 +242,25 @@ class AccountKind(ResourceKind):
     conflict_code = "RequestConflict"
     write_only = ("properties.restore",)
     actions = {"listKeys": "list_keys", "regenerateKey": "regenerate_key"}
+    # restore=true brings the account back as it was (properties, identity, keys, children); until then its name
+    # is refused; a purge frees it (learn.microsoft.com/azure/ai-services/recover-purge-resources).
+    soft_delete = SoftDelete(
+        table=DELETED_TABLE, name_scope="resourceGroup", retention=SOFT_DELETE_RETENTION,
+        restore=("properties.restore", True), restores=("kind", "sku", "identity", "tags", "location", "properties"),
+        conflict=lambda ctx, held: ArmError(
+            409, "FlagMustBeSetForRestore",
+            f"An existing resource with ID '{held['id']}' has been soft-deleted. To restore the resource, you must "
+            "specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please "
+            "purge it first."),
+        # Code and message as quoted by users of the service (e.g. Azure/azure-dev deploy docs,
+        # microsoft/OpenAIWorkshop#50); the status is not recorded anywhere we found, 400 is a guess.
+        nothing_to_restore=lambda ctx: ArmError(400, "CanNotRestoreANonExistingResource",
+                                                "Could not locate a resource to restore."),
+        not_found=_no_deleted_account, present=_deleted_body, keeps_children=ACCOUNT_CHILD_TYPES,
+        keeps_tables=(KEYS_TABLE,), after_restore=_relist_projects, list_pattern=r"deletedAccounts",
+        get_pattern=_DELETED_ROUTE, purge_route=("DELETE", _DELETED_ROUTE), route_type=DELETED_ACCOUNT_TYPE,
+        # The name is free as soon as the purge is accepted; the operation only reports completion.
+        purge_lro=Lro("azure-async", seconds=30, status=202, running_state=None))
 
     def validate(self, ctx, body, current):
         props = body.get("properties") or {}
@@ -236,22 +283,7 @@ class AccountKind(ResourceKind):
                 raise _subdomain_in_use(subdomain)
 
     def on_create(self, ctx, body):
-        parts = _account_parts(ctx.resource_id)
-        key = _deleted_key(parts["sub"], parts["rg"], parts["name"])
-        record = ctx.store.kv_get(DELETED_TABLE, key)
         props = body.setdefault("properties", {})
-        if props.pop("restore", False):
-            if record is None:
-                # Code and message as quoted by users of the service (e.g. Azure/azure-dev deploy docs,
-                # microsoft/OpenAIWorkshop#50); the status is not recorded anywhere we found, 400 is a guess.
-                raise ArmError(400, "CanNotRestoreANonExistingResource", "Could not locate a resource to restore.")
-            self._restore(ctx, body, record, key)
-            return None
-        if record is not None:
-            raise ArmError(409, "FlagMustBeSetForRestore",
-                           f"An existing resource with ID '{record['account']['id']}' has been soft-deleted. "
-                           "To restore the resource, you must specify 'restore' to be 'true' in the property. "
-                           "If you don't want to restore existing resource, please purge it first.")
         kind = body.get("kind") or ""
         endpoint, endpoints = _account_endpoints(kind, body.get("location"), props.get("customSubDomainName"))
         props["endpoint"] = endpoint
@@ -268,28 +300,6 @@ class AccountKind(ResourceKind):
         _fill_identity(ctx, body.get("identity"))
         ctx.store.kv_put(KEYS_TABLE, ctx.resource_id.lower(), {"key1": _new_account_key(), "key2": _new_account_key()})
         return None
-
-    def _restore(self, ctx, body, record, key):
-        """Bring the soft-deleted account back as it was: properties, identity, keys and children."""
-        saved = record["account"]
-        for field in ("kind", "sku", "identity", "tags", "location", "properties"):
-            if field in saved:
-                body[field] = saved[field]
-        body["properties"].pop("deletionDate", None)
-        body["properties"].pop("scheduledPurgeDate", None)
-        projects = []
-        for child in record.get("children", []):
-            ctx.store.put(child["id"], child["type"], child)
-            if child["type"].lower() == PROJECT_TYPE.lower():
-                projects.append(child)
-        # Project deletes ran before the account's and unlisted themselves; list the restored ones again.
-        if projects:
-            body["properties"]["associatedProjects"] = [p["name"] for p in projects]
-            default = next((p["name"] for p in projects if (p.get("properties") or {}).get("isDefault")), None)
-            if default:
-                body["properties"]["defaultProject"] = default
-        ctx.store.kv_put(KEYS_TABLE, saved["id"].lower(), record["keys"])
-        ctx.store.kv_delete(DELETED_TABLE, key)
 
     def on_update(self, ctx, current, body):
         old = current.get("properties") or {}
@@ -311,20 +321,6 @@ class AccountKind(ResourceKind):
 
     def on_provisioned(self, ctx, body):
         body.setdefault("properties", {})["provisioningState"] = "Succeeded"
-
-    def on_delete(self, ctx, current):
-        parts = _account_parts(current["id"])
-        prefix = current["id"] + "/"
-        children = [child for kind in ACCOUNT_CHILD_TYPES for child in ctx.store.list_type(kind, prefix)]
-        saved = dict(current)
-        saved["properties"] = dict(current.get("properties") or {})
-        saved["properties"]["deletionDate"] = _iso(ctx.now)
-        saved["properties"]["scheduledPurgeDate"] = _iso(ctx.now + SOFT_DELETE_RETENTION.total_seconds())
-        keys = ctx.store.kv_get(KEYS_TABLE, current["id"].lower()) or {
-            "key1": _new_account_key(), "key2": _new_account_key()}
-        ctx.store.kv_put(DELETED_TABLE, _deleted_key(parts["sub"], parts["rg"], parts["name"]),
-                         {"account": saved, "children": children, "keys": keys})
-        ctx.store.kv_delete(KEYS_TABLE, current["id"].lower())
 
     # --- actions ---------------------------------------------------------------------------------
     def list_keys(self, ctx, current):
@@ -357,46 +353,11 @@ class AccountKind(ResourceKind):
             raise ArmError(400, "BadRequest", f"Failed to {verb} key. disableLocalAuth is set to be true")
 
 
-# --- deleted accounts, purge, subdomain check (subscription-scope routes) -----------------------
-
-def _deleted_body(record: dict) -> dict:
-    account = record["account"]
-    parts = _account_parts(account["id"])
-    body = dict(account)
-    body["id"] = _deleted_id(parts["sub"], account.get("location"), parts["rg"], parts["name"])
-    body["type"] = DELETED_ACCOUNT_TYPE
-    return body
+# The deleted-accounts routes (the engine registers them; the names are what tests call directly).
+list_deleted_accounts, get_deleted_account, purge_deleted_account = AccountKind.soft_delete.handlers()
 
 
-def _find_deleted(ctx, groups) -> tuple[str, dict]:
-    key = _deleted_key(ctx.subscription_id, groups["rg"], groups["name"])
-    record = ctx.store.kv_get(DELETED_TABLE, key)
-    if record is None or _normal_location(record["account"].get("location")) != _normal_location(groups["location"]):
-        raise ArmError(404, "ResourceNotFound",
-                       f"The Resource '{DELETED_ACCOUNT_TYPE}/{groups['name']}' under resource group "
-                       f"'{groups['rg']}' was not found.")
-    return key, record
-
-
-def list_deleted_accounts(ctx, groups):
-    prefix = f"{ctx.subscription_id}/".lower()
-    return 200, {"value": [_deleted_body(record) for _, record in ctx.store.kv_list(DELETED_TABLE, prefix)]}, {}
-
-
-def get_deleted_account(ctx, groups):
-    _, record = _find_deleted(ctx, groups)
-    return 200, _deleted_body(record), {}
-
-
-def purge_deleted_account(ctx, groups):
-    key, record = _find_deleted(ctx, groups)
-    deleted_id = _deleted_body(record)["id"]
-    # The name is free as soon as the purge is accepted; the operation only reports completion.
-    ctx.store.kv_delete(DELETED_TABLE, key)
-    headers = ctx.start_operation("action:purge", deleted_id, Lro("azure-async", seconds=30, status=202,
-                                                                  running_state=None))
-    return 202, None, headers
-
+# --- subdomain check (subscription-scope route) ---------------------------------------------------
 
 def check_domain_availability(ctx, groups):
     body = ctx.body or {}
@@ -707,11 +668,6 @@ PROVIDER = Provider(
     kinds=[AccountKind(), DeploymentKind(), ProjectKind(), AccountConnectionKind(), ProjectConnectionKind(),
            BlocklistKind(), BlocklistItemKind()],
     routes=[
-        Route("GET", r"deletedAccounts", list_deleted_accounts, type_name=DELETED_ACCOUNT_TYPE),
-        Route("GET", r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/deletedAccounts/(?P<name>[^/]+)",
-              get_deleted_account, type_name=DELETED_ACCOUNT_TYPE),
-        Route("DELETE", r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/deletedAccounts/(?P<name>[^/]+)",
-              purge_deleted_account),
         Route("POST", r"checkDomainAvailability", check_domain_availability),
         *cognitive_quota.ROUTES,
     ],

@@ -22,12 +22,12 @@ kind's validate hook.
 from __future__ import annotations
 
 from localazure.engine.contract import ArmError, Route
+from localazure.engine.softdelete import deleted_resources
 
 NAMESPACE = "Microsoft.CognitiveServices"
 ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
 DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
 QUOTA_TABLE = "cognitiveservices.quota"
-DELETED_TABLE = "cognitiveservices.deletedAccounts"
 ANY_LOCATION = "*"
 DEFAULT_LIMIT = 1000
 CHAT_SKUS = ("GlobalStandard", "DataZoneStandard", "Standard")
@@ -109,8 +109,8 @@ def _deployments_in(store, subscription_id: str, location: str) -> list[dict]:
     for account in store.list_type(ACCOUNT_TYPE, f"/subscriptions/{subscription_id}/"):
         if normal_location(account.get("location")) == wanted:
             found.extend(store.list_type(DEPLOYMENT_TYPE, account["id"] + "/"))
-    for _, record in store.kv_list(DELETED_TABLE, f"{subscription_id}/".lower()):
-        if normal_location(record["account"].get("location")) == wanted:
+    for record in deleted_resources(store, ACCOUNT_TYPE, subscription_id):
+        if normal_location(record["resource"].get("location")) == wanted:
             found.extend(child for child in record.get("children", [])
                          if child.get("type", "").lower() == DEPLOYMENT_TYPE.lower())
     return found

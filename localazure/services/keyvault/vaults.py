@@ -18,11 +18,11 @@ Behaviour (learn.microsoft.com/azure/key-vault/general/soft-delete-overview):
 """
 from __future__ import annotations
 
-import copy
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
+from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind
+from localazure.engine.softdelete import SoftDelete, scheduled_purge
 
 NAMESPACE = "Microsoft.KeyVault"
 VAULT_TYPE = f"{NAMESPACE}/vaults"
@@ -31,23 +31,49 @@ DELETED_VAULT_TYPE = f"{NAMESPACE}/deletedVaults"
 API_VERSIONS = ("2024-11-01",)
 SPEC_VERSIONS = {"2024-11-01": "2024-11-01"}
 DELETED_TABLE = "keyvault.deletedVaults"
-DAY = 86400
 DEFAULT_RETENTION_DAYS = 90
 
 
-def _held_key(name: str) -> str:
-    return name.lower()   # vault names are global: one deleted vault per name, whatever its subscription
-
-
-def _conflict_with_deleted(name: str) -> ArmError:
+def _conflict_with_deleted(ctx, held: dict) -> ArmError:
     return ArmError(409, "ConflictError",
                     "A vault with the same name already exists in deleted state. You need to either recover or "
                     "purge existing key vault. Follow this link https://go.microsoft.com/fwlink/?linkid=2149745 "
-                    f"for more information on soft delete. Vault: {name}")
+                    f"for more information on soft delete. Vault: {ctx.name}")
 
 
 def _bad_request(message: str) -> ArmError:
     return ArmError(400, "BadRequest", message)
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- deleted vaults and purge (subscription-scope routes) ---------------------------------------------------
+
+def _deleted_body(ctx, record: dict) -> dict:
+    vault = record["resource"]
+    location = (vault.get("location") or "").replace(" ", "").lower()
+    props = vault.get("properties") or {}
+    return {"id": f"/subscriptions/{ctx.subscription_id}/providers/{NAMESPACE}/locations/{location}/deletedVaults/"
+                  f"{vault['name']}",
+            "name": vault["name"], "type": DELETED_VAULT_TYPE,
+            "properties": {"vaultId": vault["id"], "location": location, "deletionDate": record["deletionDate"],
+                           "scheduledPurgeDate": _iso(scheduled_purge(record)), "tags": vault.get("tags") or {},
+                           "purgeProtectionEnabled": bool(props.get("enablePurgeProtection"))}}
+
+
+def _no_deleted_vault(ctx, groups) -> ArmError:
+    location = groups["location"].replace(" ", "").lower()
+    return ArmError(404, "ResourceNotFound",
+                    f"The Resource '{DELETED_VAULT_TYPE}/{groups['name']}' was not found in location '{location}'.")
+
+
+def _purge_protected(ctx, record, groups) -> ArmError | None:
+    if (record["resource"].get("properties") or {}).get("enablePurgeProtection"):
+        return ArmError(409, "ConflictError", f"Operation 'DeletedVaultPurge' is not allowed: vault "
+                                              f"'{groups['name']}' has purge protection enabled.")
+    return None
 
 
 class VaultKind(ResourceKind):
@@ -56,6 +82,21 @@ class VaultKind(ResourceKind):
     spec_versions = SPEC_VERSIONS
     create_status = 200
     write_only = ("properties.createMode",)
+    # learn.microsoft.com/azure/key-vault/general/soft-delete-overview: vault names are global; a deleted vault
+    # keeps its name and secrets for softDeleteRetentionInDays unless soft delete was switched off at create.
+    soft_delete = SoftDelete(
+        table=DELETED_TABLE, name_scope="global",
+        retention=lambda vault: timedelta(days=int((vault.get("properties") or {}).get("softDeleteRetentionInDays")
+                                                   or DEFAULT_RETENTION_DAYS)),
+        restore=("properties.createMode", "recover"), restores=("location", "tags", "properties"),
+        conflict=_conflict_with_deleted,
+        nothing_to_restore=lambda ctx: ArmError(404, "ResourceNotFound",
+                                                f"The deleted vault '{ctx.name}' could not be found to recover."),
+        not_found=_no_deleted_vault, present=_deleted_body, keeps_children=(SECRET_TYPE,),
+        kept_when=lambda ctx, vault: (vault.get("properties") or {}).get("enableSoftDelete", True),
+        list_pattern=r"deletedVaults", get_pattern=r"locations/(?P<location>[^/]+)/deletedVaults/(?P<name>[^/]+)",
+        purge_route=("POST", r"locations/(?P<location>[^/]+)/deletedVaults/(?P<name>[^/]+)/purge"),
+        purge_lro=Lro("location", seconds=30, status=202, running_state=None), purge_refused=_purge_protected)
 
     def validate(self, ctx, body, current):
         props = body.get("properties") or {}
@@ -79,15 +120,6 @@ class VaultKind(ResourceKind):
 
     def on_create(self, ctx, body):
         props = body.setdefault("properties", {})
-        record = ctx.store.kv_get(DELETED_TABLE, _held_key(ctx.name))
-        if props.pop("createMode", "default") == "recover":
-            if record is None:
-                raise ArmError(404, "ResourceNotFound",
-                               f"The deleted vault '{ctx.name}' could not be found to recover.")
-            self._recover(ctx, body, record)
-            return None
-        if record is not None:
-            raise _conflict_with_deleted(ctx.name)
         props["vaultUri"] = f"https://{ctx.name.lower()}.vault.azure.net/"
         props.setdefault("enableSoftDelete", True)
         if props["enableSoftDelete"]:
@@ -98,17 +130,6 @@ class VaultKind(ResourceKind):
         props["provisioningState"] = "Succeeded"
         return None
 
-    @staticmethod
-    def _recover(ctx, body, record):
-        """The deleted vault comes back as it was, with its secrets."""
-        saved = record["vault"]
-        for field in ("location", "tags", "properties"):
-            if field in saved:
-                body[field] = copy.deepcopy(saved[field])
-        for child in record.get("children", []):
-            ctx.store.put(child["id"], child["type"], child)
-        ctx.store.kv_delete(DELETED_TABLE, _held_key(ctx.name))
-
     def on_update(self, ctx, current, body):
         props = body.setdefault("properties", {})
         props.pop("createMode", None)
@@ -118,20 +139,6 @@ class VaultKind(ResourceKind):
             if field in old and field not in props:
                 props[field] = old[field]
         props["provisioningState"] = "Succeeded"
-
-    def on_delete(self, ctx, current):
-        props = current.get("properties") or {}
-        if not props.get("enableSoftDelete", True):
-            return
-        children = ctx.store.list_type(SECRET_TYPE, current["id"] + "/")
-        days = int(props.get("softDeleteRetentionInDays") or DEFAULT_RETENTION_DAYS)
-        ctx.store.kv_put(DELETED_TABLE, _held_key(current["name"]), {
-            "vault": current, "children": children, "deletionDate": ctx.now_iso(),
-            "scheduledPurgeDate": _iso(ctx.now + days * DAY)})
-
-
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SecretKind(ResourceKind):
@@ -173,61 +180,9 @@ class SecretKind(ResourceKind):
                                                 "Azure Resource Manager; use the vault's data plane.")
 
 
-# --- deleted vaults and purge (subscription-scope routes) ---------------------------------------------------
-
-def _deleted_body(ctx, record: dict) -> dict:
-    vault = record["vault"]
-    location = (vault.get("location") or "").replace(" ", "").lower()
-    props = vault.get("properties") or {}
-    return {"id": f"/subscriptions/{ctx.subscription_id}/providers/{NAMESPACE}/locations/{location}/deletedVaults/"
-                  f"{vault['name']}",
-            "name": vault["name"], "type": DELETED_VAULT_TYPE,
-            "properties": {"vaultId": vault["id"], "location": location, "deletionDate": record["deletionDate"],
-                           "scheduledPurgeDate": record["scheduledPurgeDate"], "tags": vault.get("tags") or {},
-                           "purgeProtectionEnabled": bool(props.get("enablePurgeProtection"))}}
-
-
-def _mine(ctx, record: dict) -> bool:
-    return record["vault"]["id"].lower().startswith(f"/subscriptions/{ctx.subscription_id}/".lower())
-
-
-def _find_deleted(ctx, groups) -> dict:
-    record = ctx.store.kv_get(DELETED_TABLE, _held_key(groups["name"]))
-    location = groups["location"].replace(" ", "").lower()
-    if record is None or not _mine(ctx, record) or \
-            (record["vault"].get("location") or "").replace(" ", "").lower() != location:
-        raise ArmError(404, "ResourceNotFound",
-                       f"The Resource '{DELETED_VAULT_TYPE}/{groups['name']}' was not found in location '{location}'.")
-    return record
-
-
-def list_deleted_vaults(ctx, groups):
-    return 200, {"value": [_deleted_body(ctx, record) for _, record in ctx.store.kv_list(DELETED_TABLE)
-                           if _mine(ctx, record)]}, {}
-
-
-def get_deleted_vault(ctx, groups):
-    return 200, _deleted_body(ctx, _find_deleted(ctx, groups)), {}
-
-
-def purge_deleted_vault(ctx, groups):
-    record = _find_deleted(ctx, groups)
-    if (record["vault"].get("properties") or {}).get("enablePurgeProtection"):
-        raise ArmError(409, "ConflictError", f"Operation 'DeletedVaultPurge' is not allowed: vault "
-                                             f"'{groups['name']}' has purge protection enabled.")
-    ctx.store.kv_delete(DELETED_TABLE, _held_key(groups["name"]))   # the name is free once the purge is accepted
-    body = _deleted_body(ctx, record)
-    headers = ctx.start_operation("action:purge", body["id"], Lro("location", seconds=30, status=202,
-                                                                  running_state=None))
-    return 202, None, headers
 
 
 PROVIDER = Provider(
     namespace=NAMESPACE,
     kinds=[VaultKind(), SecretKind()],
-    routes=[
-        Route("GET", r"deletedVaults", list_deleted_vaults),
-        Route("GET", r"locations/(?P<location>[^/]+)/deletedVaults/(?P<name>[^/]+)", get_deleted_vault),
-        Route("POST", r"locations/(?P<location>[^/]+)/deletedVaults/(?P<name>[^/]+)/purge", purge_deleted_vault),
-    ],
 )

@@ -13,8 +13,10 @@ subscription, resource group, name and location within that time recovers it (sa
 from __future__ import annotations
 
 import datetime
+from datetime import timedelta
 
-from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
+from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind
+from localazure.engine.softdelete import SoftDelete
 
 WORKSPACE_TYPE = "Microsoft.OperationalInsights/workspaces"
 DELETED_TABLE = "operationalinsights.deletedWorkspaces"
@@ -22,10 +24,6 @@ SOFT_DELETE_DAYS = 14
 # Delete: 202 + Location, polled until 200; seconds on the real service.
 DELETE_LRO = Lro("location", seconds=10, status=202, running_state=None)
 _LENGTH_PROBLEM = ("minLength", "maxLength")
-
-
-def _normal_location(location: str | None) -> str:
-    return (location or "").replace(" ", "").lower()
 
 
 def _is_force(ctx) -> bool:
@@ -37,25 +35,11 @@ def _iso(epoch: float) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond:06d}0Z"
 
 
-def _recoverable(ctx, key: str) -> dict | None:
-    record = ctx.store.kv_get(DELETED_TABLE, key)
-    if record is None:
-        return None
-    if ctx.now - record["deletedAt"] > SOFT_DELETE_DAYS * 86400:
-        ctx.store.kv_delete(DELETED_TABLE, key)   # retention over: the name is free again
-        return None
-    return record
-
-
-def _reserved_by(ctx, name: str) -> tuple[str, dict] | None:
-    """The soft-deleted workspace of this subscription holding `name`, if any."""
-    prefix = f"/subscriptions/{ctx.subscription_id}/".lower()
-    for key, _ in ctx.store.kv_list(DELETED_TABLE, prefix):
-        if key.rsplit("/", 1)[-1] == (name or "").lower():
-            record = _recoverable(ctx, key)
-            if record is not None:
-                return key, record
-    return None
+def _name_not_unique(ctx, held: dict) -> ArmError:
+    # Workspaces - Delete: "The name is kept for 14 days and cannot be used for another workspace."
+    # Seen as 409 "The workspace name '...' is not unique" (MicrosoftDocs/azure-docs#41719); the
+    # error code is not recorded there, ours is the generic Conflict.
+    return ArmError(409, "Conflict", f"The workspace name '{ctx.name}' is not unique")
 
 
 class WorkspaceKind(ResourceKind):
@@ -68,26 +52,22 @@ class WorkspaceKind(ResourceKind):
     # provisioningState Creating and the SDK re-reads the resource until Succeeded.
     create_lro = Lro("body", seconds=18, status=201, running_state="Creating")
     delete_lro = DELETE_LRO
+    # DELETE ...?force=true frees the name at once; otherwise (also when the resource group goes) the workspace
+    # stays recoverable for 14 days: creating it again (same group, name and region) recovers it with its
+    # customerId and createdDate; its name is refused elsewhere in the subscription meanwhile.
+    soft_delete = SoftDelete(
+        table=DELETED_TABLE, name_scope="resourceGroup", conflict_scope="subscription",
+        retention=timedelta(days=SOFT_DELETE_DAYS), restore=None,
+        restores=("properties.customerId", "properties.createdDate"), conflict=_name_not_unique,
+        present=lambda ctx, record: record["resource"],
+        kept_when=lambda ctx, workspace: not _is_force(ctx), list_pattern=r"deletedWorkspaces",
+        route_type=WORKSPACE_TYPE)
 
     def on_create(self, ctx, body):
         props = body.setdefault("properties", {})
         now = ctx.now_iso()
-        key = ctx.resource_id.lower()
-        reserved = _reserved_by(ctx, ctx.name)
-        same_place = reserved is not None and reserved[0] == key and _normal_location(
-            reserved[1]["body"].get("location")) == _normal_location(body.get("location"))
-        if reserved is not None and not same_place:
-            # Workspaces - Delete: "The name is kept for 14 days and cannot be used for another workspace."
-            # Seen as 409 "The workspace name '...' is not unique" (MicrosoftDocs/azure-docs#41719); the
-            # error code is not recorded there, ours is the generic Conflict.
-            raise ArmError(409, "Conflict", f"The workspace name '{ctx.name}' is not unique")
-        old_props = {}
-        if same_place:
-            # Recovery by re-create: same workspace (customerId, createdDate) comes back.
-            old_props = reserved[1]["body"].get("properties") or {}
-            ctx.store.kv_delete(DELETED_TABLE, key)
-        props["customerId"] = old_props.get("customerId") or ctx.new_guid()
-        props["createdDate"] = old_props.get("createdDate") or now
+        props["customerId"] = ctx.new_guid()
+        props["createdDate"] = now
         props["modifiedDate"] = now
         props["provisioningState"] = "Creating"
         self._fill_defaults(ctx, body, now)
@@ -104,14 +84,6 @@ class WorkspaceKind(ResourceKind):
     def on_provisioned(self, ctx, body):
         props = body.setdefault("properties", {})
         props["provisioningState"] = "Succeeded"
-
-    def on_delete(self, ctx, current):
-        """DELETE ...?force=true frees the name at once; otherwise (also when the resource group goes) the
-        workspace stays recoverable for 14 days."""
-        if _is_force(ctx):
-            ctx.store.kv_delete(DELETED_TABLE, current["id"].lower())
-        else:
-            _soft_delete(ctx, current)
 
     def invalid_name(self, ctx, problems):
         # Code and pattern message as the service answers (Azure/AzureMonitorStarterPacks#173); the length
@@ -147,25 +119,9 @@ class WorkspaceKind(ResourceKind):
             identity["tenantId"] = ctx.tenant_id
 
 
-def _soft_delete(ctx, body: dict) -> None:
-    ctx.store.kv_put(DELETED_TABLE, body["id"].lower(), {"deletedAt": ctx.now, "body": body})
-
-
-def list_deleted_workspaces(ctx, groups):
-    """GET /subscriptions/{s}/providers/Microsoft.OperationalInsights/deletedWorkspaces."""
-    value = []
-    prefix = f"/subscriptions/{ctx.subscription_id}/".lower()
-    for key, record in ctx.store.kv_list(DELETED_TABLE):
-        if key.startswith(prefix) and _recoverable(ctx, key) is not None:
-            value.append(record["body"])
-    return 200, {"value": value}, {}
-
+list_deleted_workspaces = WorkspaceKind.soft_delete.handlers()[0]   # GET .../deletedWorkspaces
 
 PROVIDER = Provider(
     namespace="Microsoft.OperationalInsights",
     kinds=[WorkspaceKind()],
-    routes=[
-        Route("GET", r"deletedWorkspaces", list_deleted_workspaces, WorkspaceKind.api_versions,
-              type_name=WORKSPACE_TYPE),
-    ],
 )
