@@ -113,7 +113,7 @@ def quota_group(endpoint, credential, sdk_kwargs, control):
     resources.resource_groups.create_or_update(name, {"location": REGION})
     yield name
     resources.resource_groups.begin_delete(name).result()
-    control("DELETE", "/localazure/quota")
+    control("DELETE", "/localazure/cognitiveservices/quota")
 
 
 def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, control):
@@ -122,9 +122,9 @@ def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, 
     assert mini and mini[0].model.version == "2024-07-18" and mini[0].kind == "AIServices"
     assert USAGE in [sku.usage_name for sku in mini[0].model.skus]
 
-    answer = control("POST", "/localazure/quota", json={"location": REGION, "limits": {USAGE: 15}})
+    answer = control("POST", "/localazure/cognitiveservices/quota", json={"location": REGION, "limits": {USAGE: 15}})
     assert answer.status_code == 200 and answer.json()[REGION][USAGE] == 15
-    assert control("POST", "/localazure/quota", json={"limits": {USAGE: -3}}).status_code == 400
+    assert control("POST", "/localazure/cognitiveservices/quota", json={"limits": {USAGE: -3}}).status_code == 400
 
     account = "quota-" + uuid.uuid4().hex[:8]
     client.accounts.begin_create(quota_group, account, csm.Account(

@@ -22,12 +22,9 @@ kind's validate hook.
 from __future__ import annotations
 
 from localazure.engine.contract import ArmError, Route
+from localazure.services.cognitiveservices.state import ACCOUNT_TYPE, DEPLOYMENT_TYPE, deployments_of_deleted_accounts
 
-NAMESPACE = "Microsoft.CognitiveServices"
-ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
-DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
 QUOTA_TABLE = "cognitiveservices.quota"
-DELETED_TABLE = "cognitiveservices.deletedAccounts"
 ANY_LOCATION = "*"
 DEFAULT_LIMIT = 1000
 CHAT_SKUS = ("GlobalStandard", "DataZoneStandard", "Standard")
@@ -109,10 +106,8 @@ def _deployments_in(store, subscription_id: str, location: str) -> list[dict]:
     for account in store.list_type(ACCOUNT_TYPE, f"/subscriptions/{subscription_id}/"):
         if normal_location(account.get("location")) == wanted:
             found.extend(store.list_type(DEPLOYMENT_TYPE, account["id"] + "/"))
-    for _, record in store.kv_list(DELETED_TABLE, f"{subscription_id}/".lower()):
-        if normal_location(record["account"].get("location")) == wanted:
-            found.extend(child for child in record.get("children", [])
-                         if child.get("type", "").lower() == DEPLOYMENT_TYPE.lower())
+    found.extend(deployment for account, deployment in deployments_of_deleted_accounts(store, subscription_id)
+                 if normal_location(account.get("location")) == wanted)
     return found
 
 
