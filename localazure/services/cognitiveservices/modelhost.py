@@ -370,8 +370,8 @@ class Throttle:
 
 
 class HostThrottles:
-    """POST /localazure/model-hosts/{account}/throttle: makes a model host answer 429 or 503 on purpose, so
-    failover, retries and circuit breakers can be provoked without real load."""
+    """POST /localazure/cognitiveservices/model-hosts/{account}/throttle (control.py): makes a model host answer
+    429 or 503 on purpose, so failover, retries and circuit breakers can be provoked without real load."""
 
     STATUSES = (429, 503)
 

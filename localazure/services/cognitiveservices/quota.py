@@ -11,7 +11,8 @@ kind's validate hook.
   region over every deployment of that model and SKU, soft-deleted accounts included (Azure keeps their
   deployments' quota until they are purged, learn.microsoft.com/azure/ai-foundry/openai/how-to/quota).
 - **Limits.** `DEFAULT_LIMIT` for every usage name unless configured through the control endpoint
-  `POST /localazure/quota {"location": "swedencentral" or "*", "limits": {"OpenAI.GlobalStandard.gpt-4o-mini": 30}}`
+  `POST /localazure/cognitiveservices/quota {"location": "swedencentral" or "*",
+  "limits": {"OpenAI.GlobalStandard.gpt-4o-mini": 30}}`
   (`GET` shows the settings, `DELETE` clears them). A location's own setting wins over "*".
 - **Refusal.** A deployment create or update that needs more new capacity than is free answers 400
   `InsufficientQuota` with the message Azure sends ("This operation require N new capacity in quota Tokens Per

@@ -5,7 +5,7 @@ A request is matched to an API and an operation, its subscription key is checked
 the API's policy is evaluated (README "Gateway data plane"), and the chosen backend URL is mapped to a Cognitive
 Services account whose Azure OpenAI data plane answers as Azure does: chat completions (whole or streamed as
 server-sent events) and embeddings.  Each request the service answers is written to its resource logs when a
-diagnostic setting sends them to a Log Analytics workspace (loganalytics.py).  Nothing here is a separate
+diagnostic setting sends them to a Log Analytics workspace (operationalinsights/logs.py).  Nothing here is a separate
 configuration: change the ARM resources and the gateway follows.
 
 Error bodies:
@@ -151,7 +151,7 @@ class Gateway:
         return await answer.send(request)
 
     def _serve(self, service: dict, call: Call) -> Answer:
-        """Key check, then the policy pipeline (gateway_policy.py) over the scopes policy_scopes names."""
+        """Key check, then the policy pipeline (pipeline.py) over the scopes scopes.py names."""
         api = call.trace.api = self._api(service["id"], call)
         operation = call.trace.operation = self._operation(api, call)
         subscription = call.trace.subscription = self._subscription(service["id"], api, call)
@@ -325,7 +325,7 @@ class Gateway:
             return out
         return expand(len(roots) - 1)
 
-    # --- what the pipeline asks of the gateway (gateway_policy.Exchange.gateway) ---------------------------
+    # --- what the pipeline asks of the gateway (pipeline.Exchange.gateway) ---------------------------------
     def read_token(self, token: str) -> dict | None:
         """The claims of a token this endpoint issued and that is still valid; None otherwise."""
         if self.validate_token is None:
@@ -458,7 +458,7 @@ class Gateway:
         self.breakers.record(backend["id"], rules, answer.status, retry_after)
 
     def content_safety(self, x: Exchange, backend_id: str, request: dict, shield: bool) -> dict:
-        """The Content Safety account behind the backend rates the prompt (contentsafety.py); it is called with
+        """The Content Safety account behind the backend rates the prompt (its model host); it is called with
         the backend's key header or APIM's identity, which needs a Cognitive Services role on the account."""
         backend, account, _path = self._backend_target(x, backend_id)
         if (account.get("kind") or "") not in ("ContentSafety", "AIServices", "CognitiveServices"):

@@ -4,7 +4,7 @@
 `https://{account}.services.ai.azure.com/api/projects/{project}/...` (the project endpoint Azure reports).  Served:
 connections (list, get, getConnectionWithCredentials), deployments, agents and their versions, and the OpenAI-style
 `/openai/v1/conversations` and `/openai/v1/responses` routes that `AIProjectClient.get_openai_client()` calls.  A
-response runs the agent's model through its connection (foundry_runs.py).  Agents, conversations and responses are
+response runs the agent's model through its connection (runs.py).  Agents, conversations and responses are
 provider records in the store, keyed by the project's ARM id; they go when the project or its account is deleted.
 
 Shapes: the models of azure-ai-projects 2.x (`azure.ai.projects.models`) and the openai types

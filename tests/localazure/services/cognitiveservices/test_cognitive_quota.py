@@ -1,4 +1,4 @@
-"""Microsoft.CognitiveServices model catalogue, usages and InsufficientQuota (localazure/providers/cognitive_quota.py).
+"""Microsoft.CognitiveServices model catalogue, usages and InsufficientQuota (localazure/services/cognitiveservices/quota.py).
 
 First part: the hooks against the in-memory store. Second part: the stock azure-mgmt-cognitiveservices client
 (`models.list`, `usages.list`, a deployment over quota) and the control endpoint, against the running endpoint.
@@ -16,8 +16,8 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
 from localazure.services.cognitiveservices import quota
-from tests.localazure.test_cognitiveservices import (ACCOUNTS, DEPLOYMENTS, SUB, MemoryStore, account_id, ai_services,
-                                                     create, delete)
+from tests.localazure.services.cognitiveservices.test_cognitiveservices import (ACCOUNTS, DEPLOYMENTS, SUB, MemoryStore,
+                                                                              account_id, ai_services, create, delete)
 
 USAGE = "OpenAI.GlobalStandard.gpt-4o-mini"
 
@@ -92,7 +92,7 @@ def test_a_location_setting_wins_over_the_default_and_bad_settings_are_refused(s
 
 
 def _ctx(store, resource_id):
-    from tests.localazure.test_cognitiveservices import FakeCtx
+    from tests.localazure.services.cognitiveservices.test_cognitiveservices import FakeCtx
     return FakeCtx(store, resource_id)
 
 

@@ -1,4 +1,4 @@
-"""The Foundry project data plane (localazure/foundry.py, foundry_runs.py): a lab-shaped world is provisioned through
+"""The Foundry project data plane (localazure/services/cognitiveservices/foundry/): a lab-shaped world is provisioned through
 the real SDK clients (APIM gateway in front of a model account, an agents account with a project and the gateway
 connections), then the stock AIProjectClient and its OpenAI client run the lab's agent flow against the local
 project URL."""

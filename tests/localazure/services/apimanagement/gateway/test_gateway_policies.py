@@ -29,7 +29,7 @@ from localazure.services.apimanagement.gateway.expressions import Headers, Unsup
 from localazure.services.authorization import assignments as authz
 from tests.localazure.conftest import advance_clock
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 TEMPLATE = ROOT / "roles/gateway/templates/inference-policy.xml.j2"
 CS_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
 API_VERSION = "2024-12-01-preview"
