@@ -65,6 +65,11 @@ def test_the_engine_imports_no_service():
     assert {name: modules for name, modules in reaching.items() if modules} == {}
 
 
+def test_the_server_names_no_service():
+    """server.py mounts what discovery returns: it imports no service package, only the services root."""
+    assert sorted(module for module in _imports("localazure.server") if _service(module)) == []
+
+
 @pytest.mark.parametrize("name", sorted(name for name in MODULES if _service(name)))
 def test_a_service_reads_another_only_through_its_state_module(name):
     own = _service(name)
