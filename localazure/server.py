@@ -14,19 +14,16 @@ from pathlib import Path
 from aiohttp import web
 
 from localazure import certs
-from localazure.services.apimanagement.gateway.plane import ROUTE as GATEWAY_ROUTE, Gateway
-from localazure.services.cognitiveservices.foundry.plane import ROUTE as FOUNDRY_ROUTE, FoundryProjects
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
 from localazure.engine.clock import Clock, checked_advance, checked_hold
 from localazure.engine.conformance import load_specs
 from localazure.engine.contract import ArmError
+from localazure.engine.events import Events
 from localazure.engine.faults import Faults
 from localazure.engine.store import Store
 from localazure.identity import ARM_AUDIENCES, MSI_PATH, Identity, TokenError
-from localazure.services.operationalinsights.logs import QueryApi, Workspaces
-from localazure.services.cognitiveservices import quota as cognitive_quota
-from localazure.services import discover
+from localazure.services import Env, discover, services
 
 ENDPOINT_FILE, PID_FILE, STATE_DB, REQUEST_LOG = "endpoint.json", "server.pid", "state.db", "requests.jsonl"
 DEFAULT_TIME_SCALE = 0.002
@@ -64,16 +61,13 @@ def _error_response(error: ArmError) -> web.Response:
     return web.json_response(error.body(), status=error.status, headers=error.headers)
 
 
-def _log_kind(request: web.Request) -> str:
+def _log_kind(request: web.Request, plane_prefixes) -> str:
     path = request.path.lower()
     if path.startswith("/localazure/"):
         return "control"
-    if path.startswith("/gateway/"):
-        return "gateway"
-    if path.startswith("/foundry/"):
-        return "foundry"
-    if path.startswith("/loganalytics/"):
-        return "loganalytics"
+    first = path.split("/", 2)[1] if path.count("/") > 1 else ""
+    if first in plane_prefixes:
+        return first
     if "/oauth2/" in path or "openid-configuration" in path or path == MSI_PATH:
         return "token"
     return requestlog.classify(request.method, request.path)
@@ -90,15 +84,22 @@ class App:
         self.conformance_mode = conformance_mode
         self.conformance = load_conformance(conformance_mode)
         self.clock = Clock()
+        events = Events()
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
                              tenant_id=self.identity.tenant_id, subscription_id=self.identity.subscription_id,
-                             clock=self.clock)
-        self.workspaces = Workspaces(self.store, self.identity.subscription_id, clock=self.clock)
-        self.gateway = Gateway(self.store, self.identity.subscription_id, self.engine.settle, clock=self.clock,
-                               validate_token=self.identity.validate, logs=self.workspaces)
-        self.foundry = FoundryProjects(self.store, self.identity, self.engine.settle, state_dir / certs.CA_FILE)
-        self.log_queries = QueryApi(self.identity, self.store, self.workspaces, clock=self.clock)
+                             clock=self.clock, events=events)
+        # Every service's data planes and test controls, built with what they may use (services/__init__.py Env):
+        # first what services offer each other (the log workspaces, the model host), then the planes.
+        env = Env(store=self.store, clock=self.clock, identity=self.identity, settle=self.engine.settle,
+                  ca_file=state_dir / certs.CA_FILE, events=events)
+        found = services()
+        for service in found.values():
+            env.shared.update(service.offers(env) if service.offers else {})
+        self.planes = [plane for service in found.values() if service.planes for plane in service.planes(env)]
+        self.controls = [(package, control) for package, service in found.items() if service.controls
+                         for control in service.controls(env)]
+        self.plane_prefixes = frozenset(plane.prefix for plane in self.planes)
 
     # --- middleware ----------------------------------------------------------------------------
     @web.middleware
@@ -106,7 +107,7 @@ class App:
         started = time.time()
         is_arm = request.path.lower().startswith("/subscriptions/")
         request["conformance"] = "off" if self.conformance is None and is_arm else []
-        request["log_kind"] = _log_kind(request)
+        request["log_kind"] = _log_kind(request, self.plane_prefixes)
         status = 500
         try:
             response = await handler(request)
@@ -253,45 +254,10 @@ class App:
             released = self.engine.holds.release(self.store, self.clock())
         return web.json_response({"released": released})
 
-    async def get_throttles(self, request):
-        return web.json_response({"throttles": self.gateway.throttles.all()})
-
-    async def set_throttle(self, request):
-        """A model host (account name) answers 429 or 503 for a rate, a count or a duration of its requests."""
-        try:
-            settings = await request.json()
-            answer = self.gateway.throttles.configure(request.match_info["account"], settings)
-        except ValueError as error:
-            raise ArmError(400, "InvalidThrottle", str(error)) from None
-        return web.json_response(answer)
-
-    async def clear_throttle(self, request):
-        self.gateway.throttles.clear(request.match_info["account"])
-        return web.json_response(self.gateway.throttles.describe(request.match_info["account"]))
-
     async def reset(self, request):
         with self.store.transaction():
             self.store.wipe_resources()
         return web.json_response({"reset": True})
-
-    # Model quota of the CognitiveServices provider (localazure/providers/cognitive_quota.py).
-    async def get_quota(self, request):
-        return web.json_response(cognitive_quota.quota_settings(self.store))
-
-    async def set_quota(self, request):
-        try:
-            body = await request.json()
-        except ValueError as error:
-            raise ArmError(400, "InvalidQuota", str(error)) from None
-        with self.store.transaction():
-            try:
-                return web.json_response(cognitive_quota.configure_quota(self.store, body))
-            except ValueError as error:
-                raise ArmError(400, "InvalidQuota", str(error)) from None
-
-    async def clear_quota(self, request):
-        with self.store.transaction():
-            return web.json_response(cognitive_quota.clear_quota(self.store))
 
     async def summary(self, request):
         return web.json_response(self.log.summary())
@@ -311,16 +277,11 @@ class App:
             web.post("/localazure/holds", self.add_hold),
             web.delete("/localazure/holds", self.release_holds),
             web.get("/localazure/requests/summary", self.summary),
-            web.get("/localazure/model-hosts/throttles", self.get_throttles),
-            web.post("/localazure/model-hosts/{account}/throttle", self.set_throttle),
-            web.delete("/localazure/model-hosts/{account}/throttle", self.clear_throttle),
-            web.get("/localazure/quota", self.get_quota),
-            web.post("/localazure/quota", self.set_quota),
-            web.delete("/localazure/quota", self.clear_quota),
         ])
-        app.router.add_route("*", GATEWAY_ROUTE, self.gateway.handle)   # APIM data plane (dataplane.py)
-        app.router.add_route("*", FOUNDRY_ROUTE, self.foundry.handle)   # Foundry project data plane (foundry.py)
-        app.add_routes(self.log_queries.routes())                       # Log Analytics query API
+        for package, control in self.controls:   # each service's test controls, under its package's name
+            app.router.add_route(control.method, f"/localazure/{package}/{control.path}", control.handler)
+        for plane in self.planes:
+            app.add_routes(plane.routes)
         app.router.add_route("*", "/{tail:.*}", self.arm)
         app.on_cleanup.append(lambda _app: self._close())
         return app

@@ -1,5 +1,5 @@
-"""The answers of the local gateway and of the model hosts behind it, shared by the pipeline
-(gateway_policy.py) and the data plane (dataplane.py)."""
+"""The answers of the data planes: the APIM gateway (services/apimanagement/gateway/) and the model hosts behind it
+(services/cognitiveservices/modelhost.py)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,8 @@ class Answer(Exception):
 
     `events` makes it a server-sent event stream (`data: {event}` lines, then `data: [DONE]`); `usage` is what a
     model call consumed (streamed or not); `error` is (source, reason) of an answer the gateway itself gave, as
-    its resource log reports it (context.LastError)."""
+    its resource log reports it (context.LastError); `llm` is what a model host's successful answer tells the
+    gateway's LLM log (deployment, model, request and response messages)."""
 
     def __init__(self, status: int, body: dict | None, headers: dict | None = None, *, events: list | None = None,
                  usage: dict | None = None, error: tuple[str, str] | None = None):
@@ -20,6 +21,7 @@ class Answer(Exception):
         self.status, self.body, self.headers = status, body, dict(headers or {})
         self.events, self.usage, self.error = events, usage or {}, error
         self.raw: bytes | None = None   # a body set as text by return-response or set-body
+        self.llm: dict | None = None
 
     def chunks(self) -> list[bytes]:
         if self.raw is not None:

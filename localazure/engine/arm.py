@@ -14,6 +14,7 @@ from localazure.engine import operations as ops
 from localazure.engine import regions
 from localazure.engine.contract import (JSON, ArmError, Lro, Operation, Provider, ResourceKind, Route,
                                         resource_not_found)
+from localazure.engine.events import Events
 from localazure.engine.ids import RESOURCE_GROUP_TYPE, ArmPath, interleave, parse
 
 REGISTRATIONS = "registrations"      # kv table: namespace (lower) -> {"state": ...}
@@ -139,8 +140,10 @@ def _resource_not_found(path: ArmPath) -> ArmError:
 
 class Engine:
     def __init__(self, *, store, registry: Registry, conformance, conformance_mode: str, faults,
-                 time_scale: float, tenant_id: str, subscription_id: str, clock: Callable[[], float] = time.time):
+                 time_scale: float, tenant_id: str, subscription_id: str, clock: Callable[[], float] = time.time,
+                 events: Events | None = None):
         self.clock = clock
+        self.events = events or Events()
         self.subscription_id = subscription_id
         self.store = store
         self.registry = registry
@@ -228,6 +231,7 @@ class Engine:
             if kind is not None:
                 kind.on_delete(self._hook_ctx(body.get("id", resource_id), ctx.client_id, ctx.api_version,
                                               query=ctx.query, method="DELETE"), body)
+                self.events.deleted(self.store, body.get("id", resource_id), type_name)
         self.store.delete_tree(resource_id)
 
     def monitor(self, request: web.Request, claims: dict) -> web.Response | None:

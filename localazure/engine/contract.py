@@ -1,7 +1,7 @@
 """The contract between the generic ARM engine and the resource providers.
 
 The engine (routing, auth, api-version checks, conformance, store, long-running operations, ETags,
-faults, request log) is generic.  A provider module (localazure/providers/<namespace>.py) only
+faults, request log) is generic.  A service's provider (localazure/services/<namespace>/) only
 declares its resource kinds and the few behaviours that differ from plain ARM CRUD:
 
     PROVIDER = Provider(

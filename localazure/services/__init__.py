@@ -1,22 +1,59 @@
 """One package per Azure service (services/<namespace>/), each exporting SERVICE from its __init__.py: its ARM kinds
-(a Provider) and its test controls. `discover()` finds them; providers added with `register()` join them (tests
-load theirs with `serve --extra-provider module:attr`)."""
+(a Provider), its data planes and its test controls. `services()` finds them and server.py mounts what they declare;
+providers added with `register()` join the ARM kinds (tests load theirs with `serve --extra-provider module:attr`).
+
+A service reads another only through that service's state.py; the engine imports no service."""
 from __future__ import annotations
 
 import dataclasses
 import importlib
 import pkgutil
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Sequence
+
+from aiohttp import web
 
 from localazure.engine.contract import Provider
+from localazure.engine.events import Events
 
 _extra: list[Provider] = []
 
 
+@dataclasses.dataclass
+class Env:
+    """What a service's planes and controls may use; nothing else is reachable. `shared` holds what services offer
+    each other at run time (`Service.offers`): "logs" (operationalinsights' Workspaces), "model_host"
+    (cognitiveservices' ModelHost)."""
+    store: Any
+    clock: Callable[[], float]
+    identity: Any
+    settle: Callable[[], None]
+    ca_file: Path
+    events: Events
+    shared: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plane:
+    """A data plane: its routes, all under /<prefix>/ (the request log's kind for them)."""
+    prefix: str
+    routes: Sequence[web.RouteDef]
+
+
+@dataclasses.dataclass(frozen=True)
+class Control:
+    """A test control, mounted at /localazure/<service package>/<path>; a bad request raises ArmError (400)."""
+    method: str
+    path: str
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 @dataclasses.dataclass(frozen=True)
 class Service:
-    provider: Provider                 # ARM kinds and routes
-    controls: Sequence = ()            # ControlRoute: test controls, mounted under /localazure/<package>/
+    provider: Provider                                       # ARM kinds and routes
+    offers: Callable[[Env], dict] | None = None              # run-time objects for other services (Env.shared)
+    planes: Callable[[Env], Sequence[Plane]] | None = None   # built after every service's offers
+    controls: Callable[[Env], Sequence[Control]] | None = None
 
     @property
     def namespace(self) -> str:

@@ -14,11 +14,11 @@ TIGHT, ROOMY = "polandcentral", "francecentral"
 @pytest.fixture
 def quota(endpoint):
     def configure(location, limit):
-        answer = requests.post(endpoint["arm_endpoint"] + "/localazure/quota", json={
+        answer = requests.post(endpoint["arm_endpoint"] + "/localazure/cognitiveservices/quota", json={
             "location": location, "limits": {USAGE: limit}}, verify=endpoint["ca_bundle"], timeout=30)
         answer.raise_for_status()
     yield configure
-    requests.delete(endpoint["arm_endpoint"] + "/localazure/quota", verify=endpoint["ca_bundle"], timeout=30)
+    requests.delete(endpoint["arm_endpoint"] + "/localazure/cognitiveservices/quota", verify=endpoint["ca_bundle"], timeout=30)
 
 
 def test_shortfall_region_fallback_and_existing_capacity(run_module, request_log, quota):

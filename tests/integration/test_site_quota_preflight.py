@@ -1,4 +1,4 @@
-"""site.yml with less model quota than its deployments ask (set through the endpoint's /localazure/quota): the run
+"""site.yml with less model quota than its deployments ask (set through the endpoint's /localazure/cognitiveservices/quota): the run
 stops in preflight naming each shortfall (model, version, SKU, region, asked vs free) before any resource is
 written. Its own endpoint."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ def tight(tmp_path_factory):
 
 def limit_sweden_central(runner, limits):
     endpoint = runner.endpoint()
-    answer = requests.post(endpoint["arm_endpoint"] + "/localazure/quota", json={
+    answer = requests.post(endpoint["arm_endpoint"] + "/localazure/cognitiveservices/quota", json={
         "location": "swedencentral", "limits": limits}, verify=endpoint["ca_bundle"], timeout=30)
     answer.raise_for_status()
     return endpoint

@@ -11,7 +11,7 @@
                 endpoint with a valid bearer token (path starts with /subscriptions/..., add ?api-version=)
   control       control(method, "/localazure/faults", json=None) -> requests.Response (no token)
 
-The endpoint also loads tests/localazure/engine_kinds.py (test-only kinds under Test.Engine) through
+The endpoint also loads tests/localazure/engine/engine_kinds.py (test-only kinds under Test.Engine) through
 `--extra-provider`, for generic LRO / ETag / If-Match tests.  Long-running operations take their realistic
 duration times TIME_SCALE; Retry-After is at least 1 s, so one LRO costs about a second.
 """
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:   # provider tests import localazure also under a bare `pytest`
     sys.path.insert(0, str(ROOT))
 TIME_SCALE = os.environ.get("LOCALAZURE_TEST_TIME_SCALE", "0.0005")
-EXTRA_PROVIDER = "tests.localazure.engine_kinds:PROVIDER"
+EXTRA_PROVIDER = "tests.localazure.engine.engine_kinds:PROVIDER"
 
 
 def start_endpoint(state_dir: Path, *extra: str) -> dict:

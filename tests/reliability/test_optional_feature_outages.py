@@ -53,7 +53,7 @@ def test_a_priority_1_outage_with_the_cache_on_answers_from_priority_2_and_the_c
     gateway = Gateway(site)
     # A fresh minute: what verify spent (token limit, breakers) is behind us.
     gateway.control("POST", "/localazure/clock", {"advance_seconds": 120})
-    gateway.control("POST", "/localazure/model-hosts/%s/throttle" % gateway.first_host,
+    gateway.control("POST", "/localazure/cognitiveservices/model-hosts/%s/throttle" % gateway.first_host,
                     {"status": 429, "duration_seconds": 3600, "retry_after": 60})
     try:
         # Prompts unrelated to each other (no cache hit among them), then the last one again (a hit).
@@ -61,7 +61,7 @@ def test_a_priority_1_outage_with_the_cache_on_answers_from_priority_2_and_the_c
         answers = [gateway.ask(prompt) for prompt in prompts]
         repeated = gateway.ask(prompts[-1])
     finally:
-        gateway.control("DELETE", "/localazure/model-hosts/%s/throttle" % gateway.first_host)
+        gateway.control("DELETE", "/localazure/cognitiveservices/model-hosts/%s/throttle" % gateway.first_host)
     statuses = [answer.status_code for answer in answers]
     # The call that meets the outage first may fail while it trips the breakers (APIM documents no retry inside the
     # cache lookup); every call after it answers, from the priority-2 host.

@@ -24,16 +24,11 @@ from datetime import datetime, timedelta, timezone
 from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind, Route
 from localazure.engine.softdelete import SoftDelete, scheduled_purge
 from localazure.services.cognitiveservices import quota as cognitive_quota
+from localazure.services.cognitiveservices.state import (ACCOUNT_CONNECTION_TYPE, ACCOUNT_TYPE, BLOCKLIST_ITEM_TYPE,
+                                                        BLOCKLIST_TYPE, DELETED_ACCOUNT_TYPE, DELETED_TABLE,
+                                                        DEPLOYMENT_TYPE, KEYS_TABLE, NAMESPACE,
+                                                        PROJECT_CONNECTION_TYPE, PROJECT_TYPE)
 
-NAMESPACE = "Microsoft.CognitiveServices"
-ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
-DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
-PROJECT_TYPE = f"{ACCOUNT_TYPE}/projects"
-ACCOUNT_CONNECTION_TYPE = f"{ACCOUNT_TYPE}/connections"
-PROJECT_CONNECTION_TYPE = f"{PROJECT_TYPE}/connections"
-BLOCKLIST_TYPE = f"{ACCOUNT_TYPE}/raiBlocklists"
-BLOCKLIST_ITEM_TYPE = f"{BLOCKLIST_TYPE}/raiBlocklistItems"
-DELETED_ACCOUNT_TYPE = f"{NAMESPACE}/locations/resourceGroups/deletedAccounts"
 # Children that a soft delete keeps and a restore brings back ("charges for provisioned deployments on a
 # deleted resource continue until the resource is purged", learn.microsoft.com/azure/ai-services/
 # manage-resources; a restore keeps the system identity's principal).
@@ -50,8 +45,6 @@ SPEC_VERSIONS = {"2025-04-01-preview": "2025-09-01", "2025-06-01": "2025-09-01",
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
 VERSIONS_WITHOUT_GATEWAY_CATEGORIES = ("2025-04-01-preview", "2025-06-01", "2025-09-01")
 
-DELETED_TABLE = "cognitiveservices.deletedAccounts"
-KEYS_TABLE = "cognitiveservices.accountKeys"
 SOFT_DELETE_RETENTION = timedelta(hours=48)
 RUNNING_STATES = ("Accepted", "Creating", "Deleting", "Moving", "ResolvingDNS", "Updating")
 _ACCOUNT_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
@@ -557,10 +550,8 @@ class ProjectKind(ResourceKind):
         body.setdefault("properties", {})["provisioningState"] = "Succeeded"
 
     def on_delete(self, ctx, current):
-        # The project's agents, conversations and responses go with it (also when its account is deleted).
-        # Imported here: the data plane imports this provider.
-        from localazure.services.cognitiveservices.foundry.plane import forget_project
-        forget_project(ctx.store, current["id"])
+        # The project's agents, conversations and responses go with it: the Foundry plane hears of the delete
+        # (engine/events.py) and forgets them.
         account = ctx.store.get(_account_id(current["id"]))
         if not account:
             return

@@ -11,7 +11,8 @@ kind's validate hook.
   region over every deployment of that model and SKU, soft-deleted accounts included (Azure keeps their
   deployments' quota until they are purged, learn.microsoft.com/azure/ai-foundry/openai/how-to/quota).
 - **Limits.** `DEFAULT_LIMIT` for every usage name unless configured through the control endpoint
-  `POST /localazure/quota {"location": "swedencentral" or "*", "limits": {"OpenAI.GlobalStandard.gpt-4o-mini": 30}}`
+  `POST /localazure/cognitiveservices/quota {"location": "swedencentral" or "*",
+  "limits": {"OpenAI.GlobalStandard.gpt-4o-mini": 30}}`
   (`GET` shows the settings, `DELETE` clears them). A location's own setting wins over "*".
 - **Refusal.** A deployment create or update that needs more new capacity than is free answers 400
   `InsufficientQuota` with the message Azure sends ("This operation require N new capacity in quota Tokens Per
@@ -22,11 +23,8 @@ kind's validate hook.
 from __future__ import annotations
 
 from localazure.engine.contract import ArmError, Route
-from localazure.engine.softdelete import deleted_resources
+from localazure.services.cognitiveservices.state import ACCOUNT_TYPE, DEPLOYMENT_TYPE, deployments_of_deleted_accounts
 
-NAMESPACE = "Microsoft.CognitiveServices"
-ACCOUNT_TYPE = f"{NAMESPACE}/accounts"
-DEPLOYMENT_TYPE = f"{ACCOUNT_TYPE}/deployments"
 QUOTA_TABLE = "cognitiveservices.quota"
 ANY_LOCATION = "*"
 DEFAULT_LIMIT = 1000
@@ -109,10 +107,8 @@ def _deployments_in(store, subscription_id: str, location: str) -> list[dict]:
     for account in store.list_type(ACCOUNT_TYPE, f"/subscriptions/{subscription_id}/"):
         if normal_location(account.get("location")) == wanted:
             found.extend(store.list_type(DEPLOYMENT_TYPE, account["id"] + "/"))
-    for record in deleted_resources(store, ACCOUNT_TYPE, subscription_id):
-        if normal_location(record["resource"].get("location")) == wanted:
-            found.extend(child for child in record.get("children", [])
-                         if child.get("type", "").lower() == DEPLOYMENT_TYPE.lower())
+    found.extend(deployment for account, deployment in deployments_of_deleted_accounts(store, subscription_id)
+                 if normal_location(account.get("location")) == wanted)
     return found
 
 

@@ -87,13 +87,13 @@ class Exchange:
     api: dict
     operation: dict
     subscription: dict | None
-    call: object                      # dataplane.Call
+    call: object                      # plane.Call
     product: str | None = None
     variables: dict = field(default_factory=dict)
     backend_id: str | None = None
     base_url: str | None = None
     identity: tuple[str | None, str | None] | None = None   # (resource, client id) of authentication-managed-identity
-    response: object = None           # dataplane.Answer once the backend (or the cache) answered
+    response: object = None           # engine.answers.Answer once the backend (or the cache) answered
     last_error: dict | None = None
     unevaluated: list[str] = field(default_factory=list)
     token_limits: list[TokenLimit] = field(default_factory=list)

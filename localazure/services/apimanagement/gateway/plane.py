@@ -5,7 +5,7 @@ A request is matched to an API and an operation, its subscription key is checked
 the API's policy is evaluated (README "Gateway data plane"), and the chosen backend URL is mapped to a Cognitive
 Services account whose Azure OpenAI data plane answers as Azure does: chat completions (whole or streamed as
 server-sent events) and embeddings.  Each request the service answers is written to its resource logs when a
-diagnostic setting sends them to a Log Analytics workspace (loganalytics.py).  Nothing here is a separate
+diagnostic setting sends them to a Log Analytics workspace (operationalinsights/logs.py).  Nothing here is a separate
 configuration: change the ARM resources and the gateway follows.
 
 Error bodies:
@@ -21,15 +21,9 @@ Error bodies:
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
-import math
 import random
-import re
-import secrets
-import struct
 import time
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -39,30 +33,20 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from localazure.services.cognitiveservices import contentsafety
-from localazure.engine.answers import Answer, account_error, apim_error, invalid_request
+from localazure.engine.answers import Answer, apim_error
 from localazure.services.apimanagement.gateway.pipeline import Exchange, Pipeline, TokenLimit, unevaluated_tags
-from localazure.services.apimanagement.gateway.runtime import (CircuitBreakers, HostThrottles, Quotas, SemanticCache, TokenWindows,
+from localazure.engine.windows import TokenWindows
+from localazure.services.apimanagement.gateway.runtime import (CircuitBreakers, Quotas, SemanticCache,
                                         iso_seconds)
 from localazure.identity import TokenError
 from localazure.services.apimanagement.gateway.scopes import effective_scopes, subscription_product
 from localazure.services.apimanagement import state as apim_state
 from localazure.services.apimanagement.common import API_TYPE, CACHE_TYPE, OPERATION_TYPE, SERVICE_TYPE, SUBSCRIPTION_TYPE
-from localazure.services.authorization import assignments as authz
-from localazure.services.cognitiveservices import accounts as cs
+from localazure.services.cognitiveservices import state as cs_state
 
 ROUTE = "/gateway/{service}/{tail:.*}"
 UNEVALUATED_HEADER = "x-localazure-unevaluated-policies"
 DEFAULT_KEY_HEADER, DEFAULT_KEY_QUERY = "Ocp-Apim-Subscription-Key", "subscription-key"
-REQUEST_WINDOW_SECONDS = 10.0
-COGNITIVE_AUDIENCES = ("https://cognitiveservices.azure.com", "https://cognitiveservices.azure.com/")
-# Built-in roles whose dataActions include Microsoft.CognitiveServices/accounts/OpenAI/* (Cognitive Services
-# User, OpenAI User, OpenAI Contributor, Azure AI User, Azure AI Project Manager; Azure built-in roles reference).
-INFERENCE_ROLES = ("a97b65f3-24c7-4388-baec-2e87135dc908", "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
-                   "a001fd3d-188f-4b5d-821b-7da978bf7442", "53ca6127-db72-4b80-b1b0-d745d6d5456d",
-                   "eadc314b-1a2d-4efa-be10-5d325db5065e")
-REPLY = "This is a reply from the localazure gateway emulation."
-
 MISSING_KEY = ("Access denied due to missing subscription key. Make sure to include subscription key when making "
                "requests to an API.")
 INVALID_KEY = ("Access denied due to invalid subscription key. Make sure to provide a valid key for an active "
@@ -132,9 +116,10 @@ def _api_prefix(api: dict) -> list[str]:
 
 class Gateway:
     def __init__(self, store, subscription_id: str, settle, *, seed: int = 0, clock=time.time, validate_token=None,
-                 logs=None):
+                 logs=None, model_host=None):
         self.store = store
-        self.validate_token = validate_token   # identity.validate: reads a caller's Entra token (see _forwarded)
+        self.validate_token = validate_token   # identity.validate: reads a caller's Entra token (read_token)
+        self.model_host = model_host           # cognitiveservices ModelHost: the accounts behind the backends
         self.subscription_id = subscription_id
         self.settle = settle
         self.clock = clock
@@ -144,9 +129,6 @@ class Gateway:
         self.quotas = Quotas(clock)
         self.breakers = CircuitBreakers(clock)
         self.cache = SemanticCache(clock)
-        self.throttles = HostThrottles(clock, seed)
-        self.deployment_tokens = TokenWindows(clock)
-        self.deployment_requests = TokenWindows(clock, REQUEST_WINDOW_SECONDS)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         started = self.clock()
@@ -169,7 +151,7 @@ class Gateway:
         return await answer.send(request)
 
     def _serve(self, service: dict, call: Call) -> Answer:
-        """Key check, then the policy pipeline (gateway_policy.py) over the scopes policy_scopes names."""
+        """Key check, then the policy pipeline (pipeline.py) over the scopes scopes.py names."""
         api = call.trace.api = self._api(service["id"], call)
         operation = call.trace.operation = self._operation(api, call)
         subscription = call.trace.subscription = self._subscription(service["id"], api, call)
@@ -343,7 +325,7 @@ class Gateway:
             return out
         return expand(len(roots) - 1)
 
-    # --- what the pipeline asks of the gateway (gateway_policy.Exchange.gateway) ---------------------------
+    # --- what the pipeline asks of the gateway (pipeline.Exchange.gateway) ---------------------------------
     def read_token(self, token: str) -> dict | None:
         """The claims of a token this endpoint issued and that is still valid; None otherwise."""
         if self.validate_token is None:
@@ -357,7 +339,7 @@ class Gateway:
         """llm-token-limit before forwarding: over the minute's tokens 429, over the quota 403, each with
         Retry-After (or the element's retry-after-header-name) in seconds."""
         element = limit.element
-        estimate = _prompt_tokens(x.call.body) if (element.get("estimate-prompt-tokens") or "").lower() == "true" \
+        estimate = self.model_host.prompt_tokens(x.call.body) if (element.get("estimate-prompt-tokens") or "").lower() == "true" \
             else 0
         retry_header = element.get("retry-after-header-name") or "Retry-After"
         if limit.quota is not None:
@@ -460,7 +442,7 @@ class Gateway:
         side_call = Call(method="POST", rest="", query={"api-version": "2024-02-01"}, headers={},
                          body=json.dumps({"input": text}).encode(), client_ip=x.call.client_ip)
         try:
-            answer = self._account_call(account, path, side_call, identity, backend)
+            answer = self._model_call(account, path, side_call, identity, backend)
         except Answer as refused:
             self._count_for_breaker(backend, refused)
             raise apim_error(500, "Internal server error",
@@ -476,7 +458,7 @@ class Gateway:
         self.breakers.record(backend["id"], rules, answer.status, retry_after)
 
     def content_safety(self, x: Exchange, backend_id: str, request: dict, shield: bool) -> dict:
-        """The Content Safety account behind the backend rates the prompt (contentsafety.py); it is called with
+        """The Content Safety account behind the backend rates the prompt (its model host); it is called with
         the backend's key header or APIM's identity, which needs a Cognitive Services role on the account."""
         backend, account, _path = self._backend_target(x, backend_id)
         if (account.get("kind") or "") not in ("ContentSafety", "AIServices", "CognitiveServices"):
@@ -485,29 +467,22 @@ class Gateway:
                              source="llm-content-safety", reason="ContentSafetyUnavailable")
         header = (((backend.get("properties") or {}).get("credentials") or {}).get("header") or {})
         if header:
-            self._check_key(account, backend, key_header="Ocp-Apim-Subscription-Key", service_id=x.service["id"])
+            self.model_host.check_key(account, self._backend_key(backend, "Ocp-Apim-Subscription-Key",
+                                                                 service_id=x.service["id"]))
         else:
             managed = ((backend.get("properties") or {}).get("credentials") or {}).get("managedIdentity") or {}
             principal, _ = self._identity(x.service, (managed.get("resource") or "https://cognitiveservices.azure.com",
                                                       managed.get("clientId")), None)
-            if not self._may_infer(principal, account["id"]):
+            if not self.model_host.may_infer(principal, account["id"]):
                 raise apim_error(500, "Internal server error",
                                  {"x-localazure-error": "Content Safety answered 401 PermissionDenied"},
                                  source="llm-content-safety", reason="ContentSafetyUnauthorized")
-        blocklists = {}
-        for name in request.get("blocklistNames") or []:
-            found = self.store.get(f"{account['id']}/raiBlocklists/{name}")
-            blocklists[name] = None if found is None else self.store.list_type(
-                cs.BLOCKLIST_ITEM_TYPE, f"{account['id']}/raiBlocklists/{name}/raiBlocklistItems/")
         try:
-            verdict = contentsafety.analyze(blocklists, request)
-        except contentsafety.BlocklistNotFound as missing:
+            return self.model_host.rate_prompt(account, request, shield)
+        except Answer as refused:
             raise apim_error(500, "Internal server error",
-                             {"x-localazure-error": missing.body()["error"]["message"]},
+                             {"x-localazure-error": refused.body["error"]["message"]},
                              source="llm-content-safety", reason="ContentSafetyCallFailed") from None
-        if shield:
-            verdict.update(contentsafety.shield_prompt({"userPrompt": request["text"]}))
-        return verdict
 
     # --- backend -------------------------------------------------------------------------------------
     def forward(self, x: Exchange) -> None:
@@ -530,7 +505,7 @@ class Gateway:
         call.trace.backend_url = f"{parts.scheme}://{parts.netloc}{path}" + _loggable_query(call.query)
         started = self.clock()
         try:
-            answer = self._account_call(account, path, call, identity, backend)
+            answer = self._model_call(account, path, call, identity, backend)
         except Answer as refused:   # the account's own error is the backend's answer
             if refused.error is not None:
                 raise
@@ -571,19 +546,32 @@ class Gateway:
         return self.random.choices(group, weights)[0]
 
     def _account_for(self, url: str) -> dict:
-        host = (urlsplit(url).hostname or "").lower()
-        matches = []
-        for account in self.store.list_type(cs.ACCOUNT_TYPE, f"/subscriptions/{self.subscription_id}/"):
-            props = account.get("properties") or {}
-            endpoints = [props.get("endpoint") or "", *(props.get("endpoints") or {}).values()]
-            if host in {(urlsplit(endpoint).hostname or "").lower() for endpoint in endpoints}:
-                matches.append(account)
+        matches = cs_state.accounts_serving(self.store, self.subscription_id, url)
         if len(matches) != 1:
+            host = (urlsplit(url).hostname or "").lower()
             # A regional host is shared by many accounts; only a custom subdomain names one.
             reason = "no" if not matches else "more than one"
             raise apim_error(500, "Internal server error",
                              {"x-localazure-error": f"{reason} Cognitive Services account serves host {host}"})
         return matches[0]
+
+    def _model_call(self, account: dict, path: str, call: Call, identity, backend: dict | None) -> Answer:
+        """The account's model host answers the call, made with the managed identity or else the backend's key."""
+        answer = self.model_host.answer(account, path, call, identity,
+                                        None if identity is not None else self._backend_key(backend))
+        call.trace.llm = answer.llm
+        return answer
+
+    def _backend_key(self, backend: dict | None, key_header: str = "api-key", *,
+                     service_id: str | None = None) -> str | None:
+        """The key the backend's credentials.header sends (a `{{named value}}` reference resolved from the
+        service's named values when `service_id` is given)."""
+        header = (((backend or {}).get("properties") or {}).get("credentials") or {}).get("header") or {}
+        values = next((value for name, value in header.items() if _same(name, key_header)), None) or []
+        key = values[0] if isinstance(values, list) and values else values
+        if isinstance(key, str) and key.startswith("{{") and key.endswith("}}") and service_id:
+            key = apim_state.named_value(self.store, service_id, key[2:-2])
+        return key
 
     def _identity(self, service: dict, requested: tuple | None, backend: dict | None) -> tuple[str, str] | None:
         """(principal id, token audience) of the managed identity APIM authenticates with, if any: the
@@ -606,210 +594,6 @@ class Gateway:
             raise apim_error(500, "Internal server error",
                              {"x-localazure-error": "the service has no such managed identity"})
         return principal, resource
-
-    # --- the account's Azure OpenAI data plane ------------------------------------------------------
-    def _account_call(self, account: dict, path: str, call: Call, identity, backend: dict | None) -> Answer:
-        props = account.get("properties") or {}
-        if props.get("publicNetworkAccess") == "Disabled":
-            raise account_error(403, "403", "Public access is disabled. Please configure private endpoint.")
-        if identity is None:
-            identity = self._forwarded(call)
-        if identity is None:
-            self._check_key(account, backend)
-        elif identity[1] not in COGNITIVE_AUDIENCES:
-            raise account_error(401, "401", "Unauthorized. Access token is missing, invalid, audience is incorrect "
-                                            "(https://cognitiveservices.azure.com), or have expired.")
-        body = _json(call.body)
-        deployment_name, operation, template = _model_route(call.method, path, body)
-        if identity is not None and not self._may_infer(identity[0], account["id"]):
-            raise account_error(401, "PermissionDenied", (
-                f"The principal `{identity[0]}` lacks the required data action "
-                f"`Microsoft.CognitiveServices/accounts/OpenAI/deployments/{operation}/action` to perform "
-                f"`POST {template}` operation."))
-        deployment = self.store.get(f"{account['id']}/deployments/{deployment_name}")
-        if deployment is None or (deployment.get("properties") or {}).get("provisioningState") != "Succeeded":
-            raise account_error(404, "DeploymentNotFound", (
-                "The API deployment for this resource does not exist. If you created the deployment within the "
-                "last 5 minutes, please wait a moment and try again."))
-        model = ((deployment.get("properties") or {}).get("model") or {}).get("name") or deployment["name"]
-        embedding = embedding_model(model)
-        if (operation == "embeddings") != (embedding is not None):
-            # Azure OpenAI's answer, quoted in OpenHands/OpenHands#1003 and langchain-ai/langmem#13.
-            name = "embeddings" if operation == "embeddings" else "chatCompletion"
-            raise account_error(400, "OperationNotSupported", (
-                f"The {name} operation does not work with the specified model, {model}. Please choose different "
-                "model and try again. You can learn more about which models can be used with each operation here: "
-                "https://go.microsoft.com/fwlink/?linkid=2197993."))
-        limits = self._admit(account, deployment, operation, body, call)
-        if operation == "embeddings":
-            answer = self._embeddings(model, embedding, body)
-        else:
-            answer = self._completion(model, body, call.body)
-        key = deployment["id"].lower()
-        self.deployment_tokens.add(key, answer.usage["total_tokens"])
-        answer.headers.update({"x-ms-region": account.get("location") or "",
-                               "x-ratelimit-remaining-tokens": str(max(0, limits.get("token", 0)
-                                                                       - self.deployment_tokens.used(key))),
-                               "x-ratelimit-remaining-requests": str(max(0, limits.get("request", 0)
-                                                                         - self.deployment_requests.used(key)))})
-        request_messages = body.get("messages") if operation != "embeddings" else body.get("input")
-        call.trace.llm = {"DeploymentName": deployment["name"], "ModelName": model,
-                          "RequestId": (answer.body or {}).get("id") or (answer.events or [{}])[-1].get("id"),
-                          "IsStreamCompletion": answer.events is not None, "RequestMessages": request_messages,
-                          "ResponseMessages": None if operation == "embeddings" else
-                          [{"role": "assistant", "content": REPLY}]}
-        return answer
-
-    def _admit(self, account: dict, deployment: dict, operation: str, body: dict, call: Call) -> dict:
-        """A model host's own throttling, before it answers: first a test's throttle on the host
-        (HostThrottles), then the deployment's capacity as `rateLimits` says (the account provider derives them
-        from the SKU capacity: one unit is 1,000 tokens per minute and 6 requests per minute, counted per 10 s,
-        learn.microsoft.com/azure/ai-foundry/openai/how-to/quota).  A request is admitted when its estimate
-        (prompt tokens plus max_tokens, as Azure OpenAI estimates) fits the minute's tokens.  Over a limit: 429
-        with Retry-After and Azure OpenAI's text (quoted in many public issues, e.g. openai/openai-python#1087).
-        Returns the limits {"token": n, "request": n}."""
-        region = {"x-ms-region": account.get("location") or ""}
-        name = "Embeddings_Create" if operation == "embeddings" else "ChatCompletions_Create"
-        version = call.query.get("api-version") or "v1"
-        tier = f"{account.get('kind') or 'AIServices'} {(account.get('sku') or {}).get('name') or 'S0'}"
-        throttle = self.throttles.take(account["name"], deployment.get("name") or "")
-        if throttle is not None and throttle.status == 429:
-            raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "token", tier,
-                                                                                  throttle.retry_after)}},
-                         {"Retry-After": str(throttle.retry_after), **region})
-        if throttle is not None:
-            raise Answer(503, {"error": {"code": "ServiceUnavailable", "message": (
-                "The service is temporarily unable to process your request. Please try again later.")}},
-                {"Retry-After": str(throttle.retry_after), **region})
-        limits = {rule.get("key"): int(rule.get("count") or 0)
-                  for rule in (deployment.get("properties") or {}).get("rateLimits") or []}
-        key = deployment["id"].lower()
-        if "request" in limits and self.deployment_requests.used(key) >= limits["request"]:
-            wait = self.deployment_requests.seconds_left(key)
-            raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "call", tier, wait)}},
-                         {"Retry-After": str(wait), **region})
-        requested = body.get("max_tokens") or body.get("max_completion_tokens") or 0
-        estimate = _prompt_tokens(call.body) + (requested if isinstance(requested, int) else 0)
-        if "token" in limits and self.deployment_tokens.used(key) + estimate > limits["token"]:
-            wait = self.deployment_tokens.seconds_left(key)
-            raise Answer(429, {"error": {"code": "429", "message": _rate_message(name, version, "token", tier, wait)}},
-                         {"Retry-After": str(wait), **region})
-        self.deployment_requests.add(key, 1)
-        return limits
-
-    # --- hook for the Foundry data plane (foundry_runs.py): a caller's own Entra token ----------------------
-    def _forwarded(self, call: Call) -> tuple[str, str] | None:
-        """(oid, aud) of the bearer token the caller sent, when no policy replaced it: APIM forwards the
-        Authorization header, so a Foundry project's managed-identity token reaches the account end to end
-        (the foundry-samples APIM connection guide, ProjectManagedIdentity).  An unreadable token counts as a
-        wrong one."""
-        header = next((value for name, value in call.headers.items() if _same(name, "Authorization")), "")
-        if self.validate_token is None or not header.lower().startswith("bearer "):
-            return None
-        try:
-            claims = self.validate_token(header[7:].strip())
-        except (TokenError, ValueError):
-            return "", ""
-        return claims.get("oid") or "", claims.get("aud") or ""
-
-    def _check_key(self, account: dict, backend: dict | None, *, key_header: str = "api-key",
-                   service_id: str | None = None) -> None:
-        """Without a managed identity the backend call carries only the backend's credentials.header key
-        (a `{{named value}}` reference is resolved from the service's named values)."""
-        header = (((backend or {}).get("properties") or {}).get("credentials") or {}).get("header") or {}
-        values = next((value for name, value in header.items() if _same(name, key_header)), None) or []
-        key = values[0] if isinstance(values, list) and values else values
-        if isinstance(key, str) and key.startswith("{{") and key.endswith("}}") and service_id:
-            key = apim_state.named_value(self.store, service_id, key[2:-2])
-        keys = self.store.kv_get(cs.KEYS_TABLE, account["id"].lower()) or {}
-        if key and key in keys.values():
-            if (account.get("properties") or {}).get("disableLocalAuth"):
-                raise account_error(401, "AuthenticationTypeDisabled",
-                                    "Key based authentication is disabled for this resource.")
-            return
-        raise account_error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make "
-                                        "sure to provide a valid key for an active subscription and use a correct "
-                                        "regional API endpoint for your resource.")
-
-    def _may_infer(self, principal: str, account_id: str) -> bool:
-        """A role assignment of an inference role to the principal at the account or any scope above it."""
-        for assignment in self.store.list_type(authz.ASSIGNMENT_TYPE, f"/subscriptions/{self.subscription_id}"):
-            props = assignment.get("properties") or {}
-            scope = (props.get("scope") or authz.assignment_scope(assignment["id"])).lower().rstrip("/")
-            role = (props.get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
-            covers = account_id.lower() == scope or account_id.lower().startswith(scope + "/")
-            if covers and _same(props.get("principalId"), principal) and role in INFERENCE_ROLES:
-                return True
-        return False
-
-    def _completion(self, model: str, body: dict, raw: bytes) -> Answer:
-        """A chat.completion, or with `"stream": true` its chat.completion.chunk events as Azure sends them
-        (learn.microsoft.com/azure/ai-foundry/openai/concepts/content-streaming): first the prompt's filter
-        results with empty choices, then a chunk with the role, content chunks, a chunk with finish_reason and,
-        with stream_options.include_usage, a last chunk with empty choices and the usage."""
-        prompt = _prompt_tokens(raw)
-        completion = max(1, len(REPLY) // 4)
-        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-        completion_id, created = "chatcmpl-" + secrets.token_hex(12), int(time.time())
-        if body.get("stream") is True:
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            return Answer(200, None, events=_stream_events(completion_id, created, model, usage, include_usage),
-                          usage=usage)
-        return Answer(200, {
-            "id": completion_id, "object": "chat.completion", "created": created, "model": model,
-            "system_fingerprint": None, "prompt_filter_results": [_prompt_filter_results()],
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "content_filter_results": _FILTER_RESULTS,
-                         "message": {"role": "assistant", "content": REPLY, "refusal": None}}],
-            "usage": usage}, usage=usage)
-
-    def _embeddings(self, model: str, spec: tuple[int, bool], body: dict) -> Answer:
-        """An embeddings list: one vector per input, `dimensions` honoured where the model takes it."""
-        native, shortenable = spec
-        texts = _embedding_inputs(body.get("input"))
-        dimensions = body.get("dimensions")
-        if dimensions is not None and not shortenable:
-            raise invalid_request("This model does not support specifying dimensions.", "dimensions")
-        if dimensions is not None and (not isinstance(dimensions, int) or isinstance(dimensions, bool)
-                                       or not 1 <= dimensions <= native):
-            raise invalid_request(f"Invalid value for 'dimensions' = {dimensions!r}: it must be an integer between "
-                                  f"1 and {native} for {model}.", "dimensions")
-        encoding = body.get("encoding_format") or "float"
-        if encoding not in ("float", "base64"):
-            raise invalid_request(f"Invalid value for 'encoding_format' = {encoding!r}: expected 'float' or "
-                                  "'base64'.", "encoding_format")
-        data = []
-        for index, text in enumerate(texts):
-            vector = embed(text, dimensions or native)
-            value = (base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if encoding == "base64"
-                     else vector)
-            data.append({"object": "embedding", "index": index, "embedding": value})
-        tokens = sum(max(1, len(text.encode()) // 4) for text in texts)
-        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-        return Answer(200, {"object": "list", "data": data, "model": model, "usage": usage}, usage=usage)
-
-
-def _model_route(method: str, path: str, body: dict) -> tuple[str, str, str]:
-    """(deployment name, operation, path template) of a model call: the deployment in the path, or in the body's
-    `model` on the v1 and /models routes.  Anything else is the account's 404."""
-    match = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", path)
-    if match:
-        route = match.group(1), match.group(2), "/openai/deployments/{deployment-id}/" + match.group(2)
-    else:
-        match = re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
-        if match is None or not body.get("model"):
-            raise account_error(404, "404", "Resource not found")
-        route = body["model"], match.group(1), path
-    if method != "POST":
-        raise account_error(404, "404", "Resource not found")
-    return route
-
-
-def _rate_message(operation: str, version: str, kind: str, tier: str, wait: int) -> str:
-    return (f"Requests to the {operation} Operation under Azure OpenAI API version {version} have exceeded {kind} "
-            f"rate limit of your current {tier} pricing tier. Please retry after {wait} seconds. Please contact "
-            "Azure support service if you would like to further increase the default rate limit.")
-
 
 def _member_name(member: dict) -> str:
     return member["id"].rstrip("/").rsplit("/", 1)[-1]
@@ -839,103 +623,6 @@ def _loggable_query(query: dict) -> str:
     (the API's own key parameter is gone already, but a request that matched no API still carries it)."""
     kept = {name: value for name, value in query.items() if "key" not in name.lower()}
     return ("?" + urlencode(kept)) if kept else ""
-
-
-def _json(raw: bytes) -> dict:
-    try:
-        value = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _prompt_tokens(raw: bytes) -> int:
-    """About four bytes per token, as OpenAI's rule of thumb; deterministic from the request size."""
-    return max(1, len(raw) // 4)
-
-
-# --- model answers ---------------------------------------------------------------------------------
-
-# Dimensions as the models document them, and whether `dimensions` may shorten them (only the third
-# generation; learn.microsoft.com/azure/ai-foundry/openai/concepts/models#embeddings).
-EMBEDDING_MODELS = {"text-embedding-3-small": (1536, True), "text-embedding-3-large": (3072, True),
-                    "text-embedding-ada-002": (1536, False)}
-_FILTER_RESULTS = {category: {"filtered": False, "severity": "safe"}
-                   for category in ("hate", "self_harm", "sexual", "violence")}
-MAX_EMBEDDING_INPUTS = 2048
-
-
-def embedding_model(model: str) -> tuple[int, bool] | None:
-    """(dimensions, dimensions parameter allowed) for an embeddings model, None for any other model.  A model
-    not in the table whose name says "embed" gets 1536 fixed dimensions (our choice)."""
-    if model.lower() in EMBEDDING_MODELS:
-        return EMBEDDING_MODELS[model.lower()]
-    return (1536, False) if "embed" in model.lower() else None
-
-
-def embed(text: str, dimensions: int) -> list[float]:
-    """A deterministic unit vector: words and character trigrams of the lower-cased text, feature-hashed with
-    a sign bit (stable across runs, unlike hash()).  Texts sharing words and word pieces get a high cosine
-    similarity, unrelated texts one near 0, which is what a semantic cache needs."""
-    vector = [0.0] * dimensions
-    words = re.findall(r"\w+", text.lower())
-    features = [(word, 1.0) for word in words]
-    features += [(f"#{padded[i:i + 3]}", 0.5) for padded in (f"<{word}>" for word in words)
-                 for i in range(len(padded) - 2)]
-    for feature, weight in features:
-        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-        index = int.from_bytes(digest[:4], "little") % dimensions
-        vector[index] += weight if digest[4] & 1 else -weight
-    norm = math.sqrt(sum(value * value for value in vector))
-    if norm == 0:   # no word at all: still a unit vector, the same for every such text
-        vector[0], norm = 1.0, 1.0
-    return [value / norm for value in vector]
-
-
-def _embedding_inputs(value) -> list[str]:
-    """The request's `input`: a string, a list of strings, or token arrays (read as their numbers' text)."""
-    if isinstance(value, str):
-        value = [value]
-    elif isinstance(value, list) and value and all(isinstance(item, int) for item in value):
-        value = [" ".join(map(str, value))]
-    if not isinstance(value, list) or not value:
-        raise invalid_request("'input' is a required property and must be a string or a non-empty array.", "input")
-    if len(value) > MAX_EMBEDDING_INPUTS:
-        raise invalid_request(f"Too many inputs: at most {MAX_EMBEDDING_INPUTS} are allowed per request.", "input")
-    texts = []
-    for item in value:
-        if isinstance(item, list) and all(isinstance(token, int) for token in item):
-            item = " ".join(map(str, item))
-        if not isinstance(item, str) or not item:
-            raise invalid_request(f"Invalid value for 'input': {item!r} is not a non-empty string.", "input")
-        texts.append(item)
-    return texts
-
-
-def _prompt_filter_results() -> dict:
-    return {"prompt_index": 0, "content_filter_results": {**_FILTER_RESULTS,
-                                                          "jailbreak": {"filtered": False, "detected": False}}}
-
-
-def _stream_events(completion_id: str, created: int, model: str, usage: dict, include_usage: bool) -> list[dict]:
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "system_fingerprint": None}
-
-    def chunk(delta: dict, finish_reason: str | None = None, filters: dict | None = None) -> dict:
-        event = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None,
-                                      "content_filter_results": filters or {}}]}
-        if include_usage:
-            event["usage"] = None   # every chunk carries usage: null until the last one
-        return event
-
-    events = [{"choices": [], "created": 0, "id": "", "model": "", "object": "",
-               "prompt_filter_results": [_prompt_filter_results()]}]
-    events.append(chunk({"role": "assistant", "content": "", "refusal": None}))
-    events += [chunk({"content": piece}, filters=_FILTER_RESULTS) for piece in re.findall(r"\S+\s*", REPLY)]
-    events.append(chunk({}, "stop"))
-    if include_usage:
-        events.append({**base, "choices": [], "usage": usage})
-    return events
 
 
 def _clip(messages, limit: int | None):

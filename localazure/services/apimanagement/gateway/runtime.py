@@ -1,5 +1,5 @@
-"""What the local gateway and the model hosts remember between requests: token counters, circuit breakers,
-semantic cache entries and the throttles a test puts on a model host.
+"""What the local gateway remembers between requests: quotas, circuit breakers and semantic cache entries (token
+counters are engine/windows.py's; a model host's throttles are cognitiveservices/modelhost.py's).
 
 All of it is in memory (a restarted endpoint starts fresh, as a restarted gateway unit does) and every time is
 read from the endpoint's clock (engine/clock.py), so a test moves a window, a quota period, a breaker's trip or a
@@ -9,37 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-
-WINDOW_SECONDS = 60.0
-
-
-class TokenWindows:
-    """Amounts used per key in fixed windows of `seconds`, opened by the first use."""
-
-    def __init__(self, clock, seconds: float = WINDOW_SECONDS):
-        self.clock, self.seconds = clock, seconds
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def _current(self, key: str) -> tuple[float, int]:
-        start, used = self._windows.get(key, (0.0, 0))
-        if self.clock() - start >= self.seconds:
-            return self.clock(), 0
-        return start, used
-
-    def used(self, key: str) -> int:
-        return self._current(key)[1]
-
-    def add(self, key: str, amount: int) -> None:
-        start, used = self._current(key)
-        self._windows[key] = (start, used + amount)
-
-    def seconds_left(self, key: str) -> int:
-        start, _ = self._current(key)
-        return max(1, math.ceil(start + self.seconds - self.clock()))
-
 
 # llm-token-limit's token-quota-period values (learn.microsoft.com/azure/api-management/llm-token-limit-policy):
 # the period starts at the UTC time truncated to its unit.
@@ -178,94 +149,3 @@ class SemanticCache:
 
     def store(self, partition: str, vector: list[float], body: dict, seconds: float) -> None:
         self._entries.setdefault(partition, []).append((vector, body, self.clock() + seconds))
-
-
-@dataclass
-class Throttle:
-    """A test's instruction to a model host: answer `status` for a share (`rate`), a number (`count`) or a
-    time (`until`) of its requests, with `retry_after` seconds; only to the `deployments` named (Azure throttles
-    per deployment), or to every request when None."""
-    status: int
-    rate: float | None = None
-    count: int | None = None
-    until: float | None = None
-    retry_after: int = 10
-    answered: int = 0
-    deployments: frozenset | None = None
-
-
-class HostThrottles:
-    """POST /localazure/model-hosts/{account}/throttle: makes a model host answer 429 or 503 on purpose, so
-    failover, retries and circuit breakers can be provoked without real load."""
-
-    STATUSES = (429, 503)
-
-    def __init__(self, clock, seed: int = 0):
-        self.clock = clock
-        self.random = random.Random(seed)
-        self._rules: dict[str, Throttle] = {}
-
-    def configure(self, account: str, settings: dict) -> dict:
-        if not isinstance(settings, dict):
-            raise ValueError("the throttle must be a JSON object")
-        unknown = sorted(set(settings) - {"status", "rate", "count", "duration_seconds", "retry_after", "deployments"})
-        if unknown:
-            raise ValueError(f"unknown throttle settings: {', '.join(unknown)}")
-        status = settings.get("status", 429)
-        if status not in self.STATUSES:
-            raise ValueError(f"status must be one of {self.STATUSES}, not {status!r}")
-        given = [name for name in ("rate", "count", "duration_seconds") if settings.get(name) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of rate (0..1), count (requests) or duration_seconds")
-        rate, count, duration = settings.get("rate"), settings.get("count"), settings.get("duration_seconds")
-        if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1):
-            raise ValueError(f"rate must be a number between 0 and 1, not {rate!r}")
-        for name, value in (("count", count), ("duration_seconds", duration),
-                            ("retry_after", settings.get("retry_after", 10))):
-            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
-                raise ValueError(f"{name} must be a number >= 0, not {value!r}")
-        deployments = settings.get("deployments")
-        if deployments is not None and (not isinstance(deployments, list) or not deployments
-                                        or not all(isinstance(name, str) and name for name in deployments)):
-            raise ValueError(f"deployments must be a non-empty list of deployment names, not {deployments!r}")
-        self._rules[account.lower()] = Throttle(
-            deployments=None if deployments is None else frozenset(name.lower() for name in deployments),
-            status=status, rate=rate, count=None if count is None else int(count),
-            until=None if duration is None else self.clock() + float(duration),
-            retry_after=int(settings.get("retry_after", 10)))
-        return self.describe(account)
-
-    def clear(self, account: str | None = None) -> None:
-        if account is None:
-            self._rules.clear()
-        else:
-            self._rules.pop(account.lower(), None)
-
-    def describe(self, account: str) -> dict:
-        rule = self._rules.get(account.lower())
-        if rule is None:
-            return {"account": account, "throttle": None}
-        return {"account": account, "throttle": {"status": rule.status, "rate": rule.rate, "count": rule.count,
-                                                 "until": rule.until, "retry_after": rule.retry_after,
-                                                 "answered": rule.answered,
-                                                 "deployments": None if rule.deployments is None
-                                                 else sorted(rule.deployments)}}
-
-    def all(self) -> list[dict]:
-        return [self.describe(account) for account in sorted(self._rules)]
-
-    def take(self, account: str, deployment: str) -> Throttle | None:
-        """The throttle that applies to this request of the host's deployment, if any (and counts it)."""
-        rule = self._rules.get(account.lower())
-        if rule is None or (rule.deployments is not None and deployment.lower() not in rule.deployments):
-            return None
-        if rule.until is not None and self.clock() >= rule.until:
-            self._rules.pop(account.lower())
-            return None
-        if rule.count is not None and rule.answered >= rule.count:
-            self._rules.pop(account.lower())
-            return None
-        if rule.rate is not None and self.random.random() >= rule.rate:
-            return None
-        rule.answered += 1
-        return rule

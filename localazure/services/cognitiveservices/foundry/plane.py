@@ -4,7 +4,7 @@
 `https://{account}.services.ai.azure.com/api/projects/{project}/...` (the project endpoint Azure reports).  Served:
 connections (list, get, getConnectionWithCredentials), deployments, agents and their versions, and the OpenAI-style
 `/openai/v1/conversations` and `/openai/v1/responses` routes that `AIProjectClient.get_openai_client()` calls.  A
-response runs the agent's model through its connection (foundry_runs.py).  Agents, conversations and responses are
+response runs the agent's model through its connection (runs.py).  Agents, conversations and responses are
 provider records in the store, keyed by the project's ARM id; they go when the project or its account is deleted.
 
 Shapes: the models of azure-ai-projects 2.x (`azure.ai.projects.models`) and the openai types
@@ -26,7 +26,7 @@ from aiohttp import web
 from localazure.services.cognitiveservices.foundry import runs as foundry_runs
 from localazure.services.cognitiveservices.foundry.runs import FoundryError, new_id
 from localazure.identity import TokenError
-from localazure.services.authorization import assignments as authz
+from localazure.services.authorization import state as authz_state
 from localazure.services.cognitiveservices import accounts as cs
 
 ROUTE = "/foundry/{account}/api/projects/{project}/{tail:.*}"
@@ -214,16 +214,7 @@ class FoundryProjects:
 
     def _may_use(self, principal: str, project_id: str) -> bool:
         """A data role assigned to the principal at the project, its account, group or subscription."""
-        target = project_id.lower()
-        assignments = self.store.list_type(authz.ASSIGNMENT_TYPE, f"/subscriptions/{self.identity.subscription_id}")
-        for assignment in assignments:
-            props = assignment.get("properties") or {}
-            scope = (props.get("scope") or authz.assignment_scope(assignment["id"])).lower().rstrip("/")
-            role = (props.get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
-            if role in DATA_ROLES and _same(props.get("principalId"), principal) and \
-                    (target == scope or target.startswith(scope + "/")):
-                return True
-        return False
+        return authz_state.has_role(self.store, self.identity.subscription_id, principal, project_id, DATA_ROLES)
 
     # --- routing -------------------------------------------------------------------------------------
     def _route(self, request: web.Request, project: Project, tail: str, body: dict) -> web.Response:

@@ -11,7 +11,7 @@ import pytest
 from localazure.engine.contract import ArmError
 from localazure.services.apimanagement import policies as apim_policies
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "apim-policies"
+CORPUS = Path(__file__).resolve().parents[3] / "fixtures" / "apim-policies"
 ACCEPTED = sorted((CORPUS / "accepted").glob("*.xml"))
 REFUSED = sorted((CORPUS / "refused").glob("*.xml"))
 # Refused by API Management for attributes of elements the local gateway only passes through.

@@ -219,7 +219,7 @@ def _in_process(tmp_path, mode: str):
 
     from aiohttp.test_utils import TestClient, TestServer
 
-    from tests.localazure.engine_kinds import PROVIDER
+    from tests.localazure.engine.engine_kinds import PROVIDER
     from localazure.engine.arm import Registry
     from localazure.engine.faults import Faults
     from localazure.services import discover

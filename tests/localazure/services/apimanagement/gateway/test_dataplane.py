@@ -1,4 +1,4 @@
-"""The APIM gateway data plane (localazure/dataplane.py): a lab-shaped gateway is provisioned through the real
+"""The APIM gateway data plane (localazure/services/apimanagement/gateway/): a lab-shaped gateway is provisioned through the real
 SDK clients, then called with `requests` the way the verify role and the lab notebook call APIM."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gateway resource logs in Log Analytics and the query API (localazure/loganalytics.py, localazure/kql.py):
+"""Gateway resource logs in Log Analytics and the query API (localazure/services/operationalinsights/logs.py, kql.py):
 the KQL subset on fixed rows and a fixed clock, then a provisioned gateway whose diagnostic setting sends its logs
 to a workspace, read back with the stock azure-monitor-query LogsQueryClient."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from localazure.services.operationalinsights import kql
 from localazure.services.operationalinsights import logs as loganalytics
 from localazure.engine.store import Store
 from localazure.identity import Identity
-from tests.localazure.test_dataplane import PROMPT, _azure_openai, _chat, world  # noqa: F401 (world: fixture)
+from tests.localazure.services.apimanagement.gateway.test_dataplane import PROMPT, _azure_openai, _chat, world  # noqa: F401 (world: fixture)
 
 LOGS_AUDIENCE = "https://api.loganalytics.io"
 SETTINGS_VERSION = "?api-version=2021-05-01-preview"

@@ -1,5 +1,5 @@
 """Test-only resource kinds (namespace Test.Engine) that exercise the generic engine: loaded into the
-test endpoint with `--extra-provider tests.localazure.engine_kinds:PROVIDER`, never part of the product."""
+test endpoint with `--extra-provider tests.localazure.engine.engine_kinds:PROVIDER`, never part of the product."""
 from __future__ import annotations
 
 from localazure.engine.contract import Lro, Provider, ResourceKind, Route

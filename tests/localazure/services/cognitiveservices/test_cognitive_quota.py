@@ -1,4 +1,4 @@
-"""Microsoft.CognitiveServices model catalogue, usages and InsufficientQuota (localazure/providers/cognitive_quota.py).
+"""Microsoft.CognitiveServices model catalogue, usages and InsufficientQuota (localazure/services/cognitiveservices/quota.py).
 
 First part: the hooks against the in-memory store. Second part: the stock azure-mgmt-cognitiveservices client
 (`models.list`, `usages.list`, a deployment over quota) and the control endpoint, against the running endpoint.
@@ -16,8 +16,8 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from localazure.engine.contract import ArmError
 from localazure.services.cognitiveservices import quota
-from tests.localazure.test_cognitiveservices import (ACCOUNTS, DEPLOYMENTS, SUB, MemoryStore, account_id, ai_services,
-                                                     create, delete)
+from tests.localazure.services.cognitiveservices.test_cognitiveservices import (ACCOUNTS, DEPLOYMENTS, SUB, MemoryStore,
+                                                                              account_id, ai_services, create, delete)
 
 USAGE = "OpenAI.GlobalStandard.gpt-4o-mini"
 
@@ -92,7 +92,7 @@ def test_a_location_setting_wins_over_the_default_and_bad_settings_are_refused(s
 
 
 def _ctx(store, resource_id):
-    from tests.localazure.test_cognitiveservices import FakeCtx
+    from tests.localazure.services.cognitiveservices.test_cognitiveservices import FakeCtx
     return FakeCtx(store, resource_id)
 
 
@@ -113,7 +113,7 @@ def quota_group(endpoint, credential, sdk_kwargs, control):
     resources.resource_groups.create_or_update(name, {"location": REGION})
     yield name
     resources.resource_groups.begin_delete(name).result()
-    control("DELETE", "/localazure/quota")
+    control("DELETE", "/localazure/cognitiveservices/quota")
 
 
 def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, control):
@@ -122,9 +122,9 @@ def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, 
     assert mini and mini[0].model.version == "2024-07-18" and mini[0].kind == "AIServices"
     assert USAGE in [sku.usage_name for sku in mini[0].model.skus]
 
-    answer = control("POST", "/localazure/quota", json={"location": REGION, "limits": {USAGE: 15}})
+    answer = control("POST", "/localazure/cognitiveservices/quota", json={"location": REGION, "limits": {USAGE: 15}})
     assert answer.status_code == 200 and answer.json()[REGION][USAGE] == 15
-    assert control("POST", "/localazure/quota", json={"limits": {USAGE: -3}}).status_code == 400
+    assert control("POST", "/localazure/cognitiveservices/quota", json={"limits": {USAGE: -3}}).status_code == 400
 
     account = "quota-" + uuid.uuid4().hex[:8]
     client.accounts.begin_create(quota_group, account, csm.Account(

@@ -1,4 +1,4 @@
-"""The Foundry project data plane (localazure/foundry.py, foundry_runs.py): a lab-shaped world is provisioned through
+"""The Foundry project data plane (localazure/services/cognitiveservices/foundry/): a lab-shaped world is provisioned through
 the real SDK clients (APIM gateway in front of a model account, an agents account with a project and the gateway
 connections), then the stock AIProjectClient and its OpenAI client run the lab's agent flow against the local
 project URL."""
@@ -27,7 +27,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from openai.types.conversations import Conversation, ConversationItemList
 from openai.types.responses import Response
 
-from localazure.services.apimanagement.gateway import plane as dataplane
+from localazure.services.cognitiveservices import modelhost
 from localazure.services.cognitiveservices.foundry import plane as foundry
 from localazure.services.cognitiveservices.foundry import runs as foundry_runs
 from localazure.identity import Identity, _requested_audience
@@ -314,7 +314,7 @@ def test_agent_answers_through_the_gateway_and_keeps_the_conversation(world, req
     conversation = Conversation.model_validate(raw_conversation.http_response.json())
     requests_log.mark()
     first = _ask(world, name, "Tell me what you can help with. and tell me a funny short joke.", conversation.id)
-    assert first.output_text == dataplane.REPLY and first.status == "completed" and first.model == f"ai-gateway/{MODEL}"
+    assert first.output_text == modelhost.REPLY and first.status == "completed" and first.model == f"ai-gateway/{MODEL}"
     assert first.usage.total_tokens == first.usage.input_tokens + first.usage.output_tokens > 0
     gateway = [line for line in requests_log() if line["kind"] == "gateway"]
     assert [(line["path"], line["status"]) for line in gateway] == [
@@ -325,7 +325,7 @@ def test_agent_answers_through_the_gateway_and_keeps_the_conversation(world, req
         world.openai.conversations.items.with_raw_response.list(conversation.id, order="asc").http_response.json())
     assert [(item.role, item.content[0].type) for item in items.data] == [
         ("user", "input_text"), ("assistant", "output_text"), ("user", "input_text"), ("assistant", "output_text")]
-    assert world.openai.responses.retrieve(second.id).output_text == dataplane.REPLY
+    assert world.openai.responses.retrieve(second.id).output_text == modelhost.REPLY
     assert world.openai.conversations.delete(conversation.id).deleted is True
     with pytest.raises(openai.NotFoundError):
         world.openai.conversations.retrieve(conversation.id)
@@ -355,7 +355,7 @@ def test_project_managed_identity_reaches_the_account_with_the_connection_audien
     name = _unique("mi-agent")
     _agent(world, name, f"mi-gateway/{MODEL}")
     requests_log.mark()
-    assert _ask(world, name, "hello").output_text == dataplane.REPLY
+    assert _ask(world, name, "hello").output_text == modelhost.REPLY
     assert [line["path"] for line in requests_log() if line["kind"] == "gateway"] == [
         f"/gateway/{world.service}/mi/openai/deployments/{MODEL}/chat/completions"]
     connection_id = f"{world.project.id}/connections/mi-gateway"
@@ -380,7 +380,7 @@ def test_project_managed_identity_reaches_the_account_with_the_connection_audien
     finally:
         world.project_role = _assign(world.authz, world.sub, world.models_account.id, CS_USER,
                                      world.project.identity.principal_id)
-    assert _ask(world, name, "hello").output_text == dataplane.REPLY
+    assert _ask(world, name, "hello").output_text == modelhost.REPLY
 
 
 def test_tokens_for_another_audience_get_401_from_each_plane(world, endpoint):

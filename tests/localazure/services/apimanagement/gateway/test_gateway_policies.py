@@ -29,7 +29,7 @@ from localazure.services.apimanagement.gateway.expressions import Headers, Unsup
 from localazure.services.authorization import assignments as authz
 from tests.localazure.conftest import advance_clock
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 TEMPLATE = ROOT / "roles/gateway/templates/inference-policy.xml.j2"
 CS_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
 API_VERSION = "2024-12-01-preview"
@@ -203,7 +203,7 @@ def use_policy(lab, control):
     advance_clock(lab["endpoint"], 3600)
     yield upload
     for label in ("a", "b"):
-        control("DELETE", f"/localazure/model-hosts/{lab['accounts'][label].name}/throttle")
+        control("DELETE", f"/localazure/cognitiveservices/model-hosts/{lab['accounts'][label].name}/throttle")
 
 
 def chat(lab, *, key="caller", content="Answer with OK.", headers=None, padding=0, model="gpt-4o-mini"):
@@ -416,7 +416,7 @@ def test_content_safety_refuses_blocklisted_and_harmful_prompts_with_403(lab, us
 def test_pool_fails_over_when_the_first_host_throttles_and_comes_back_after_the_trip(lab, use_policy, control):
     use_policy({"retry": {"enabled": True, "status_codes": [429, 503], "count": 2}})
     assert chat(lab).headers["x-ms-region"] == "swedencentral"
-    throttled = control("POST", f"/localazure/model-hosts/{lab['accounts']['a'].name}/throttle",
+    throttled = control("POST", f"/localazure/cognitiveservices/model-hosts/{lab['accounts']['a'].name}/throttle",
                         {"status": 429, "duration_seconds": 30, "retry_after": 30})
     assert throttled.status_code == 200, throttled.text
     answers = [chat(lab) for _ in range(3)]
@@ -432,13 +432,13 @@ def test_a_throttled_chat_deployment_fails_over_while_the_same_hosts_embeddings_
     use_policy({"retry": {"enabled": True, "status_codes": [429, 503], "count": 2},
                 "semantic_cache": {"enabled": True, "embeddings_backend_id": "embeddings-backend",
                                    "score_threshold": 0.3, "duration": 120}})
-    throttled = control("POST", f"/localazure/model-hosts/{lab['accounts']['a'].name}/throttle",
+    throttled = control("POST", f"/localazure/cognitiveservices/model-hosts/{lab['accounts']['a'].name}/throttle",
                         {"status": 429, "duration_seconds": 30, "retry_after": 30, "deployments": ["gpt-4o-mini"]})
     assert throttled.json()["throttle"]["deployments"] == ["gpt-4o-mini"]
     answer = chat(lab, content="Which river flows through Paris?")
     assert answer.status_code == 200 and answer.headers["x-ms-region"] == "eastus"
     assert chat(lab, content="Which river runs through Paris?").headers.get("x-localazure-cache") == "hit"
-    refused = control("POST", f"/localazure/model-hosts/{lab['accounts']['a'].name}/throttle",
+    refused = control("POST", f"/localazure/cognitiveservices/model-hosts/{lab['accounts']['a'].name}/throttle",
                       {"status": 429, "count": 1, "deployments": []})
     assert refused.status_code == 400
 
@@ -447,7 +447,7 @@ def test_every_host_out_gives_the_bare_503_of_on_error(lab, use_policy, control)
     use_policy({"retry": {"enabled": True, "count": 1}, "unavailable_response": {"enabled": True,
                                                                                   "retry_after": "10"}})
     for label in ("a", "b"):
-        control("POST", f"/localazure/model-hosts/{lab['accounts'][label].name}/throttle",
+        control("POST", f"/localazure/cognitiveservices/model-hosts/{lab['accounts'][label].name}/throttle",
                 {"status": 429, "count": 1})
     first = chat(lab)   # A answers 429 (trips), the retry goes to B, which answers 429 (trips) too
     assert first.status_code == 429
@@ -472,6 +472,6 @@ def test_throttle_control_refuses_bad_settings(lab, control):
     name = lab["accounts"]["a"].name
     for settings in ({"status": 500, "count": 1}, {"status": 429}, {"status": 429, "rate": 2},
                      {"status": 429, "count": 1, "duration_seconds": 5}, {"status": 429, "count": -1, "x": 1}):
-        refused = control("POST", f"/localazure/model-hosts/{name}/throttle", settings)
+        refused = control("POST", f"/localazure/cognitiveservices/model-hosts/{name}/throttle", settings)
         assert refused.status_code == 400, settings
-    assert control("GET", "/localazure/model-hosts/throttles").json() == {"throttles": []}
+    assert control("GET", "/localazure/cognitiveservices/model-hosts/throttles").json() == {"throttles": []}
