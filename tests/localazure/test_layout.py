@@ -27,11 +27,21 @@ def _sources() -> dict[str, Path]:
 MODULES = _sources()
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node but those under `if TYPE_CHECKING:`: an import for annotations only is no runtime dependency."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            yield from (inner for branch in node.orelse for inner in [branch, *_runtime_nodes(branch)])
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
 def _imports(name: str) -> set[str]:
     """Every localazure module `name` imports, anywhere in it (a function-level import counts too): `from
     package import module` names the module, not the package."""
     found = set()
-    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+    for node in _runtime_nodes(ast.parse(MODULES[name].read_text())):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
