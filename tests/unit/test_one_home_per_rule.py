@@ -157,3 +157,40 @@ def test_no_name_rule_accepts_what_the_definitions_refuse(type_name):
     looser = [name for name in PROBES
               if validation.name_problem(type_name, name) is None and not _spec_accepts(schema, name)]
     assert looser == []
+
+
+# ---- the roles' argument specs: YAML cannot import the tables, so each copy of a choice list must equal its table
+# (ansible-core checks the choices at the role's entry, before the preflight filter sees the value).
+CHOICE_TABLES = {
+    "soft_deleted": validation.SOFT_DELETED_CHOICES,
+    "apim_sku_name": validation.APIM_SKUS,
+    "api_type": validation.CONNECTION_API_TYPES,
+    "connection_scope": validation.CONNECTION_SCOPES,
+    "auth_type": validation.GATEWAY_CONNECTION_AUTH_TYPES,
+    "token_quota_period": validation.QUOTA_PERIODS,
+}
+
+
+def _argument_choices():
+    import yaml
+
+    def walk(options, role):
+        for name, option in (options or {}).items():
+            if option.get("choices"):
+                yield role, name, option["choices"]
+            yield from walk(option.get("options"), role)
+
+    for path in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"].values():
+            yield from walk(entry.get("options"), path.parts[-3])
+
+
+def test_the_roles_choices_are_validation_tables():
+    drifted, checked = [], 0
+    for role, name, choices in _argument_choices():
+        table = next((table for suffix, table in CHOICE_TABLES.items() if name.endswith(suffix)), None)
+        if table is not None:
+            checked += 1
+            if list(choices) != list(table):
+                drifted.append("%s %s: %s, validation.py has %s" % (role, name, choices, list(table)))
+    assert checked >= 10 and drifted == []
