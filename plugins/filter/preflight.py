@@ -110,8 +110,21 @@ def policy_problems(policy, variable="aigw_gateway_policy"):
     for path, allowed in validation.POLICY_CHOICES.items():
         problems += ["%s.%s is %r: it must be one of %s" % (variable, shown, value, ", ".join(allowed))
                      for shown, value in values_at(policy, path) if value not in allowed]
+    problems.append(dimensions_problem(policy.get("token_metrics"), variable))
     problems += validation.policy_value_problems(policy, variable)
     return [problem for problem in problems if problem]
+
+
+def dimensions_problem(metrics, variable):
+    """The token metric policy's custom dimensions: those listed (the template's three when none are) and User ID
+    with a user_header."""
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("dimensions", []), list):
+        return None
+    count = len(metrics.get("dimensions", [None] * 3)) + (1 if metrics.get("user_header") else 0)
+    if count > validation.CUSTOM_DIMENSIONS_MOST:
+        return ("%s.token_metrics sends %d custom dimensions (dimensions, and User ID with user_header): a metric "
+                "policy takes at most %d" % (variable, count, validation.CUSTOM_DIMENSIONS_MOST))
+    return None
 
 
 def model_problems(models, where):

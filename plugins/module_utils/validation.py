@@ -339,6 +339,10 @@ POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled"
                    "retry.enabled", "retry.first_fast_retry", "unavailable_response.enabled",
                    "content_safety.enabled", "content_safety.shield_prompt")
 POLICY_CHOICES = {"token_limit.token_quota_period": QUOTA_PERIODS, "token_quotas[].token_quota_period": QUOTA_PERIODS}
+# Azure Monitor takes 10 dimension keys per metric and API Management uses 5 for its defaults, so a metric policy
+# configures at most 5 custom dimensions (Learn, llm-emit-token-metric-policy, "Limits for custom metrics"); the
+# gateway's token metrics send the dimensions of token_metrics.dimensions and, with user_header, User ID.
+CUSTOM_DIMENSIONS_MOST = 5
 # The capabilities' settings: Azure AI Content Safety's severity thresholds (0 to 7, the text:analyze levels) and a
 # product id, which lands in the policy's C# strings (POLICY_ID) and in the product's URL.
 CONTENT_SAFETY_THRESHOLDS = (0, 7)

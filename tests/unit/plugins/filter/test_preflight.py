@@ -72,12 +72,20 @@ def test_the_lab_passes():
     ("aigw_gateway_policy.token_quotas", [{"product": "gold", "tokens_per_minute": -5}],
      ["token_quotas[0].tokens_per_minute is -5"]),
     ("aigw_gateway_policy", "strict", ["aigw_gateway_policy must be a dict"]),
+    # APIM refuses a metric policy with more than 5 custom dimensions at PUT: the template's 3 and User ID fit
+    ("aigw_gateway_policy.token_metrics", {"enabled": True, "user_header": "x-user-id",
+                                           "dimensions": [{"name": "d%d" % n, "value": "v"} for n in range(5)]},
+     ["aigw_gateway_policy.token_metrics sends 6 custom dimensions", "at most 5"]),
 ])
 def test_each_bad_input_is_named_with_its_value_and_rule(path, value, words):
     problems = aigw_problems(with_(path, value))
     assert len(problems) == 1, problems
     for word in words:
         assert word in problems[0]
+
+
+def test_the_templates_dimensions_and_the_user_fit_in_a_metric_policy():
+    assert aigw_problems(with_("aigw_gateway_policy.token_metrics", {"enabled": True, "user_header": "x-user"})) == []
 
 
 def test_numbers_from_the_command_line_are_numbers():
