@@ -172,6 +172,7 @@ ARGUMENT_SPEC = resource_group_location_spec(
     return_keys=dict(type="bool", default=False),
 )
 
+
 def module_names(value):
     """Modules compare by name, case-insensitively, in any order (the service adds version and args)."""
     if not isinstance(value, list):
