@@ -26,7 +26,6 @@ from ansible_collections.aigateway.foundry.plugins.module_utils import validatio
 IDENTITY = "ProjectManagedIdentity"
 # Marks a record whose created_project came from foundry_project's answer (``created``), not from a flag.
 CREATED_FROM = "foundry_project"
-QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
 
 
 def _shared(project, made):
@@ -114,19 +113,17 @@ def _project_problems(project, where, model_names):
         number = validation.whole_number(value)
         if (key == "tokens_per_minute" or value is not None) and (number is None or number < 1):
             problems.append("%s is %r: it must be a whole number above 0" % (key, value))
-    period = project.get("token_quota_period")
-    if period is not None and period not in QUOTA_PERIODS:
-        problems.append("token_quota_period is %r: it must be one of %s" % (period, ", ".join(QUOTA_PERIODS)))
     auth_type = project.get("auth_type", "ApiKey")
-    if auth_type not in validation.GATEWAY_CONNECTION_AUTH_TYPES:
-        problems.append("auth_type is %r: it must be ApiKey or ProjectManagedIdentity" % (auth_type,))
+    problems += [validation.setting_problem("token_quota_period", project.get("token_quota_period"),
+                                            validation.QUOTA_PERIODS),
+                 validation.setting_problem("auth_type", auth_type, validation.GATEWAY_CONNECTION_AUTH_TYPES)]
     create = project.get("create_project", True)
     try:
         create = boolean(create, strict=True)
     except TypeError:
         problems.append("create_project is %r: it must be true or false" % (create,))
         create = True
-    if auth_type == IDENTITY and not create:
+    if auth_type in validation.PROJECT_ONLY_AUTH_TYPES and not create:
         problems.append("auth_type ProjectManagedIdentity needs create_project true: onboarding reads the identity "
                         "of the project it makes")
     models = project.get("models") or []

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to aigateway.foundry
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""site.yml's preflight check of its inputs: every problem with the aigw_* topology, before anything is written.
+"""The one preflight check of the settings: every problem with the aigw_* inputs, before anything is written.
 
-The modules refuse the same values later (plugins/module_utils/validation.py holds the rules both use); checking
-here first means a bad value in group_vars or ``-e`` stops the run before the resource group, API Management or any
-account exists, and an empty or duplicated model list never reaches the gateway.
+It is built only on the tables of plugins/module_utils/validation.py, which the modules apply too: checking here
+first means a bad value in group_vars or ``-e`` stops the run before the resource group, API Management or any
+account exists. The roles assert through the same filter on their own inputs (a left-out variable is not checked).
 """
 
 from __future__ import annotations
@@ -13,18 +13,28 @@ from __future__ import annotations
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 DOCUMENTATION = r"""
-name: aigw_input_problems
-short_description: The problems with site.yml's aigw_* inputs
+name: aigw_problems
+short_description: The problems with the aigw_* settings
 version_added: 0.2.0
+positional: _input, shown
 description:
-  - Checks the topology site.yml provisions (resource group, models, model hosts, agent host, API Management,
-    connection, gateway policy options) by the rules Azure applies, and returns one message per problem, each
-    naming the variable, the value and the rule. An empty list means the inputs are fine.
+  - Checks the settings site.yml provisions (subscription, resource group, models, model hosts, agent host, API
+    Management, connection scope and auth type, soft-delete choice, gateway policy options, the capabilities'
+    settings) by the rules Azure applies, and returns one message per problem, each naming the variable, the value
+    and the rule. An empty list means the settings are fine.
+  - Only the variables given are checked, so a role checks its own inputs by the same rules.
 options:
   _input:
-    description: A dict of the aigw_* variables (C(aigw_models), C(aigw_model_hosts), ...).
+    description:
+      - A dict of the aigw_* variables (C(aigw_models), C(aigw_model_hosts), ...).
+      - C(aigw_capabilities) holds the gateway_capabilities role's settings, keyed by their names without the
+        C(gateway_capabilities_) prefix.
     type: dict
     required: true
+  shown:
+    description: Maps an aigw_* name to the name the caller knows the value by; the messages use the latter.
+    type: dict
+    default: {}
 author:
   - aigateway.foundry maintainers (@aigateway)
 """
@@ -35,7 +45,7 @@ EXAMPLES = r"""
     that: problems | length == 0
     fail_msg: "{{ problems | join('; ') }}"
   vars:
-    problems: "{{ {'aigw_models': aigw_models, 'aigw_model_hosts': aigw_model_hosts} | aigateway.foundry.aigw_input_problems }}"
+    problems: "{{ {'aigw_models': aigw_models, 'aigw_model_hosts': aigw_model_hosts} | aigateway.foundry.aigw_problems }}"
 """
 
 RETURN = r"""
@@ -45,34 +55,6 @@ _value:
   elements: str
 """
 
-APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2")
-API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI")
-CONNECTION_SCOPES = ("account", "project")
-QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
-
-# gateway_policy path -> (lowest, highest or None): whole numbers the policy renders into attributes
-# (roles/gateway/POLICY-VARIABLES.md); "[]" is every item of a list.
-POLICY_WHOLE_NUMBERS = {
-    "token_limit.tokens_per_minute": (1, None),
-    "token_limit.token_quota": (1, None),
-    "token_quotas[].tokens_per_minute": (1, None),
-    "token_quotas[].token_quota": (1, None),
-    "semantic_cache.duration": (1, None),
-    "semantic_cache.max_message_count": (1, None),
-    "retry.count": (1, 50),
-    "retry.interval": (0, None),
-    "retry.max_interval": (0, None),
-    "retry.delta": (0, None),
-    "gateway_auth.entra.failed_status": (100, 599),
-    "retry.status_codes[]": (100, 599),
-}
-POLICY_FRACTIONS = {"semantic_cache.score_threshold": (0.0, 1.0)}
-POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled", "backend_auth.managed_identity",
-                   "token_limit.enabled", "token_limit.estimate_prompt_tokens", "token_quotas[].estimate_prompt_tokens",
-                   "token_metrics.enabled", "semantic_cache.enabled", "semantic_cache.ignore_system_messages",
-                   "retry.enabled", "retry.first_fast_retry", "unavailable_response.enabled",
-                   "content_safety.enabled", "content_safety.shield_prompt")
-POLICY_CHOICES = {"token_limit.token_quota_period": QUOTA_PERIODS, "token_quotas[].token_quota_period": QUOTA_PERIODS}
 whole_number = validation.whole_number
 
 
@@ -107,13 +89,13 @@ def policy_problems(policy, variable="aigw_gateway_policy"):
     if not isinstance(policy, dict):
         return ["%s must be a dict of capabilities, not %r" % (variable, policy)]
     problems = []
-    for path, (lowest, highest) in POLICY_WHOLE_NUMBERS.items():
+    for path, (lowest, highest) in validation.POLICY_WHOLE_NUMBERS.items():
         for shown, value in values_at(policy, path):
             number = whole_number(value)
             where = "%s.%s" % (variable, shown)
             problems.append("%s is %r: it must be a whole number" % (where, value) if number is None
                             else range_problem(where, number, lowest, highest, value))
-    for path, (lowest, highest) in POLICY_FRACTIONS.items():
+    for path, (lowest, highest) in validation.POLICY_FRACTIONS.items():
         for shown, value in values_at(policy, path):
             where = "%s.%s" % (variable, shown)
             try:
@@ -122,14 +104,27 @@ def policy_problems(policy, variable="aigw_gateway_policy"):
                 number = None
             problems.append("%s is %r: it must be a number" % (where, value) if number is None
                             else range_problem(where, number, lowest, highest, value))
-    for path in POLICY_BOOLEANS:
+    for path in validation.POLICY_BOOLEANS:
         problems += ["%s.%s is %r: it must be true or false" % (variable, shown, value)
                      for shown, value in values_at(policy, path) if not isinstance(value, bool)]
-    for path, allowed in POLICY_CHOICES.items():
+    for path, allowed in validation.POLICY_CHOICES.items():
         problems += ["%s.%s is %r: it must be one of %s" % (variable, shown, value, ", ".join(allowed))
                      for shown, value in values_at(policy, path) if value not in allowed]
+    problems.append(dimensions_problem(policy.get("token_metrics"), variable))
     problems += validation.policy_value_problems(policy, variable)
     return [problem for problem in problems if problem]
+
+
+def dimensions_problem(metrics, variable):
+    """The token metric policy's custom dimensions: those listed (the template's three when none are) and User ID
+    with a user_header."""
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("dimensions", []), list):
+        return None
+    count = len(metrics.get("dimensions", [None] * 3)) + (1 if metrics.get("user_header") else 0)
+    if count > validation.CUSTOM_DIMENSIONS_MOST:
+        return ("%s.token_metrics sends %d custom dimensions (dimensions, and User ID with user_header): a metric "
+                "policy takes at most %d" % (variable, count, validation.CUSTOM_DIMENSIONS_MOST))
+    return None
 
 
 def model_problems(models, where):
@@ -174,24 +169,199 @@ def host_problems(hosts, agent_host, models):
         problems.append(validation.name_problem("Microsoft.CognitiveServices/accounts", agent_host["name"]))
         names.append(agent_host["name"])
     problems.append(validation.duplicate_problem("aigw_model_hosts and aigw_agent_host", names))
+    backends = [host.get("backend") for host in hosts if isinstance(host, dict)]
+    if None in backends or "" in backends or validation.duplicate_problem("", [str(b) for b in backends]):
+        problems.append("every model host of aigw_model_hosts needs a backend name of its own (got %s)"
+                        % ", ".join(map(str, backends)))
     return problems
 
 
-def choice(name, value, allowed):
-    if value is None or value in allowed:
-        return None
-    return "%s is %r: it must be one of %s" % (name, value, ", ".join(allowed))
+def whole_at_least(where, value, lowest):
+    number = whole_number(value)
+    if number is None:
+        return "%s is %r: it must be a whole number" % (where, value)
+    return range_problem(where, number, lowest, None, value)
 
 
-def aigw_input_problems(inputs):
-    """Every problem with the aigw_* inputs (``inputs`` maps variable names to values), as messages."""
-    problems = [validation.name_problem("Microsoft.Resources/resourceGroups", inputs.get("aigw_resource_group")),
-                None if inputs.get("aigw_location") else "aigw_location is empty: set the Azure region",
-                choice("aigw_apim_sku", inputs.get("aigw_apim_sku"), APIM_SKUS),
-                choice("aigw_api_type", inputs.get("aigw_api_type"), API_TYPES),
-                choice("aigw_connection_scope", inputs.get("aigw_connection_scope"), CONNECTION_SCOPES),
-                choice("aigw_connection_auth_type", inputs.get("aigw_connection_auth_type"),
-                       validation.GATEWAY_CONNECTION_AUTH_TYPES)]
+def embeddings_capacity_problems(hosts, capacity, setting):
+    """The semantic cache's lookup makes one embeddings call per gateway call before the chat call, on the same
+    host: the embeddings deployment needs at least the capacity of the chat deployments it fronts there, or a
+    burst the chat pool could answer throttles the lookup and every call fails (Learn,
+    llm-semantic-cache-lookup-policy, Usage notes: "The embeddings model should have enough capacity"). Both are
+    counted in the same units (thousands of tokens per minute, whose requests per minute scale alike); an
+    embeddings prompt is never longer than the chat prompt it embeds. Hosts without deployments are not judged.
+    """
+    problem = whole_at_least(setting, capacity, 1)
+    if problem:
+        return [problem]
+    problems = []
+    for host in hosts or []:
+        chat = []
+        for deployment in host.get("deployments") or []:
+            if "embed" in str(deployment.get("model_name") or deployment.get("name")).lower():
+                continue
+            where = "the capacity of %s on %s" % (deployment.get("name"), host.get("name"))
+            number = whole_number(deployment.get("capacity", 10))
+            if number is None:
+                return ["%s is %r: it must be a whole number" % (where, deployment.get("capacity"))]
+            chat.append((deployment.get("name"), number))
+        fronted = sum(item[1] for item in chat)
+        if chat and whole_number(capacity) < fronted:
+            problems.append("%s %s is below the chat capacity it fronts on %s (%s = %s): every call is one "
+                            "embeddings call first, so the cache lookup would be throttled (and the call answered "
+                            "500) while the chat deployments still have room; set %s to at least %s"
+                            % (setting, capacity, host.get("name"), " + ".join("%s %s" % item for item in chat),
+                               fronted, setting, fronted))
+    return problems
+
+
+def fraction_problem(where, value, lowest, highest):
+    try:
+        number = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    return ("%s is %r: it must be a number" % (where, value) if number is None
+            else range_problem(where, number, lowest, highest, value))
+
+
+def blocklist_problems(blocklists, setting):
+    blocklists = blocklists or []
+    names = [blocklist.get("name") or "" for blocklist in blocklists]
+    problems = [validation.duplicate_problem(setting, names)]
+    for blocklist in blocklists:
+        name = blocklist.get("name") or ""
+        problems.append(validation.name_problem("Microsoft.CognitiveServices/accounts/raiBlocklists", name))
+        if any(not str(item.get("pattern") or "").strip() for item in blocklist.get("items") or []):
+            problems.append("Blocklist '%s': every item needs a non-blank pattern" % name)
+    return problems
+
+
+def _cache_problems(s):
+    problems = [validation.name_problem("Microsoft.Cache/redisEnterprise", s.get("redis_name") or ""),
+                None if s.get("embeddings_hosts") else
+                "gateway_capabilities_embeddings_hosts (or gateway_capabilities_embeddings_account) must name the "
+                "model hosts that carry the embeddings deployment",
+                fraction_problem("gateway_capabilities_cache_score_threshold", s.get("cache_score_threshold"),
+                                 *validation.POLICY_FRACTIONS["semantic_cache.score_threshold"]),
+                whole_at_least("gateway_capabilities_cache_duration", s.get("cache_duration"), 1)]
+    problems += embeddings_capacity_problems(s.get("embeddings_hosts"), s.get("embeddings_capacity"),
+                                             "gateway_capabilities_embeddings_capacity")
+    return ["Semantic cache: %s" % problem for problem in problems if problem]
+
+
+def _safety_problems(s):
+    problems = [validation.name_problem("Microsoft.CognitiveServices/accounts", s.get("content_safety_account") or "")]
+    categories = s.get("content_safety_categories") or []
+    problems.append(validation.duplicate_problem("gateway_capabilities_content_safety_categories",
+                                                 [category.get("name") or "" for category in categories]))
+    lowest, highest = validation.CONTENT_SAFETY_THRESHOLDS
+    for category in categories:
+        where = "the threshold of content safety category %s" % category.get("name")
+        number = whole_number(category.get("threshold"))
+        problems.append("%s is %r: it must be a whole number" % (where, category.get("threshold")) if number is None
+                        else range_problem(where, number, lowest, highest, category.get("threshold")))
+    problems += blocklist_problems(s.get("content_safety_blocklists"), "gateway_capabilities_content_safety_blocklists")
+    return ["Content safety: %s" % problem for problem in problems if problem]
+
+
+def _product_problems(product):
+    name = product.get("name") or ""
+    quota, rate = product.get("token_quota"), product.get("tokens_per_minute")
+    problems = [validation.literal_problem("the id", name, "id") or (
+        None if len(name) <= validation.PRODUCT_ID_LONGEST else
+        "the id is %d characters long: at most %d" % (len(name), validation.PRODUCT_ID_LONGEST))]
+    if quota is None and rate is None:
+        problems.append("it needs a token_quota or tokens_per_minute, or it limits nothing")
+    problems += [whole_at_least(key, value, 1) for key, value in (("token_quota", quota), ("tokens_per_minute", rate))
+                 if value is not None]
+    if product.get("token_quota_period") is not None and quota is None:
+        problems.append("token_quota_period only goes with a token_quota")
+    problems = [problem for problem in problems if problem]
+    return ["Product '%s': %s" % (name, "; ".join(problems))] if problems else []
+
+
+def _quota_problems(s):
+    products = s.get("products") or []
+    problems = [None if products else "Token quotas: gateway_capabilities_products is empty",
+                None if s.get("product_apis") else
+                "Token quotas: gateway_capabilities_product_apis must name at least one API",
+                validation.duplicate_problem("Token quotas: gateway_capabilities_products",
+                                             [product.get("name") or "" for product in products]),
+                validation.duplicate_problem("Token quotas: the products' subscriptions (a subscription belongs to one "
+                                             "product)", [name for product in products
+                                                          for name in product.get("subscriptions") or []])]
+    for product in products:
+        problems.extend(_product_problems(product))
+    return problems
+
+
+def capability_problems(settings):
+    """Every problem of the gateway_capabilities settings switched on (semantic_cache, content_safety,
+    token_quotas), with the role's variable names; the keys are those variables without their prefix."""
+    problems = []
+    if settings.get("semantic_cache"):
+        problems.extend(_cache_problems(settings))
+    if settings.get("content_safety"):
+        problems.extend(_safety_problems(settings))
+    if settings.get("token_quotas"):
+        problems.extend(_quota_problems(settings))
+    return problems
+
+
+def _site_capability_problems(inputs):
+    """The capabilities' settings site.yml takes (aigw_semantic_cache*, aigw_content_safety*)."""
+    problems = []
+    hosts = inputs.get("aigw_model_hosts") or []
+    if inputs.get("aigw_semantic_cache"):
+        chosen = inputs.get("aigw_semantic_cache_embeddings_hosts") or []
+        known = [host.get("name") for host in hosts if isinstance(host, dict)]
+        unknown = [name for name in chosen if name not in known]
+        if unknown or not chosen:
+            problems.append("aigw_semantic_cache_embeddings_hosts must name model hosts of aigw_model_hosts (got %s)"
+                            % (", ".join(unknown) or "none"))
+        if "aigw_semantic_cache_embeddings_capacity" in inputs:
+            problems += embeddings_capacity_problems(
+                [host for host in hosts if isinstance(host, dict) and host.get("name") in chosen],
+                inputs["aigw_semantic_cache_embeddings_capacity"], "aigw_semantic_cache_embeddings_capacity")
+        if "aigw_semantic_cache_score_threshold" in inputs:
+            problems.append(fraction_problem("aigw_semantic_cache_score_threshold",
+                                             inputs["aigw_semantic_cache_score_threshold"],
+                                             *validation.POLICY_FRACTIONS["semantic_cache.score_threshold"]))
+        problems = ["Semantic cache: %s" % problem for problem in problems if problem]
+    if inputs.get("aigw_content_safety"):
+        problems += ["Content safety: %s" % problem for problem in blocklist_problems(
+            inputs.get("aigw_content_safety_blocklists"), "aigw_content_safety_blocklists") if problem]
+    return problems
+
+
+def _connection_problems(inputs):
+    if "aigw_connection_scope" not in inputs and "aigw_connection_auth_type" not in inputs:
+        return []
+    entra = None
+    if isinstance(inputs.get("aigw_gateway_policy"), dict):
+        entra = bool(((inputs["aigw_gateway_policy"].get("gateway_auth") or {}).get("entra") or {}).get("enabled"))
+    agent_host = inputs.get("aigw_agent_host") if isinstance(inputs.get("aigw_agent_host"), dict) else {}
+    return [validation.gateway_connection_problem(inputs.get("aigw_connection_scope"),
+                                                  inputs.get("aigw_connection_auth_type"),
+                                                  agent_host.get("project"), entra)]
+
+
+def aigw_problems(inputs, shown=None):
+    """Every problem with the inputs (``inputs`` maps aigw_* variable names to values; a variable left out is not
+    checked, so a role checks its own inputs through the same rules), as messages. ``shown`` maps an aigw_* name
+    to the name the caller knows the value by (a role's own variable), which the messages then use."""
+    problems = []
+    if "aigw_subscription_id" in inputs and not inputs["aigw_subscription_id"]:
+        problems.append("no subscription: set AZURE_SUBSCRIPTION_ID (Azure mode)")
+    if "aigw_location" in inputs and not inputs["aigw_location"]:
+        problems.append("aigw_location is empty: set the Azure region")
+    problems += [validation.name_problem("Microsoft.Resources/resourceGroups", inputs.get("aigw_resource_group")),
+                 validation.setting_problem("aigw_soft_deleted", inputs.get("aigw_soft_deleted"),
+                                            validation.SOFT_DELETED_CHOICES),
+                 validation.setting_problem("aigw_apim_sku", inputs.get("aigw_apim_sku"), validation.APIM_SKUS),
+                 validation.setting_problem("aigw_api_type", inputs.get("aigw_api_type"),
+                                            validation.CONNECTION_API_TYPES)]
+    problems += _connection_problems(inputs)
     if "aigw_apim_name" in inputs:
         problems.append(validation.name_problem("Microsoft.ApiManagement/service", inputs["aigw_apim_name"]))
     if "aigw_models" in inputs:
@@ -200,10 +370,15 @@ def aigw_input_problems(inputs):
         problems += host_problems(inputs["aigw_model_hosts"], inputs.get("aigw_agent_host"), inputs.get("aigw_models"))
     if "aigw_gateway_policy" in inputs:
         problems += policy_problems(inputs["aigw_gateway_policy"])
-    return [problem for problem in problems if problem]
+    problems += _site_capability_problems(inputs)
+    if "aigw_capabilities" in inputs:
+        problems += capability_problems(inputs["aigw_capabilities"] or {})
+    problems = [problem for problem in problems if problem]
+    for name, own in (shown or {}).items():
+        problems = [problem.replace(name, own) for problem in problems]
+    return problems
 
 
 class FilterModule(object):
     def filters(self):
-        return {"aigw_input_problems": aigw_input_problems, "gateway_policy_problems": policy_problems,
-                "gateway_policy_placeholders": validation.policy_placeholders}
+        return {"aigw_problems": aigw_problems, "gateway_policy_placeholders": validation.policy_placeholders}

@@ -8,12 +8,12 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import ArmType, Resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, raw
 
 SERVICE = ArmType("Microsoft.ApiManagement/service")
 # The name rule of most service children (Microsoft.ApiManagement 2024-05-01 definitions), up to a length.
-CHILD_NAME = re.compile(r"\A[^*#&+:<>?\x00-\x1f]+\Z")
 
 # ---- circuit breaker rules of backends (Microsoft.ApiManagement 2024-05-01 BackendCircuitBreaker) -------------
 MAX_RULES = 15
@@ -41,10 +41,7 @@ def service_id(subscription_id, resource_group, service):
 
 def name_problem(what, name, longest):
     """The message for a child name API Management refuses, or None."""
-    if not CHILD_NAME.match(name) or len(name) > longest:
-        return ("%s name %r is invalid: 1-%d characters without any of *#&+:<>? or control characters"
-                % (what, name, longest))
-    return None
+    return validation.apim_child_problem(what, name, longest)
 
 
 class ApimChild(Resource):

@@ -18,6 +18,7 @@ The syntax (rawxml, expressions, normalising, printing) lives in apim_policy_syn
 
 from __future__ import annotations
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy_syntax import (
     PolicyError,
     PolicyNode,
@@ -127,10 +128,11 @@ class ChildSpec:
 
     any_of = ()
 
-    def __init__(self, required=(), attrs=None, children=None):
+    def __init__(self, required=(), attrs=None, children=None, known=None):
         self.required = tuple(required)
         self.attrs = dict(attrs or {})
         self.children = children
+        self.known = known
 
 
 class ElementSpec:
@@ -140,10 +142,11 @@ class ElementSpec:
     must be present; attrs: name -> value type. container: its children are policies under the rules of the
     enclosing section. children: name -> ChildSpec, or POLICY for a policy checked as such in any section; None
     leaves the content unchecked. check / advise: functions (node, section) -> messages, errors / warnings.
+    known: every attribute the policy defines, where we hold the whole list (others are refused); None: unchecked.
     """
 
     def __init__(self, sections, required=(), any_of=(), attrs=None, container=False, children=None,
-                 check=None, advise=None):
+                 check=None, advise=None, known=None):
         self.sections = frozenset(sections)
         self.required = tuple(required)
         self.any_of = tuple(any_of)
@@ -152,6 +155,7 @@ class ElementSpec:
         self.children = children
         self.check = check
         self.advise = advise
+        self.known = known
 
 
 POLICY = "policy"
@@ -188,7 +192,17 @@ def _advise_managed_identity(node, section):
 
 
 _VALUE = {"value": ChildSpec()}
-_DIMENSIONS = {"dimension": ChildSpec(required=("name",))}
+_DIMENSIONS = {"dimension": ChildSpec(required=("name",), known=("name", "value"))}
+
+
+def _check_dimensions(node, _section):
+    count = len([child for child in node.elements() if child.tag == "dimension"])
+    if count > validation.CUSTOM_DIMENSIONS_MOST:
+        return ["has %d custom dimensions: a metric policy takes at most %d"
+                % (count, validation.CUSTOM_DIMENSIONS_MOST)]
+    return []
+
+
 _VARY_BY = {"vary-by": ChildSpec()}
 _KEYS = ChildSpec(children={"key": ChildSpec()})
 _CLAIMS = ChildSpec(children={"claim": ChildSpec(required=("name",), attrs={"match": one_of("all", "any")},
@@ -376,9 +390,12 @@ CATALOGUE = {
     "trace": ElementSpec(ALL, required=("source",), attrs={"severity": one_of("verbose", "information", "error")},
                          children={"message": ChildSpec(children={}),
                                    "metadata": ChildSpec(required=("name", "value"), children={})}),
-    "emit-metric": ElementSpec(ALL, required=("name",), attrs={"value": any_number}, children=_DIMENSIONS),
-    "llm-emit-token-metric": ElementSpec(INBOUND, children=_DIMENSIONS),
-    "azure-openai-emit-token-metric": ElementSpec(INBOUND, children=_DIMENSIONS),
+    "emit-metric": ElementSpec(ALL, required=("name",), attrs={"value": any_number}, children=_DIMENSIONS,
+                               check=_check_dimensions, known=("name", "namespace", "value")),
+    "llm-emit-token-metric": ElementSpec(INBOUND, children=_DIMENSIONS, check=_check_dimensions,
+                                         known=("namespace",)),
+    "azure-openai-emit-token-metric": ElementSpec(INBOUND, children=_DIMENSIONS, check=_check_dimensions,
+                                                  known=("namespace",)),
     # GraphQL resolvers: each is the root of a resolver's own policy document
     "http-data-source": ElementSpec(RESOLVER),
     "sql-data-source": ElementSpec(RESOLVER),
@@ -545,6 +562,10 @@ class _Checker:
         for group in spec.any_of:
             if not any(node.attrs.get(name, "").strip() for name in group):
                 self.error("<%s> %s: needs one of the attributes %s" % (node.tag, where, ", ".join(group)), node)
+        for name in node.attrs if spec.known is not None else ():
+            if name not in spec.known:
+                self.error("<%s> %s: unknown attribute %s (the policy defines %s)"
+                           % (node.tag, where, name, ", ".join(spec.known)), node)
         for name, value_type in spec.attrs.items():
             value = node.attrs.get(name)
             if value is None or not value.strip() or is_runtime_value(value):

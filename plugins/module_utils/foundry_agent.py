@@ -11,6 +11,7 @@ definition is compared with the latest version, and only the fields the task set
 from __future__ import annotations
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 # The managed fields: (option, where the value sits in an AgentVersionDetails body).
 MANAGED = (
@@ -80,11 +81,11 @@ def next_version(latest_body):
     return str(int(version) + 1) if version.isdigit() else None
 
 
-def validate(params, name_pattern=dataplane.AGENT_NAME):
+def validate(params):
     """Problems with the input, found before anything is written."""
-    if not name_pattern.match(params["name"]):
-        return ("name %r is not a valid agent name: letters, digits and hyphens, starting and ending with a "
-                "letter or digit, at most 63 characters" % params["name"])
+    problem = validation.name_problem("aigateway.foundry/agents", params["name"])
+    if problem:
+        return problem
     if params["state"] == "present" and not params.get("model"):
         return "model is required to create a version of agent %s (for example <connection>/<deployment>)" % (
             params["name"])

@@ -12,12 +12,10 @@ not fit the gateway's API, so the combination is checked before anything is writ
 from __future__ import annotations
 
 import json
-import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
-CONNECTION_NAME = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}\Z")
 DEFAULT_AUDIENCE = "https://cognitiveservices.azure.com"
 
 # API type of the gateway -> (the path the target ends with, deploymentInPath).
@@ -211,9 +209,9 @@ def _validate_target(params):
 
 def validate(params):
     """The first problem with a connection's options (state present), or None."""
-    if not CONNECTION_NAME.match(params.get("name") or ""):
-        return ("connection name %r is invalid: 3 to 33 letters, digits, '_' or '-', starting with a letter or digit"
-                % params.get("name"))
+    problem = validation.name_problem("Microsoft.CognitiveServices/accounts/connections", params.get("name") or "")
+    if problem:
+        return problem
     for option in ("category", "target"):
         if not params.get(option):
             return "%s is required" % option

@@ -41,7 +41,6 @@ LOG_ANALYTICS_AUDIENCES = {
 
 # Agent names: alphanumerics and hyphens, starting and ending with an alphanumeric, at most 63 characters
 # (azure-ai-projects AgentsOperations.create_version).
-AGENT_NAME = re.compile(r"\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 PROJECT_ENDPOINT = re.compile(r"\Ahttps://[^/\s]+(/[^\s?#]*)?/api/projects/[^/\s?#]+\Z")
 
 

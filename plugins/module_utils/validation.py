@@ -61,6 +61,8 @@ _ALNUM_HYPHEN = (r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
                  "letters, digits and hyphens, starting and ending with a letter or digit")
 _FOUNDRY_CHILD = (r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", "letters, digits, '_', '.' and '-', starting with a letter or digit")
 _NOT_APIM_RESERVED = r"[^*#&+:<>?\x00-\x1f]+"
+_SINGLE_HYPHENS = (r"(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
+                   "letters, digits and single hyphens, starting and ending with a letter or digit")
 
 # ARM type -> its name rule (resource-name-rules page; the definitions' pattern where it is stricter).
 NAME_RULES = {
@@ -92,9 +94,19 @@ NAME_RULES = {
     "aigateway.foundry/onboarding/teams": NameRule(
         "team", 1, 40, r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
         "lowercase letters, digits and inner hyphens"),
-    "Microsoft.Cache/redisEnterprise": NameRule(
-        "Redis cluster", 1, 60, r"(?!.*--)[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
-        "letters, digits and single hyphens, starting and ending with a letter or digit"),
+    "Microsoft.Cache/redisEnterprise": NameRule("Redis cluster", 1, 60, *_SINGLE_HYPHENS),
+    "Microsoft.Cache/redisEnterprise/databases": NameRule("Redis database", 1, 60, *_SINGLE_HYPHENS),
+    # raiBlocklists and raiBlocklistItems: the pattern of the 2025-12-01 type definitions.
+    "Microsoft.CognitiveServices/accounts/raiBlocklists": NameRule("blocklist", 1, 255, *_FOUNDRY_CHILD),
+    "Microsoft.CognitiveServices/accounts/raiBlocklists/raiBlocklistItems": NameRule(
+        "blocklist item", 1, 255, *_FOUNDRY_CHILD),
+    # Foundry agents (the data plane's agent name rule).
+    "aigateway.foundry/agents": NameRule("agent", 1, 63, *_ALNUM_HYPHEN),
+    "Microsoft.KeyVault/vaults": NameRule(
+        "key vault", 3, 24, r"(?!.*--)[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]",
+        "letters, digits and single hyphens, starting with a letter and ending with a letter or digit"),
+    "Microsoft.KeyVault/vaults/secrets": NameRule("key vault secret", 1, 127, r"[a-zA-Z0-9-]+",
+                                                  "letters, digits and hyphens"),
 }
 
 # Microsoft.CognitiveServices/accounts kinds (what `az cognitiveservices account list-kinds` answers).
@@ -138,12 +150,45 @@ CONNECTION_CATEGORIES = (
     "Elasticsearch", "AppInsights", "AppConfig", "OpenAI", "Serp", "BingLLMSearch", "Serverless",
     "ManagedOnlineEndpoint", "ApiManagement", "ModelGateway", "GroundingWithBingSearch", "GroundingWithCustomSearch",
     "Sharepoint", "MicrosoftFabric", "PowerPlatformEnvironment", "RemoteA2A")
+# Foundry connections' authType (ConnectionPropertiesV2 of the definitions, and the project identity Foundry's
+# "bring your own AI gateway" documentation adds), what foundry_connection takes of them.
+CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity", "AAD", "OAuth2", "None")
+# How a gateway connection says which API it fronts (Foundry's "bring your own AI gateway" connection metadata).
+CONNECTION_API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI")
+CONNECTION_SCOPES = ("account", "project")
+# API Management SKUs we create (Microsoft.ApiManagement/service sku.name; Premiumv2 is newer than the definitions).
+APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2")
+# foundry-samples' APIM integration guide, "Only Azure API Management Standard v2 and Premium tiers supported".
+FOUNDRY_APIM_SKUS = ("Standardv2", "Premium", "Premiumv2")
+# What to do with a soft-deleted resource of the same name (API Management, Cognitive Services, Key Vault).
+SOFT_DELETED_CHOICES = ("fail", "purge", "restore")
 # A project's managed identity exists only for a connection of that project (Foundry's "bring your own AI
 # gateway" documentation: the project identity authenticates to the gateway).
 PROJECT_ONLY_AUTH_TYPES = ("ProjectManagedIdentity",)
 # What the gateway connection of site.yml and onboarding sends: the APIM subscription key, or the project's identity
 # (which the gateway's Entra check admits). The module takes more (AAD, OAuth2, None); the roles make only these.
 GATEWAY_CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity")
+
+
+def gateway_connection_problem(scope, auth_type, project, entra_enabled=None):
+    """The gateway connection site.yml and onboarding make: its scope and auth type, and what each needs (a project
+    connection needs the project; the project's identity is only accepted when the policy validates Entra tokens,
+    checked when ``entra_enabled`` is known)."""
+    problem = first(setting_problem("aigw_connection_scope", scope, CONNECTION_SCOPES),
+                    setting_problem("aigw_connection_auth_type", auth_type, GATEWAY_CONNECTION_AUTH_TYPES))
+    if problem:
+        return problem + ("" if auth_type not in CONNECTION_AUTH_TYPES else
+                          " (the foundry_connection module takes %s, the gateway connection does not)" % auth_type)
+    if scope == "project" and not project:
+        return "aigw_connection_scope project needs a project on the agent host (aigw_agent_host.project is empty)"
+    if auth_type in PROJECT_ONLY_AUTH_TYPES and scope != "project":
+        return ("aigw_connection_auth_type %s needs aigw_connection_scope project: only a project has the identity "
+                "that calls the gateway" % auth_type)
+    if auth_type in PROJECT_ONLY_AUTH_TYPES and entra_enabled is False:
+        # The project's token is only accepted when the policy validates Entra tokens for it.
+        return ("aigw_connection_auth_type %s needs aigw_gateway_policy.gateway_auth.entra enabled (tenant, audience, "
+                "the project as required xms_mirid claim)" % auth_type)
+    return None
 
 
 def name_problem(type_name, name):
@@ -159,11 +204,26 @@ def name_problem(type_name, name):
     return None
 
 
+def apim_child_problem(noun, name, longest):
+    """An API Management child's name (the service child rule, each kind with its own longest)."""
+    rule = NameRule(noun, 1, longest, _NOT_APIM_RESERVED, "no * # & + : < > ? or control characters")
+    if not isinstance(name, str) or not 1 <= len(name) <= longest or not rule.pattern.fullmatch(name):
+        return "%s name %r is invalid: %d to %d characters, %s" % (noun, name, 1, longest, rule.rule)
+    return None
+
+
 def choice_problem(option, value, allowed):
     """``value`` (case-insensitive, as Azure compares them) among ``allowed``; None when unset."""
     if value is None or value.lower() in [item.lower() for item in allowed]:
         return None
     return "%s %r is not one Azure offers: %s" % (option, value, ", ".join(allowed))
+
+
+def setting_problem(name, value, allowed):
+    """A playbook setting among ``allowed``, spelt exactly (the roles compare it as written); None when unset."""
+    if value is None or value in allowed:
+        return None
+    return "%s is %r: it must be one of %s" % (name, value, ", ".join(allowed))
 
 
 def duplicate_problem(what, names):
@@ -255,6 +315,38 @@ NAMED_VALUE_LONGEST = 4096
 POLICY_DOCUMENT_LONGEST = 256 * 1024
 # Our own cap for one literal of the policy (a name, header, id, message): longer is a mistake, not a value.
 POLICY_LITERAL_LONGEST = 1024
+# The gateway policy's settings (roles/gateway/POLICY-VARIABLES.md): path -> (lowest, highest or None) of the whole
+# numbers and fractions it renders into attributes, its booleans and its choices; "[]" is every item of a list.
+QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
+POLICY_WHOLE_NUMBERS = {
+    "token_limit.tokens_per_minute": (1, None),
+    "token_limit.token_quota": (1, None),
+    "token_quotas[].tokens_per_minute": (1, None),
+    "token_quotas[].token_quota": (1, None),
+    "semantic_cache.duration": (1, None),
+    "semantic_cache.max_message_count": (1, None),
+    "retry.count": (1, 50),
+    "retry.interval": (0, None),
+    "retry.max_interval": (0, None),
+    "retry.delta": (0, None),
+    "gateway_auth.entra.failed_status": (100, 599),
+    "retry.status_codes[]": (100, 599),
+}
+POLICY_FRACTIONS = {"semantic_cache.score_threshold": (0.0, 1.0)}
+POLICY_BOOLEANS = ("gateway_auth.subscription_key", "gateway_auth.entra.enabled", "backend_auth.managed_identity",
+                   "token_limit.enabled", "token_limit.estimate_prompt_tokens", "token_quotas[].estimate_prompt_tokens",
+                   "token_metrics.enabled", "semantic_cache.enabled", "semantic_cache.ignore_system_messages",
+                   "retry.enabled", "retry.first_fast_retry", "unavailable_response.enabled",
+                   "content_safety.enabled", "content_safety.shield_prompt")
+POLICY_CHOICES = {"token_limit.token_quota_period": QUOTA_PERIODS, "token_quotas[].token_quota_period": QUOTA_PERIODS}
+# Azure Monitor takes 10 dimension keys per metric and API Management uses 5 for its defaults, so a metric policy
+# configures at most 5 custom dimensions (Learn, llm-emit-token-metric-policy, "Limits for custom metrics"); the
+# gateway's token metrics send the dimensions of token_metrics.dimensions and, with user_header, User ID.
+CUSTOM_DIMENSIONS_MOST = 5
+# The capabilities' settings: Azure AI Content Safety's severity thresholds (0 to 7, the text:analyze levels) and a
+# product id, which lands in the policy's C# strings (POLICY_ID) and in the product's URL.
+CONTENT_SAFETY_THRESHOLDS = (0, 7)
+PRODUCT_ID_LONGEST = 80
 POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",
                            "semantic_cache.vary_by", "token_metrics.dimensions[].value", "custom_fragments",
                            "replace_policy")

@@ -126,12 +126,12 @@ imported:
 import json
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, finish, settle
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-NAME_PATTERN = re.compile(r"\A[^*#&+:<>?\x00-\x1f]+\Z")
 
 ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
@@ -245,10 +245,9 @@ def operation_lines(operations):
 
 def validate(params, current, has_spec):
     name = params["name"]
-    if not 1 <= len(name) <= 256 or not NAME_PATTERN.match(name):
-        return "API name %r must be 1-256 characters without * # & + : < > ?" % name
-    if params["state"] == "absent":
-        return None
+    problem = validation.name_problem("Microsoft.ApiManagement/service/apis", name)
+    if problem or params["state"] == "absent":
+        return problem
     if current is None and not params["path"] and params["path"] != "":
         return "path is required to create API %s" % name
     if params["path"] is not None and len(normalise_path(params["path"])) > 400:

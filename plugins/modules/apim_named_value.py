@@ -101,7 +101,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
-from ansible_collections.aigateway.foundry.plugins.module_utils.validation import NAMED_VALUE_LONGEST
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import NAMED_VALUE_LONGEST, name_problem as rule_problem
 
 ARGUMENT_SPEC = apim_child_spec(
     display_name=dict(type="str"),
@@ -114,7 +114,6 @@ ARGUMENT_SPEC = apim_child_spec(
 )
 
 VALUE = "properties.value"
-DISPLAY_PATTERN = re.compile(r"\A[A-Za-z0-9-._]{1,256}\Z")
 
 
 def validate(params, current):
@@ -123,9 +122,8 @@ def validate(params, current):
     if problem or params["state"] == "absent":
         return problem
     display = params["display_name"] or params["name"]
-    if not DISPLAY_PATTERN.match(display):
-        return ("display_name %r may contain only letters, digits, period, dash and underscore (at most 256)"
-                % display)
+    if rule_problem("Microsoft.ApiManagement/service/namedValues", display):
+        return "display_name: %s" % rule_problem("Microsoft.ApiManagement/service/namedValues", display)
     if params["value"] is not None and params["key_vault_secret_id"]:
         return "give value or key_vault_secret_id, not both"
     if params["key_vault_identity_client_id"] and not params["key_vault_secret_id"]:

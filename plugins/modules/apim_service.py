@@ -163,8 +163,7 @@ purged:
   type: bool
 """
 
-import re
-
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import SERVICE
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     TAGS_SPEC,
@@ -188,7 +187,6 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete impo
     write_recovering,
 )
 
-SKU_NAMES = ["Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2"]
 # The spelling of the 2024-05-01 spec (an extensible enum: PremiumV2 came later, as a plain string).
 SKU_SPELLING = {"basicv2": "BasicV2", "standardv2": "StandardV2", "premiumv2": "PremiumV2"}
 SKU_FAMILIES = {
@@ -196,15 +194,12 @@ SKU_FAMILIES = {
     "basicv2": "v2", "standardv2": "v2", "premiumv2": "v2",
     "consumption": "consumption",
 }
-# foundry-samples' APIM integration guide, "Only Azure API Management Standard v2 and Premium tiers supported".
-FOUNDRY_SUPPORTED_SKUS = ("standardv2", "premium", "premiumv2")
 SETTLED_STATES = ("succeeded", "failed", "canceled", "stopped", "terminationfailed", "deleted")
-NAME_PATTERN = re.compile(r"\A[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\Z")
 IDENTITY_TYPES = ["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]
 
 ARGUMENT_SPEC = resource_group_spec(
     location=dict(type="str"),
-    sku_name=dict(type="str", choices=SKU_NAMES),
+    sku_name=dict(type="str", choices=list(validation.APIM_SKUS)),
     sku_capacity=dict(type="int"),
     publisher_email=dict(type="str"),
     publisher_name=dict(type="str"),
@@ -237,9 +232,9 @@ NORMALISERS = dict(IDENTITY_NORMALISERS, **{
 def validate(params, current):
     """Problems with the input, found before anything is written."""
     name = params["name"]
-    if not 1 <= len(name) <= 50 or not NAME_PATTERN.match(name):
-        return ("service name %r must be 1-50 letters, digits or hyphens, start with a letter and not end with a "
-                "hyphen" % name)
+    problem = validation.name_problem("Microsoft.ApiManagement/service", name)
+    if problem:
+        return problem
     if params["state"] == "absent":
         if params["purge"] and not params["wait"]:
             return "purge: true needs wait: true (the purge can start only after the delete finished)"
@@ -282,7 +277,7 @@ def immutable_change(params, current):
 
 
 def sku_warning(sku_name):
-    if sku_name and sku_name.lower() not in FOUNDRY_SUPPORTED_SKUS:
+    if sku_name and sku_name.lower() not in [sku.lower() for sku in validation.FOUNDRY_APIM_SKUS]:
         return ("sku_name %s: Microsoft Foundry's API Management connection supports only the Standard v2 and "
                 "Premium tiers (Standardv2, Premium, Premiumv2); agents may not be able to use this gateway through "
                 "a Foundry connection. Direct calls with a subscription key still work." % sku_name)

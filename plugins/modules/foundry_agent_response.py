@@ -117,6 +117,7 @@ project_endpoint:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 ARGUMENT_SPEC = dict(
     agent=dict(type="str", required=True),
@@ -135,8 +136,9 @@ def agent_reference(name, version=None):
 
 
 def validate(params):
-    if not dataplane.AGENT_NAME.match(params["agent"]):
-        return "agent %r is not a valid agent name" % params["agent"]
+    problem = validation.name_problem("aigateway.foundry/agents", params["agent"])
+    if problem:
+        return problem
     if not params["input"].strip():
         return "input is empty: ask the agent something"
     if params["timeout"] <= 0:

@@ -226,6 +226,7 @@ model_reference_prefix:
 
 import json
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -244,7 +245,7 @@ ARGUMENT_SPEC = account_child_spec(
     project=dict(type="str"),
     category=dict(type="str"),
     target=dict(type="str"),
-    auth_type=dict(type="str", choices=["ApiKey", "ProjectManagedIdentity", "AAD", "OAuth2", "None"],
+    auth_type=dict(type="str", choices=list(validation.CONNECTION_AUTH_TYPES),
                    default="ApiKey"),
     api_key=dict(type="str", no_log=True),
     audience=dict(type="str", default=DEFAULT_AUDIENCE),
@@ -255,7 +256,7 @@ ARGUMENT_SPEC = account_child_spec(
         scopes=dict(type="list", elements="str"),
     )),
     is_shared_to_all=dict(type="bool", default=False),
-    api_type=dict(type="str", choices=["PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI"]),
+    api_type=dict(type="str", choices=list(validation.CONNECTION_API_TYPES)),
     deployment_in_path=dict(type="bool"),
     inference_api_version=dict(type="str"),
     deployment_api_version=dict(type="str"),

@@ -83,8 +83,7 @@ created:
   type: bool
 """
 
-import re
-
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -104,7 +103,6 @@ ARGUMENT_SPEC = account_child_spec(
     tags=dict(type="dict"),
 )
 
-PROJECT_NAME = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]{1,63}\Z")
 ENDPOINT_KEY = "AI Foundry API"
 NORMALISERS = {"identity.type": lambda value: (value or "None").lower()}
 ACCOUNT = Resource(ArmType("Microsoft.CognitiveServices/accounts"), "account", "cognitiveservices", "accounts")
@@ -126,9 +124,9 @@ def validate(params, account, current, check_mode=False):
     """
     if params["state"] != "present":
         return None
-    if not PROJECT_NAME.match(params["name"]):
-        return ("project name %s is invalid: 2 to 64 letters, digits, '_', '.' or '-', starting with a letter or "
-                "digit" % params["name"])
+    problem = validation.name_problem("Microsoft.CognitiveServices/accounts/projects", params["name"])
+    if problem:
+        return problem
     if account is None:
         if check_mode:
             return None

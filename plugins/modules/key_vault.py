@@ -113,8 +113,6 @@ purged:
   type: bool
 """
 
-import re
-
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
@@ -139,7 +137,6 @@ ARGUMENT_SPEC = resource_group_location_spec(
     purge=dict(type="bool", default=False),
 )
 
-NAME = re.compile(r"\A[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]\Z")
 # createMode is a request, never part of the vault Azure returns.
 CREATE_MODE = "properties.createMode"
 RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults"), "key vault", "keyvault", "vaults", long_running=True,
@@ -149,9 +146,9 @@ RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults"), "key vault", "keyvault
 
 def validate(params, current):
     """Problems with the input, found before anything is written."""
-    if not NAME.match(params["name"]) or "--" in params["name"]:
-        return ("vault name %r must be 3-24 letters, digits and single hyphens, start with a letter and end with a "
-                "letter or digit" % params["name"])
+    problem = validation.name_problem("Microsoft.KeyVault/vaults", params["name"])
+    if problem:
+        return problem
     if params["state"] == "absent":
         return None
     if not 7 <= params["soft_delete_retention_in_days"] <= 90:

@@ -84,8 +84,7 @@ state:
   type: dict
 """
 
-import re
-
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -103,7 +102,6 @@ ARGUMENT_SPEC = resource_group_spec(
     update_value=dict(type="str", choices=["always", "on_create"], default="on_create"),
 )
 
-NAME = re.compile(r"\A[a-zA-Z0-9-]{1,127}\Z")
 MAX_VALUE = 25 * 1024
 RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults/secrets"), "key vault secret", "keyvault", "secrets",
                     parents=("resource_group", "vault"), write_only=("properties.value",),
@@ -112,8 +110,9 @@ RESOURCE = Resource(ArmType("Microsoft.KeyVault/vaults/secrets"), "key vault sec
 
 def validate(params, current):
     """Problems with the input, found before anything is written (never naming the value)."""
-    if not NAME.match(params["name"]):
-        return "secret name %r must be 1-127 letters, digits and hyphens" % params["name"]
+    problem = validation.name_problem("Microsoft.KeyVault/vaults/secrets", params["name"])
+    if problem:
+        return problem
     if params["state"] == "absent":
         return ("secret %s: Azure Resource Manager cannot delete a Key Vault secret (only the vault's data plane "
                 "can); set enabled: false, or delete the vault" % params["name"])

@@ -85,6 +85,7 @@ items:
 
 import re
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
     Resource,
@@ -107,8 +108,6 @@ ARGUMENT_SPEC = account_child_spec(
     purge_items=dict(type="bool", default=True),
 )
 
-# The name pattern of raiBlocklists and raiBlocklistItems in the 2025-12-01 type definitions.
-NAME_PATTERN = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 MAX_PATTERN_LENGTH = 1000
 RESOURCE = Resource(ArmType("Microsoft.CognitiveServices/accounts/raiBlocklists"), "blocklist", "cognitiveservices",
                     "rai_blocklists", parents=("resource_group", "account"), delete_method="begin_delete")
@@ -116,15 +115,17 @@ RESOURCE = Resource(ArmType("Microsoft.CognitiveServices/accounts/raiBlocklists"
 
 def validate(params):
     """Problems with the input, found before anything is written."""
-    if not NAME_PATTERN.match(params["name"]):
-        return "blocklist name %r must start with a letter or digit and hold only letters, digits, _ . -" % params["name"]
+    problem = validation.name_problem("Microsoft.CognitiveServices/accounts/raiBlocklists", params["name"])
+    if problem:
+        return problem
     if params["state"] != "present" or params["items"] is None:
         return None
     seen = set()
     for item in params["items"]:
-        if not NAME_PATTERN.match(item["name"]):
-            return ("item name %r of blocklist %s must start with a letter or digit and hold only letters, digits, "
-                    "_ . -" % (item["name"], params["name"]))
+        problem = validation.name_problem("Microsoft.CognitiveServices/accounts/raiBlocklists/raiBlocklistItems",
+                                          item["name"])
+        if problem:
+            return "%s (blocklist %s)" % (problem, params["name"])
         if item["name"].lower() in seen:
             return "item %s appears twice in blocklist %s" % (item["name"], params["name"])
         seen.add(item["name"].lower())

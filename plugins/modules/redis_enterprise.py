@@ -139,8 +139,6 @@ primary_key:
   type: str
 """
 
-import re
-
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
     ArmType,
@@ -174,8 +172,6 @@ ARGUMENT_SPEC = resource_group_location_spec(
     return_keys=dict(type="bool", default=False),
 )
 
-NAME_PATTERN = re.compile(r"\A(?=.{1,60}\Z)[A-Za-z0-9]+(-[A-Za-z0-9]+)*\Z")
-
 
 def module_names(value):
     """Modules compare by name, case-insensitively, in any order (the service adds version and args)."""
@@ -186,9 +182,9 @@ def module_names(value):
 
 def validate(params, current_database):
     """Problems with the input, found before anything is written."""
-    for key in ("name", "database"):
-        if not NAME_PATTERN.match(params[key]):
-            return "%s %r must be 1-60 letters, digits and single dashes" % (key, params[key])
+    problem = validation.name_problem("Microsoft.Cache/redisEnterprise/databases", params["database"])
+    if problem:
+        return problem
     if params["state"] == "absent":
         return None
     if validation.redis_problem(params):
@@ -272,8 +268,8 @@ def main():
     module.require_no_log("return_keys")
     params = module.params
     # Checked before the first read: the name is part of every URL.
-    if not NAME_PATTERN.match(params["name"]):
-        module.fail("name %r must be 1-60 letters, digits and single dashes" % params["name"])
+    if validation.name_problem("Microsoft.Cache/redisEnterprise", params["name"]):
+        module.fail(validation.name_problem("Microsoft.Cache/redisEnterprise", params["name"]))
     cluster = CLUSTER.describe(module)
     database = DATABASE.describe(module) if cluster.current else DATABASE.absent(module)
     outcome = settle(module, CLUSTER, cluster,

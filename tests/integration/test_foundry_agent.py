@@ -104,7 +104,7 @@ def test_bad_input_fails_before_any_call(run_module, project, request_log):
     mark = request_log.mark()
     bad_name = run_module("foundry_agent", {"project_endpoint": project["endpoint"], "name": "bad name!",
                                             "model": MODEL}, expect_failure=True)
-    assert "'bad name!' is not a valid agent name" in bad_name["msg"]
+    assert "agent name 'bad name!' is invalid" in bad_name["msg"]
     no_model = run_module("foundry_agent", {"project_endpoint": project["endpoint"], "name": "x1"},
                           expect_failure=True)
     assert "model is required" in no_model["msg"]

@@ -255,35 +255,37 @@ QUOTAS = {"gateway_capabilities_token_quotas": True}
 
 BAD_SETTINGS = [
     ("missing APIM", {"gateway_capabilities_apim_name": None}, "gateway_capabilities_apim_name"),
-    ("threshold above 1", dict(CACHE, gateway_capabilities_cache_score_threshold=1.5), "between 0.0 and 1.0 (got 1.5)"),
-    ("negative threshold", dict(CACHE, gateway_capabilities_cache_score_threshold=-0.1), "between 0.0 and 1.0 (got -0.1)"),
+    ("threshold above 1", dict(CACHE, gateway_capabilities_cache_score_threshold=1.5),
+     "gateway_capabilities_cache_score_threshold is 1.5: it must be 0.0 to 1.0"),
+    ("negative threshold", dict(CACHE, gateway_capabilities_cache_score_threshold=-0.1),
+     "gateway_capabilities_cache_score_threshold is -0.1: it must be 0.0 to 1.0"),
     ("no redis name", dict(CACHE, gateway_capabilities_redis_name=""),
-     "gateway_capabilities_redis_name must be 1-60 letters, digits and single dashes (got '')"),
-    ("bad redis name", dict(CACHE, gateway_capabilities_redis_name="redis--cache"), "single dashes (got 'redis--cache')"),
+     "Redis cluster name '' is invalid: 1 to 60 characters"),
+    ("bad redis name", dict(CACHE, gateway_capabilities_redis_name="redis--cache"), "Redis cluster name 'redis--cache' is invalid"),
     ("no embeddings account", dict(CACHE, gateway_capabilities_embeddings_account=""), "gateway_capabilities_embeddings_hosts (or gateway_capabilities_embeddings_account) must name"),
-    ("zero duration", dict(CACHE, gateway_capabilities_cache_duration=0), "gateway_capabilities_cache_duration must be at least 1 second (got 0)"),
+    ("zero duration", dict(CACHE, gateway_capabilities_cache_duration=0), "gateway_capabilities_cache_duration is 0: it must be at least 1"),
     ("unknown category", dict(SAFETY, gateway_capabilities_content_safety_categories=[{"name": "Spam", "threshold": 4}]),
      "Spam"),
     ("category threshold", dict(SAFETY, gateway_capabilities_content_safety_categories=[{"name": "Hate", "threshold": 8}]),
-     "threshold must be 0 to 7"),
+     "the threshold of content safety category Hate is 8: it must be 0 to 7"),
     ("category twice", dict(SAFETY, gateway_capabilities_content_safety_categories=[
-        {"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]), "each category may appear once"),
+        {"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]), "gateway_capabilities_content_safety_categories lists 'Hate' twice"),
     ("unknown output type", dict(SAFETY, gateway_capabilities_content_safety_output_type="TwoLevels"), "TwoLevels"),
-    ("bad subdomain", dict(SAFETY, gateway_capabilities_content_safety_account="-cs-"), "custom subdomain"),
+    ("bad subdomain", dict(SAFETY, gateway_capabilities_content_safety_account="-cs-"), "account name '-cs-' is invalid"),
     ("blank blocklist item", dict(SAFETY, gateway_capabilities_content_safety_blocklists=[
         {"name": "b1", "items": [{"name": "i1", "pattern": "  "}]}]), "non-blank pattern"),
     ("unknown quota period", dict(QUOTAS, gateway_capabilities_products=[
         {"name": "gold", "token_quota": 10, "token_quota_period": "Fortnightly"}]), "Fortnightly"),
     ("product without limit", dict(QUOTAS, gateway_capabilities_products=[{"name": "gold"}]),
      "Product 'gold': it needs a token_quota or tokens_per_minute"),
-    ("zero quota", dict(QUOTAS, gateway_capabilities_products=[{"name": "gold", "token_quota": 0}]), "token_quota must be at least 1 (got 0)"),
+    ("zero quota", dict(QUOTAS, gateway_capabilities_products=[{"name": "gold", "token_quota": 0}]), "token_quota is 0: it must be at least 1"),
     ("period without quota", dict(QUOTAS, gateway_capabilities_products=[
         {"name": "gold", "tokens_per_minute": 10, "token_quota_period": "Daily"}]), "only goes with a token_quota"),
     ("duplicate products", dict(QUOTAS, gateway_capabilities_products=[
-        {"name": "gold", "token_quota": 10}, {"name": "gold", "token_quota": 20}]), "product names must be unique (got gold, gold)"),
+        {"name": "gold", "token_quota": 10}, {"name": "gold", "token_quota": 20}]), "gateway_capabilities_products lists 'gold' twice"),
     ("shared subscription", dict(QUOTAS, gateway_capabilities_products=[
         {"name": "gold", "token_quota": 10, "subscriptions": ["s1"]},
-        {"name": "silver", "token_quota": 5, "subscriptions": ["s1"]}]), "a subscription can belong to one product only"),
+        {"name": "silver", "token_quota": 5, "subscriptions": ["s1"]}]), "(a subscription belongs to one product) lists 's1' twice"),
     ("no APIs", dict(QUOTAS, gateway_capabilities_product_apis=[]), "gateway_capabilities_product_apis must name at least one API"),
     ("quota not a number", dict(QUOTAS, gateway_capabilities_products=[{"name": "gold", "token_quota": "lots"}]),
      "token_quota"),

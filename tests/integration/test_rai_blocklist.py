@@ -51,7 +51,7 @@ def test_lifecycle(run_module, resource_group, account, request_log):
     assert listed["changed"] is False and sorted(listed["items"]) == ["codename"], "items omitted: unmanaged"
 
     mark = request_log.mark()
-    for bad, message in (({"name": "-bad"}, "must start with a letter or digit"),
+    for bad, message in (({"name": "-bad"}, "blocklist name '-bad' is invalid"),
                          ({"items": [{"name": "a", "pattern": " "}]}, "needs a pattern"),
                          ({"items": [{"name": "a", "pattern": "x"}, {"name": "A", "pattern": "y"}]}, "appears twice"),
                          ({"items": [{"name": "a", "pattern": "(", "is_regex": True}]}, "not a valid regular expression")):

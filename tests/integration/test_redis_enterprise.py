@@ -63,7 +63,7 @@ def test_bad_input_fails_before_any_write(run_module, resource_group, request_lo
     mark = request_log.mark()
     bad_name = run_module("redis_enterprise", {"resource_group": resource_group, "name": "bad--name"},
                           expect_failure=True)
-    assert "single dashes" in bad_name["msg"]
+    assert "Redis cluster name 'bad--name' is invalid" in bad_name["msg"]
     search = run_module("redis_enterprise", {"resource_group": resource_group, "name": "r1",
                                              "clustering_policy": "OSSCluster"}, expect_failure=True)
     assert "RediSearch needs clustering_policy EnterpriseCluster" in search["msg"]

@@ -3,6 +3,7 @@ traceback, and the endpoint's request log shows 0 writes."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -57,6 +58,19 @@ CASES = [
     ({"aigw_gateway_policy": {"token_metrics": {"enabled": True, "namespace": "n" * 100000}}},
      "100000 characters long"),
     ({"aigw_connection_auth_type": "AAD"}, "aigw_connection_auth_type is 'AAD'"),
+    # one rule, one home (issue 22 item 4): each of these was refused by a role only after the resource group and
+    # API Management's create had started, or by a second preflight with other words
+    ({"aigw_connection_auth_type": "OAuth2"}, "aigw_connection_auth_type is 'OAuth2'"),
+    ({"aigw_connection_auth_type": "None"}, "aigw_connection_auth_type is 'None'"),
+    ({"aigw_connection_auth_type": "ProjectManagedIdentity"}, "needs aigw_connection_scope project"),
+    ({"aigw_connection_scope": "project", "aigw_agent_host": {"name": "agents-foundry-x1", "project": ""}},
+     "aigw_agent_host.project is empty"),
+    ({"aigw_semantic_cache": True, "aigw_semantic_cache_score_threshold": 1.5},
+     "aigw_semantic_cache_score_threshold is 1.5"),
+    ({"aigw_content_safety": True, "aigw_content_safety_blocklists": [{"name": "_words", "items": [{"pattern": "x"}]}]},
+     "blocklist name '_words'"),
+    ({"aigw_soft_deleted": "keep"}, "aigw_soft_deleted is 'keep'"),
+    ({"aigw_api_type": "OpenAI"}, "aigw_api_type is 'OpenAI'"),
     ({"aigw_agent_host": {"name": "agents-foundry-x1\n", "project": "foundry-project"}}, "account name"),
 ]
 
@@ -78,5 +92,11 @@ def test_bad_extra_vars_stop_site_before_any_write(site, figures, extra, value):
     message = next((line.strip() for line in result["output"].splitlines() if value in line), "")
     figures.add("bad input (site.yml -e)", json.dumps(extra)[:60], "refused, %d writes" % len(writes), message[:110])
     assert value in result["output"], result["output"][-3000:]
+    # the run stops at the preflight, not at a role that checks its inputs again after the first writes; the
+    # region alone is checked by the first module against the resource provider's list, one read before its create
+    # (validation.location_problem in arm_resource.settle)
+    failed_task = re.findall(r"^TASK \[([^\]]*)\]", result["output"].split("fatal:")[0], re.M)[-1:]
+    assert failed_task == ["Resource group"] if "aigw_location" in extra else (
+        failed_task and failed_task[0].startswith("Preflight")), failed_task
     assert not TRACEBACK.search(result["output"])
     assert writes == []

@@ -131,20 +131,20 @@ def test_predicted_version_numbers():
 
 
 @pytest.mark.parametrize("overrides, fragment", [
-    (dict(name="-bad"), "'-bad' is not a valid agent name"),
-    (dict(name="a" * 64), "is not a valid agent name"),
+    (dict(name="-bad"), "agent name '-bad' is invalid"),
+    (dict(name="a" * 64), "1 to 63 characters"),
     (dict(model=None), "model is required"),
     (dict(version="2"), "version only selects the version to delete"),
     (dict(metadata={str(n): "v" for n in range(17)}), "has 17 keys"),
     (dict(metadata={"k" * 65: "v"}), "is too long"),
 ])
 def test_bad_agent_input_is_named(overrides, fragment):
-    assert fragment in agent.validate(params(**overrides), dataplane.AGENT_NAME)
+    assert fragment in agent.validate(params(**overrides))
 
 
 def test_good_agent_input_and_absent_without_model():
-    assert agent.validate(params(), dataplane.AGENT_NAME) is None
-    assert agent.validate(params(model=None, state="absent", version="2"), dataplane.AGENT_NAME) is None
+    assert agent.validate(params()) is None
+    assert agent.validate(params(model=None, state="absent", version="2")) is None
 
 
 def test_diff_views_show_only_managed_fields():
@@ -164,7 +164,7 @@ def test_agent_reference_shape():
 
 
 @pytest.mark.parametrize("overrides, fragment", [
-    (dict(agent="bad name"), "'bad name' is not a valid agent name"),
+    (dict(agent="bad name"), "agent name 'bad name' is invalid"),
     (dict(input="  "), "input is empty"),
     (dict(timeout=0), "timeout must be a positive"),
 ])

@@ -77,6 +77,14 @@ ONLY_IN = {"forward-request": ("backend",), "llm-semantic-cache-store": ("outbou
 # API Management refuses when a policy is saved (each element's policy reference page).
 POSITIVE = ("tokens-per-minute", "token-quota", "count", "max-count", "timeout", "calls", "duration")
 QUOTA_PERIODS = ("Hourly", "Daily", "Weekly", "Monthly", "Yearly")
+# The metric policies: Azure Monitor takes 10 dimension keys per metric and API Management uses 5 for its defaults,
+# so a policy configures at most 5 custom dimensions (learn.microsoft.com/azure/api-management/
+# llm-emit-token-metric-policy, "Limits for custom metrics"; the same for emit-metric and
+# azure-openai-emit-token-metric); their attributes are those of each page's Attributes tables.
+METRIC_POLICIES = {"llm-emit-token-metric": ("namespace",), "azure-openai-emit-token-metric": ("namespace",),
+                   "emit-metric": ("name", "namespace", "value")}
+METRIC_DIMENSION_ATTRIBUTES = ("name", "value")
+CUSTOM_DIMENSIONS_MOST = 5
 
 
 def policy_problems(value: str) -> list[str]:
@@ -150,6 +158,8 @@ def _attribute_problems(element: ElementTree.Element) -> list[str]:
             problems.append(f"<{tag}> token-quota-period must be one of {', '.join(QUOTA_PERIODS)}")
         if fixed.get("estimate-prompt-tokens", "false") not in ("true", "false"):
             problems.append(f"<{tag}> estimate-prompt-tokens must be true or false")
+    if tag in METRIC_POLICIES:
+        problems += _metric_problems(element)
     if tag == "retry" and "condition" not in attrs:
         problems.append("<retry> is missing the required attribute condition")
     if tag in ("llm-semantic-cache-lookup", "azure-openai-semantic-cache-lookup") and "score-threshold" in fixed:
@@ -167,6 +177,19 @@ def _attribute_problems(element: ElementTree.Element) -> list[str]:
             problems.append("<category> is missing the required attribute threshold")
         elif not (fixed.get("threshold", "0").isdigit() and int(fixed.get("threshold", "0")) <= 7):
             problems.append("<category> threshold must be a whole number from 0 to 7")
+    return problems
+
+
+def _metric_problems(element: ElementTree.Element) -> list[str]:
+    tag, problems = element.tag, []
+    problems += [f"<{tag}> has the attribute {name}, which the policy does not define"
+                 for name in element.attrib if name not in METRIC_POLICIES[tag]]
+    dimensions = [child for child in element if child.tag == "dimension"]
+    problems += [f"<dimension> of <{tag}> has the attribute {name}, which the policy does not define"
+                 for child in dimensions for name in child.attrib if name not in METRIC_DIMENSION_ATTRIBUTES]
+    if len(dimensions) > CUSTOM_DIMENSIONS_MOST:
+        problems.append(f"<{tag}> has {len(dimensions)} custom dimensions: a metric policy takes at most "
+                        f"{CUSTOM_DIMENSIONS_MOST}")
     return problems
 
 

@@ -447,3 +447,35 @@ def test_diagnostic_sampling_percentage_sent_as_float_by_the_sdk(client, service
     diagnostic = client.diagnostic.create_or_update(rg, name, "azuremonitor", {
         "loggerId": logger.id, "sampling": {"samplingType": "fixed", "percentage": 100}})
     assert diagnostic.sampling.percentage == 100
+
+
+# API Management refuses, when a policy is saved, more custom dimensions than a metric policy may have (Learn,
+# llm-emit-token-metric-policy, "Limits for custom metrics": 10 dimension keys per metric, 5 of them APIM's
+# defaults, so at most 5 custom dimensions per policy; the same for emit-metric and azure-openai-emit-token-metric)
+# and attributes the policy does not define (each policy reference page's Attributes tables).
+def _metric_policy(tag, dimensions, extra=""):
+    children = "".join(f'<dimension name="d{number}" value="@(context.Api.Id)" />' for number in range(dimensions))
+    name = ' name="calls" value="1"' if tag == "emit-metric" else ""
+    return (f'<policies><inbound><base /><{tag}{name} namespace="llm"{extra}>{children}</{tag}></inbound>'
+            '<backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>')
+
+
+@pytest.mark.parametrize("tag", ["llm-emit-token-metric", "azure-openai-emit-token-metric", "emit-metric"])
+def test_a_metric_policy_takes_at_most_five_custom_dimensions(tag):
+    from localazure.providers import apim_policies
+
+    assert apim_policies.policy_problems(_metric_policy(tag, 5)) == []
+    assert apim_policies.policy_problems(_metric_policy(tag, 6)) == [
+        f"<{tag}> has 6 custom dimensions: a metric policy takes at most 5"]
+
+
+@pytest.mark.parametrize("document, attribute", [
+    (_metric_policy("llm-emit-token-metric", 1, ' name-space="x"'), "name-space"),
+    (_metric_policy("llm-emit-token-metric", 1).replace('<dimension name="d0"', '<dimension name="d0" unit="x"'),
+     "unit"),
+])
+def test_an_attribute_the_metric_policy_does_not_define_is_refused(document, attribute):
+    from localazure.providers import apim_policies
+
+    problems = apim_policies.policy_problems(document)
+    assert len(problems) == 1 and f"attribute {attribute}" in problems[0], problems

@@ -1,21 +1,23 @@
-"""site.yml's input check: the lab's inputs pass; every bad one is named with its value and rule."""
+"""The one preflight filter (aigw_problems): the lab's settings pass; every bad one is named with its value and rule;
+the roles' own inputs go through the same rules."""
 import copy
 
 import pytest
 
 from ansible_collections.aigateway.foundry.plugins.filter import preflight
-from ansible_collections.aigateway.foundry.plugins.filter.preflight import aigw_input_problems
+from ansible_collections.aigateway.foundry.plugins.filter.preflight import aigw_problems
 
 MODELS = [{"name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "model_version": "2024-07-18", "model_format": "OpenAI",
            "sku_name": "GlobalStandard", "capacity": 10},
           {"name": "gpt-4.1-mini", "model_name": "gpt-4.1-mini", "model_version": "2025-04-14",
            "model_format": "OpenAI", "sku_name": "GlobalStandard", "capacity": 10}]
 LAB = {
+    "aigw_subscription_id": "00000000-0000-0000-0000-000000000001", "aigw_soft_deleted": "fail",
     "aigw_resource_group": "lab-ai-foundry-model-gateway", "aigw_location": "swedencentral",
     "aigw_apim_name": "apim-0123456789abc", "aigw_apim_sku": "Standardv2", "aigw_api_type": "PassThrough",
     "aigw_connection_scope": "account", "aigw_connection_auth_type": "ApiKey", "aigw_models": MODELS,
-    "aigw_model_hosts": [{"name": "models-foundry-0123456789abc", "priority": 1, "weight": 100,
-                          "deployments": MODELS}],
+    "aigw_model_hosts": [{"name": "models-foundry-0123456789abc", "backend": "models-foundry", "priority": 1,
+                          "weight": 100, "deployments": MODELS}],
     "aigw_agent_host": {"name": "agents-foundry-0123456789abc", "project": "foundry-project"},
     "aigw_gateway_policy": {"token_limit": {"enabled": True, "tokens_per_minute": 10000},
                             "retry": {"enabled": True, "count": 2}},
@@ -36,7 +38,7 @@ def with_(path, value):
 
 
 def test_the_lab_passes():
-    assert aigw_input_problems(LAB) == []
+    assert aigw_problems(LAB) == []
 
 
 @pytest.mark.parametrize("path, value, words", [
@@ -70,25 +72,99 @@ def test_the_lab_passes():
     ("aigw_gateway_policy.token_quotas", [{"product": "gold", "tokens_per_minute": -5}],
      ["token_quotas[0].tokens_per_minute is -5"]),
     ("aigw_gateway_policy", "strict", ["aigw_gateway_policy must be a dict"]),
+    # APIM refuses a metric policy with more than 5 custom dimensions at PUT: the template's 3 and User ID fit
+    ("aigw_gateway_policy.token_metrics", {"enabled": True, "user_header": "x-user-id",
+                                           "dimensions": [{"name": "d%d" % n, "value": "v"} for n in range(5)]},
+     ["aigw_gateway_policy.token_metrics sends 6 custom dimensions", "at most 5"]),
 ])
 def test_each_bad_input_is_named_with_its_value_and_rule(path, value, words):
-    problems = aigw_input_problems(with_(path, value))
+    problems = aigw_problems(with_(path, value))
     assert len(problems) == 1, problems
     for word in words:
         assert word in problems[0]
 
 
+def test_the_templates_dimensions_and_the_user_fit_in_a_metric_policy():
+    assert aigw_problems(with_("aigw_gateway_policy.token_metrics", {"enabled": True, "user_header": "x-user"})) == []
+
+
 def test_numbers_from_the_command_line_are_numbers():
-    assert aigw_input_problems(with_("aigw_gateway_policy.token_limit.tokens_per_minute", "2000")) == []
+    assert aigw_problems(with_("aigw_gateway_policy.token_limit.tokens_per_minute", "2000")) == []
 
 
 def test_the_gateway_role_names_its_own_variable():
-    from ansible_collections.aigateway.foundry.plugins.filter.preflight import FilterModule
-
-    check = FilterModule().filters()["gateway_policy_problems"]
-    assert check({"token_limit": {"tokens_per_minute": "lots"}}, "gateway_policy") == [
+    shown = {"aigw_gateway_policy": "gateway_policy"}
+    assert aigw_problems({"aigw_gateway_policy": {"token_limit": {"tokens_per_minute": "lots"}}}, shown) == [
         "gateway_policy.token_limit.tokens_per_minute is 'lots': it must be a whole number"]
-    assert check({"token_limit": {"tokens_per_minute": 500}}, "gateway_policy") == []
+    assert aigw_problems({"aigw_gateway_policy": {"token_limit": {"tokens_per_minute": 500}}}, shown) == []
+
+
+SHOWN = {"aigw_connection_scope": "foundry_connection_scope",
+         "aigw_connection_auth_type": "foundry_connection_auth_type", "aigw_agent_host": "foundry_connection_agent_host"}
+
+
+@pytest.mark.parametrize("scope, auth_type, project, words", [
+    ("account", "AAD", None, ["foundry_connection_auth_type is 'AAD'", "ApiKey, ProjectManagedIdentity"]),
+    ("hub", "ApiKey", None, ["foundry_connection_scope is 'hub'"]),
+    ("project", "ApiKey", "", ["foundry_connection_scope project needs a project",
+                               "foundry_connection_agent_host.project is empty"]),
+    ("account", "ProjectManagedIdentity", None, ["needs foundry_connection_scope project"]),
+])
+def test_the_connection_role_checks_its_inputs_by_the_same_rule(scope, auth_type, project, words):
+    problems = aigw_problems({"aigw_connection_scope": scope, "aigw_connection_auth_type": auth_type,
+                              "aigw_agent_host": {"name": "agents", "project": project}}, SHOWN)
+    assert len(problems) == 1 and all(word in problems[0] for word in words), problems
+
+
+def test_the_connection_role_passes_what_the_preflight_passes():
+    # Without the policy the role cannot know whether Entra is on: the preflight checked that.
+    assert aigw_problems({"aigw_connection_scope": "project", "aigw_connection_auth_type": "ProjectManagedIdentity",
+                          "aigw_agent_host": {"name": "agents", "project": "p"}}, SHOWN) == []
+
+
+@pytest.mark.parametrize("path, value, words", [
+    ("aigw_subscription_id", "", ["set AZURE_SUBSCRIPTION_ID"]),
+    ("aigw_soft_deleted", "keep", ["aigw_soft_deleted is 'keep'", "fail, purge, restore"]),
+    ("aigw_api_type", "OpenAI", ["aigw_api_type is 'OpenAI'", "PassThrough, AzureOpenAI, AzureOpenAIV1, AzureAI"]),
+    ("aigw_model_hosts", [{"name": "models-a", "backend": "x", "deployments": MODELS},
+                          {"name": "models-b", "backend": "x", "deployments": MODELS}], ["a backend name of its own (got x, x)"]),
+    ("aigw_model_hosts", [{"name": "models-a", "deployments": MODELS}], ["a backend name of its own (got None)"]),
+    ("aigw_connection_auth_type", "ProjectManagedIdentity", ["needs aigw_connection_scope project"]),
+])
+def test_each_site_setting_is_named_with_its_value(path, value, words):
+    problems = aigw_problems(with_(path, value))
+    assert len(problems) == 1 and all(word in problems[0] for word in words), problems
+
+
+def test_a_project_identity_connection_needs_entra_on_the_gateway():
+    settings = dict(LAB, aigw_connection_auth_type="ProjectManagedIdentity", aigw_connection_scope="project")
+    assert [problem for problem in aigw_problems(settings) if "gateway_auth.entra enabled" in problem]
+    settings["aigw_gateway_policy"] = dict(LAB["aigw_gateway_policy"], gateway_auth={"entra": {"enabled": True}})
+    assert aigw_problems(settings) == []
+
+
+CHAT = [{"name": "gpt-4o-mini", "model_name": "gpt-4o-mini", "capacity": 10},
+        {"name": "gpt-4.1-mini", "model_name": "gpt-4.1-mini", "capacity": 10}]
+
+
+def test_the_preflight_checks_the_capabilities_with_the_playbook_names():
+    hosts = [{"name": "models-a", "backend": "models-a", "deployments": CHAT}]
+    cache = dict(LAB, aigw_models=CHAT, aigw_model_hosts=hosts, aigw_semantic_cache=True,
+                 aigw_semantic_cache_embeddings_hosts=["models-a"], aigw_semantic_cache_score_threshold=0.8)
+    assert aigw_problems(dict(cache, aigw_semantic_cache_embeddings_capacity=20)) == []
+    found = aigw_problems(dict(cache, aigw_semantic_cache_embeddings_capacity=19))
+    assert len(found) == 1 and "aigw_semantic_cache_embeddings_capacity 19 is below the chat capacity it fronts on " \
+        "models-a (gpt-4o-mini 10 + gpt-4.1-mini 10 = 20)" in found[0], found
+    found = aigw_problems(dict(cache, aigw_semantic_cache_embeddings_capacity=20,
+                               aigw_semantic_cache_embeddings_hosts=["models-z"]))
+    assert found == ["Semantic cache: aigw_semantic_cache_embeddings_hosts must name model hosts of aigw_model_hosts "
+                     "(got models-z)"]
+    assert aigw_problems(dict(cache, aigw_semantic_cache_embeddings_capacity=20,
+                              aigw_semantic_cache_score_threshold=1.5)) == [
+        "Semantic cache: aigw_semantic_cache_score_threshold is 1.5: it must be 0.0 to 1.0"]
+    assert aigw_problems(dict(cache, aigw_semantic_cache=False, aigw_semantic_cache_embeddings_capacity=1)) == []
+    found = aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_blocklists=[{"name": "_b"}]))
+    assert len(found) == 1 and "blocklist name '_b' is invalid" in found[0], found
 
 
 # Values the policy template puts inside C# string literals or attributes: a quote must never close the string, a
@@ -138,3 +214,71 @@ def test_expressions_where_the_policy_takes_them_and_good_literals_pass():
               "custom_fragments": {"inbound": "<set-header name=\"x\" exists-action=\"override\"><value>@(\"y\")"
                                               "</value></set-header>"}}
     assert preflight.policy_problems(policy) == []
+
+
+CACHE = {"semantic_cache": True, "redis_name": "rediscache-1", "embeddings_hosts": [{"name": "models-a"}],
+         "cache_score_threshold": 0.8, "cache_duration": 120, "embeddings_capacity": 20}
+SAFETY = {"content_safety": True, "content_safety_account": "contentsafety-1",
+          "content_safety_categories": [{"name": "Hate", "threshold": 4}],
+          "content_safety_blocklists": [{"name": "b1", "items": [{"pattern": "x"}]}]}
+QUOTAS = {"token_quotas": True, "product_apis": ["inference-api"],
+          "products": [{"name": "gold", "token_quota": 1000, "token_quota_period": "Monthly", "subscriptions": ["s1"]},
+                       {"name": "silver", "tokens_per_minute": 500, "subscriptions": ["s2"]}]}
+
+
+def capabilities(settings):
+    return aigw_problems({"aigw_capabilities": settings})
+
+
+def test_good_capabilities_and_switched_off_ones_pass():
+    assert capabilities(dict(CACHE, **dict(SAFETY, **QUOTAS))) == []
+    assert capabilities({"redis_name": "--", "products": []}) == []
+
+
+@pytest.mark.parametrize("settings,problem", [
+    (dict(CACHE, redis_name="redis--cache"), "Semantic cache: Redis cluster name 'redis--cache' is invalid"),
+    (dict(CACHE, redis_name="r" * 61), "1 to 60 characters"),
+    (dict(CACHE, embeddings_hosts=[]), "gateway_capabilities_embeddings_hosts (or gateway_capabilities_embeddings_account) must name"),
+    (dict(CACHE, cache_score_threshold=1.5), "gateway_capabilities_cache_score_threshold is 1.5: it must be 0.0 to 1.0"),
+    (dict(CACHE, cache_score_threshold="close"), "gateway_capabilities_cache_score_threshold is 'close': it must be a number"),
+    (dict(CACHE, cache_duration=0), "gateway_capabilities_cache_duration is 0: it must be at least 1"),
+    (dict(CACHE, embeddings_capacity=0), "gateway_capabilities_embeddings_capacity is 0: it must be at least 1"),
+    (dict(SAFETY, content_safety_account="-cs-"), "account name '-cs-' is invalid"),
+    (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 8}]),
+     "the threshold of content safety category Hate is 8: it must be 0 to 7"),
+    (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]),
+     "gateway_capabilities_content_safety_categories lists 'Hate' twice"),
+    (dict(SAFETY, content_safety_blocklists=[{"name": "b1", "items": [{"pattern": "  "}]}]), "Blocklist 'b1': every item needs a non-blank pattern"),
+    (dict(SAFETY, content_safety_blocklists=[{"name": "_b"}]), "blocklist name '_b' is invalid"),
+    (dict(SAFETY, content_safety_blocklists=[{"name": "b"}, {"name": "b"}]), "gateway_capabilities_content_safety_blocklists lists 'b' twice"),
+    (dict(QUOTAS, products=[]), "gateway_capabilities_products is empty"),
+    (dict(QUOTAS, product_apis=[]), "gateway_capabilities_product_apis must name at least one API"),
+    (dict(QUOTAS, products=[{"name": "gold"}]), "Product 'gold': it needs a token_quota or tokens_per_minute"),
+    (dict(QUOTAS, products=[{"name": "gold", "token_quota": 0}]), "token_quota is 0: it must be at least 1"),
+    (dict(QUOTAS, products=[{"name": "gold", "token_quota": "lots"}]), "token_quota is 'lots': it must be a whole number"),
+    (dict(QUOTAS, products=[{"name": "gold", "tokens_per_minute": 0}]), "tokens_per_minute is 0: it must be at least 1"),
+    (dict(QUOTAS, products=[{"name": "gold", "tokens_per_minute": 10, "token_quota_period": "Daily"}]), "only goes with a token_quota"),
+    (dict(QUOTAS, products=[{"name": "-gold", "token_quota": 1}]), "Product '-gold': the id is '-gold'"),
+    (dict(QUOTAS, products=[{"name": "g" * 81, "token_quota": 1}]), "the id is 81 characters long: at most 80"),
+    (dict(QUOTAS, products=[{"name": "gold", "token_quota": 10}, {"name": "gold", "token_quota": 20}]),
+     "gateway_capabilities_products lists 'gold' twice"),
+    (dict(QUOTAS, products=[{"name": "gold", "token_quota": 10, "subscriptions": ["s1"]},
+                            {"name": "silver", "token_quota": 5, "subscriptions": ["s1"]}]), "lists 's1' twice"),
+])
+def test_each_capability_problem_names_its_value(settings, problem):
+    found = capabilities(settings)
+    assert len(found) == 1 and problem in found[0], found
+
+
+def test_the_embeddings_capacity_covers_the_chat_capacity_it_fronts_on_each_host():
+    hosts = [{"name": "models-a", "deployments": CHAT}, {"name": "models-b", "deployments": CHAT[:1]}]
+    assert capabilities(dict(CACHE, embeddings_hosts=hosts, embeddings_capacity=20)) == []
+    found = capabilities(dict(CACHE, embeddings_hosts=hosts, embeddings_capacity=15))
+    assert found == ["Semantic cache: gateway_capabilities_embeddings_capacity 15 is below the chat capacity it fronts "
+                     "on models-a (gpt-4o-mini 10 + gpt-4.1-mini 10 = 20): every call is one embeddings call first, "
+                     "so the cache lookup would be throttled (and the call answered 500) while the chat deployments "
+                     "still have room; set gateway_capabilities_embeddings_capacity to at least 20"]
+    # An embeddings deployment a host already carries is not chat capacity; a deployment's default capacity is 10.
+    embedding = {"name": "text-embedding-3-small", "capacity": 50}
+    assert capabilities(dict(CACHE, embeddings_hosts=[{"name": "a", "deployments": [embedding, {"name": "m"}]}],
+                             embeddings_capacity=10)) == []

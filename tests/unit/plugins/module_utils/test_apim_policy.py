@@ -354,3 +354,27 @@ def test_pretty_keeps_line_breaks_inside_verbatim_strings_of_attributes():
     assert "&#10;" in pretty
     assert ap.policies_equal(pretty, text)
     assert not ap.policies_equal(text.replace("&#10;", " "), text)
+
+
+# ------------------------------------------------------------------------------- metric policies, as APIM at PUT
+# Learn, llm-emit-token-metric-policy, "Limits for custom metrics": at most 5 custom dimensions per policy (10
+# dimension keys per metric, 5 taken by APIM's defaults); each policy's Attributes tables list what it defines.
+def metric(tag, dimensions, extra=""):
+    children = "".join('<dimension name="d%d" value="@(context.Api.Id)" />' % number for number in range(dimensions))
+    name = ' name="calls" value="1"' if tag == "emit-metric" else ""
+    return wrap(inbound='<base />\n<%s%s namespace="llm"%s>%s</%s>' % (tag, name, extra, children, tag))
+
+
+@pytest.mark.parametrize("tag", ["llm-emit-token-metric", "azure-openai-emit-token-metric", "emit-metric"])
+def test_a_metric_policy_takes_at_most_five_custom_dimensions(tag):
+    assert [str(p) for p in ap.validate_policy(metric(tag, 5)) if p.severity == "error"] == []
+    assert "6 custom dimensions" in str(only_problem(metric(tag, 6)))
+
+
+@pytest.mark.parametrize("document, attribute", [
+    (metric("llm-emit-token-metric", 1, ' name-space="x"'), "name-space"),
+    (metric("azure-openai-emit-token-metric", 1).replace('<dimension name="d0"', '<dimension name="d0" unit="x"'),
+     "unit"),
+])
+def test_an_attribute_the_metric_policy_does_not_define_is_refused(document, attribute):
+    assert "unknown attribute %s" % attribute in str(only_problem(document))

@@ -94,7 +94,7 @@ def test_validation():
     assert "display_name is required" in m.validate(params(display_name=None), None, False)
     assert m.validate(params(display_name=None), None, True) is None
     assert "absolute URL" in m.validate(params(service_url="backend"), None, False)
-    assert "must be 1-256" in m.validate(params(name="a?b"), None, False)
+    assert "1 to 256 characters" in m.validate(params(name="a?b"), None, False)
 
 
 def test_operation_lines():

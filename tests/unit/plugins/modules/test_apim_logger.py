@@ -31,7 +31,7 @@ def test_validate_refuses_wrong_credentials():
     assert "event_hub_name and" in m.validate(params(logger_type="azureEventHub", app_insights_connection_string=None,
                                                      event_hub_name="hub"), None)
     assert "logger_type is required" in m.validate(params(logger_type=None), None)
-    assert "1-256" in m.validate(params(name="a:b"), None)
+    assert "1 to 256 characters" in m.validate(params(name="a:b"), None)
 
 
 def test_type_cannot_change():

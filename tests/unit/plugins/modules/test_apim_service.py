@@ -35,9 +35,9 @@ def test_create_needs_sku_and_publisher():
 
 
 def test_name_rules():
-    assert "1-50" in m.validate(params(name="1apim"), None)
-    assert "1-50" in m.validate(params(name="apim-"), None)
-    assert "1-50" in m.validate(params(name="a" * 51), None)
+    assert "1 to 50 characters" in m.validate(params(name="1apim"), None)
+    assert "1 to 50 characters" in m.validate(params(name="apim-"), None)
+    assert "1 to 50 characters" in m.validate(params(name="a" * 51), None)
 
 
 def test_capacity_rules():

@@ -27,7 +27,7 @@ def test_desired_body_manages_the_description_only_when_given():
 
 def test_validate():
     assert module.validate(params()) is None
-    assert "must start" in module.validate(params(name="_x"))
+    assert "blocklist name '_x' is invalid" in module.validate(params(name="_x"))
     assert "appears twice" in module.validate(params(items=[{"name": "a", "pattern": "p", "is_regex": False},
                                                             {"name": "a", "pattern": "q", "is_regex": False}]))
     assert "regular expression" in module.validate(params(items=[{"name": "a", "pattern": "[", "is_regex": True}]))

@@ -12,7 +12,8 @@ def params(**overrides):
 
 def test_validate():
     assert m.validate(params(), None) is None
-    assert "single dashes" in m.validate(params(name="a--b"), None)
+    assert "single hyphens" in m.validate(params(name="a--b"), None)
+    assert "Redis database name 'a--b'" in m.validate(params(database="a--b"), None)
     assert "EnterpriseCluster" in m.validate(params(clustering_policy="OSSCluster"), None)
     assert "1-65535" in m.validate(params(port=0), None)
 
