@@ -39,6 +39,7 @@ def test_a_cache_miss_is_promised_only_at_learns_strict_thresholds():
 
 def test_gateway_time_is_the_endpoints_clock_or_azures_date():
     assert f.gateway_time({"json": {"now": 1800000000.25}}) == "2027-01-15T08:00:00.250000Z"
+    assert f.gateway_time({"now": 1800000000.25, "offset_seconds": 60}) == "2027-01-15T08:00:00.250000Z"
     assert f.gateway_time({"date": "Mon, 07 Dec 2026 05:10:11 GMT", "json": {"statusCode": 401}}) == \
         "2026-12-07T05:10:11.000000Z"
     with pytest.raises(AnsibleFilterError, match="no time in the answer"):
