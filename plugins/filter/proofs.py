@@ -140,6 +140,27 @@ def pool_proof(answers, first_host):
     return {"proven": proven, "statuses": statuses, "regions": regions, "took_over": regions[1]}
 
 
+def token_limit_proof(hosts, tokens_per_minute, model):
+    """Whether the gateway's token limit can show with these hosts: {provable, reason, host_tokens_per_minute}.
+
+    A model host answers its own 429 once the proof model's deployment has spent its capacity (1,000 tokens per
+    minute per unit, 10 units when not given), so the gateway's limit shows only below the smallest such capacity.
+    """
+    try:
+        limit = int(tokens_per_minute)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("tokens_per_minute must be a whole number, got %r" % (tokens_per_minute,))
+    units = [int(deployment["capacity"]) if deployment.get("capacity") is not None else 10
+             for host in hosts or [] for deployment in host.get("deployments") or []
+             if deployment.get("name") == model]
+    host_tokens_per_minute = (min(units) if units else 10) * 1000
+    if limit >= host_tokens_per_minute:
+        return {"provable": False, "host_tokens_per_minute": host_tokens_per_minute, "reason": (
+            "tokens_per_minute %d is not below the capacity of %s on the model hosts (%d tokens per minute), so a "
+            "host answers its own 429 before the gateway's limit is reached" % (limit, model, host_tokens_per_minute))}
+    return {"provable": True, "host_tokens_per_minute": host_tokens_per_minute, "reason": ""}
+
+
 def token_limit_prompt(tokens_per_minute, seed):
     """A prompt of about a quarter of tokens_per_minute that no other call asks (sha1 hex words of the seed, about
     ten tokens each): with the semantic cache on, a repeated prompt would be answered from the cache and spend none."""
@@ -240,7 +261,7 @@ class FilterModule(object):
     def filters(self):
         return {"failover_proof": failover_proof, "cache_miss_proof": cache_miss_proof, "gateway_time": gateway_time,
                 "cache_may_answer": cache_may_answer, "evidence_verdict": evidence_verdict, "pool_proof": pool_proof,
-                "token_limit_prompt": token_limit_prompt, "token_limit_spend": token_limit_spend,
+                "token_limit_proof": token_limit_proof, "token_limit_prompt": token_limit_prompt, "token_limit_spend": token_limit_spend,
                 "limit_spend_prompt": limit_spend_prompt, "limit_entry": limit_entry,
                 "key_limit_entries": key_limit_entries, "limits_proof": limits_proof,
                 "retry_after_wait": retry_after_wait}

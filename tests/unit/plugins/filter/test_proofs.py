@@ -85,9 +85,9 @@ FAILED_OVER = {"first": _answer(200, "swedencentral"), "failover": _answer(200, 
 
 
 def test_the_pool_proof_holds_when_the_first_host_answers_then_another_then_the_first_again():
-    assert f.pool_proof(FAILED_OVER, A) == {"proven": True, "statuses": [200, 200, 200, 200],
-                                           "regions": ["swedencentral", "eastus", "eastus", "swedencentral"],
-                                           "took_over": "eastus"}
+    assert f.pool_proof(FAILED_OVER, A) == {
+        "proven": True, "statuses": [200, 200, 200, 200],
+        "regions": ["swedencentral", "eastus", "eastus", "swedencentral"], "took_over": "eastus"}
 
 
 @pytest.mark.parametrize("step, answer", [
@@ -211,3 +211,19 @@ def test_the_wait_is_the_longest_retry_after_of_the_429s_at_most_the_cap():
     assert f.retry_after_wait([_answer(429, retry_after="600")], 60) == 60
     assert f.retry_after_wait([_answer(429)]) == 60          # a 429 that names no Retry-After: a minute
     assert f.retry_after_wait([_answer(200), _answer(401)]) == 0
+
+
+def _host(name, *deployments):
+    return {"name": name, "deployments": [dict(name=model, **({"capacity": units} if units else {}))
+                                          for model, units in deployments]}
+
+
+def test_the_token_limit_shows_only_below_the_smallest_hosts_capacity_of_the_proof_model():
+    hosts = [_host("a", ("gpt", 5), ("embed", 1)), _host("b", ("gpt", 8))]
+    assert f.token_limit_proof(hosts, 4000, "gpt") == {"provable": True, "host_tokens_per_minute": 5000, "reason": ""}
+    assert f.token_limit_proof([_host("a", ("gpt", None))], "9999", "gpt")["provable"]   # 10 units when not given
+    refused = f.token_limit_proof(hosts, 5000, "gpt")
+    assert not refused["provable"] and refused["host_tokens_per_minute"] == 5000
+    assert "tokens_per_minute 5000 is not below the capacity of gpt on the model hosts (5000" in refused["reason"]
+    with pytest.raises(AnsibleFilterError, match="tokens_per_minute must be a whole number, got None"):
+        f.token_limit_proof(hosts, None, "gpt")
