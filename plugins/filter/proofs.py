@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""verify's proof arithmetic: what a proof needs of the configuration before it may expect anything, and the
-times its log queries start from. Each returns plain data the verify and onboarding roles print and assert on.
+"""The proof arithmetic of verify and of onboarding's verify step: what a proof needs of the configuration before it
+may expect anything, the times its log queries start from, and the verdict on the answers its calls registered.
+Each returns plain data the roles print and assert on (one assert per proof); each verdict can come out false.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -72,9 +74,12 @@ def cache_miss_proof(score_threshold):
 
 def gateway_time(answer):
     """The time of whoever writes the log rows, as a KQL datetime (ISO 8601, UTC, microseconds): the local
-    endpoint's clock (POST /localazure/clock answers {now}), else the Date header of an answer of Azure's."""
+    endpoint's clock (local_azure_clock of the local_azure role's clock controls, {now}, or an answer whose json is
+    it), else the Date header of an answer of Azure's."""
     answer = answer or {}
-    now = (answer.get("json") or {}).get("now") if isinstance(answer.get("json"), dict) else None
+    now = answer.get("now")
+    if now is None and isinstance(answer.get("json"), dict):
+        now = answer["json"].get("now")
     if now is not None:
         moment = datetime.fromtimestamp(float(now), timezone.utc)
     elif answer.get("date"):
@@ -87,6 +92,176 @@ def gateway_time(answer):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def cache_may_answer(policy):
+    """Whether the semantic cache may answer every proof call without a model (on, with a score-threshold that
+    promises no miss - cache_miss_proof): then a proof finding no token row has not failed, it is not proven."""
+    cache = (policy or {}).get("semantic_cache") or {}
+    if not cache.get("enabled"):
+        return False
+    return not cache_miss_proof(cache.get("score_threshold", 0.8))["provable"]
+
+
+def evidence_verdict(rows, cache_may_answer_calls, required):
+    """What a log or metric proof concludes from the rows it found: found (assert them), not_proven (the cache may
+    have answered every call: say so), missing (none in time: the assert fails) or late (none in time, and
+    evidence is not required: a warning)."""
+    if rows:
+        return "found"
+    if cache_may_answer_calls:
+        return "not_proven"
+    return "missing" if required else "late"
+
+
+def _status(answer, what):
+    if not isinstance(answer, dict) or answer.get("status") is None:
+        raise AnsibleFilterError("%s has no status: it is not a registered call (skipped?): %r" % (what, answer))
+    return int(answer["status"])
+
+
+def pool_proof(answers, first_host):
+    """Whether the pool failed over and came back: {proven, statuses, regions, took_over}.
+
+    answers: the four calls' results by step - first (priority-1 host), failover (while it throttles), breaker
+    (its breaker open) and recovered (after the trip); first_host: failover_proof's first_host. x-ms-region tells
+    which host answered: the first host's location, then another twice, then the first again, each with 200.
+    """
+    steps = ("first", "failover", "breaker", "recovered")
+    missing = [step for step in steps if step not in (answers or {})]
+    if missing:
+        raise AnsibleFilterError("the pool proof lacks the answers of %s" % ", ".join(missing))
+    location = (first_host or {}).get("location") or ""
+    if not location:
+        raise AnsibleFilterError("the pool proof needs the first host's location, got %r" % (first_host,))
+    statuses = [_status(answers[step], "the pool proof's %s call" % step) for step in steps]
+    regions = [answers[step].get("x_ms_region") or "-" for step in steps]
+    expect_first = (True, False, False, True)
+    proven = all(status == 200 and (region == location) == first
+                 for status, region, first in zip(statuses, regions, expect_first))
+    return {"proven": proven, "statuses": statuses, "regions": regions, "took_over": regions[1]}
+
+
+def token_limit_proof(hosts, tokens_per_minute, model):
+    """Whether the gateway's token limit can show with these hosts: {provable, reason, host_tokens_per_minute}.
+
+    A model host answers its own 429 once the proof model's deployment has spent its capacity (1,000 tokens per
+    minute per unit, 10 units when not given), so the gateway's limit shows only below the smallest such capacity.
+    """
+    try:
+        limit = int(tokens_per_minute)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("tokens_per_minute must be a whole number, got %r" % (tokens_per_minute,))
+    units = [int(deployment["capacity"]) if deployment.get("capacity") is not None else 10
+             for host in hosts or [] for deployment in host.get("deployments") or []
+             if deployment.get("name") == model]
+    host_tokens_per_minute = (min(units) if units else 10) * 1000
+    if limit >= host_tokens_per_minute:
+        return {"provable": False, "host_tokens_per_minute": host_tokens_per_minute, "reason": (
+            "tokens_per_minute %d is not below the capacity of %s on the model hosts (%d tokens per minute), so a "
+            "host answers its own 429 before the gateway's limit is reached" % (limit, model, host_tokens_per_minute))}
+    return {"provable": True, "host_tokens_per_minute": host_tokens_per_minute, "reason": ""}
+
+
+def token_limit_prompt(tokens_per_minute, seed):
+    """A prompt of about a quarter of tokens_per_minute that no other call asks (sha1 hex words of the seed, about
+    ten tokens each): with the semantic cache on, a repeated prompt would be answered from the cache and spend none."""
+    try:
+        words = int(tokens_per_minute) // 40 + 1
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("tokens_per_minute must be a whole number, got %r" % (tokens_per_minute,))
+    return " ".join(hashlib.sha1(("%s%d" % (seed, index)).encode("utf-8")).hexdigest() for index in range(words))
+
+
+def token_limit_spend(results):
+    """The token limit proof's spend, from its loop's registered results (in call order): the first call not
+    answered 200 (else the last) with attempts (how many calls it took) and limited (the gateway's own 429 with a
+    Retry-After: a model host's 429 carries {"error": ...}, not the gateway's statusCode)."""
+    results = list(results or [])
+    if not results:
+        raise AnsibleFilterError("the token limit proof made no call")
+    statuses = [_status(result, "call %d of the token limit proof" % (index + 1))
+                for index, result in enumerate(results)]
+    attempts = next((index + 1 for index, status in enumerate(statuses) if status != 200), len(results))
+    answer = results[attempts - 1]
+    body = answer.get("json") if isinstance(answer.get("json"), dict) else {}
+    retry_after = str(answer.get("retry_after") or "")
+    return {"status": statuses[attempts - 1], "json": body, "retry_after": retry_after, "attempts": attempts,
+            "limited": statuses[attempts - 1] == 429 and body.get("statusCode") == 429 and retry_after != ""}
+
+
+def limit_spend_prompt(projects):
+    """A prompt that spends about the smallest tokens_per_minute of these projects in one call (about four
+    characters make a token)."""
+    limits = [int(project["tokens_per_minute"]) for project in projects or [] if "tokens_per_minute" in project]
+    if not limits:
+        raise AnsibleFilterError("no project with a tokens_per_minute to spend")
+    return "Say hello. " + "x" * (4 * min(limits))
+
+
+def limit_entry(project, spent, status):
+    """What one project spent and was answered next: {team, limit, spent, status, own} - own when it was answered
+    429 exactly when what it spent reaches its own tokens_per_minute."""
+    limit, spent, status = int(project["tokens_per_minute"]), int(spent), int(status)
+    return {"team": project["team"], "limit": limit, "spent": spent, "status": status,
+            "own": (status == 429) == (spent >= limit)}
+
+
+def _by_team(results, what):
+    teams = {}
+    for result in results or []:
+        team = ((result.get("item") or {}).get("item") or {}).get("team")
+        if team is None:
+            raise AnsibleFilterError("a result of %s names no project (item.item.team): %r" % (what, result))
+        teams[team] = result
+    return teams
+
+
+def key_limit_entries(projects, spent, accepted, after, fresh_window):
+    """limit_entry of each project with a key, from the three loops over its key (each result's item.item is the
+    project): what its spending call used, plus what its first accepted call used when the window was not fresh
+    (on Azure the earlier call counts too), and the status of the call after. Matched by team, not by position."""
+    loops = {"the spending calls": _by_team(spent, "the spending calls"),
+             "the first calls": _by_team(accepted, "the first calls"),
+             "the calls after": _by_team(after, "the calls after")}
+    entries = []
+    for project in projects or []:
+        lacking = [what for what, teams in loops.items() if project["team"] not in teams]
+        if lacking:
+            raise AnsibleFilterError("project %s has no result in %s" % (project["team"], ", ".join(lacking)))
+        used = _usage(loops["the spending calls"][project["team"]])
+        if not fresh_window:
+            used += _usage(loops["the first calls"][project["team"]])
+        entries.append(limit_entry(project, used, _status(loops["the calls after"][project["team"]],
+                                                          "the call after of %s" % project["team"])))
+    return entries
+
+
+def _usage(answer):
+    return int((((answer.get("json") or {}) if isinstance(answer.get("json"), dict) else {}).get("usage") or {})
+               .get("total_tokens") or 0)
+
+
+def limits_proof(entries):
+    """Whether each project's limit is its own: {proven, summary} - proven when some project was answered 429 and
+    every one was answered 429 exactly when it reached its own limit."""
+    entries = list(entries or [])
+    summary = "; ".join("%s spent %s of its %s tokens per minute, then %s"
+                        % (entry["team"], entry["spent"], entry["limit"], entry["status"]) for entry in entries)
+    proven = any(entry["status"] == 429 for entry in entries) and all(entry["own"] for entry in entries)
+    return {"proven": proven, "summary": summary or "no project was called"}
+
+
+def retry_after_wait(results, cap=60):
+    """Seconds to wait before a fresh token minute on Azure: the longest Retry-After of the answers that were 429
+    (60 when one names none), at most cap; 0 when none was 429."""
+    waits = [int(result.get("retry_after") or 60) for result in results or [] if result.get("status") == 429]
+    return min(max(waits), int(cap)) if waits else 0
+
+
 class FilterModule(object):
     def filters(self):
-        return {"failover_proof": failover_proof, "cache_miss_proof": cache_miss_proof, "gateway_time": gateway_time}
+        return {"failover_proof": failover_proof, "cache_miss_proof": cache_miss_proof, "gateway_time": gateway_time,
+                "cache_may_answer": cache_may_answer, "evidence_verdict": evidence_verdict, "pool_proof": pool_proof,
+                "token_limit_proof": token_limit_proof, "token_limit_prompt": token_limit_prompt, "token_limit_spend": token_limit_spend,
+                "limit_spend_prompt": limit_spend_prompt, "limit_entry": limit_entry,
+                "key_limit_entries": key_limit_entries, "limits_proof": limits_proof,
+                "retry_after_wait": retry_after_wait}
