@@ -82,6 +82,22 @@ def merge(current, desired):
     return merged
 
 
+# What a secret value reads as in a returned state or a diff (Ansible's own word for a no_log value).
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+# Whoever holds either value of an Application Insights component can write telemetry into it.
+TELEMETRY_CREDENTIALS = ("ConnectionString", "InstrumentationKey")
+
+
+def masked_telemetry(body):
+    """An Application Insights component's body with its telemetry credentials replaced by MASK."""
+    properties = (body or {}).get("properties")
+    if not isinstance(properties, dict) or not any(key in properties for key in TELEMETRY_CREDENTIALS):
+        return body
+    return dict(body, properties=dict(properties, **dict((key, MASK) for key in TELEMETRY_CREDENTIALS
+                                                         if key in properties)))
+
+
 def drop_paths(body, paths):
     """A copy of ``body`` without the dotted ``paths`` (for secrets and server-filled fields)."""
     if body is None:

@@ -100,6 +100,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import masked_telemetry
 
 ARGUMENT_SPEC = resource_group_location_spec(
     workspace_id=dict(type="str"),
@@ -111,22 +112,10 @@ ARGUMENT_SPEC = resource_group_location_spec(
 
 # ARM ids are case-insensitive; the service may echo a workspace id in another case.
 NORMALISERS = {"properties.WorkspaceResourceId": lower, "kind": lower, "properties.Application_Type": lower}
-# Whoever holds either value can write telemetry into the component.
-TELEMETRY_CREDENTIALS = ("ConnectionString", "InstrumentationKey")
-MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-
-
-def masked(body):
-    """The body with the telemetry credentials replaced, for the returned state and the diff."""
-    properties = (body or {}).get("properties")
-    if not isinstance(properties, dict) or not any(key in properties for key in TELEMETRY_CREDENTIALS):
-        return body
-    return dict(body, properties=dict(properties, **dict((key, MASK) for key in TELEMETRY_CREDENTIALS
-                                                         if key in properties)))
 
 
 RESOURCE = Resource(ArmType("Microsoft.Insights/components"), "Application Insights component",
-                    "applicationinsights", "components", normalisers=NORMALISERS, mask=masked)
+                    "applicationinsights", "components", normalisers=NORMALISERS, mask=masked_telemetry)
 
 
 def validate(params, current):
