@@ -84,10 +84,15 @@ class ModuleDocFragment(object):
     TAGS = r"""
 options:
   tags:
-    description: Tags to set on the resource.
+    description:
+      - Tags to set on the resource (values are stored as strings). Omitted, the resource's tags are left as they are.
     type: dict
   purge_tags:
-    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
+    description:
+      - With V(true), the resource ends with exactly O(tags) (tags not given are removed). With V(false), the given
+        tags are added to the existing ones (a given key takes the given value; others stay).
+      - "For azure.azcollection users: V(false) is what O(tags) does there with C(append_tags: true), its default;
+        V(true) is C(append_tags: false). This collection has no C(append_tags) option."
     type: bool
     default: false
 """

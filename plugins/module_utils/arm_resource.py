@@ -54,10 +54,10 @@ def lower(value):
 
 
 def with_tags(body, params, current):
-    """``body`` with the tags the task sets, if any: added to the current ones unless ``purge_tags``; a module
-    without the purge_tags option (a plain ``tags`` dict) replaces them.  Values are strings, as ARM stores them."""
+    """``body`` with the tags the task sets, if any: added to the current ones unless ``purge_tags`` (every module
+    with tags has the option: TAGS_SPEC).  Values are strings, as ARM stores them."""
     if params.get("tags") is not None:
-        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params.get("purge_tags", True))
+        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params["purge_tags"])
     return body
 
 

@@ -23,6 +23,12 @@ def normalise_location(value):
     return value.replace(" ", "").lower() if isinstance(value, str) else value
 
 
+def whole_tags(value):
+    """A resource's tags compare as a whole: the tags a task sends are the complete set it wants (the current ones
+    plus its own, or only its own with purge_tags), so a tag left over is a difference."""
+    return sorted((key, str(tag)) for key, tag in value.items()) if isinstance(value, dict) else value
+
+
 def _maybe_json(value):
     """Strings that carry JSON (connection metadata, for instance) compare by their parsed value."""
     if isinstance(value, str) and value[:1] in ("{", "["):
@@ -47,6 +53,7 @@ def differences(desired, current, path="", normalisers=None):
     """
     normalisers = dict(normalisers or {})
     normalisers.setdefault("location", normalise_location)
+    normalisers.setdefault("tags", whole_tags)
     found = []
     desired_v = _normalised(path, desired, normalisers)
     current_v = _normalised(path, current, normalisers)
