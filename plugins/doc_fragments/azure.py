@@ -22,9 +22,9 @@ options:
       - V(cli) uses the Azure CLI's login; V(msi) uses a managed identity (O(client_id) selects a user-assigned one).
       - V(credential_file) reads azure.azcollection's credentials file, C(~/.azure/credentials) (an INI file with
         one section per profile holding C(subscription_id), C(client_id), C(secret), C(tenant) and optionally
-        C(cloud_environment)): the profile named by O(profile), else C(default). The profile's values win over
-        options and environment; a missing file, profile or subscription_id is an error. A profile that signs in
-        with C(ad_user)/C(password) is refused.
+        C(cloud_environment)), using the profile named by O(profile), else C(default). The profile's values win
+        over options and environment; a missing file, profile or subscription_id is an error. A profile that signs
+        in with C(ad_user)/C(password) is refused.
       - With V(auto), a given O(profile) is read the same way; without one, and without a service principal in
         options or environment, the C(default) profile is used when the file has one with a C(subscription_id)
         (as azure.azcollection does before trying the Azure CLI).

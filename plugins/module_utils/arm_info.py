@@ -65,14 +65,17 @@ def parent_problem(params, listing):
     return None
 
 
-def run_info(argument_spec, listing, result_key, **kwargs):
+def run_info(argument_spec, listing, result_key, expand=None, **kwargs):
     """Build the module, read, and exit with ``result_key``: the shown bodies (empty when none).
 
     ``listing`` is a Listing, or a function of the module's params returning one (a type read under one of two
-    parents: an API's diagnostics or the service's, a project's connections or the account's)."""
+    parents: an API's diagnostics or the service's, a project's connections or the account's).  ``expand(module,
+    body)`` returns a body with what one more read adds (a blocklist's items, a cluster's databases), or the body."""
     module = AzureModule(argument_spec, **kwargs)
     if callable(listing):
         listing = listing(module.params)
     module.fail_if(parent_problem(module.params, listing))
-    found = listing.read(module, module.params.get("name"))
-    module.module.exit_json(changed=False, **{result_key: [listing.shown(body) for body in found if body]})
+    found = [listing.shown(body) for body in listing.read(module, module.params.get("name")) if body]
+    if expand:
+        found = [expand(module, body) for body in found]
+    module.module.exit_json(changed=False, **{result_key: found})

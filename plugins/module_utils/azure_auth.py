@@ -100,8 +100,8 @@ def read_profile(path, profile):
     unsupported = [key for key in UNSUPPORTED_PROFILE_KEYS if section.get(key)]
     if unsupported and not section.get("secret"):
         raise AuthError("profile %s of %s signs in with %s, which this collection does not support: give the "
-                        "profile a service principal's client_id, secret and tenant" % (profile, path,
-                                                                                         " and ".join(unsupported)))
+                        "profile a service principal's client_id, secret and tenant"
+                        % (profile, path, " and ".join(unsupported)))
     return dict((key, section.get(key)) for key in PROFILE_KEYS if section.get(key))
 
 

@@ -171,8 +171,9 @@ def main():
     if account is None and params["state"] == "present":
         module.warn("account %s does not exist yet; the prediction assumes it will" % params["account"])
     outcome = settle(module, RESOURCE, target, lambda params, current: validate(params, account, current, module.check_mode),
-                     lambda params, target: desired_body(params, params["location"] or (target.current or account or {}).get("location"),
-                                                          target.current))
+                     lambda params, target: desired_body(
+                         params, params["location"] or (target.current or account or {}).get("location"),
+                         target.current))
     state = outcome.state or {}
     finish(module, RESOURCE, outcome, endpoint=((state.get("properties") or {}).get("endpoints") or {}).get(ENDPOINT_KEY),
            principal_id=(state.get("identity") or {}).get("principalId"),

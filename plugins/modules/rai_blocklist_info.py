@@ -20,6 +20,10 @@ options:
     description: Only the blocklist of this name; none found returns an empty list.
     type: str
     aliases: [rai_blocklist_name]
+  items:
+    description: Also return each blocklist's items (one list request per blocklist), as C(items).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -32,12 +36,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 blocklists:
-  description: The blocklists as Resource Manager returns them (empty when none match).
+  description:
+    - The blocklists as Resource Manager returns them (empty when none match); with O(items), each with its items
+      under C(items).
   returned: always
   type: list
   elements: dict
   sample:
-    - {"name": "gateway-blocklist", "properties": {"description": "Terms the gateway refuses"}}
+    - {"name": "gateway-blocklist", "properties": {"description": "Terms the gateway refuses"},
+       "items": [{"name": "codename", "properties": {"pattern": "Project Nightingale", "isRegex": false}}]}
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_info import Listing, run_info
@@ -46,13 +53,25 @@ ARGUMENT_SPEC = dict(
     resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
     account=dict(type="str", required=True, aliases=["account_name"]),
     name=dict(type="str", aliases=["rai_blocklist_name"]),
+    items=dict(type="bool", default=False),
 )
 
 LISTING = Listing("blocklist", "cognitiveservices", "rai_blocklists", ("resource_group", "account"), "list")
 
 
+def with_items(module, blocklist):
+    """The blocklist with its items, when the task asks for them."""
+    if not module.params["items"]:
+        return blocklist
+    params = module.params
+    items = module.list_all("list the items of blocklist %s" % blocklist["name"],
+                            module.client("cognitiveservices").rai_blocklist_items.list, params["resource_group"],
+                            params["account"], blocklist["name"], missing_ok=True)
+    return dict(blocklist, items=items)
+
+
 def main():
-    run_info(ARGUMENT_SPEC, LISTING, "blocklists")
+    run_info(ARGUMENT_SPEC, LISTING, "blocklists", expand=with_items)
 
 
 if __name__ == "__main__":

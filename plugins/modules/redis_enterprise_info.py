@@ -24,6 +24,10 @@ options:
   name:
     description: Only the cluster of this name; none found returns an empty list.
     type: str
+  databases:
+    description: Also return each cluster's databases (one list request per cluster, never their keys), as C(databases).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -36,7 +40,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 clusters:
-  description: The clusters as Resource Manager returns them (empty when none match).
+  description:
+    - The clusters as Resource Manager returns them (empty when none match); with O(databases), each with its
+      databases under C(databases).
   returned: always
   type: list
   elements: dict
@@ -46,18 +52,31 @@ clusters:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_info import Listing, run_info
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import resource_group_in
 
 ARGUMENT_SPEC = dict(
     resource_group=dict(type="str", aliases=["resource_group_name"]),
     name=dict(type="str"),
+    databases=dict(type="bool", default=False),
 )
 
 LISTING = Listing("cluster", "redisenterprise", "redis_enterprise", ("resource_group",), "list_by_resource_group",
                   list_all_method="list")
 
 
+def with_databases(module, cluster):
+    """The cluster with its databases, when the task asks for them."""
+    if not module.params["databases"]:
+        return cluster
+    group = resource_group_in(cluster.get("id")) or module.params["resource_group"]
+    databases = module.list_all("list the databases of Redis cluster %s" % cluster["name"],
+                                module.client("redisenterprise").databases.list_by_cluster, group, cluster["name"],
+                                missing_ok=True)
+    return dict(cluster, databases=databases)
+
+
 def main():
-    run_info(ARGUMENT_SPEC, LISTING, "clusters")
+    run_info(ARGUMENT_SPEC, LISTING, "clusters", expand=with_databases)
 
 
 if __name__ == "__main__":

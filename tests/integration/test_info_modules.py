@@ -140,6 +140,11 @@ def test_rai_blocklist_info(run_module, account, request_log):
                "blocklists")
     assert names(one, "blocklists") == ["infoblocklist"]
     assert one["blocklists"][0]["properties"]["description"] == "Terms the gateway refuses"
+    assert "items" not in one["blocklists"][0]
+    with_items = read(run_module, request_log, "rai_blocklist_info", dict(account, name="infoblocklist", items=True),
+                      "blocklists")
+    [item] = with_items["blocklists"][0]["items"]
+    assert item["name"] == "codename" and item["properties"]["pattern"] == "Project Nightingale"
 
 
 def test_monitoring_info_modules(run_module, resource_group, request_log):
@@ -192,7 +197,11 @@ def test_redis_enterprise_info_never_reads_keys(run_module, resource_group, requ
     clusters = read(run_module, request_log, "redis_enterprise_info", {"resource_group": resource_group, "name": name},
                     "clusters")
     assert names(clusters, "clusters") == [name] and clusters["clusters"][0]["sku"]["name"] == "Balanced_B0"
+    databases = read(run_module, request_log, "redis_enterprise_info", {"resource_group": resource_group,
+                                                                         "databases": True}, "clusters")
+    assert [database["name"] for database in databases["clusters"][0]["databases"]] == ["default"]
     assert not [entry for entry in request_log.since(mark) if "listKeys" in entry["path"]]
+    assert "primaryKey" not in databases["_stdout"]
     run_module("redis_enterprise", {"resource_group": resource_group, "name": name, "state": "absent"})
 
 
