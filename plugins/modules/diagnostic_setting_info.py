@@ -12,7 +12,7 @@ version_added: 0.3.0
 description:
   - Returns one diagnostic setting (C(Microsoft.Insights/diagnosticSettings)) of a resource, or all of them in one
     list request, as Resource Manager returns them. Never writes.
-  - A scope that does not exist holds no settings: an empty list.
+  - A scope that does not exist holds no settings (an empty list).
 author:
   - aigateway.foundry maintainers (@aigateway)
 extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]

@@ -13,7 +13,7 @@ description:
   - Returns the role assignments that apply at a scope (C(Microsoft.Authorization/roleAssignments), those inherited
     from above included, as Resource Manager lists them), optionally only those of one principal or one role
     definition. Never writes.
-  - A scope that does not exist holds no assignments: an empty list.
+  - A scope that does not exist holds no assignments (an empty list).
 author:
   - aigateway.foundry maintainers (@aigateway)
 extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
