@@ -20,10 +20,23 @@ options:
       - V(credential) and V(env) use a service principal's client secret from options or environment; V(env)
         also accepts a federated token file (E(AZURE_FEDERATED_TOKEN_FILE)) for workload identity.
       - V(cli) uses the Azure CLI's login; V(msi) uses a managed identity (O(client_id) selects a user-assigned one).
+      - V(credential_file) reads azure.azcollection's credentials file, C(~/.azure/credentials) (an INI file with
+        one section per profile holding C(subscription_id), C(client_id), C(secret), C(tenant) and optionally
+        C(cloud_environment)), using the profile named by O(profile), else C(default). The profile's values win
+        over options and environment; a missing file, profile or subscription_id is an error. A profile that signs
+        in with C(ad_user)/C(password) is refused.
+      - With V(auto), a given O(profile) is read the same way; without one, and without a service principal in
+        options or environment, the C(default) profile is used when the file has one with a C(subscription_id)
+        (as azure.azcollection does before trying the Azure CLI).
       - Falls back to E(ANSIBLE_AZURE_AUTH_SOURCE).
     type: str
-    choices: [auto, env, credential, cli, msi]
+    choices: [auto, env, credential, credential_file, cli, msi]
     default: auto
+  profile:
+    description:
+      - The profile (section) of C(~/.azure/credentials) to sign in with (see O(auth_source)). Falls back to
+        E(AZURE_PROFILE).
+    type: str
   subscription_id:
     description:
       - The subscription to work in. Falls back to E(AZURE_SUBSCRIPTION_ID).

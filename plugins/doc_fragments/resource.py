@@ -18,7 +18,8 @@ _RESOURCE_GROUP = r"""
   resource_group:
     description: The resource group the resource is in.
     type: str
-    required: true"""
+    required: true
+    aliases: [resource_group_name]"""
 
 # Where Target.location (module_utils/arm_resource.py) looks when the option is omitted.
 _LOCATION = r"""
@@ -31,20 +32,24 @@ _APIM_SERVICE = r"""
     description: The resource group of the API Management service.
     type: str
     required: true
+    aliases: [resource_group_name]
   service:
     description: The API Management service's name.
     type: str
-    required: true"""
+    required: true
+    aliases: [service_name]"""
 
 _ACCOUNT = r"""
   resource_group:
     description: The resource group of the account.
     type: str
     required: true
+    aliases: [resource_group_name]
   account:
     description: The Cognitive Services (Microsoft Foundry) account's name.
     type: str
-    required: true"""
+    required: true
+    aliases: [account_name]"""
 
 # The descriptions are ansible.builtin.action_common_attributes'; a module may add details to one attribute.
 _ATTRIBUTES = r"""
@@ -79,10 +84,15 @@ class ModuleDocFragment(object):
     TAGS = r"""
 options:
   tags:
-    description: Tags to set on the resource.
+    description:
+      - Tags to set on the resource (values are stored as strings). Omitted, the resource's tags are left as they are.
     type: dict
   purge_tags:
-    description: Remove tags not given in O(tags). With V(false), given tags are added to the existing ones.
+    description:
+      - With V(true), the resource ends with exactly O(tags) (tags not given are removed). With V(false), the given
+        tags are added to the existing ones (a given key takes the given value; others stay).
+      - "For azure.azcollection users: V(false) is what O(tags) does there with C(append_tags: true), its default;
+        V(true) is C(append_tags: false). This collection has no C(append_tags) option."
     type: bool
     default: false
 """
@@ -111,3 +121,6 @@ ModuleDocFragment.READ_ONLY = "\noptions: {}" + _ATTRIBUTES % "none"
 
 # A module that only reads the children of one API Management service.
 ModuleDocFragment.APIM_SERVICE_READ_ONLY = "\noptions:" + _APIM_SERVICE + _ATTRIBUTES % "none"
+
+# A module that only reads the children of one Cognitive Services (Microsoft Foundry) account.
+ModuleDocFragment.ACCOUNT_READ_ONLY = "\noptions:" + _ACCOUNT + _ATTRIBUTES % "none"

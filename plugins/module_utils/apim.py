@@ -11,6 +11,7 @@ import re
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import ArmType, Resource
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import MASK
 
 SERVICE = ArmType("Microsoft.ApiManagement/service")
 # The name rule of most service children (Microsoft.ApiManagement 2024-05-01 definitions), up to a length.
@@ -56,10 +57,6 @@ class ApimChild(Resource):
                           etag=True, **declared)
 
 
-# What Ansible shows for a no_log value: a backend's credential values read back are shown so, never in clear.
-MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-
-
 def masked_backend(body):
     """A copy of a backend body with its credential values hidden (their names stay)."""
     if body is None:
@@ -71,6 +68,18 @@ def masked_backend(body):
             credentials[key] = dict((name, MASK) for name in credentials[key])
     if isinstance(credentials.get("authorization"), dict) and "parameter" in credentials["authorization"]:
         credentials["authorization"]["parameter"] = MASK
+    return result
+
+
+def masked_credentials(body):
+    """A copy of a logger body with every credential value hidden (their names stay): a logger's credentials hold
+    an instrumentation key, a connection string or a reference to the named value that holds one."""
+    if body is None:
+        return None
+    result = copy.deepcopy(body)
+    credentials = (result.get("properties") or {}).get("credentials")
+    if isinstance(credentials, dict):
+        result["properties"]["credentials"] = dict((name, MASK) for name in credentials)
     return result
 
 
@@ -138,3 +147,48 @@ def rule_body(rule):
     if rule["accept_retry_after"] is not None:
         body["acceptRetryAfter"] = rule["accept_retry_after"]
     return body
+
+
+# ---- policies: one per scope (service, product, API, operation), always named "policy" ----------------------
+POLICY_NAME = "policy"
+
+
+def scope_of(params):
+    if params["scope"]:
+        return params["scope"]
+    for scope in ("operation", "api", "product"):
+        if params[scope]:
+            return scope
+    return "service"
+
+
+def validate_scope(params, scope):
+    """The options a scope needs, and none it does not use."""
+    needed = {"service": [], "product": ["product"], "api": ["api"], "operation": ["api", "operation"]}[scope]
+    missing = [key for key in needed if not params[key]]
+    if missing:
+        return "scope %s needs %s" % (scope, " and ".join(missing))
+    extra = [key for key in ("api", "operation", "product") if params[key] and key not in needed]
+    if extra:
+        return "%s not used with scope %s" % (" and ".join(extra), scope)
+    return None
+
+
+def operations_for(client, scope):
+    """(policy operations group, leading arguments after resource group and service) for a scope."""
+    return {"service": client.policy, "product": client.product_policy, "api": client.api_policy,
+            "operation": client.api_operation_policy}[scope]
+
+
+def scope_args(params, scope):
+    rg, service = params["resource_group"], params["service"]
+    extra = {"service": (), "product": (params["product"],), "api": (params["api"],),
+             "operation": (params["api"], params["operation"])}[scope]
+    return (rg, service) + extra + (POLICY_NAME,)
+
+
+def label_of(params, scope):
+    where = {"service": "service %s" % params["service"], "product": "product %s" % params["product"],
+             "api": "API %s" % params["api"],
+             "operation": "operation %s of API %s" % (params["operation"], params["api"])}[scope]
+    return "policy of %s" % where

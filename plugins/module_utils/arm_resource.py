@@ -28,7 +28,8 @@ TAGS_SPEC = dict(tags=dict(type="dict"), purge_tags=dict(type="bool", default=Fa
 
 def resource_group_spec(**options):
     """The options of a resource that lives directly in a resource group."""
-    return dict(resource_group=dict(type="str", required=True), name=dict(type="str", required=True),
+    return dict(resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
+                name=dict(type="str", required=True),
                 state=STATE_SPEC, **options)
 
 
@@ -39,12 +40,12 @@ def resource_group_location_spec(**options):
 
 def apim_child_spec(**options):
     """The options of a child resource of an API Management service."""
-    return resource_group_spec(service=dict(type="str", required=True), **options)
+    return resource_group_spec(service=dict(type="str", required=True, aliases=["service_name"]), **options)
 
 
 def account_child_spec(**options):
     """The options of a child resource of a Cognitive Services (Foundry) account."""
-    return resource_group_spec(account=dict(type="str", required=True), **options)
+    return resource_group_spec(account=dict(type="str", required=True, aliases=["account_name"]), **options)
 
 
 def lower(value):
@@ -53,10 +54,10 @@ def lower(value):
 
 
 def with_tags(body, params, current):
-    """``body`` with the tags the task sets, if any: added to the current ones unless ``purge_tags``; a module
-    without the purge_tags option (a plain ``tags`` dict) replaces them.  Values are strings, as ARM stores them."""
+    """``body`` with the tags the task sets, if any: added to the current ones unless ``purge_tags`` (every module
+    with tags has the option: TAGS_SPEC).  Values are strings, as ARM stores them."""
     if params.get("tags") is not None:
-        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params.get("purge_tags", True))
+        body["tags"] = merged_tags(params["tags"], (current or {}).get("tags"), params["purge_tags"])
     return body
 
 

@@ -30,7 +30,13 @@ CLOUDS = {
     },
 }
 
-AUTH_SOURCES = ["auto", "env", "credential", "cli", "msi"]
+AUTH_SOURCES = ["auto", "env", "credential", "credential_file", "cli", "msi"]
+
+# azure.azcollection's credentials file: an INI file of profiles (sections), each naming a subscription and a
+# service principal.  The keys we take from a profile; azcollection's ad_user/password (user login) is not supported.
+CREDENTIALS_FILE = (".azure", "credentials")
+PROFILE_KEYS = ("subscription_id", "client_id", "secret", "tenant", "cloud_environment")
+UNSUPPORTED_PROFILE_KEYS = ("ad_user", "password")
 
 
 def auth_argument_spec():
@@ -38,6 +44,7 @@ def auth_argument_spec():
     return dict(
         auth_source=dict(type="str", choices=AUTH_SOURCES, default="auto",
                          fallback=(env_fallback, ["ANSIBLE_AZURE_AUTH_SOURCE"])),
+        profile=dict(type="str", fallback=(env_fallback, ["AZURE_PROFILE"])),
         subscription_id=dict(type="str", fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])),
         client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
         secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_SECRET", "AZURE_CLIENT_SECRET"])),
@@ -67,14 +74,79 @@ def _https_url(value, option):
     return url
 
 
+def credentials_file_path(environ):
+    """~/.azure/credentials of the user running the module (HOME as the environment gives it), or None without
+    a HOME."""
+    home = environ.get("HOME")
+    return os.path.join(home, *CREDENTIALS_FILE) if home else None
+
+
+def read_profile(path, profile):
+    """The settings of one profile of a credentials file (only PROFILE_KEYS), or None when the file or the profile
+    is absent.  Values are read raw, as azure.azcollection reads them (a secret may hold '%')."""
+    from configparser import ConfigParser, Error  # pylint: disable=import-outside-toplevel
+
+    if not path or not os.path.isfile(path):
+        return None
+    parser = ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (Error, UnicodeDecodeError) as exc:
+        # The message names the file and the line, never a value.
+        raise AuthError("cannot read the credentials file %s: %s" % (path, type(exc).__name__))
+    if not parser.has_section(profile):
+        return None
+    section = parser[profile]
+    unsupported = [key for key in UNSUPPORTED_PROFILE_KEYS if section.get(key)]
+    if unsupported and not section.get("secret"):
+        raise AuthError("profile %s of %s signs in with %s, which this collection does not support: give the "
+                        "profile a service principal's client_id, secret and tenant"
+                        % (profile, path, " and ".join(unsupported)))
+    return dict((key, section.get(key)) for key in PROFILE_KEYS if section.get(key))
+
+
+def with_profile(params, environ):
+    """``params`` overlaid with a credentials-file profile, as azure.azcollection chooses one.
+
+    - auth_source=credential_file: the profile named by ``profile`` (or E(AZURE_PROFILE)), else C(default); its
+      values win over options and environment, and a missing file or profile is an error;
+    - auth_source=auto with a ``profile``: the same, the profile's values winning;
+    - auth_source=auto without a service principal in options or environment: the C(default) profile when the file
+      has one with a subscription_id (azcollection's step before the Azure CLI), else params unchanged.
+    A profile counts only with a subscription_id, as in azcollection.
+    """
+    source = params.get("auth_source") or "auto"
+    named = params.get("profile")
+    if source not in ("auto", "credential_file") or (source == "auto" and not named and (
+            params.get("client_id") and params.get("secret") and params.get("tenant"))):
+        return params, None
+    path = credentials_file_path(environ)
+    profile = named or "default"
+    found = read_profile(path, profile)
+    if found is None or not found.get("subscription_id"):
+        if source == "credential_file" or named:
+            raise AuthError("auth_source=%s needs profile %s with a subscription_id in %s (azure.azcollection's "
+                            "credentials file: an INI section [%s] with subscription_id, client_id, secret and "
+                            "tenant)" % (source, profile, path, profile))
+        return params, None
+    merged = dict(params, **found)
+    if source == "auto":
+        merged["auth_source"] = "credential_file"
+    return merged, profile
+
+
 def resolve_settings(params, environ=None):
     """Turn module params into the settings a credential and a client need (pure; no network, no SDK).
 
-    Returns a dict: auth_source, subscription_id, client_id, secret, tenant, arm_endpoint, authority_host,
-    credential_scope, ca_bundle, custom_authority, federated_token_file, access_token, access_token_expires_on,
-    access_token_identity.
+    Returns a dict: auth_source, profile (the credentials-file profile used, or None), subscription_id, client_id,
+    secret, tenant, arm_endpoint, authority_host, credential_scope, ca_bundle, custom_authority,
+    federated_token_file, access_token, access_token_expires_on, access_token_identity.
     """
     environ = os.environ if environ is None else environ
+    params, profile = with_profile(params, environ)
+    if (params.get("cloud_environment") or "AzureCloud") not in CLOUDS:
+        raise AuthError("cloud_environment of profile %s must be one of %s, got %r"
+                        % (profile, ", ".join(sorted(CLOUDS)), params["cloud_environment"]))
     cloud = CLOUDS[params.get("cloud_environment") or "AzureCloud"]
     arm_endpoint = _https_url(params.get("arm_endpoint") or cloud["arm_endpoint"], "arm_endpoint")
     authority_host = _https_url(params.get("authority_host") or cloud["authority_host"], "authority_host")
@@ -84,6 +156,7 @@ def resolve_settings(params, environ=None):
         raise AuthError("ca_bundle %s does not exist or is not a file" % ca_bundle)
     settings = dict(
         auth_source=params.get("auth_source") or "auto",
+        profile=profile,
         subscription_id=params.get("subscription_id"),
         client_id=params.get("client_id"),
         secret=params.get("secret"),
@@ -102,6 +175,10 @@ def resolve_settings(params, environ=None):
     )
     source = settings["auth_source"]
     has_secret = bool(settings["client_id"] and settings["secret"] and settings["tenant"])
+    if source == "credential_file" and not has_secret:
+        missing = [k for k in ("client_id", "secret", "tenant") if not settings[k]]
+        raise AuthError("profile %s of %s lacks %s: auth_source=credential_file signs in as the profile's service "
+                        "principal" % (profile, credentials_file_path(environ), ", ".join(missing)))
     if source == "credential" and not has_secret:
         missing = [k for k in ("client_id", "secret", "tenant") if not settings[k]]
         raise AuthError("auth_source=credential needs client_id, secret and tenant; missing: %s "
@@ -121,7 +198,7 @@ def credential_kind(settings):
     """Which azure-identity credential the settings select (pure, for tests and error messages)."""
     source = settings["auth_source"]
     has_secret = bool(settings["client_id"] and settings["secret"] and settings["tenant"])
-    if source in ("credential", "env") and has_secret:
+    if source in ("credential", "credential_file", "env") and has_secret:
         return "ClientSecretCredential"
     if source == "env":
         return "WorkloadIdentityCredential"

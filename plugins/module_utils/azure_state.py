@@ -23,6 +23,12 @@ def normalise_location(value):
     return value.replace(" ", "").lower() if isinstance(value, str) else value
 
 
+def whole_tags(value):
+    """A resource's tags compare as a whole: the tags a task sends are the complete set it wants (the current ones
+    plus its own, or only its own with purge_tags), so a tag left over is a difference."""
+    return sorted((key, str(tag)) for key, tag in value.items()) if isinstance(value, dict) else value
+
+
 def _maybe_json(value):
     """Strings that carry JSON (connection metadata, for instance) compare by their parsed value."""
     if isinstance(value, str) and value[:1] in ("{", "["):
@@ -47,6 +53,7 @@ def differences(desired, current, path="", normalisers=None):
     """
     normalisers = dict(normalisers or {})
     normalisers.setdefault("location", normalise_location)
+    normalisers.setdefault("tags", whole_tags)
     found = []
     desired_v = _normalised(path, desired, normalisers)
     current_v = _normalised(path, current, normalisers)
@@ -80,6 +87,22 @@ def merge(current, desired):
     for key, value in desired.items():
         merged[key] = merge(current.get(key), value) if isinstance(value, dict) else copy.deepcopy(value)
     return merged
+
+
+# What a secret value reads as in a returned state or a diff (Ansible's own word for a no_log value).
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+# Whoever holds either value of an Application Insights component can write telemetry into it.
+TELEMETRY_CREDENTIALS = ("ConnectionString", "InstrumentationKey")
+
+
+def masked_telemetry(body):
+    """An Application Insights component's body with its telemetry credentials replaced by MASK."""
+    properties = (body or {}).get("properties")
+    if not isinstance(properties, dict) or not any(key in properties for key in TELEMETRY_CREDENTIALS):
+        return body
+    return dict(body, properties=dict(properties, **dict((key, MASK) for key in TELEMETRY_CREDENTIALS
+                                                         if key in properties)))
 
 
 def drop_paths(body, paths):

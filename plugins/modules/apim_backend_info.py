@@ -52,8 +52,8 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.apim import list
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
+    resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
+    service=dict(type="str", required=True, aliases=["service_name"]),
     name=dict(type="str"),
 )
 

@@ -106,7 +106,16 @@ problems:
   elements: dict
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.apim import read_with_etag, service_id
+from ansible_collections.aigateway.foundry.plugins.module_utils.apim import (
+    POLICY_NAME,
+    label_of,
+    operations_for,
+    read_with_etag,
+    scope_args,
+    scope_of,
+    service_id,
+    validate_scope,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim_policy import (
     PolicyError,
     check_policy,
@@ -118,11 +127,10 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.validation import POLICY_DOCUMENT_LONGEST
 
-POLICY_NAME = "policy"
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
+    resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
+    service=dict(type="str", required=True, aliases=["service_name"]),
     scope=dict(type="str", choices=["service", "product", "api", "operation"]),
     api=dict(type="str"),
     operation=dict(type="str"),
@@ -134,27 +142,6 @@ ARGUMENT_SPEC = dict(
     expressions_like=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
-
-
-def scope_of(params):
-    if params["scope"]:
-        return params["scope"]
-    for scope in ("operation", "api", "product"):
-        if params[scope]:
-            return scope
-    return "service"
-
-
-def validate_scope(params, scope):
-    """The options a scope needs, and none it does not use."""
-    needed = {"service": [], "product": ["product"], "api": ["api"], "operation": ["api", "operation"]}[scope]
-    missing = [key for key in needed if not params[key]]
-    if missing:
-        return "scope %s needs %s" % (scope, " and ".join(missing))
-    extra = [key for key in ("api", "operation", "product") if params[key] and key not in needed]
-    if extra:
-        return "%s not used with scope %s" % (" and ".join(extra), scope)
-    return None
 
 
 def read_policy_text(params):
@@ -231,19 +218,6 @@ def pretty_view(body):
         return value
 
 
-def operations_for(client, scope):
-    """(policy operations group, leading arguments after resource group and service) for a scope."""
-    return {"service": client.policy, "product": client.product_policy, "api": client.api_policy,
-            "operation": client.api_operation_policy}[scope]
-
-
-def scope_args(params, scope):
-    rg, service = params["resource_group"], params["service"]
-    extra = {"service": (), "product": (params["product"],), "api": (params["api"],),
-             "operation": (params["api"], params["operation"])}[scope]
-    return (rg, service) + extra + (POLICY_NAME,)
-
-
 def describe(module, scope, label):
     group = operations_for(module.client("apimanagement"), scope)
     return read_with_etag(module, "read %s" % label, group.get, *scope_args(module.params, scope), format="rawxml")
@@ -269,13 +243,6 @@ def ensure_absent(module, scope, label, current, etag):
         group = operations_for(module.client("apimanagement"), scope)
         module.call("delete %s" % label, group.delete, *scope_args(module.params, scope), if_match=etag or "*")
     return module.remove(current, delete)
-
-
-def label_of(params, scope):
-    where = {"service": "service %s" % params["service"], "product": "product %s" % params["product"],
-             "api": "API %s" % params["api"],
-             "operation": "operation %s of API %s" % (params["operation"], params["api"])}[scope]
-    return "policy of %s" % where
 
 
 def main():

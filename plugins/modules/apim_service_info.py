@@ -21,6 +21,7 @@ options:
   resource_group:
     description: The resource group to read. Without it, the whole subscription is listed. Ignored with O(deleted).
     type: str
+    aliases: [resource_group_name]
   name:
     description:
       - The service to read. Needs O(resource_group), unless O(deleted=true), where it filters the soft-deleted
@@ -85,7 +86,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import API_MANAGEMENT_SERVICES
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str"),
+    resource_group=dict(type="str", aliases=["resource_group_name"]),
     name=dict(type="str"),
     deleted=dict(type="bool", default=False),
 )

@@ -63,8 +63,8 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
-    service=dict(type="str", required=True),
+    resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
+    service=dict(type="str", required=True, aliases=["service_name"]),
     name=dict(type="str"),
     return_keys=dict(type="bool", default=False),
 )

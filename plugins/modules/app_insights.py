@@ -19,7 +19,8 @@ description:
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure]
 options:
   name:
     description: The component name.
@@ -38,9 +39,6 @@ options:
       - Keep the dimensions of custom metrics (C(CustomMetricsOptedInType=WithDimensions)), which token metrics need.
     type: bool
     default: true
-  tags:
-    description: Tags to set on the component.
-    type: dict
   return_connection_string:
     description:
       - Return the component's RV(connection_string) and RV(instrumentation_key), for example for an API Management
@@ -92,6 +90,7 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
     ArmType,
     Resource,
     lower,
@@ -100,33 +99,22 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import masked_telemetry
 
 ARGUMENT_SPEC = resource_group_location_spec(
     workspace_id=dict(type="str"),
     application_type=dict(type="str", choices=["web", "other"], default="web"),
     custom_metrics_dimensions=dict(type="bool", default=True),
-    tags=dict(type="dict"),
     return_connection_string=dict(type="bool", default=False),
+    **TAGS_SPEC,
 )
 
 # ARM ids are case-insensitive; the service may echo a workspace id in another case.
 NORMALISERS = {"properties.WorkspaceResourceId": lower, "kind": lower, "properties.Application_Type": lower}
-# Whoever holds either value can write telemetry into the component.
-TELEMETRY_CREDENTIALS = ("ConnectionString", "InstrumentationKey")
-MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-
-
-def masked(body):
-    """The body with the telemetry credentials replaced, for the returned state and the diff."""
-    properties = (body or {}).get("properties")
-    if not isinstance(properties, dict) or not any(key in properties for key in TELEMETRY_CREDENTIALS):
-        return body
-    return dict(body, properties=dict(properties, **dict((key, MASK) for key in TELEMETRY_CREDENTIALS
-                                                         if key in properties)))
 
 
 RESOURCE = Resource(ArmType("Microsoft.Insights/components"), "Application Insights component",
-                    "applicationinsights", "components", normalisers=NORMALISERS, mask=masked)
+                    "applicationinsights", "components", normalisers=NORMALISERS, mask=masked_telemetry)
 
 
 def validate(params, current):

@@ -26,6 +26,7 @@ options:
   resource_group:
     description: The resource group whose (or whose resource's) permissions to return. Without it, none are read.
     type: str
+    aliases: [resource_group_name]
   resource_type:
     description:
       - The resource's type with its namespace, for example C(Microsoft.ApiManagement/service); a child type
@@ -105,7 +106,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str"),
+    resource_group=dict(type="str", aliases=["resource_group_name"]),
     resource_type=dict(type="str"),
     resource_name=dict(type="str"),
 )

@@ -21,6 +21,7 @@ options:
   resource_group:
     description: Only accounts of this resource group. Required with O(name) unless O(deleted=true).
     type: str
+    aliases: [resource_group_name]
   name:
     description: Only the account of this name.
     type: str
@@ -69,7 +70,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state impo
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import FOUNDRY_ACCOUNTS, resource_group_in
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str"),
+    resource_group=dict(type="str", aliases=["resource_group_name"]),
     name=dict(type="str"),
     deleted=dict(type="bool", default=False),
 )

@@ -55,11 +55,13 @@ options:
   resource_group:
     description: The resource group of the account the deployments go to (to count existing deployments).
     type: str
+    aliases: [resource_group_name]
   account:
     description:
       - The account the deployments go to. When it exists, only its own region is checked (an account cannot
         move), and the capacity its deployments of the same C(name) already hold counts as free for them.
     type: str
+    aliases: [account_name]
 """
 
 EXAMPLES = r"""
@@ -164,8 +166,8 @@ ARGUMENT_SPEC = dict(
     locations=dict(type="list", elements="str", default=[]),
     hosts=dict(type="list", elements="dict"),
     deployments=dict(type="list", elements="dict", default=[]),
-    resource_group=dict(type="str"),
-    account=dict(type="str"),
+    resource_group=dict(type="str", aliases=["resource_group_name"]),
+    account=dict(type="str", aliases=["account_name"]),
 )
 DEPLOYMENT_KEYS = dict(model_name=str, model_version=str, model_format=str, sku_name=str, capacity=int, name=str)
 

@@ -18,7 +18,8 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
+extends_documentation_fragment: [aigateway.foundry.resource.ACCOUNT_CHILD, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The project's name (2 to 64 letters, digits, C(_), C(.) or C(-), starting with a letter or digit).
@@ -39,9 +40,6 @@ options:
   description:
     description: The project's description. Unmanaged when omitted.
     type: str
-  tags:
-    description: Tags to set on the project (replacing the existing ones).
-    type: dict
 """
 
 EXAMPLES = r"""
@@ -85,6 +83,7 @@ created:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
     ArmType,
     Resource,
     account_child_spec,
@@ -100,7 +99,7 @@ ARGUMENT_SPEC = account_child_spec(
     identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),
     display_name=dict(type="str"),
     description=dict(type="str"),
-    tags=dict(type="dict"),
+    **TAGS_SPEC,
 )
 
 ENDPOINT_KEY = "AI Foundry API"
@@ -108,13 +107,13 @@ NORMALISERS = {"identity.type": lambda value: (value or "None").lower()}
 ACCOUNT = Resource(ArmType("Microsoft.CognitiveServices/accounts"), "account", "cognitiveservices", "accounts")
 
 
-def desired_body(params, location):
+def desired_body(params, location, current):
     body = {"location": location, "identity": identity_body(params["identity"]), "properties": {}}
     if params["display_name"] is not None:
         body["properties"]["displayName"] = params["display_name"]
     if params["description"] is not None:
         body["properties"]["description"] = params["description"]
-    return with_tags(body, params, None)
+    return with_tags(body, params, current)
 
 
 def validate(params, account, current, check_mode=False):
@@ -141,7 +140,7 @@ def write_body(current, desired):
     """A full PUT body: the writable fields the task leaves unmanaged are carried over from ``current``."""
     carried = {}
     if current:
-        if current.get("tags") is not None:
+        if current.get("tags") is not None and "tags" not in desired:
             carried["tags"] = current["tags"]
         properties = current.get("properties") or {}
         carried["properties"] = dict((k, properties[k]) for k in ("displayName", "description")
@@ -170,7 +169,9 @@ def main():
     if account is None and params["state"] == "present":
         module.warn("account %s does not exist yet; the prediction assumes it will" % params["account"])
     outcome = settle(module, RESOURCE, target, lambda params, current: validate(params, account, current, module.check_mode),
-                     lambda params, target: desired_body(params, params["location"] or (target.current or account or {}).get("location")))
+                     lambda params, target: desired_body(
+                         params, params["location"] or (target.current or account or {}).get("location"),
+                         target.current))
     state = outcome.state or {}
     finish(module, RESOURCE, outcome, endpoint=((state.get("properties") or {}).get("endpoints") or {}).get(ENDPOINT_KEY),
            principal_id=(state.get("identity") or {}).get("principalId"),

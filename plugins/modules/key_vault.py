@@ -19,7 +19,8 @@ description:
   - Idempotent, with check mode (predicts the state without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The vault's name (3 to 24 letters, digits and hyphens, starting with a letter; global).
@@ -48,9 +49,6 @@ options:
       - Refuse purges until the retention ends. Cannot be turned off once on; with it, O(purge) fails.
     type: bool
     default: false
-  tags:
-    description: Tags to set on the vault.
-    type: dict
   soft_deleted:
     description:
       - What a create does when the name is held by a soft-deleted vault of this subscription.
@@ -115,6 +113,7 @@ purged:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
     ArmType,
     Resource,
     finish,
@@ -132,9 +131,9 @@ ARGUMENT_SPEC = resource_group_location_spec(
     enable_rbac_authorization=dict(type="bool", default=True),
     soft_delete_retention_in_days=dict(type="int", default=90),
     enable_purge_protection=dict(type="bool", default=False),
-    tags=dict(type="dict"),
     soft_deleted=dict(type="str", choices=["fail", "recover", "purge"], default="fail"),
     purge=dict(type="bool", default=False),
+    **TAGS_SPEC,
 )
 
 # createMode is a request, never part of the vault Azure returns.

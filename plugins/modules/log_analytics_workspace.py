@@ -17,7 +17,8 @@ description:
   - Idempotent, with check mode and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The workspace name (4 to 63 letters, digits and hyphens).
@@ -41,9 +42,6 @@ options:
       - With O(state=absent), delete permanently instead of the 14-day soft delete, so the name is free at once.
     type: bool
     default: false
-  tags:
-    description: Tags to set on the workspace.
-    type: dict
 """
 
 EXAMPLES = r"""
@@ -78,6 +76,7 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
     ArmType,
     Resource,
     resource_group_location_spec,
@@ -91,7 +90,7 @@ ARGUMENT_SPEC = resource_group_location_spec(
     retention_in_days=dict(type="int", default=30),
     identity=dict(type="str", choices=["SystemAssigned", "None"], default="SystemAssigned"),
     force_delete=dict(type="bool", default=False),
-    tags=dict(type="dict"),
+    **TAGS_SPEC,
 )
 
 RESOURCE = Resource(ArmType("Microsoft.OperationalInsights/workspaces"), "workspace", "loganalytics", "workspaces",
@@ -106,20 +105,20 @@ def validate(params):
     return None
 
 
-def desired_body(params, location):
+def desired_body(params, location, current):
     body = {
         "location": location,
         "identity": {"type": params["identity"]},
         "properties": {"sku": {"name": params["sku"]}, "retentionInDays": params["retention_in_days"]},
     }
-    return with_tags(body, params, None)
+    return with_tags(body, params, current)
 
 
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True)
     module.fail_if(validate(module.params))
     run_resource(module, RESOURCE, lambda params, current: None,
-                 lambda params, target: desired_body(params, target.location),
+                 lambda params, target: desired_body(params, target.location, target.current),
                  lambda state: dict(customer_id=(state.get("properties") or {}).get("customerId")))
 
 

@@ -22,6 +22,7 @@ options:
     description: The resource group of the accounts.
     type: str
     required: true
+    aliases: [resource_group_name]
   accounts:
     description: The accounts whose deployments to list.
     type: list
@@ -71,7 +72,7 @@ accounts:
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 ARGUMENT_SPEC = dict(
-    resource_group=dict(type="str", required=True),
+    resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
     accounts=dict(type="list", elements="str", required=True),
 )
 

@@ -22,7 +22,8 @@ description:
     without writing) and diff mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
-extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
+extends_documentation_fragment: [aigateway.foundry.resource.RESOURCE_GROUP_LOCATION, aigateway.foundry.resource.TAGS,
+                                 aigateway.foundry.azure, aigateway.foundry.azure.WAIT]
 options:
   name:
     description: The cluster's name (1-60 letters, digits and single dashes); its host name is derived from it.
@@ -46,9 +47,6 @@ options:
     description: Replicate the data (the service's default is V(Enabled)).
     type: str
     choices: [Enabled, Disabled]
-  tags:
-    description: Tags to set on the cluster (replacing the current ones).
-    type: dict
   database:
     description: The database's name; the semantic cache uses V(default).
     type: str
@@ -141,6 +139,7 @@ primary_key:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import (
+    TAGS_SPEC,
     ArmType,
     Resource,
     finish,
@@ -158,7 +157,6 @@ ARGUMENT_SPEC = resource_group_location_spec(
     minimum_tls_version=dict(type="str", choices=["1.2"], default="1.2"),
     public_network_access=dict(type="str", choices=["Enabled", "Disabled"], default="Enabled"),
     high_availability=dict(type="str", choices=["Enabled", "Disabled"]),
-    tags=dict(type="dict"),
     database=dict(type="str", default="default"),
     clustering_policy=dict(type="str", choices=["EnterpriseCluster", "OSSCluster", "NoCluster"],
                            default="EnterpriseCluster"),
@@ -170,6 +168,7 @@ ARGUMENT_SPEC = resource_group_location_spec(
     client_protocol=dict(type="str", choices=["Encrypted", "Plaintext"], default="Encrypted"),
     access_keys_authentication=dict(type="str", choices=["Enabled", "Disabled"], default="Enabled"),
     return_keys=dict(type="bool", default=False),
+    **TAGS_SPEC,
 )
 
 
@@ -209,12 +208,12 @@ def validate(params, current_database):
     return None
 
 
-def cluster_body(params, location):
+def cluster_body(params, location, current=None):
     """The cluster body this task manages (ARM JSON of Microsoft.Cache/redisEnterprise@2025-07-01)."""
     props = {"minimumTlsVersion": params["minimum_tls_version"], "publicNetworkAccess": params["public_network_access"]}
     if params["high_availability"]:
         props["highAvailability"] = params["high_availability"]
-    return with_tags({"location": location, "sku": {"name": params["sku"]}, "properties": props}, params, None)
+    return with_tags({"location": location, "sku": {"name": params["sku"]}, "properties": props}, params, current)
 
 
 def database_body(params):
@@ -274,7 +273,7 @@ def main():
     database = DATABASE.describe(module) if cluster.current else DATABASE.absent(module)
     outcome = settle(module, CLUSTER, cluster,
                      lambda params, current: validate(params, database.current) or moved(params, current),
-                     lambda params, target: cluster_body(params, target.location))
+                     lambda params, target: cluster_body(params, target.location, target.current))
     extra, before, after = dict(database=None), {}, {}
     if params["state"] == "present":
         wanted = database_body(params)

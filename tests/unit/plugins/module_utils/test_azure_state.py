@@ -3,6 +3,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state impo
     differences,
     drop_paths,
     merge,
+    merged_tags,
 )
 
 
@@ -63,3 +64,16 @@ def test_diff_view_shows_managed_keys_without_churn():
                      hidden=["properties.credentials"])
     assert view == {"location": "swedencentral", "properties": {"path": "p"}}
     assert diff_view(None, {"a": 1}) == {}
+
+
+def test_tags_compare_as_a_whole_so_purge_tags_removes_a_left_over_tag():
+    # purge_tags sends exactly the given tags: a tag the resource has beyond them is a difference to write.
+    assert differences({"tags": {"team": "a"}}, {"tags": {"team": "a", "stale": "x"}}) == ["tags"]
+    assert differences({"tags": {"team": "a", "n": 1}}, {"tags": {"n": "1", "team": "a"}}) == []
+    # Tags the task does not set are not compared at all.
+    assert differences({"location": "swedencentral"}, {"location": "swedencentral", "tags": {"a": "b"}}) == []
+
+
+def test_purge_tags_false_keeps_the_current_tags():
+    assert merged_tags({"team": "a"}, {"stale": "x"}, purge=False) == {"team": "a", "stale": "x"}
+    assert merged_tags({"team": "a"}, {"stale": "x"}, purge=True) == {"team": "a"}
