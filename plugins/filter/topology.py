@@ -263,9 +263,41 @@ def blocklist_prompt(blocklists):
     return ""
 
 
+def aigw_topology(settings, hosts=None):
+    """The lab's accounts as named groups, computed once, so no role picks a host by its position in a list.
+
+    settings: {model_hosts, agent_host, embeddings_host_names}. hosts: the ai_services role's host records (what
+    Azure assigned: id, endpoint, ...), matched by name; empty before the accounts exist. Returns
+    {accounts (every Foundry account to create: the model hosts, then the agent host, whose keys stay on unless it
+    says otherwise: it is not behind the gateway), model_hosts, agent_host, embeddings_hosts (the model hosts that
+    carry the semantic cache's embeddings deployment), backends (the gateway's backend names by model host)}.
+    """
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("aigw_topology needs a dict of settings, got %r" % (settings,))
+    model_hosts = [_named(host, "a model host") for host in settings.get("model_hosts") or []]
+    agent_host = _named(settings.get("agent_host"), "the agent host")
+    names = [host["name"].lower() for host in model_hosts] + [agent_host["name"].lower()]
+    if len(set(names)) != len(names):
+        raise AnsibleFilterError("every account needs a name of its own, got %s" % ", ".join(names))
+    records = {}
+    for record in hosts or []:
+        records[_named(record, "a host record")["name"].lower()] = record
+
+    def known(host):
+        return records.get(host["name"].lower(), host)
+    embeddings_names = [str(name).lower() for name in settings.get("embeddings_host_names") or []]
+    model_hosts = [known(host) for host in model_hosts]
+    agent = known(dict({"disable_local_auth": False}, **agent_host))
+    return {"accounts": model_hosts + [agent], "model_hosts": model_hosts, "agent_host": agent,
+            "embeddings_hosts": [host for host in model_hosts if host["name"].lower() in embeddings_names],
+            "backends": [{"name": host.get("backend") or "", "account": host["name"],
+                          "priority": int(host.get("priority", 1)), "weight": int(host.get("weight", 1))}
+                         for host in model_hosts]}
+
+
 class FilterModule(object):
     def filters(self):
-        return {"custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
+        return {"aigw_topology": aigw_topology, "custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "embeddings_hosts": embeddings_hosts,
                 "gateway_backends": gateway_backends, "pool_members": pool_members,
                 "backend_drift": backend_drift, "deployment_drift": deployment_drift,

@@ -231,3 +231,44 @@ def test_embeddings_hosts_names_an_account_that_was_not_found():
         f.embeddings_hosts([{"name": "a"}, {"name": "b"}], [_read("a"), {"accounts": []}], "e")
     with pytest.raises(AnsibleFilterError, match="at least one model host"):
         f.embeddings_hosts([], [], "e")
+
+
+TOPOLOGY = {"model_hosts": [{"name": "Host-A", "backend": "a", "priority": 1},
+                            {"name": "host-b", "backend": "b", "priority": 2, "weight": 3}],
+            "agent_host": {"name": "agent", "project": "p"},
+            "embeddings_host_names": ["host-a"]}
+
+
+def test_aigw_topology_names_each_group_without_positions():
+    groups = f.aigw_topology(TOPOLOGY)
+    assert [host["name"] for host in groups["accounts"]] == ["Host-A", "host-b", "agent"]
+    assert [host["name"] for host in groups["model_hosts"]] == ["Host-A", "host-b"]
+    assert groups["agent_host"] == {"name": "agent", "project": "p", "disable_local_auth": False}
+    assert [host["name"] for host in groups["embeddings_hosts"]] == ["Host-A"]
+    assert groups["backends"] == [{"name": "a", "account": "Host-A", "priority": 1, "weight": 1},
+                                  {"name": "b", "account": "host-b", "priority": 2, "weight": 3}]
+
+
+def test_aigw_topology_keeps_the_agent_hosts_own_key_setting():
+    settings = dict(TOPOLOGY, agent_host={"name": "agent", "disable_local_auth": True})
+    assert f.aigw_topology(settings)["agent_host"]["disable_local_auth"] is True
+
+
+def test_aigw_topology_takes_what_azure_assigned_by_name_not_by_position():
+    # The records come in another order than the settings: each host still gets its own.
+    records = [{"name": "agent", "id": "/agent", "project_id": "/agent/p"},
+               {"name": "host-b", "id": "/b", "endpoint": "https://b"},
+               {"name": "host-a", "id": "/a", "endpoint": "https://a"}]
+    groups = f.aigw_topology(TOPOLOGY, records)
+    assert [host["id"] for host in groups["model_hosts"]] == ["/a", "/b"]
+    assert groups["agent_host"]["project_id"] == "/agent/p"
+    assert [host["id"] for host in groups["embeddings_hosts"]] == ["/a"]
+
+
+def test_aigw_topology_refuses_a_shared_name_or_a_nameless_host():
+    with pytest.raises(AnsibleFilterError, match="a name of its own.*host-a, host-b, host-a"):
+        f.aigw_topology(dict(TOPOLOGY, agent_host={"name": "HOST-A"}))
+    with pytest.raises(AnsibleFilterError, match="the agent host needs a name"):
+        f.aigw_topology(dict(TOPOLOGY, agent_host={}))
+    with pytest.raises(AnsibleFilterError, match="needs a dict of settings"):
+        f.aigw_topology(["host-a"])
