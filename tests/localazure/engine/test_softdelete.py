@@ -1,5 +1,6 @@
 """The soft-delete cycle of engine/softdelete.py on a kind declared here, with an in-memory store: record on
-delete, conflict or restore on create, retention, name scopes, and the list / get / purge routes."""
+delete, conflict or restore on create, retention, name scopes, and the list / get / purge routes.  The store is the
+engine's own (SQLite in a temporary folder)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,6 +9,7 @@ import pytest
 
 from localazure.engine.contract import ArmError, Lro, Provider, ResourceKind
 from localazure.engine.softdelete import SoftDelete, deleted_resources, scheduled_purge
+from localazure.engine.store import Store
 
 SUB = "00000000-0000-0000-0000-000000000001"
 TYPE = "Test.Soft/things"
@@ -15,40 +17,6 @@ CHILD_TYPE = f"{TYPE}/parts"
 TABLE = "test.deletedThings"
 KEYS = "test.thingKeys"
 DAY = 86400.0
-
-
-class Store:
-    def __init__(self):
-        self.resources: dict[str, tuple[str, dict]] = {}
-        self.tables: dict[str, dict[str, dict]] = {}
-
-    def get(self, resource_id):
-        found = self.resources.get(resource_id.lower())
-        return None if found is None else found[1]
-
-    def put(self, resource_id, type_name, body):
-        self.resources[resource_id.lower()] = (type_name, body)
-
-    def delete_tree(self, resource_id):
-        root = resource_id.lower()
-        for key in [k for k in self.resources if k == root or k.startswith(root + "/")]:
-            del self.resources[key]
-
-    def list_type(self, type_name, prefix):
-        return [body for key, (kind, body) in self.resources.items()
-                if kind.lower() == type_name.lower() and key.startswith(prefix.lower())]
-
-    def kv_get(self, table, key):
-        return self.tables.get(table, {}).get(key)
-
-    def kv_put(self, table, key, value):
-        self.tables.setdefault(table, {})[key] = value
-
-    def kv_delete(self, table, key):
-        self.tables.get(table, {}).pop(key, None)
-
-    def kv_list(self, table, prefix=""):
-        return [(k, v) for k, v in self.tables.get(table, {}).items() if k.startswith(prefix)]
 
 
 class Ctx:
@@ -65,6 +33,17 @@ class Ctx:
     def start_operation(self, kind, resource_id, lro, result=None):
         self.operations.append((kind, resource_id, lro))
         return {"Location": "https://127.0.0.1/op"}
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store(tmp_path / "state.db")
+    yield opened
+    opened.close()
+
+
+def table(store, name):
+    return dict(store.kv_list(name))
 
 
 def thing_id(name, group="rg", subscription=SUB):
@@ -126,10 +105,10 @@ def made_and_deleted(kind, store, name="one", **ctx_args):
     return resource_id
 
 
-def test_a_held_name_is_refused_and_the_restore_flag_brings_back_the_resource_children_and_entries():
-    kind, store = kind_with(declare()), Store()
+def test_a_held_name_is_refused_and_the_restore_flag_brings_back_the_resource_children_and_entries(store):
+    kind = kind_with(declare())
     resource_id = made_and_deleted(kind, store)
-    assert store.get(resource_id) is None and store.tables[KEYS] == {}
+    assert store.get(resource_id) is None and table(store, KEYS) == {}
     with pytest.raises(ArmError) as refused:
         create(kind, store, resource_id, {"location": "westeurope", "properties": {"size": 9}})
     assert (refused.value.status, refused.value.code) == (409, "HeldName") and resource_id in refused.value.message
@@ -140,11 +119,11 @@ def test_a_held_name_is_refused_and_the_restore_flag_brings_back_the_resource_ch
     assert store.get(f"{resource_id}/parts/p1")["name"] == "p1"
     assert store.kv_get(KEYS, resource_id.lower()) == {"key": "k1"}
     assert store.kv_get(KEYS, f"{resource_id}/parts/p1".lower()) == {"key": "part"}
-    assert store.tables[TABLE] == {}
+    assert table(store, TABLE) == {}
 
 
-def test_the_restore_flag_with_nothing_held_is_refused_and_a_false_flag_is_a_plain_create():
-    kind, store = kind_with(declare()), Store()
+def test_the_restore_flag_with_nothing_held_is_refused_and_a_false_flag_is_a_plain_create(store):
+    kind = kind_with(declare())
     with pytest.raises(ArmError) as refused:
         create(kind, store, thing_id("ghost"), {"location": "westeurope", "properties": {"restore": True}})
     assert refused.value.code == "NothingToRestore"
@@ -152,8 +131,8 @@ def test_the_restore_flag_with_nothing_held_is_refused_and_a_false_flag_is_a_pla
     assert "restore" not in body["properties"] and body["properties"]["serial"] >= 1
 
 
-def test_a_value_flag_restores_only_with_its_value():
-    kind, store = kind_with(declare(restore=("properties.createMode", "recover"))), Store()
+def test_a_value_flag_restores_only_with_its_value(store):
+    kind = kind_with(declare(restore=("properties.createMode", "recover")))
     resource_id = made_and_deleted(kind, store)
     with pytest.raises(ArmError):
         create(kind, store, resource_id, {"location": "westeurope", "properties": {"createMode": "default"}})
@@ -161,14 +140,14 @@ def test_a_value_flag_restores_only_with_its_value():
     assert restored["properties"]["size"] == 3 and "createMode" not in restored["properties"]
 
 
-def test_the_name_is_free_once_the_retention_is_over():
-    kind, store = kind_with(declare(retention=lambda thing: timedelta(days=thing["properties"]["size"]))), Store()
+def test_the_name_is_free_once_the_retention_is_over(store):
+    kind = kind_with(declare(retention=lambda thing: timedelta(days=thing["properties"]["size"])))
     resource_id = made_and_deleted(kind, store)
     later = 1_800_000_000.0 + 3 * DAY
     with pytest.raises(ArmError):
         create(kind, store, resource_id, {"location": "westeurope"}, now=later)
     fresh = create(kind, store, resource_id, {"location": "westeurope"}, now=later + 1)
-    assert "size" not in fresh["properties"] and store.tables[TABLE] == {}
+    assert "size" not in fresh["properties"] and table(store, TABLE) == {}
 
 
 @pytest.mark.parametrize("scope, other_id, held", [
@@ -177,8 +156,8 @@ def test_the_name_is_free_once_the_retention_is_over():
     ("resourceGroup", thing_id("one", group="rg2"), False),
     ("global", thing_id("one", subscription="other-sub"), True),
 ])
-def test_the_name_scope_decides_which_creates_a_deleted_resource_blocks(scope, other_id, held):
-    kind, store = kind_with(declare(name_scope=scope)), Store()
+def test_the_name_scope_decides_which_creates_a_deleted_resource_blocks(store, scope, other_id, held):
+    kind = kind_with(declare(name_scope=scope))
     made_and_deleted(kind, store)
     if held:
         with pytest.raises(ArmError):
@@ -187,10 +166,10 @@ def test_the_name_scope_decides_which_creates_a_deleted_resource_blocks(scope, o
         create(kind, store, other_id, {"location": "westeurope"})
 
 
-def test_without_a_flag_the_same_resource_in_the_same_region_recovers_and_elsewhere_is_refused():
+def test_without_a_flag_the_same_resource_in_the_same_region_recovers_and_elsewhere_is_refused(store):
     declaration = declare(restore=None, name_scope="resourceGroup", conflict_scope="subscription",
                           restores=("properties.size",))
-    kind, store = kind_with(declaration), Store()
+    kind = kind_with(declaration)
     resource_id = made_and_deleted(kind, store)
     with pytest.raises(ArmError):
         create(kind, store, thing_id("one", group="rg2"), {"location": "westeurope"})
@@ -199,22 +178,22 @@ def test_without_a_flag_the_same_resource_in_the_same_region_recovers_and_elsewh
     again = create(kind, store, resource_id, {"location": "westeurope", "properties": {"size": 7}})
     assert again["properties"]["size"] == 3                 # taken back from the deleted one
     assert again["properties"]["serial"] == 2               # after the kind's own create ran
-    assert store.tables[TABLE] == {}
+    assert table(store, TABLE) == {}
 
 
-def test_a_delete_the_declaration_does_not_keep_frees_the_name_at_once():
+def test_a_delete_the_declaration_does_not_keep_frees_the_name_at_once(store):
     declaration = declare(kept_when=lambda ctx, thing: ctx.query.get("force") != "true")
-    kind, store = kind_with(declaration), Store()
+    kind = kind_with(declaration)
     resource_id = made_and_deleted(kind, store, query={"force": "true"})
-    assert store.tables.get(TABLE, {}) == {}
+    assert table(store, TABLE) == {}
     create(kind, store, resource_id, {"location": "westeurope"})
 
 
-def test_list_get_and_purge_answer_for_the_subscription_and_region():
+def test_list_get_and_purge_answer_for_the_subscription_and_region(store):
     refuse = {"on": True}
     declaration = declare(purge_refused=lambda ctx, record, groups: ArmError(409, "Protected", "no")
                           if refuse["on"] else None)
-    kind, store = kind_with(declaration), Store()
+    kind = kind_with(declaration)
     made_and_deleted(kind, store)
     list_deleted, get_deleted, purge = declaration.handlers()
     ctx = Ctx(store)
@@ -235,19 +214,19 @@ def test_list_get_and_purge_answer_for_the_subscription_and_region():
     assert list_deleted(ctx, {})[1]["value"] == []
 
 
-def test_a_purge_may_answer_the_deleted_resource_with_its_monitor_in_the_region():
+def test_a_purge_may_answer_the_deleted_resource_with_its_monitor_in_the_region(store):
     declaration = declare(purge_answers_body=True, purge_monitor_in_region=True)
-    kind, store = kind_with(declaration), Store()
+    kind = kind_with(declaration)
     made_and_deleted(kind, store)
     ctx = Ctx(store)
     status, body, _ = declaration.handlers()[2](ctx, {"location": "westeurope", "name": "one"})
     assert status == 202 and body["name"] == "one" and ctx.location == "West Europe"
 
 
-def test_group_scope_records_are_found_by_group_name_and_region():
+def test_group_scope_records_are_found_by_group_name_and_region(store):
     declaration = declare(name_scope="resourceGroup",
                           get_pattern=r"locations/(?P<location>[^/]+)/resourceGroups/(?P<rg>[^/]+)/things/(?P<name>.+)")
-    kind, store = kind_with(declaration), Store()
+    kind = kind_with(declaration)
     made_and_deleted(kind, store)
     get_deleted = declaration.handlers()[1]
     assert get_deleted(Ctx(store), {"location": "westeurope", "rg": "RG", "name": "one"})[1]["name"] == "one"
@@ -264,8 +243,8 @@ def test_the_provider_registers_the_declared_routes_before_its_own():
     assert {route.type_name for route in provider.routes} == {"Test.Soft/deletedThings"}
 
 
-def test_another_service_reads_deleted_resources_by_type_not_by_table():
-    kind, store = kind_with(declare()), Store()
+def test_another_service_reads_deleted_resources_by_type_not_by_table(store):
+    kind = kind_with(declare())
     made_and_deleted(kind, store)
     [record] = deleted_resources(store, TYPE.upper(), SUB)
     assert record["resource"]["name"] == "one" and record["children"][0]["name"] == "p1"

@@ -60,22 +60,19 @@ def test_restore_bodies():
         "location": "swedencentral", "kind": "AIServices", "sku": {"name": "S0"}, "properties": {"restore": True}}
 
 
-class DeletedAccounts(object):
-    def __init__(self, records):
+class Deleted(object):
+    """A service's deleted-resource operations under its own method names: the listing and the purge."""
+
+    def __init__(self, records, list_method, purge_method):
         self.records = records
         self.purged = []
-
-    def list(self):
-        return [Record(r) for r in self.records]
-
-    def begin_purge(self, location, resource_group, name):
-        self.purged.append((location, resource_group, name))
-        return Poller(None)
+        setattr(self, list_method, lambda: [Record(r) for r in self.records])
+        setattr(self, purge_method, lambda *args: self.purged.append(args) or Poller(None))
 
 
 def account_module(records, check_mode=False, **params):
     client = type("Client", (), {})()
-    client.deleted_accounts = DeletedAccounts(records)
+    client.deleted_accounts = Deleted(records, "list", "begin_purge")
     module = make_module(cognitive_account.ARGUMENT_SPEC, check_mode=check_mode,
                          clients={"cognitiveservices": client}, resource_group="rg", name="acct", **params)
     target = cognitive_account.RESOURCE.absent(module)
@@ -137,22 +134,9 @@ def test_one_decision_for_modules_and_the_preflight_with_recover_as_restore(choi
         assert "restore it in resource group rg or purge it" in message
 
 
-class DeletedVaults(object):
-    def __init__(self, records):
-        self.records = records
-        self.purged = []
-
-    def list_deleted(self):
-        return [Record(r) for r in self.records]
-
-    def begin_purge_deleted(self, name, location):
-        self.purged.append((name, location))
-        return Poller(None)
-
-
 def vault_module(records, check_mode=False, **params):
     client = type("Client", (), {})()
-    client.vaults = DeletedVaults(records)
+    client.vaults = Deleted(records, "list_deleted", "begin_purge_deleted")
     module = make_module(key_vault.ARGUMENT_SPEC, check_mode=check_mode, clients={"keyvault": client},
                          resource_group="rg", name="kv-gw-01", **params)
     return module, key_vault.RESOURCE.absent(module), Recovery(KEY_VAULTS), client.vaults
