@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Soft delete in one place: find, restore, purge and the name-held message.
 
-Azure keeps a deleted API Management service or Foundry (Cognitive Services) account for about 48 hours and holds
-its name meanwhile (Microsoft Learn: "API Management soft-delete", learn.microsoft.com/azure/api-management/
-soft-delete, and "Recover or purge deleted Azure AI services resources", learn.microsoft.com/azure/ai-services/
-recover-purge-resources).  ``SoftDeleted`` declares where a service lists, restores and purges such resources;
-``recover`` applies the ``soft_deleted`` option before a create, ``write_recovering`` handles Azure refusing a
+Azure keeps a deleted API Management service or Foundry (Cognitive Services) account for about 48 hours, and a key
+vault for its retention days, and holds its name meanwhile (Microsoft Learn: "API Management soft-delete",
+learn.microsoft.com/azure/api-management/soft-delete, "Recover or purge deleted Azure AI services resources",
+learn.microsoft.com/azure/ai-services/recover-purge-resources, and "Azure Key Vault soft-delete overview",
+learn.microsoft.com/azure/key-vault/general/soft-delete-overview).  ``SoftDeleted`` declares where a service lists,
+restores and purges such resources; ``decide`` is the one rule for a create over a held name (``soft_deleted``:
+fail, restore - or ``recover``, Key Vault's word - or purge), which the modules act on and the playbook's preflight
+reports (filter ``soft_deleted_report``); ``recover`` applies it before a create, ``write_recovering`` handles Azure refusing a
 create for the same reason (its list of deleted resources lags a fresh delete) and ``purge_deleted`` applies the
 ``purge`` option after a delete; ``run_soft_deletable`` is the runner of such a module.  The ``_info`` modules
 return ``held_message`` for each soft-deleted record, which is what the playbook's preflight reports.
