@@ -93,15 +93,10 @@ class SoftDelete:
         return found
 
     # --- keys and records ---------------------------------------------------------------------------
-    def key(self, resource_id: str, scope: str | None = None) -> str:
-        """Where a resource's record is held: one record per name in the scope."""
+    def key(self, resource_id: str) -> str:
+        """Where a resource's record is held: one record per name in the scope (group scope: per resource id)."""
         segments = resource_id.strip("/").split("/")
-        scope = scope or self.name_scope
-        if scope == "global":
-            return segments[-1].lower()
-        if scope == "subscription":
-            return f"{segments[1]}/{segments[-1]}".lower()
-        return resource_id.lower()
+        return self.name_key(segments[1], segments[-1]) or resource_id.lower()
 
     def name_key(self, subscription: str, name: str) -> str | None:
         """The key of a name held in a subscription (None for group scope: records there are found by listing)."""

@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Soft delete in one place: find, restore, purge and the name-held message.
 
-Azure keeps a deleted API Management service or Foundry (Cognitive Services) account for about 48 hours and holds
-its name meanwhile (Microsoft Learn: "API Management soft-delete", learn.microsoft.com/azure/api-management/
-soft-delete, and "Recover or purge deleted Azure AI services resources", learn.microsoft.com/azure/ai-services/
-recover-purge-resources).  ``SoftDeleted`` declares where a service lists, restores and purges such resources;
-``recover`` applies the ``soft_deleted`` option before a create, ``write_recovering`` handles Azure refusing a
+Azure keeps a deleted API Management service or Foundry (Cognitive Services) account for about 48 hours, and a key
+vault for its retention days, and holds its name meanwhile (Microsoft Learn: "API Management soft-delete",
+learn.microsoft.com/azure/api-management/soft-delete, "Recover or purge deleted Azure AI services resources",
+learn.microsoft.com/azure/ai-services/recover-purge-resources, and "Azure Key Vault soft-delete overview",
+learn.microsoft.com/azure/key-vault/general/soft-delete-overview).  ``SoftDeleted`` declares where a service lists,
+restores and purges such resources; ``decide`` is the one rule for a create over a held name (``soft_deleted``:
+fail, restore - or ``recover``, Key Vault's word - or purge), which the modules act on and the playbook's preflight
+reports (filter ``soft_deleted_report``); ``recover`` applies it before a create, ``write_recovering`` handles Azure refusing a
 create for the same reason (its list of deleted resources lags a fresh delete) and ``purge_deleted`` applies the
 ``purge`` option after a delete; ``run_soft_deletable`` is the runner of such a module.  The ``_info`` modules
 return ``held_message`` for each soft-deleted record, which is what the playbook's preflight reports.
@@ -21,10 +24,34 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import merge, normalise_location
 
 
+# ``recover`` is Key Vault's word (createMode recover) for what the other services call restore.
+CHOICE_ALIASES = {"recover": "restore"}
+
+
 def soft_delete_spec():
     """The options of a module whose resource Azure soft-deletes."""
-    return dict(soft_deleted=dict(type="str", choices=["fail", "restore", "purge"], default="fail"),
+    return dict(soft_deleted=dict(type="str", choices=["fail", "restore", "recover", "purge"], default="fail"),
                 purge=dict(type="bool", default=False))
+
+
+def chosen(choice):
+    """The ``soft_deleted`` choice with its alias resolved: fail, restore or purge."""
+    return CHOICE_ALIASES.get(choice, choice)
+
+
+def decide(soft, choice, record, resource_group):
+    """What a create of a name held by the soft-deleted ``record`` does: (action, message).
+
+    action: ``fail`` (message: why and both remedies), ``restore`` or ``purge`` (message: what holds the name).
+    Modules act on it before a create; the playbook's preflight reports it (filter ``soft_deleted_report``).
+    """
+    choice = chosen(choice)
+    if choice == "fail":
+        return "fail", soft.refusal(record)
+    origin = soft.origin_group(record)
+    if choice == "restore" and origin and resource_group and origin.lower() != resource_group.lower():
+        return "fail", "%s; restore it in resource group %s or purge it" % (soft.held_message(record), origin)
+    return choice, soft.held_message(record)
 
 
 def resource_group_in(resource_id):
@@ -47,6 +74,13 @@ class SoftDeleted(object):
       whose name is also its host name);
     - ``record_return``: the result key that carries the record found.
     """
+
+    purge_method = "begin_purge"
+    held_for = "for up to 48 hours"
+
+    def location_of(self, record):
+        """The region of a soft-deleted record (or of one assumed from the resource)."""
+        return record.get("location")
 
     def __init__(self, what, service, group, list_method, restore_group, restore_method, conflict_code,
                  per_resource_group, record_return):
@@ -98,13 +132,13 @@ class SoftDeleted(object):
     def held_message(self, record):
         """Why a name cannot be used: which soft-deleted resource holds it, from where, until when."""
         props = record.get("properties") or {}
-        facts = ["location %s" % record.get("location")]
+        facts = ["location %s" % self.location_of(record)]
         if props.get("deletionDate"):
             facts.append("deleted %s" % props["deletionDate"])
         if props.get("scheduledPurgeDate"):
             facts.append("purged by Azure on %s" % props["scheduledPurgeDate"])
-        return ("%s %s of resource group %s is soft-deleted (%s) and holds its name for up to 48 hours"
-                % (self.what, record.get("name"), self.origin_group(record), ", ".join(facts)))
+        return ("%s %s of resource group %s is soft-deleted (%s) and holds its name %s"
+                % (self.what, record.get("name"), self.origin_group(record), ", ".join(facts), self.held_for))
 
     def refusal(self, record):
         return ("%s: set soft_deleted=restore to recover it or soft_deleted=purge to remove it for good and create "
@@ -117,7 +151,7 @@ class SoftDeleted(object):
 
         def attempt():
             # A purge sent again after its first try ended Failed may find the record already gone.
-            poller = module.call(action, self.operations(module).begin_purge, *args, gone_ok=True)
+            poller = module.call(action, getattr(self.operations(module), self.purge_method), *args, gone_ok=True)
             return None if poller is None else module.wait(action, poller, always=always)
         module.retrying(attempt)
 
@@ -163,17 +197,14 @@ def recover(module, soft, recovery, target, desired, record=None):
         record = recovery.record = soft.find(module, resource_group, name)
     if record is None:
         return None
-    choice = module.params["soft_deleted"]
-    if choice == "fail":
-        module.fail(soft.refusal(record), error_code=soft.conflict_code)
-    if choice == "purge":
+    action, message = decide(soft, module.params["soft_deleted"], record, resource_group)
+    if action == "fail":
+        module.fail(message, error_code=soft.conflict_code)
+    if action == "purge":
         recovery.purged = True
         if not module.check_mode:
-            soft.purge(module, resource_group, name, record.get("location"), always=True)
+            soft.purge(module, resource_group, name, soft.location_of(record), always=True)
         return None
-    origin = soft.origin_group(record)
-    if origin and origin.lower() != resource_group.lower():
-        module.fail("%s; restore it in resource group %s or purge it" % (soft.held_message(record), origin))
     recovery.restored = True
     if module.check_mode:
         known = dict((key, record[key]) for key in ("kind", "sku", "tags") if record.get(key))
@@ -212,7 +243,7 @@ def purge_deleted(module, soft, recovery, target):
         return
     recovery.purged = True
     if not module.check_mode:
-        soft.purge(module, resource_group, name, record.get("location"), always=True)
+        soft.purge(module, resource_group, name, soft.location_of(record), always=True)
 
 
 def run_soft_deletable(module, resource, soft, validate, desired_body, returns):
@@ -279,5 +310,33 @@ class DeletedAccounts(SoftDeleted):
         return body
 
 
+class DeletedVaults(SoftDeleted):
+    """Key Vault: names are global, so a vault is held for the whole subscription (and beyond); a record names the
+    vault id and its region under ``properties``; a create with ``createMode: recover`` restores it with its secrets,
+    and it is held until its retention (7 to 90 days) ends (learn.microsoft.com/azure/key-vault/general/
+    soft-delete-overview)."""
+
+    purge_method = "begin_purge_deleted"
+    held_for = "until it is purged"
+
+    def __init__(self):
+        SoftDeleted.__init__(self, "key vault", "keyvault", "vaults", "list_deleted", "vaults",
+                             "begin_create_or_update", "ConflictError", False, "soft_deleted_vault")
+
+    def origin_id(self, record):
+        return (record.get("properties") or {}).get("vaultId") or record.get("id")
+
+    def location_of(self, record):
+        return (record.get("properties") or {}).get("location") or record.get("location")
+
+    def purge_args(self, resource_group, name, location):
+        return name, location
+
+    def restore_body(self, record, desired):
+        # The vault comes back as it was deleted; the body must still be a valid vault.
+        return merge(desired, {"properties": {"createMode": "recover"}})
+
+
 API_MANAGEMENT_SERVICES = DeletedServices()
 FOUNDRY_ACCOUNTS = DeletedAccounts()
+KEY_VAULTS = DeletedVaults()

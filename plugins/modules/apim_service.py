@@ -82,8 +82,9 @@ options:
       - What to do when the service does not exist but a soft-deleted service of that name does.
       - V(fail) stops with an explanation; V(restore) undeletes it (in the resource group it was deleted from) and
         then applies the other options; V(purge) removes it for good and creates a new service.
+      - V(recover) is an alias of V(restore) (Key Vault's word for it).
     type: str
-    choices: [fail, restore, purge]
+    choices: [fail, restore, recover, purge]
     default: fail
   purge:
     description:

@@ -78,8 +78,9 @@ options:
       - V(fail) stops with a message naming both remedies. V(restore) recovers the account (with its keys,
         identity and deployments) and then applies the other options. V(purge) purges it for good and creates a
         new account.
+      - V(recover) is an alias of V(restore) (Key Vault's word for it).
     type: str
-    choices: [fail, restore, purge]
+    choices: [fail, restore, recover, purge]
     default: fail
   purge:
     description:

@@ -52,10 +52,11 @@ options:
   soft_deleted:
     description:
       - What a create does when the name is held by a soft-deleted vault of this subscription.
-      - V(fail) stops with a message; V(recover) brings the vault back with its secrets; V(purge) purges it and
-        creates a new, empty one.
+      - V(fail) stops with a message; V(restore) brings the vault back with its secrets (C(createMode=recover))
+        and then applies the other options; V(purge) purges it and creates a new, empty one.
+      - V(recover) is an alias of V(restore) (Key Vault's word), as in every module with this option.
     type: str
-    choices: [fail, recover, purge]
+    choices: [fail, restore, recover, purge]
     default: fail
   purge:
     description:
@@ -74,7 +75,7 @@ EXAMPLES = r"""
     resource_group: rg-ai-gateway
     name: kv-gateway-x1
     tenant_id: "{{ caller.tenant_id }}"
-    soft_deleted: recover
+    soft_deleted: restore
 
 - name: Gone for good, name free again
   aigateway.foundry.key_vault:
@@ -101,8 +102,12 @@ soft_deleted_vault:
   description: The soft-deleted vault of this name found before a create or a purge, as Azure lists it.
   returned: when one was found
   type: dict
+restored:
+  description: Whether a soft-deleted vault was (or, in check mode, would be) restored.
+  returned: always
+  type: bool
 recovered:
-  description: Whether a soft-deleted vault was (or, in check mode, would be) recovered.
+  description: The same as RV(restored), under Key Vault's word.
   returned: always
   type: bool
 purged:
@@ -116,14 +121,17 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     TAGS_SPEC,
     ArmType,
     Resource,
-    finish,
     lower,
     resource_group_location_spec,
-    settle,
     with_tags,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import normalise_location
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
+    KEY_VAULTS,
+    run_soft_deletable,
+    soft_delete_spec,
+)
 
 ARGUMENT_SPEC = resource_group_location_spec(
     tenant_id=dict(type="str"),
@@ -131,9 +139,8 @@ ARGUMENT_SPEC = resource_group_location_spec(
     enable_rbac_authorization=dict(type="bool", default=True),
     soft_delete_retention_in_days=dict(type="int", default=90),
     enable_purge_protection=dict(type="bool", default=False),
-    soft_deleted=dict(type="str", choices=["fail", "recover", "purge"], default="fail"),
-    purge=dict(type="bool", default=False),
     **TAGS_SPEC,
+    **soft_delete_spec()
 )
 
 # createMode is a request, never part of the vault Azure returns.
@@ -177,64 +184,14 @@ def desired_body(params, current, location):
     return with_tags({"location": location, "properties": props}, params, current)
 
 
-def find_deleted(module, name):
-    """The soft-deleted vault of this name in the subscription, as Azure lists it, or None."""
-    deleted = module.list_all("list deleted key vaults", module.client("keyvault").vaults.list_deleted)
-    return next((vault for vault in deleted if vault.get("name", "").lower() == name.lower()), None)
-
-
-def purge_deleted(module, record):
-    """Purge, waiting whatever wait says: the name is what a purge is for."""
-    name, location = record["name"], (record.get("properties") or {}).get("location")
-    module.wait("purge soft-deleted key vault %s" % name,
-                module.call("purge soft-deleted key vault %s" % name,
-                            module.client("keyvault").vaults.begin_purge_deleted, name, location), always=True)
-
-
-def soft_deleted_problem(params, record):
-    if params["soft_deleted"] != "fail":
-        return None
-    props = record.get("properties") or {}
-    return ("key vault %s is soft-deleted (deleted %s, purged by Azure on %s) and holds its name: set "
-            "soft_deleted=recover to bring it back with its secrets, or soft_deleted=purge to purge it and create "
-            "a new one" % (params["name"], props.get("deletionDate"), props.get("scheduledPurgeDate")))
+def returns(module, target, state):
+    return dict(vault_uri=(state.get("properties") or {}).get("vaultUri"), recovered=target.recovery.restored)
 
 
 def main():
-    module = AzureModule(ARGUMENT_SPEC, long_running=True)
-    params = module.params
-    target = RESOURCE.describe(module)
-    module.fail_if(validate(params, target.current))
-    record, recovered, purged = None, False, False
-    if target.current is None and (params["state"] == "present" or params["purge"]):
-        record = find_deleted(module, params["name"])
-    if record is not None and params["state"] == "present":
-        module.fail_if(soft_deleted_problem(params, record))
-        recovered = params["soft_deleted"] == "recover"
-        if params["soft_deleted"] == "purge":
-            purged = True
-            if not module.check_mode:
-                purge_deleted(module, record)
-
-    def body(params, target):
-        desired = desired_body(params, target.current, normalise_location(target.location))
-        if recovered:
-            desired["properties"]["createMode"] = "recover"
-        return desired
-    outcome = settle(module, RESOURCE, target, lambda params, current: None, body)
-    if params["state"] == "absent" and params["purge"]:
-        if target.current is not None and not module.check_mode:
-            record = find_deleted(module, params["name"])
-        elif target.current is not None:   # check mode: the delete above would soft-delete it
-            record = {"name": params["name"]}
-        if record is not None:
-            purged = True
-            outcome.changed = True
-            if not module.check_mode:
-                purge_deleted(module, record)
-    state = outcome.state or {}
-    finish(module, RESOURCE, outcome, soft_deleted_vault=record, recovered=recovered, purged=purged,
-           vault_uri=(state.get("properties") or {}).get("vaultUri"))
+    run_soft_deletable(AzureModule(ARGUMENT_SPEC, long_running=True), RESOURCE, KEY_VAULTS, validate,
+                       lambda params, target: desired_body(params, target.current,
+                                                           normalise_location(target.location)), returns)
 
 
 if __name__ == "__main__":

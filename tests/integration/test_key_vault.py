@@ -1,6 +1,6 @@
 """key_vault and key_vault_secret against the local endpoint: check mode predicts and writes nothing, create, re-run
 unchanged with no write, diff on a change, bad input fails before any write, the secret's value never printed nor
-compared, soft delete holding the name (fail, recover with the secrets, purge), delete with purge and again
+compared, soft delete holding the name (fail, restore - or recover, its alias - with the secrets, purge), delete with purge and again
 unchanged."""
 import uuid
 
@@ -53,12 +53,20 @@ def test_vault_and_secret_lifecycle(run_module, request_log, group, endpoint):
     assert disabled["diff"]["after"]["properties"]["attributes"]["enabled"] is False
     assert VALUE not in disabled["_stdout"]
 
-    # the vault leaves soft-deleted and holds its name: a create fails, recover brings it back with its secret
+    # the vault leaves soft-deleted and holds its name: a create fails, restore brings it back with its secret
     assert run_module("key_vault", dict(vault, state="absent"))["changed"] is True
+    mark = request_log.mark()
     held = run_module("key_vault", args, expect_failure=True)
-    assert "is soft-deleted" in held["msg"] and "soft_deleted=recover" in held["msg"]
-    recovered = run_module("key_vault", dict(args, soft_deleted="recover"))
-    assert recovered["changed"] is True and recovered["recovered"] is True
+    assert "is soft-deleted" in held["msg"] and "soft_deleted=restore" in held["msg"]
+    assert request_log.writes(mark) == []
+    predicted = run_module("key_vault", dict(args, soft_deleted="restore"), check=True)
+    assert predicted["changed"] is True and predicted["restored"] is True and request_log.writes(mark) == []
+    recovered = run_module("key_vault", dict(args, soft_deleted="recover"))   # Key Vault's word for restore
+    assert recovered["changed"] is True and recovered["restored"] is True and recovered["recovered"] is True
+    assert recovered["state"]["tags"] == {"team": "platform"}
+    mark = request_log.mark()
+    assert run_module("key_vault", dict(args, soft_deleted="recover"))["changed"] is False
+    assert request_log.writes(mark) == []
     assert run_module("key_vault_secret", dict(secret, enabled=False))["changed"] is False
 
     # purge with the delete; then nothing is left and a second run changes nothing
@@ -71,7 +79,7 @@ def test_vault_and_secret_lifecycle(run_module, request_log, group, endpoint):
     assert run_module("key_vault", dict(vault, state="absent", purge=True))["changed"] is False
     assert request_log.writes(mark) == []
     fresh = run_module("key_vault", args)   # the name is free again: a new, empty vault
-    assert fresh["recovered"] is False
+    assert fresh["restored"] is False and fresh["recovered"] is False
     run_module("key_vault", dict(vault, state="absent"))
     replaced = run_module("key_vault", dict(args, soft_deleted="purge"))
     assert replaced["purged"] is True and replaced["changed"] is True

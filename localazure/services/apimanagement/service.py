@@ -106,11 +106,12 @@ class ServiceKind(ResourceKind):
         restore=("properties.restore", True), restores=("sku", "identity", "tags", "location", "properties", "zones"),
         conflict=lambda ctx, held: apim_error(409, "ServiceAlreadyExistsInSoftDeletedState",
                                               _held_name_message(ctx.name)),
-        nothing_to_restore=lambda ctx: apim_error(
-            404, "ServiceNotFound", f"Api service {ctx.name} was not found in soft-deleted state and cannot be restored."),
+        nothing_to_restore=lambda ctx: apim_error(404, "ServiceNotFound", f"Api service {ctx.name} was not found in "
+                                                                          "soft-deleted state and cannot be restored."),
         not_found=lambda ctx, groups: apim_error(
             404, "ServiceNotFound", f"Api service {groups['name']} was not found in soft-deleted state."),
-        present=_deleted_body, keeps_children=tuple(kind.type_name for kind in _CHILD_KINDS), keeps_tables=(SECRETS_TABLE,),
+        present=_deleted_body, keeps_children=tuple(kind.type_name for kind in _CHILD_KINDS),
+        keeps_tables=(SECRETS_TABLE,),
         after_restore=_restored, list_pattern=r"deletedservices", get_pattern=_DELETED_ROUTE,
         purge_route=("DELETE", _DELETED_ROUTE), route_type=DELETED_SERVICES_SPEC_TYPE,
         purge_lro=Lro("location", seconds=60, status=202, running_state=None), purge_answers_body=True,

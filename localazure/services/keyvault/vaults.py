@@ -180,8 +180,6 @@ class SecretKind(ResourceKind):
                                                 "Azure Resource Manager; use the vault's data plane.")
 
 
-
-
 PROVIDER = Provider(
     namespace=NAMESPACE,
     kinds=[VaultKind(), SecretKind()],

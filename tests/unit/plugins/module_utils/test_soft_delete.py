@@ -5,9 +5,10 @@ from ansible_collections.aigateway.foundry.plugins.module_utils import soft_dele
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import (
     API_MANAGEMENT_SERVICES,
     FOUNDRY_ACCOUNTS,
+    KEY_VAULTS,
     Recovery,
 )
-from ansible_collections.aigateway.foundry.plugins.modules import cognitive_account
+from ansible_collections.aigateway.foundry.plugins.modules import cognitive_account, key_vault
 from tests.unit.plugins.fakes import Failed, Poller, make_module
 
 APIM_RECORD = {"name": "APIM-GW-01", "location": "Sweden Central",
@@ -17,6 +18,12 @@ APIM_RECORD = {"name": "APIM-GW-01", "location": "Sweden Central",
 ACCOUNT_RECORD = {"name": "acct", "location": "swedencentral", "kind": "AIServices", "sku": {"name": "S0"},
                   "id": "/subscriptions/s/providers/Microsoft.CognitiveServices/locations/swedencentral/"
                         "resourceGroups/rg/deletedAccounts/acct"}
+
+VAULT_RECORD = {"name": "kv-gw-01", "id": "/subscriptions/s/providers/Microsoft.KeyVault/locations/swedencentral/"
+                                      "deletedVaults/kv-gw-01",
+                "properties": {"vaultId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/"
+                                          "kv-gw-01", "location": "swedencentral",
+                               "deletionDate": "2026-01-01T00:00:00Z", "scheduledPurgeDate": "2026-04-01T00:00:00Z"}}
 
 
 class Record(dict):
@@ -53,22 +60,19 @@ def test_restore_bodies():
         "location": "swedencentral", "kind": "AIServices", "sku": {"name": "S0"}, "properties": {"restore": True}}
 
 
-class DeletedAccounts(object):
-    def __init__(self, records):
+class Deleted(object):
+    """A service's deleted-resource operations under its own method names: the listing and the purge."""
+
+    def __init__(self, records, list_method, purge_method):
         self.records = records
         self.purged = []
-
-    def list(self):
-        return [Record(r) for r in self.records]
-
-    def begin_purge(self, location, resource_group, name):
-        self.purged.append((location, resource_group, name))
-        return Poller(None)
+        setattr(self, list_method, lambda: [Record(r) for r in self.records])
+        setattr(self, purge_method, lambda *args: self.purged.append(args) or Poller(None))
 
 
 def account_module(records, check_mode=False, **params):
     client = type("Client", (), {})()
-    client.deleted_accounts = DeletedAccounts(records)
+    client.deleted_accounts = Deleted(records, "list", "begin_purge")
     module = make_module(cognitive_account.ARGUMENT_SPEC, check_mode=check_mode,
                          clients={"cognitiveservices": client}, resource_group="rg", name="acct", **params)
     target = cognitive_account.RESOURCE.absent(module)
@@ -107,3 +111,45 @@ def test_purge_of_nothing_soft_deleted_changes_nothing():
     module, target, recovery, deleted = account_module([], purge=True, state="absent")
     soft_delete.purge_deleted(module, FOUNDRY_ACCOUNTS, recovery, target)
     assert deleted.purged == [] and not recovery.happened
+
+
+def test_vault_records_are_held_by_name_with_their_region_under_properties():
+    assert KEY_VAULTS.matches(VAULT_RECORD, "rg-other", "KV-GW-01")
+    assert KEY_VAULTS.origin_group(VAULT_RECORD) == "rg" and KEY_VAULTS.location_of(VAULT_RECORD) == "swedencentral"
+    message = KEY_VAULTS.refusal(VAULT_RECORD)
+    assert "2026-04-01" in message and "until it is purged" in message and "48 hours" not in message
+    assert "soft_deleted=restore" in message and "soft_deleted=purge" in message
+    assert KEY_VAULTS.restore_body(VAULT_RECORD, {"location": "swedencentral", "properties": {"a": 1}}) == {
+        "location": "swedencentral", "properties": {"a": 1, "createMode": "recover"}}
+
+
+@pytest.mark.parametrize("choice, group, action", [
+    ("fail", "rg", "fail"), ("restore", "rg", "restore"), ("recover", "RG", "restore"), ("purge", "rg2", "purge"),
+    ("restore", "rg2", "fail"), ("recover", "rg2", "fail"),
+])
+def test_one_decision_for_modules_and_the_preflight_with_recover_as_restore(choice, group, action):
+    decided, message = soft_delete.decide(KEY_VAULTS, choice, VAULT_RECORD, group)
+    assert decided == action and "kv-gw-01" in message
+    if action == "fail" and choice != "fail":
+        assert "restore it in resource group rg or purge it" in message
+
+
+def vault_module(records, check_mode=False, **params):
+    client = type("Client", (), {})()
+    client.vaults = Deleted(records, "list_deleted", "begin_purge_deleted")
+    module = make_module(key_vault.ARGUMENT_SPEC, check_mode=check_mode, clients={"keyvault": client},
+                         resource_group="rg", name="kv-gw-01", **params)
+    return module, key_vault.RESOURCE.absent(module), Recovery(KEY_VAULTS), client.vaults
+
+
+def test_vault_recover_is_restore_and_purge_uses_the_vault_region():
+    module, target, recovery, vaults = vault_module([VAULT_RECORD], check_mode=True, soft_deleted="recover")
+    predicted = soft_delete.recover(module, KEY_VAULTS, recovery, target, {"properties": {"a": 1}})
+    assert predicted["properties"] == {"a": 1} and recovery.restored and vaults.purged == []
+    module, target, recovery, vaults = vault_module([VAULT_RECORD], soft_deleted="purge")
+    assert soft_delete.recover(module, KEY_VAULTS, recovery, target, {}) is None
+    assert vaults.purged == [("kv-gw-01", "swedencentral")]
+    module, target, recovery, vaults = vault_module([], purge=True, state="absent")
+    target.current = {"name": "kv-gw-01", "location": "Sweden Central"}
+    soft_delete.purge_deleted(module, KEY_VAULTS, recovery, target)
+    assert vaults.purged == [("kv-gw-01", "swedencentral")]

@@ -1,4 +1,5 @@
 """key_vault and key_vault_secret: validation before any write, the managed bodies, the soft-deleted message."""
+from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import soft_delete_spec
 from ansible_collections.aigateway.foundry.plugins.modules import key_vault as vault
 from ansible_collections.aigateway.foundry.plugins.modules import key_vault_secret as secret
 
@@ -37,12 +38,10 @@ def test_vault_body_sends_access_policies_and_retention_only_on_create():
     assert updated["properties"]["enablePurgeProtection"] is True
 
 
-def test_soft_deleted_vault_message_says_what_to_do():
-    record = {"name": "kv-gateway-x1", "properties": {"deletionDate": "2026-01-01T00:00:00Z",
-                                                      "scheduledPurgeDate": "2026-04-01T00:00:00Z"}}
-    message = vault.soft_deleted_problem(params(vault), record)
-    assert "2026-04-01" in message and "soft_deleted=recover" in message and "soft_deleted=purge" in message
-    assert vault.soft_deleted_problem(params(vault, soft_deleted="recover"), record) is None
+def test_vault_takes_the_soft_delete_options_of_every_soft_deleting_module():
+    assert vault.ARGUMENT_SPEC["soft_deleted"] == soft_delete_spec()["soft_deleted"]
+    assert "recover" in vault.ARGUMENT_SPEC["soft_deleted"]["choices"]
+    assert vault.ARGUMENT_SPEC["purge"] == soft_delete_spec()["purge"]
 
 
 def test_secret_validation_and_body_never_name_the_value():
