@@ -10,7 +10,7 @@ account exists, and an empty or duplicated model list never reaches the gateway.
 
 from __future__ import annotations
 
-from ansible_collections.aigateway.foundry.plugins.module_utils import validation
+from ansible_collections.aigateway.foundry.plugins.module_utils import messages, validation
 
 DOCUMENTATION = r"""
 name: aigw_input_problems
@@ -133,7 +133,9 @@ def policy_problems(policy, variable="aigw_gateway_policy"):
 
 
 def model_problems(models, where):
-    if not isinstance(models, list) or not models:
+    if not isinstance(models, list):
+        return [messages.type_problem(where, models, "a list of model deployments (each with name and model_name)")]
+    if not models:
         return ["%s is empty: the gateway needs at least one model deployment" % where]
     problems = []
     for index, model in enumerate(models):
@@ -152,7 +154,9 @@ def model_problems(models, where):
 
 
 def host_problems(hosts, agent_host, models):
-    if not isinstance(hosts, list) or not hosts:
+    if not isinstance(hosts, list):
+        return [messages.type_problem("aigw_model_hosts", hosts, "a list of model hosts (each with a name)")]
+    if not hosts:
         return ["aigw_model_hosts is empty: the gateway needs at least one model host"]
     problems = []
     for index, host in enumerate(hosts):
@@ -180,7 +184,7 @@ def host_problems(hosts, agent_host, models):
 def choice(name, value, allowed):
     if value is None or value in allowed:
         return None
-    return "%s is %r: it must be one of %s" % (name, value, ", ".join(allowed))
+    return "%s is %r%s: it must be one of %s" % (name, value, messages.did_you_mean(value, allowed), ", ".join(allowed))
 
 
 def aigw_input_problems(inputs):
