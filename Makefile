@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: setup site teardown test unit localazure integration sanity lint molecule collection ee runner reliability bench clean
+.PHONY: setup site teardown docs test unit localazure integration sanity lint molecule collection ee runner reliability bench clean
 
 # Two install sets, each with its marker: running (requirements-run.txt: the collection's requirements.txt, which
 # carries the local endpoint's dependencies, and ansible-core) for `make site`/`make teardown`, and on top of it the
@@ -30,6 +30,10 @@ site: $(RUN_INSTALLED)
 
 teardown: $(RUN_INSTALLED)
 	ansible-playbook playbooks/teardown.yml $(ARGS)
+
+# The docs site in build/docs/html (docs/build): the collection's docs and the README's guides.
+docs: $(DEV_INSTALLED)
+	bash docs/build . build/docs
 
 test: $(DEV_INSTALLED)
 	bash tests/run-all $(STAGES)

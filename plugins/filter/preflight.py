@@ -10,7 +10,7 @@ account exists. The roles assert through the same filter on their own inputs (a 
 
 from __future__ import annotations
 
-from ansible_collections.aigateway.foundry.plugins.module_utils import validation
+from ansible_collections.aigateway.foundry.plugins.module_utils import messages, validation
 
 DOCUMENTATION = r"""
 name: aigw_problems
@@ -128,7 +128,9 @@ def dimensions_problem(metrics, variable):
 
 
 def model_problems(models, where):
-    if not isinstance(models, list) or not models:
+    if not isinstance(models, list):
+        return [messages.type_problem(where, models, "a list of model deployments (each with name and model_name)")]
+    if not models:
         return ["%s is empty: the gateway needs at least one model deployment" % where]
     problems = []
     for index, model in enumerate(models):
@@ -147,7 +149,9 @@ def model_problems(models, where):
 
 
 def host_problems(hosts, agent_host, models):
-    if not isinstance(hosts, list) or not hosts:
+    if not isinstance(hosts, list):
+        return [messages.type_problem("aigw_model_hosts", hosts, "a list of model hosts (each with a name)")]
+    if not hosts:
         return ["aigw_model_hosts is empty: the gateway needs at least one model host"]
     problems = []
     for index, host in enumerate(hosts):

@@ -33,6 +33,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import HandedToken, handed_token
+from ansible_collections.aigateway.foundry.plugins.module_utils.messages import is_missing_credentials, missing_credentials
 from ansible_collections.aigateway.foundry.plugins.module_utils.validation import location_problem, offered_locations
 
 USER_AGENT = "aigateway.foundry"
@@ -600,6 +601,9 @@ class AzureModule(object):
         kind = type(exc).__name__
         if kind == "ServiceRequestError":
             self.fail("%s failed: cannot reach %s: %s" % (action, self.settings["arm_endpoint"], message),
+                      exception_type=kind, exception=exc)
+        if kind == "ClientAuthenticationError" and status is None and is_missing_credentials(message):
+            self.fail("%s failed: %s" % (action, missing_credentials(self.settings["auth_source"])),
                       exception_type=kind, exception=exc)
         if kind == "ClientAuthenticationError" and status is None:
             self.fail("%s failed: authentication failed (auth_source=%s): %s"

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
+
 # Every pattern here is matched with fullmatch and anchored with \A ... \Z: "$" also matches before a trailing
 # newline, so re.match(r"^x$") accepts "x\n" (tests/unit/test_repository.py holds every pattern of plugins/ to it).
 # Object, tenant, client and workspace ids: a GUID in its 8-4-4-4-12 hexadecimal form.
@@ -216,14 +218,14 @@ def choice_problem(option, value, allowed):
     """``value`` (case-insensitive, as Azure compares them) among ``allowed``; None when unset."""
     if value is None or value.lower() in [item.lower() for item in allowed]:
         return None
-    return "%s %r is not one Azure offers: %s" % (option, value, ", ".join(allowed))
+    return "%s %r is not one Azure offers%s: %s" % (option, value, did_you_mean(value, allowed), ", ".join(allowed))
 
 
 def setting_problem(name, value, allowed):
     """A playbook setting among ``allowed``, spelt exactly (the roles compare it as written); None when unset."""
     if value is None or value in allowed:
         return None
-    return "%s is %r: it must be one of %s" % (name, value, ", ".join(allowed))
+    return "%s is %r%s: it must be one of %s" % (name, value, did_you_mean(str(value), allowed), ", ".join(allowed))
 
 
 def duplicate_problem(what, names):
@@ -300,8 +302,9 @@ def offered_locations(provider, type_name):
 def location_problem(location, type_name, offered):
     if not location or not offered or normal_location(location) in [normal_location(o) for o in offered]:
         return None
-    return ("location %r is not offered for %s in this subscription; offered: %s"
-            % (location, type_name, ", ".join(sorted(normal_location(o) for o in offered))))
+    return ("location %r is not offered for %s in this subscription%s; offered: %s"
+            % (location, type_name, did_you_mean(normal_location(location), [normal_location(o) for o in offered]),
+               ", ".join(sorted(normal_location(o) for o in offered))))
 
 
 # ---- values rendered into the gateway policy ------------------------------------------------------------------

@@ -70,6 +70,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences
+from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -96,8 +97,9 @@ def validate(params, current):
         return "location is required to create resource group %s" % params["name"]
     if current is not None and params["location"] and differences(
             {"location": params["location"]}, {"location": current.get("location")}):
-        return ("resource group %s is in %s; a resource group's location cannot change to %s"
-                % (params["name"], current.get("location"), params["location"]))
+        return ("resource group %s is in %s; a resource group's location cannot change to %s%s"
+                % (params["name"], current.get("location"), params["location"],
+                   did_you_mean(params["location"], [current.get("location")])))
     return None
 
 

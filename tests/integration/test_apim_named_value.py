@@ -11,6 +11,8 @@ def test_plain_value_lifecycle(run_module, apim, request_log):
     predicted = run_module("apim_named_value", args, check=True, diff=True)
     assert predicted["changed"] is True
     assert predicted["state"]["properties"]["displayName"] == "tokens-per-minute"
+    # a plain value is shown in the diff, not censored as if it were a secret
+    assert predicted["diff"]["after"]["properties"]["value"] == "1000"
     assert request_log.writes(mark) == []
 
     created = run_module("apim_named_value", args)

@@ -115,13 +115,34 @@ def test_check_mode_on_nothing_predicts_and_writes_nothing(playbooks):
     result = playbooks.run("site.yml", "--check")
     assert result["changed"] > 0
     assert "does not exist yet" in " ".join(result["output"].split())
+    # ... and lists what would be created, by kind and name
+    for planned in (r"Log Analytics workspace \S+/workspace-\w+", r"Foundry account \S+/models-foundry-\w+",
+                    r"model deployment models-foundry-\w+/gpt-4o-mini", r"Foundry project agents-foundry-\w+/foundry-project",
+                    r"API Management service \S+/apim-\w+ \(Standardv2\)", r"Foundry connection ai-gateway"):
+        assert re.search(planned, result["output"]), (planned, result["output"][-4000:])
     assert playbooks.writes_since(0) == []
+
+
+# Every long wait says what it awaits, its state and the time: "<what>: <state>, <n>s elapsed (typically ...)" while it
+# runs, "<what>: succeeded after <time>" at the end; never Ansible's "FAILED - RETRYING" per poll.
+def assert_progress(output, *awaited):
+    assert "FAILED - RETRYING" not in output
+    for what in awaited:
+        assert re.search(r"^%s: succeeded after (\d+m )?\d+s$" % what, output, re.M), (what, output[-6000:])
 
 
 def test_site_provisions_the_gateway(playbooks):
     result = playbooks.run("site.yml")
     assert result["changed"] > 0
+    assert_progress(result["output"], r"API Management service apim-\w+ \(Standardv2\)",
+                    r"Foundry account models-foundry-\w+", r"model deployment models-foundry-\w+/gpt-4o-mini",
+                    r"Foundry project agents-foundry-\w+/foundry-project")
+    # skipped tasks are not listed (ansible.cfg), the recap still counts them
+    assert "skipping:" not in result["output"] and re.search(r"skipped=[1-9]", result["output"])
     outputs = json.loads(playbooks.outputs_file.read_text())
+    # what the README's client snippet needs without parsing URLs: the service's name and the subscription
+    assert outputs["subscription_id"] == playbooks.endpoint()["subscription_id"]
+    assert outputs["gateway_url"].split("//")[1].split(".")[0] == outputs["apim_name"]
     assert outputs["connection_name"] == "ai-gateway"
     assert outputs["agent_model"] == "ai-gateway/gpt-4.1-mini"
     assert outputs["inference_url"] == outputs["gateway_url"] + "/inference/openai"
@@ -190,6 +211,8 @@ def test_teardown_leaves_nothing(playbooks):
     result = playbooks.run("teardown.yml")
     assert result["changed"] > 0
     assert "Nothing is left" in result["output"]
+    assert_progress(result["output"], r"delete of API Management service apim-\w+",
+                    r"purge of API Management service apim-\w+", r"delete and purge of Foundry account \S+")
     resources, cognitive, apim = arm_clients(playbooks.endpoint())
     assert [group.name for group in resources.resource_groups.list()] == []
     assert list(cognitive.accounts.list()) == []

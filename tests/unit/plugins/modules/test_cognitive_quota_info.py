@@ -114,3 +114,13 @@ def test_deployment_items_keep_what_the_module_reads():
     assert problem is None and items == [item(5)]
     assert info.deployment_items([{"model_name": "m", "sku_name": "s", "capacity": "ten"}])[1] == (
         "capacity of m must be a whole number, not 'ten'")
+
+
+def test_a_model_the_region_does_not_know_is_said_unknown_there_with_the_closest_name():
+    [short] = info.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {})
+    assert short["message"] == ("gpt-4o-mni 2024-07-18 GlobalStandard is not offered in sc: the region's model "
+                                "catalogue has no model gpt-4o-mni (did you mean 'gpt-4o-mini'?) (a model name, not "
+                                "a quota matter)")
+    # a known model in a version the region lacks is not called unknown
+    [short] = info.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
+    assert short["message"] == "gpt-4o-mini 2020-01-01 GlobalStandard is not offered in sc"
