@@ -164,8 +164,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
 
 ARGUMENT_SPEC = dict(
-    locations=dict(type="list", elements="str", default=[]),
-    hosts=dict(type="list", elements="dict"),
+    locations=dict(type="list", elements="str", default=[]), hosts=dict(type="list", elements="dict"),
     deployments=dict(type="list", elements="dict", default=[]),
     resource_group=dict(type="str", aliases=["resource_group_name"]),
     account=dict(type="str", aliases=["account_name"]),
@@ -250,13 +249,11 @@ def offered_usage_name(models, item):
 
 
 def unknown_model(models, item):
-    """'': the catalogue has the model (not this version or SKU); else it says the model is unknown there, with the
-    closest name it has."""
-    names = sorted(set((entry.get("model") or {}).get("name") or "" for entry in models) - {""})
-    if item["model_name"].lower() in [name.lower() for name in names]:
-        return ""
-    return (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
-            % (item["model_name"], did_you_mean(item["model_name"], names)))
+    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, and the closest."""
+    names = sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
+    known = item["model_name"].lower() in [name.lower() for name in names]
+    return "" if known else (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
+                             % (item["model_name"], did_you_mean(item["model_name"], names)))
 
 
 def describe(item):
@@ -276,8 +273,7 @@ def shortfalls(location, deployments, models, usages, existing):
         if name is None:
             found.append(dict(model=item["model_name"], version=item["model_version"], sku=item["sku_name"],
                               location=location, asked=item["capacity"], free=0, usage_name=None, limit=0, used=0,
-                              message="%s is not offered in %s%s" % (describe(item), location,
-                                                                     unknown_model(models, item))))
+                              message="%s is not offered in %s%s" % (describe(item), location, unknown_model(models, item))))
             continue
         asked.setdefault(name, []).append(item)
     for name, items in asked.items():

@@ -4,28 +4,28 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.aigateway.foundry.plugins.filter.preflight import aigw_input_problems
+from ansible_collections.aigateway.foundry.plugins.filter.preflight import aigw_problems
 from ansible_collections.aigateway.foundry.plugins.module_utils import messages, validation
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.modules import resource_group
 
 
 def test_a_string_where_the_models_list_belongs_names_the_type_and_the_value():
-    problems = aigw_input_problems({"aigw_location": "swedencentral", "aigw_models": "gpt-4o-mini"})
+    problems = aigw_problems({"aigw_location": "swedencentral", "aigw_models": "gpt-4o-mini"})
     assert problems == ["aigw_models must be a list of model deployments (each with name and model_name), "
                         "got a string: 'gpt-4o-mini'"]
-    assert aigw_input_problems({"aigw_location": "swedencentral", "aigw_models": []}) == [
+    assert aigw_problems({"aigw_location": "swedencentral", "aigw_models": []}) == [
         "aigw_models is empty: the gateway needs at least one model deployment"]
 
 
 def test_a_dict_where_the_hosts_list_belongs_names_the_type_and_the_value():
-    problems = aigw_input_problems({"aigw_location": "swedencentral", "aigw_model_hosts": {"name": "h"}})
+    problems = aigw_problems({"aigw_location": "swedencentral", "aigw_model_hosts": {"name": "h"}})
     assert problems == ["aigw_model_hosts must be a list of model hosts (each with a name), got a dict: "
                         "{'name': 'h'}"]
 
 
 def test_an_apim_sku_typo_gets_did_you_mean():
-    problems = aigw_input_problems({"aigw_location": "swedencentral", "aigw_apim_sku": "Standardv3"})
+    problems = aigw_problems({"aigw_location": "swedencentral", "aigw_apim_sku": "Standardv3"})
     assert len(problems) == 1 and problems[0].startswith("aigw_apim_sku is 'Standardv3' (did you mean 'Standardv2'?)")
 
 
