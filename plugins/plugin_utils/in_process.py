@@ -69,6 +69,14 @@ IN_PROCESS_VARIABLE = "aigateway_foundry_in_process"
 # Where module_utils collect a module's warnings and deprecations until exit_json/fail_json returns them.
 MODULE_MESSAGE_STORES = ("_global_warnings", "_global_deprecations")
 
+try:
+    # 2.19 and later template only trusted strings; a setting's value is not one, and ansible-core templates it
+    # all the same (_get_shebang), so it is marked trusted here as it is there.
+    from ansible.template import trust_as_template
+except ImportError:  # 2.16 to 2.18 template every string
+    def trust_as_template(value):
+        return value
+
 display = Display()
 
 
@@ -82,7 +90,7 @@ def module_interpreter(host_vars, template):
     ``host_vars`` are the task's variables (the delegated host's for delegate_to), ``template`` the task's templar;
     the same steps as ansible-core's ``_get_shebang`` for a Python module, through the public config API."""
     configured = C.config.get_config_value("INTERPRETER_PYTHON", variables=host_vars)
-    interpreter = template(configured.strip()) if isinstance(configured, str) else configured
+    interpreter = template(trust_as_template(configured.strip())) if isinstance(configured, str) else configured
     if not interpreter or interpreter in DISCOVERY_MODES:
         return (host_vars.get("ansible_facts") or {}).get("discovered_interpreter_python")
     return interpreter

@@ -86,6 +86,17 @@ def test_interpreter_python_in_ansible_cfg_runs_here(ansible_cfg, interpreter_py
     assert not action(transport="ssh").runs_here({})
 
 
+def test_a_template_in_ansible_cfg_is_templated_as_ansible_core_templates_it(ansible_cfg):
+    """With the real templar: on 2.19 and later a setting's value is not trusted, yet ansible-core templates it."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar as CoreTemplar
+
+    ansible_cfg("{{ ansible_playbook_python }}")
+    plugin = action()
+    plugin._templar = CoreTemplar(loader=DataLoader(), variables={"ansible_playbook_python": sys.executable})
+    assert plugin.runs_here({"ansible_playbook_python": sys.executable})
+
+
 def test_ansible_python_interpreter_in_the_environment_runs_here(monkeypatch):
     monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", sys.executable)
     assert action().runs_here({})
