@@ -97,14 +97,15 @@ class HandedToken(object):
     def get_token(self, *scopes, **kwargs):
         from azure.core.credentials import AccessToken  # pylint: disable=import-outside-toplevel
 
-        if tuple(scopes) != (self._scope,):
+        if tuple(scopes) != (self._scope,) or kwargs.get("claims"):
+            # Another audience, or a claims challenge (the token was refused: only a new sign-in answers it).
             return self._fallback_credential().get_token(*scopes, **kwargs)
         return AccessToken(*self.current())
 
     def get_token_info(self, *scopes, **kwargs):
         from azure.core.credentials import AccessTokenInfo  # pylint: disable=import-outside-toplevel
 
-        if tuple(scopes) != (self._scope,):
+        if tuple(scopes) != (self._scope,) or (kwargs.get("options") or {}).get("claims"):
             credential = self._fallback_credential()
             if hasattr(credential, "get_token_info"):
                 return credential.get_token_info(*scopes, **kwargs)

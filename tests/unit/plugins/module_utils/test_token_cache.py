@@ -249,3 +249,14 @@ def test_a_module_finds_the_cached_token_and_builds_no_credential(tmp_path, monk
     monkeypatch.setattr(module, "build_credential", lambda: pytest.fail("signed in despite the cached token"))
     assert module.credential.get_token(SCOPE).token == "cached"
     assert not isinstance(make_module(token_cache=False).credential, HandedToken)
+
+
+def test_a_claims_challenge_signs_in_again_instead_of_answering_with_the_refused_token(tmp_path):
+    cache = cache_for(tmp_path)
+    cache.store("refused", NOW + 3600)
+    sign_in = SignIn(token="fresh")
+    credential = run_token(cache_for(tmp_path), sign_in)
+    assert credential.get_token(SCOPE).token == "refused" and sign_in.asked == 0
+    assert credential.get_token(SCOPE, claims='{"access_token": {}}').token == "fresh"
+    assert credential.get_token_info(SCOPE, options={"claims": '{"access_token": {}}'}).token == "fresh"
+    assert sign_in.asked == 2
