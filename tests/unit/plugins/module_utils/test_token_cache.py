@@ -185,7 +185,7 @@ def test_tasks_that_start_together_sign_in_once(tmp_path):
 
         def get_token(self, *scopes, **kwargs):
             # Sign in only once every other task has started too: without the lock all of them would get here.
-            for _ in range(tasks - 1):
+            for _other_task in range(tasks - 1):
                 entered.acquire(timeout=5)
             SlowSignIn.signed.append(1)
             return SignIn.get_token(self, *scopes)
@@ -201,7 +201,7 @@ def test_tasks_that_start_together_sign_in_once(tmp_path):
         cache = Counting(cache_for(tmp_path).directory, cache_for(tmp_path).key, EXPIRY_MARGIN_SECONDS,
                          now=lambda: NOW)
         found.append(run_token(cache, SlowSignIn()).get_token(SCOPE).token)
-    threads = [threading.Thread(target=task) for _ in range(tasks)]
+    threads = [threading.Thread(target=task) for _task in range(tasks)]
     for thread in threads:
         thread.start()
     for thread in threads:
