@@ -6,12 +6,15 @@ is read from RUSAGE_CHILDREN. The empty play's CPU (start-up, inventory, one pla
 divided by N. Cases are interleaved round by round so a busy neighbour slows all of them alike, and the median
 round counts. The module's task is idle (the resource exists), so it reads once and changes nothing.
 
-Cases: ansible.builtin.ping; resource_group signing in itself in every task (azure-identity, two token requests
-per task); resource_group with the run's token handed in by aigateway.foundry.azure_token (the token task's own
-cost is included in the per-task figure, spread over N), as the collection runs it (in the task's worker, see
-plugins/plugin_utils/in_process.py) and as a module process per task (aigateway_foundry_in_process=false, the
-design before); azure.azcollection's azure_rm_resourcegroup_info when a side venv with it exists
-(bench/azcollection.sh makes one).
+Cases: ansible.builtin.ping; resource_group signing in itself in every task (token_cache off: azure-identity, two
+token requests per task); resource_group with the run's token handed in by aigateway.foundry.azure_token (the token
+task's own cost is included in the per-task figure, spread over N), as the collection runs it (in the task's worker,
+see plugins/plugin_utils/in_process.py) and as a module process per task (aigateway_foundry_in_process=false, the
+design before); a user's own playbook, the interpreter set by interpreter_python in an ansible.cfg and no host
+variable, without an azure_token task (one sign-in per run through the user's token cache) and with one;
+azure.azcollection's azure_rm_resourcegroup_info when a side venv with it exists (bench/azcollection.sh makes one).
+Every run gets an empty token cache of its own (XDG_CACHE_HOME), so each play starts signed out, as a new run would
+on a machine that ran none in the last hour.
 
 Per ansible-core of the range (the venvs of tests/run-all's `cores` stage, .state/cores/<version>, or this venv where
 it holds that core): ping, the module in the task's worker and as a module process, each against that core's own
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import configparser
 import json
 import resource
 import statistics
@@ -37,6 +41,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 # The design before the modules' action plugin ran them in the task's worker: a module process per task.
 MODULE_PROCESS = ("-e", "aigateway_foundry_in_process=false")
+# The design before the user's token cache: every task signs in itself.
+NO_TOKEN_CACHE = {"AIGATEWAY_FOUNDRY_TOKEN_CACHE": "false"}
 
 import benchlib  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -59,10 +65,30 @@ def play(path, tasks, token):
     return path
 
 
-def run_play(path, env, log, python=sys.executable, extra=()):
+def users_ansible_cfg(path, python=sys.executable):
+    """The project's ansible.cfg as a user's own would set the interpreter: interpreter_python, absolute paths."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "ansible.cfg")
+    defaults = config["defaults"]
+    for name in ("collections_path", "roles_path"):
+        defaults[name] = str((ROOT / defaults[name]).resolve())
+    defaults.pop("inventory", None)
+    defaults["interpreter_python"] = python
+    with open(path, "w") as handle:
+        config.write(handle)
+    return path
+
+
+def run_play(path, env, log, python=sys.executable, extra=(), setting=None):
+    """One play: (CPU s, wall s, request kinds). ``setting`` (an ansible.cfg) sets the interpreter instead of the
+    host variable ansible_python_interpreter; every run starts with an empty token cache."""
     mark = len(log.lines())
-    command = [str(Path(python).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", "ansible_python_interpreter=" + python] + list(extra) + [str(path)]
+    interpreter = [] if setting else ["-e", "ansible_python_interpreter=" + python]
+    command = [str(Path(python).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local"] \
+        + interpreter + list(extra) + [str(path)]
+    env = dict(env, XDG_CACHE_HOME=tempfile.mkdtemp(prefix="bench-token-cache-"))
+    if setting:
+        env["ANSIBLE_CONFIG"] = str(setting)
     before, started = child_cpu(), time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     cpu, wall = child_cpu() - before, time.perf_counter() - started
@@ -147,12 +173,18 @@ def main():
                         str(play(workdir / "setup.yml", [rg], token=False))],
                        cwd=ROOT, env=env, check=True, capture_output=True)
         n = options.tasks
+        own_cfg = users_ansible_cfg(workdir / "ansible.cfg")
         cases = collections.OrderedDict([
             ("empty play", (play(workdir / "empty.yml", [], token=False), None)),
             ("ansible.builtin.ping", (play(workdir / "ping.yml", ["ansible.builtin.ping:"] * n, token=False), None)),
-            ("resource_group, own sign-in", (play(workdir / "rg.yml", [rg] * n, token=False), None)),
+            ("resource_group, every task signs in (token_cache off)",
+             (play(workdir / "rg.yml", [rg] * n, token=False), None, (), None, NO_TOKEN_CACHE)),
             ("resource_group, token handed in", (play(workdir / "rg-token.yml", [rg] * n, token=True), None)),
             ("resource_group, token handed in, module process", (workdir / "rg-token.yml", None, MODULE_PROCESS)),
+            ("resource_group, interpreter_python in ansible.cfg, no token task",
+             (workdir / "rg.yml", None, (), own_cfg)),
+            ("resource_group, interpreter_python in ansible.cfg, token handed in",
+             (workdir / "rg-token.yml", None, (), own_cfg)),
         ])
         azc = benchlib.azcollection_python()
         # azure.azcollection's names: the service principal from AZURE_*, the endpoint as a custom cloud.
@@ -179,9 +211,10 @@ def main():
         samples = collections.defaultdict(list)
         core_samples = collections.OrderedDict((version, collections.defaultdict(list)) for version in cores)
         for _ in range(options.rounds):
-            for label, (path, python, *extra) in cases.items():
-                samples[label].append(run_play(path, azc_env if python else env, endpoint.log,
-                                               python=python or sys.executable, extra=extra[0] if extra else ()))
+            for label, (path, python, *more) in cases.items():
+                extra, setting, env_overrides = tuple(more) + ((), None, {})[len(more):]
+                samples[label].append(run_play(path, dict(azc_env if python else env, **env_overrides), endpoint.log,
+                                               python=python or sys.executable, extra=extra, setting=setting))
             for version, (python, _full) in cores.items():
                 for label, (path, extra) in core_cases.items():
                     core_samples[version][label].append(run_play(path, env, endpoint.log, python=python,
@@ -197,10 +230,10 @@ def main():
                         "azcollection": azc_note}
     results["_cores"] = core_table(core_samples, {v: full for v, (_p, full) in cores.items()}, n)
     results["_meta"]["cores_missing"] = cores_missing
-    print("%-46s %10s %7s %8s %7s" % ("task (%d per play)" % n, "cpu s/task", "x ping", "tokens", "reads"))
+    print("%-68s %10s %7s %8s %7s" % ("task (%d per play)" % n, "cpu s/task", "x ping", "tokens", "reads"))
     for label, row in results.items():
         if not label.startswith("_"):
-            print("%-46s %10.3f %7.2f %8d %7d" % (label, row["cpu_s_per_task"], row["x_ping"],
+            print("%-68s %10.3f %7.2f %8d %7d" % (label, row["cpu_s_per_task"], row["x_ping"],
                                                   row["token_requests"], row["arm_reads"]))
     if results["_cores"]:
         print("\n%-14s %12s %18s %18s" % ("ansible-core", "ping s/task", "in worker x ping", "module proc x ping"))

@@ -92,6 +92,21 @@ options:
     description:
       - A digest of the auth options O(access_token) was obtained with (no secret in it).
     type: str
+  token_cache:
+    description:
+      - Keep the Resource Manager access token between the tasks of a run (and the runs of the next hour) in the
+        user's cache, C($XDG_CACHE_HOME/aigateway.foundry) or C(~/.cache/aigateway.foundry), as the Azure CLI keeps
+        its own in C(~/.azure), so a run signs in once without an M(aigateway.foundry.azure_token) task.
+      - A directory of mode 0700 with one file of mode 0600 per credential, holding the access token and its expiry
+        only (no secret, no refresh token), named by a digest of the auth source, authority, tenant, client id,
+        secret and audience, so another identity, tenant or cloud never reads it. Used only while more than five
+        minutes of the token's life are left.
+      - Only for a service principal's client secret and a workload identity's token file. The Azure CLI's login,
+        a managed identity and C(DefaultAzureCredential) decide their identity outside these options, so they
+        never use it.
+      - Falls back to E(AIGATEWAY_FOUNDRY_TOKEN_CACHE); V(false) keeps every token in the task's memory only.
+    type: bool
+    default: true
   retries:
     description:
       - How many times a write or delete is sent again when its long-running operation ends C(Failed) for a

@@ -59,6 +59,8 @@ def auth_argument_spec():
         access_token=dict(type="str", no_log=True),
         access_token_expires_on=dict(type="int", no_log=False),
         access_token_identity=dict(type="str", no_log=False),
+        # The user's token cache (token_cache.py); false keeps every token in the task's memory only.
+        token_cache=dict(type="bool", default=True, fallback=(env_fallback, ["AIGATEWAY_FOUNDRY_TOKEN_CACHE"])),
     )
 
 
@@ -140,7 +142,7 @@ def resolve_settings(params, environ=None):
 
     Returns a dict: auth_source, profile (the credentials-file profile used, or None), subscription_id, client_id,
     secret, tenant, arm_endpoint, authority_host, credential_scope, ca_bundle, custom_authority,
-    federated_token_file, access_token, access_token_expires_on, access_token_identity.
+    federated_token_file, access_token, access_token_expires_on, access_token_identity, token_cache.
     """
     environ = os.environ if environ is None else environ
     params, profile = with_profile(params, environ)
@@ -172,6 +174,7 @@ def resolve_settings(params, environ=None):
         access_token=params.get("access_token"),
         access_token_expires_on=params.get("access_token_expires_on"),
         access_token_identity=params.get("access_token_identity"),
+        token_cache=params.get("token_cache") is not False,
     )
     source = settings["auth_source"]
     has_secret = bool(settings["client_id"] and settings["secret"] and settings["tenant"])

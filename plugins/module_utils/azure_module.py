@@ -22,6 +22,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth impor
     AuthError,
     auth_argument_spec,
     build_credential,
+    credential_kind,
     resolve_settings,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
@@ -32,8 +33,13 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients im
     raw,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import differences, drop_paths, merge
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import HandedToken, handed_token
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_token import (
+    EXPIRY_MARGIN_SECONDS,
+    HandedToken,
+    handed_token,
+)
 from ansible_collections.aigateway.foundry.plugins.module_utils.messages import is_missing_credentials, missing_credentials
+from ansible_collections.aigateway.foundry.plugins.module_utils.token_cache import token_cache
 from ansible_collections.aigateway.foundry.plugins.module_utils.validation import location_problem, offered_locations
 
 USER_AGENT = "aigateway.foundry"
@@ -306,13 +312,15 @@ class AzureModule(object):
 
     @property
     def credential(self):
-        """The run's handed-in token when there is one for this identity (no azure.identity import), else a
-        credential of azure-identity."""
+        """The run's token, handed in for this identity or kept in the user's token cache (no azure.identity
+        import while either serves), else a credential of azure-identity (azure_token.py)."""
         if self._credential is None:
             handed = handed_token(self.settings)
-            if handed:
-                self._credential = HandedToken(handed[0], handed[1], self.settings["credential_scope"],
-                                               self.build_credential)
+            cache = token_cache(self.settings, credential_kind(self.settings), EXPIRY_MARGIN_SECONDS)
+            if handed or cache:
+                token, expires_on = handed or cache.read() or (None, 0)
+                self._credential = HandedToken(token, expires_on, self.settings["credential_scope"],
+                                               self.build_credential, cache=cache)
             else:
                 self._credential = self.build_credential()
         return self._credential

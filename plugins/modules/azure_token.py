@@ -16,9 +16,12 @@ description:
     C(group/aigateway.foundry.azure), and every later task uses that token instead of asking Entra ID for its
     own (two requests per task) and does not import azure-identity.
   - A task uses a handed token only for its own identity and Resource Manager audience and while more than five
-    minutes of its life are left; otherwise it signs in as it would without one. Nothing is written to disk.
-  - Given a handed token that is still usable for this identity, returns it unchanged without a request, so
-    running it again before a long step renews the token only when needed.
+    minutes of its life are left; otherwise it signs in as it would without one.
+  - Without this module a run signs in once all the same for a service principal's client secret or a workload
+    identity - each task then finds the token in the user's token cache (see O(token_cache)) - but every task
+    still reads that file; handing the token in spares even that.
+  - Given a handed token (or a cached one) that is still usable for this identity, returns it unchanged without a
+    request, so running it again before a long step renews the token only when needed.
   - The task must set C(no_log) (the result holds a token). Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
@@ -74,8 +77,8 @@ def main():
     if not module.module.no_log:
         module.fail("azure_token returns a token: set no_log: true on the task")
     scope = module.settings["credential_scope"]
-    token, expires_on, renewed = token_to_hand(module.credential, scope, lambda: module.call(
-        "get a Resource Manager token for %s" % scope, module.build_credential().get_token, scope))
+    token, expires_on, renewed = module.call("get a Resource Manager token for %s" % scope, token_to_hand,
+                                             module.credential, scope)
     auth = dict(access_token=token, access_token_expires_on=expires_on,
                 access_token_identity=identity_key(module.settings))
     module.exit(False, None, auth=auth, expires_on=expires_on, renewed=renewed)

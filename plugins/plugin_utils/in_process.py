@@ -24,10 +24,17 @@ file loads by what the installed ansible-core has (never by its version string, 
   ``_parse_returned_data(res)``, warnings always collected into the result, and the result wrapped unsafe as
   ``_execute_module`` wraps it.
 
-With neither (a future core that changed one of these), every task runs its module as a module process.  Anywhere
+With neither (a future core that changed one of these), every task runs its module as a module process.
+
+Which Python the module would get is resolved as ansible-core resolves it for a module process
+(``executor/module_common.py``): the setting INTERPRETER_PYTHON for the host's variables, which is
+``ansible_python_interpreter``, else ANSIBLE_PYTHON_INTERPRETER, else ``interpreter_python`` in ansible.cfg; for a
+discovery mode (``auto``, ``auto_silent``...) the host's ``discovered_interpreter_python`` fact.  So a user's own
+playbook gets the worker whenever its modules would run with the controller's Python, however that is set.  Anywhere
 else the module runs as a module, as before: another connection than ``local`` (delegate_to a host with a managed
-identity), become, async, an interpreter other than the controller's (another virtualenv with other SDK versions) or
-none set (interpreter discovery), ANSIBLE_KEEP_REMOTE_FILES (to debug a module the usual way), and the variable
+identity), become, async, an interpreter other than the controller's (another virtualenv with other SDK versions, even
+one made from the same base Python) or one not yet discovered (the module process runs the discovery and keeps its
+fact for the next tasks), ANSIBLE_KEEP_REMOTE_FILES (to debug a module the usual way), and the variable
 ``aigateway_foundry_in_process: false``.
 """
 
@@ -39,6 +46,7 @@ import inspect
 import io
 import json
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
@@ -61,15 +69,55 @@ IN_PROCESS_VARIABLE = "aigateway_foundry_in_process"
 # Where module_utils collect a module's warnings and deprecations until exit_json/fail_json returns them.
 MODULE_MESSAGE_STORES = ("_global_warnings", "_global_deprecations")
 
+try:
+    # 2.19 and later template only trusted strings; a setting's value is not one, and ansible-core templates it
+    # all the same (_get_shebang), so it is marked trusted here as it is there.
+    from ansible.template import trust_as_template
+except ImportError:  # 2.16 to 2.18 template every string
+    def trust_as_template(value):
+        return value
+
 display = Display()
 
 
+# INTERPRETER_PYTHON's values that ask for interpreter discovery instead of naming a Python (ansible-core's list).
+DISCOVERY_MODES = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
+
+
+def module_interpreter(host_vars, template):
+    """The Python ansible-core would start the module with on this host, or None while it would first discover one.
+
+    ``host_vars`` are the task's variables (the delegated host's for delegate_to), ``template`` the task's templar;
+    the same steps as ansible-core's ``_get_shebang`` for a Python module, through the public config API."""
+    configured = C.config.get_config_value("INTERPRETER_PYTHON", variables=host_vars)
+    interpreter = template(trust_as_template(configured.strip())) if isinstance(configured, str) else configured
+    if not interpreter or interpreter in DISCOVERY_MODES:
+        return (host_vars.get("ansible_facts") or {}).get("discovered_interpreter_python")
+    return interpreter
+
+
+def python_environment(executable):
+    """(the binary, the virtualenv or None) a Python path runs: two paths are one Python only when both agree.
+
+    A virtualenv's python is a link to its base Python, so the binary alone cannot tell two virtualenvs (or a
+    virtualenv and its base) apart; Python itself finds its virtualenv by the pyvenv.cfg next to the path it was
+    started by, or one directory up, before any link is followed."""
+    path = os.path.expanduser(executable.strip())
+    if os.sep not in path:
+        path = shutil.which(path) or path
+    path = os.path.abspath(path)
+    here = os.path.dirname(path)
+    for directory in (here, os.path.dirname(here)):
+        if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
+            return os.path.realpath(path), os.path.realpath(directory)
+    return os.path.realpath(path), None
+
+
 def same_python(interpreter, executable=None):
-    """Whether ``interpreter`` (ansible_python_interpreter, templated) is the Python running this controller."""
-    if not interpreter:
+    """Whether ``interpreter`` (the module's Python, templated) is the Python running this controller."""
+    if not interpreter or not isinstance(interpreter, str):
         return False
-    executable = executable or sys.executable
-    return os.path.realpath(os.path.expanduser(interpreter.strip())) == os.path.realpath(executable)
+    return python_environment(interpreter) == python_environment(executable or sys.executable)
 
 
 @contextlib.contextmanager
@@ -265,10 +313,7 @@ class ActionModule(ActionBase):
         host_vars = task_vars
         if self._task.delegate_to:
             host_vars = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
-        interpreter = host_vars.get("ansible_python_interpreter")
-        if not interpreter:
-            return False
-        return same_python(self._templar.template(interpreter))
+        return same_python(module_interpreter(host_vars, self._templar.template))
 
     def run_in_process(self, task_vars):
         # The task names the module (meta/runtime.yml routed it here, so resolved_action names this plugin); the

@@ -55,9 +55,11 @@ def conformance_problems(log_path):
 
 
 @pytest.fixture(scope="session")
-def azure_env(endpoint):
+def azure_env(endpoint, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "REQUESTS_CA_BUNDLE"))}
     env.update(
+        # The modules' token cache (plugins/module_utils/token_cache.py): the session's own, not the user's.
+        XDG_CACHE_HOME=str(tmp_path_factory.mktemp("cache")),
         AZURE_ARM_ENDPOINT=endpoint["arm_endpoint"],
         AZURE_AUTHORITY_HOST=endpoint["authority_host"],
         AZURE_CA_BUNDLE=endpoint["ca_bundle"],

@@ -1,8 +1,11 @@
 """The modules' action plugin (plugins/plugin_utils/in_process.py) against the local endpoint, through ansible-playbook:
 a task on the controller with the controller's Python runs in its worker and gives what its module process gives
 (results, check mode, diff, failures, no_log, environment); ANSIBLE_KEEP_REMOTE_FILES and another interpreter run
-the module as a module."""
+the module as a module. A user's own playbook (the interpreter set in ansible.cfg, an explicit localhost, no
+azure_token task) gets the worker too and signs in once, through the user's token cache."""
 import json
+import os
+import stat
 import subprocess
 import sys
 import uuid
@@ -116,3 +119,46 @@ def test_another_interpreter_runs_the_module_as_a_module(azure_env, workdir, tmp
 
 def token_not_in(output, azure_env):
     return azure_env["AZURE_SECRET"] not in output and "eyJ" not in output
+
+
+OWN_PLAY = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: created
+      aigateway.foundry.resource_group: {{name: {rg}, location: swedencentral}}
+{idle}
+    - aigateway.foundry.resource_group: {{name: {rg}, state: absent}}
+"""
+IDLE_TASKS = 18
+
+
+@pytest.mark.parametrize("interpreter_python", [sys.executable, "{{ ansible_playbook_python }}"])
+def test_a_users_own_playbook_runs_in_the_worker_and_signs_in_once(azure_env, request_log, tmp_path,
+                                                                    interpreter_python):
+    """interpreter_python in ansible.cfg, localhost listed in the inventory without a variable, and no azure_token
+    task: 20 module tasks, no module process, one sign-in (the tenant's metadata and one token)."""
+    rg = "rg-own-%s" % uuid.uuid4().hex[:6]
+    idle = "\n".join("    - aigateway.foundry.resource_group: {name: %s, location: swedencentral}" % rg
+                      for _ in range(IDLE_TASKS))
+    (tmp_path / "play.yml").write_text(OWN_PLAY.format(rg=rg, idle=idle))
+    (tmp_path / "inventory.ini").write_text("localhost ansible_connection=local\n")
+    (tmp_path / "ansible.cfg").write_text("[defaults]\ncollections_path = %s\ninterpreter_python = %s\n"
+                                          % (ROOT / ".collections", interpreter_python))
+    cache = tmp_path / "cache"
+    env = dict(azure_env, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_REMOTE_TMP=str(tmp_path / "remote"),
+               XDG_CACHE_HOME=str(cache))
+    mark = request_log.mark()
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-vvv", "-i", "inventory.ini",
+                           "play.yml"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "ok=%d changed=2" % (IDLE_TASKS + 2) in " ".join(proc.stdout.split())
+    # -vvv shows every module process's AnsiballZ file being sent and started.
+    assert "AnsiballZ_" not in proc.stdout, "a module ran as a module process"
+    tokens = [entry for entry in request_log.since(mark) if entry.get("kind") == "token"]
+    assert len(tokens) <= 2, [(entry["method"], entry["path"]) for entry in tokens]
+    files = sorted((cache / "aigateway.foundry").iterdir())
+    assert [path.suffix for path in files] == [".json", ".lock"], files
+    assert [stat.S_IMODE(os.stat(path).st_mode) for path in files] == [0o600, 0o600]
+    assert stat.S_IMODE(os.stat(cache / "aigateway.foundry").st_mode) == 0o700
+    assert azure_env["AZURE_SECRET"] not in files[0].read_text() + proc.stdout + proc.stderr

@@ -91,15 +91,11 @@ def test_another_audience_is_never_served_the_resource_manager_token():
 
 
 def test_token_to_hand_passes_a_usable_token_on_without_a_request():
-    acquired = []
-
-    def acquire():
-        acquired.append(1)
-        return type("Token", (), {"token": "new", "expires_on": 20000.0})()
-    assert token_to_hand(handed(now=0), SCOPE, acquire) == ("run-token", 10000, False)
-    assert token_to_hand(handed(now=9900), SCOPE, acquire) == ("new", 20000, True)
-    assert token_to_hand(Fallback(), SCOPE, acquire) == ("new", 20000, True)
-    assert len(acquired) == 2
+    fallback = Fallback()
+    assert token_to_hand(handed(now=0, fallback=fallback), SCOPE) == ("run-token", 10000, False)
+    assert token_to_hand(handed(now=9900, fallback=fallback), SCOPE) == ("own-token", 5000, True)
+    assert token_to_hand(Fallback(), SCOPE) == ("own-token", 5000, True)
+    assert fallback.asked == [(SCOPE,)]
 
 
 def test_the_module_wraps_a_handed_token_and_builds_no_credential_of_its_own():
@@ -109,7 +105,10 @@ def test_the_module_wraps_a_handed_token_and_builds_no_credential_of_its_own():
     assert module.credential.get_token(SCOPE).token == "run-token"
     other = make_module(access_token="run-token", access_token_expires_on=4102444800,
                         access_token_identity=identity_key(settings(client_id="other")))
-    assert not isinstance(other.credential, HandedToken)
+    assert other.credential.handed() == (None, 0), "another identity's token is not taken"
+    uncached = make_module(access_token="run-token", access_token_expires_on=4102444800, token_cache=False,
+                           access_token_identity=identity_key(settings(client_id="other")))
+    assert not isinstance(uncached.credential, HandedToken)
 
 
 def test_with_a_handed_token_a_module_process_never_imports_azure_identity(tmp_path):

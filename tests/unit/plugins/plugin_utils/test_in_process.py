@@ -2,6 +2,7 @@
 ansible-playbook is tests/integration/test_in_process.py."""
 import json
 import os
+import subprocess
 import sys
 from types import SimpleNamespace
 
@@ -29,6 +30,22 @@ def action(transport="local", become=False, async_val=0, delegate_to=None):
 
 
 HERE = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+
+
+@pytest.fixture(autouse=True)
+def ansible_cfg(tmp_path, monkeypatch):
+    """The settings as an ansible.cfg of the test's own gives them (interpreter_python = auto_silent, as ours):
+    ``ansible_cfg(interpreter_python)`` writes another one. ANSIBLE_PYTHON_INTERPRETER is unset."""
+    from ansible.config.manager import ConfigManager
+
+    monkeypatch.delenv("ANSIBLE_PYTHON_INTERPRETER", raising=False)
+
+    def configure(interpreter_python):
+        path = tmp_path / "ansible.cfg"
+        path.write_text("[defaults]\ninterpreter_python = %s\n" % interpreter_python)
+        monkeypatch.setattr(in_process.C, "config", ConfigManager(conf_file=str(path)))
+    configure("auto_silent")
+    return configure
 
 
 def test_a_local_task_with_the_controllers_python_runs_here():
@@ -60,12 +77,85 @@ def test_a_delegated_task_reads_the_delegated_hosts_interpreter():
     assert action(delegate_to="localhost").runs_here(task_vars)
 
 
-def test_same_python_follows_links(tmp_path):
-    link = tmp_path / "python"
-    link.symlink_to(sys.executable)
-    assert in_process.same_python(str(link))
-    assert not in_process.same_python("")
-    assert not in_process.same_python(str(tmp_path / "other"))
+@pytest.mark.parametrize("interpreter_python", [sys.executable, "{{ ansible_playbook_python }}"])
+def test_interpreter_python_in_ansible_cfg_runs_here(ansible_cfg, interpreter_python):
+    """A user's own playbook: the interpreter set in ansible.cfg, no host variable (an explicit localhost)."""
+    ansible_cfg(interpreter_python)
+    assert action().runs_here({})
+    assert not action(become=True).runs_here({})
+    assert not action(transport="ssh").runs_here({})
+
+
+def test_a_template_in_ansible_cfg_is_templated_as_ansible_core_templates_it(ansible_cfg):
+    """With the real templar: on 2.19 and later a setting's value is not trusted, yet ansible-core templates it."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar as CoreTemplar
+
+    ansible_cfg("{{ ansible_playbook_python }}")
+    plugin = action()
+    plugin._templar = CoreTemplar(loader=DataLoader(), variables={"ansible_playbook_python": sys.executable})
+    assert plugin.runs_here({"ansible_playbook_python": sys.executable})
+
+
+def test_ansible_python_interpreter_in_the_environment_runs_here(monkeypatch):
+    monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", sys.executable)
+    assert action().runs_here({})
+
+
+def test_the_host_variable_comes_before_ansible_cfg(ansible_cfg):
+    ansible_cfg(sys.executable)
+    assert not action().runs_here({"ansible_python_interpreter": "/usr/bin/python3-elsewhere"})
+
+
+@pytest.mark.parametrize("mode", ["auto", "auto_silent", "auto_legacy_silent", ""])
+def test_a_discovered_interpreter_counts_once_discovery_has_run(ansible_cfg, mode):
+    ansible_cfg(mode)
+    assert not action().runs_here({}), "not discovered yet: the module process discovers it"
+    assert action().runs_here({"ansible_facts": {"discovered_interpreter_python": sys.executable}})
+    assert not action().runs_here({"ansible_facts": {"discovered_interpreter_python": "/usr/bin/python3.99"}})
+
+
+def test_the_delegated_hosts_facts_and_variables_decide(ansible_cfg):
+    ansible_cfg("auto_silent")
+    found = {"ansible_facts": {"discovered_interpreter_python": sys.executable}}
+    assert action(delegate_to="localhost").runs_here({"ansible_delegated_vars": {"localhost": found}})
+    assert not action(delegate_to="localhost").runs_here(dict(found, ansible_delegated_vars={"localhost": {}}))
+
+
+def fake_python(directory, base, venv=True):
+    """``directory``/bin/python linked to ``base``, with a pyvenv.cfg as ``python -m venv`` writes when ``venv``."""
+    (directory / "bin").mkdir(parents=True)
+    if venv:
+        (directory / "pyvenv.cfg").write_text("home = %s\n" % os.path.dirname(base))
+    (directory / "bin" / "python").symlink_to(base)
+    return str(directory / "bin" / "python")
+
+
+def test_two_virtualenvs_of_one_base_python_are_two_pythons(tmp_path):
+    """A virtualenv's python links to its base Python: the link's target alone would take another virtualenv (other
+    SDK versions) or the bare base Python (none of the collection's packages) for the controller's."""
+    base = os.path.realpath(sys.executable)
+    ours = fake_python(tmp_path / "ours", base)
+    assert in_process.same_python(ours, executable=ours)
+    assert not in_process.same_python(fake_python(tmp_path / "other", base), executable=ours)
+    assert not in_process.same_python(base, executable=ours)
+    (tmp_path / "linked").symlink_to(tmp_path / "ours")
+    assert in_process.same_python(str(tmp_path / "linked" / "bin" / "python"), executable=ours)
+    # A link to the virtualenv's python from elsewhere starts the base Python (Python looks for pyvenv.cfg beside
+    # the path it was started by), so it is not the controller's either.
+    (tmp_path / "loose").mkdir()
+    (tmp_path / "loose" / "python").symlink_to(ours)
+    assert not in_process.same_python(str(tmp_path / "loose" / "python"), executable=ours)
+    assert not in_process.same_python("", executable=ours) and not in_process.same_python(None, executable=ours)
+
+
+def test_a_link_outside_a_virtualenv_runs_the_base_python_as_same_python_says(tmp_path):
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the controller's Python is not a virtualenv")
+    (tmp_path / "python").symlink_to(sys.executable)
+    started = subprocess.run([str(tmp_path / "python"), "-c", "import sys; print(sys.prefix)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert started == sys.base_prefix and not in_process.same_python(str(tmp_path / "python"))
 
 
 def test_the_tasks_environment_is_applied_for_the_module_and_removed_after(monkeypatch):
