@@ -141,3 +141,25 @@ def test_every_table_is_declared_once_and_used_only_inside_its_package():
             if used in homes and _home(name) not in homes[used]:
                 outside.add(f"{name} uses {used}")
     assert sorted(outside) == []
+
+
+TESTS = Path(__file__).resolve().parent / "services"
+
+
+def _service_packages() -> set[str]:
+    return {path.name for path in (ROOT / "services").iterdir() if (path / "__init__.py").exists()}
+
+
+def _test_folders() -> set[str]:
+    return {path.name for path in TESTS.iterdir() if path.is_dir() and path.name != "__pycache__"}
+
+
+def test_every_service_package_has_a_test_folder_with_tests():
+    """tests/localazure/services/ mirrors localazure/services/ (issue 22): a service's tests are found under its
+    own namespace, not inside another service's file."""
+    untested = sorted(name for name in _service_packages() if not any((TESTS / name).glob("test_*.py")))
+    assert untested == []
+
+
+def test_no_test_folder_without_its_service_package():
+    assert sorted(_test_folders() - _service_packages()) == []

@@ -1,53 +1,15 @@
-"""Microsoft.Cache (Azure Managed Redis) and Microsoft.ManagedIdentity providers: hook unit tests with a
-fake ctx, then the real SDK clients against the running endpoint."""
+"""Microsoft.Cache (Azure Managed Redis) provider: hook unit tests with a fake ctx, then the real SDK client
+against the running endpoint (shared fakes and the resource_group fixture: ../conftest.py)."""
 from __future__ import annotations
 
-import re
-import time
 import uuid
 
 import pytest
 
 from localazure.engine.contract import ArmError
 from localazure.services.cache import redis as cache
-from localazure.services.managedidentity import identities as managedidentity
-
-GUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
-SUB = "00000000-0000-0000-0000-00000000abcd"
-
-
-class FakeStore:
-    def __init__(self):
-        self.kv: dict[tuple[str, str], dict] = {}
-
-    def kv_get(self, table, key):
-        return self.kv.get((table, key))
-
-    def kv_put(self, table, key, value):
-        self.kv[(table, key)] = value
-
-    def kv_delete(self, table, key):
-        self.kv.pop((table, key), None)
-
-
-class FakeCtx:
-    def __init__(self, resource_id, body=None, store=None):
-        self.store = store or FakeStore()
-        self.subscription_id = SUB
-        self.tenant_id = "11111111-1111-1111-1111-111111111111"
-        self.client_id = "22222222-2222-2222-2222-222222222222"
-        self.resource_id = resource_id
-        self.name = resource_id.rsplit("/", 1)[-1]
-        self.body = body
-        self.query = {}
-        self.now = time.time()
-
-    def now_iso(self):
-        return "2026-01-01T00:00:00.0000000Z"
-
-    def new_guid(self):
-        return str(uuid.uuid4())
-
+from tests.localazure.services.conftest import GUID, SUB
+from tests.localazure.services.conftest import fake_ctx_on as FakeCtx
 
 CLUSTER_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Cache/redisEnterprise/RedisCache-1"
 DB_ID = CLUSTER_ID + "/databases/default"
@@ -103,31 +65,6 @@ def test_database_modules_fixed_after_create():
     kind.validate(FakeCtx(DB_ID), {"properties": {"evictionPolicy": "AllKeysLRU"}}, current)
 
 
-def test_identity_fills_and_keeps_principal():
-    kind = managedidentity.UserAssignedIdentityKind()
-    body = {"location": "eastus"}
-    ctx = FakeCtx(f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
-                  "userAssignedIdentities/id1", body)
-    kind.on_create(ctx, body)
-    props = body["properties"]
-    assert GUID.match(props["principalId"]) and GUID.match(props["clientId"])
-    assert props["tenantId"] == ctx.tenant_id
-    updated = {"location": "eastus", "tags": {"a": "b"}}
-    kind.on_update(ctx, body, updated)
-    assert updated["properties"] == props
-
-
-# --- real SDK against the running endpoint ------------------------------------------------------
-@pytest.fixture
-def resource_group(credential, endpoint, sdk_kwargs):
-    from azure.mgmt.resource.resources import ResourceManagementClient
-    rc = ResourceManagementClient(credential, endpoint["subscription_id"], **sdk_kwargs)
-    name = f"rg-cache-{uuid.uuid4().hex[:8]}"
-    rc.resource_groups.create_or_update(name, {"location": "eastus"})
-    yield name
-    rc.resource_groups.begin_delete(name).result()
-
-
 def _lro_trace(lines, name):
     """(method, status, kind) of the requests on one resource plus the monitor polls, in order."""
     return [(line["method"], line["status"], line["kind"] if "/operation" not in line["path"]
@@ -175,21 +112,3 @@ def test_sdk_redis_enterprise_lifecycle(credential, endpoint, sdk_kwargs, resour
     trace = _lro_trace(requests_log(), name)
     assert trace[0][:2] == ("DELETE", 202) and trace[-1] == ("GET", 200, "operationStatuses")
     assert [c.name for c in client.redis_enterprise.list_by_resource_group(resource_group)] == []
-
-
-def test_sdk_user_assigned_identity(credential, endpoint, sdk_kwargs, resource_group):
-    from azure.core.exceptions import ResourceNotFoundError
-    from azure.mgmt.msi import ManagedServiceIdentityClient
-    client = ManagedServiceIdentityClient(credential, endpoint["subscription_id"], **sdk_kwargs)
-    created = client.user_assigned_identities.create_or_update(resource_group, "apim-id", {"location": "eastus"})
-    assert GUID.match(created.principal_id) and GUID.match(created.client_id)
-    assert created.tenant_id == endpoint["tenant_id"]
-    again = client.user_assigned_identities.create_or_update(
-        resource_group, "apim-id", {"location": "eastus", "tags": {"env": "test"}})
-    assert again.principal_id == created.principal_id and again.tags == {"env": "test"}
-    patched = client.user_assigned_identities.update(resource_group, "apim-id", {"tags": {"env": "prod"}})
-    assert patched.tags == {"env": "prod"} and patched.client_id == created.client_id
-    assert [i.name for i in client.user_assigned_identities.list_by_resource_group(resource_group)] == ["apim-id"]
-    client.user_assigned_identities.delete(resource_group, "apim-id")
-    with pytest.raises(ResourceNotFoundError):
-        client.user_assigned_identities.get(resource_group, "apim-id")
