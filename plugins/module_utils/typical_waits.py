@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How long the long operations of a run typically take on Azure, said next to a wait's progress so an operator knows
 whether 12 minutes is normal.  The figures are Microsoft's (cited) or the durations the local endpoint replays as
-realistic (localazure/providers/*.py); they only inform, no bound depends on them."""
+realistic (localazure/services/<namespace>/*.py); they only inform, no bound depends on them."""
 from __future__ import annotations
 
 # API Management create/activation by SKU: classic tiers "30 to 40 minutes" (learn.microsoft.com/azure/api-management/

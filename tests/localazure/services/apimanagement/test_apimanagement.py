@@ -462,7 +462,7 @@ def _metric_policy(tag, dimensions, extra=""):
 
 @pytest.mark.parametrize("tag", ["llm-emit-token-metric", "azure-openai-emit-token-metric", "emit-metric"])
 def test_a_metric_policy_takes_at_most_five_custom_dimensions(tag):
-    from localazure.providers import apim_policies
+    from localazure.services.apimanagement import policies as apim_policies
 
     assert apim_policies.policy_problems(_metric_policy(tag, 5)) == []
     assert apim_policies.policy_problems(_metric_policy(tag, 6)) == [
@@ -475,7 +475,7 @@ def test_a_metric_policy_takes_at_most_five_custom_dimensions(tag):
      "unit"),
 ])
 def test_an_attribute_the_metric_policy_does_not_define_is_refused(document, attribute):
-    from localazure.providers import apim_policies
+    from localazure.services.apimanagement import policies as apim_policies
 
     problems = apim_policies.policy_problems(document)
     assert len(problems) == 1 and f"attribute {attribute}" in problems[0], problems
