@@ -19,10 +19,10 @@ ACCOUNT_RECORD = {"name": "acct", "location": "swedencentral", "kind": "AIServic
                   "id": "/subscriptions/s/providers/Microsoft.CognitiveServices/locations/swedencentral/"
                         "resourceGroups/rg/deletedAccounts/acct"}
 
-VAULT_RECORD = {"name": "kv-gw-01", "id": "/subscriptions/s/providers/Microsoft.KeyVault/locations/swedencentral/"
-                                      "deletedVaults/kv-gw-01",
-                "properties": {"vaultId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/"
-                                          "kv-gw-01", "location": "swedencentral",
+VAULT_RECORD = {"name": "kv-gw-01",
+                "id": "/subscriptions/s/providers/Microsoft.KeyVault/locations/swedencentral/deletedVaults/kv-gw-01",
+                "properties": {"vaultId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-gw-01",
+                               "location": "swedencentral",
                                "deletionDate": "2026-01-01T00:00:00Z", "scheduledPurgeDate": "2026-04-01T00:00:00Z"}}
 
 
