@@ -28,12 +28,35 @@ PLAYBOOK = """
         name: aigateway.foundry.gateway_capabilities
         tasks_from: "{{ capabilities_entry_point | default('main') }}"
 
-    - name: Report the policy keys
+    # site.yml's order: the gateway role creates the products the capabilities published, after its API.
+    - name: The gateway role with the capabilities' policy keys and products
+      ansible.builtin.include_role:
+        name: aigateway.foundry.gateway
+      vars:
+        gateway_resource_group: "{{ gateway_capabilities_resource_group }}"
+        gateway_apim_name: "{{ gateway_capabilities_apim_name }}"
+        gateway_apim_principal_id: "{{ gateway_capabilities_apim_principal_id }}"
+        gateway_url: "{{ capabilities_gateway.url }}"
+        gateway_model_hosts: "{{ capabilities_gateway.model_hosts }}"
+        gateway_api_type: AzureOpenAI
+        gateway_policy: "{{ gateway_capabilities_policy }}"
+        gateway_products: "{{ gateway_capabilities_outputs.products }}"
+        gateway_product_apis: "{{ gateway_capabilities_outputs.product_apis }}"
+        gateway_azuremonitor_logger: ""
+        gateway_appinsights_logger: ""
+      when: capabilities_gateway is defined
+
+    - name: Report the policy keys, the published products and the gateway's subscription ids
       ansible.builtin.debug:
-        msg: "POLICY={{ gateway_capabilities_policy | default(none) | to_json | b64encode }};"
+        msg: >-
+          POLICY={{ gateway_capabilities_policy | default(none) | to_json | b64encode }};
+          OUTPUTS={{ {'products': gateway_capabilities_outputs.products | default(none),
+                      'product_apis': gateway_capabilities_outputs.product_apis | default(none),
+                      'subscription_ids': gateway_outputs.subscription_ids | default(none)} | to_json | b64encode }};
 """
 RECAP = re.compile(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 POLICY = re.compile(r"POLICY=([A-Za-z0-9+/=]+);")
+OUTPUTS = re.compile(r"OUTPUTS=([A-Za-z0-9+/=]+);")
 
 
 class RoleRunner:
@@ -60,7 +83,9 @@ class RoleRunner:
         assert bool(failed) == expect_failure, "role %s:\n%s" % ("failed" if failed else "did not fail", output[-8000:])
         found = POLICY.findall(proc.stdout)
         policy = json.loads(base64.b64decode(found[-1])) if found else None
-        return dict(changed=changed, output=output, policy=policy)
+        outputs = OUTPUTS.findall(proc.stdout)
+        published = json.loads(base64.b64decode(outputs[-1])) if outputs else None
+        return dict(changed=changed, output=output, policy=policy, published=published)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +105,7 @@ def gateway(run_module):
     run_module("apim_api", {"resource_group": rg, "service": service, "name": "inference-api",
                             "display_name": "Inference API", "path": "inference/openai"})
     yield {"resource_group": rg, "service": service, "host": host, "host_id": account["id"],
+           "url": apim["gateway_url"],
            "host_endpoint": account["endpoint"], "principal_id": apim["principal_id"], "suffix": suffix,
            "vars": {"gateway_capabilities_resource_group": rg, "gateway_capabilities_apim_name": service,
                     "gateway_capabilities_apim_principal_id": apim["principal_id"]}}
@@ -167,12 +193,21 @@ def assert_content_safety(run_module, gateway, policy):
                                               "principal_id": gateway["principal_id"]})
 
 
-def assert_token_quotas(run_module, gateway, policy):
-    rg, service = gateway["resource_group"], gateway["service"]
-    tiers = {"platinum": 2000, "gold": 1000, "silver": 500}
+TIERS = {"platinum": 2000, "gold": 1000, "silver": 500}
+
+
+def assert_token_quota_policy(policy, published):
+    """The policy keys name the products, which are published for the gateway role (that creates them)."""
     assert policy == [{"product": name, "tokens_per_minute": tpm, "token_quota": 1000000, "token_quota_period": "Monthly"}
-                      for name, tpm in tiers.items()]
-    for name in tiers:
+                      for name, tpm in TIERS.items()]
+    assert [product["name"] for product in published["products"]] == list(TIERS)
+    assert [product["subscriptions"] for product in published["products"]] == [["%s-subscription" % n] for n in TIERS]
+    assert published["product_apis"] == ["inference-api"]
+
+
+def assert_token_quotas(run_module, gateway):
+    rg, service = gateway["resource_group"], gateway["service"]
+    for name in TIERS:
         product = unchanged(run_module, "apim_product", {"resource_group": rg, "service": service, "name": name,
                                                          "subscription_required": True, "product_state": "published",
                                                          "apis": ["inference-api"]})
@@ -219,31 +254,40 @@ def test_all_together_check_mode_then_converge(run_role, run_module, request_log
     predicted = run_role(variables, check=True)
     assert predicted["changed"] > 0
     assert request_log.writes(mark) == [], "check mode writes nothing"
-    policy = converge_twice(run_role, request_log, variables)["policy"]
+    second = converge_twice(run_role, request_log, variables)
+    policy = second["policy"]
     assert set(policy) == {"semantic_cache", "content_safety", "token_quotas"}
     assert policy == predicted["policy"], "check mode predicts the same policy keys"
+    assert second["published"] == predicted["published"], "check mode publishes the same products"
     assert_semantic_cache(run_module, gateway, policy["semantic_cache"])
     assert_content_safety(run_module, gateway, policy["content_safety"])
-    assert_token_quotas(run_module, gateway, policy["token_quotas"])
+    assert_token_quota_policy(policy["token_quotas"], second["published"])
+    products = run_module("apim_product_info", {"resource_group": gateway["resource_group"],
+                                                "service": gateway["service"]})["products"]
+    assert not [p for p in products if p["name"] in TIERS], "the gateway role creates the products, not this one"
 
 
 def test_token_quotas_alone_in_site_order(run_role, run_module, request_log, gateway):
-    """site.yml: main without products (the API may not exist yet), the gateway role, then tasks_from=products."""
-    variables = dict(gateway["vars"], gateway_capabilities_create_products=False, **token_quota_vars(gateway))
+    """site.yml: the capabilities only publish the products and policy keys; the gateway role creates them."""
+    variables = dict(gateway["vars"], **token_quota_vars(gateway))
     mark = request_log.mark()
     early = run_role(variables)
     assert request_log.writes(mark) == [] and early["changed"] == 0, "main only returned the policy keys"
     assert set(early["policy"]) == {"token_quotas"}
+    assert_token_quota_policy(early["policy"]["token_quotas"], early["published"])
+    assert early["published"]["subscription_ids"] is None
 
-    products = dict(variables, capabilities_entry_point="products")
-    del products["gateway_capabilities_apim_principal_id"]
-    assert run_role(products)["changed"] > 0
-    assert_token_quotas(run_module, gateway, early["policy"]["token_quotas"])
-
+    host = {"name": gateway["host"], "backend": "%s-backend" % gateway["host"], "endpoint": gateway["host_endpoint"],
+            "id": gateway["host_id"]}
+    with_gateway = dict(variables, capabilities_gateway={"url": gateway["url"], "model_hosts": [host]})
     mark = request_log.mark()
-    policy = run_role(dict(variables, gateway_capabilities_create_products=True))
-    assert policy["changed"] == 0 and request_log.writes(mark) == [], "main with products converges on the same"
-    assert policy["policy"] == early["policy"]
+    assert run_role(with_gateway, check=True)["changed"] > 0
+    assert request_log.writes(mark) == [], "check mode writes nothing"
+    second = converge_twice(run_role, request_log, with_gateway)
+    assert_token_quotas(run_module, gateway)
+    ids = second["published"]["subscription_ids"]
+    assert sorted(i.rsplit("/", 1)[-1] for i in ids) == sorted("%s-subscription" % n for n in TIERS)
+    assert second["policy"] == early["policy"]
 
 
 BASE = {"gateway_capabilities_resource_group": "rg-none", "gateway_capabilities_apim_name": "apim-none",
