@@ -34,6 +34,10 @@ class FakeStore:
     def put(self, resource_id, type_name, body):
         self.resources[resource_id.lower()] = body
 
+    def list_type(self, type_name, prefix):
+        return [b for k, b in self.resources.items()
+                if b.get("type", "").lower() == type_name.lower() and k.startswith(prefix.lower())]
+
     def delete_tree(self, resource_id):
         self.resources.pop(resource_id.lower(), None)
 

@@ -1,53 +1,16 @@
 """Microsoft.Authorization provider: hook unit tests (fake ctx) and real-SDK tests against the endpoint."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from localazure.engine.contract import ArmError
 from localazure.services.authorization import assignments as authz
+from tests.localazure.services.conftest import SUB, FakeCtx, FakeStore
 
-SUB = "00000000-0000-0000-0000-00000000abcd"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CS_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
-
-
-# --- a tiny stand-in for the engine's ctx/store (hooks only touch these attributes) ---------------
-class FakeStore:
-    def __init__(self):
-        self.resources: dict[str, dict] = {}
-        self.kv: dict[tuple[str, str], dict] = {}
-
-    def get(self, resource_id):
-        return self.resources.get(resource_id.lower())
-
-    def put(self, resource_id, type_name, body):
-        self.resources[resource_id.lower()] = body
-
-    def list_type(self, type_name, prefix):
-        return [b for k, b in self.resources.items()
-                if b.get("type", "").lower() == type_name.lower() and k.startswith(prefix.lower())]
-
-
-class FakeCtx:
-    def __init__(self, store, resource_id, body=None, query=None):
-        self.store = store
-        self.subscription_id = SUB
-        self.tenant_id = "11111111-1111-1111-1111-111111111111"
-        self.client_id = "22222222-2222-2222-2222-222222222222"
-        self.resource_id = resource_id
-        self.name = resource_id.rsplit("/", 1)[-1]
-        self.body = body
-        self.query = query or {}
-        self.now = time.time()
-
-    def now_iso(self):
-        return "2026-01-01T00:00:00.0000000Z"
-
-    def new_guid(self):
-        return str(uuid.uuid4())
 
 
 def _assignment_id(scope, name):
