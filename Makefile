@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: setup site teardown docs test unit localazure integration sanity lint molecule collection ee runner reliability bench clean
+.PHONY: setup site teardown azure-check docs test unit localazure integration sanity lint molecule collection ee runner reliability bench clean
 
 # Two install sets, each with its marker: running (requirements-run.txt: the collection's requirements.txt, which
 # carries the local endpoint's dependencies, and ansible-core) for `make site`/`make teardown`, and on top of it the
@@ -30,6 +30,19 @@ site: $(RUN_INSTALLED)
 
 teardown: $(RUN_INSTALLED)
 	ansible-playbook playbooks/teardown.yml $(ARGS)
+
+# A first run on Azure (README "A first run on Azure"): site.yml (verify included) and teardown.yml, even after a
+# failed site.yml, on the subscription of the AZURE_* variables; every answer recorded sanitized in RECORD_DIR and
+# checked against the definitions the local endpoint carries.
+ifndef RECORD_DIR
+RECORD_DIR := recordings/azure-$(shell date -u +%Y%m%dT%H%M%SZ)
+endif
+azure-check: $(RUN_INSTALLED)
+	@failed=0; export AIGW_RECORD_DIR="$(abspath $(RECORD_DIR))"; \
+	ansible-playbook -i inventories/azure playbooks/site.yml $(ARGS) || failed=1; \
+	ansible-playbook -i inventories/azure playbooks/teardown.yml $(ARGS) || failed=1; \
+	$(BIN)/python -m localazure check-recording "$$AIGW_RECORD_DIR" || failed=1; \
+	echo "The recording (no key, token, secret, subscription or tenant id): $$AIGW_RECORD_DIR"; exit $$failed
 
 # The docs site in build/docs/html (docs/build): the collection's docs and the README's guides.
 docs: $(DEV_INSTALLED)

@@ -1,4 +1,4 @@
-"""CLI: python -m localazure start|stop|status|serve --state-dir DIR [options]."""
+"""CLI: python -m localazure start|stop|status|serve --state-dir DIR [options]; check-recording DIR."""
 from __future__ import annotations
 
 import argparse
@@ -187,9 +187,23 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_check_recording(args) -> int:
+    """Checks a recording of Azure's answers (make azure-check) against the definitions; 1 when one disagrees."""
+    from localazure.engine.recordings import check_recording
+    if not args.folder.is_dir():
+        print(f"no recording at {args.folder}", file=sys.stderr)
+        return 2
+    report = check_recording(args.folder, load_specs())
+    print("\n".join(report.lines()))
+    return 1 if report.errors else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localazure", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    recording = commands.add_parser("check-recording", help="check a recording of Azure's answers (make azure-check)")
+    recording.set_defaults(handler=cmd_check_recording)
+    recording.add_argument("folder", type=Path)
     for name, handler in (("start", cmd_start), ("stop", cmd_stop), ("status", cmd_status), ("serve", cmd_serve)):
         command = commands.add_parser(name)
         command.set_defaults(handler=handler)

@@ -17,6 +17,7 @@ import json
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import MissingSdk
+from ansible_collections.aigateway.foundry.plugins.module_utils import recording
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import (
     AzureModule,
     error_details,
@@ -25,6 +26,8 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 
 # The project data plane's token audience (azure-ai-projects' default credential scope).
 FOUNDRY_SCOPE = "https://ai.azure.com/.default"
+# Retries of one data-plane request; azure-core caps those on a bad status at 3 unless retry_status says otherwise.
+DATA_PLANE_RETRIES = dict(retry_total=5, retry_status=5)
 
 # Project endpoints: https://{account}.{suffix}/api/projects/{project}
 # (learn.microsoft.com/azure/foundry/how-to/develop/sdk-overview). Only the public cloud is known: the
@@ -180,7 +183,10 @@ def _require(module, package, import_path):
 def project_client(module, endpoint):
     """An AIProjectClient on ``endpoint`` with the module's credential and CA bundle."""
     projects = _require(module, "azure-ai-projects", "azure.ai.projects")
-    options = dict(credential_scopes=[FOUNDRY_SCOPE], user_agent="aigateway.foundry", retry_total=5)
+    options = dict(credential_scopes=[FOUNDRY_SCOPE], user_agent="aigateway.foundry", **DATA_PLANE_RETRIES)
+    answers = recording.recorder()
+    if answers is not None:
+        options["per_call_policies"] = [answers]
     if module.settings["ca_bundle"]:
         options["connection_verify"] = module.settings["ca_bundle"]
     return projects.AIProjectClient(endpoint=endpoint, credential=module.credential, **options)
@@ -200,7 +206,7 @@ def openai_client(module, project):
 
 def logs_client(module, endpoint, audience):
     query = _require(module, "azure-monitor-query", "azure.monitor.query")
-    options = dict(endpoint=endpoint, audience=audience, retry_total=5)
+    options = dict(endpoint=endpoint, audience=audience, **DATA_PLANE_RETRIES)
     if module.settings["ca_bundle"]:
         options["connection_verify"] = module.settings["ca_bundle"]
     return query.LogsQueryClient(module.credential, **options)

@@ -262,3 +262,20 @@ def test_the_user_agent_names_the_collection_and_starts_no_process(monkeypatch):
     system = os.uname()
     assert agent.startswith("aigateway.foundry azsdk-python-core/")
     assert agent.endswith("(%s-%s-%s)" % (system.sysname, system.release, system.machine))
+
+
+def test_a_throttled_or_failed_answer_is_retried_as_often_as_any_other(monkeypatch):
+    """azure-core stops after 3 bad statuses whatever retry_total says; a run at a 20% fault rate failed on a 4th 503
+    (the reliability stage's fault matrix) before retry_status was set too."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane
+    from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import ARM_RETRIES
+
+    module = make_module()
+    monkeypatch.setattr(type(module), "transport", lambda self: None, raising=False)
+    module._json_answers = None
+    policy = RetryPolicy(**{key: value for key, value in module._client_options().items() if key.startswith("retry_")})
+    assert policy.total_retries == policy.status_retries == ARM_RETRIES == 10
+    data_plane = RetryPolicy(**foundry_dataplane.DATA_PLANE_RETRIES)
+    assert data_plane.total_retries == data_plane.status_retries == 5
