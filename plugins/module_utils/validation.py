@@ -363,6 +363,8 @@ def content_safety_credential_problem(key, variable):
     return ("%s is empty: the content safety backend needs the ContentSafety account's key (no API Management "
             "api-version lets a backend authenticate with the managed identity, and Content Safety answers 401 to a "
             "backend without a credential, so every prompt would fail)" % variable)
+
+
 POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",
                            "semantic_cache.vary_by", "token_metrics.dimensions[].value", "custom_fragments",
                            "replace_policy")

@@ -50,7 +50,7 @@ def _resource_properties(types, type_name, version):
 
 @pytest.mark.parametrize("key", sorted(API_VERSIONS))
 def test_every_pinned_version_is_vendored_with_the_type_and_property_it_is_pinned_for(key):
-    type_name, _, needed = key.partition(":")
+    type_name, needed = (key.split(":") + [""])[:2]
     namespace = type_name.split("/")[0]
     types = _types(namespace, API_VERSIONS[key])
     if "/" in type_name and type_name != "Microsoft.Resources/providers":   # providers: no resource type
