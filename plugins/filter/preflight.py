@@ -254,7 +254,9 @@ def _cache_problems(s):
 
 
 def _safety_problems(s):
-    problems = [validation.name_problem("Microsoft.CognitiveServices/accounts", s.get("content_safety_account") or "")]
+    problems = [validation.name_problem("Microsoft.CognitiveServices/accounts", s.get("content_safety_account") or ""),
+                validation.content_safety_credential_problem(s.get("content_safety_key"),
+                                                             "gateway_capabilities_content_safety_key")]
     categories = s.get("content_safety_categories") or []
     problems.append(validation.duplicate_problem("gateway_capabilities_content_safety_categories",
                                                  [category.get("name") or "" for category in categories]))
@@ -333,8 +335,11 @@ def _site_capability_problems(inputs):
                                              *validation.POLICY_FRACTIONS["semantic_cache.score_threshold"]))
         problems = ["Semantic cache: %s" % problem for problem in problems if problem]
     if inputs.get("aigw_content_safety"):
-        problems += ["Content safety: %s" % problem for problem in blocklist_problems(
-            inputs.get("aigw_content_safety_blocklists"), "aigw_content_safety_blocklists") if problem]
+        safety = blocklist_problems(inputs.get("aigw_content_safety_blocklists"), "aigw_content_safety_blocklists")
+        if "aigw_content_safety_key" in inputs:
+            safety.append(validation.content_safety_credential_problem(inputs["aigw_content_safety_key"],
+                                                                       "aigw_content_safety_key"))
+        problems += ["Content safety: %s" % problem for problem in safety if problem]
     return problems
 
 

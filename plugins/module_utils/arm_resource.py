@@ -166,8 +166,9 @@ class Resource(object):
       ``on_create`` for an existing resource; like write-only values they stay out of the diff;
     - ``normalisers``: path -> function applied to both sides before comparing (``azure_state.differences``);
     - ``mask``: body -> body with secret values hidden, for the returned state and the diff;
-    - ``api_version``: params -> the API version to call instead of the SDK's (None: the SDK's), for a property
-      only a newer version defines (``azure_clients.NEWER_API_VERSIONS``); bodies stay raw ARM JSON either way.
+    - ``api_version``: params -> the API version to call instead of the client's (None: the client's), for a
+      property only a newer version defines (``azure_clients.API_VERSIONS["<type>:<property>"]``); bodies stay
+      raw ARM JSON either way.
     """
 
     def __init__(self, arm_type, what, service, group, parents=("resource_group",), etag=False, long_running=False,

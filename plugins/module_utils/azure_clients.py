@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Azure SDK clients the modules use, the API versions they call, and raw-JSON call helpers.
 
-API versions live here and nowhere else.  Each service's SDK is imported only when a module asks for that
+API versions live here (API_VERSIONS) and nowhere else.  Each service's SDK is imported only when a module asks for that
 service, so a task pays for the one client it uses.  Modules work in ARM JSON (the shapes of Microsoft's specs,
 which the diff shows): bodies go in as JSON bytes and responses come back as parsed JSON via ``raw``.
 """
@@ -12,38 +12,48 @@ from __future__ import annotations
 
 import json
 
-# service -> (import path, client class, PyPI package, api_version or None for the SDK's default)
-SERVICES = {
-    "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient", "azure-mgmt-resource", None),
-    "apimanagement": ("azure.mgmt.apimanagement", "ApiManagementClient", "azure-mgmt-apimanagement", None),
+# Every api-version a module sends, in this one table, pinned so that a new SDK major cannot move a wire version while
+# localazure/specs stays where it is (tests/unit/plugins/module_utils/test_api_versions.py holds every entry equal to
+# a vendored definition, and every module to this table). Keys: a namespace or resource type, whose SDK client
+# (SERVICES) or generic-client calls send the version; "<type>:<property>" for a property only a newer version
+# defines, which a module sends only when that property is asked for (bodies stay raw ARM JSON either way).
+API_VERSIONS = {
+    "Microsoft.Resources": "2025-04-01",
+    "Microsoft.ApiManagement": "2024-05-01",
     # 2025-12-01 is the first stable version with the ApiManagement and ModelGateway connection categories.
-    "cognitiveservices": ("azure.mgmt.cognitiveservices", "CognitiveServicesManagementClient",
-                          "azure-mgmt-cognitiveservices", "2025-12-01"),
-    "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient", "azure-mgmt-authorization",
-                      None),
-    "applicationinsights": ("azure.mgmt.applicationinsights", "ApplicationInsightsManagementClient",
-                            "azure-mgmt-applicationinsights", None),
-    "loganalytics": ("azure.mgmt.loganalytics", "LogAnalyticsManagementClient", "azure-mgmt-loganalytics", None),
-    "redisenterprise": ("azure.mgmt.redisenterprise", "RedisEnterpriseManagementClient",
-                        "azure-mgmt-redisenterprise", None),
-    # The vault and secret bodies we send are those of 2024-11-01 (the definitions in localazure/specs).
-    "keyvault": ("azure.mgmt.keyvault", "KeyVaultManagementClient", "azure-mgmt-keyvault", "2024-11-01"),
-}
-
-# Resource types no current SDK package carries (azure-mgmt-monitor 7 dropped diagnostic settings): the
-# modules call them through the generic ARM client with these versions.
-REST_API_VERSIONS = {
+    "Microsoft.CognitiveServices": "2025-12-01",
+    "Microsoft.Authorization": "2022-04-01",
+    "Microsoft.Insights/components": "2020-02-02",
+    "Microsoft.OperationalInsights": "2025-07-01",
+    "Microsoft.Cache": "2025-07-01",
+    # The vault and secret bodies we send are those of 2024-11-01.
+    "Microsoft.KeyVault": "2024-11-01",
+    # Types no current SDK package carries (azure-mgmt-monitor 7 dropped diagnostic settings): the generic client.
     "Microsoft.Insights/diagnosticSettings": "2021-05-01-preview",
     "Microsoft.Resources/providers": "2025-04-01",
+    # LLM message logging and the service's release channel exist from 2024-06-01-preview on.
+    "Microsoft.ApiManagement/service/diagnostics:largeLanguageModel": "2024-06-01-preview",
+    "Microsoft.ApiManagement/service/apis/diagnostics:largeLanguageModel": "2024-06-01-preview",
+    "Microsoft.ApiManagement/service:releaseChannel": "2024-06-01-preview",
 }
 
-# Resource types whose newer properties the SDK's API version lacks: a module calls them at this version (raw ARM
-# JSON, Resource(api_version=...)) only when one of those properties is asked for.
-NEWER_API_VERSIONS = {
-    # The diagnostic's largeLanguageModel (LLM message logging) and the service's releaseChannel.
-    "Microsoft.ApiManagement/service/diagnostics": "2024-06-01-preview",
-    "Microsoft.ApiManagement/service/apis/diagnostics": "2024-06-01-preview",
-    "Microsoft.ApiManagement/service": "2024-06-01-preview",
+# service -> (import path, client class, PyPI package, the API_VERSIONS key of every call the client makes)
+SERVICES = {
+    "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient", "azure-mgmt-resource",
+                 "Microsoft.Resources"),
+    "apimanagement": ("azure.mgmt.apimanagement", "ApiManagementClient", "azure-mgmt-apimanagement",
+                      "Microsoft.ApiManagement"),
+    "cognitiveservices": ("azure.mgmt.cognitiveservices", "CognitiveServicesManagementClient",
+                          "azure-mgmt-cognitiveservices", "Microsoft.CognitiveServices"),
+    "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient", "azure-mgmt-authorization",
+                      "Microsoft.Authorization"),
+    "applicationinsights": ("azure.mgmt.applicationinsights", "ApplicationInsightsManagementClient",
+                            "azure-mgmt-applicationinsights", "Microsoft.Insights/components"),
+    "loganalytics": ("azure.mgmt.loganalytics", "LogAnalyticsManagementClient", "azure-mgmt-loganalytics",
+                     "Microsoft.OperationalInsights"),
+    "redisenterprise": ("azure.mgmt.redisenterprise", "RedisEnterpriseManagementClient",
+                        "azure-mgmt-redisenterprise", "Microsoft.Cache"),
+    "keyvault": ("azure.mgmt.keyvault", "KeyVaultManagementClient", "azure-mgmt-keyvault", "Microsoft.KeyVault"),
 }
 
 # A write on a resource that is busy with another operation answers 409 with one of these codes; the write is
@@ -68,12 +78,12 @@ class MissingSdk(Exception):
 def import_client_class(service):
     import importlib  # pylint: disable=import-outside-toplevel
 
-    import_path, class_name, package, api_version = SERVICES[service]
+    import_path, class_name, package, versioned = SERVICES[service]
     try:
         module = importlib.import_module(import_path)
     except ImportError as exc:
         raise MissingSdk(package, import_path, exc)
-    return getattr(module, class_name), api_version
+    return getattr(module, class_name), API_VERSIONS[versioned]
 
 
 def raw(pipeline_response, deserialized, headers):  # pylint: disable=unused-argument

@@ -26,7 +26,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth impor
     resolve_settings,
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
-    REST_API_VERSIONS,
+    API_VERSIONS,
     TRANSIENT_CONFLICT_CODES,
     MissingSdk,
     import_client_class,
@@ -377,9 +377,7 @@ class AzureModule(object):
                 client_class, api_version = import_client_class(service)
             except MissingSdk as exc:
                 self.fail(str(exc))
-            options = self._client_options()
-            if api_version:
-                options["api_version"] = api_version
+            options = dict(self._client_options(), api_version=api_version)
             self._clients[service] = client_class(self.credential, self.subscription_id, **options)
         return self._clients[service]
 
@@ -446,7 +444,7 @@ class AzureModule(object):
         if namespace not in self._providers:
             path = "/subscriptions/%s/providers/%s" % (self.subscription_id, namespace)
             self._providers[namespace] = self.call("read resource provider %s" % namespace, self.rest, "GET", path,
-                                                   REST_API_VERSIONS["Microsoft.Resources/providers"])[1]
+                                                   API_VERSIONS["Microsoft.Resources/providers"])[1]
         return location_problem(location, type_name, offered_locations(self._providers[namespace], type_name))
 
     # ---- the converge step every module shares -----------------------------------------------------------

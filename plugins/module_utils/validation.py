@@ -350,6 +350,21 @@ CUSTOM_DIMENSIONS_MOST = 5
 # product id, which lands in the policy's C# strings (POLICY_ID) and in the product's URL.
 CONTENT_SAFETY_THRESHOLDS = (0, 7)
 PRODUCT_ID_LONGEST = 80
+
+
+def content_safety_credential_problem(key, variable):
+    """The llm-content-safety backend must authenticate to Content Safety (Learn, llm-content-safety-policy
+    prerequisites), or the service answers 401 and every prompt fails.  Learn recommends API Management's managed
+    identity, but no Microsoft.ApiManagement api-version defines a backend's credentials.managedIdentity (Microsoft's
+    definitions up to 2026-09-01-preview, and azure-mgmt-apimanagement 5.x: certificate, certificateIds, query,
+    header, authorization), so the account's key is the one credential a backend can carry."""
+    if key:
+        return None
+    return ("%s is empty: the content safety backend needs the ContentSafety account's key (no API Management "
+            "api-version lets a backend authenticate with the managed identity, and Content Safety answers 401 to a "
+            "backend without a credential, so every prompt would fail)" % variable)
+
+
 POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",
                            "semantic_cache.vary_by", "token_metrics.dimensions[].value", "custom_fragments",
                            "replace_policy")

@@ -49,8 +49,10 @@ options:
   credentials_header:
     description:
       - Headers the gateway adds to every request to the backend, name to list of values (for example an api-key).
-      - API Management API version 2024-05-01 has no managed identity credential on a backend; authenticate to
-        Microsoft Foundry with the C(authentication-managed-identity) policy instead (see M(aigateway.foundry.apim_policy)).
+      - No API Management API version defines a managed identity credential on a backend (Microsoft's definitions up
+        to 2026-09-01-preview); authenticate to Microsoft Foundry with the C(authentication-managed-identity) policy
+        instead (see M(aigateway.foundry.apim_policy)), and to a service that the gateway calls on its own, such as
+        Azure AI Content Safety, with its key here.
     type: dict
   credentials_query:
     description: Query parameters the gateway adds to every request to the backend, name to list of values.

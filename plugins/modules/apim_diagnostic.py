@@ -164,7 +164,7 @@ state:
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.apim import ApimChild, name_problem, service_id
 from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource import apim_child_spec, run_resource
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 MESSAGE_SPEC = dict(
@@ -285,7 +285,8 @@ NORMALISERS = {
 
 def newer_version_for_llm(arm_type):
     """The API version that defines largeLanguageModel, when the task manages it; else the SDK's."""
-    return lambda params: NEWER_API_VERSIONS[arm_type] if params["large_language_model"] is not None else None
+    return lambda params: (API_VERSIONS[arm_type + ":largeLanguageModel"] if params["large_language_model"] is not None
+                           else None)
 
 
 # A diagnostic of the whole service, or of one API when ``api`` is given.

@@ -173,7 +173,7 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     resource_group_spec,
     with_tags,
 )
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import NEWER_API_VERSIONS, json_body, raw
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import API_VERSIONS, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
     IDENTITY_NORMALISERS,
@@ -359,7 +359,7 @@ class Service(Resource):
 
 def api_version(params):
     """releaseChannel exists from 2024-06-01-preview on; the SDK speaks 2024-05-01."""
-    return NEWER_API_VERSIONS["Microsoft.ApiManagement/service"] if params.get("release_channel") else None
+    return API_VERSIONS["Microsoft.ApiManagement/service:releaseChannel"] if params.get("release_channel") else None
 
 
 RESOURCE = Service(SERVICE, "API Management service", "apimanagement", "api_management_service", long_running=True,

@@ -94,10 +94,10 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.arm_resource imp
     lower,
     run_resource,
 )
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import REST_API_VERSIONS
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = REST_API_VERSIONS["Microsoft.Insights/diagnosticSettings"]
+API_VERSION = API_VERSIONS["Microsoft.Insights/diagnosticSettings"]
 
 ARGUMENT_SPEC = dict(
     scope=dict(type="str", required=True),

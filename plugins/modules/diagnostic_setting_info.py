@@ -46,7 +46,7 @@ settings:
        "logs": [{"categoryGroup": "allLogs", "enabled": true}]}}
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import REST_API_VERSIONS
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 ARGUMENT_SPEC = dict(
@@ -54,7 +54,7 @@ ARGUMENT_SPEC = dict(
     name=dict(type="str"),
 )
 
-API_VERSION = REST_API_VERSIONS["Microsoft.Insights/diagnosticSettings"]
+API_VERSION = API_VERSIONS["Microsoft.Insights/diagnosticSettings"]
 
 
 def validate(params):

@@ -60,11 +60,11 @@ state:
   type: dict
 """
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import REST_API_VERSIONS
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule, Wait
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import diff_view, merge
 
-API_VERSION = REST_API_VERSIONS["Microsoft.Resources/providers"]
+API_VERSION = API_VERSIONS["Microsoft.Resources/providers"]
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     state=dict(type="str", choices=["registered", "unregistered"], default="registered"),

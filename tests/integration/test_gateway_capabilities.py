@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_playbooks import arm_clients
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PLAYBOOK = """
@@ -94,8 +96,10 @@ def run_role(azure_env, tmp_path_factory):
 
 
 @pytest.fixture
-def gateway(run_module):
-    """A resource group with an API Management service, a model host and the inference API, removed afterwards."""
+def gateway(run_module, endpoint):
+    """A resource group with an API Management service, a model host, the inference API and the ContentSafety account
+    whose key the content safety capability needs (it must exist before the role runs: the key is the backend's only
+    credential), removed afterwards."""
     suffix = uuid.uuid4().hex[:8]
     rg, service, host = "rg-cap-%s" % suffix, "apim-cap-%s" % suffix, "models-cap-%s" % suffix
     run_module("resource_group", {"name": rg, "location": "swedencentral"})
@@ -104,13 +108,19 @@ def gateway(run_module):
     account = run_module("cognitive_account", {"resource_group": rg, "name": host, "disable_local_auth": True})
     run_module("apim_api", {"resource_group": rg, "service": service, "name": "inference-api",
                             "display_name": "Inference API", "path": "inference/openai"})
+    safety = "contentsafety-%s" % suffix
+    run_module("cognitive_account", {"resource_group": rg, "name": safety, "kind": "ContentSafety",
+                                     "custom_subdomain": safety, "public_network_access": "Enabled"})
+    safety_key = arm_clients(endpoint)[1].accounts.list_keys(rg, safety).key1
     yield {"resource_group": rg, "service": service, "host": host, "host_id": account["id"],
+           "safety_key": safety_key,
            "url": apim["gateway_url"],
            "host_endpoint": account["endpoint"], "principal_id": apim["principal_id"], "suffix": suffix,
            "vars": {"gateway_capabilities_resource_group": rg, "gateway_capabilities_apim_name": service,
                     "gateway_capabilities_apim_principal_id": apim["principal_id"]}}
     run_module("apim_service", {"resource_group": rg, "name": service, "state": "absent", "purge": True})
-    run_module("cognitive_account", {"resource_group": rg, "name": host, "state": "absent", "purge": True})
+    for name in (host, safety):
+        run_module("cognitive_account", {"resource_group": rg, "name": name, "state": "absent", "purge": True})
     run_module("resource_group", {"name": rg, "state": "absent"})
 
 
@@ -123,6 +133,7 @@ def semantic_cache_vars(gateway):
 def content_safety_vars(gateway):
     return {"gateway_capabilities_content_safety": True,
             "gateway_capabilities_content_safety_account": "contentsafety-%s" % gateway["suffix"],
+            "gateway_capabilities_content_safety_key": gateway["safety_key"],
             "gateway_capabilities_content_safety_blocklists": [
                 {"name": "blocklist1", "description": "Refused terms",
                  "items": [{"name": "codename", "pattern": "Project Nightingale"}]}]}
@@ -180,7 +191,7 @@ def assert_content_safety(run_module, gateway, policy):
                       "categories": [{"name": c, "threshold": 4} for c in ("Hate", "SelfHarm", "Sexual", "Violence")]}
     account = unchanged(run_module, "cognitive_account", {
         "resource_group": rg, "name": name, "kind": "ContentSafety", "custom_subdomain": name,
-        "public_network_access": "Enabled"})
+        "public_network_access": "Enabled", "disable_local_auth": False})   # the backend sends its key
     assert account["state"]["kind"] == "ContentSafety" and account["state"]["sku"]["name"] == "S0"
     blocklist = unchanged(run_module, "rai_blocklist", {
         "resource_group": rg, "account": name, "name": "blocklist1",
@@ -188,7 +199,8 @@ def assert_content_safety(run_module, gateway, policy):
     assert blocklist["state"]["properties"]["description"] == "Refused terms"
     unchanged(run_module, "apim_backend", {"resource_group": rg, "service": gateway["service"],
                                            "name": "content-safety-backend", "protocol": "http",
-                                           "url": account["endpoint"].rstrip("/")})
+                                           "url": account["endpoint"].rstrip("/"),
+                                           "credentials_header": {"Ocp-Apim-Subscription-Key": ["{{content-safety-key}}"]}})
     unchanged(run_module, "role_assignment", {"scope": account["id"], "role": "Cognitive Services User",
                                               "principal_id": gateway["principal_id"]})
 
@@ -229,22 +241,17 @@ def test_semantic_cache_alone(run_role, run_module, request_log, gateway):
     assert keyed["primary_key"] and keyed["primary_key"] not in second["output"]
 
 
-def test_content_safety_alone_then_with_a_key(run_role, run_module, request_log, gateway):
+def test_content_safety_alone_sends_the_accounts_key_which_never_shows(run_role, run_module, request_log, gateway):
+    """The backend's one credential is the account's key (no API Management api-version gives a backend a managed
+    identity), stored as a secret named value; the key never reaches the output."""
     variables = dict(gateway["vars"], **content_safety_vars(gateway))
-    policy = converge_twice(run_role, request_log, variables)["policy"]
-    assert set(policy) == {"content_safety"}
-    assert_content_safety(run_module, gateway, policy["content_safety"])
-
-    key = "cs-key-%s" % uuid.uuid4().hex
-    result = run_role(dict(variables, gateway_capabilities_content_safety_key=key))
-    assert result["changed"] > 0 and key not in result["output"]
+    second = converge_twice(run_role, request_log, variables)
+    assert set(second["policy"]) == {"content_safety"}
+    assert_content_safety(run_module, gateway, second["policy"]["content_safety"])
+    assert gateway["safety_key"] not in second["output"]
     named = run_module("apim_named_value", {"resource_group": gateway["resource_group"], "service": gateway["service"],
                                             "name": "content-safety-key", "is_secret": True}, check=True)
     assert named["changed"] is False and named["state"]["properties"]["secret"] is True
-    unchanged(run_module, "apim_backend", {
-        "resource_group": gateway["resource_group"], "service": gateway["service"], "name": "content-safety-backend",
-        "protocol": "http", "url": "https://contentsafety-%s.cognitiveservices.azure.com" % gateway["suffix"],
-        "credentials_header": {"Ocp-Apim-Subscription-Key": ["{{content-safety-key}}"]}})
 
 
 def test_all_together_check_mode_then_converge(run_role, run_module, request_log, gateway):
@@ -294,7 +301,8 @@ BASE = {"gateway_capabilities_resource_group": "rg-none", "gateway_capabilities_
         "gateway_capabilities_apim_principal_id": "00000000-0000-0000-0000-000000000000"}
 CACHE = {"gateway_capabilities_semantic_cache": True, "gateway_capabilities_redis_name": "rediscache-x",
          "gateway_capabilities_embeddings_account": "models-x"}
-SAFETY = {"gateway_capabilities_content_safety": True, "gateway_capabilities_content_safety_account": "contentsafety-x"}
+SAFETY = {"gateway_capabilities_content_safety": True, "gateway_capabilities_content_safety_account": "contentsafety-x",
+          "gateway_capabilities_content_safety_key": "k" * 32}
 QUOTAS = {"gateway_capabilities_token_quotas": True}
 
 BAD_SETTINGS = [
@@ -316,6 +324,9 @@ BAD_SETTINGS = [
         {"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]), "gateway_capabilities_content_safety_categories lists 'Hate' twice"),
     ("unknown output type", dict(SAFETY, gateway_capabilities_content_safety_output_type="TwoLevels"), "TwoLevels"),
     ("bad subdomain", dict(SAFETY, gateway_capabilities_content_safety_account="-cs-"), "account name '-cs-' is invalid"),
+    # Content Safety answers 401 to a backend without a credential and no api-version gives it the managed identity.
+    ("no content safety key", dict(SAFETY, gateway_capabilities_content_safety_key=""),
+     "gateway_capabilities_content_safety_key is empty: the content safety backend needs the ContentSafety account's key"),
     ("blank blocklist item", dict(SAFETY, gateway_capabilities_content_safety_blocklists=[
         {"name": "b1", "items": [{"name": "i1", "pattern": "  "}]}]), "non-blank pattern"),
     ("unknown quota period", dict(QUOTAS, gateway_capabilities_products=[

@@ -17,6 +17,15 @@ from __future__ import annotations
 import re
 
 CATEGORIES = ("Hate", "SelfHarm", "Sexual", "Violence")
+# Who may call it with an Entra token: the built-in roles whose dataActions reach
+# Microsoft.CognitiveServices/accounts/ContentSafety/* (Cognitive Services User, Azure AI User, Azure AI Project
+# Manager: all Microsoft.CognitiveServices/*).  The OpenAI roles stop at accounts/OpenAI/* and do not reach it.
+# Sources: learn.microsoft.com/azure/api-management/llm-content-safety-policy (prerequisites: the backend must
+# authenticate to Content Safety; "Managed identity with Cognitive Services User role is recommended") and
+# learn.microsoft.com/azure/role-based-access-control/built-in-roles/ai-machine-learning.
+CALLER_ROLES = ("a97b65f3-24c7-4388-baec-2e87135dc908", "53ca6127-db72-4b80-b1b0-d745d6d5456d",
+                "eadc314b-1a2d-4efa-be10-5d325db5065e")
+ANALYZE_ACTION = "Microsoft.CognitiveServices/accounts/ContentSafety/text:analyze/action"
 _MARKER = re.compile(r"\b(hate|selfharm|sexual|violence)-severity-([0-7])\b", re.IGNORECASE)
 _ATTACK = re.compile(r"\bignore\s+(?:all\s+|the\s+)?previous\s+instructions\b", re.IGNORECASE)
 

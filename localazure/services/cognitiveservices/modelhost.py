@@ -173,9 +173,23 @@ class ModelHost:
                                         "sure to provide a valid key for an active subscription and use a correct "
                                         "regional API endpoint for your resource.")
 
-    def rate_prompt(self, account: dict, request: dict, shield: bool) -> dict:
+    def rate_prompt(self, account: dict, request: dict, shield: bool, *, key: str | None = None,
+                    principal: str | None = None) -> dict:
         """Content Safety's analysis of `request` (text:analyze's body) by the account, with the account's
-        blocklists, and Prompt Shields' verdict on the text when `shield`. A blocklist the account lacks: 404."""
+        blocklists, and Prompt Shields' verdict on the text when `shield`. A blocklist the account lacks: 404.
+
+        The caller authenticates as every Azure AI services request must (learn.microsoft.com/azure/ai-services/
+        authentication): with one of the account's keys (`key`, key authentication on) or an Entra token of
+        `principal`, which needs a role whose data actions reach Content Safety (contentsafety.CALLER_ROLES).
+        Neither, a wrong key or a principal without such a role: 401, in the service's error shape."""
+        if principal is not None:
+            if not authz_state.has_role(self.store, self.subscription_id, principal, account["id"],
+                                        contentsafety.CALLER_ROLES):
+                raise account_error(401, "PermissionDenied", (
+                    f"The principal `{principal}` lacks the required data action `{contentsafety.ANALYZE_ACTION}` "
+                    "to perform `POST /contentsafety/text:analyze` operation."))
+        else:
+            self.check_key(account, key)
         blocklists = {name: blocklist_items(self.store, account["id"], name)
                       for name in request.get("blocklistNames") or []}
         try:

@@ -458,31 +458,30 @@ class Gateway:
         self.breakers.record(backend["id"], rules, answer.status, retry_after)
 
     def content_safety(self, x: Exchange, backend_id: str, request: dict, shield: bool) -> dict:
-        """The Content Safety account behind the backend rates the prompt (its model host); it is called with
-        the backend's key header or APIM's identity, which needs a Cognitive Services role on the account."""
+        """The Content Safety account behind the backend rates the prompt (its model host).  APIM calls it with the
+        backend's credentials only: its key header, or its credentials.managedIdentity (Learn, backends: "Authorization
+        credentials ... managed identity").  A backend without either sends no credential, and Content Safety answers
+        401 (learn.microsoft.com/azure/api-management/llm-content-safety-policy: the backend must authenticate to
+        the service); APIM's own identity is not used unless the backend names it."""
         backend, account, _path = self._backend_target(x, backend_id)
         if (account.get("kind") or "") not in ("ContentSafety", "AIServices", "CognitiveServices"):
             raise apim_error(500, "Internal server error",
                              {"x-localazure-error": f"{account['name']} does not serve Content Safety"},
                              source="llm-content-safety", reason="ContentSafetyUnavailable")
-        header = (((backend.get("properties") or {}).get("credentials") or {}).get("header") or {})
-        if header:
-            self.model_host.check_key(account, self._backend_key(backend, "Ocp-Apim-Subscription-Key",
-                                                                 service_id=x.service["id"]))
-        else:
-            managed = ((backend.get("properties") or {}).get("credentials") or {}).get("managedIdentity") or {}
-            principal, _ = self._identity(x.service, (managed.get("resource") or "https://cognitiveservices.azure.com",
-                                                      managed.get("clientId")), None)
-            if not self.model_host.may_infer(principal, account["id"]):
-                raise apim_error(500, "Internal server error",
-                                 {"x-localazure-error": "Content Safety answered 401 PermissionDenied"},
-                                 source="llm-content-safety", reason="ContentSafetyUnauthorized")
+        credentials = (backend.get("properties") or {}).get("credentials") or {}
+        principal = None
+        if credentials.get("managedIdentity") and not credentials.get("header"):
+            principal, _audience = self._identity(x.service, None, backend)
         try:
-            return self.model_host.rate_prompt(account, request, shield)
+            return self.model_host.rate_prompt(
+                account, request, shield, principal=principal,
+                key=self._backend_key(backend, "Ocp-Apim-Subscription-Key", service_id=x.service["id"]))
         except Answer as refused:
-            raise apim_error(500, "Internal server error",
-                             {"x-localazure-error": refused.body["error"]["message"]},
-                             source="llm-content-safety", reason="ContentSafetyCallFailed") from None
+            error = (refused.body or {}).get("error") or {}
+            raise apim_error(500, "Internal server error", {"x-localazure-error": (
+                f"Content Safety answered {refused.status} {error.get('code')}: {error.get('message')}")},
+                source="llm-content-safety",
+                reason="ContentSafetyUnauthorized" if refused.status == 401 else "ContentSafetyCallFailed") from None
 
     # --- backend -------------------------------------------------------------------------------------
     def forward(self, x: Exchange) -> None:

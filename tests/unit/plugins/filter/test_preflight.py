@@ -167,6 +167,21 @@ def test_the_preflight_checks_the_capabilities_with_the_playbook_names():
     assert len(found) == 1 and "blocklist name '_b' is invalid" in found[0], found
 
 
+def test_content_safety_without_the_accounts_key_is_refused_naming_the_variable_and_never_its_value():
+    """No API Management api-version lets the backend authenticate with the managed identity, and Content Safety
+    answers 401 to a backend without a credential: site.yml refuses the capability without a key, before any write."""
+    found = aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=""))
+    assert found == ["Content safety: aigw_content_safety_key is empty: the content safety backend needs the "
+                     "ContentSafety account's key (no API Management api-version lets a backend authenticate with the "
+                     "managed identity, and Content Safety answers 401 to a backend without a credential, so every "
+                     "prompt would fail)"]
+    secret = "s3cr3t-" + "k" * 25
+    assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=secret)) == []
+    assert secret not in " ".join(aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=secret,
+                                                     aigw_content_safety_blocklists=[{"name": "_b"}])))
+    assert aigw_problems(dict(LAB, aigw_content_safety=False, aigw_content_safety_key="")) == []
+
+
 # Values the policy template puts inside C# string literals or attributes: a quote must never close the string, a
 # literal never become an expression (issue 21 item 2); bad values that break every call are refused (item 3).
 @pytest.mark.parametrize("policy, named", [
@@ -218,7 +233,7 @@ def test_expressions_where_the_policy_takes_them_and_good_literals_pass():
 
 CACHE = {"semantic_cache": True, "redis_name": "rediscache-1", "embeddings_hosts": [{"name": "models-a"}],
          "cache_score_threshold": 0.8, "cache_duration": 120, "embeddings_capacity": 20}
-SAFETY = {"content_safety": True, "content_safety_account": "contentsafety-1",
+SAFETY = {"content_safety": True, "content_safety_account": "contentsafety-1", "content_safety_key": "k" * 32,
           "content_safety_categories": [{"name": "Hate", "threshold": 4}],
           "content_safety_blocklists": [{"name": "b1", "items": [{"pattern": "x"}]}]}
 QUOTAS = {"token_quotas": True, "product_apis": ["inference-api"],
@@ -244,6 +259,10 @@ def test_good_capabilities_and_switched_off_ones_pass():
     (dict(CACHE, cache_duration=0), "gateway_capabilities_cache_duration is 0: it must be at least 1"),
     (dict(CACHE, embeddings_capacity=0), "gateway_capabilities_embeddings_capacity is 0: it must be at least 1"),
     (dict(SAFETY, content_safety_account="-cs-"), "account name '-cs-' is invalid"),
+    (dict(SAFETY, content_safety_key=""), "Content safety: gateway_capabilities_content_safety_key is empty: the "
+                                          "content safety backend needs the ContentSafety account's key"),
+    ({key: value for key, value in SAFETY.items() if key != "content_safety_key"},
+     "gateway_capabilities_content_safety_key is empty"),
     (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 8}]),
      "the threshold of content safety category Hate is 8: it must be 0 to 7"),
     (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]),
