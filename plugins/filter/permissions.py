@@ -140,7 +140,9 @@ def required_actions(run):
         gateway = run.get("gateway_group") or group
         needs += [_need(group_scope(gateway), action, "the projects' products, subscriptions and keys in the gateway")
                   for action in ONBOARD_GATEWAY_ACTIONS]
-        for project in run.get("projects") or []:
+        # a malformed entry is the onboarding role's to name; it needs nothing here
+        projects = run.get("projects") if isinstance(run.get("projects"), list) else []
+        for project in [entry for entry in projects if isinstance(entry, dict)]:
             switches = {"create_project": project.get("create_project", True), "grant_caller": run.get("grant_caller")}
             needs += [_need(group_scope(project.get("resource_group") or gateway), action, why)
                       for switch, action, why in ONBOARD_PROJECT_ACTIONS if switch is None or switches[switch]]

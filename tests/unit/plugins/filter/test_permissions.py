@@ -103,9 +103,9 @@ def test_teardown_and_onboard_needs():
     assert ("subscription", "Microsoft.KeyVault/locations/deletedVaults/purge/action") in teardown
     assert ("subscription", "Microsoft.ApiManagement/locations/deletedservices/delete") in teardown
     assert not needs({"playbook": "teardown", "resource_group": GROUP, "existing_groups": [], "teardown_purge": False})
+    projects = [{"team": "a"}, {"team": "b", "resource_group": "rg-b", "create_project": False}]
     onboard = needs({"playbook": "onboard", "resource_group": GROUP, "gateway_group": "rg-hub", "grant_caller": True,
-                     "existing_groups": [GROUP], "projects": [{"team": "a"}, {"team": "b", "resource_group": "rg-b",
-                                                                               "create_project": False}]})
+                     "existing_groups": [GROUP], "projects": projects})
     assert ("resourceGroups/rg-hub", "Microsoft.ApiManagement/service/products/write") in onboard
     assert ("resourceGroups/rg-hub", ROLE_WRITE) in onboard and ("resourceGroups/rg-b", ROLE_WRITE) in onboard
     assert ("resourceGroups/rg-hub", "Microsoft.CognitiveServices/accounts/projects/write") in onboard
@@ -145,3 +145,8 @@ def test_a_bad_run_is_named(run, named):
 def test_a_scope_not_read_is_named():
     with pytest.raises(AnsibleFilterError, match="no permissions were read at resource group rg-gw"):
         f.permission_preflight(f.required_actions(SITE), {"subscription": [OWNER]})
+
+
+def test_malformed_projects_are_left_to_the_onboarding_role():
+    run = {"playbook": "onboard", "resource_group": GROUP, "existing_groups": [GROUP]}
+    assert needs(dict(run, projects="alpha")) == needs(dict(run, projects=["alpha", None])) == needs(run)
