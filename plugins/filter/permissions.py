@@ -71,7 +71,8 @@ SITE_GROUP_ACTIONS = (
 )
 ONBOARD_GATEWAY_ACTIONS = (
     "Microsoft.ApiManagement/service/products/write", "Microsoft.ApiManagement/service/subscriptions/write",
-    "Microsoft.ApiManagement/service/subscriptions/listSecrets/action", "Microsoft.ApiManagement/service/namedValues/write",
+    "Microsoft.ApiManagement/service/subscriptions/listSecrets/action",
+    "Microsoft.ApiManagement/service/namedValues/write",
 )
 ONBOARD_PROJECT_ACTIONS = (
     (None, "Microsoft.CognitiveServices/accounts/projects/connections/write", "the projects' connections"),

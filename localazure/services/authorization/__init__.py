@@ -40,7 +40,8 @@ def _controls(env: Env) -> list[Control]:
 
     def describe():
         standing = rbac.standing_role(env.store, env.identity.subscription_id, env.identity.client_id)
-        return {"client_id": env.identity.client_id, "restricted": rbac.is_restricted(env.store, env.identity.client_id),
+        return {"client_id": env.identity.client_id,
+                "restricted": rbac.is_restricted(env.store, env.identity.client_id),
                 "role": BUILTIN_ROLES[standing[0]][0] if standing else None,
                 "scope": standing[1] if standing else None}
 
