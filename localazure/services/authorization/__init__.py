@@ -11,7 +11,7 @@ from localazure.services.authorization.assignments import BUILTIN_ROLES, PROVIDE
 def _gate(env: Env):
     def check(method: str, path: str, claims: dict) -> None:
         client_id = claims.get("appid", "")
-        if method.upper() not in ("PUT", "PATCH", "DELETE", "POST") or not rbac.is_restricted(env.store, client_id):
+        if method.upper() not in rbac.CHECKED_METHODS or not rbac.is_restricted(env.store, client_id):
             return
         needed = rbac.requested_action(method.upper(), path)
         if needed is None:

@@ -22,7 +22,7 @@ from localazure.engine.ids import parse
 
 STANDING_ROLE = "standing_role"        # kv table: "caller" -> {"client_id", "role" (GUID or None), "scope"}
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-_CHECKED_METHODS = ("PUT", "PATCH", "DELETE", "POST")
+CHECKED_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 
 
 def within(child: str, parent: str) -> bool:
