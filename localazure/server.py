@@ -100,6 +100,7 @@ class App:
         self.controls = [(package, control) for package, service in found.items() if service.controls
                          for control in service.controls(env)]
         self.plane_prefixes = frozenset(plane.prefix for plane in self.planes)
+        self.gates = [service.gate(env) for service in found.values() if service.gate]
 
     # --- middleware ----------------------------------------------------------------------------
     @web.middleware
@@ -191,7 +192,12 @@ class App:
         self.engine.base_url = f"https://{request.host}"
         with self.store.transaction():
             self.engine.settle()
-            return self.engine.monitor(request, claims) or self.engine.handle(request, body, claims)
+            monitored = self.engine.monitor(request, claims)
+            if monitored is not None:
+                return monitored
+            for gate in self.gates:
+                gate(request.method, request.path, claims)
+            return self.engine.handle(request, body, claims)
 
     # --- control -------------------------------------------------------------------------------
     async def health(self, request):

@@ -54,6 +54,9 @@ class Service:
     offers: Callable[[Env], dict] | None = None              # run-time objects for other services (Env.shared)
     planes: Callable[[Env], Sequence[Plane]] | None = None   # built after every service's offers
     controls: Callable[[Env], Sequence[Control]] | None = None
+    # A check every ARM request passes before the engine sees it: (method, path, token claims); raises ArmError to
+    # refuse (the authorization service's RBAC).
+    gate: Callable[[Env], Callable[[str, str, dict], None]] | None = None
 
     @property
     def namespace(self) -> str:

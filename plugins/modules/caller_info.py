@@ -18,6 +18,10 @@ description:
     the resource O(resource_type)/O(resource_name) in it, as Azure answers it
     (C(GET {scope}/providers/Microsoft.Authorization/permissions)), for a preflight to check with the
     P(aigateway.foundry.missing_actions#filter) filter before anything is written.
+  - With O(resource_groups), it returns the caller's effective permissions at the subscription and at each of those
+    groups, for the permission preflight of every entry playbook
+    (P(aigateway.foundry.permission_preflight#filter)). A group that does not exist yet gets the subscription's
+    (what it will inherit once created).
   - Read-only; the same in check mode.
 author:
   - aigateway.foundry maintainers (@aigateway)
@@ -36,6 +40,12 @@ options:
   resource_name:
     description: The resource's name; for a child type its parents' names first, separated by C(/).
     type: str
+  resource_groups:
+    description:
+      - Resource groups whose permissions to return with the subscription's, in RV(scope_permissions).
+      - Cannot be combined with O(resource_group).
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -99,6 +109,19 @@ permissions:
   type: list
   elements: dict
   sample: [{"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []}]
+scope_permissions:
+  description:
+    - The caller's effective permissions by scope, as in RV(permissions) - V(subscription) and
+      C(resourceGroups/<name>) for each of O(resource_groups).
+  returned: when O(resource_groups) is given
+  type: dict
+  sample: {"subscription": [], "resourceGroups/rg-gateway": [{"actions": ["*"], "notActions": []}]}
+existing_resource_groups:
+  description: Those of O(resource_groups) that exist.
+  returned: when O(resource_groups) is given
+  type: list
+  elements: str
+  sample: [rg-gateway]
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
@@ -109,12 +132,20 @@ ARGUMENT_SPEC = dict(
     resource_group=dict(type="str", aliases=["resource_group_name"]),
     resource_type=dict(type="str"),
     resource_name=dict(type="str"),
+    resource_groups=dict(type="list", elements="str"),
 )
+# Azure answers the subscription's permissions although Microsoft's definitions (and so the SDK) lack the path
+# (Azure/azure-rest-api-specs#19473).
+PERMISSIONS_API_VERSION = "2022-04-01"
 
 
 def validate(params):
     """The scope's parts fit together: a type needs a group and one name per segment below its namespace."""
     kind, name = params["resource_type"], params["resource_name"]
+    if params.get("resource_groups") is not None and (params["resource_group"] or kind or name):
+        return "resource_groups cannot be combined with resource_group, resource_type or resource_name"
+    if not all(params.get("resource_groups") or []):
+        return "resource_groups must name groups (got an empty name in %r)" % (params["resource_groups"],)
     if (kind or name) and not params["resource_group"]:
         return "resource_type and resource_name need resource_group"
     if bool(kind) != bool(name):
@@ -144,6 +175,34 @@ def read_permissions(module, params):
                            operations.list_for_resource_group, group)
 
 
+def subscription_permissions(module):
+    """Every page of GET /subscriptions/{id}/providers/Microsoft.Authorization/permissions."""
+    path = "/subscriptions/%s/providers/Microsoft.Authorization/permissions" % module.subscription_id
+    found = []
+    while path:
+        body = module.call("read the caller's permissions on subscription %s" % module.subscription_id,
+                           module.rest, "GET", path, PERMISSIONS_API_VERSION)[1] or {}
+        found += body.get("value") or []
+        path = body.get("nextLink")
+    return found
+
+
+def scope_permissions(module, groups):
+    """The subscription's permissions and each group's (the subscription's for a group not made yet)."""
+    on_subscription = subscription_permissions(module)
+    scopes, existing = {"subscription": on_subscription}, []
+    operations = module.client("authorization").permissions
+    for group in groups:
+        if module.get_or_none("read resource group %s" % group, module.client("resource").resource_groups.get,
+                              group) is None:
+            scopes["resourceGroups/%s" % group] = on_subscription
+            continue
+        existing.append(group)
+        scopes["resourceGroups/%s" % group] = module.list_all(
+            "read the caller's permissions on resource group %s" % group, operations.list_for_resource_group, group)
+    return scopes, existing
+
+
 def main():
     module = AzureModule(ARGUMENT_SPEC)
     module.fail_if(validate(module.params))
@@ -159,6 +218,9 @@ def main():
         module.fail("the token names no object id (oid claim); this credential cannot be granted roles")
     if module.params["resource_group"]:
         identity["permissions"] = read_permissions(module, module.params)
+    if module.params["resource_groups"] is not None:
+        identity["scope_permissions"], identity["existing_resource_groups"] = scope_permissions(
+            module, list(dict.fromkeys(module.params["resource_groups"])))
     module.exit(False, None, **identity)
 
 

@@ -32,19 +32,41 @@ def test_a_wrong_secret_fails_clearly_and_is_not_printed(run_module):
 def test_returns_the_callers_permissions_at_a_scope(run_module, endpoint, request_log, resource_group):
     caller = run_module("caller_info", {})
     assert "permissions" not in caller
+    # the endpoint's service principal owns the subscription (its standing role, localazure README)
     group = run_module("caller_info", {"resource_group": resource_group})
-    assert group["permissions"] == []
+    assert [p["actions"] for p in group["permissions"]] == [["*"]]
     scope = "/subscriptions/%s/resourceGroups/%s" % (endpoint["subscription_id"], resource_group)
     run_module("role_assignment", {"scope": scope, "role": "Reader", "principal_id": caller["object_id"],
                                    "principal_type": caller["principal_type"]})
     mark = request_log.mark()
     on_group = run_module("caller_info", {"resource_group": resource_group}, check=True)
-    assert [p["actions"] for p in on_group["permissions"]] == [["*/read"]]
+    assert [p["actions"] for p in on_group["permissions"]] == [["*"], ["*/read"]]
     # a resource below the group inherits the group's roles (it need not exist to be asked about)
     on_service = run_module("caller_info", {"resource_group": resource_group,
                                             "resource_type": "Microsoft.ApiManagement/service",
                                             "resource_name": "apim-anything"})
     assert on_service["permissions"] == on_group["permissions"]
+    assert request_log.writes(mark) == []
+
+
+def test_returns_the_permissions_at_the_subscription_and_each_group(run_module, endpoint, request_log,
+                                                                    resource_group):
+    caller = run_module("caller_info", {})
+    scope = "/subscriptions/%s/resourceGroups/%s" % (endpoint["subscription_id"], resource_group)
+    run_module("role_assignment", {"scope": scope, "role": "Reader", "principal_id": caller["object_id"],
+                                   "principal_type": caller["principal_type"]})
+    mark = request_log.mark()
+    found = run_module("caller_info", {"resource_groups": [resource_group, "rg-not-made-yet", resource_group]},
+                       check=True)
+    assert found["existing_resource_groups"] == [resource_group]
+    held = found["scope_permissions"]
+    assert sorted(held) == ["resourceGroups/%s" % resource_group, "resourceGroups/rg-not-made-yet", "subscription"]
+    assert [p["actions"] for p in held["subscription"]] == [["*"]]
+    assert [p["actions"] for p in held["resourceGroups/%s" % resource_group]] == [["*"], ["*/read"]]
+    # a group not made yet inherits what the subscription holds
+    assert held["resourceGroups/rg-not-made-yet"] == held["subscription"]
+    assert "/subscriptions/%s/providers/Microsoft.Authorization/permissions" % endpoint["subscription_id"] in [
+        entry["path"] for entry in request_log.since(mark)]
     assert request_log.writes(mark) == []
 
 
@@ -56,7 +78,9 @@ def test_a_scope_that_does_not_fit_together_fails_before_any_request(run_module,
             ({"resource_group": resource_group, "resource_type": "Microsoft.ApiManagement/service/apis",
               "resource_name": "only-the-service"}, "one resource per segment"),
             ({"resource_group": resource_group, "resource_type": "service", "resource_name": "a"},
-             "must be <Namespace>/<type>")):
+             "must be <Namespace>/<type>"),
+            ({"resource_groups": [resource_group], "resource_group": resource_group}, "cannot be combined"),
+            ({"resource_groups": [""]}, "must name groups")):
         failed = run_module("caller_info", params, expect_failure=True)
         assert named in failed["msg"], failed["msg"]
     assert request_log.since(mark) == []

@@ -3,8 +3,9 @@ the service, created here with the stock SDK in a resource group of its own, is 
 leaves it in place with exactly what it held before site.yml ran (nothing of ours: APIs, backends, pool, policies,
 products, subscriptions, loggers, the App Insights credential named value APIM created for our logger,
 diagnostics, the service's diagnostic setting, role assignments of its identity). The identity running the
-collection first holds only Reader on the service, and the preflight refuses before any write; with Contributor on
-the service's resource group it goes ahead. Its own endpoint; file order."""
+collection first owns only its own resource group and holds Reader on the service, and the preflight refuses before any
+write; owning the subscription again (the endpoint's default), with Contributor on the service's resource group, it goes
+ahead. Its own endpoint; file order."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 SHARED_GROUP = "rg-shared-gateway"
 SHARED_APIM = "apim-shared-hub"
+OUR_GROUP = "rg-ai-gateway-local"     # inventories/local's aigw_resource_group
 EXISTING = {"aigw_apim": {"existing": True, "resource_group": SHARED_GROUP, "name": SHARED_APIM}}
 
 
@@ -114,10 +116,23 @@ def test_a_shared_service_exists_before_site(shared):
     shared.service_id = service.id
 
 
+def standing_role(endpoint, method, body=None):
+    """The identity's role outside the store's assignments (localazure/services/authorization/rbac.py)."""
+    return requests.request(method, endpoint["arm_endpoint"] + "/localazure/authorization/standing-role", json=body,
+                            verify=endpoint["ca_bundle"], timeout=30).json()
+
+
 def test_a_reader_of_the_shared_service_is_refused_before_any_write(shared):
-    caller = grant(shared.endpoint(), shared.service_id, READER)
+    endpoint = shared.endpoint()
+    # Owner of our own group only (made for it by an administrator), Reader on the shared service: the permission
+    # preflight lets the run through (skipping the subscription-wide soft-delete look), the existing service's stops it
+    arm_clients(endpoint)[0].resource_groups.create_or_update(OUR_GROUP, {"location": "swedencentral"})
+    caller = grant(endpoint, shared.service_id, READER)
+    assert standing_role(endpoint, "PUT", {"role": "Owner", "scope": "/subscriptions/%s/resourceGroups/%s" % (
+        endpoint["subscription_id"], OUR_GROUP)})["role"] == "Owner"
     mark = len(shared.requests_logged())
     refused = shared.run("site.yml", "-e", shared.existing, expect_failure=True)
+    assert standing_role(endpoint, "DELETE")["scope"] == "/subscriptions/%s" % endpoint["subscription_id"]
     message = " ".join(refused["output"].split())
     assert "may not write into API Management service %s" % SHARED_APIM in message
     assert caller in message

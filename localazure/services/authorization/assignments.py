@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from localazure.engine.contract import ArmError, Provider, ResourceKind, Route
+from localazure.services.authorization import rbac
 
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
@@ -66,6 +67,8 @@ _COGNITIVE_READ = ("Microsoft.CognitiveServices/*/read", "Microsoft.Authorizatio
 # Each built-in role's permissions block, as Microsoft Learn's "Azure built-in roles" pages list it (General,
 # Integration, AI + machine learning, Monitor).  For the Cognitive Services / Foundry roles, whose data-action
 # lists are long, the actions are Learn's and the data actions are their common prefix.
+# Contributor's notActions: learn.microsoft.com/azure/role-based-access-control/built-in-roles/privileged#contributor
+# (Microsoft.Authorization/*/Write and */Delete: no role assignment, no purge of anything under Authorization).
 BUILTIN_PERMISSIONS: dict[str, dict] = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": _permission(["*"]),
     "b24988ac-6180-42a0-ab88-20f7382dd24c": _permission(["*"], [
@@ -151,11 +154,6 @@ def _same(a: str | None, b: str | None) -> bool:
     return (a or "").lower() == (b or "").lower()
 
 
-def _within(child: str, parent: str) -> bool:
-    child, parent = child.lower().rstrip("/"), parent.lower().rstrip("/")
-    return child == parent or child.startswith(parent + "/")
-
-
 def _builtin_guid(ctx, definition_id: str) -> str | None:
     match = _DEFINITION_ID.match(definition_id or "")
     if not match or not _same(match["sub"], ctx.subscription_id):
@@ -193,7 +191,7 @@ class RoleAssignmentKind(ResourceKind):
         for item in ctx.store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{ctx.subscription_id}/"):
             props = item.get("properties") or {}
             item_scope = props.get("scope") or assignment_scope(item.get("id", ""))
-            if not (_within(scope, item_scope) or (not at_scope_only and _within(item_scope, scope))):
+            if not (rbac.within(scope, item_scope) or (not at_scope_only and rbac.within(item_scope, scope))):
                 continue
             if principal and not _same(props.get("principalId"), principal.group(1)):
                 continue
@@ -274,18 +272,30 @@ def role_definitions(ctx, groups):
     return 200, {"value": value}, {}
 
 
+def effective_permissions(store, subscription_id: str, client_id: str, object_id: str, scope: str) -> list[dict]:
+    """The permissions blocks of the caller's roles at or above `scope`: its standing role (rbac.py), then one per
+    role assignment of its object id in the store."""
+    value = []
+    standing = rbac.standing_role(store, subscription_id, client_id)
+    if standing and rbac.within(scope, standing[1]):
+        value.append(BUILTIN_PERMISSIONS[standing[0]])
+    for item in store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{subscription_id}/"):
+        props = item.get("properties") or {}
+        match = _DEFINITION_ID.match(props.get("roleDefinitionId", ""))
+        guid = match["guid"].lower() if match and _same(match["sub"], subscription_id) else None
+        if (guid in BUILTIN_PERMISSIONS and _same(props.get("principalId"), object_id)
+                and rbac.within(scope, props.get("scope") or assignment_scope(item.get("id", "")))):
+            value.append(BUILTIN_PERMISSIONS[guid])
+    return value
+
+
 def permissions(ctx, groups):
     """GET {scope}/providers/Microsoft.Authorization/permissions: the caller's effective permissions at the scope.
     Azure answers one entry per role assignment of the caller (its token's oid) at or above the scope; the caller
-    then matches an action against each entry's actions minus its notActions."""
+    then matches an action against each entry's actions minus its notActions. The subscription scope is not in
+    Microsoft's definitions, yet Azure answers it (Azure/azure-rest-api-specs#19473)."""
     scope = f"/subscriptions/{ctx.subscription_id}" + (f"/{groups['scope']}" if groups.get("scope") else "")
-    value = []
-    for item in ctx.store.list_type(ASSIGNMENT_TYPE, f"/subscriptions/{ctx.subscription_id}/"):
-        props = item.get("properties") or {}
-        guid = _builtin_guid(ctx, props.get("roleDefinitionId", ""))
-        if (guid and _same(props.get("principalId"), ctx.object_id)
-                and _within(scope, props.get("scope") or assignment_scope(item.get("id", "")))):
-            value.append(BUILTIN_PERMISSIONS[guid])
+    value = effective_permissions(ctx.store, ctx.subscription_id, ctx.client_id, ctx.object_id, scope)
     return 200, {"value": value, "nextLink": None}, {}
 
 

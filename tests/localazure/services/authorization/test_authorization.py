@@ -236,14 +236,25 @@ def _caller_object_id(credential):
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["oid"]
 
 
+def _held_without_standing_role(control, read):
+    """What `read` answers while the endpoint's service principal holds only the roles assigned in the store (no
+    standing role); then it owns the subscription again."""
+    assert control("PUT", "/localazure/authorization/standing-role", json={"role": None}).json()["role"] is None
+    try:
+        return list(read())
+    finally:
+        assert control("DELETE", "/localazure/authorization/standing-role").json()["role"] == "Owner"
+
+
 def test_sdk_permissions_are_the_callers_role_definitions_at_or_above_the_scope(
-        authz_client, endpoint, credential, resource_group, arm):
+        authz_client, endpoint, credential, resource_group, arm, control):
     sub = endpoint["subscription_id"]
     group = resource_group.rsplit("/", 1)[-1]
     widget = f"{resource_group}/providers/Test.Engine/widgets/w-perms"
     assert arm("PUT", f"{widget}?api-version=2024-01-01", json={"location": "eastus"}).status_code == 201
     caller = _caller_object_id(credential)
-    assert list(authz_client.permissions.list_for_resource(group, "Test.Engine", "", "widgets", "w-perms")) == []
+    assert _held_without_standing_role(control, lambda: authz_client.permissions.list_for_resource(
+        group, "Test.Engine", "", "widgets", "w-perms")) == []
 
     reader = authz_client.role_assignments.create(resource_group, str(uuid.uuid4()), {
         "role_definition_id": authz.role_definition_id(sub, READER), "principal_id": caller})
@@ -251,16 +262,18 @@ def test_sdk_permissions_are_the_callers_role_definitions_at_or_above_the_scope(
     other = authz_client.role_assignments.create(widget, str(uuid.uuid4()), {
         "role_definition_id": authz.role_definition_id(sub, "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
         "principal_id": str(uuid.uuid4())})
-    on_widget = list(authz_client.permissions.list_for_resource(group, "Test.Engine", "", "widgets", "w-perms"))
+    on_widget = _held_without_standing_role(control, lambda: authz_client.permissions.list_for_resource(
+        group, "Test.Engine", "", "widgets", "w-perms"))
     assert [(p.actions, p.not_actions) for p in on_widget] == [(["*/read"], [])]
     contributor = authz_client.role_assignments.create(widget, str(uuid.uuid4()), {
         "role_definition_id": authz.role_definition_id(sub, "b24988ac-6180-42a0-ab88-20f7382dd24c"),
         "principal_id": caller})
-    on_widget = list(authz_client.permissions.list_for_resource(group, "Test.Engine", "", "widgets", "w-perms"))
+    on_widget = _held_without_standing_role(control, lambda: authz_client.permissions.list_for_resource(
+        group, "Test.Engine", "", "widgets", "w-perms"))
     assert sorted(p.actions[0] for p in on_widget) == ["*", "*/read"]
     assert "Microsoft.Authorization/*/Write" in next(p for p in on_widget if p.actions == ["*"]).not_actions
     # the Contributor assignment sits below the group: the group's permissions are the Reader's only
-    on_group = list(authz_client.permissions.list_for_resource_group(group))
+    on_group = _held_without_standing_role(control, lambda: authz_client.permissions.list_for_resource_group(group))
     assert [p.actions for p in on_group] == [["*/read"]]
     for scope, assignment in ((resource_group, reader), (widget, other), (widget, contributor)):
         authz_client.role_assignments.delete(scope, assignment.name)
@@ -271,3 +284,65 @@ def test_role_definitions_carry_their_permissions(authz_client, endpoint):
     found = list(authz_client.role_definitions.list(scope, filter="roleName eq 'API Management Service Contributor'"))
     assert [p.actions[0] for p in found[0].permissions] == ["Microsoft.ApiManagement/service/*"]
     assert set(authz.BUILTIN_PERMISSIONS) == set(authz.BUILTIN_ROLES)
+
+
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+
+
+def test_by_default_the_caller_owns_the_subscription(endpoint, arm, control):
+    assert control("GET", "/localazure/authorization/standing-role").json()["role"] == "Owner"
+    answer = arm("GET", f"/subscriptions/{endpoint['subscription_id']}/providers/Microsoft.Authorization/permissions"
+                        "?api-version=2022-04-01")
+    assert answer.status_code == 200
+    assert answer.json()["value"] == [authz.BUILTIN_PERMISSIONS[OWNER]]
+
+
+def test_a_contributor_on_the_group_may_write_in_it_but_not_assign_roles_nor_purge(
+        endpoint, arm, control, credential, resource_group):
+    """Contributor's notActions (Learn, built-in roles, Contributor: Microsoft.Authorization/*/Write, .../*/Delete)
+    and the subscription-scope purge: 403 AuthorizationFailed naming the action and the scope, as ARM answers."""
+    sub = endpoint["subscription_id"]
+    caller = _caller_object_id(credential)
+    assert control("PUT", "/localazure/authorization/standing-role",
+                   json={"role": "Contributor", "scope": resource_group}).json()["role"] == "Contributor"
+    try:
+        group = arm("GET", f"{resource_group}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01")
+        assert group.json()["value"] == [authz.BUILTIN_PERMISSIONS[CONTRIBUTOR]]
+        on_sub = arm("GET", f"/subscriptions/{sub}/providers/Microsoft.Authorization/permissions"
+                            "?api-version=2022-04-01")
+        assert on_sub.json()["value"] == []
+        widget = f"{resource_group}/providers/Test.Engine/widgets/w-contributor"
+        assert arm("PUT", f"{widget}?api-version=2024-01-01", json={"location": "eastus"}).status_code == 201
+        assignment = f"{resource_group}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}"
+        refused = arm("PUT", f"{assignment}?api-version=2022-04-01", json={"properties": {
+            "roleDefinitionId": authz.role_definition_id(sub, READER), "principalId": caller}})
+        assert refused.status_code == 403
+        error = refused.json()["error"]
+        assert error["code"] == "AuthorizationFailed"
+        assert error["message"] == (
+            f"The client '{endpoint['client_id']}' with object id '{caller}' does not have authorization to perform "
+            f"action 'Microsoft.Authorization/roleAssignments/write' over scope '{assignment}' or the scope is "
+            "invalid. If access was recently granted, please refresh your credentials.")
+        purge = arm("DELETE", f"/subscriptions/{sub}/providers/Microsoft.ApiManagement/locations/eastus/"
+                              "deletedservices/apim-gone?api-version=2024-05-01")
+        assert purge.status_code == 403
+        assert "'Microsoft.ApiManagement/locations/deletedservices/delete' over scope '/subscriptions/" \
+            in purge.json()["error"]["message"]
+        other_group = arm("PUT", f"/subscriptions/{sub}/resourcegroups/rg-not-ours?api-version=2021-04-01",
+                          json={"location": "eastus"})
+        assert other_group.status_code == 403
+        assert "Microsoft.Resources/subscriptions/resourceGroups/write" in other_group.json()["error"]["message"]
+    finally:
+        assert control("DELETE", "/localazure/authorization/standing-role").json()["role"] == "Owner"
+    # Owner again: the role assignment goes through
+    assert arm("PUT", f"{assignment}?api-version=2022-04-01", json={"properties": {
+        "roleDefinitionId": authz.role_definition_id(sub, READER), "principalId": caller}}).status_code == 201
+    assert arm("DELETE", f"{assignment}?api-version=2022-04-01").status_code == 200
+
+
+def test_the_standing_role_refuses_what_it_cannot_name(control):
+    assert control("PUT", "/localazure/authorization/standing-role", json={"role": "Emperor"}).status_code == 400
+    assert control("PUT", "/localazure/authorization/standing-role",
+                   json={"role": "Owner", "scope": "/subscriptions/another"}).status_code == 400
+    assert control("GET", "/localazure/authorization/standing-role").json()["restricted"] is False
