@@ -260,6 +260,8 @@ class Runner:
                                                 f"{metadata.get('deploymentInPath')!r}.")
         target = (props.get("target") or "").rstrip("/")
         path = f"/deployments/{deployment}/chat/completions" if in_path == "true" else "/chat/completions"
+        # Empty or absent: no api-version at all (foundry-samples 01-connections/apim apim-setup-guide-for-agents.md,
+        # "If not required, this will need to be kept an empty string"; its test_apim_connection.py builds the URL so).
         version = metadata.get("inferenceAPIVersion")
         url = _local_url(connection, target + path, base_url) + (f"?api-version={version}" if version else "")
         headers = {"Content-Type": "application/json"}
