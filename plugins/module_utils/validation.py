@@ -449,6 +449,7 @@ POLICY_LITERALS = {
     "content_safety.backend_id": "id",
     "token_quotas[].principal_id": "guid",
     "gateway_auth.entra.client_application_ids[]": "guid",
+    "gateway_auth.entra.admitted_principals[]": "guid",
     "backend_auth.client_id": "guid",
     "gateway_auth.entra.tenant_id": "tenant",
 }

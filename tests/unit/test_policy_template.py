@@ -143,6 +143,25 @@ def test_entra_only_validates_every_request_and_keys_counters_on_the_project():
     assert inbound[2].attrs["counter-key"].startswith("@(context.Subscription?.Id ??")
 
 
+def test_admitted_principals_pass_on_their_oid_everyone_else_meets_the_required_claims():
+    settings = {"gateway_auth": {"subscription_key": False, "entra": dict(
+        CAPABILITIES["entra_only"]["gateway_auth"]["entra"], admitted_principals=["p-1", "p-2"])}}
+    assert [str(p) for p in ap.validate_policy(render(settings), scope="api")] == []
+    inbound = sections(render(settings))["inbound"]
+    assert tags(inbound)[:3] == ["base", "validate-azure-ad-token", "choose"]
+    assert "required-claims" not in tags(inbound[1].elements())   # any token of the tenant and audience first
+    when = find(inbound[2].elements(), "when")
+    oid = 'GetValueOrDefault("oid", "unknown")'
+    assert when.attrs["condition"].startswith("@(") and when.attrs["condition"].count(oid) == 2
+    assert '!= "p-1" && ' in when.attrs["condition"] and when.attrs["condition"].endswith('!= "p-2")')
+    claims = find(find(when.elements(), "validate-azure-ad-token").elements(), "required-claims")
+    assert [v.text for v in find(claims.elements(), "claim").elements()] == [PROJECT]
+    # without required claims every token of the tenant passes already: nothing to add
+    plain = {"gateway_auth": {"subscription_key": False, "entra": {"enabled": True, "tenant_id": TENANT,
+                                                                   "admitted_principals": ["p-1"]}}}
+    assert tags(sections(render(plain))["inbound"])[:2] == ["base", "validate-azure-ad-token"]
+
+
 def test_entra_with_keys_checks_the_token_only_without_subscription():
     inbound = sections(render(CAPABILITIES["entra_and_key"]))["inbound"]
     assert tags(inbound)[:2] == ["base", "choose"]

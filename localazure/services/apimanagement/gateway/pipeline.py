@@ -362,9 +362,11 @@ def _validate_azure_ad_token(run: Pipeline, element) -> None:
         name = claim.get("name")
         if name not in claims:
             raise refuse("TokenClaimNotFound")
+        # Values compare as written: Learn documents no case folding, and Microsoft's guide for the xms_mirid of a
+        # Foundry project says its resource group name is case-sensitive (foundry-samples apim-setup-guide-for-agents).
         held = claims[name] if isinstance(claims[name], list) else [claims[name]]
-        held = [str(value).lower() for value in held]
-        wanted = [str(x.value(value.text or "", value)).lower() for value in claim.findall("value")]
+        held = [str(value) for value in held]
+        wanted = [str(x.value(value.text or "", value)) for value in claim.findall("value")]
         matched = [value in held for value in wanted]
         if wanted and not (all(matched) if (claim.get("match") or "any") == "all" else any(matched)):
             raise refuse("TokenClaimValueNotAllowed")

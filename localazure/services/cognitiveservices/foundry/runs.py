@@ -295,8 +295,8 @@ class Runner:
                 raise _metadata_problem(connection, f"project '{project.project['name']}' has no system-assigned "
                                                     "identity to authenticate with.")
             # As Entra issues a managed identity's token: oid is its principal, xms_mirid the resource it belongs to.
-            token, _ = self.identity.issue(principal, props.get("audience") or DEFAULT_AUDIENCE, object_id=principal,
-                                           extra={"xms_mirid": project.project["id"]})
+            token, _ = self.identity.issue_for_managed_identity(principal, props.get("audience") or DEFAULT_AUDIENCE,
+                                                                project.project["id"])
             return {"Authorization": f"Bearer {token}"}
         if auth_type == "None":
             return {}

@@ -351,6 +351,30 @@ def test_entra_token_without_the_required_claim_gets_401(lab, use_policy, keyles
     assert chat(lab, key=None, headers=bearer).status_code == 401
 
 
+def test_an_identity_project_is_admitted_however_entra_spells_its_resource_id(lab, use_policy, keyless_api):
+    """Onboarding admits a project calling with its managed identity where the site's Entra check lists the
+    projects allowed (an xms_mirid claim). Entra spells the project's id its own way (`resourcegroups`) and the
+    gateway compares claim values as written, so the admission cannot rest on ARM's spelling of the id."""
+    from ansible_collections.aigateway.foundry.plugins.filter.project_identities import gateway_policy_with_projects
+
+    identity = Identity.load_or_create(Path(lab["endpoint"]["state_dir"]))
+    accounts = f"/subscriptions/{lab['endpoint']['subscription_id']}/resourceGroups/{lab['rg']}/providers/" \
+               "Microsoft.CognitiveServices/accounts/agents/projects/"
+    entra = {"enabled": True, "tenant_id": lab["endpoint"]["tenant_id"], "required_claims": [
+        {"name": "xms_mirid", "match": "any", "values": [accounts + "main"]}]}
+    blue = {"team": "blue", "principal_id": str(uuid.uuid4()), "project_id": accounts + "blue",
+            "tokens_per_minute": 5000}
+    use_policy(gateway_policy_with_projects({**BASE, "gateway_auth": {"entra": entra}}, [blue]))
+
+    def bearer(principal, project):
+        token, _expires = identity.issue_for_managed_identity(principal, "https://cognitiveservices.azure.com",
+                                                              accounts + project)
+        return {"Authorization": f"Bearer {token}"}
+    answer = chat(lab, key=None, headers=bearer(blue["principal_id"], "blue"))
+    assert answer.status_code == 200, answer.text
+    assert chat(lab, key=None, headers=bearer(str(uuid.uuid4()), "red")).status_code == 401   # not onboarded
+
+
 def test_entra_token_not_yet_valid_gets_401_beyond_the_clock_skew(lab, use_policy, keyless_api):
     """A token whose nbf lies an hour ahead is refused (Azure validates nbf; 5 minutes' clock skew allowed)."""
     use_policy({**BASE, "gateway_auth": {"entra": {"enabled": True, "tenant_id": lab["endpoint"]["tenant_id"]}}})

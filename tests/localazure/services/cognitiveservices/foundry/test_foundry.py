@@ -126,7 +126,8 @@ def test_project_identity_token_names_the_project(tmp_path):
                                                               audience="https://cognitiveservices.azure.com"))
     claims = _claims(headers["Authorization"][len("Bearer "):])
     assert claims["aud"] == "https://cognitiveservices.azure.com" and claims["oid"] == "pid-1"
-    assert claims["xms_mirid"] == project.project["id"]
+    # Entra's spelling of the id (`resourcegroups`, as Microsoft's guide writes the claim), not ARM's
+    assert claims["xms_mirid"] == "/subscriptions/s/resourcegroups/rg/providers/Microsoft.CognitiveServices/accounts/a/projects/p"
     project.project["identity"] = {"type": "None"}
     with pytest.raises(foundry_runs.FoundryError, match="no system-assigned identity"):
         runner._credential_headers(project, _connection(authType="ProjectManagedIdentity"))
