@@ -140,7 +140,7 @@ def test_entra_only_validates_every_request_and_keys_counters_on_the_project():
     assert claim.attrs == {"name": "xms_mirid", "match": "any"}
     assert [v.text for v in claim.elements()] == [PROJECT]
     assert 'GetValueOrDefault("xms_mirid"' in inbound[2].attrs["counter-key"]
-    assert inbound[2].attrs["counter-key"].startswith("@(context.Subscription?.Id ??")
+    assert inbound[2].attrs["counter-key"].startswith('@("api|" + (context.Subscription?.Id ??')
 
 
 def test_admitted_principals_pass_on_their_oid_everyone_else_meets_the_required_claims():
@@ -171,11 +171,20 @@ def test_entra_with_keys_checks_the_token_only_without_subscription():
     assert "required-claims" not in tags(when.elements()[0].elements())
 
 
+def test_a_literal_counter_key_gets_its_scope_and_a_statement_block_stays_as_written():
+    literal = sections(render({"token_limit": {"enabled": True, "tokens_per_minute": 1, "counter_key": "all"}}))
+    assert find(literal["inbound"], "llm-token-limit").attrs["counter-key"] == "api|all"
+    block = '@{return context.Subscription.Id;}'
+    written = sections(render({"token_limit": {"enabled": True, "tokens_per_minute": 1, "counter_key": block}}))
+    assert find(written["inbound"], "llm-token-limit").attrs["counter-key"] == block
+
+
 def test_token_limit_attributes():
     inbound = sections(render(CAPABILITIES["token_limit"]))["inbound"]
     limit = find(inbound, "llm-token-limit")
     assert limit.attrs == {
-        "counter-key": "@(context.Subscription.Id)", "tokens-per-minute": "100", "estimate-prompt-tokens": "true",
+        "counter-key": '@("api|" + (context.Subscription.Id))', "tokens-per-minute": "100",
+        "estimate-prompt-tokens": "true",
         "remaining-tokens-header-name": "x-ratelimit-remaining-tokens",
         "remaining-tokens-variable-name": "remainingTokens"}
 
@@ -191,6 +200,9 @@ def test_token_quotas_per_product():
     assert platinum.attrs["tokens-per-minute"] == "2000"
     silver = find(branches[1].elements(), "llm-token-limit")
     assert "tokens-per-minute" not in silver.attrs
+    # a counter of its own scope: not the API limit's, nor a product policy's (one counter per key, Learn)
+    assert platinum.attrs["counter-key"] == silver.attrs["counter-key"] == \
+        '@("product-quota|" + (context.Subscription.Id))'
     assert silver.attrs["remaining-quota-tokens-variable-name"] == "remainingQuota"
 
 
@@ -208,7 +220,8 @@ def test_a_project_calling_with_its_identity_has_its_own_limit_keyed_on_its_oid(
     oid = '((Jwt)context.Variables["jwt"]).Claims.GetValueOrDefault("oid", "unknown")'
     assert branches[1].attrs["condition"] == '@(context.Subscription == null && %s == "%s")' % (oid, principal)
     limit = find(branches[1].elements(), "llm-token-limit")
-    assert limit.attrs == {"counter-key": "@(%s)" % oid, "tokens-per-minute": "300", "token-quota": "9000",
+    assert limit.attrs == {"counter-key": '@("principal-quota|" + (%s))' % oid, "tokens-per-minute": "300",
+                           "token-quota": "9000",
                            "token-quota-period": "Daily", "estimate-prompt-tokens": "false"}
 
 

@@ -300,6 +300,20 @@ def test_a_product_policy_composes_with_the_api_policy_through_base(lab, use_pol
     assert chat(lab, key="caller").status_code == 200
 
 
+def test_a_project_is_held_at_its_own_limit_not_at_half_of_it(lab, use_policy, product_policies):
+    """One counter serves every scope with the same key (Learn, llm-token-limit-policy), so the API's limit and the
+    project's product limit must not share a key: each would count the project's tokens, and the project would get
+    429 at about half its limit."""
+    use_policy({**BASE, "token_limit": {"enabled": True, "tokens_per_minute": 100000}})
+    product_policies("silver", 300)
+    first = chat(lab, key="silver-team", padding=4 * 150)
+    assert first.status_code == 200, first.text
+    spent = first.json()["usage"]["total_tokens"]
+    assert spent < 300 <= 2 * spent   # one call of between half and all of the limit
+    second = chat(lab, key="silver-team")
+    assert second.status_code == 200, second.text
+
+
 def test_the_api_policy_still_applies_below_a_product_policy(lab, use_policy, product_policies):
     use_policy({**BASE, "token_limit": {"enabled": True, "tokens_per_minute": 300}})
     product_policies("gold", 100000)
