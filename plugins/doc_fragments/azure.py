@@ -157,8 +157,8 @@ options:
       - The project's data-plane endpoint, for example
         V(https://agents-foundry-x1.services.ai.azure.com/api/projects/foundry-project), or the local endpoint's
         project URL in local mode.
-      - When omitted it is read from Resource Manager for O(account) and O(project) in the public cloud: the
-        project's C(properties.endpoints) (C(AI Foundry API)), whose host is the account's custom subdomain, which
+      - When omitted it is read from Resource Manager for O(account) and O(project) in the public cloud, from the
+        project's C(properties.endpoints) (C(AI Foundry API)). Its host is the account's custom subdomain, which
         need not be the account's name.
     type: str
   account:

@@ -223,7 +223,6 @@ def inference_api_version_problem(api_type, version):
                "/deployments/{name}/chat/completions" if spec.deployment_in_path else "/chat/completions", version))
 
 
-
 CONNECTION_SCOPES = ("account", "project")
 # API Management SKUs we create (Microsoft.ApiManagement/service sku.name; Premiumv2 is newer than the definitions).
 APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2")

@@ -97,8 +97,8 @@ def test_the_api_type_decides_the_inference_api_version():
 def test_inference_call_is_what_foundry_calls():
     assert fc.inference_call("https://g/openai/", "gpt", True, "2024-12-01-preview") == (
         "https://g/openai/deployments/gpt/chat/completions?api-version=2024-12-01-preview", None)
-    assert fc.inference_call("https://g/openai/v1", "gpt", False, "") == ("https://g/openai/v1/chat/completions",
-                                                                         "gpt")
+    assert fc.inference_call("https://g/openai/v1", "gpt", False, "") == (
+        "https://g/openai/v1/chat/completions", "gpt")
 
 
 def test_valid_gateway_connection():
