@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import time
 import uuid
@@ -18,6 +19,18 @@ from pathlib import Path
 from aiohttp import web
 
 IDENTITY_FILE = "identity.json"
+# Resource ids are case-insensitive (Learn, "Naming rules and restrictions for Azure resources": resource and
+# resource group names are case-insensitive unless noted), so a claim that names a resource need not spell it as
+# ARM returns it: Microsoft's guide for Foundry projects calling APIM with their identity writes the xms_mirid claim
+# with `resourcegroups` (foundry-samples 01-connections/apim apim-setup-guide-for-agents.md).
+_RESOURCE_GROUPS_SEGMENT = re.compile(r"/resourcegroups/", re.IGNORECASE)
+
+
+def entra_resource_id(resource_id: str) -> str:
+    """`resource_id` as Entra writes it in a managed identity's `xms_mirid`: `/resourcegroups/` in lower case."""
+    return _RESOURCE_GROUPS_SEGMENT.sub("/resourcegroups/", resource_id)
+
+
 TOKEN_LIFETIME = 3600
 ARM_AUDIENCE = "https://management.azure.com/"
 # The audiences ARM accepts, as its InvalidAuthenticationTokenAudience message lists them (quoted in public
@@ -98,6 +111,12 @@ class Identity:
         body = _b64(json.dumps(claims).encode())
         signature = _b64(hmac.new(self._key, f"{head}.{body}".encode(), hashlib.sha256).digest())
         return f"{head}.{body}.{signature}", claims["exp"]
+
+    def issue_for_managed_identity(self, principal_id: str, audience: str, resource_id: str) -> tuple[str, int]:
+        """A managed identity's token as Entra issues it: `oid` its principal, `xms_mirid` the resource it belongs
+        to in Entra's spelling (entra_resource_id), not necessarily ARM's."""
+        return self.issue(principal_id, audience, object_id=principal_id,
+                          extra={"xms_mirid": entra_resource_id(resource_id)})
 
     def _oid(self, app_id: str) -> str:
         """A stable object id per application (the service principal's id)."""

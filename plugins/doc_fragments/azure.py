@@ -157,14 +157,20 @@ options:
       - The project's data-plane endpoint, for example
         V(https://agents-foundry-x1.services.ai.azure.com/api/projects/foundry-project), or the local endpoint's
         project URL in local mode.
-      - When omitted it is derived from O(account) and O(project) in the public cloud
-        (C(https://<account>.services.ai.azure.com/api/projects/<project>)).
+      - When omitted it is read from Resource Manager for O(account) and O(project) in the public cloud, from the
+        project's C(properties.endpoints) (C(AI Foundry API)). Its host is the account's custom subdomain, which
+        need not be the account's name.
     type: str
   account:
-    description: The Foundry account of the project, to derive O(project_endpoint) from.
+    description: The Foundry account of the project, to read O(project_endpoint) from.
     type: str
   project:
-    description: The project, to derive O(project_endpoint) from.
+    description: The project, to read O(project_endpoint) from.
+    type: str
+  resource_group:
+    description:
+      - The resource group of O(account). When omitted, the account is found by name in the subscription.
+      - Only used when O(project_endpoint) is omitted.
     type: str
 requirements:
   - azure-ai-projects >= 2.0.0

@@ -370,6 +370,10 @@ def aigw_problems(inputs, shown=None):
                  validation.setting_problem("aigw_apim_sku", inputs.get("aigw_apim_sku"), validation.APIM_SKUS),
                  validation.setting_problem("aigw_api_type", inputs.get("aigw_api_type"),
                                             validation.CONNECTION_API_TYPES)]
+    if inputs.get("aigw_api_type") in validation.CONNECTION_API_TYPES:
+        version = validation.inference_api_version_problem(inputs["aigw_api_type"],
+                                                           inputs.get("aigw_inference_api_version"))
+        problems.append(version and "aigw_" + version)
     problems += _connection_problems(inputs)
     if "aigw_apim_name" in inputs:
         problems.append(validation.name_problem("Microsoft.ApiManagement/service", inputs["aigw_apim_name"]))

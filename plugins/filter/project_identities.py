@@ -5,8 +5,9 @@
 Such a project calls the gateway with its managed identity's Entra token and no subscription key, so no product
 policy applies to it: its limit lives in the API policy, keyed on the token's ``oid`` (the project's principal id).
 This adds, to the settings the gateway role renders (roles/gateway/templates/inference-policy.xml.j2, the one
-renderer), one ``token_quotas`` entry per project keyed on its principal id, and admits its resource id where the
-gateway's Entra check names the callers allowed (an ``xms_mirid`` required claim). The gateway's Entra check itself
+renderer), one ``token_quotas`` entry per project keyed on its principal id, and admits that principal id
+(``gateway_auth.entra.admitted_principals``: the token's ``oid``) where the gateway's Entra check names the callers
+allowed (required claims such as ``xms_mirid``). The gateway's Entra check itself
 is the site's setting (gateway_auth.entra): without it there is nothing to hang the projects on, and that is
 refused naming the projects.
 """
@@ -47,11 +48,11 @@ def gateway_policy_with_projects(gateway_policy, identities):
             "projects %s use auth_type ProjectManagedIdentity, which needs the gateway's Entra check: set "
             "gateway_auth.entra.enabled and tenant_id in the gateway policy (aigw_gateway_policy) and run site.yml "
             "first" % ", ".join(str(identity.get("team") or identity["principal_id"]) for identity in identities))
-    for claim in entra.get("required_claims") or []:
-        if str(claim.get("name", "")).lower() == "xms_mirid":
-            claim["values"] = list(claim.get("values") or []) + [
-                identity["project_id"] for identity in identities
-                if identity["project_id"].lower() not in [str(value).lower() for value in claim.get("values") or []]]
+    # Admitted on the token's oid, the project's principal id (one spelling), never on its resource id: Entra's
+    # xms_mirid may spell the id otherwise than ARM returns it, and the check compares claim values as written.
+    admitted = [str(value) for value in entra.get("admitted_principals") or []]
+    entra["admitted_principals"] = admitted + [identity["principal_id"] for identity in identities
+                                               if identity["principal_id"] not in admitted]
     policy["token_quotas"] = list(policy.get("token_quotas") or []) + [
         dict({"principal_id": identity["principal_id"]},
              **dict((key, identity[key]) for key in LIMIT_KEYS if identity.get(key) is not None))

@@ -18,14 +18,6 @@ from ansible_collections.aigateway.foundry.plugins.module_utils import validatio
 GATEWAY_CATEGORIES = ("ApiManagement", "ModelGateway")
 DEFAULT_AUDIENCE = "https://cognitiveservices.azure.com"
 
-# API type of the gateway -> (the path the target ends with, deploymentInPath).
-API_TYPES = {
-    "PassThrough": ("/openai", True),
-    "AzureOpenAI": ("/openai", True),
-    "AzureOpenAIV1": ("/openai/v1", False),
-    "AzureAI": ("/models", False),
-}
-
 # Metadata keys the structured options own; extra_metadata cannot set them.
 STRUCTURED_KEYS = ("deploymentInPath", "inferenceAPIVersion", "deploymentAPIVersion", "models", "modelDiscovery",
                    "customHeaders", "authConfig")
@@ -40,8 +32,27 @@ def deployment_in_path(params):
     if params.get("deployment_in_path") is not None:
         return params["deployment_in_path"]
     if params.get("api_type"):
-        return API_TYPES[params["api_type"]][1]
+        return validation.CONNECTION_API_TYPE_DEFAULTS[params["api_type"]].deployment_in_path
     return None
+
+
+def inference_version(params):
+    """The inferenceAPIVersion value: the option, else the API type's default ("" = none)."""
+    return validation.inference_api_version(params.get("api_type"), params.get("inference_api_version"))
+
+
+def inference_call(target, deployment, deployment_in_path, version):
+    """(URL, model for the body or None) of the chat-completions call Foundry makes through a gateway connection
+    (foundry-samples 01-connections/apim, APIM-Connection-Objects.md): with deploymentInPath "true"
+    `{target}/deployments/{deployment}/chat/completions`, else `{target}/chat/completions` with the deployment as
+    `model`; `?api-version={inferenceAPIVersion}` only when the connection has one (apim-setup-guide-for-agents.md:
+    "If not required, this will need to be kept an empty string")."""
+    base = target.rstrip("/")
+    if deployment_in_path:
+        url, model = "%s/deployments/%s/chat/completions" % (base, deployment), None
+    else:
+        url, model = base + "/chat/completions", deployment
+    return url + ("?api-version=%s" % version if version else ""), model
 
 
 def models_value(models):
@@ -73,8 +84,9 @@ def build_metadata(params):
     in_path = deployment_in_path(params)
     if in_path is not None:
         metadata["deploymentInPath"] = "true" if in_path else "false"
-    if params.get("inference_api_version"):
-        metadata["inferenceAPIVersion"] = params["inference_api_version"]
+    version = inference_version(params)
+    if version:
+        metadata["inferenceAPIVersion"] = version
     if params.get("deployment_api_version"):
         metadata["deploymentAPIVersion"] = params["deployment_api_version"]
     if params.get("models"):
@@ -195,16 +207,16 @@ def _validate_target(params):
         return "an ApiManagement connection needs deployment_in_path (or api_type, which implies it)"
     api_type = params.get("api_type")
     if api_type:
-        suffix, expected_in_path = API_TYPES[api_type]
+        suffix = validation.CONNECTION_API_TYPE_DEFAULTS[api_type].target_suffix
+        expected_in_path = validation.CONNECTION_API_TYPE_DEFAULTS[api_type].deployment_in_path
         if not target.rstrip("/").endswith(suffix):
             return ("api_type %s serves inference under %s: target must end with %s (got %s)"
                     % (api_type, suffix, suffix, target))
         if in_path != expected_in_path:
             return ("api_type %s needs deployment_in_path %s: with %s, Foundry calls %s and gets DeploymentNotFound"
                     % (api_type, str(expected_in_path).lower(), str(in_path).lower(),
-                       target.rstrip("/") + ("/deployments/{name}/chat/completions" if in_path
-                                             else "/chat/completions")))
-    return None
+                       inference_call(target, "{name}", in_path, None)[0]))
+    return validation.inference_api_version_problem(api_type, inference_version(params))
 
 
 def validate(params):

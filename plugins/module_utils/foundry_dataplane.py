@@ -47,8 +47,13 @@ LOG_ANALYTICS_AUDIENCES = {
 PROJECT_ENDPOINT = re.compile(r"\Ahttps://[^/\s]+(/[^\s?#]*)?/api/projects/[^/\s?#]+\Z")
 
 
+# The key of the Foundry host in an account's (and a project's) ARM ``properties.endpoints``.
+FOUNDRY_API = "AI Foundry API"
+
+
 def project_endpoint(cloud, account, project, explicit=None):
-    """(endpoint, problem): the project endpoint given, or derived from account and project in ``cloud``."""
+    """(endpoint, problem): the project endpoint given, else None when account and project locate it in ``cloud``
+    (``arm_project_endpoint`` then reads it from ARM), else the problem."""
     if explicit:
         url = explicit.rstrip("/")
         if not PROJECT_ENDPOINT.match(url):
@@ -57,32 +62,70 @@ def project_endpoint(cloud, account, project, explicit=None):
         return url, None
     if not (account and project):
         return None, "give project_endpoint, or account and project to derive it from"
-    suffix = FOUNDRY_SUFFIXES.get(cloud)
-    if suffix is None:
+    if cloud not in FOUNDRY_SUFFIXES:
         return None, ("the Foundry project data plane of cloud_environment %s is not supported: its endpoint "
                       "suffix and token audience are not known to this collection (only AzureCloud)" % cloud)
-    return "https://%s.%s/api/projects/%s" % (account.lower(), suffix, project), None
+    return None, None
+
+
+def arm_project_endpoint(account, project_name, project=None):
+    """The project endpoint as ARM reports it: the project's ``properties.endpoints["AI Foundry API"]``, else the
+    account's Foundry host (its ``endpoints["AI Foundry API"]``, else its ``customSubDomainName``) with
+    ``/api/projects/<project>``. The host is the account's custom subdomain, which need not be its name."""
+    own = ((project or {}).get("properties") or {}).get("endpoints") or {}
+    if own.get(FOUNDRY_API):
+        return own[FOUNDRY_API].rstrip("/")
+    props = (account or {}).get("properties") or {}
+    host = (props.get("endpoints") or {}).get(FOUNDRY_API)
+    if not host:
+        subdomain = props.get("customSubDomainName") or (account or {}).get("name") or ""
+        host = "https://%s.%s" % (subdomain.lower(), FOUNDRY_SUFFIXES["AzureCloud"])
+    return "%s/api/projects/%s" % (host.rstrip("/"), project_name)
 
 
 def project_argument_spec():
     """The options that locate a project (the aigateway.foundry.azure.PROJECT doc fragment)."""
-    return dict(project_endpoint=dict(type="str"), account=dict(type="str"), project=dict(type="str"))
+    return dict(project_endpoint=dict(type="str"), account=dict(type="str"), project=dict(type="str"),
+                resource_group=dict(type="str"))
 
 
 def module_project_endpoint(module):
-    """(endpoint, problem) from a module's project options and cloud."""
+    """(endpoint, problem) from a module's project options and cloud (endpoint None: read it from ARM)."""
     params = module.params
     return project_endpoint(params["cloud_environment"], params["account"], params["project"],
                             params["project_endpoint"])
 
 
+def read_project_endpoint(module):
+    """The project endpoint of the module's account and project, read from ARM (the account found by name in the
+    subscription unless resource_group says where it is)."""
+    params = module.params
+    client = module.client("cognitiveservices")
+    name, project = params["account"], params["project"]
+    group = params.get("resource_group")
+    if not group:
+        found = [item for item in module.list_all("list the subscription's accounts", client.accounts.list)
+                 if str(item.get("name", "")).lower() == name.lower()]
+        module.fail_if(not found and "account %s is not in the subscription: give project_endpoint, or the "
+                                     "account's resource_group" % name)
+        module.fail_if(len(found) > 1 and "account name %s is in several resource groups (%s): give resource_group"
+                       % (name, ", ".join(sorted(item["id"].split("/")[4] for item in found))))
+        group = found[0]["id"].split("/")[4]
+    account = module.read_json("read account %s" % name, client.accounts.get, group, name)
+    module.fail_if(account is None and "account %s is not in resource group %s" % (name, group))
+    body = module.read_json("read project %s" % project, client.projects.get, group, name, project)
+    module.fail_if(body is None and "project %s is not in account %s" % (project, name))
+    return arm_project_endpoint(account, project, body)
+
+
 def project_module(argument_spec, validate=None):
     """(module, endpoint) of a task on a project's data plane: the module with the project options, its input
-    checked by ``validate(params) -> problem or None`` and then the project endpoint, before any call."""
+    checked by ``validate(params) -> problem or None`` and then the project endpoint, before any write (without
+    project_endpoint, the endpoint ARM reports for the account and project)."""
     module = AzureModule(dict(project_argument_spec(), **argument_spec))
     endpoint, problem = module_project_endpoint(module)
     module.fail_if((validate(module.params) if validate else None) or problem)
-    return module, endpoint
+    return module, endpoint or read_project_endpoint(module)
 
 
 def log_analytics_endpoint(cloud, explicit=None):

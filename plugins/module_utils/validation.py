@@ -155,8 +155,74 @@ CONNECTION_CATEGORIES = (
 # Foundry connections' authType (ConnectionPropertiesV2 of the definitions, and the project identity Foundry's
 # "bring your own AI gateway" documentation adds), what foundry_connection takes of them.
 CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity", "AAD", "OAuth2", "None")
+# The api-versions of each inference API a gateway fronts.  Azure OpenAI's dated data-plane versions
+# (specification/cognitiveservices/data-plane/AzureOpenAI/inference); the v1 API's `api-version` is optional and
+# only "v1" or "preview" (specification/ai/data-plane/OpenAI.v1, AzureAIFoundryModelsApiVersion); the Model
+# Inference API (/models) has its own versions (specification/ai/data-plane/ModelInference).
+AZURE_OPENAI_API_VERSION = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?\Z")
+OPENAI_V1_API_VERSIONS = ("v1", "preview")
+MODEL_INFERENCE_API_VERSIONS = ("2024-04-01-preview", "2024-05-01-preview", "2025-02-01-preview", "2025-04-01",
+                                "2025-05-01", "2025-05-01-preview", "2025-05-15-preview")
+
+
+class ConnectionApiType(object):
+    """How Foundry calls a gateway API of one type through an ApiManagement connection (foundry-samples
+    01-connections/apim APIM-Connection-Objects.md and apim-setup-guide-for-agents.md): the path the target ends
+    with, whether the deployment goes in the path (`deploymentInPath`), the `inferenceAPIVersion` written when the
+    task names none ("" = none: Foundry then appends no api-version), and which versions the API accepts."""
+
+    def __init__(self, target_suffix, deployment_in_path, inference_api_version, accepted, accepted_text):
+        self.target_suffix = target_suffix
+        self.deployment_in_path = deployment_in_path
+        self.inference_api_version = inference_api_version
+        self.accepted = accepted   # a pattern or the tuple of versions
+        self.accepted_text = accepted_text
+
+    def accepts(self, version):
+        if isinstance(self.accepted, tuple):
+            return version in self.accepted
+        return bool(self.accepted.match(version))
+
+
+# Which API a gateway connection fronts, and what follows for the connection (one table for the module, the
+# filter verify builds its calls with, and site.yml's preflight).
+CONNECTION_API_TYPE_DEFAULTS = {
+    "PassThrough": ConnectionApiType("/openai", True, "2024-12-01-preview",
+                                     AZURE_OPENAI_API_VERSION,
+                                     "a dated Azure OpenAI api-version such as 2024-12-01-preview"),
+    "AzureOpenAI": ConnectionApiType("/openai", True, "2024-12-01-preview",
+                                     AZURE_OPENAI_API_VERSION,
+                                     "a dated Azure OpenAI api-version such as 2024-12-01-preview"),
+    "AzureOpenAIV1": ConnectionApiType("/openai/v1", False, "", OPENAI_V1_API_VERSIONS,
+                                       "none (recommended), v1 or preview: the v1 API takes no dated api-version"),
+    "AzureAI": ConnectionApiType("/models", False, "2024-05-01-preview",
+                                 MODEL_INFERENCE_API_VERSIONS,
+                                 "a Model Inference api-version (%s)" % ", ".join(MODEL_INFERENCE_API_VERSIONS)),
+}
 # How a gateway connection says which API it fronts (Foundry's "bring your own AI gateway" connection metadata).
-CONNECTION_API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1", "AzureAI")
+CONNECTION_API_TYPES = tuple(CONNECTION_API_TYPE_DEFAULTS)
+
+
+def inference_api_version(api_type, version=None):
+    """The connection's `inferenceAPIVersion`: the given one, else the API type's default ("" = none)."""
+    if version:
+        return version
+    return CONNECTION_API_TYPE_DEFAULTS[api_type].inference_api_version if api_type else ""
+
+
+def inference_api_version_problem(api_type, version):
+    """Whether the gateway API of `api_type` accepts `version` as its api-version (None = it does)."""
+    if not api_type or not version:
+        return None
+    spec = CONNECTION_API_TYPE_DEFAULTS[api_type]
+    if spec.accepts(version):
+        return None
+    return ("inference_api_version %s does not fit api_type %s, which takes %s: Foundry would call "
+            "{target}%s?api-version=%s and the gateway's API would refuse it"
+            % (version, api_type, spec.accepted_text,
+               "/deployments/{name}/chat/completions" if spec.deployment_in_path else "/chat/completions", version))
+
+
 CONNECTION_SCOPES = ("account", "project")
 # API Management SKUs we create (Microsoft.ApiManagement/service sku.name; Premiumv2 is newer than the definitions).
 APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "Consumption", "Basicv2", "Standardv2", "Premiumv2")
@@ -397,6 +463,7 @@ POLICY_LITERALS = {
     "content_safety.backend_id": "id",
     "token_quotas[].principal_id": "guid",
     "gateway_auth.entra.client_application_ids[]": "guid",
+    "gateway_auth.entra.admitted_principals[]": "guid",
     "backend_auth.client_id": "guid",
     "gateway_auth.entra.tenant_id": "tenant",
 }

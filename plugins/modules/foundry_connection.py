@@ -82,10 +82,14 @@ options:
     default: false
   api_type:
     description:
-      - The gateway API's type, used to validate O(target) and O(deployment_in_path) (and to default the latter).
-      - V(PassThrough) and V(AzureOpenAI) - target ends with C(/openai), deployment in path.
-      - V(AzureOpenAIV1) - target ends with C(/openai/v1), deployment not in path.
-      - V(AzureAI) - target ends with C(/models), deployment not in path.
+      - The gateway API's type, used to validate O(target), O(deployment_in_path) and O(inference_api_version)
+        (and to default the last two).
+      - V(PassThrough) and V(AzureOpenAI) - target ends with C(/openai), deployment in path, a dated Azure OpenAI
+        api-version (default C(2024-12-01-preview)).
+      - V(AzureOpenAIV1) - target ends with C(/openai/v1), deployment not in path, no api-version (the v1 API takes
+        only V(v1) or V(preview); a dated version is refused).
+      - V(AzureAI) - target ends with C(/models), deployment not in path, a Model Inference api-version (default
+        C(2024-05-01-preview)).
     type: str
     choices: [PassThrough, AzureOpenAI, AzureOpenAIV1, AzureAI]
   deployment_in_path:
@@ -95,7 +99,10 @@ options:
         unless O(api_type) implies it.
     type: bool
   inference_api_version:
-    description: Metadata C(inferenceAPIVersion), the C(api-version) of inference calls.
+    description:
+      - Metadata C(inferenceAPIVersion), the C(api-version) Foundry appends to inference calls.
+      - Defaults to what O(api_type) takes (none for V(AzureOpenAIV1)); a version the API type does not take is
+        refused before anything is written.
     type: str
   deployment_api_version:
     description: Metadata C(deploymentAPIVersion), the C(api-version) of model discovery calls.

@@ -27,6 +27,33 @@ def project(run_module, endpoint):
     run_module("resource_group", {"name": group, "state": "absent"})
 
 
+def test_the_project_endpoint_is_the_one_arm_reports_for_a_custom_subdomain(run_module):
+    """An account whose custom subdomain differs from its name: its project's endpoint is on the subdomain's host
+    (what ARM reports), and the data-plane modules find it from account and project alone."""
+    from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
+
+    group, name = "rg-it-%s" % uuid.uuid4().hex[:8], "agents-it-%s" % uuid.uuid4().hex[:8]
+    subdomain = "contoso-" + name
+    run_module("resource_group", {"name": group, "location": "swedencentral"})
+    try:
+        account = run_module("cognitive_account", {"resource_group": group, "name": name, "kind": "AIServices",
+                                                   "custom_subdomain": subdomain, "allow_project_management": True})
+        created = run_module("foundry_project", {"resource_group": group, "account": name, "name": "agents"})
+        expected = "https://%s.services.ai.azure.com/api/projects/agents" % subdomain
+        assert dataplane.arm_project_endpoint(account["state"], "agents", created["state"]) == expected
+        assert dataplane.arm_project_endpoint(account["state"], "agents") == expected
+        # the modules read it from ARM: an account or project that is not there is named, before any data-plane call
+        missing = run_module("foundry_agent_info", {"account": "nowhere-" + name, "project": "agents"},
+                             expect_failure=True)
+        assert "account nowhere-%s is not in the subscription" % name in missing["msg"]
+        missing = run_module("foundry_agent_info", {"account": name, "project": "other", "resource_group": group},
+                             expect_failure=True)
+        assert "project other is not in account %s" % name in missing["msg"]
+    finally:
+        run_module("cognitive_account", {"resource_group": group, "name": name, "state": "absent", "purge": True})
+        run_module("resource_group", {"name": group, "state": "absent"})
+
+
 def grant_caller(run_module, scope):
     caller = run_module("caller_info", {})
     run_module("role_assignment", {"scope": scope, "role": "Azure AI User", "principal_id": caller["object_id"],

@@ -13,9 +13,23 @@ from ansible_collections.aigateway.foundry.plugins.modules import log_analytics_
 
 # ---- endpoints -------------------------------------------------------------------------------------------------
 
-def test_project_endpoint_is_derived_in_the_public_cloud():
-    assert dataplane.project_endpoint("AzureCloud", "Agents-Foundry-X1", "foundry-project") == (
-        "https://agents-foundry-x1.services.ai.azure.com/api/projects/foundry-project", None)
+def test_without_an_endpoint_the_account_and_project_are_read_from_arm():
+    # no endpoint and no problem: project_module reads what ARM reports for the account and project
+    assert dataplane.project_endpoint("AzureCloud", "Agents-Foundry-X1", "foundry-project") == (None, None)
+
+
+def test_the_arm_endpoint_follows_the_custom_subdomain_not_the_account_name():
+    """An account's Foundry host is its custom subdomain, which need not be its name."""
+    account = {"name": "agents-x1", "properties": {"customSubDomainName": "contoso-agents",
+                                                   "endpoints": {"AI Foundry API":
+                                                                 "https://contoso-agents.services.ai.azure.com/"}}}
+    project = {"properties": {"endpoints": {
+        "AI Foundry API": "https://contoso-agents.services.ai.azure.com/api/projects/foundry-project"}}}
+    expected = "https://contoso-agents.services.ai.azure.com/api/projects/foundry-project"
+    assert dataplane.arm_project_endpoint(account, "foundry-project", project) == expected
+    assert dataplane.arm_project_endpoint(account, "foundry-project") == expected   # the account's host
+    del account["properties"]["endpoints"]
+    assert dataplane.arm_project_endpoint(account, "foundry-project") == expected   # its subdomain
 
 
 def test_explicit_project_endpoint_wins_and_is_checked():

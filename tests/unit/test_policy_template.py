@@ -140,7 +140,26 @@ def test_entra_only_validates_every_request_and_keys_counters_on_the_project():
     assert claim.attrs == {"name": "xms_mirid", "match": "any"}
     assert [v.text for v in claim.elements()] == [PROJECT]
     assert 'GetValueOrDefault("xms_mirid"' in inbound[2].attrs["counter-key"]
-    assert inbound[2].attrs["counter-key"].startswith("@(context.Subscription?.Id ??")
+    assert inbound[2].attrs["counter-key"].startswith('@("api|" + (context.Subscription?.Id ??')
+
+
+def test_admitted_principals_pass_on_their_oid_everyone_else_meets_the_required_claims():
+    settings = {"gateway_auth": {"subscription_key": False, "entra": dict(
+        CAPABILITIES["entra_only"]["gateway_auth"]["entra"], admitted_principals=["p-1", "p-2"])}}
+    assert [str(p) for p in ap.validate_policy(render(settings), scope="api")] == []
+    inbound = sections(render(settings))["inbound"]
+    assert tags(inbound)[:3] == ["base", "validate-azure-ad-token", "choose"]
+    assert "required-claims" not in tags(inbound[1].elements())   # any token of the tenant and audience first
+    when = find(inbound[2].elements(), "when")
+    oid = 'GetValueOrDefault("oid", "unknown")'
+    assert when.attrs["condition"].startswith("@(") and when.attrs["condition"].count(oid) == 2
+    assert '!= "p-1" && ' in when.attrs["condition"] and when.attrs["condition"].endswith('!= "p-2")')
+    claims = find(find(when.elements(), "validate-azure-ad-token").elements(), "required-claims")
+    assert [v.text for v in find(claims.elements(), "claim").elements()] == [PROJECT]
+    # without required claims every token of the tenant passes already: nothing to add
+    plain = {"gateway_auth": {"subscription_key": False, "entra": {"enabled": True, "tenant_id": TENANT,
+                                                                   "admitted_principals": ["p-1"]}}}
+    assert tags(sections(render(plain))["inbound"])[:2] == ["base", "validate-azure-ad-token"]
 
 
 def test_entra_with_keys_checks_the_token_only_without_subscription():
@@ -152,11 +171,20 @@ def test_entra_with_keys_checks_the_token_only_without_subscription():
     assert "required-claims" not in tags(when.elements()[0].elements())
 
 
+def test_a_literal_counter_key_gets_its_scope_and_a_statement_block_stays_as_written():
+    literal = sections(render({"token_limit": {"enabled": True, "tokens_per_minute": 1, "counter_key": "all"}}))
+    assert find(literal["inbound"], "llm-token-limit").attrs["counter-key"] == "api|all"
+    block = '@{return context.Subscription.Id;}'
+    written = sections(render({"token_limit": {"enabled": True, "tokens_per_minute": 1, "counter_key": block}}))
+    assert find(written["inbound"], "llm-token-limit").attrs["counter-key"] == block
+
+
 def test_token_limit_attributes():
     inbound = sections(render(CAPABILITIES["token_limit"]))["inbound"]
     limit = find(inbound, "llm-token-limit")
     assert limit.attrs == {
-        "counter-key": "@(context.Subscription.Id)", "tokens-per-minute": "100", "estimate-prompt-tokens": "true",
+        "counter-key": '@("api|" + (context.Subscription.Id))', "tokens-per-minute": "100",
+        "estimate-prompt-tokens": "true",
         "remaining-tokens-header-name": "x-ratelimit-remaining-tokens",
         "remaining-tokens-variable-name": "remainingTokens"}
 
@@ -172,6 +200,9 @@ def test_token_quotas_per_product():
     assert platinum.attrs["tokens-per-minute"] == "2000"
     silver = find(branches[1].elements(), "llm-token-limit")
     assert "tokens-per-minute" not in silver.attrs
+    # a counter of its own scope: not the API limit's, nor a product policy's (one counter per key, Learn)
+    assert platinum.attrs["counter-key"] == silver.attrs["counter-key"] == \
+        '@("product-quota|" + (context.Subscription.Id))'
     assert silver.attrs["remaining-quota-tokens-variable-name"] == "remainingQuota"
 
 
@@ -189,7 +220,8 @@ def test_a_project_calling_with_its_identity_has_its_own_limit_keyed_on_its_oid(
     oid = '((Jwt)context.Variables["jwt"]).Claims.GetValueOrDefault("oid", "unknown")'
     assert branches[1].attrs["condition"] == '@(context.Subscription == null && %s == "%s")' % (oid, principal)
     limit = find(branches[1].elements(), "llm-token-limit")
-    assert limit.attrs == {"counter-key": "@(%s)" % oid, "tokens-per-minute": "300", "token-quota": "9000",
+    assert limit.attrs == {"counter-key": '@("principal-quota|" + (%s))' % oid, "tokens-per-minute": "300",
+                           "token-quota": "9000",
                            "token-quota-period": "Daily", "estimate-prompt-tokens": "false"}
 
 

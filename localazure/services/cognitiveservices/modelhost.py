@@ -70,6 +70,7 @@ class ModelHost:
                                             "(https://cognitiveservices.azure.com), or have expired.")
         body = _json(call.body)
         deployment_name, operation, template = _model_route(call.method, path, body)
+        _check_v1_api_version(path, call.query)
         if identity is not None and not self.may_infer(identity[0], account["id"]):
             raise account_error(401, "PermissionDenied", (
                 f"The principal `{identity[0]}` lacks the required data action "
@@ -266,6 +267,19 @@ def _model_route(method: str, path: str, body: dict) -> tuple[str, str, str]:
     if method != "POST":
         raise account_error(404, "404", "Resource not found")
     return route
+
+
+# The v1 API's `api-version` is optional and only "v1" or "preview" (azure-rest-api-specs
+# specification/ai/data-plane/OpenAI.v1, AzureAIFoundryModelsApiVersion; Learn "API version lifecycle": the v1 API
+# "removes the need for dated api-version parameters"); a dated version is answered 400 "API version not
+# supported" (quoted in openclaw/openclaw#82058).
+V1_API_VERSIONS = ("v1", "preview")
+
+
+def _check_v1_api_version(path: str, query: dict) -> None:
+    version = query.get("api-version")
+    if path.startswith("/openai/v1/") and version is not None and version not in V1_API_VERSIONS:
+        raise Answer(400, {"error": {"code": "BadRequest", "message": "API version not supported"}})
 
 
 def _rate_message(operation: str, version: str, kind: str, tier: str, wait: int) -> str:

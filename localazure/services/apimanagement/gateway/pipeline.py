@@ -362,9 +362,11 @@ def _validate_azure_ad_token(run: Pipeline, element) -> None:
         name = claim.get("name")
         if name not in claims:
             raise refuse("TokenClaimNotFound")
+        # Values compare as written: Learn documents no case folding, and Microsoft's guide for the xms_mirid of a
+        # Foundry project says its resource group name is case-sensitive (foundry-samples apim-setup-guide-for-agents).
         held = claims[name] if isinstance(claims[name], list) else [claims[name]]
-        held = [str(value).lower() for value in held]
-        wanted = [str(x.value(value.text or "", value)).lower() for value in claim.findall("value")]
+        held = [str(value) for value in held]
+        wanted = [str(x.value(value.text or "", value)) for value in claim.findall("value")]
         matched = [value in held for value in wanted]
         if wanted and not (all(matched) if (claim.get("match") or "any") == "all" else any(matched)):
             raise refuse("TokenClaimValueNotAllowed")
@@ -392,14 +394,13 @@ def _token_limit(run: Pipeline, element) -> None:
         raise Unsupported(f"token-quota-period {period!r}")
     if tpm is None and quota is None:
         raise Unsupported("neither tokens-per-minute nor token-quota")
-    limit = TokenLimit(counter=f"{x.api['id'].lower()}|{_signature(element)}|{counter}",
+    # "For each key value, a single counter is used for all scopes at which the policy is configured" (Learn,
+    # llm-token-limit-policy): the counter is the service's and the key's, whatever the scope, API or element, and
+    # every policy a request passes adds the request's tokens to its counter.
+    limit = TokenLimit(counter=f"{x.service['id'].lower()}|{counter}",
                        tokens_per_minute=tpm, quota=quota, period=period or "Monthly", element=element)
     x.gateway.check_token_limit(x, limit)
     x.token_limits.append(limit)
-
-
-def _signature(element) -> str:
-    return json.dumps(sorted(element.attrib.items()))
 
 
 def _emit_token_metric(run: Pipeline, element) -> None:

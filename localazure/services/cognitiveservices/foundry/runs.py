@@ -260,6 +260,8 @@ class Runner:
                                                 f"{metadata.get('deploymentInPath')!r}.")
         target = (props.get("target") or "").rstrip("/")
         path = f"/deployments/{deployment}/chat/completions" if in_path == "true" else "/chat/completions"
+        # Empty or absent: no api-version at all (foundry-samples 01-connections/apim apim-setup-guide-for-agents.md,
+        # "If not required, this will need to be kept an empty string"; its test_apim_connection.py builds the URL so).
         version = metadata.get("inferenceAPIVersion")
         url = _local_url(connection, target + path, base_url) + (f"?api-version={version}" if version else "")
         headers = {"Content-Type": "application/json"}
@@ -293,8 +295,8 @@ class Runner:
                 raise _metadata_problem(connection, f"project '{project.project['name']}' has no system-assigned "
                                                     "identity to authenticate with.")
             # As Entra issues a managed identity's token: oid is its principal, xms_mirid the resource it belongs to.
-            token, _ = self.identity.issue(principal, props.get("audience") or DEFAULT_AUDIENCE, object_id=principal,
-                                           extra={"xms_mirid": project.project["id"]})
+            token, _ = self.identity.issue_for_managed_identity(principal, props.get("audience") or DEFAULT_AUDIENCE,
+                                                                project.project["id"])
             return {"Authorization": f"Bearer {token}"}
         if auth_type == "None":
             return {}

@@ -301,3 +301,10 @@ def test_the_embeddings_capacity_covers_the_chat_capacity_it_fronts_on_each_host
     embedding = {"name": "text-embedding-3-small", "capacity": 50}
     assert capabilities(dict(CACHE, embeddings_hosts=[{"name": "a", "deployments": [embedding, {"name": "m"}]}],
                              embeddings_capacity=10)) == []
+
+
+def test_the_inference_api_version_must_fit_the_api_type_before_any_write():
+    assert aigw_problems({"aigw_api_type": "AzureOpenAIV1", "aigw_inference_api_version": ""}) == []
+    problems = aigw_problems({"aigw_api_type": "AzureOpenAIV1", "aigw_inference_api_version": "2024-12-01-preview"})
+    assert len(problems) == 1 and problems[0].startswith(
+        "aigw_inference_api_version 2024-12-01-preview does not fit api_type AzureOpenAIV1")

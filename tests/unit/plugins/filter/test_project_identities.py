@@ -26,17 +26,21 @@ def test_each_project_gets_a_limit_keyed_on_its_principal_after_the_product_quot
                                       {"principal_id": "p-green", "tokens_per_minute": 900, "token_quota": 5000,
                                        "token_quota_period": "Daily"}]
     assert ENTRA["token_quotas"] == [{"product": "gold", "token_quota": 100}], "the input is not changed"
-    assert policy["gateway_auth"] == ENTRA["gateway_auth"] and policy["backend_id"] == "pool"
+    assert policy["gateway_auth"]["entra"] == dict(ENTRA["gateway_auth"]["entra"],
+                                                   admitted_principals=["p-blue", "p-green"])
+    assert policy["backend_id"] == "pool" and "admitted_principals" not in ENTRA["gateway_auth"]["entra"]
 
 
-def test_a_project_is_admitted_where_the_entra_check_lists_projects():
+def test_a_project_is_admitted_on_its_principal_not_on_its_resource_id():
+    """Entra may spell the xms_mirid resource id otherwise than ARM; the oid (principal id) has one spelling."""
     listed = {"gateway_auth": {"entra": {"enabled": True, "tenant_id": TENANT, "required_claims": [
         {"name": "xms_mirid", "match": "any", "values": [SITE_PROJECT]}]}}}
     policy = f.gateway_policy_with_projects(listed, [BLUE])
-    assert policy["gateway_auth"]["entra"]["required_claims"][0]["values"] == [SITE_PROJECT, TEAM_PROJECT]
-    # listed once, whatever the case
-    again = f.gateway_policy_with_projects(policy, [dict(BLUE, project_id=TEAM_PROJECT.upper())])
-    assert again["gateway_auth"]["entra"]["required_claims"][0]["values"] == [SITE_PROJECT, TEAM_PROJECT]
+    assert policy["gateway_auth"]["entra"]["required_claims"] == listed["gateway_auth"]["entra"]["required_claims"]
+    assert policy["gateway_auth"]["entra"]["admitted_principals"] == ["p-blue"]
+    # admitted once, however often onboarding renders the policy
+    again = f.gateway_policy_with_projects(policy, [BLUE])
+    assert again["gateway_auth"]["entra"]["admitted_principals"] == ["p-blue"]
 
 
 def test_without_the_gateways_entra_check_the_projects_are_refused_by_name():

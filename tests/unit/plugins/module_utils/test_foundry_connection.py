@@ -40,13 +40,13 @@ def test_metadata_is_strings_with_json_inside():
 
 def test_discovery_metadata_and_api_type_defaults():
     metadata = fc.build_metadata(params(models=None, model_discovery=DISCOVERY, api_type="AzureAI",
-                                        target="https://g/models"))
+                                        target="https://g/models", inference_api_version=None))
     assert metadata["deploymentInPath"] == "false"
     assert json.loads(metadata["modelDiscovery"]) == {"listModelsEndpoint": "/deployments",
                                                       "getModelEndpoint": "/deployments/{deploymentName}",
                                                       "deploymentProvider": "AzureOpenAI"}
     assert fc.validate(params(models=None, model_discovery=DISCOVERY, api_type="AzureAI",
-                              target="https://g/models")) is None
+                              target="https://g/models", inference_api_version=None)) is None
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -70,6 +70,35 @@ def test_discovery_metadata_and_api_type_defaults():
 def test_bad_combinations(extra, message):
     problem = fc.validate(params(**extra))
     assert problem and message in problem
+
+
+V1 = dict(api_type="AzureOpenAIV1", target="https://g/inference/openai/v1")
+
+
+def test_the_api_type_decides_the_inference_api_version():
+    """Foundry appends inferenceAPIVersion to every call (APIM-Connection-Objects.md): the v1 API takes no dated
+    version, the Model Inference API (/models) only its own versions."""
+    assert "inferenceAPIVersion" not in fc.build_metadata(params(inference_api_version=None, **V1))
+    assert fc.validate(params(inference_api_version=None, **V1)) is None
+    assert fc.validate(params(inference_api_version="preview", **V1)) is None
+    problem = fc.validate(params(**V1))   # the dated version every API type used to get
+    assert problem.startswith("inference_api_version 2024-12-01-preview does not fit api_type AzureOpenAIV1")
+    assert "/chat/completions?api-version=2024-12-01-preview" in problem
+    azure_ai = dict(api_type="AzureAI", target="https://g/inference/models")
+    assert fc.build_metadata(params(inference_api_version=None, **azure_ai))["inferenceAPIVersion"] == \
+        "2024-05-01-preview"
+    assert "2024-12-01-preview does not fit api_type AzureAI" in fc.validate(params(**azure_ai))
+    assert fc.build_metadata(params(inference_api_version=None))["inferenceAPIVersion"] == "2024-12-01-preview"
+    assert "does not fit api_type AzureOpenAI" in fc.validate(params(inference_api_version="v1"))
+    # without an API type the version is the user's business
+    assert fc.validate(params(api_type=None, deployment_in_path=True, inference_api_version="v1")) is None
+
+
+def test_inference_call_is_what_foundry_calls():
+    assert fc.inference_call("https://g/openai/", "gpt", True, "2024-12-01-preview") == (
+        "https://g/openai/deployments/gpt/chat/completions?api-version=2024-12-01-preview", None)
+    assert fc.inference_call("https://g/openai/v1", "gpt", False, "") == (
+        "https://g/openai/v1/chat/completions", "gpt")
 
 
 def test_valid_gateway_connection():

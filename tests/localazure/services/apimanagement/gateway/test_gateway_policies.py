@@ -307,6 +307,20 @@ def test_a_product_policy_composes_with_the_api_policy_through_base(lab, use_pol
     assert chat(lab, key="caller").status_code == 200
 
 
+def test_a_project_is_held_at_its_own_limit_not_at_half_of_it(lab, use_policy, product_policies):
+    """One counter serves every scope with the same key (Learn, llm-token-limit-policy), so the API's limit and the
+    project's product limit must not share a key: each would count the project's tokens, and the project would get
+    429 at about half its limit."""
+    use_policy({**BASE, "token_limit": {"enabled": True, "tokens_per_minute": 100000}})
+    product_policies("silver", 300)
+    first = chat(lab, key="silver-team", padding=4 * 150)
+    assert first.status_code == 200, first.text
+    spent = first.json()["usage"]["total_tokens"]
+    assert spent < 300 <= 2 * spent   # one call of between half and all of the limit
+    second = chat(lab, key="silver-team")
+    assert second.status_code == 200, second.text
+
+
 def test_the_api_policy_still_applies_below_a_product_policy(lab, use_policy, product_policies):
     use_policy({**BASE, "token_limit": {"enabled": True, "tokens_per_minute": 300}})
     product_policies("gold", 100000)
@@ -356,6 +370,30 @@ def test_entra_token_without_the_required_claim_gets_401(lab, use_policy, keyles
     assert chat(lab, key=None, headers=bearer).status_code == 401
     use_policy({**BASE, "gateway_auth": {"entra": {**entra, "audiences": ["https://other.example"]}}})
     assert chat(lab, key=None, headers=bearer).status_code == 401
+
+
+def test_an_identity_project_is_admitted_however_entra_spells_its_resource_id(lab, use_policy, keyless_api):
+    """Onboarding admits a project calling with its managed identity where the site's Entra check lists the
+    projects allowed (an xms_mirid claim). Entra spells the project's id its own way (`resourcegroups`) and the
+    gateway compares claim values as written, so the admission cannot rest on ARM's spelling of the id."""
+    from ansible_collections.aigateway.foundry.plugins.filter.project_identities import gateway_policy_with_projects
+
+    identity = Identity.load_or_create(Path(lab["endpoint"]["state_dir"]))
+    accounts = f"/subscriptions/{lab['endpoint']['subscription_id']}/resourceGroups/{lab['rg']}/providers/" \
+               "Microsoft.CognitiveServices/accounts/agents/projects/"
+    entra = {"enabled": True, "tenant_id": lab["endpoint"]["tenant_id"], "required_claims": [
+        {"name": "xms_mirid", "match": "any", "values": [accounts + "main"]}]}
+    blue = {"team": "blue", "principal_id": str(uuid.uuid4()), "project_id": accounts + "blue",
+            "tokens_per_minute": 5000}
+    use_policy(gateway_policy_with_projects({**BASE, "gateway_auth": {"entra": entra}}, [blue]))
+
+    def bearer(principal, project):
+        token, _expires = identity.issue_for_managed_identity(principal, "https://cognitiveservices.azure.com",
+                                                              accounts + project)
+        return {"Authorization": f"Bearer {token}"}
+    answer = chat(lab, key=None, headers=bearer(blue["principal_id"], "blue"))
+    assert answer.status_code == 200, answer.text
+    assert chat(lab, key=None, headers=bearer(str(uuid.uuid4()), "red")).status_code == 401   # not onboarded
 
 
 def test_entra_token_not_yet_valid_gets_401_beyond_the_clock_skew(lab, use_policy, keyless_api):

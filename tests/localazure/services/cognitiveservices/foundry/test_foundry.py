@@ -126,7 +126,8 @@ def test_project_identity_token_names_the_project(tmp_path):
                                                               audience="https://cognitiveservices.azure.com"))
     claims = _claims(headers["Authorization"][len("Bearer "):])
     assert claims["aud"] == "https://cognitiveservices.azure.com" and claims["oid"] == "pid-1"
-    assert claims["xms_mirid"] == project.project["id"]
+    # Entra's spelling of the id (`resourcegroups`, as Microsoft's guide writes the claim), not ARM's
+    assert claims["xms_mirid"] == "/subscriptions/s/resourcegroups/rg/providers/Microsoft.CognitiveServices/accounts/a/projects/p"
     project.project["identity"] = {"type": "None"}
     with pytest.raises(foundry_runs.FoundryError, match="no system-assigned identity"):
         runner._credential_headers(project, _connection(authType="ProjectManagedIdentity"))
@@ -349,6 +350,34 @@ def test_a_wrong_connection_deployment_or_metadata_fails_as_the_service_does(wor
         assert wording in error["message"]
         called_gateway = any(line["kind"] == "gateway" for line in requests_log())
         assert called_gateway is model.startswith("no-models/")   # only that one got as far as the gateway
+
+
+def test_a_v1_connection_works_without_an_api_version_and_fails_with_a_dated_one(world, requests_log):
+    """Foundry appends `inferenceAPIVersion` to the call (foundry-samples APIM-Connection-Objects.md); the v1 API
+    takes only `v1`/`preview` (OpenAI.v1 definitions), so a dated version, fine on `/openai`, fails on v1."""
+    target = f"https://{world.service}.azure-api.net/inference/openai/v1"
+    connections = {"v1-gateway": {}, "v1-dated": {"inferenceAPIVersion": "2024-12-01-preview"}}
+    for name, version in connections.items():
+        answer = world.arm("PUT", f"{world.project.id}/connections/{name}?api-version={CS_API}", json={"properties": {
+            "category": "ApiManagement", "target": target, "authType": "ApiKey", "credentials": {"key": world.key},
+            "metadata": {"deploymentInPath": "false", **version}}})
+        assert answer.status_code == 200, answer.text
+    try:
+        name = _unique("v1-agent")
+        _agent(world, name, f"v1-gateway/{MODEL}")
+        requests_log.mark()
+        assert _ask(world, name, "hello").output_text == modelhost.REPLY
+        assert [line["path"] for line in requests_log() if line["kind"] == "gateway"] == [
+            f"/gateway/{world.service}/inference/openai/v1/chat/completions"]
+        dated = _unique("v1-dated-agent")
+        _agent(world, dated, f"v1-dated/{MODEL}")
+        with pytest.raises(openai.BadRequestError) as raised:
+            _ask(world, dated, "hello")
+        error = raised.value.response.json()["error"]
+        assert error["code"] == "BadRequest" and "API version not supported" in error["message"], error
+    finally:
+        for name in connections:
+            world.arm("DELETE", f"{world.project.id}/connections/{name}?api-version={CS_API}")
 
 
 def test_project_managed_identity_reaches_the_account_with_the_connection_audience(world, requests_log):
