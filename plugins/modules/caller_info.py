@@ -125,6 +125,7 @@ existing_resource_groups:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_dataplane as dataplane
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import API_VERSIONS
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 
 
@@ -136,7 +137,7 @@ ARGUMENT_SPEC = dict(
 )
 # Azure answers the subscription's permissions although Microsoft's definitions (and so the SDK) lack the path
 # (Azure/azure-rest-api-specs#19473).
-PERMISSIONS_API_VERSION = "2022-04-01"
+PERMISSIONS_API_VERSION = API_VERSIONS["Microsoft.Authorization"]
 
 
 def validate(params):
