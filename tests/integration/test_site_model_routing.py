@@ -72,6 +72,11 @@ class Gateway:
         assert answer.status_code < 300, answer.text
         return answer
 
+    def fresh_minute(self):
+        """A model host admits a deployment's capacity in requests per 10 s on the endpoint's clock: each test starts
+        on a fresh minute, so what it sees is routing, not the previous test's calls."""
+        self.control("POST", "/localazure/clock", {"advance_seconds": 61})
+
     def gateway_logs(self):
         """The service's ApiManagementGatewayLogs rows, read with the stock Log Analytics query client."""
         from azure.identity import ClientSecretCredential
@@ -119,6 +124,7 @@ def test_site_builds_a_pool_per_model_and_verify_proves_the_routed_pool(site):
 
 def test_each_model_answers_only_from_hosts_that_have_it(site):
     gateway = Gateway(site)
+    gateway.fresh_minute()
     for v1 in (False, True):
         assert {gateway.host(gateway.chat("gpt-4o-mini", v1)) for _ in range(4)} == {"A"}
         assert {gateway.host(gateway.chat("gpt-4.1-mini", v1)) for _ in range(4)} == {"C"}
@@ -144,6 +150,7 @@ def test_one_models_pool_fails_over_while_the_other_model_keeps_its_host(site):
     gateway = Gateway(site)
     host_a = next(a.name for a in gateway.cognitive.accounts.list_by_resource_group(gateway.group)
                   if a.name.startswith("models-a-"))
+    gateway.fresh_minute()
     gateway.control("POST", "/localazure/cognitiveservices/model-hosts/%s/throttle" % host_a,
                     {"status": 429, "duration_seconds": 60, "retry_after": 60})
     try:
