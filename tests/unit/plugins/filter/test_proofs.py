@@ -51,8 +51,8 @@ def test_with_routing_by_model_each_pools_reason_is_named():
     assert proof["reason"].startswith("gpt-4.1-mini's pool: no circuit breaker rule on models-c")
     assert "; gpt-4o-mini's pool: not provable without load on Azure" in proof["reason"]
     alone = f.failover_proof([A, C], LISTED, True, [route("gpt-4o-mini", A), route("o1", C)])
-    assert not alone["provable"] and alone["reason"] == "no model is served by more than one host, so no model has " \
-                                                         "a pool"
+    assert not alone["provable"]
+    assert alone["reason"] == "no model is served by more than one host, so no model has a pool"
 
 
 def test_a_cache_miss_is_promised_only_at_learns_strict_thresholds():
