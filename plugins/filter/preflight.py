@@ -18,7 +18,8 @@ short_description: The problems with the aigw_* settings
 version_added: 0.2.0
 positional: _input, shown
 description:
-  - Checks the settings site.yml provisions (subscription, resource group, models, model hosts, agent host, API
+  - Checks the settings site.yml provisions (subscription, resource group, models, model hosts and the models each
+    serves (every model of aigw_models and aigw_agent_model needs at least one host), agent host, API
     Management, connection scope and auth type, soft-delete choice, gateway policy options, the capabilities'
     settings) by the rules Azure applies, and returns one message per problem, each naming the variable, the value
     and the rule. An empty list means the settings are fine.
@@ -148,7 +149,24 @@ def model_problems(models, where):
     return problems
 
 
-def host_problems(hosts, agent_host, models):
+def coverage_problems(hosts, models, agent_model=None):
+    """Hosts may serve different deployments (the gateway then routes by model, one pool per model), but every model
+    the gateway is meant to serve needs at least one host that deploys it: aigw_models, and the agents' model
+    (aigw_agent_model), else the gateway answers 404 DeploymentNotFound for it."""
+    served = set()
+    for host in hosts:
+        if isinstance(host, dict) and isinstance(host.get("deployments"), list):
+            served.update(deployment.get("name") for deployment in host["deployments"] if isinstance(deployment, dict))
+    wanted = [("aigw_models[%d]" % index, model.get("name")) for index, model in enumerate(models or [])
+              if isinstance(models, list) and isinstance(model, dict) and model.get("name")]
+    if agent_model:
+        wanted.append(("aigw_agent_model", agent_model))
+    return ["%s is %r: no model host of aigw_model_hosts deploys it, so the gateway would answer 404 DeploymentNotFound "
+            "for it; add it to the deployments of at least one host" % (where, name)
+            for where, name in wanted if name not in served]
+
+
+def host_problems(hosts, agent_host, models, agent_model=None):
     if not isinstance(hosts, list):
         return [messages.type_problem("aigw_model_hosts", hosts, "a list of model hosts (each with a name)")]
     if not hosts:
@@ -173,6 +191,8 @@ def host_problems(hosts, agent_host, models):
         problems.append(validation.name_problem("Microsoft.CognitiveServices/accounts", agent_host["name"]))
         names.append(agent_host["name"])
     problems.append(validation.duplicate_problem("aigw_model_hosts and aigw_agent_host", names))
+    if not any(problems):   # a host's own deployments are wrong: that is the problem to name first
+        problems += coverage_problems(hosts, models, agent_model)
     backends = [host.get("backend") for host in hosts if isinstance(host, dict)]
     if None in backends or "" in backends or validation.duplicate_problem("", [str(b) for b in backends]):
         problems.append("every model host of aigw_model_hosts needs a backend name of its own (got %s)"
@@ -380,7 +400,8 @@ def aigw_problems(inputs, shown=None):
     if "aigw_models" in inputs:
         problems += model_problems(inputs["aigw_models"], "aigw_models")
     if "aigw_model_hosts" in inputs:
-        problems += host_problems(inputs["aigw_model_hosts"], inputs.get("aigw_agent_host"), inputs.get("aigw_models"))
+        problems += host_problems(inputs["aigw_model_hosts"], inputs.get("aigw_agent_host"), inputs.get("aigw_models"),
+                                  inputs.get("aigw_agent_model"))
     if "aigw_gateway_policy" in inputs:
         problems += policy_problems(inputs["aigw_gateway_policy"])
     problems += _site_capability_problems(inputs)

@@ -23,8 +23,35 @@ def _priority(host):
     return int(host.get("priority", 1) if host.get("priority") is not None else 1)
 
 
-def failover_proof(hosts, listed_backends, local):
-    """Whether the pool's failover can be proven, and why not: {provable, first_host, reason}.
+def failover_proof(hosts, listed_backends, local, model_routes=None):
+    """Whether a pool's failover can be proven, and why not: {provable, first_host, model, reason}.
+
+    With routing by model (model_routes, the gateway's routes) each model's pool is judged on the hosts it holds, and
+    the first model whose pool is provable is the one to prove (model names it; its calls go to that pool); when none
+    is, the reasons name each model. Without routes the one pool of every host is judged (model is "").
+    """
+    if model_routes:
+        verdicts = []
+        for route in model_routes:
+            members = [member["backend"] for member in route.get("members") or []]
+            if len(members) < 2:
+                continue
+            verdict = dict(_pool_failover(
+                [host for host in hosts or [] if host.get("backend") in members], listed_backends, local),
+                model=route["model"])
+            if verdict["provable"]:
+                return verdict
+            verdicts.append(verdict)
+        if not verdicts:
+            return {"provable": False, "first_host": {}, "model": "",
+                    "reason": "no model is served by more than one host, so no model has a pool"}
+        return dict(verdicts[0], reason="; ".join("%s's pool: %s" % (verdict["model"], verdict["reason"])
+                                                  for verdict in verdicts))
+    return dict(_pool_failover(hosts, listed_backends, local), model="")
+
+
+def _pool_failover(hosts, listed_backends, local):
+    """Whether the pool of these hosts can be shown to fail over: {provable, first_host, reason}.
 
     hosts: the model hosts (name, backend, priority, location); listed_backends: apim_backend_info's backends (what
     APIM holds); local: True when the endpoint's test controls (throttle, clock) can be used.

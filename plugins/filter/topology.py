@@ -110,6 +110,26 @@ def gateway_backends(hosts, backend_suffix=""):
     return backends
 
 
+def model_routes(hosts, pool_name):
+    """The gateway's routes by model when the model hosts serve different deployments: one per deployment name,
+    {model, backend_id, members}, in the order the hosts list them. members are the pool's services (backend,
+    priority, weight) of the hosts that deploy the model; backend_id is the model's pool, <pool_name>-<model>, or
+    the one host's own backend when only one serves it. Empty when every host serves the same deployments: then
+    one pool of every host serves every model, as before routing by model existed."""
+    hosts = [_named(host, "a model host") for host in hosts or []]
+    served = [[_named(deployment, "a deployment of %s" % host["name"])["name"]
+               for deployment in host.get("deployments") or []] for host in hosts]
+    if len(set(frozenset(names) for names in served)) <= 1:
+        return []
+    backends = dict((backend["account"], backend) for backend in gateway_backends(hosts))
+    routes = {}
+    for host, names in zip(hosts, served):
+        for name in names:
+            routes.setdefault(name, []).append(backends[host["name"]])
+    return [{"model": name, "backend_id": "%s-%s" % (pool_name, name) if len(members) > 1 else members[0]["name"],
+             "members": pool_members(members)} for name, members in routes.items()]
+
+
 def embeddings_hosts(hosts, account_results, backend):
     """The model hosts that carry the semantic cache's embeddings deployment, as host records for gateway_backends:
     {name, id, endpoint, backend, priority, weight}.
@@ -141,10 +161,11 @@ def pool_members(backends):
     return [{"backend": b["name"], "priority": b["priority"], "weight": b["weight"]} for b in backends or []]
 
 
-def backend_drift(listed, backends, pool_name="", pool_members=None):
-    """What differs between a service's backends as listed (apim_backend_info) and the gateway's backends and pool
-    (gateway_backends, pool_members), as messages: a backend missing, of another type or URL; the pool missing or
-    with other members, priorities or weights. Empty when Azure holds what was provisioned."""
+def backend_drift(listed, backends, pool_name="", pool_members=None, model_routes=None):
+    """What differs between a service's backends as listed (apim_backend_info) and the gateway's backends and pools
+    (gateway_backends, pool_members, and with routing by model the model_routes' pools), as messages: a backend
+    missing, of another type or URL; a pool missing or with other members, priorities or weights. Empty when Azure
+    holds what was provisioned."""
     by_name = dict(((item.get("name") or "").lower(), item.get("properties") or {}) for item in listed or [])
     found = []
     for backend in backends or []:
@@ -155,11 +176,16 @@ def backend_drift(listed, backends, pool_name="", pool_members=None):
             found.append("backend %s is of type %s, not Single" % (backend["name"], props.get("type")))
         elif (props.get("url") or "").rstrip("/") != backend["url"].rstrip("/"):
             found.append("backend %s points to %s, not %s" % (backend["name"], props.get("url"), backend["url"]))
-    if not pool_members:
-        return found
-    pool = by_name.get(pool_name.lower())
+    pools = [(pool_name, pool_members)] if pool_members else []
+    pools += [(route["backend_id"], route["members"]) for route in model_routes or [] if len(route["members"]) > 1]
+    for name, members in pools:
+        found += _pool_drift(by_name.get(name.lower()), name, members)
+    return found
+
+
+def _pool_drift(pool, pool_name, pool_members):
     if pool is None:
-        return found + ["pool %s is missing" % pool_name]
+        return ["pool %s is missing" % pool_name]
 
     def member(name, priority, weight):
         return "%s (priority %s, weight %s)" % (name.rstrip("/").rsplit("/", 1)[-1].lower(), priority, weight)
@@ -167,8 +193,8 @@ def backend_drift(listed, backends, pool_name="", pool_members=None):
                   for item in (pool.get("pool") or {}).get("services") or [])
     wanted = sorted(member(item["backend"], item.get("priority"), item.get("weight")) for item in pool_members)
     if held != wanted:
-        found.append("pool %s holds %s, not %s" % (pool_name, ", ".join(held) or "nothing", ", ".join(wanted)))
-    return found
+        return ["pool %s holds %s, not %s" % (pool_name, ", ".join(held) or "nothing", ", ".join(wanted))]
+    return []
 
 
 def deployment_drift(listed, hosts):
@@ -299,7 +325,7 @@ class FilterModule(object):
     def filters(self):
         return {"aigw_topology": aigw_topology, "custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "embeddings_hosts": embeddings_hosts,
-                "gateway_backends": gateway_backends, "pool_members": pool_members,
+                "gateway_backends": gateway_backends, "pool_members": pool_members, "model_routes": model_routes,
                 "backend_drift": backend_drift, "deployment_drift": deployment_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
                 "blocklist_prompt": blocklist_prompt}

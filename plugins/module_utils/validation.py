@@ -459,6 +459,10 @@ POLICY_LITERALS = {
     "token_quotas[].remaining_quota_tokens_variable": "id",
     "token_quotas[].product": "id",
     "backend_id": "id",
+    # Routing by model: the deployment names and backend ids land in the policy's C# strings.
+    "model_routes[].model": "id",
+    "model_routes[].backend_id": "id",
+    "model_routes[].members[].backend": "id",
     "semantic_cache.embeddings_backend_id": "id",
     "content_safety.backend_id": "id",
     "token_quotas[].principal_id": "guid",

@@ -1,6 +1,7 @@
 """The gateway role's inference policy template: each capability alone and all together, checked as XML."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -338,3 +339,55 @@ def test_rendering_is_stable_under_normalisation():
     rendered = render(everything())
     assert ap.policies_equal(rendered, ap.pretty_policy(rendered))
     assert not ap.policies_equal(rendered, render(dict(everything(), retry={"enabled": True, "count": 3})))
+
+
+ROUTES = [{"model": "gpt-4o-mini", "backend_id": "inference-backend-pool-gpt-4o-mini",
+           "members": [{"backend": "models-a", "priority": 1, "weight": 1},
+                       {"backend": "models-b", "priority": 2, "weight": 1}]},
+          {"model": "gpt-4.1-mini", "backend_id": "models-c",
+           "members": [{"backend": "models-c", "priority": 1, "weight": 1}]}]
+ROUTED_BACKEND = '@((string)context.Variables["aigw-backend-id"])'
+
+
+def test_routing_by_model_picks_each_models_backend_and_answers_an_unknown_model_itself():
+    xml_text = render({"model_routes": ROUTES, "retry": {"enabled": True}})
+    assert [str(p) for p in ap.validate_policy(xml_text, scope="api")] == []
+    parts = sections(xml_text)
+    assert tags(parts["inbound"]) == ["base", "set-variable", "choose", "choose", "authentication-managed-identity",
+                                      "set-header", "set-backend-service"]
+    assert parts["inbound"][1].attrs == {"name": "aigw-model", "value": '@(Regex.Match(context.Request.OriginalUrl.Path'
+                                                                        ', "/deployments/([^/]+)").Groups[1].Value)'}
+    body = find(find(parts["inbound"][2].elements(), "when").elements(), "set-variable")
+    assert body.attrs["value"] == ('@((string)context.Request.Body.As<JObject>(preserveContent: true)["model"] '
+                                   '?? "")')
+    branches = parts["inbound"][3].elements()
+    assert tags(branches) == ["when", "when", "otherwise"]
+    assert branches[0].attrs["condition"] == '@((string)context.Variables["aigw-model"] == "gpt-4o-mini")'
+    assert find(branches[1].elements(), "set-variable").attrs == {"name": "aigw-backend-id", "value": "models-c"}
+    answer = find(branches[2].elements(), "return-response")
+    assert find(answer.elements(), "set-status").attrs == {"code": "404", "reason": "Not Found"}
+    assert json.loads(find(answer.elements(), "set-body").text) == {"error": {
+        "code": "DeploymentNotFound", "message": "The API deployment for this resource does not exist. If you created "
+        "the deployment within the last 5 minutes, please wait a moment and try again."}}
+    # the routed backend, in inbound and in every retry
+    assert parts["inbound"][-1].attrs == {"backend-id": ROUTED_BACKEND}
+    assert find(parts["backend"][0].elements(), "set-backend-service").attrs == {"backend-id": ROUTED_BACKEND}
+
+
+def test_routing_comes_after_the_caller_check_and_before_anything_spends_tokens():
+    inbound = tags(sections(render(dict(everything(), model_routes=ROUTES)))["inbound"])
+    assert inbound[:5] == ["base", "validate-azure-ad-token", "set-variable", "choose", "choose"]
+    assert inbound[5:7] == ["llm-content-safety", "llm-semantic-cache-lookup"]
+
+
+def test_a_model_name_spliced_into_code_is_caught_against_the_placeholder_rendering():
+    sys.path.insert(0, str(REPO / ".collections"))
+    from ansible_collections.aigateway.foundry.plugins.module_utils import validation
+    settings = {"model_routes": ROUTES}
+    like = render(validation.policy_placeholders(settings))
+    assert ap.expressions_problem(render(settings), like) is None
+    spliced = [dict(ROUTES[0], model='x" || true || "')] + ROUTES[1:]
+    assert "spliced into code" in ap.expressions_problem(render({"model_routes": spliced}), like)
+    assert validation.policy_value_problems({"model_routes": spliced}) == [
+        "aigw_gateway_policy.model_routes[0].model is 'x\" || true || \"': it must be an id of letters, digits, '.', "
+        "'_' and '-', starting with a letter or digit"]

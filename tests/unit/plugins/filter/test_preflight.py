@@ -308,3 +308,29 @@ def test_the_inference_api_version_must_fit_the_api_type_before_any_write():
     problems = aigw_problems({"aigw_api_type": "AzureOpenAIV1", "aigw_inference_api_version": "2024-12-01-preview"})
     assert len(problems) == 1 and problems[0].startswith(
         "aigw_inference_api_version 2024-12-01-preview does not fit api_type AzureOpenAIV1")
+
+
+def routed_lab(**changes):
+    """Three hosts with different deployment sets (the gateway routes by model)."""
+    inputs = copy.deepcopy(LAB)
+    inputs["aigw_model_hosts"] = [
+        {"name": "models-a-0123456789abc", "backend": "models-a", "priority": 1, "deployments": MODELS[:1]},
+        {"name": "models-b-0123456789abc", "backend": "models-b", "priority": 2, "deployments": MODELS},
+        {"name": "models-c-0123456789abc", "backend": "models-c", "deployments": MODELS[1:]}]
+    inputs.update(changes)
+    return inputs
+
+
+def test_hosts_with_different_deployments_pass_when_every_model_has_a_host():
+    assert aigw_problems(routed_lab(aigw_agent_model="gpt-4.1-mini")) == []
+
+
+def test_a_model_no_host_deploys_is_named():
+    hosts = routed_lab()["aigw_model_hosts"]
+    hosts[1]["deployments"] = MODELS[:1]
+    del hosts[2]
+    assert aigw_problems(routed_lab(aigw_model_hosts=hosts, aigw_agent_model="o3")) == [
+        "aigw_models[1] is 'gpt-4.1-mini': no model host of aigw_model_hosts deploys it, so the gateway would answer "
+        "404 DeploymentNotFound for it; add it to the deployments of at least one host",
+        "aigw_agent_model is 'o3': no model host of aigw_model_hosts deploys it, so the gateway would answer 404 "
+        "DeploymentNotFound for it; add it to the deployments of at least one host"]

@@ -14,7 +14,7 @@ LISTED = [{"name": "models-a", "properties": {"circuitBreaker": {"rules": [RULE]
 
 def test_failover_is_provable_locally_with_a_breaker_rule_on_the_first_host_alone_at_its_priority():
     proof = f.failover_proof([B, A], LISTED, True)
-    assert proof == {"provable": True, "first_host": A, "reason": ""}
+    assert proof == {"provable": True, "first_host": A, "model": "", "reason": ""}
 
 
 @pytest.mark.parametrize("hosts, listed, local, reason", [
@@ -28,6 +28,31 @@ def test_failover_is_provable_locally_with_a_breaker_rule_on_the_first_host_alon
 def test_failover_says_why_it_is_not_proven(hosts, listed, local, reason):
     proof = f.failover_proof(hosts, listed, local)
     assert not proof["provable"] and reason in proof["reason"], proof
+
+
+C = {"name": "models-c", "backend": "models-c", "priority": 1, "location": "westus"}
+
+
+def route(model, *hosts):
+    return {"model": model, "backend_id": "pool-" + model,
+            "members": [{"backend": host["backend"], "priority": host["priority"], "weight": 1} for host in hosts]}
+
+
+def test_with_routing_by_model_the_first_provable_models_pool_is_proven_on_its_own_hosts():
+    # gpt-4.1-mini's pool holds B and C alone: C is first there, and C has no breaker rule; gpt-4o-mini's is A, B
+    routes = [route("o1", C), route("gpt-4.1-mini", B, C), route("gpt-4o-mini", A, B)]
+    proof = f.failover_proof([A, B, C], LISTED, True, routes)
+    assert proof == {"provable": True, "first_host": A, "model": "gpt-4o-mini", "reason": ""}
+
+
+def test_with_routing_by_model_each_pools_reason_is_named():
+    proof = f.failover_proof([A, B, C], LISTED, False, [route("gpt-4.1-mini", B, C), route("gpt-4o-mini", A, B)])
+    assert not proof["provable"] and proof["model"] == "gpt-4.1-mini"
+    assert proof["reason"].startswith("gpt-4.1-mini's pool: no circuit breaker rule on models-c")
+    assert "; gpt-4o-mini's pool: not provable without load on Azure" in proof["reason"]
+    alone = f.failover_proof([A, C], LISTED, True, [route("gpt-4o-mini", A), route("o1", C)])
+    assert not alone["provable"]
+    assert alone["reason"] == "no model is served by more than one host, so no model has a pool"
 
 
 def test_a_cache_miss_is_promised_only_at_learns_strict_thresholds():

@@ -166,6 +166,51 @@ def test_backend_drift_names_each_difference():
         f.backend_drift(listed(), [{"url": "https://x"}])
 
 
+def routed_hosts():
+    """Three hosts with different deployment sets: a serves both models, b only gpt-4o-mini, c only gpt-4.1-mini."""
+    return [{"name": "a", "backend": "ba", "endpoint": "https://a/", "priority": 1, "weight": 60,
+             "deployments": [GPT4O, GPT41]},
+            {"name": "b", "backend": "bb", "endpoint": "https://b/", "priority": 2, "deployments": [GPT4O]},
+            {"name": "c", "backend": "bc", "endpoint": "https://c/", "deployments": [GPT41, {"name": "o1"}]}]
+
+
+def test_model_routes_one_pool_per_model_of_the_hosts_that_serve_it():
+    routes = f.model_routes(routed_hosts(), "pool")
+    assert routes == [
+        {"model": "gpt-4o-mini", "backend_id": "pool-gpt-4o-mini",
+         "members": [{"backend": "ba", "priority": 1, "weight": 60}, {"backend": "bb", "priority": 2, "weight": 1}]},
+        {"model": "gpt-4.1-mini", "backend_id": "pool-gpt-4.1-mini",
+         "members": [{"backend": "ba", "priority": 1, "weight": 60}, {"backend": "bc", "priority": 1, "weight": 1}]},
+        # one host serves it: its own backend, no pool
+        {"model": "o1", "backend_id": "bc", "members": [{"backend": "bc", "priority": 1, "weight": 1}]}]
+
+
+def test_model_routes_are_none_when_every_host_serves_the_same_deployments():
+    same = [dict(host, deployments=[GPT41, GPT4O]) for host in routed_hosts()]
+    same[0]["deployments"] = [GPT4O, GPT41]   # the order does not matter
+    assert f.model_routes(same, "pool") == []
+    assert f.model_routes(same[:1], "pool") == []
+    assert f.model_routes([], "pool") == []
+    with pytest.raises(AnsibleFilterError, match="a deployment of b needs a name"):
+        f.model_routes([same[0], dict(same[1], deployments=[{"model_name": "x"}])], "pool")
+
+
+def test_backend_drift_compares_each_models_pool():
+    routes = f.model_routes(routed_hosts(), "pool")
+    backends = f.gateway_backends(routed_hosts())
+    held = [{"name": b["name"], "properties": {"type": "Single", "url": b["url"]}} for b in backends]
+    held += [{"name": route["backend_id"], "properties": {"type": "Pool", "pool": {"services": [
+        {"id": SERVICE + member["backend"], "priority": member["priority"], "weight": member["weight"]}
+        for member in route["members"]]}}} for route in routes if len(route["members"]) > 1]
+    assert f.backend_drift(held, backends, model_routes=routes) == []
+    held[-1]["properties"]["pool"]["services"].pop()
+    assert f.backend_drift(held, backends, model_routes=routes) == [
+        "pool pool-gpt-4.1-mini holds ba (priority 1, weight 60), not ba (priority 1, weight 60), "
+        "bc (priority 1, weight 1)"]
+    assert f.backend_drift(held[:-2], backends, model_routes=routes) == [
+        "pool pool-gpt-4o-mini is missing", "pool pool-gpt-4.1-mini is missing"]
+
+
 HOSTS = [{"name": "models-1", "deployments": [{"name": "gpt-4o-mini", "model_version": "2024-07-18"},
                                               {"name": "embed", "model_name": "text-embedding-3-small",
                                                "capacity": 20, "rai_policy_name": None}]}]

@@ -25,7 +25,8 @@ from localazure.services.cognitiveservices import contentsafety
 from localazure.services.apimanagement.gateway import plane as dataplane
 from localazure.identity import Identity
 from localazure.services.apimanagement.gateway.runtime import CircuitBreakers, quota_period
-from localazure.services.apimanagement.gateway.expressions import Headers, Unsupported, evaluate
+from localazure.services.apimanagement.gateway.expressions import (EvaluationFailed, Headers, MessageBody, Unsupported,
+                                                                  evaluate)
 from localazure.services.authorization import assignments as authz
 from tests.localazure.conftest import advance_clock
 
@@ -64,11 +65,59 @@ def test_expressions_our_template_uses(expression, value):
     assert evaluate(expression, CONTEXT) == value
 
 
-@pytest.mark.parametrize("expression", ["@(context.Request.Body.As<JObject>())", "@(DateTime.UtcNow)",
+@pytest.mark.parametrize("expression", ['@(context.Request.MatchedParameters["deployment-id"])', "@(DateTime.UtcNow)",
                                         "@(context.Subscription.Id)", "@(1 < \"a\")"])
 def test_expressions_outside_the_subset_are_refused_not_guessed(expression):
     with pytest.raises(Unsupported):
         evaluate(expression, CONTEXT)
+
+
+class _Call:
+    def __init__(self, body: bytes):
+        self.body = body
+
+
+def _request_context(path: str, body: bytes, content_type: str = "application/json") -> tuple[dict, _Call]:
+    call = _Call(body)
+    return {"Request": {"OriginalUrl": {"Scheme": "https", "Host": "apim.azure-api.net", "Port": 443, "Path": path},
+                        "Body": MessageBody(call), "Headers": Headers({"Content-Type": content_type})},
+            "Variables": {"aigw-model": ""}}, call
+
+
+DEPLOYMENT_IN_PATH = '@(Regex.Match(context.Request.OriginalUrl.Path, "/deployments/([^/]+)").Groups[1].Value)'
+MODEL_IN_BODY = '@((string)context.Request.Body.As<JObject>(preserveContent: true)["model"] ?? "")'
+
+
+@pytest.mark.parametrize("path, body, deployment, model", [
+    ("/inference/openai/deployments/gpt-4.1-mini/chat/completions", b'{"model": "other"}', "gpt-4.1-mini", "other"),
+    ("/inference/openai/v1/chat/completions", b'{"model": "gpt-4o-mini"}', "", "gpt-4o-mini"),
+    ("/inference/models/embeddings", b'{"input": "x"}', "", ""),           # no model: null, then ""
+    ("/inference/openai/v1/chat/completions", b'{"model": 5}', "", "5"),     # (string) of a number is its text
+])
+def test_the_routing_expressions_read_the_path_and_the_body_as_apim_does(path, body, deployment, model):
+    context, call = _request_context(path, body)
+    assert evaluate(DEPLOYMENT_IN_PATH, context) == deployment
+    assert evaluate(MODEL_IN_BODY, context) == model
+    assert call.body == body, "preserveContent: true leaves the body for the backend"
+    assert evaluate('@((string)context.Request.Body.As<JObject>()["model"])', context) == (model or None)
+    assert call.body == b"", "without preserveContent the body is consumed (IMessageBody.As<T>)"
+
+
+def test_regex_groups_by_name_and_verbatim_strings_as_on_learns_page():
+    context = {"Response": {"Headers": Headers({"Cache-Control": "max-age=30"})}}
+    assert evaluate('@(Regex.Match(context.Response.Headers.GetValueOrDefault("Cache-Control",""), '
+                    '@"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value)', context) == "30"
+    assert evaluate('@(Regex.Match("no-cache", @"max-age=(?<maxAge>\\d+)").Groups["maxAge"].Value)', context) == ""
+    assert evaluate('@(Regex.Match("a", "b").Success)', context) is False
+    assert evaluate('@("application/json".Contains("json") && !"text/plain".Contains("json"))', context) is True
+
+
+@pytest.mark.parametrize("body, content_type", [(b"not json", "application/json"), (b"[1]", "application/json"),
+                                                (b'{"model": {"a": 1}}', "application/json")])
+def test_a_body_apim_cannot_read_is_a_runtime_error_not_a_guess(body, content_type):
+    context, _ = _request_context("/inference/openai/v1/chat/completions", body, content_type)
+    with pytest.raises(EvaluationFailed):
+        evaluate(MODEL_IN_BODY, context)
 
 
 def test_quota_periods_start_at_the_truncated_utc_time():
@@ -498,6 +547,46 @@ def test_a_throttled_chat_deployment_fails_over_while_the_same_hosts_embeddings_
     refused = control("POST", f"/localazure/cognitiveservices/model-hosts/{lab['accounts']['a'].name}/throttle",
                       {"status": 429, "count": 1, "deployments": []})
     assert refused.status_code == 400
+
+
+def v1_call(lab, operation: str, model: str):
+    body = {"model": model, "input": "hello"} if operation == "embeddings" else {
+        "model": model, "messages": [{"role": "user", "content": "Answer with OK."}], "max_tokens": 5}
+    return requests.post(f"{lab['base']}/inference/openai/v1/{operation}", headers={"api-key": lab["keys"]["caller"]},
+                         json=body, verify=lab["ca"], timeout=30)
+
+
+def test_routing_by_model_answers_each_model_from_its_hosts_and_an_unknown_one_itself(lab, use_policy, control):
+    """The gateway role's routing by model, evaluated as rendered: the deployment in the path or the body's model
+    picks the model's backend; a model no route names gets Azure OpenAI's own 404 for a missing deployment; one
+    model's pool fails over while the other model keeps its host."""
+    apim, rg, service = lab["apim"], lab["rg"], lab["service"]
+    apim.backend.create_or_update(rg, service, "backend-a-embeddings", {
+        "url": lab["accounts"]["a"].properties.endpoint.rstrip("/"), "protocol": "http", "circuit_breaker": BREAKER})
+    use_policy(BASE, backend_id="backend-b")
+    host_answer = v1_call(lab, "embeddings", "text-embedding-3-small")   # host B lacks it: the host's own 404
+    assert host_answer.status_code == 404 and host_answer.json()["error"]["code"] == "DeploymentNotFound"
+
+    use_policy({"retry": {"enabled": True, "status_codes": [429, 503], "count": 2}, "model_routes": [
+        {"model": "gpt-4o-mini", "backend_id": "pool"},
+        {"model": "text-embedding-3-small", "backend_id": "backend-a-embeddings"}]})
+    answers = [chat(lab), v1_call(lab, "chat/completions", "gpt-4o-mini"),
+               v1_call(lab, "embeddings", "text-embedding-3-small")]
+    assert [(a.status_code, a.headers.get("x-ms-region")) for a in answers] == [
+        (200, "swedencentral"), (200, "swedencentral"), (200, "swedencentral")]
+    assert all(dataplane.UNEVALUATED_HEADER not in answer.headers for answer in answers)
+    for unknown in (chat(lab, model="gpt-9"), v1_call(lab, "chat/completions", "gpt-9"),
+                    v1_call(lab, "embeddings", "")):
+        assert unknown.status_code == 404 and unknown.json() == host_answer.json(), unknown.text
+        assert unknown.headers["Content-Type"].startswith("application/json")
+        assert dataplane.UNEVALUATED_HEADER not in unknown.headers and "x-ms-region" not in unknown.headers
+
+    control("POST", f"/localazure/cognitiveservices/model-hosts/{lab['accounts']['a'].name}/throttle",
+            {"status": 429, "duration_seconds": 30, "retry_after": 30, "deployments": ["gpt-4o-mini"]})
+    assert chat(lab).headers["x-ms-region"] == "eastus", "gpt-4o-mini's pool moved to host B"
+    embeddings = v1_call(lab, "embeddings", "text-embedding-3-small")
+    assert embeddings.status_code == 200 and embeddings.headers["x-ms-region"] == "swedencentral", \
+        "the other model's backend on host A is not affected"
 
 
 def test_every_host_out_gives_the_bare_503_of_on_error(lab, use_policy, control):
