@@ -5,7 +5,8 @@ Kept apart from cognitiveservices.py, which imports the routes and calls `check_
 kind's validate hook.
 
 - **Catalogue.** Every region offers the same models (`CATALOGUE`); Azure's differs by region, which tests express
-  through the quota instead (a limit of 0 in a region is what "not offered here" looks like to a preflight).
+  through the quota instead (a limit of 0 in a region is what "not offered here" looks like to a preflight). Each
+  version carries `lifecycleStatus` and `deprecation.inference` (its retirement date) as Azure's list does.
 - **Usage names.** `OpenAI.<SKU>.<model>` (as Azure names them, e.g. `OpenAI.GlobalStandard.gpt-4o-mini`); the
   unit is capacity (thousands of tokens per minute for chat and embeddings models), counted per subscription and
   region over every deployment of that model and SKU, soft-deleted accounts included (Azure keeps their
@@ -29,18 +30,38 @@ QUOTA_TABLE = "cognitiveservices.quota"
 ANY_LOCATION = "*"
 DEFAULT_LIMIT = 1000
 CHAT_SKUS = ("GlobalStandard", "DataZoneStandard", "Standard")
-# (format, name, version, SKUs, capabilities, lifecycle): what azure-mgmt-cognitiveservices' Model carries.
+EMBEDDING_SKUS = ("GlobalStandard", "Standard")
+# (format, name, version, SKUs, capabilities, lifecycleStatus, retirement date): what azure-mgmt-cognitiveservices'
+# Model carries (AccountModel.lifecycle_status, .deprecation.inference). The lifecycle and the dates are Learn's
+# "Model retirement schedule" (learn.microsoft.com/azure/foundry/openai/concepts/model-retirement-schedule, updated
+# 2026-09-02): a retired model's date is in the past, yet the list keeps it until Azure removes it, so a client must
+# read the date, not only the status (Learn, model-retirements: "deployments of a retired model always return error
+# responses"; deprecated models are "no longer available for new customers").
+CHAT = {"chatCompletion": "true"}
+EMBEDDINGS = {"embeddings": "true"}
 CATALOGUE = (
-    ("OpenAI", "gpt-4o-mini", "2024-07-18", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
-    ("OpenAI", "gpt-4o", "2024-11-20", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
-    ("OpenAI", "gpt-4.1-mini", "2025-04-14", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
-    ("OpenAI", "gpt-4.1", "2025-04-14", CHAT_SKUS, {"chatCompletion": "true"}, "GenerallyAvailable"),
-    ("OpenAI", "text-embedding-3-small", "1", ("GlobalStandard", "Standard"), {"embeddings": "true"},
-     "GenerallyAvailable"),
-    ("OpenAI", "text-embedding-3-large", "1", ("GlobalStandard", "Standard"), {"embeddings": "true"},
-     "GenerallyAvailable"),
+    ("OpenAI", "gpt-4o", "2024-05-13", CHAT_SKUS, CHAT, "Deprecated", "2026-10-01"),
+    ("OpenAI", "gpt-4o", "2024-08-06", CHAT_SKUS, CHAT, "Deprecated", "2027-04-14"),
+    ("OpenAI", "gpt-4o", "2024-11-20", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
+    ("OpenAI", "gpt-4o-mini", "2024-07-18", CHAT_SKUS, CHAT, "Deprecated", "2027-04-14"),
+    ("OpenAI", "gpt-4.1", "2025-04-14", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
+    ("OpenAI", "gpt-4.1-mini", "2025-04-14", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
+    ("OpenAI", "gpt-4.1-nano", "2025-04-14", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
+    ("OpenAI", "o3-mini", "2025-01-31", CHAT_SKUS, CHAT, "Deprecated", "2026-10-01"),
+    ("OpenAI", "o3", "2025-04-16", CHAT_SKUS, CHAT, "GenerallyAvailable", "2026-10-21"),
+    ("OpenAI", "o4-mini", "2025-04-16", CHAT_SKUS, CHAT, "Deprecated", "2026-10-16"),
+    ("OpenAI", "gpt-5", "2025-08-07", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-02-09"),
+    ("OpenAI", "gpt-5-mini", "2025-08-07", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-02-09"),
+    ("OpenAI", "gpt-5-nano", "2025-08-07", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-02-09"),
+    ("OpenAI", "gpt-5-chat", "2025-08-07", CHAT_SKUS, CHAT, "Deprecated", "2026-06-29"),
+    ("OpenAI", "gpt-5-chat", "2025-10-03", CHAT_SKUS, CHAT, "Deprecated", "2026-05-13"),
+    ("OpenAI", "gpt-5.4", "2026-03-05", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-09-02"),
+    ("OpenAI", "gpt-5.4-mini", "2026-03-17", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-09-21"),
+    ("OpenAI", "gpt-5.4-nano", "2026-03-17", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-09-21"),
+    ("OpenAI", "text-embedding-3-small", "1", EMBEDDING_SKUS, EMBEDDINGS, "GenerallyAvailable", "2028-02-09"),
+    ("OpenAI", "text-embedding-3-large", "1", EMBEDDING_SKUS, EMBEDDINGS, "GenerallyAvailable", "2028-02-09"),
+    ("OpenAI", "text-embedding-ada-002", "2", EMBEDDING_SKUS, EMBEDDINGS, "GenerallyAvailable", "2028-02-09"),
 )
-
 
 def normal_location(location: str | None) -> str:
     return (location or "").replace(" ", "").lower()
@@ -144,10 +165,19 @@ def check_deployment(ctx, account: dict, body: dict) -> None:
 
 # --- routes ---------------------------------------------------------------------------------------
 
-def _catalogue_entry(model_format, name, version, skus, capabilities, lifecycle) -> dict:
+def offered_models() -> dict:
+    """name -> the versions the catalogue offers, oldest first (the deployment kind refuses any other)."""
+    offered: dict[str, tuple] = {}
+    for _format, name, version, *_rest in CATALOGUE:
+        offered[name] = offered.get(name, ()) + (version,)
+    return offered
+
+
+def _catalogue_entry(model_format, name, version, skus, capabilities, lifecycle, retirement) -> dict:
     return {"kind": "AIServices", "skuName": "S0", "description": f"{name} {version}",
-            "model": {"format": model_format, "name": name, "version": version, "isDefaultVersion": True,
+            "model": {"format": model_format, "name": name, "version": version, "isDefaultVersion": offered_models()[name][-1] == version,
                       "lifecycleStatus": lifecycle, "capabilities": dict(capabilities),
+                      "deprecation": {"inference": f"{retirement}T00:00:00Z", "deprecationStatus": "Planned"},
                       "maxCapacity": DEFAULT_LIMIT,
                       "skus": [{"name": sku, "usageName": usage_name(model_format, sku, name),
                                 "capacity": {"minimum": 1, "maximum": DEFAULT_LIMIT, "step": 1, "default": 10}}
@@ -161,8 +191,8 @@ def list_models(ctx, groups):
 def list_usages(ctx, groups):
     location = groups["location"]
     used = current_usage(ctx.store, ctx.subscription_id, location)
-    names = [usage_name(model_format, sku, model)
-             for model_format, model, _version, skus, _caps, _life in CATALOGUE for sku in skus]
+    names = list(dict.fromkeys(usage_name(model_format, sku, model)
+                               for model_format, model, _version, skus, *_rest in CATALOGUE for sku in skus))
     names += sorted(name for name in used if name not in names)
     value = [{"name": {"value": name, "localizedValue": f"{quota_label(name.split('.', 2)[2])} - "
                                                           f"{name.split('.')[1]}"},
