@@ -21,6 +21,10 @@ description:
     region, not per account); hosts are placed in their order, each in the first of its regions where its
     deployments fit in what the hosts placed before it left free. Each region is read once, each existing
     account's deployments with one list.
+  - Reads each model version's lifecycle from the catalogue (C(lifecycleStatus) and the retirement date
+    C(deprecation.inference)): a retired version (status C(Deprecated), or its date has come) fits nowhere and is a
+    shortfall naming the date; an ageing one (C(Deprecating) or C(Legacy)) fits but is a warning naming the date,
+    and is listed in RV(lifecycle) (Learn, model retirement schedule).
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
@@ -115,6 +119,21 @@ hosts:
       description: Per region tried, C(location), C(shortfalls) and C(fits).
       type: list
       elements: dict
+    lifecycle:
+      description: The ageing model versions of the host in its region (see RV(lifecycle)).
+      type: list
+      elements: dict
+lifecycle:
+  description:
+    - The deployments whose model version is ageing (lifecycle C(Deprecating) or C(Legacy)) in the first region
+      where everything fits (else the first region), each with C(model), C(version), C(location), C(state),
+      C(status), C(retires) (the retirement date) and C(message); each message is also a warning.
+  returned: unless O(hosts) is given
+  type: list
+  elements: dict
+  sample:
+    - {"model": "gpt-4o-mini", "version": "2024-07-18", "location": "swedencentral", "state": "ageing",
+       "status": "Deprecating", "retires": "2027-04-14", "message": "gpt-4o-mini 2024-07-18 is Deprecating in ..."}
 regions:
   description:
     - Per region, in the order of O(locations) (only the existing account's region, see O(account)), what was read
@@ -161,6 +180,7 @@ shortfalls:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.aigateway.foundry.plugins.module_utils import model_rules
 from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
 
 ARGUMENT_SPEC = dict(
@@ -232,8 +252,10 @@ def validate(params, hosts):
     return None
 
 
-def offered_usage_name(models, item):
-    """The usage name the catalogue gives the deployment's model, version and SKU; None when not offered."""
+def catalogue_entry(models, item):
+    """(model, usage name) of the catalogue entry that the deployment's model, version and SKU take (with no
+    version asked, the default version Azure picks, else the first listed); (None, None) when not offered."""
+    found = []
     for entry in models:
         model = entry.get("model") or {}
         if (model.get("name") or "").lower() != item["model_name"].lower():
@@ -244,8 +266,32 @@ def offered_usage_name(models, item):
             continue
         for sku in model.get("skus") or []:
             if (sku.get("name") or "").lower() == item["sku_name"].lower():
-                return sku.get("usageName")
-    return None
+                found.append((model, sku.get("usageName")))
+    found.sort(key=lambda pair: not pair[0].get("isDefaultVersion"))
+    return found[0] if found else (None, None)
+
+
+def offered_usage_name(models, item):
+    """The usage name the catalogue gives the deployment's model, version and SKU; None when not offered."""
+    return catalogue_entry(models, item)[1]
+
+
+def lifecycle_notes(location, deployments, models, today=None):
+    """Per deployment whose model version is retired or ageing in this region's catalogue: model, version (the one
+    Azure would deploy), location, state (retired or ageing), status, retires and a message naming them."""
+    notes = []
+    for item in deployments:
+        model, _usage = catalogue_entry(models, item)
+        if model is None:
+            continue
+        verdict = model_rules.lifecycle(model, today)
+        if verdict[0] != "current":
+            version = model.get("version") or item["model_version"]
+            described = " ".join(part for part in (item["model_name"], version) if part)
+            notes.append(dict(model=item["model_name"], version=version, location=location, state=verdict[0],
+                              status=verdict[1], retires=verdict[2],
+                              message=model_rules.lifecycle_message(described, location, verdict)))
+    return notes
 
 
 def unknown_model(models, item):
@@ -260,16 +306,24 @@ def describe(item):
     return " ".join(part for part in (item["model_name"], item["model_version"], item["sku_name"]) if part)
 
 
-def shortfalls(location, deployments, models, usages, existing):
+def shortfalls(location, deployments, models, usages, existing, today=None):
     """What does not fit: deployments grouped by usage name against limit - used + what they already hold.
 
     ``existing``: usage name -> capacity the listed deployments already hold in this region (counted as free).
+    A retired model version does not fit anywhere it is retired (Azure creates no deployment of it).
     """
     by_name = dict(((usage.get("name") or {}).get("value"), usage) for usage in usages)
     asked = {}
     found = []
+    retired = dict((note["model"], note) for note in lifecycle_notes(location, deployments, models, today)
+                   if note["state"] == "retired")
     for item in deployments:
         name = offered_usage_name(models, item)
+        if item["model_name"] in retired:
+            found.append(dict(model=item["model_name"], version=retired[item["model_name"]]["version"],
+                              sku=item["sku_name"], location=location, asked=item["capacity"], free=0,
+                              usage_name=name, limit=0, used=0, message=retired[item["model_name"]]["message"]))
+            continue
         if name is None:
             found.append(dict(model=item["model_name"], version=item["model_version"], sku=item["sku_name"],
                               location=location, asked=item["capacity"], free=0, usage_name=None, limit=0, used=0,
@@ -309,7 +363,7 @@ def held_capacity(models, deployments, current):
     return held
 
 
-def place(hosts, catalogue, current):
+def place(hosts, catalogue, current, today=None):
     """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
     it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
     capacity they hold counts as free for the same deployments). Pure: the reads are the caller's."""
@@ -329,7 +383,7 @@ def place(hosts, catalogue, current):
         for location in host["locations"]:
             models, usages = catalogue(location)
             extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
-            found = shortfalls(location, host["deployments"], models, usages, extra)
+            found = shortfalls(location, host["deployments"], models, usages, extra, today)
             regions.append(dict(location=location, shortfalls=found, fits=not found))
         fitting = [region["location"] for region in regions if region["fits"]]
         if fitting:
@@ -337,8 +391,11 @@ def place(hosts, catalogue, current):
             for item in host["deployments"]:
                 key = (normal_location(fitting[0]), offered_usage_name(models, item))
                 room[key] = room.get(key, 0) - item["capacity"]
+        where = fitting[0] if fitting else host["locations"][0]
+        ageing = [note for note in lifecycle_notes(where, host["deployments"], catalogue(where)[0], today)
+                  if note["state"] == "ageing"]
         placed.append(dict(name=host["name"], location=fitting[0] if fitting else None,
-                           shortfalls=regions[0]["shortfalls"], regions=regions))
+                           shortfalls=regions[0]["shortfalls"], regions=regions, lifecycle=ageing))
     return placed
 
 
@@ -378,6 +435,8 @@ def main():
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
     placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts))
+    for message in sorted(set(note["message"] for host in placed for note in host["lifecycle"])):
+        module.warn(message)
     if params["hosts"] is not None:
         regions = [dict(location=where, models=found[0], usages=found[1]) for where, found in reader.regions.items()]
         module.module.exit_json(changed=False, hosts=placed, regions=regions)
@@ -387,7 +446,7 @@ def main():
         models, usages = reader.catalogue(region["location"])
         regions.append(dict(region, models=models, usages=usages))
     module.module.exit_json(changed=False, regions=regions, location=single["location"],
-                            shortfalls=single["shortfalls"])
+                            shortfalls=single["shortfalls"], lifecycle=single["lifecycle"])
 
 
 if __name__ == "__main__":

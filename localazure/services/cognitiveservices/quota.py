@@ -32,23 +32,25 @@ DEFAULT_LIMIT = 1000
 CHAT_SKUS = ("GlobalStandard", "DataZoneStandard", "Standard")
 EMBEDDING_SKUS = ("GlobalStandard", "Standard")
 # (format, name, version, SKUs, capabilities, lifecycleStatus, retirement date): what azure-mgmt-cognitiveservices'
-# Model carries (AccountModel.lifecycle_status, .deprecation.inference). The lifecycle and the dates are Learn's
-# "Model retirement schedule" (learn.microsoft.com/azure/foundry/openai/concepts/model-retirement-schedule, updated
-# 2026-09-02): a retired model's date is in the past, yet the list keeps it until Azure removes it, so a client must
-# read the date, not only the status (Learn, model-retirements: "deployments of a retired model always return error
-# responses"; deprecated models are "no longer available for new customers").
+# Model carries (AccountModel.lifecycle_status, .deprecation.inference). Dates: Learn's "Model retirement schedule"
+# (learn.microsoft.com/azure/foundry/openai/concepts/model-retirement-schedule, updated 2026-09-02). Statuses in the
+# API's words (ModelLifecycleStatus, learn.microsoft.com/javascript/api/@azure/arm-cognitiveservices/
+# knownmodellifecyclestatus): "Legacy" no longer recommended; "Deprecating" only customers with existing
+# deployments may create new ones (Learn's "Deprecated"); "Deprecated" retired, inference answers 410 (Learn's
+# "Retired", here every version whose date had passed on 2026-12-07). A retired version can stay listed, so a client
+# reads the status and the date.
 CHAT = {"chatCompletion": "true"}
 EMBEDDINGS = {"embeddings": "true"}
 CATALOGUE = (
     ("OpenAI", "gpt-4o", "2024-05-13", CHAT_SKUS, CHAT, "Deprecated", "2026-10-01"),
-    ("OpenAI", "gpt-4o", "2024-08-06", CHAT_SKUS, CHAT, "Deprecated", "2027-04-14"),
+    ("OpenAI", "gpt-4o", "2024-08-06", CHAT_SKUS, CHAT, "Deprecating", "2027-04-14"),
     ("OpenAI", "gpt-4o", "2024-11-20", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
-    ("OpenAI", "gpt-4o-mini", "2024-07-18", CHAT_SKUS, CHAT, "Deprecated", "2027-04-14"),
+    ("OpenAI", "gpt-4o-mini", "2024-07-18", CHAT_SKUS, CHAT, "Deprecating", "2027-04-14"),
     ("OpenAI", "gpt-4.1", "2025-04-14", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
     ("OpenAI", "gpt-4.1-mini", "2025-04-14", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
     ("OpenAI", "gpt-4.1-nano", "2025-04-14", CHAT_SKUS, CHAT, "Legacy", "2027-04-14"),
     ("OpenAI", "o3-mini", "2025-01-31", CHAT_SKUS, CHAT, "Deprecated", "2026-10-01"),
-    ("OpenAI", "o3", "2025-04-16", CHAT_SKUS, CHAT, "GenerallyAvailable", "2026-10-21"),
+    ("OpenAI", "o3", "2025-04-16", CHAT_SKUS, CHAT, "Deprecated", "2026-10-21"),
     ("OpenAI", "o4-mini", "2025-04-16", CHAT_SKUS, CHAT, "Deprecated", "2026-10-16"),
     ("OpenAI", "gpt-5", "2025-08-07", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-02-09"),
     ("OpenAI", "gpt-5-mini", "2025-08-07", CHAT_SKUS, CHAT, "GenerallyAvailable", "2027-02-09"),

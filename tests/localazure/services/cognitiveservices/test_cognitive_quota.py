@@ -121,10 +121,11 @@ def test_sdk_models_carry_their_lifecycle_and_retirement_date_as_azure_lists_the
     .deprecation): a model past its date stays listed, so only the date tells that it is retired."""
     listed = dict(((m.model.name, m.model.version), m.model) for m in client.models.list(REGION))
     mini = listed[("gpt-4o-mini", "2024-07-18")]
-    assert (mini.lifecycle_status, mini.deprecation.inference) == ("Deprecated", "2027-04-14T00:00:00Z")
+    assert (mini.lifecycle_status, mini.deprecation.inference) == ("Deprecating", "2027-04-14T00:00:00Z")
     assert mini.deprecation.deprecation_status == "Planned"
     assert listed[("gpt-4.1-mini", "2025-04-14")].lifecycle_status == "Legacy"
-    assert listed[("o4-mini", "2025-04-16")].deprecation.inference == "2026-10-16T00:00:00Z"
+    retired = listed[("o4-mini", "2025-04-16")]
+    assert (retired.lifecycle_status, retired.deprecation.inference) == ("Deprecated", "2026-10-16T00:00:00Z")
     current = listed[("gpt-5.4-mini", "2026-03-17")]
     assert (current.lifecycle_status, current.deprecation.inference) == ("GenerallyAvailable", "2027-09-21T00:00:00Z")
     assert [version for (name, version), model in listed.items() if name == "gpt-4o" and model.is_default_version] \

@@ -124,3 +124,43 @@ def test_a_model_the_region_does_not_know_is_said_unknown_there_with_the_closest
     # a known model in a version the region lacks is not called unknown
     [short] = info.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
     assert short["message"] == "gpt-4o-mini 2020-01-01 GlobalStandard is not offered in sc"
+
+
+def lifecycle_models(status, retires):
+    return [{"model": dict(MODELS[0]["model"], lifecycleStatus=status,
+                           deprecation={"inference": retires + "T00:00:00Z"})}]
+
+
+def test_a_retired_model_version_fits_nowhere_and_says_when_it_retired():
+    import datetime
+    models = lifecycle_models("Deprecated", "2026-10-16")
+    [short] = info.shortfalls("sc", [item(1)], models, USAGES, {}, datetime.date(2026, 12, 7))
+    assert (short["free"], short["version"]) == (0, "2024-07-18")
+    assert "gpt-4o-mini 2024-07-18 is retired in sc" in short["message"] and "2026-10-16" in short["message"]
+    [placed] = info.place([dict(name="h", locations=["sc"], deployments=[item(1)])],
+                          lambda location: (models, USAGES), {}, datetime.date(2026, 12, 7))
+    assert placed["location"] is None and placed["lifecycle"] == []
+
+
+def test_an_ageing_model_version_fits_with_a_note_naming_its_date():
+    import datetime
+    models = lifecycle_models("Deprecating", "2027-04-14")
+    assert info.shortfalls("sc", [item(1)], models, USAGES, {}, datetime.date(2026, 12, 7)) == []
+    [placed] = info.place([dict(name="h", locations=["sc"], deployments=[item(1, model_version=None)])],
+                          lambda location: (models, USAGES), {}, datetime.date(2026, 12, 7))
+    [note] = placed["lifecycle"]
+    assert placed["location"] == "sc"
+    assert (note["state"], note["status"], note["retires"], note["version"]) == (
+        "ageing", "Deprecating", "2027-04-14", "2024-07-18")
+    assert "retires on 2027-04-14" in note["message"]
+
+
+def test_with_no_version_asked_the_default_version_is_judged():
+    import datetime
+    old = dict(MODELS[0]["model"], version="2024-05-13", isDefaultVersion=False, lifecycleStatus="Deprecated",
+               deprecation={"inference": "2026-10-01T00:00:00Z"})
+    new = dict(MODELS[0]["model"], version="2024-11-20", isDefaultVersion=True, lifecycleStatus="GenerallyAvailable")
+    models = [{"model": old}, {"model": new}]
+    assert info.shortfalls("sc", [item(1, model_version=None)], models, USAGES, {}, datetime.date(2026, 12, 7)) == []
+    assert info.shortfalls("sc", [item(1, model_version="2024-05-13")], models, USAGES, {},
+                           datetime.date(2026, 12, 7))[0]["free"] == 0
