@@ -198,7 +198,8 @@ class ModelHost:
 
     def may_infer(self, principal: str, account_id: str) -> bool:
         """A role assignment of an inference role to the principal at the account or any scope above it."""
-        return authz_state.has_role(self.store, self.subscription_id, principal, account_id, INFERENCE_ROLES)
+        return authz_state.has_role(self.store, self.subscription_id, principal, account_id, INFERENCE_ROLES,
+                                    now=self.clock())
 
     def _completion(self, model: str, body: dict, raw: bytes) -> Answer:
         """A chat.completion, or with `"stream": true` its chat.completion.chunk events as Azure sends them
