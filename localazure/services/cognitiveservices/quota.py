@@ -20,6 +20,11 @@ kind's validate hook.
   Minute (thousands) - <model>, which is bigger than the current available capacity F. The current quota usage is U
   and the quota limit is L for quota Tokens Per Minute (thousands) - <model>.", quoted in public issues such as
   Azure/business-process-automation#276 and microsoft/PubSec-Info-Assistant#880).
+- **Capacity is not quota.** `modelCapacities` (subscription-wide and per location) answers what the subscription
+  can still deploy of a model version per region and SKU: the region's capacity (`DEFAULT_REGION_CAPACITY` unless
+  set through `POST /localazure/cognitiveservices/capacity {"location": ..., "capacities": {"OpenAI.GlobalStandard.
+  gpt-5.4-mini": 5}}`), never more than the free quota. A region out of capacity refuses deployments although
+  quota is left (Learn, "Azure OpenAI quota": check capacity with the model capacities API).
 """
 from __future__ import annotations
 
@@ -27,6 +32,9 @@ from localazure.engine.contract import ArmError, Route
 from localazure.services.cognitiveservices.state import ACCOUNT_TYPE, DEPLOYMENT_TYPE, deployments_of_deleted_accounts
 
 QUOTA_TABLE = "cognitiveservices.quota"
+CAPACITY_TABLE = "cognitiveservices.capacity"
+# What a region can still host of a model and SKU when no test says otherwise: more than any default quota.
+DEFAULT_REGION_CAPACITY = 100000
 ANY_LOCATION = "*"
 DEFAULT_LIMIT = 1000
 CHAT_SKUS = ("GlobalStandard", "DataZoneStandard", "Standard")
@@ -106,11 +114,45 @@ def clear_quota(store) -> dict:
 
 
 def limit_of(store, location: str, name: str) -> int:
+    return _setting(store, QUOTA_TABLE, location, name, DEFAULT_LIMIT)
+
+
+def _setting(store, table: str, location: str, name: str, default: int) -> int:
     for key in (normal_location(location), ANY_LOCATION):
-        configured = store.kv_get(QUOTA_TABLE, key) or {}
+        configured = store.kv_get(table, key) or {}
         if name in configured:
             return configured[name]
-    return DEFAULT_LIMIT
+    return default
+
+
+def capacity_settings(store) -> dict:
+    return dict(store.kv_list(CAPACITY_TABLE))
+
+
+def configure_capacity(store, body) -> dict:
+    """Set what a region (or "*") can still host: {"location": ..., "capacities": {usage name: capacity}}."""
+    if not isinstance(body, dict) or not isinstance(body.get("capacities"), dict):
+        raise ValueError('expected {"location": "<region> or *", "capacities": {"<usage name>": <capacity>}}')
+    location = normal_location(body.get("location") or ANY_LOCATION) or ANY_LOCATION
+    for name, value in body["capacities"].items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"the capacity of {name} must be a whole number of 0 or more, not {value!r}")
+    store.kv_put(CAPACITY_TABLE, location, dict(store.kv_get(CAPACITY_TABLE, location) or {}, **body["capacities"]))
+    return capacity_settings(store)
+
+
+def clear_capacity(store) -> dict:
+    for key, _ in store.kv_list(CAPACITY_TABLE):
+        store.kv_delete(CAPACITY_TABLE, key)
+    return {}
+
+
+def available_capacity(store, subscription_id: str, location: str, name: str) -> int:
+    """What the subscription can still deploy of a usage name in the region: the region's capacity, and no more
+    than its free quota (Learn, quota: availableCapacity is "available in your subscription for this model,
+    location, and deployment type")."""
+    free = max(0, limit_of(store, location, name) - current_usage(store, subscription_id, location).get(name, 0))
+    return min(free, _setting(store, CAPACITY_TABLE, location, name, DEFAULT_REGION_CAPACITY))
 
 
 # --- usage ----------------------------------------------------------------------------------------
@@ -203,7 +245,51 @@ def list_usages(ctx, groups):
     return 200, {"value": value}, {}
 
 
+# Regions the subscription-wide modelCapacities list reports (each with its own capacity settings).
+CAPACITY_REGIONS = ("swedencentral", "eastus", "eastus2", "westus", "westeurope", "francecentral", "norwayeast",
+                    "australiaeast", "japaneast", "uksouth")
+
+
+def _capacities(ctx, locations) -> tuple[int, dict, dict]:
+    """modelCapacities: per region and SKU of the asked model, what the subscription can still deploy. The query
+    names the model (modelFormat, modelName, modelVersion are required, as the SDK sends them); items as Azure
+    lists them (Learn REST reference, Model Capacities - List: id .../locations/{location}/models/{format}.{name}.
+    {version}/skuCapacities/{sku}, type Microsoft.CognitiveServices/locations/models/skuCapacities)."""
+    wanted = {key: ctx.query.get(key) for key in ("modelFormat", "modelName", "modelVersion")}
+    missing = [key for key, value in wanted.items() if not value]
+    if missing:
+        raise ArmError(400, "MissingRequiredParameter", f"The request is missing required parameter(s): "
+                                                          f"{', '.join(missing)}.")
+    found = []
+    for model_format, name, version, skus, *_rest in CATALOGUE:
+        if (model_format.lower(), name.lower(), version) != (wanted["modelFormat"].lower(),
+                                                               wanted["modelName"].lower(), wanted["modelVersion"]):
+            continue
+        for location in locations:
+            for sku in skus:
+                found.append({
+                    "id": f"/subscriptions/{ctx.subscription_id}/providers/Microsoft.CognitiveServices/locations/"
+                          f"{location}/models/{model_format}.{name}.{version}/skuCapacities/{sku}",
+                    "type": "Microsoft.CognitiveServices/locations/models/skuCapacities", "name": sku,
+                    "location": location,
+                    "properties": {"model": {"format": model_format, "name": name, "version": version},
+                                   "skuName": sku, "availableFinetuneCapacity": 0,
+                                   "availableCapacity": available_capacity(ctx.store, ctx.subscription_id, location,
+                                                                           usage_name(model_format, sku, name))}})
+    return 200, {"value": found}, {}
+
+
+def list_location_capacities(ctx, groups):
+    return _capacities(ctx, [normal_location(groups["location"])])
+
+
+def list_capacities(ctx, groups):
+    return _capacities(ctx, CAPACITY_REGIONS)
+
+
 ROUTES = [
     Route("GET", r"locations/(?P<location>[^/]+)/models", list_models),
     Route("GET", r"locations/(?P<location>[^/]+)/usages", list_usages),
+    Route("GET", r"locations/(?P<location>[^/]+)/modelCapacities", list_location_capacities),
+    Route("GET", r"modelCapacities", list_capacities),
 ]

@@ -159,3 +159,36 @@ def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, 
     assert refused.value.status_code == 400 and refused.value.error.code == "InsufficientQuota"
     assert "bigger than the current available capacity 5" in refused.value.error.message
     assert [d.name for d in client.deployments.list(quota_group, account)] == ["first"]
+
+
+def test_sdk_model_capacities_are_the_region_s_capacity_within_the_free_quota(client, quota_group, control):
+    """modelCapacities, per location and subscription-wide: what the subscription can still deploy of a model
+    version per region and SKU. Capacity is not quota: a region can be out of capacity with quota left."""
+    usage = "OpenAI.GlobalStandard.gpt-5.4-mini"
+    listed = list(client.location_based_model_capacities.list(REGION, model_format="OpenAI",
+                                                              model_name="gpt-5.4-mini", model_version="2026-03-17"))
+    by_sku = dict((item.properties.sku_name, item) for item in listed)
+    assert set(by_sku) == {"GlobalStandard", "DataZoneStandard", "Standard"}
+    item = by_sku["GlobalStandard"]
+    assert item.location == REGION and item.name == "GlobalStandard"
+    assert item.id.endswith(f"/locations/{REGION}/models/OpenAI.gpt-5.4-mini.2026-03-17/skuCapacities/GlobalStandard")
+    assert (item.properties.model.name, item.properties.model.version) == ("gpt-5.4-mini", "2026-03-17")
+    assert item.properties.available_capacity == quota.DEFAULT_LIMIT        # the free quota bounds it
+
+    try:
+        assert control("POST", "/localazure/cognitiveservices/capacity",
+                       json={"location": REGION, "capacities": {usage: 4}}).status_code == 200
+        assert control("POST", "/localazure/cognitiveservices/capacity",
+                       json={"capacities": {usage: -1}}).status_code == 400
+        listed = client.location_based_model_capacities.list(REGION, model_format="OpenAI", model_name="gpt-5.4-mini",
+                                                             model_version="2026-03-17")
+        assert dict((i.properties.sku_name, i.properties.available_capacity) for i in listed)["GlobalStandard"] == 4
+        everywhere = list(client.model_capacities.list(model_format="OpenAI", model_name="gpt-5.4-mini",
+                                                       model_version="2026-03-17"))
+        regions = dict((i.location, i.properties.available_capacity) for i in everywhere
+                       if i.properties.sku_name == "GlobalStandard")
+        assert regions[REGION] == 4 and {"swedencentral", "eastus2"} <= set(regions)
+        assert list(client.model_capacities.list(model_format="OpenAI", model_name="gpt-5.4-mini",
+                                                 model_version="1999-01-01")) == []
+    finally:
+        control("DELETE", "/localazure/cognitiveservices/capacity")
