@@ -21,6 +21,9 @@ description:
     region, not per account); hosts are placed in their order, each in the first of its regions where its
     deployments fit in what the hosts placed before it left free. Each region is read once, each existing
     account's deployments with one list.
+  - Reads what each region can still host of each model version and SKU (C(modelCapacities), per location): region
+    capacity is not quota, so a deployment that fits the quota but not the region's available capacity is a
+    shortfall too (Azure would refuse it although quota is left).
   - Reads each model version's lifecycle from the catalogue (C(lifecycleStatus) and the retirement date
     C(deprecation.inference)): a retired version (status C(Deprecated), or its date has come) fits nowhere and is a
     shortfall naming the date; an ageing one (C(Deprecating) or C(Legacy)) fits but is a warning naming the date,
@@ -306,11 +309,12 @@ def describe(item):
     return " ".join(part for part in (item["model_name"], item["model_version"], item["sku_name"]) if part)
 
 
-def shortfalls(location, deployments, models, usages, existing, today=None):
+def shortfalls(location, deployments, models, usages, existing, today=None, capacity=None):
     """What does not fit: deployments grouped by usage name against limit - used + what they already hold.
 
     ``existing``: usage name -> capacity the listed deployments already hold in this region (counted as free).
-    A retired model version does not fit anywhere it is retired (Azure creates no deployment of it).
+    A retired model version does not fit anywhere it is retired (Azure creates no deployment of it); with
+    ``capacity`` (see capacity_shortfalls), what fits the quota must fit the region's capacity too.
     """
     by_name = dict(((usage.get("name") or {}).get("value"), usage) for usage in usages)
     asked = {}
@@ -335,13 +339,41 @@ def shortfalls(location, deployments, models, usages, existing, today=None):
         limit, used = int(usage.get("limit") or 0), int(usage.get("currentValue") or 0)
         free = max(0, limit - used + existing.get(name, 0))
         total = sum(item["capacity"] for item in items)
-        if total <= free:
-            continue
         first = items[0]
-        found.append(dict(model=first["model_name"], version=first["model_version"], sku=first["sku_name"],
-                          location=location, asked=total, free=free, usage_name=name, limit=limit, used=used,
-                          message="%s in %s: %d capacity asked, %d free (%d used of %d in %s)"
-                          % (describe(first), location, total, free, used, limit, name)))
+        if total > free:
+            found.append(dict(model=first["model_name"], version=first["model_version"], sku=first["sku_name"],
+                              location=location, asked=total, free=free, usage_name=name, limit=limit, used=used,
+                              message="%s in %s: %d capacity asked, %d free (%d used of %d in %s)"
+                              % (describe(first), location, total, free, used, limit, name)))
+            continue
+        found.extend(capacity_shortfalls(location, models, items, name, existing.get(name, 0), capacity))
+    return found
+
+
+def capacity_shortfalls(location, models, items, name, held, capacity):
+    """Region capacity is not quota: what the region can still host of each model version and SKU
+    (``capacity``: (model, version, sku) lower-cased -> availableCapacity of modelCapacities; None when not read)
+    must hold the deployments too, beyond what they already hold (``held``)."""
+    if capacity is None:
+        return []
+    by_version = {}
+    for item in items:
+        model, _usage = catalogue_entry(models, item)
+        key = (item["model_name"].lower(), (model or {}).get("version") or item["model_version"],
+               item["sku_name"].lower())
+        by_version.setdefault(key, []).append(item)
+    found = []
+    for key, group in by_version.items():
+        if key not in capacity:
+            continue
+        available = int(capacity[key] or 0) + held
+        total = sum(item["capacity"] for item in group)
+        if total > available:
+            found.append(dict(model=group[0]["model_name"], version=key[1], sku=group[0]["sku_name"],
+                              location=location, asked=total, free=available, usage_name=name, limit=None,
+                              used=None, message="%s %s %s in %s: %d capacity asked, the region has %d available "
+                              "(modelCapacities: region capacity, not quota, is short)"
+                              % (group[0]["model_name"], key[1], group[0]["sku_name"], location, total, available)))
     return found
 
 
@@ -363,10 +395,11 @@ def held_capacity(models, deployments, current):
     return held
 
 
-def place(hosts, catalogue, current, today=None):
+def place(hosts, catalogue, current, today=None, region_capacity=None):
     """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
     it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
-    capacity they hold counts as free for the same deployments). Pure: the reads are the caller's."""
+    capacity they hold counts as free for the same deployments); ``region_capacity(location, deployments)`` -> the
+    region's capacity (see capacity_shortfalls) or None. Pure: the reads are the caller's."""
     # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
     # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
     room = {}
@@ -383,7 +416,8 @@ def place(hosts, catalogue, current, today=None):
         for location in host["locations"]:
             models, usages = catalogue(location)
             extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
-            found = shortfalls(location, host["deployments"], models, usages, extra, today)
+            found = shortfalls(location, host["deployments"], models, usages, extra, today,
+                               region_capacity(location, host["deployments"]) if region_capacity else None)
             regions.append(dict(location=location, shortfalls=found, fits=not found))
         fitting = [region["location"] for region in regions if region["fits"]]
         if fitting:
@@ -403,7 +437,7 @@ class Reader(object):
     """The reads, each once: a region's catalogue and usages, an account, an account's deployments."""
 
     def __init__(self, module):
-        self.module, self.regions = module, {}
+        self.module, self.regions, self.capacities = module, {}, {}
         self.client = module.client("cognitiveservices")
 
     def catalogue(self, location):
@@ -413,6 +447,28 @@ class Reader(object):
             self.regions[key] = (list_all("list models of %s" % location, self.client.models.list, location),
                                  list_all("list quota usages of %s" % location, self.client.usages.list, location))
         return self.regions[key]
+
+    def capacity(self, location, deployments):
+        """(model, version, sku) lower-cased -> availableCapacity in the region, from modelCapacities, one read per
+        region and model version; a model version the catalogue does not offer there is not read."""
+        models = self.catalogue(location)[0]
+        found = {}
+        for item in deployments:
+            model, _usage = catalogue_entry(models, item)
+            if model is None or not model.get("version"):
+                continue
+            key = (normal_location(location), item["model_format"].lower(), item["model_name"].lower(),
+                   model["version"])
+            if key not in self.capacities:
+                self.capacities[key] = self.module.list_all(
+                    "list model capacities of %s %s in %s" % (item["model_name"], model["version"], location),
+                    self.client.location_based_model_capacities.list, location, model_format=item["model_format"],
+                    model_name=item["model_name"], model_version=model["version"], missing_ok=True)
+            for listed in self.capacities[key]:
+                props = listed.get("properties") or {}
+                found[(item["model_name"].lower(), model["version"], str(props.get("skuName") or "").lower())] = \
+                    props.get("availableCapacity")
+        return found
 
     def existing(self, resource_group, hosts):
         """name -> deployments of each host's account that exists; an existing account's region is its only one."""
@@ -434,7 +490,7 @@ def main():
     hosts, problem = host_items(params)
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
-    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts))
+    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts), region_capacity=reader.capacity)
     for message in sorted(set(note["message"] for host in placed for note in host["lifecycle"])):
         module.warn(message)
     if params["hosts"] is not None:

@@ -106,3 +106,27 @@ def test_an_ageing_model_version_is_a_warning_naming_its_retirement_date(tight):
     assert ("[WARNING]: gpt-4o-mini 2024-07-18 is Deprecating in swedencentral and retires on 2027-04-14" in text
             ), text[-3000:]
     assert "gpt-5.4-nano 2026-03-17 is" not in text
+
+
+def test_a_region_short_of_capacity_stops_in_preflight_although_quota_is_left(tight):
+    """Quota is not capacity: swedencentral has the quota (1000) but can host only 6 more gpt-5.4-nano
+    GlobalStandard (modelCapacities); Azure would refuse the deployment after the accounts were made."""
+    endpoint = limit_sweden_central(tight, {})
+    answer = requests.post(endpoint["arm_endpoint"] + "/localazure/cognitiveservices/capacity", json={
+        "location": "swedencentral", "capacities": {"OpenAI.GlobalStandard.gpt-5.4-nano": 6}},
+        verify=endpoint["ca_bundle"], timeout=30)
+    answer.raise_for_status()
+    mark = len(tight.requests_logged())
+    try:
+        result = tight.run("site.yml", expect_failure=True)
+    finally:
+        requests.delete(endpoint["arm_endpoint"] + "/localazure/cognitiveservices/capacity",
+                        verify=endpoint["ca_bundle"], timeout=30).raise_for_status()
+
+    text = " ".join(result["output"].split())
+    assert ("gpt-5.4-nano 2026-03-17 GlobalStandard in swedencentral: 10 capacity asked, the region has 6 available "
+            "(modelCapacities: region capacity, not quota, is short)") in text, text[-3000:]
+    assert "Preflight quota - stop before any write" in text
+    assert [path for _, path in tight.writes_since(mark) if not path.endswith("/register")] == []
+    reads = [entry["path"] for entry in tight.requests_logged()[mark:] if entry["method"] == "GET"]
+    assert len([path for path in reads if path.endswith("/locations/swedencentral/modelCapacities")]) == 2

@@ -164,3 +164,26 @@ def test_with_no_version_asked_the_default_version_is_judged():
     assert info.shortfalls("sc", [item(1, model_version=None)], models, USAGES, {}, datetime.date(2026, 12, 7)) == []
     assert info.shortfalls("sc", [item(1, model_version="2024-05-13")], models, USAGES, {},
                            datetime.date(2026, 12, 7))[0]["free"] == 0
+
+
+def test_region_capacity_is_not_quota():
+    """Quota left (20 free) but the region can host only 4 more: a shortfall naming modelCapacities."""
+    capacity = {("gpt-4o-mini", "2024-07-18", "globalstandard"): 4.0}
+    [short] = info.shortfalls("sc", [item(5)], MODELS, USAGES, {}, None, capacity)
+    assert (short["asked"], short["free"], short["limit"]) == (5, 4, None)
+    assert short["message"] == ("gpt-4o-mini 2024-07-18 GlobalStandard in sc: 5 capacity asked, the region has 4 "
+                                "available (modelCapacities: region capacity, not quota, is short)")
+    assert info.shortfalls("sc", [item(4)], MODELS, USAGES, {}, None, capacity) == []
+    # what the deployments already hold needs no new capacity; a model version not read is not judged
+    assert info.shortfalls("sc", [item(5)], MODELS, USAGES, {"OpenAI.GlobalStandard.gpt-4o-mini": 1}, None,
+                           capacity) == []
+    assert info.shortfalls("sc", [item(5)], MODELS, USAGES, {}, None, {}) == []
+
+
+def test_hosts_share_a_region_s_capacity_and_fall_back_when_it_is_short():
+    def capacity(location, deployments):
+        return {("gpt-4o-mini", "2024-07-18", "globalstandard"): 15.0 if location == "sc" else 100.0}
+    placed = info.place([host("a", 10, "sc", "we"), host("b", 10, "sc", "we")], regions(sc=(0, 50), we=(0, 50)), {},
+                        region_capacity=capacity)
+    assert [entry["location"] for entry in placed] == ["sc", "we"]
+    assert "the region has 5 available" in placed[1]["shortfalls"][0]["message"]
