@@ -490,7 +490,8 @@ def main():
     hosts, problem = host_items(params)
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
-    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts), region_capacity=reader.capacity)
+    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts),
+                   region_capacity=reader.capacity)
     for message in sorted(set(note["message"] for host in placed for note in host["lifecycle"])):
         module.warn(message)
     if params["hosts"] is not None:

@@ -22,6 +22,9 @@ def tight(tmp_path_factory):
     stop_endpoint(runner.state_dir)
 
 
+STOPPED = "Not enough model quota, region capacity or a deployable model version for "
+
+
 def limit_sweden_central(runner, limits):
     endpoint = runner.endpoint()
     answer = requests.post(endpoint["arm_endpoint"] + "/localazure/cognitiveservices/quota", json={
@@ -40,7 +43,7 @@ def test_site_stops_in_preflight_naming_the_shortfall_before_any_write(tight):
     text = " ".join(result["output"].split())
     assert ("gpt-5.4-nano 2026-03-17 GlobalStandard in swedencentral: 10 capacity asked, 4 free (0 used of 4 in "
             "OpenAI.GlobalStandard.gpt-5.4-nano)") in text
-    assert "Not enough model quota for models-foundry-" in text and "Preflight quota - stop before any write" in text
+    assert STOPPED + "models-foundry-" in text and "Preflight quota - stop before any write" in text
     assert "gpt-5.4-mini 2026-03-17 GlobalStandard in swedencentral: 10 capacity asked" not in text
     # Registering the resource providers (a subscription setting the catalogue read needs) is the only write.
     writes = tight.writes_since(mark)
@@ -60,8 +63,8 @@ def test_hosts_that_fit_one_by_one_but_not_together_stop_in_preflight(tight):
     result = tight.run("site.yml", "-e", json.dumps({"aigw_model_hosts": hosts}), expect_failure=True)
 
     text = " ".join(result["output"].split())
-    assert "Not enough model quota for models-2-" in text and "models-1-" not in text.split(
-        "Not enough model quota for")[1].split(":")[0]
+    assert STOPPED + "models-2-" in text and "models-1-" not in text.split(
+        "a deployable model version for")[1].split(":")[0]
     assert ("gpt-5.4-nano 2026-03-17 GlobalStandard in swedencentral: 10 capacity asked, 5 free (0 used of 15 in "
             "OpenAI.GlobalStandard.gpt-5.4-nano)") in text
     writes = tight.writes_since(mark)
@@ -86,7 +89,7 @@ def test_a_retired_model_version_stops_in_preflight_naming_its_date_before_any_w
                        expect_failure=True)
 
     text = " ".join(result["output"].split())
-    assert "Not enough model quota for models-foundry-" in text and "Preflight quota - stop before any write" in text
+    assert STOPPED + "models-foundry-" in text and "Preflight quota - stop before any write" in text
     assert ("o4-mini 2025-04-16 is retired in swedencentral (lifecycle Deprecated, retirement date 2026-10-16)"
             in text), text[-3000:]
     assert [path for _, path in tight.writes_since(mark) if not path.endswith("/register")] == []

@@ -2,31 +2,10 @@
 principal replication window (propagation.py)."""
 from __future__ import annotations
 
-from aiohttp import web
-
-from localazure.engine.contract import ArmError
-from localazure.services import Control, Env
+from localazure.services import Control, Env, settings_controls
 from localazure.services.authorization import propagation
 
 
 def controls(env: Env) -> list[Control]:
-    async def get_propagation(request):
-        return web.json_response(propagation.settings(env.store))
-
-    async def set_propagation(request):
-        try:
-            body = await request.json()
-        except ValueError as error:
-            raise ArmError(400, "InvalidPropagation", str(error)) from None
-        with env.store.transaction():
-            try:
-                return web.json_response(propagation.configure(env.store, body))
-            except ValueError as error:
-                raise ArmError(400, "InvalidPropagation", str(error)) from None
-
-    async def reset_propagation(request):
-        with env.store.transaction():
-            return web.json_response(propagation.reset(env.store))
-
-    return [Control("GET", "propagation", get_propagation), Control("POST", "propagation", set_propagation),
-            Control("DELETE", "propagation", reset_propagation)]
+    return settings_controls(env, "propagation", "InvalidPropagation", propagation.settings, propagation.configure,
+                             propagation.reset)

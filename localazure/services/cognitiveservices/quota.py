@@ -87,37 +87,30 @@ def quota_label(model: str) -> str:
 
 # --- configuration (the control endpoint) -------------------------------------------------------
 
-def quota_settings(store) -> dict:
-    return dict(store.kv_list(QUOTA_TABLE))
+def _settings(store, table: str) -> dict:
+    return dict(store.kv_list(table))
 
 
-def configure_quota(store, body) -> dict:
-    """Set limits for one location (or "*"): {"location": ..., "limits": {usage name: capacity}}."""
-    if not isinstance(body, dict) or not isinstance(body.get("limits"), dict):
-        raise ValueError('expected {"location": "<region> or *", "limits": {"<usage name>": <capacity>}}')
+def _configure(store, table: str, body, field: str, what: str) -> dict:
+    """Merge {usage name: whole number} for one location (or "*") into a table: {"location": ..., field: {...}}."""
+    if not isinstance(body, dict) or not isinstance(body.get(field), dict):
+        raise ValueError(f'expected {{"location": "<region> or *", "{field}": {{"<usage name>": <capacity>}}}}')
     location = normal_location(body.get("location") or ANY_LOCATION) or ANY_LOCATION
-    limits = {}
-    for name, value in body["limits"].items():
+    for name, value in body[field].items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"the limit of {name} must be a whole number of 0 or more, not {value!r}")
-        limits[name] = value
-    merged = dict(store.kv_get(QUOTA_TABLE, location) or {})
-    merged.update(limits)
-    store.kv_put(QUOTA_TABLE, location, merged)
-    return quota_settings(store)
+            raise ValueError(f"the {what} of {name} must be a whole number of 0 or more, not {value!r}")
+    store.kv_put(table, location, dict(store.kv_get(table, location) or {}, **body[field]))
+    return _settings(store, table)
 
 
-def clear_quota(store) -> dict:
-    for key, _ in store.kv_list(QUOTA_TABLE):
-        store.kv_delete(QUOTA_TABLE, key)
+def _clear(store, table: str) -> dict:
+    for key, _ in store.kv_list(table):
+        store.kv_delete(table, key)
     return {}
 
 
-def limit_of(store, location: str, name: str) -> int:
-    return _setting(store, QUOTA_TABLE, location, name, DEFAULT_LIMIT)
-
-
 def _setting(store, table: str, location: str, name: str, default: int) -> int:
+    """A location's own setting, else the "*" one, else `default`."""
     for key in (normal_location(location), ANY_LOCATION):
         configured = store.kv_get(table, key) or {}
         if name in configured:
@@ -125,26 +118,34 @@ def _setting(store, table: str, location: str, name: str, default: int) -> int:
     return default
 
 
+def quota_settings(store) -> dict:
+    return _settings(store, QUOTA_TABLE)
+
+
+def configure_quota(store, body) -> dict:
+    """Set limits for one location (or "*"): {"location": ..., "limits": {usage name: capacity}}."""
+    return _configure(store, QUOTA_TABLE, body, "limits", "limit")
+
+
+def clear_quota(store) -> dict:
+    return _clear(store, QUOTA_TABLE)
+
+
+def limit_of(store, location: str, name: str) -> int:
+    return _setting(store, QUOTA_TABLE, location, name, DEFAULT_LIMIT)
+
+
 def capacity_settings(store) -> dict:
-    return dict(store.kv_list(CAPACITY_TABLE))
+    return _settings(store, CAPACITY_TABLE)
 
 
 def configure_capacity(store, body) -> dict:
     """Set what a region (or "*") can still host: {"location": ..., "capacities": {usage name: capacity}}."""
-    if not isinstance(body, dict) or not isinstance(body.get("capacities"), dict):
-        raise ValueError('expected {"location": "<region> or *", "capacities": {"<usage name>": <capacity>}}')
-    location = normal_location(body.get("location") or ANY_LOCATION) or ANY_LOCATION
-    for name, value in body["capacities"].items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"the capacity of {name} must be a whole number of 0 or more, not {value!r}")
-    store.kv_put(CAPACITY_TABLE, location, dict(store.kv_get(CAPACITY_TABLE, location) or {}, **body["capacities"]))
-    return capacity_settings(store)
+    return _configure(store, CAPACITY_TABLE, body, "capacities", "capacity")
 
 
 def clear_capacity(store) -> dict:
-    for key, _ in store.kv_list(CAPACITY_TABLE):
-        store.kv_delete(CAPACITY_TABLE, key)
-    return {}
+    return _clear(store, CAPACITY_TABLE)
 
 
 def available_capacity(store, subscription_id: str, location: str, name: str) -> int:
@@ -219,7 +220,8 @@ def offered_models() -> dict:
 
 def _catalogue_entry(model_format, name, version, skus, capabilities, lifecycle, retirement) -> dict:
     return {"kind": "AIServices", "skuName": "S0", "description": f"{name} {version}",
-            "model": {"format": model_format, "name": name, "version": version, "isDefaultVersion": offered_models()[name][-1] == version,
+            "model": {"format": model_format, "name": name, "version": version,
+                      "isDefaultVersion": offered_models()[name][-1] == version,
                       "lifecycleStatus": lifecycle, "capabilities": dict(capabilities),
                       "deprecation": {"inference": f"{retirement}T00:00:00Z", "deprecationStatus": "Planned"},
                       "maxCapacity": DEFAULT_LIMIT,

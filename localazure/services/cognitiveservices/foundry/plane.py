@@ -116,7 +116,8 @@ def _public(item: dict) -> dict:
 
 
 class FoundryProjects:
-    def __init__(self, store, identity, settle: Callable[[], None], ca_file: str, clock: Callable[[], float] = time.time):
+    def __init__(self, store, identity, settle: Callable[[], None], ca_file: str,
+                 clock: Callable[[], float] = time.time):
         self.store = store
         self.identity = identity
         self.clock = clock      # the endpoint's: a role assignment takes effect on it (authorization/propagation.py)
