@@ -1,8 +1,8 @@
 """AzureModule itself: retries, typed errors, fail text and traceback, waits on a controlled clock, converge."""
 import pytest
 
-from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (REPLICATION_DELAY_WAIT,
-                                                                                     ROLE_PROPAGATION_SECONDS)
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
+    REPLICATION_DELAY_WAIT, ROLE_PROPAGATION_SECONDS)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, Wait
 from tests.unit.plugins.fakes import Failed, FailedOperation, FailingPoller, Poller, SdkError, make_module
 
