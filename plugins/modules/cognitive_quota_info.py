@@ -183,8 +183,7 @@ shortfalls:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.quota_plan import (  # noqa: F401 (tests use them)
-    catalogue_entry, normal_location, offered_usage_name, place, shortfalls)
+from ansible_collections.aigateway.foundry.plugins.module_utils.quota_plan import catalogue_entry, normal_location, place
 
 ARGUMENT_SPEC = dict(
     locations=dict(type="list", elements="str", default=[]), hosts=dict(type="list", elements="dict"),
