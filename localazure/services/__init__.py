@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from localazure.engine.contract import Provider
+from localazure.engine.contract import ArmError, Provider
 from localazure.engine.events import Events
 
 _extra: list[Provider] = []
@@ -46,6 +46,30 @@ class Control:
     method: str
     path: str
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def settings_controls(env: "Env", path: str, error_code: str, read, configure, clear) -> list[Control]:
+    """GET, POST and DELETE of one kind of test setting kept in the store: `read(store)` shows it,
+    `configure(store, body)` sets it (ValueError: a 400 with `error_code`), `clear(store)` resets it."""
+    async def get(request):
+        return web.json_response(read(env.store))
+
+    async def post(request):
+        try:
+            body = await request.json()
+        except ValueError as error:
+            raise ArmError(400, error_code, str(error)) from None
+        with env.store.transaction():
+            try:
+                return web.json_response(configure(env.store, body))
+            except ValueError as error:
+                raise ArmError(400, error_code, str(error)) from None
+
+    async def delete(request):
+        with env.store.transaction():
+            return web.json_response(clear(env.store))
+
+    return [Control("GET", path, get), Control("POST", path, post), Control("DELETE", path, delete)]
 
 
 @dataclasses.dataclass(frozen=True)

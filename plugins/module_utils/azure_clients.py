@@ -67,6 +67,22 @@ TRANSIENT_CONFLICT_CODES = frozenset([
 ])
 
 
+# A role assignment for a principal created moments ago can be refused with 400 PrincipalNotFound while the new
+# principal replicates in Microsoft Entra ID (Learn, "Troubleshoot Azure RBAC", learn.microsoft.com/azure/
+# role-based-access-control/troubleshooting: "this error might be related to a replication delay"; setting
+# principalType avoids the lookup). The write is retried for at most REPLICATION_DELAY_WAIT seconds (others retry it
+# too: hashicorp/terraform-provider-azurerm PR #1647, 5 minutes); a principal that never appears still fails.
+REPLICATION_DELAY_CODES = frozenset([
+    "PrincipalNotFound",
+])
+REPLICATION_DELAY_WAIT = 300
+
+# Role assignment changes take up to 10 minutes to take effect (Learn, "Troubleshoot Azure RBAC": "it can take up
+# to 10 minutes for changes to take effect"): a proof that needs a role granted in the same run waits this long on
+# Azure (group_vars: aigw_verify_*_retries x aigw_verify_*_delay).
+ROLE_PROPAGATION_SECONDS = 600
+
+
 class MissingSdk(Exception):
     def __init__(self, package, import_path, error):
         Exception.__init__(self, "The Python package %s is required on the host that runs this module "

@@ -27,6 +27,8 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth impor
 )
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
     API_VERSIONS,
+    REPLICATION_DELAY_CODES,
+    REPLICATION_DELAY_WAIT,
     TRANSIENT_CONFLICT_CODES,
     MissingSdk,
     import_client_class,
@@ -502,7 +504,8 @@ class AzureModule(object):
 
     # ---- calls, errors, waits ---------------------------------------------------------------------------
     def call(self, action, fn, *args, **kwargs):
-        """Run one API call; transient 409 conflicts are retried, any other Azure error fails the task clearly.
+        """Run one API call; transient 409 conflicts are retried, and PrincipalNotFound for a bounded time (see
+        REPLICATION_DELAY_CODES); any other Azure error fails the task clearly.
 
         ``expect=("Code", ...)``: those Azure error codes raise ``AzureCodeError`` for the caller to handle.
         ``gone_ok=True``: a 404 returns None (a purge sent again after its first try ended Failed may find the
@@ -510,7 +513,8 @@ class AzureModule(object):
         """
         expect = kwargs.pop("expect", ())
         gone_ok = kwargs.pop("gone_ok", False)
-        deadline = self.clock() + float(self.params.get("wait_timeout") or DEFAULT_WAIT_TIMEOUT)
+        started = self.clock()
+        deadline = started + float(self.params.get("wait_timeout") or DEFAULT_WAIT_TIMEOUT)
         delay = 2.0
         while True:
             rewind(args, kwargs)
@@ -522,7 +526,11 @@ class AzureModule(object):
                     raise AzureCodeError(action, exc)
                 if gone_ok and status == 404:
                     return None
-                if status == 409 and code in TRANSIENT_CONFLICT_CODES and self.clock() + delay < deadline:
+                transient = status == 409 and code in TRANSIENT_CONFLICT_CODES
+                # A new principal still replicating: bounded, and never past the task's own wait_timeout.
+                replicating = (code in REPLICATION_DELAY_CODES
+                               and self.clock() + delay < started + REPLICATION_DELAY_WAIT)
+                if (transient or replicating) and self.clock() + delay < deadline:
                     self.sleep(delay)
                     delay = min(delay * 2, 30.0)
                     continue

@@ -21,6 +21,13 @@ description:
     region, not per account); hosts are placed in their order, each in the first of its regions where its
     deployments fit in what the hosts placed before it left free. Each region is read once, each existing
     account's deployments with one list.
+  - Reads what each region can still host of each model version and SKU (C(modelCapacities), per location); region
+    capacity is not quota, so a deployment that fits the quota but not the region's available capacity is a
+    shortfall too (Azure would refuse it although quota is left).
+  - Reads each model version's lifecycle from the catalogue (C(lifecycleStatus) and the retirement date
+    C(deprecation.inference)); a retired version (status C(Deprecated), or its date has come) fits nowhere and is a
+    shortfall naming the date; an ageing one (C(Deprecating) or C(Legacy)) fits but is a warning naming the date,
+    and is listed in RV(lifecycle) (Learn, model retirement schedule).
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
@@ -115,6 +122,21 @@ hosts:
       description: Per region tried, C(location), C(shortfalls) and C(fits).
       type: list
       elements: dict
+    lifecycle:
+      description: The ageing model versions of the host in its region (see RV(lifecycle)).
+      type: list
+      elements: dict
+lifecycle:
+  description:
+    - The deployments whose model version is ageing (lifecycle C(Deprecating) or C(Legacy)) in the first region
+      where everything fits (else the first region), each with C(model), C(version), C(location), C(state),
+      C(status), C(retires) (the retirement date) and C(message); each message is also a warning.
+  returned: unless O(hosts) is given
+  type: list
+  elements: dict
+  sample:
+    - {"model": "gpt-4o-mini", "version": "2024-07-18", "location": "swedencentral", "state": "ageing",
+       "status": "Deprecating", "retires": "2027-04-14", "message": "gpt-4o-mini 2024-07-18 is Deprecating in ..."}
 regions:
   description:
     - Per region, in the order of O(locations) (only the existing account's region, see O(account)), what was read
@@ -161,7 +183,7 @@ shortfalls:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
+from ansible_collections.aigateway.foundry.plugins.module_utils.quota_plan import catalogue_entry, normal_location, place
 
 ARGUMENT_SPEC = dict(
     locations=dict(type="list", elements="str", default=[]), hosts=dict(type="list", elements="dict"),
@@ -170,10 +192,6 @@ ARGUMENT_SPEC = dict(
     account=dict(type="str", aliases=["account_name"]),
 )
 DEPLOYMENT_KEYS = dict(model_name=str, model_version=str, model_format=str, sku_name=str, capacity=int, name=str)
-
-
-def normal_location(location):
-    return (location or "").replace(" ", "").lower()
 
 
 def deployment_items(deployments):
@@ -232,121 +250,11 @@ def validate(params, hosts):
     return None
 
 
-def offered_usage_name(models, item):
-    """The usage name the catalogue gives the deployment's model, version and SKU; None when not offered."""
-    for entry in models:
-        model = entry.get("model") or {}
-        if (model.get("name") or "").lower() != item["model_name"].lower():
-            continue
-        if (model.get("format") or "").lower() != item["model_format"].lower():
-            continue
-        if item["model_version"] and model.get("version") != item["model_version"]:
-            continue
-        for sku in model.get("skus") or []:
-            if (sku.get("name") or "").lower() == item["sku_name"].lower():
-                return sku.get("usageName")
-    return None
-
-
-def unknown_model(models, item):
-    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, and the closest."""
-    names = sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
-    known = item["model_name"].lower() in [name.lower() for name in names]
-    return "" if known else (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
-                             % (item["model_name"], did_you_mean(item["model_name"], names)))
-
-
-def describe(item):
-    return " ".join(part for part in (item["model_name"], item["model_version"], item["sku_name"]) if part)
-
-
-def shortfalls(location, deployments, models, usages, existing):
-    """What does not fit: deployments grouped by usage name against limit - used + what they already hold.
-
-    ``existing``: usage name -> capacity the listed deployments already hold in this region (counted as free).
-    """
-    by_name = dict(((usage.get("name") or {}).get("value"), usage) for usage in usages)
-    asked = {}
-    found = []
-    for item in deployments:
-        name = offered_usage_name(models, item)
-        if name is None:
-            found.append(dict(model=item["model_name"], version=item["model_version"], sku=item["sku_name"],
-                              location=location, asked=item["capacity"], free=0, usage_name=None, limit=0, used=0,
-                              message="%s is not offered in %s%s" % (describe(item), location, unknown_model(models, item))))
-            continue
-        asked.setdefault(name, []).append(item)
-    for name, items in asked.items():
-        usage = by_name.get(name) or {}
-        limit, used = int(usage.get("limit") or 0), int(usage.get("currentValue") or 0)
-        free = max(0, limit - used + existing.get(name, 0))
-        total = sum(item["capacity"] for item in items)
-        if total <= free:
-            continue
-        first = items[0]
-        found.append(dict(model=first["model_name"], version=first["model_version"], sku=first["sku_name"],
-                          location=location, asked=total, free=free, usage_name=name, limit=limit, used=used,
-                          message="%s in %s: %d capacity asked, %d free (%d used of %d in %s)"
-                          % (describe(first), location, total, free, used, limit, name)))
-    return found
-
-
-def held_capacity(models, deployments, current):
-    """Usage name -> capacity the listed deployments already hold, from the account's ``current`` deployments."""
-    listed = dict((item["name"], item) for item in deployments if item["name"])
-    held = {}
-    for found in current:
-        item = listed.get(found.get("name"))
-        if item is None:
-            continue
-        sku = found.get("sku") or {}
-        model = (found.get("properties") or {}).get("model") or {}
-        name = offered_usage_name(models, dict(item, model_name=model.get("name") or "", model_version=None,
-                                               sku_name=sku.get("name") or "",
-                                               model_format=model.get("format") or "OpenAI"))
-        if name:
-            held[name] = held.get(name, 0) + int(sku.get("capacity") or 0)
-    return held
-
-
-def place(hosts, catalogue, current):
-    """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
-    it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
-    capacity they hold counts as free for the same deployments). Pure: the reads are the caller's."""
-    # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
-    # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
-    room = {}
-    for host in hosts:
-        if host["name"] in current:
-            location = host["locations"][0]
-            for name, capacity in held_capacity(catalogue(location)[0], host["deployments"],
-                                                current[host["name"]]).items():
-                key = (normal_location(location), name)
-                room[key] = room.get(key, 0) + capacity
-    placed = []
-    for host in hosts:
-        regions = []
-        for location in host["locations"]:
-            models, usages = catalogue(location)
-            extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
-            found = shortfalls(location, host["deployments"], models, usages, extra)
-            regions.append(dict(location=location, shortfalls=found, fits=not found))
-        fitting = [region["location"] for region in regions if region["fits"]]
-        if fitting:
-            models = catalogue(fitting[0])[0]
-            for item in host["deployments"]:
-                key = (normal_location(fitting[0]), offered_usage_name(models, item))
-                room[key] = room.get(key, 0) - item["capacity"]
-        placed.append(dict(name=host["name"], location=fitting[0] if fitting else None,
-                           shortfalls=regions[0]["shortfalls"], regions=regions))
-    return placed
-
-
 class Reader(object):
     """The reads, each once: a region's catalogue and usages, an account, an account's deployments."""
 
     def __init__(self, module):
-        self.module, self.regions = module, {}
+        self.module, self.regions, self.capacities = module, {}, {}
         self.client = module.client("cognitiveservices")
 
     def catalogue(self, location):
@@ -356,6 +264,28 @@ class Reader(object):
             self.regions[key] = (list_all("list models of %s" % location, self.client.models.list, location),
                                  list_all("list quota usages of %s" % location, self.client.usages.list, location))
         return self.regions[key]
+
+    def capacity(self, location, deployments):
+        """(model, version, sku) lower-cased -> availableCapacity in the region, from modelCapacities, one read per
+        region and model version; a model version the catalogue does not offer there is not read."""
+        models = self.catalogue(location)[0]
+        found = {}
+        for item in deployments:
+            model, _usage = catalogue_entry(models, item)
+            if model is None or not model.get("version"):
+                continue
+            key = (normal_location(location), item["model_format"].lower(), item["model_name"].lower(),
+                   model["version"])
+            if key not in self.capacities:
+                self.capacities[key] = self.module.list_all(
+                    "list model capacities of %s %s in %s" % (item["model_name"], model["version"], location),
+                    self.client.location_based_model_capacities.list, location, model_format=item["model_format"],
+                    model_name=item["model_name"], model_version=model["version"], missing_ok=True)
+            for listed in self.capacities[key]:
+                props = listed.get("properties") or {}
+                found[(item["model_name"].lower(), model["version"], str(props.get("skuName") or "").lower())] = \
+                    props.get("availableCapacity")
+        return found
 
     def existing(self, resource_group, hosts):
         """name -> deployments of each host's account that exists; an existing account's region is its only one."""
@@ -377,7 +307,10 @@ def main():
     hosts, problem = host_items(params)
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
-    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts))
+    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts),
+                   region_capacity=reader.capacity)
+    for message in sorted(set(note["message"] for host in placed for note in host["lifecycle"])):
+        module.warn(message)
     if params["hosts"] is not None:
         regions = [dict(location=where, models=found[0], usages=found[1]) for where, found in reader.regions.items()]
         module.module.exit_json(changed=False, hosts=placed, regions=regions)
@@ -387,7 +320,7 @@ def main():
         models, usages = reader.catalogue(region["location"])
         regions.append(dict(region, models=models, usages=usages))
     module.module.exit_json(changed=False, regions=regions, location=single["location"],
-                            shortfalls=single["shortfalls"])
+                            shortfalls=single["shortfalls"], lifecycle=single["lifecycle"])
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_three_projects_are_onboarded_with_their_own_limits_and_verified(onboard
     assert proof, text[-6000:]
     assert all(300 <= int(spent) < 500 for spent in proof.groups())
     for team in TEAMS:
-        assert ("%s: agent answered through ai-gateway/gpt-4o-mini, logged by the gateway under subscription team-%s"
+        assert ("%s: agent answered through ai-gateway/gpt-5.4-mini, logged by the gateway under subscription team-%s"
                 % (team, team)) in text
     group, service, apim, cognitive = gateway(onboarding)
     products = sorted(p.name for p in apim.product.list_by_service(group, service))
@@ -122,8 +122,8 @@ def test_onboarding_again_at_once_verifies_again(onboarding):
     # What a run a moment ago left (machine speed aside): alpha's minute spent, the endpoint's clock held.
     requests.post(endpoint["arm_endpoint"] + "/localazure/clock", json={"hold_seconds": 900}, timeout=30,
                   verify=endpoint["ca_bundle"]).raise_for_status()
-    spend = {"messages": [{"role": "user", "content": "x" * 4 * TEAMS["alpha"]}], "max_tokens": 16}
-    statuses = [requests.post(url + "/deployments/gpt-4o-mini/chat/completions",
+    spend = {"messages": [{"role": "user", "content": "x" * 4 * TEAMS["alpha"]}], "max_completion_tokens": 16}
+    statuses = [requests.post(url + "/deployments/gpt-5.4-mini/chat/completions",
                               params={"api-version": "2024-12-01-preview"}, headers={"api-key": key}, json=spend,
                               timeout=60, verify=endpoint["ca_bundle"]).status_code for _ in range(2)]
     assert statuses[-1] == 429, statuses
@@ -185,7 +185,7 @@ def test_removing_a_project_removes_exactly_its_pieces(onboarding):
     # the project that left has no subscription any more: its old key is refused with 401
     endpoint = onboarding.endpoint()
     url = endpoint["gateway_base_url_template"].replace("{service}", service) + \
-        "/inference/openai/deployments/gpt-4o-mini/chat/completions"
+        "/inference/openai/deployments/gpt-5.4-mini/chat/completions"
     refused = requests.post(url, params={"api-version": "2024-12-01-preview"}, headers={"api-key": beta_key},
                             json={"messages": [{"role": "user", "content": "Say hello."}]},
                             verify=endpoint["ca_bundle"], timeout=30)

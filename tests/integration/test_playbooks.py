@@ -117,7 +117,7 @@ def test_check_mode_on_nothing_predicts_and_writes_nothing(playbooks):
     assert "does not exist yet" in " ".join(result["output"].split())
     # ... and lists what would be created, by kind and name
     for planned in (r"Log Analytics workspace \S+/workspace-\w+", r"Foundry account \S+/models-foundry-\w+",
-                    r"model deployment models-foundry-\w+/gpt-4o-mini", r"Foundry project agents-foundry-\w+/foundry-project",
+                    r"model deployment models-foundry-\w+/gpt-5.4-mini", r"Foundry project agents-foundry-\w+/foundry-project",
                     r"API Management service \S+/apim-\w+ \(Standardv2\)", r"Foundry connection ai-gateway"):
         assert re.search(planned, result["output"]), (planned, result["output"][-4000:])
     assert playbooks.writes_since(0) == []
@@ -135,7 +135,7 @@ def test_site_provisions_the_gateway(playbooks):
     result = playbooks.run("site.yml")
     assert result["changed"] > 0
     assert_progress(result["output"], r"API Management service apim-\w+ \(Standardv2\)",
-                    r"Foundry account models-foundry-\w+", r"model deployment models-foundry-\w+/gpt-4o-mini",
+                    r"Foundry account models-foundry-\w+", r"model deployment models-foundry-\w+/gpt-5.4-mini",
                     r"Foundry project agents-foundry-\w+/foundry-project")
     # skipped tasks are not listed (ansible.cfg), the recap still counts them
     assert "skipping:" not in result["output"] and re.search(r"skipped=[1-9]", result["output"])
@@ -144,7 +144,7 @@ def test_site_provisions_the_gateway(playbooks):
     assert outputs["subscription_id"] == playbooks.endpoint()["subscription_id"]
     assert outputs["gateway_url"].split("//")[1].split(".")[0] == outputs["apim_name"]
     assert outputs["connection_name"] == "ai-gateway"
-    assert outputs["agent_model"] == "ai-gateway/gpt-4.1-mini"
+    assert outputs["agent_model"] == "ai-gateway/gpt-5.4-mini"
     assert outputs["inference_url"] == outputs["gateway_url"] + "/inference/openai"
     assert outputs["project_endpoint"].endswith("/api/projects/foundry-project")
     # verify called each model through the local gateway emulation: with the key 200, without 401
@@ -153,15 +153,16 @@ def test_site_provisions_the_gateway(playbooks):
     # ... the metric and log proofs made one call of their own to the first model, and the agent step's test agent
     # answered through the connection: one more call to its deployment
     assert calls == sorted([(model + "/chat/completions", status)
-                            for model in ("gpt-4o-mini", "gpt-4.1-mini") for status in (200, 401)]
-                           + [("gpt-4o-mini/chat/completions", 200), ("gpt-4.1-mini/chat/completions", 200)])
+                            for model in ("gpt-5.4-mini", "gpt-5.4-nano") for status in (200, 401)]
+                           + [("gpt-5.4-mini/chat/completions", 200), ("gpt-5.4-mini/chat/completions", 200)])
     # each proof of a capability switched on says what it showed (the pool has one host: no pool proof)
     shown = " ".join(result["output"].split())
     assert re.search(r'Token metrics - \d+ "Total Tokens" row\(s\), \d+ tokens, with dimensions', shown)
     assert re.search(r"LLM logs - \d+ call\(s\) logged with \d+ tokens", shown)
     assert "Not proven: token limit: tokens_per_minute 10000 is not below the capacity" in shown
-    assert "Agent aigw-gateway-check answered through ai-gateway/gpt-4.1-mini" in " ".join(result["output"].split())
-    assert "The gateway logged 1 call(s) to gpt-4.1-mini" in " ".join(result["output"].split())
+    assert "Agent aigw-gateway-check answered through ai-gateway/gpt-5.4-mini" in " ".join(result["output"].split())
+    # the agent's deployment is also the proofs' first model: their calls after the question count too
+    assert re.search(r"The gateway logged [1-9]\d* call\(s\) to gpt-5\.4-mini since", " ".join(result["output"].split()))
     local = outputs["local"]
     endpoint = playbooks.endpoint()
     agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]

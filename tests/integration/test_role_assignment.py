@@ -81,3 +81,55 @@ def test_check_mode_on_a_scope_still_to_come(run_module, resource_group, endpoin
                                             "principal_id": str(uuid.uuid4())}, check=True)
     assert result["changed"] is True
     assert request_log.writes(mark) == []
+
+
+def test_a_principal_created_moments_ago_is_retried_until_it_replicates(run_module, resource_group, endpoint,
+                                                                        request_log):
+    """Learn, Troubleshoot Azure RBAC: right after a managed identity is created, ARM may answer PrincipalNotFound
+    (replication delay). The endpoint refuses for 60 of its seconds; the module retries; the test moves the
+    endpoint's clock once it has seen the refusal (it never waits for time to pass)."""
+    import threading
+
+    import requests
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+
+    def control(method, path, body=None):
+        answer = requests.request(method, endpoint["arm_endpoint"] + path, json=body, timeout=30,
+                                  verify=endpoint["ca_bundle"])
+        answer.raise_for_status()
+
+    credential = ClientSecretCredential(endpoint["tenant_id"], endpoint["client_id"], endpoint["client_secret"],
+                                        authority=endpoint["authority_host"], disable_instance_discovery=True,
+                                        connection_verify=endpoint["ca_bundle"])
+    identities = ManagedServiceIdentityClient(
+        credential, endpoint["subscription_id"], base_url=endpoint["arm_endpoint"],
+        connection_verify=endpoint["ca_bundle"], credential_scopes=["https://management.azure.com/.default"])
+    control("POST", "/localazure/authorization/propagation", {"principal_replication_seconds": 60})
+    try:
+        principal = identities.user_assigned_identities.create_or_update(
+            resource_group, "id-just-made", {"location": "eastus"}).principal_id
+        mark = request_log.mark()
+        refused = threading.Event()
+
+        def replicate_once_refused():
+            while not refused.is_set():
+                if any(entry["method"] == "PUT" and "roleAssignments" in entry["path"] and entry["status"] == 400
+                       for entry in request_log.since(mark)):
+                    refused.set()
+                    control("POST", "/localazure/clock", {"advance_seconds": 61})
+                else:
+                    refused.wait(0.2)
+        watcher = threading.Thread(target=replicate_once_refused, daemon=True)
+        watcher.start()
+        scope = "/subscriptions/%s/resourceGroups/%s" % (endpoint["subscription_id"], resource_group)
+        created = run_module("role_assignment", {"scope": scope, "role": "Cognitive Services User",
+                                                 "principal_id": principal})
+        refused.set()
+        watcher.join(30)
+        assert created["changed"] is True and created["state"]["properties"]["principalId"] == principal
+        puts = [entry["status"] for entry in request_log.since(mark)
+                if entry["method"] == "PUT" and "roleAssignments" in entry["path"]]
+        assert puts[0] == 400 and puts[-1] in (200, 201), puts
+    finally:
+        control("DELETE", "/localazure/authorization/propagation")

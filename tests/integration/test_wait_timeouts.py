@@ -56,5 +56,5 @@ def test_a_held_workspace_create_fails_naming_the_workspace_and_the_wait(tmp_pat
 
 def test_a_held_deployment_fails_naming_the_deployment_not_timeout_exceeded(tmp_path):
     output = run_site_held(tmp_path, "Microsoft.CognitiveServices/accounts/deployments")
-    text = still_running(output, "deployment", "gpt-4o-mini")
+    text = still_running(output, "deployment", "gpt-5.4-mini")
     assert "Timeout exceeded" not in text

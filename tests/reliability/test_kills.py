@@ -95,7 +95,7 @@ def test_killed_runs_reconverge_to_the_same_resources(tmp_path, figures):
         info = endpoint.info
         resource_group = json.loads(playbooks.outputs_file.read_text())["resource_group"]
         name = suffix(info["subscription_id"], resource_group)
-        expected = {"models-foundry-%s" % name: ["gpt-4.1-mini", "gpt-4o-mini"],
+        expected = {"models-foundry-%s" % name: ["gpt-5.4-mini", "gpt-5.4-nano"],
                     "agents-foundry-%s" % name: ["project foundry-project"],
                     "apim-%s" % name: ["models-foundry"]}
         assert inventory(info, resource_group) == expected

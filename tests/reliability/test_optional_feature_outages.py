@@ -36,7 +36,7 @@ class Gateway:
         self.key = apim.subscription.list_secrets(group, service, "foundry-subscription").primary_key
         self.first_host = next(account.name for account in cognitive.accounts.list_by_resource_group(group)
                                if account.name.startswith("models-a-"))
-        self.url = outputs["local"]["inference_url"] + "/deployments/gpt-4o-mini/chat/completions"
+        self.url = outputs["local"]["inference_url"] + "/deployments/gpt-5.4-mini/chat/completions"
         self.ca = outputs["local"]["ca_bundle"]
 
     def control(self, method, path, body=None):
@@ -45,7 +45,7 @@ class Gateway:
 
     def ask(self, prompt):
         return requests.post(self.url, params={"api-version": "2024-12-01-preview"}, headers={"api-key": self.key},
-                             json={"messages": [{"role": "user", "content": prompt}], "max_tokens": 5},
+                             json={"messages": [{"role": "user", "content": prompt}], "max_completion_tokens": 5},
                              timeout=60, verify=self.ca)
 
 
@@ -80,7 +80,7 @@ def test_an_embeddings_capacity_below_the_chat_capacity_it_fronts_is_refused_bef
                       expect_failure=True)
     shown = " ".join(result["output"].split())
     refused = ("aigw_semantic_cache_embeddings_capacity 5 is below the chat capacity it fronts on models-a-"
-               in shown and "(gpt-4o-mini 10 + gpt-4.1-mini 10 = 20)" in shown)
+               in shown and "(gpt-5.4-mini 10 + gpt-5.4-nano 10 = 20)" in shown)
     figures.add("optional-feature outages", "embeddings capacity 5 for chat capacity 20",
                 "refused, %d writes" % len(site.writes_since(mark)) if refused else "FAIL")
     assert refused, result["output"][-4000:]

@@ -1,10 +1,11 @@
-"""Microsoft.Authorization: role definitions and assignments, the caller's effective permissions, and RBAC on
-ARM writes for a service principal a test has given a narrower standing role (rbac.py)."""
+"""Microsoft.Authorization: role definitions and assignments (assignments.py), the caller's effective permissions,
+RBAC on ARM writes for a service principal a test has given a narrower standing role (rbac.py), and the
+assignments' eventual consistency (propagation.py, its controls in control.py)."""
 from aiohttp import web
 
 from localazure.engine.contract import ArmError
 from localazure.services import Control, Env, Service
-from localazure.services.authorization import rbac
+from localazure.services.authorization import control, rbac
 from localazure.services.authorization.assignments import BUILTIN_ROLES, PROVIDER, effective_permissions
 
 
@@ -71,7 +72,7 @@ def _controls(env: Env) -> list[Control]:
         return web.json_response(describe())
 
     return [Control("GET", "standing-role", get_role), Control("PUT", "standing-role", set_role),
-            Control("DELETE", "standing-role", clear_role)]
+            Control("DELETE", "standing-role", clear_role)] + control.controls(env)
 
 
 SERVICE = Service(PROVIDER, controls=_controls, gate=_gate)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from localazure.engine.contract import ArmError, Provider, ResourceKind, Route
-from localazure.services.authorization import rbac
+from localazure.services.authorization import propagation, rbac
 
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
@@ -219,6 +219,17 @@ class RoleAssignmentKind(ResourceKind):
                 raise ArmError(400, "RoleAssignmentUpdateNotPermitted",
                                "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
             return
+        principal = props.get("principalId") or ""
+        if not props.get("principalType") and propagation.replicating(ctx.store, ctx.subscription_id, principal,
+                                                                       ctx.now):
+            # Azure's answer for a principal still replicating (Learn, Troubleshoot Azure RBAC, "Assigning a role
+            # to a new principal sometimes fails"); principalType skips the lookup.
+            raise ArmError(400, "PrincipalNotFound", (
+                f"Principal {principal.replace('-', '')} does not exist in the directory {ctx.tenant_id}. Check that "
+                "you have the correct principal ID. If you are creating this principal and then immediately "
+                "assigning a role, this error might be related to a replication delay. In this case, set the role "
+                "assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See "
+                "https://aka.ms/docs-principaltype"))
         for other in ctx.store.list_type(ASSIGNMENT_TYPE, ""):
             other_props = other.get("properties") or {}
             if (_same(other_props.get("scope"), scope)

@@ -18,7 +18,7 @@ def _offers(env: Env) -> dict:
 
 def _planes(env: Env) -> list[Plane]:
     env.events.on_deleted(PROJECT_TYPE, forget_project)   # a project's agents go with it (or with its account)
-    projects = FoundryProjects(env.store, env.identity, env.settle, env.ca_file)
+    projects = FoundryProjects(env.store, env.identity, env.settle, env.ca_file, env.clock)
     return [Plane("foundry", [web.route("*", FOUNDRY_ROUTE, projects.handle)])]
 
 

@@ -396,17 +396,9 @@ def _deployment_capabilities(model_name: str) -> dict:
     return {"chatCompletion": "true", "assistants": "true", "agentsV2": "true", "responses": "true"}
 
 
-# The OpenAI models Foundry deploys and their versions (Microsoft Learn, "Azure OpenAI in Foundry Models":
-# model summary table and region availability); models of the other formats are not catalogued here and pass.
-OPENAI_MODELS = {
-    "gpt-4o": ("2024-05-13", "2024-08-06", "2024-11-20"),
-    "gpt-4o-mini": ("2024-07-18",),
-    "gpt-4.1": ("2025-04-14",), "gpt-4.1-mini": ("2025-04-14",), "gpt-4.1-nano": ("2025-04-14",),
-    "gpt-5": ("2025-08-07",), "gpt-5-mini": ("2025-08-07",), "gpt-5-nano": ("2025-08-07",),
-    "gpt-5-chat": ("2025-08-07", "2025-10-03"),
-    "o3": ("2025-04-16",), "o3-mini": ("2025-01-31",), "o4-mini": ("2025-04-16",),
-    "text-embedding-3-small": ("1",), "text-embedding-3-large": ("1",), "text-embedding-ada-002": ("2",),
-}
+# The OpenAI models Foundry deploys and their versions: the regional catalogue's (quota.py, from Learn's model
+# retirement schedule); models of the other formats are not catalogued here and pass.
+OPENAI_MODELS = cognitive_quota.offered_models()
 MODEL_FORMATS = ("OpenAI", "Microsoft", "Meta", "Mistral AI", "Cohere", "DeepSeek", "xAI", "AI21 Labs", "Core42",
                  "Black Forest Labs", "Stability AI", "OpenAI-OSS")
 DEPLOYMENT_SKUS = ("Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged", "GlobalProvisionedManaged",

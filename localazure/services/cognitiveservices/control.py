@@ -1,12 +1,12 @@
 """Test controls of Cognitive Services, under /localazure/cognitiveservices/: a model host's throttle (a host answers
 429 or 503 on purpose, so failover, retries and circuit breakers can be provoked without load) and the model
-quota per region (quota.py)."""
+quota and the region capacity per region (quota.py)."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from localazure.engine.contract import ArmError
-from localazure.services import Control, Env
+from localazure.services import Control, Env, settings_controls
 from localazure.services.cognitiveservices import quota
 
 
@@ -28,26 +28,10 @@ def controls(env: Env) -> list[Control]:
         throttles.clear(request.match_info["account"])
         return web.json_response(throttles.describe(request.match_info["account"]))
 
-    async def get_quota(request):
-        return web.json_response(quota.quota_settings(env.store))
-
-    async def set_quota(request):
-        try:
-            body = await request.json()
-        except ValueError as error:
-            raise ArmError(400, "InvalidQuota", str(error)) from None
-        with env.store.transaction():
-            try:
-                return web.json_response(quota.configure_quota(env.store, body))
-            except ValueError as error:
-                raise ArmError(400, "InvalidQuota", str(error)) from None
-
-    async def clear_quota(request):
-        with env.store.transaction():
-            return web.json_response(quota.clear_quota(env.store))
-
     return [Control("GET", "model-hosts/throttles", list_throttles),
             Control("POST", "model-hosts/{account}/throttle", set_throttle),
             Control("DELETE", "model-hosts/{account}/throttle", clear_throttle),
-            Control("GET", "quota", get_quota), Control("POST", "quota", set_quota),
-            Control("DELETE", "quota", clear_quota)]
+            *settings_controls(env, "quota", "InvalidQuota", quota.quota_settings, quota.configure_quota,
+                               quota.clear_quota),
+            *settings_controls(env, "capacity", "InvalidCapacity", quota.capacity_settings, quota.configure_capacity,
+                               quota.clear_capacity)]

@@ -31,6 +31,10 @@ INFERENCE_ROLES = ("a97b65f3-24c7-4388-baec-2e87135dc908", "5e0bd9bd-7b93-4f28-a
                    "a001fd3d-188f-4b5d-821b-7da978bf7442", "53ca6127-db72-4b80-b1b0-d745d6d5456d",
                    "eadc314b-1a2d-4efa-be10-5d325db5065e")
 REPLY = "This is a reply from the localazure gateway emulation."
+# Reasoning models (the o-series and the gpt-5 family, codex-mini) take max_completion_tokens and refuse max_tokens
+# (Learn, "Azure OpenAI reasoning models", learn.microsoft.com/azure/foundry/openai/how-to/reasoning: "max_tokens"
+# is not supported, use "max_completion_tokens"). The gpt-5-chat models are not reasoning models: they keep it.
+REASONING_MODEL = re.compile(r"^(o\d|gpt-5|codex-mini)(?!.*-chat)", re.IGNORECASE)
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -90,6 +94,12 @@ class ModelHost:
                 f"The {name} operation does not work with the specified model, {model}. Please choose different "
                 "model and try again. You can learn more about which models can be used with each operation here: "
                 "https://go.microsoft.com/fwlink/?linkid=2197993."))
+        if operation != "embeddings" and "max_tokens" in body and REASONING_MODEL.match(model):
+            # Azure's answer, quoted in Azure/agentops#151 and griptape-ai/ComfyUI-Griptape#312.
+            raise Answer(400, {"error": {
+                "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                           "'max_completion_tokens' instead.",
+                "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}})
         limits = self._admit(account, deployment, operation, body, call)
         if operation == "embeddings":
             answer = self._embeddings(model, embedding, body)
@@ -203,7 +213,8 @@ class ModelHost:
 
     def may_infer(self, principal: str, account_id: str) -> bool:
         """A role assignment of an inference role to the principal at the account or any scope above it."""
-        return authz_state.has_role(self.store, self.subscription_id, principal, account_id, INFERENCE_ROLES)
+        return authz_state.has_role(self.store, self.subscription_id, principal, account_id, INFERENCE_ROLES,
+                                    now=self.clock())
 
     def _completion(self, model: str, body: dict, raw: bytes) -> Answer:
         """A chat.completion, or with `"stream": true` its chat.completion.chunk events as Azure sends them

@@ -38,6 +38,10 @@ class FakeStore:
         return [b for k, b in self.resources.items()
                 if b.get("type", "").lower() == type_name.lower() and k.startswith(prefix.lower())]
 
+    def tree(self, resource_id):
+        key = resource_id.lower()
+        return [(b.get("type"), b) for k, b in self.resources.items() if k == key or k.startswith(key + "/")]
+
     def delete_tree(self, resource_id):
         self.resources.pop(resource_id.lower(), None)
 

@@ -116,9 +116,11 @@ def _public(item: dict) -> dict:
 
 
 class FoundryProjects:
-    def __init__(self, store, identity, settle: Callable[[], None], ca_file: str):
+    def __init__(self, store, identity, settle: Callable[[], None], ca_file: str,
+                 clock: Callable[[], float] = time.time):
         self.store = store
         self.identity = identity
+        self.clock = clock      # the endpoint's: a role assignment takes effect on it (authorization/propagation.py)
         self.settle = settle
         self.runner = foundry_runs.Runner(store, identity, ca_file)
         self._seq = 0
@@ -214,7 +216,8 @@ class FoundryProjects:
 
     def _may_use(self, principal: str, project_id: str) -> bool:
         """A data role assigned to the principal at the project, its account, group or subscription."""
-        return authz_state.has_role(self.store, self.identity.subscription_id, principal, project_id, DATA_ROLES)
+        return authz_state.has_role(self.store, self.identity.subscription_id, principal, project_id, DATA_ROLES,
+                                    now=self.clock())
 
     # --- routing -------------------------------------------------------------------------------------
     def _route(self, request: web.Request, project: Project, tail: str, body: dict) -> web.Response:

@@ -7,6 +7,9 @@ import pytest
 
 from localazure.engine.contract import ArmError
 from localazure.services.authorization import assignments as authz
+from localazure.services.authorization import propagation
+from localazure.services.authorization import state as authz_state
+from localazure.services.cognitiveservices.modelhost import ModelHost
 from tests.localazure.services.conftest import SUB, FakeCtx, FakeStore
 
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -346,3 +349,98 @@ def test_the_standing_role_refuses_what_it_cannot_name(control):
     assert control("PUT", "/localazure/authorization/standing-role",
                    json={"role": "Owner", "scope": "/subscriptions/another"}).status_code == 400
     assert control("GET", "/localazure/authorization/standing-role").json()["restricted"] is False
+
+
+# --- eventual consistency (propagation.py) -------------------------------------------------------------
+IDENTITY_ID = f"{RG_SCOPE}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+NEW_PRINCIPAL = "44444444-4444-4444-4444-444444444444"
+CREATED_AT = "2026-01-01T00:00:00.0000000Z"
+CREATED = propagation.epoch(CREATED_AT)
+
+
+def _store_with_new_identity():
+    store = FakeStore()
+    store.put(IDENTITY_ID, "Microsoft.ManagedIdentity/userAssignedIdentities", {
+        "id": IDENTITY_ID, "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "properties": {"principalId": NEW_PRINCIPAL}, "systemData": {"createdAt": CREATED_AT}})
+    return store
+
+
+def _attempt(store, now, principal_type=None):
+    rid = _assignment_id(RG_SCOPE, str(uuid.uuid4()))
+    body = _body(CS_USER, NEW_PRINCIPAL)
+    if principal_type is None:
+        del body["properties"]["principalType"]
+    ctx = FakeCtx(store, rid, body)
+    ctx.now = now
+    authz.RoleAssignmentKind().validate(ctx, body, None)
+
+
+def test_a_principal_created_moments_ago_is_not_found_without_principal_type():
+    store = _store_with_new_identity()
+    _attempt(store, CREATED + 1)                      # off by default: Azure's delay is not guaranteed
+    propagation.configure(store, {"principal_replication_seconds": 60})
+    with pytest.raises(ArmError) as refused:
+        _attempt(store, CREATED + 59)
+    assert (refused.value.status, refused.value.code) == (400, "PrincipalNotFound")
+    assert refused.value.message.startswith("Principal 44444444444444444444444444444444 does not exist in the "
+                                            "directory ")
+    assert "set the role assignment principalType property" in refused.value.message
+    _attempt(store, CREATED + 59, principal_type="ServicePrincipal")   # principalType skips the lookup
+    _attempt(store, CREATED + 60)                                      # replicated
+    _attempt(_store_with_new_identity(), CREATED)                      # reset store: off again
+
+
+def test_a_new_role_assignment_takes_effect_after_the_configured_propagation_delay():
+    store = FakeStore()
+    body = _create(store, RG_SCOPE, str(uuid.uuid4()), _body(CS_USER, NEW_PRINCIPAL))
+    body["properties"]["createdOn"] = CREATED_AT
+    account = f"{RG_SCOPE}/providers/Microsoft.CognitiveServices/accounts/a1"
+    assert authz_state.has_role(store, SUB, NEW_PRINCIPAL, account, (CS_USER,), now=CREATED)
+    propagation.configure(store, {"assignment_seconds": 600})
+    assert not authz_state.has_role(store, SUB, NEW_PRINCIPAL, account, (CS_USER,), now=CREATED + 599)
+    assert authz_state.has_role(store, SUB, NEW_PRINCIPAL, account, (CS_USER,), now=CREATED + 600)
+    assert authz_state.has_role(store, SUB, NEW_PRINCIPAL, account, (CS_USER,))     # ARM's own view: at once
+    # The model host reads the role on its (the endpoint's) clock.
+    host = ModelHost(store, SUB, clock=lambda: CREATED + 10)
+    assert not host.may_infer(NEW_PRINCIPAL, account)
+    host.clock = lambda: CREATED + 600
+    assert host.may_infer(NEW_PRINCIPAL, account)
+
+
+def test_propagation_settings_are_checked():
+    store = FakeStore()
+    for bad in ({}, {"assignment_seconds": -1}, {"assignment_seconds": True}, {"delay": 5}, [],
+                {"principal_replication_seconds": 3601}):
+        with pytest.raises(ValueError):
+            propagation.configure(store, bad)
+    assert propagation.configure(store, {"assignment_seconds": 600}) == {"assignment_seconds": 600,
+                                                                         "principal_replication_seconds": 0}
+    assert propagation.reset(store) == propagation.DEFAULTS
+
+
+def test_sdk_principal_not_found_for_a_new_identity_until_it_replicates_on_the_endpoint_clock(
+        authz_client, endpoint, resource_group, credential, sdk_kwargs, control):
+    """A user-assigned identity created just now: Entra has not replicated it (the control's window), so ARM
+    answers PrincipalNotFound unless principalType is given; once the endpoint's clock passes the window, it is
+    found. The test moves the clock, it never waits."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+    msi = ManagedServiceIdentityClient(credential, endpoint["subscription_id"], **sdk_kwargs)
+    group = resource_group.rsplit("/", 1)[-1]
+    assert control("POST", "/localazure/authorization/propagation",
+                   json={"principal_replication_seconds": 120}).status_code == 200
+    try:
+        assert control("POST", "/localazure/authorization/propagation", json={"delay": 1}).status_code == 400
+        principal = msi.user_assigned_identities.create_or_update(group, "id-new", {"location": "eastus"}).principal_id
+        role_id = authz.role_definition_id(endpoint["subscription_id"], CS_USER)
+        with pytest.raises(HttpResponseError) as refused:
+            authz_client.role_assignments.create(resource_group, str(uuid.uuid4()),
+                                                 {"role_definition_id": role_id, "principal_id": principal})
+        assert refused.value.status_code == 400 and refused.value.error.code == "PrincipalNotFound"
+        assert control("POST", "/localazure/clock", json={"advance_seconds": 121}).status_code == 200
+        created = authz_client.role_assignments.create(resource_group, str(uuid.uuid4()),
+                                                       {"role_definition_id": role_id, "principal_id": principal})
+        assert created.principal_id == principal
+    finally:
+        control("DELETE", "/localazure/authorization/propagation")

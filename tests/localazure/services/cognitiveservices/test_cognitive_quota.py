@@ -116,6 +116,22 @@ def quota_group(endpoint, credential, sdk_kwargs, control):
     control("DELETE", "/localazure/cognitiveservices/quota")
 
 
+def test_sdk_models_carry_their_lifecycle_and_retirement_date_as_azure_lists_them(client):
+    """Learn's model retirement schedule, as the models list reports it (AccountModel.lifecycle_status and
+    .deprecation): a model past its date stays listed, so only the date tells that it is retired."""
+    listed = dict(((m.model.name, m.model.version), m.model) for m in client.models.list(REGION))
+    mini = listed[("gpt-4o-mini", "2024-07-18")]
+    assert (mini.lifecycle_status, mini.deprecation.inference) == ("Deprecating", "2027-04-14T00:00:00Z")
+    assert mini.deprecation.deprecation_status == "Planned"
+    assert listed[("gpt-4.1-mini", "2025-04-14")].lifecycle_status == "Legacy"
+    retired = listed[("o4-mini", "2025-04-16")]
+    assert (retired.lifecycle_status, retired.deprecation.inference) == ("Deprecated", "2026-10-16T00:00:00Z")
+    current = listed[("gpt-5.4-mini", "2026-03-17")]
+    assert (current.lifecycle_status, current.deprecation.inference) == ("GenerallyAvailable", "2027-09-21T00:00:00Z")
+    assert [version for (name, version), model in listed.items() if name == "gpt-4o" and model.is_default_version] \
+        == ["2024-11-20"]
+
+
 def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, control):
     models = list(client.models.list(REGION))
     mini = [m for m in models if m.model.name == "gpt-4o-mini"]
@@ -143,3 +159,36 @@ def test_sdk_models_and_usages_and_a_deployment_over_quota(client, quota_group, 
     assert refused.value.status_code == 400 and refused.value.error.code == "InsufficientQuota"
     assert "bigger than the current available capacity 5" in refused.value.error.message
     assert [d.name for d in client.deployments.list(quota_group, account)] == ["first"]
+
+
+def test_sdk_model_capacities_are_the_region_s_capacity_within_the_free_quota(client, quota_group, control):
+    """modelCapacities, per location and subscription-wide: what the subscription can still deploy of a model
+    version per region and SKU. Capacity is not quota: a region can be out of capacity with quota left."""
+    usage = "OpenAI.GlobalStandard.gpt-5.4-mini"
+    listed = list(client.location_based_model_capacities.list(REGION, model_format="OpenAI",
+                                                              model_name="gpt-5.4-mini", model_version="2026-03-17"))
+    by_sku = dict((item.properties.sku_name, item) for item in listed)
+    assert set(by_sku) == {"GlobalStandard", "DataZoneStandard", "Standard"}
+    item = by_sku["GlobalStandard"]
+    assert item.location == REGION and item.name == "GlobalStandard"
+    assert item.id.endswith(f"/locations/{REGION}/models/OpenAI.gpt-5.4-mini.2026-03-17/skuCapacities/GlobalStandard")
+    assert (item.properties.model.name, item.properties.model.version) == ("gpt-5.4-mini", "2026-03-17")
+    assert item.properties.available_capacity == quota.DEFAULT_LIMIT        # the free quota bounds it
+
+    try:
+        assert control("POST", "/localazure/cognitiveservices/capacity",
+                       json={"location": REGION, "capacities": {usage: 4}}).status_code == 200
+        assert control("POST", "/localazure/cognitiveservices/capacity",
+                       json={"capacities": {usage: -1}}).status_code == 400
+        listed = client.location_based_model_capacities.list(REGION, model_format="OpenAI", model_name="gpt-5.4-mini",
+                                                             model_version="2026-03-17")
+        assert dict((i.properties.sku_name, i.properties.available_capacity) for i in listed)["GlobalStandard"] == 4
+        everywhere = list(client.model_capacities.list(model_format="OpenAI", model_name="gpt-5.4-mini",
+                                                       model_version="2026-03-17"))
+        regions = dict((i.location, i.properties.available_capacity) for i in everywhere
+                       if i.properties.sku_name == "GlobalStandard")
+        assert regions[REGION] == 4 and {"swedencentral", "eastus2"} <= set(regions)
+        assert list(client.model_capacities.list(model_format="OpenAI", model_name="gpt-5.4-mini",
+                                                 model_version="1999-01-01")) == []
+    finally:
+        control("DELETE", "/localazure/cognitiveservices/capacity")

@@ -1,6 +1,8 @@
 """AzureModule itself: retries, typed errors, fail text and traceback, waits on a controlled clock, converge."""
 import pytest
 
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import (
+    REPLICATION_DELAY_WAIT, ROLE_PROPAGATION_SECONDS)
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureCodeError, Wait
 from tests.unit.plugins.fakes import Failed, FailedOperation, FailingPoller, Poller, SdkError, make_module
 
@@ -279,3 +281,45 @@ def test_a_throttled_or_failed_answer_is_retried_as_often_as_any_other(monkeypat
     assert policy.total_retries == policy.status_retries == ARM_RETRIES == 10
     data_plane = RetryPolicy(**foundry_dataplane.DATA_PLANE_RETRIES)
     assert data_plane.total_retries == data_plane.status_retries == 5
+
+
+def test_principal_not_found_is_retried_while_a_new_principal_replicates():
+    """Learn, Troubleshoot Azure RBAC: PrincipalNotFound right after the principal was created is a replication
+    delay; the write goes again on the module's clock."""
+    module = make_module(wait_timeout=3600)
+    call, calls = failing(*[SdkError(400, "PrincipalNotFound", "Principal p does not exist in the directory t.")] * 3)
+    assert module.call("assign role r to p", call) == "ok"
+    assert len(calls) == 4 and module.clock.sleeps == [2.0, 4.0, 8.0]
+
+
+def test_principal_not_found_is_retried_for_a_bounded_time_then_fails_naming_it():
+    module = make_module(wait_timeout=3600)
+    call, calls = failing(*[SdkError(400, "PrincipalNotFound", "Principal p does not exist in the directory t.")]
+                          * 100)
+    with pytest.raises(Failed) as failure:
+        module.call("assign role r to p", call)
+    assert "HTTP 400 PrincipalNotFound: Principal p does not exist" in failure.value.result["msg"]
+    assert sum(module.clock.sleeps) <= REPLICATION_DELAY_WAIT <= sum(module.clock.sleeps) + 30.0
+    assert len(calls) == len(module.clock.sleeps) + 1
+
+
+def test_principal_not_found_is_not_retried_past_the_task_s_wait_timeout():
+    module = make_module(wait_timeout=5)
+    call, calls = failing(*[SdkError(400, "PrincipalNotFound", "gone")] * 10)
+    with pytest.raises(Failed):
+        module.call("assign role r to p", call)
+    assert module.clock.sleeps == [2.0]
+
+
+def test_azure_mode_proofs_wait_as_long_as_role_propagation_takes():
+    """verify's gateway and agent calls follow a role granted in the same run: on Azure (group_vars/all, the Azure
+    inventory's base) their retries span Learn's 10 minutes; the local inventory sets its own."""
+    import yaml
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[4]
+    for source in (root / "group_vars" / "all" / "lab.yml", root / "roles" / "verify" / "defaults" / "main.yml"):
+        values = yaml.safe_load(source.read_text())
+        prefix = "aigw_verify_" if "aigw_verify_call_retries" in values else "verify_"
+        for step in ("call", "agent"):
+            waited = int(values[prefix + step + "_retries"]) * int(values[prefix + step + "_delay"])
+            assert waited >= ROLE_PROPAGATION_SECONDS, (str(source), step, waited)

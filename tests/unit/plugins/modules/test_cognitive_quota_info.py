@@ -1,4 +1,5 @@
-"""cognitive_quota_info's pure functions: which usage name a deployment takes and what does not fit."""
+"""cognitive_quota_info and its planning (module_utils/quota_plan): which usage name a deployment takes and what does not fit."""
+from ansible_collections.aigateway.foundry.plugins.module_utils import quota_plan as plan
 from ansible_collections.aigateway.foundry.plugins.modules import cognitive_quota_info as info
 
 MODELS = [{"model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18",
@@ -15,26 +16,26 @@ def item(capacity, **overrides):
 
 
 def test_deployments_of_one_usage_name_add_up():
-    assert info.shortfalls("sc", [item(10), item(10)], MODELS, USAGES, {}) == []
-    [short] = info.shortfalls("sc", [item(10), item(11)], MODELS, USAGES, {})
+    assert plan.shortfalls("sc", [item(10), item(10)], MODELS, USAGES, {}) == []
+    [short] = plan.shortfalls("sc", [item(10), item(11)], MODELS, USAGES, {})
     assert (short["asked"], short["free"], short["used"], short["limit"]) == (21, 20, 30, 50)
 
 
 def test_what_the_deployments_already_hold_is_free_for_them():
-    assert info.shortfalls("sc", [item(40)], MODELS, USAGES, {"OpenAI.GlobalStandard.gpt-4o-mini": 20}) == []
+    assert plan.shortfalls("sc", [item(40)], MODELS, USAGES, {"OpenAI.GlobalStandard.gpt-4o-mini": 20}) == []
 
 
 def test_a_usage_the_region_does_not_list_has_no_room():
-    [short] = info.shortfalls("sc", [item(1, sku_name="Standard")], MODELS, USAGES, {})
+    [short] = plan.shortfalls("sc", [item(1, sku_name="Standard")], MODELS, USAGES, {})
     assert (short["free"], short["usage_name"]) == (0, "OpenAI.Standard.gpt-4o-mini")
 
 
 def test_models_versions_and_skus_not_offered():
-    assert info.offered_usage_name(MODELS, item(1, model_version=None)) == "OpenAI.GlobalStandard.gpt-4o-mini"
+    assert plan.offered_usage_name(MODELS, item(1, model_version=None)) == "OpenAI.GlobalStandard.gpt-4o-mini"
     for other in (item(1, model_version="2020-01-01"), item(1, sku_name="ProvisionedManaged"),
                   item(1, model_name="gpt-5"), item(1, model_format="Mistral")):
-        assert info.offered_usage_name(MODELS, other) is None
-        assert "is not offered in sc" in info.shortfalls("sc", [other], MODELS, USAGES, {})[0]["message"]
+        assert plan.offered_usage_name(MODELS, other) is None
+        assert "is not offered in sc" in plan.shortfalls("sc", [other], MODELS, USAGES, {})[0]["message"]
 
 
 def checked(**params):
@@ -80,14 +81,14 @@ def regions(**usages):
 
 def test_hosts_share_a_region_s_quota():
     # 20 free in sc: the first two hosts of 10 fit, the third does not, though each alone would.
-    placed = info.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 10, "sc")], regions(sc=(30, 50)), {})
+    placed = plan.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 10, "sc")], regions(sc=(30, 50)), {})
     assert [entry["location"] for entry in placed] == ["sc", "sc", None]
     [short] = placed[2]["shortfalls"]
     assert (short["asked"], short["free"]) == (10, 0)
 
 
 def test_a_host_that_does_not_fit_falls_back_and_leaves_room_for_the_next():
-    placed = info.place([host("a", 25, "sc", "ne"), host("b", 20, "sc")], regions(sc=(30, 50), ne=(0, 100)), {})
+    placed = plan.place([host("a", 25, "sc", "ne"), host("b", 20, "sc")], regions(sc=(30, 50), ne=(0, 100)), {})
     assert [entry["location"] for entry in placed] == ["ne", "sc"]
     assert [region["fits"] for region in placed[0]["regions"]] == [False, True]
 
@@ -96,7 +97,7 @@ def test_a_region_is_one_however_it_is_spelled():
     # An existing account reports "Sweden Central"; a new host names swedencentral: they share its 20 free.
     current = {"a": []}
     catalogue = regions(**{"Sweden Central": (30, 50), "swedencentral": (30, 50)})
-    placed = info.place([host("a", 15, "Sweden Central"), host("b", 10, "swedencentral")], catalogue, current)
+    placed = plan.place([host("a", 15, "Sweden Central"), host("b", 10, "swedencentral")], catalogue, current)
     assert [entry["location"] for entry in placed] == ["Sweden Central", None]
 
 
@@ -104,7 +105,7 @@ def test_what_existing_accounts_hold_is_free_for_their_own_deployments_only_once
     current = {"a": [{"name": "mini", "sku": {"name": "GlobalStandard", "capacity": 10},
                       "properties": {"model": {"name": "gpt-4o-mini", "format": "OpenAI"}}}]}
     # 10 used of 20 are a's own: a fits again with 10, and b then finds the other 10.
-    placed = info.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 1, "sc")], regions(sc=(10, 20)),
+    placed = plan.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 1, "sc")], regions(sc=(10, 20)),
                         current)
     assert [entry["location"] for entry in placed] == ["sc", "sc", None]
 
@@ -117,10 +118,73 @@ def test_deployment_items_keep_what_the_module_reads():
 
 
 def test_a_model_the_region_does_not_know_is_said_unknown_there_with_the_closest_name():
-    [short] = info.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {})
+    [short] = plan.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {})
     assert short["message"] == ("gpt-4o-mni 2024-07-18 GlobalStandard is not offered in sc: the region's model "
                                 "catalogue has no model gpt-4o-mni (did you mean 'gpt-4o-mini'?) (a model name, not "
                                 "a quota matter)")
     # a known model in a version the region lacks is not called unknown
-    [short] = info.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
+    [short] = plan.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
     assert short["message"] == "gpt-4o-mini 2020-01-01 GlobalStandard is not offered in sc"
+
+
+def lifecycle_models(status, retires):
+    return [{"model": dict(MODELS[0]["model"], lifecycleStatus=status,
+                           deprecation={"inference": retires + "T00:00:00Z"})}]
+
+
+def test_a_retired_model_version_fits_nowhere_and_says_when_it_retired():
+    import datetime
+    models = lifecycle_models("Deprecated", "2026-10-16")
+    [short] = plan.shortfalls("sc", [item(1)], models, USAGES, {}, datetime.date(2026, 12, 7))
+    assert (short["free"], short["version"]) == (0, "2024-07-18")
+    assert "gpt-4o-mini 2024-07-18 is retired in sc" in short["message"] and "2026-10-16" in short["message"]
+    [placed] = plan.place([dict(name="h", locations=["sc"], deployments=[item(1)])],
+                          lambda location: (models, USAGES), {}, datetime.date(2026, 12, 7))
+    assert placed["location"] is None and placed["lifecycle"] == []
+
+
+def test_an_ageing_model_version_fits_with_a_note_naming_its_date():
+    import datetime
+    models = lifecycle_models("Deprecating", "2027-04-14")
+    assert plan.shortfalls("sc", [item(1)], models, USAGES, {}, datetime.date(2026, 12, 7)) == []
+    [placed] = plan.place([dict(name="h", locations=["sc"], deployments=[item(1, model_version=None)])],
+                          lambda location: (models, USAGES), {}, datetime.date(2026, 12, 7))
+    [note] = placed["lifecycle"]
+    assert placed["location"] == "sc"
+    assert (note["state"], note["status"], note["retires"], note["version"]) == (
+        "ageing", "Deprecating", "2027-04-14", "2024-07-18")
+    assert "retires on 2027-04-14" in note["message"]
+
+
+def test_with_no_version_asked_the_default_version_is_judged():
+    import datetime
+    old = dict(MODELS[0]["model"], version="2024-05-13", isDefaultVersion=False, lifecycleStatus="Deprecated",
+               deprecation={"inference": "2026-10-01T00:00:00Z"})
+    new = dict(MODELS[0]["model"], version="2024-11-20", isDefaultVersion=True, lifecycleStatus="GenerallyAvailable")
+    models = [{"model": old}, {"model": new}]
+    assert plan.shortfalls("sc", [item(1, model_version=None)], models, USAGES, {}, datetime.date(2026, 12, 7)) == []
+    assert plan.shortfalls("sc", [item(1, model_version="2024-05-13")], models, USAGES, {},
+                           datetime.date(2026, 12, 7))[0]["free"] == 0
+
+
+def test_region_capacity_is_not_quota():
+    """Quota left (20 free) but the region can host only 4 more: a shortfall naming modelCapacities."""
+    capacity = {("gpt-4o-mini", "2024-07-18", "globalstandard"): 4.0}
+    [short] = plan.shortfalls("sc", [item(5)], MODELS, USAGES, {}, None, capacity)
+    assert (short["asked"], short["free"], short["limit"]) == (5, 4, None)
+    assert short["message"] == ("gpt-4o-mini 2024-07-18 GlobalStandard in sc: 5 capacity asked, the region has 4 "
+                                "available (modelCapacities: region capacity, not quota, is short)")
+    assert plan.shortfalls("sc", [item(4)], MODELS, USAGES, {}, None, capacity) == []
+    # what the deployments already hold needs no new capacity; a model version not read is not judged
+    assert plan.shortfalls("sc", [item(5)], MODELS, USAGES, {"OpenAI.GlobalStandard.gpt-4o-mini": 1}, None,
+                           capacity) == []
+    assert plan.shortfalls("sc", [item(5)], MODELS, USAGES, {}, None, {}) == []
+
+
+def test_hosts_share_a_region_s_capacity_and_fall_back_when_it_is_short():
+    def capacity(location, deployments):
+        return {("gpt-4o-mini", "2024-07-18", "globalstandard"): 15.0 if location == "sc" else 100.0}
+    placed = plan.place([host("a", 10, "sc", "we"), host("b", 10, "sc", "we")], regions(sc=(0, 50), we=(0, 50)), {},
+                        region_capacity=capacity)
+    assert [entry["location"] for entry in placed] == ["sc", "we"]
+    assert "the region has 5 available" in placed[1]["shortfalls"][0]["message"]

@@ -123,7 +123,8 @@ def world(endpoint, credential, sdk_kwargs):
             properties=csm.AccountProperties(custom_sub_domain_name=name, public_network_access="Enabled"))).result()
     for label, model, version in (("a", "gpt-4o-mini", "2024-07-18"), ("a", "gpt-4.1-mini", "2025-04-14"),
                                   ("b", "gpt-4o-mini", "2024-07-18"), ("a", "text-embedding-3-small", "1"),
-                                  ("a", "text-embedding-3-large", "1"), ("a", "text-embedding-ada-002", "2")):
+                                  ("a", "text-embedding-3-large", "1"), ("a", "text-embedding-ada-002", "2"),
+                                  ("a", "gpt-5.4-mini", "2026-03-17")):
         cs_client.deployments.begin_create_or_update(rg, accounts[label].name, model, csm.Deployment(
             sku=csm.Sku(name="GlobalStandard", capacity=CAPACITY),
             properties=csm.DeploymentProperties(model=csm.DeploymentModel(format="OpenAI", name=model,
@@ -237,6 +238,21 @@ def test_product_subscriptions_reach_only_the_product_apis(world):
     apim_client.product_api.create_or_update(rg, service, "starter", "inference-api")
     assert _chat(world, "gpt-4o-mini", key=key).status_code == 200
     assert _chat(world, "gpt-4o-mini", api="pooled", key=key).status_code == 401
+
+
+def test_a_reasoning_model_refuses_max_tokens_as_azure_does_and_takes_max_completion_tokens(world):
+    key = world["keys"]["callers"]
+    refused = _chat(world, "gpt-5.4-mini", key=key)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' "
+                   "instead.", "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}
+    url = f"{world['base']}/inference/openai/deployments/gpt-5.4-mini/chat/completions"
+    body = {"messages": [{"role": "user", "content": "Say OK."}], "max_completion_tokens": 50}
+    answered = requests.post(url, params={"api-version": API_VERSION}, headers={"api-key": key}, json=body,
+                             verify=world["ca"], timeout=30)
+    assert answered.status_code == 200, answered.text
+    assert _chat(world, "gpt-4.1-mini", key=key).status_code == 200     # not a reasoning model: max_tokens is fine
 
 
 def test_unknown_deployment_api_service_and_operation_get_their_real_404s(world):
