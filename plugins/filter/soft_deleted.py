@@ -8,7 +8,9 @@ what the create will do (``soft_delete.decide``): restore, purge, or fail with t
 resource group's own listing, and what was soft-deleted from the group), together with the names the settings give;
 ``soft_deleted_left`` is teardown's proof that none of them is still held.  None of them writes anything.
 """
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 

@@ -74,8 +74,8 @@ options:
   soft_deleted:
     description:
       - What to do when O(name) is a soft-deleted account in this resource group, or a soft-deleted account
-        elsewhere holds the custom subdomain the account needs (the same name in another resource group: subdomains
-        are global, Azure refuses the create with C(CustomDomainInUse)). Looked up in the subscription's deleted
+        elsewhere holds the custom subdomain the account needs (the same name in another resource group, as subdomains
+        are global; Azure refuses the create with C(CustomDomainInUse)). Looked up in the subscription's deleted
         accounts before creating; Azure's C(FlagMustBeSetForRestore) conflict is handled the same way.
       - V(fail) stops with a message naming both remedies. V(restore) recovers the account (with its keys,
         identity and deployments) and then applies the other options. V(purge) purges it for good and creates a
