@@ -292,17 +292,23 @@ def blocklist_prompt(blocklists):
 def aigw_topology(settings, hosts=None):
     """The lab's accounts as named groups, computed once, so no role picks a host by its position in a list.
 
-    settings: {model_hosts, agent_host, embeddings_host_names}. hosts: the ai_services role's host records (what
-    Azure assigned: id, endpoint, ...), matched by name; empty before the accounts exist. Returns
+    settings: {model_hosts, agent_host, embeddings_host_names, capability_accounts (the accounts the capabilities
+    create, each {name, kind}: the ContentSafety account when content safety is on)}. hosts: the ai_services role's
+    host records (what Azure assigned: id, endpoint, ...), matched by name; empty before the accounts exist. Returns
     {accounts (every Foundry account to create: the model hosts, then the agent host, whose keys stay on unless it
     says otherwise: it is not behind the gateway), model_hosts, agent_host, embeddings_hosts (the model hosts that
-    carry the semantic cache's embeddings deployment), backends (the gateway's backend names by model host)}.
+    carry the semantic cache's embeddings deployment), backends (the gateway's backend names by model host),
+    capability_accounts, account_names (every account name the run creates, capability accounts included: what the
+    soft-delete preflight and teardown look for)}.
     """
     if not isinstance(settings, dict):
         raise AnsibleFilterError("aigw_topology needs a dict of settings, got %r" % (settings,))
     model_hosts = [_named(host, "a model host") for host in settings.get("model_hosts") or []]
     agent_host = _named(settings.get("agent_host"), "the agent host")
-    names = [host["name"].lower() for host in model_hosts] + [agent_host["name"].lower()]
+    capability_accounts = [_named(account, "a capability account") for account in
+                           settings.get("capability_accounts") or []]
+    account_names = [host["name"] for host in model_hosts + [agent_host] + capability_accounts]
+    names = [name.lower() for name in account_names]
     if len(set(names)) != len(names):
         raise AnsibleFilterError("every account needs a name of its own, got %s" % ", ".join(names))
     records = {}
@@ -318,7 +324,8 @@ def aigw_topology(settings, hosts=None):
             "embeddings_hosts": [host for host in model_hosts if host["name"].lower() in embeddings_names],
             "backends": [{"name": host.get("backend") or "", "account": host["name"],
                           "priority": int(host.get("priority", 1)), "weight": int(host.get("weight", 1))}
-                         for host in model_hosts]}
+                         for host in model_hosts],
+            "capability_accounts": capability_accounts, "account_names": account_names}
 
 
 class FilterModule(object):

@@ -116,14 +116,26 @@ class SoftDeleted(object):
         return resource_group_in(self.origin_id(record))
 
     def matches(self, record, resource_group, name):
+        """The record is the soft-deleted resource ``name`` (of ``resource_group`` where names are per group)."""
         if (record.get("name") or "").lower() != name.lower():
             return False
         return not (self.per_resource_group and resource_group and
                     (self.origin_group(record) or "").lower() != resource_group.lower())
 
+    def holds(self, record, resource_group, name, desired=None):
+        """The record stands in the way of creating ``name`` in ``resource_group`` with the body ``desired``: it is
+        that resource (``matches``), or it keeps something else the create needs (a subdomain, see the accounts)."""
+        return self.matches(record, resource_group, name)
+
     def find(self, module, resource_group, name):
         """The soft-deleted record holding ``name`` (in ``resource_group`` where names are per group), or None."""
         return next((r for r in self.records(module) if self.matches(r, resource_group, name)), None)
+
+    def find_holding(self, module, resource_group, name, desired):
+        """The soft-deleted record in the way of a create (``holds``), the resource itself first, or None."""
+        records = self.records(module)
+        return (next((r for r in records if self.matches(r, resource_group, name)), None) or
+                next((r for r in records if self.holds(r, resource_group, name, desired)), None))
 
     def assumed_record(self, resource_group, name, location):
         """What is known of a soft-deleted resource Azure reported but did not list (yet)."""
@@ -194,7 +206,7 @@ def recover(module, soft, recovery, target, desired, record=None):
     """
     resource_group, name = target.names[0], target.names[-1]
     if record is None:
-        record = recovery.record = soft.find(module, resource_group, name)
+        record = recovery.record = soft.find_holding(module, resource_group, name, desired)
     if record is None:
         return None
     action, message = decide(soft, module.params["soft_deleted"], record, resource_group)
@@ -203,7 +215,9 @@ def recover(module, soft, recovery, target, desired, record=None):
     if action == "purge":
         recovery.purged = True
         if not module.check_mode:
-            soft.purge(module, resource_group, name, soft.location_of(record), always=True)
+            # The record's own group and name: it may be another group's account holding our subdomain.
+            soft.purge(module, soft.origin_group(record) or resource_group, record.get("name") or name,
+                       soft.location_of(record), always=True)
         return None
     recovery.restored = True
     if module.check_mode:
@@ -295,11 +309,22 @@ class DeletedServices(SoftDeleted):
 
 
 class DeletedAccounts(SoftDeleted):
-    """Foundry (Cognitive Services) accounts: held per resource group; a restore names the kind and SKU it had."""
+    """Foundry (Cognitive Services) accounts: held per resource group; a restore names the kind and SKU it had.
+
+    A custom subdomain is global and a soft-deleted account keeps its own for 48 hours, so the soft-deleted account
+    of the same name in another resource group (or any holding the subdomain wanted) refuses a create with
+    CustomDomainInUse ("If the resource using the name was deleted in the last 48 hours, you may need to purge the
+    deleted resource", Azure's answer; learn.microsoft.com/azure/ai-services/recover-purge-resources): ``holds``.
+    """
 
     def __init__(self):
         SoftDeleted.__init__(self, "account", "cognitiveservices", "deleted_accounts", "list", "accounts",
                              "begin_create", "FlagMustBeSetForRestore", True, "soft_deleted_account")
+
+    def holds(self, record, resource_group, name, desired=None):
+        wanted = ((desired or {}).get("properties") or {}).get("customSubDomainName") or name
+        held = (record.get("properties") or {}).get("customSubDomainName") or ""
+        return self.matches(record, resource_group, name) or held.lower() == wanted.lower()
 
     def purge_args(self, resource_group, name, location):
         return location, resource_group, name

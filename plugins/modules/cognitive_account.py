@@ -73,11 +73,14 @@ options:
     choices: [Enabled, Disabled]
   soft_deleted:
     description:
-      - What to do when O(name) is a soft-deleted account in this resource group (looked up in the subscription's
-        deleted accounts before creating; Azure's C(FlagMustBeSetForRestore) conflict is handled the same way).
+      - What to do when O(name) is a soft-deleted account in this resource group, or a soft-deleted account
+        elsewhere holds the custom subdomain the account needs (the same name in another resource group, as subdomains
+        are global; Azure refuses the create with C(CustomDomainInUse)). Looked up in the subscription's deleted
+        accounts before creating; Azure's C(FlagMustBeSetForRestore) conflict is handled the same way.
       - V(fail) stops with a message naming both remedies. V(restore) recovers the account (with its keys,
         identity and deployments) and then applies the other options. V(purge) purges it for good and creates a
-        new account.
+        new account; a soft-deleted account of another resource group is purged there, and V(restore) of it
+        stops before any write (restore it in its own group, or purge it).
       - V(recover) is an alias of V(restore) (Key Vault's word for it).
     type: str
     choices: [fail, restore, recover, purge]

@@ -125,3 +125,30 @@ def test_purge_when_already_deleted(run_module, resource_group):
     assert purged["changed"] is True and purged["purged"] is True
     listed = run_module("cognitive_account_info", {"deleted": True, "resource_group": resource_group})
     assert name not in [a["name"] for a in listed["accounts"]]
+
+
+def test_same_name_soft_deleted_in_another_group_holds_the_subdomain(run_module, resource_group, request_log):
+    # Issue 23 (9): subdomains are global, so the soft-deleted account of another group still holds this name's
+    # subdomain (Azure answers CustomDomainInUse); soft_deleted decides about it as about one of this group.
+    name = _name("acct-xg")
+    elsewhere = "rg-it-%s" % uuid.uuid4().hex[:8]
+    run_module("resource_group", {"name": elsewhere, "location": "swedencentral"})
+    try:
+        _soft_delete(run_module, elsewhere, name)
+        args = {"resource_group": resource_group, "name": name}
+        mark = request_log.mark()
+        refused = run_module("cognitive_account", args, expect_failure=True)
+        assert "account %s of resource group %s is soft-deleted" % (name, elsewhere) in refused["msg"]
+        assert "soft_deleted=purge" in refused["msg"]
+        kept = run_module("cognitive_account", dict(args, soft_deleted="restore"), expect_failure=True)
+        assert "restore it in resource group %s or purge it" % elsewhere in kept["msg"]
+        assert request_log.writes(mark) == [], "refused before any write"
+
+        created = run_module("cognitive_account", dict(args, soft_deleted="purge"))
+        assert created["changed"] is True and created["purged"] is True
+        assert created["state"]["properties"]["customSubDomainName"] == name
+        left = run_module("cognitive_account_info", {"deleted": True, "name": name})
+        assert left["accounts"] == []
+        run_module("cognitive_account", dict(args, state="absent", purge=True))
+    finally:
+        run_module("resource_group", {"name": elsewhere, "state": "absent"})

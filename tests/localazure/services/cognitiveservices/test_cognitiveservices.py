@@ -154,6 +154,24 @@ def test_subdomain_taken_by_live_or_soft_deleted_account_is_refused(store):
     assert err.value.code == "CustomDomainInUse"
 
 
+def test_same_name_soft_deleted_in_another_group_holds_the_subdomain_until_purged(store):
+    # Issue 23 (9): the subdomain is global, so the soft-deleted account of another group keeps it (Azure's 409
+    # CustomDomainInUse); in its own group the same name needs the restore flag instead.
+    create(store, ACCOUNTS, account_id("models", "rg-old"), ai_services("models"))
+    delete(store, ACCOUNTS, account_id("models", "rg-old"))
+    ctx = FakeCtx(store)
+    [listed] = cs.list_deleted_accounts(ctx, {})[1]["value"]
+    assert listed["properties"]["customSubDomainName"] == "models", "the listing shows what the record holds"
+    with pytest.raises(ArmError) as err:
+        create(store, ACCOUNTS, account_id("models"), ai_services("models"))
+    assert (err.value.status, err.value.code) == (409, "CustomDomainInUse")
+    with pytest.raises(ArmError) as err:
+        create(store, ACCOUNTS, account_id("models", "rg-old"), ai_services("models"))
+    assert (err.value.status, err.value.code) == (409, "FlagMustBeSetForRestore")
+    cs.purge_deleted_account(ctx, {"location": "swedencentral", "rg": "rg-old", "name": "models"})
+    assert create(store, ACCOUNTS, account_id("models"), ai_services("models"))["name"] == "models"
+
+
 def test_subdomain_cannot_change_once_set(store):
     current = create(store, ACCOUNTS, account_id("models"), ai_services("one"))
     with pytest.raises(ArmError) as err:

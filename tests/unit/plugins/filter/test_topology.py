@@ -294,6 +294,18 @@ def test_aigw_topology_names_each_group_without_positions():
                                   {"name": "b", "account": "host-b", "priority": 2, "weight": 3}]
 
 
+def test_aigw_topology_names_every_account_the_run_creates_capability_accounts_included():
+    safety = {"name": "contentsafety-x", "kind": "ContentSafety"}
+    groups = f.aigw_topology(dict(TOPOLOGY, capability_accounts=[safety]))
+    assert groups["account_names"] == ["Host-A", "host-b", "agent", "contentsafety-x"]
+    assert groups["capability_accounts"] == [safety]
+    # only the Foundry accounts are what ai_services creates
+    assert [host["name"] for host in groups["accounts"]] == ["Host-A", "host-b", "agent"]
+    assert f.aigw_topology(TOPOLOGY)["account_names"] == ["Host-A", "host-b", "agent"]
+    with pytest.raises(AnsibleFilterError, match="a name of its own.*agent, agent"):
+        f.aigw_topology(dict(TOPOLOGY, capability_accounts=[{"name": "Agent", "kind": "ContentSafety"}]))
+
+
 def test_aigw_topology_keeps_the_agent_hosts_own_key_setting():
     settings = dict(TOPOLOGY, agent_host={"name": "agent", "disable_local_auth": True})
     assert f.aigw_topology(settings)["agent_host"]["disable_local_auth"] is True

@@ -44,6 +44,20 @@ def test_account_records_match_by_name_and_resource_group():
     assert not FOUNDRY_ACCOUNTS.matches(ACCOUNT_RECORD, "other", "acct")
 
 
+# The same name soft-deleted in another group keeps its custom subdomain, which is global (issue 23 (9)).
+ELSEWHERE_RECORD = dict(ACCOUNT_RECORD, id=ACCOUNT_RECORD["id"].replace("/resourceGroups/rg/", "/resourceGroups/rg-old/"),
+                        properties={"customSubDomainName": "acct"})
+
+
+def test_an_account_elsewhere_holds_the_subdomain_a_create_needs_but_is_not_this_account():
+    assert not FOUNDRY_ACCOUNTS.matches(ELSEWHERE_RECORD, "rg", "acct")
+    assert FOUNDRY_ACCOUNTS.holds(ELSEWHERE_RECORD, "rg", "ACCT")
+    assert FOUNDRY_ACCOUNTS.holds(ELSEWHERE_RECORD, "rg", "other-name", {"properties": {"customSubDomainName": "Acct"}})
+    assert not FOUNDRY_ACCOUNTS.holds(ELSEWHERE_RECORD, "rg", "acct", {"properties": {"customSubDomainName": "x"}})
+    assert not FOUNDRY_ACCOUNTS.holds(ACCOUNT_RECORD, "other", "acct"), "no subdomain recorded: only its own group"
+    assert not API_MANAGEMENT_SERVICES.holds(APIM_RECORD, "rg", "apim-gw-02")
+
+
 def test_held_message_says_who_holds_the_name_and_until_when():
     message = API_MANAGEMENT_SERVICES.held_message(APIM_RECORD)
     assert "APIM-GW-01" in message and "rg-old" in message and "2025-01-03T00:00:00Z" in message
@@ -98,6 +112,28 @@ def test_purge_waits_even_without_wait_and_frees_the_name():
     module, target, recovery, deleted = account_module([ACCOUNT_RECORD], soft_deleted="purge", wait=False)
     assert soft_delete.recover(module, FOUNDRY_ACCOUNTS, recovery, target, {}) is None
     assert deleted.purged == [("swedencentral", "rg", "acct")] and recovery.purged
+
+
+def test_a_subdomain_held_elsewhere_is_refused_or_purged_where_it_was_deleted():
+    desired = {"properties": {"customSubDomainName": "acct"}}
+    module, target, recovery, deleted = account_module([ELSEWHERE_RECORD])
+    with pytest.raises(Failed, match="account acct of resource group rg-old is soft-deleted"):
+        soft_delete.recover(module, FOUNDRY_ACCOUNTS, recovery, target, desired)
+    module, target, recovery, deleted = account_module([ELSEWHERE_RECORD], soft_deleted="restore")
+    with pytest.raises(Failed, match="restore it in resource group rg-old or purge it"):
+        soft_delete.recover(module, FOUNDRY_ACCOUNTS, recovery, target, desired)
+    module, target, recovery, deleted = account_module([ELSEWHERE_RECORD, ACCOUNT_RECORD], soft_deleted="purge")
+    assert soft_delete.recover(module, FOUNDRY_ACCOUNTS, recovery, target, desired) is None
+    assert deleted.purged == [("swedencentral", "rg", "acct")], "the account of this group first"
+    module, target, recovery, deleted = account_module([ELSEWHERE_RECORD], soft_deleted="purge")
+    assert soft_delete.recover(module, FOUNDRY_ACCOUNTS, recovery, target, desired) is None
+    assert deleted.purged == [("swedencentral", "rg-old", "acct")] and recovery.record == ELSEWHERE_RECORD
+
+
+def test_a_delete_with_purge_never_purges_another_groups_account():
+    module, target, recovery, deleted = account_module([ELSEWHERE_RECORD], purge=True, state="absent")
+    soft_delete.purge_deleted(module, FOUNDRY_ACCOUNTS, recovery, target)
+    assert deleted.purged == [] and not recovery.happened
 
 
 def test_purge_after_a_delete_the_listing_does_not_show_yet():
