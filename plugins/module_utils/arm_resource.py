@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
+    SECRET_SHOWN,
+    SECRET_WRITTEN,
     diff_view,
     drop_paths,
     merge,
     merged_tags,
+    with_values,
 )
 
 STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
@@ -302,13 +305,13 @@ def given(body, path):
 
 
 class Outcome(object):
-    """What a run did: changed, the state after, the state before and the managed body the diff compares."""
+    """What a run did: changed, the state after, the state before and the desired body (None when removed)."""
 
-    def __init__(self, changed, state, current, managed):
+    def __init__(self, changed, state, current, desired):
         self.changed = changed
         self.state = state
         self.current = current
-        self.managed = managed
+        self.desired = desired
 
 
 def settle(module, resource, target, validate, desired_body):
@@ -321,16 +324,34 @@ def settle(module, resource, target, validate, desired_body):
         return Outcome(changed, state, target.current, None)
     desired = desired_body(params, target)
     changed, state = resource.converge(module, target, desired)
-    return Outcome(changed, state, target.current, drop_paths(desired, resource.unshown_paths(params)))
+    return Outcome(changed, state, target.current, desired)
+
+
+def secrets_written(resource, params, outcome):
+    """The secret and write-only paths a write of this run sends (every write sends the whole desired body)."""
+    if not outcome.changed or outcome.desired is None:
+        return []
+    return [path for path in resource.unshown_paths(params) if given(outcome.desired, path)]
 
 
 def finish(module, resource, outcome, before=None, after=None, **returns):
-    """End the task: the masked state, its id, the diff of the managed keys (plus ``before``/``after`` extras)."""
-    managed = resource.mask(outcome.managed)
+    """End the task: the masked state, its id, the diff of the managed keys (plus ``before``/``after`` extras).
+
+    A secret or write-only value never shows; one this run writes shows as SECRET_SHOWN: only "after" for a new
+    resource, SECRET_SHOWN before and SECRET_WRITTEN after for an existing one (its old value is unknown or secret).
+    """
+    hidden = resource.unshown_paths(module.params)
+    managed = resource.mask(drop_paths(outcome.desired, hidden))
     shown = resource.mask(outcome.state)
+    before_view = diff_view(resource.mask(outcome.current), managed)
+    after_view = diff_view(shown, managed)
+    written = secrets_written(resource, module.params, outcome)
+    if written and outcome.current is not None:
+        before_view = with_values(before_view, written, SECRET_SHOWN)
+    if written:
+        after_view = with_values(after_view, written, SECRET_SHOWN if outcome.current is None else SECRET_WRITTEN)
     module.exit(outcome.changed, shown, id=(outcome.state or {}).get("id"),
-                before=dict(diff_view(resource.mask(outcome.current), managed), **(before or {})),
-                after=dict(diff_view(shown, managed), **(after or {})), **returns)
+                before=dict(before_view, **(before or {})), after=dict(after_view, **(after or {})), **returns)
 
 
 def from_params(desired_body):

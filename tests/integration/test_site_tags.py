@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,13 @@ def test_verify_tag_alone_proves_the_deployment_as_it_stands(tagged):
     assert result["changed"] == 0, result["output"][-6000:]
     assert [write for write in tagged.writes_since(mark) if write[0] != "POST"] == []
     assert "The gateway is what was provisioned" in result["output"]
+
+
+def test_a_secret_shows_as_secret_in_a_verbose_diff_never_its_value(tagged):
+    secret = "n0t-in-any-diff-%s" % uuid.uuid4().hex[:8]
+    result = tagged.run("../tests/integration/playbooks/secret_diff.yml", "-vvv", "--diff", "-e", "test_secret=" + secret)
+    assert secret not in result["output"]
+    # created: "(secret)" added; written again: "(secret)" before, "(secret, written)" after
+    assert re.search(r'^\+\s+"value": "\(secret\)"', result["output"], re.M), result["output"][-6000:]
+    assert re.search(r'^-\s+"value": "\(secret\)"', result["output"], re.M), result["output"][-6000:]
+    assert re.search(r'^\+\s+"value": "\(secret, written\)"', result["output"], re.M), result["output"][-6000:]
