@@ -248,22 +248,41 @@ def offered_usage_name(models, item):
     return None
 
 
-def unknown_model(models, item):
-    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, and the closest."""
-    names = sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
-    known = item["model_name"].lower() in [name.lower() for name in names]
-    return "" if known else (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
-                             % (item["model_name"], did_you_mean(item["model_name"], names)))
+# At most this many regions are named as offering a model unknown in its own region (Azure has about 40).
+OFFERING_SHOWN = 8
+
+
+def model_names(models):
+    return sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
+
+
+def unknown_model(models, item, offering=None):
+    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, the closest
+    name, and the regions whose catalogue has it (``offering(model_name)``: their names; None when not asked)."""
+    names = model_names(models)
+    if item["model_name"].lower() in [name.lower() for name in names]:
+        return ""
+    message = (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
+               % (item["model_name"], did_you_mean(item["model_name"], names)))
+    regions = offering(item["model_name"]) if offering else None
+    if regions is None:
+        return message
+    if not regions:
+        return message + "; no region of the subscription offers it"
+    more = len(regions) - OFFERING_SHOWN
+    return message + "; regions that offer it: %s%s" % (", ".join(regions[:OFFERING_SHOWN]),
+                                                         " and %d more" % more if more > 0 else "")
 
 
 def describe(item):
     return " ".join(part for part in (item["model_name"], item["model_version"], item["sku_name"]) if part)
 
 
-def shortfalls(location, deployments, models, usages, existing):
+def shortfalls(location, deployments, models, usages, existing, offering=None):
     """What does not fit: deployments grouped by usage name against limit - used + what they already hold.
 
     ``existing``: usage name -> capacity the listed deployments already hold in this region (counted as free).
+    ``offering``: model name -> the regions whose catalogue has it, for a model this region does not know.
     """
     by_name = dict(((usage.get("name") or {}).get("value"), usage) for usage in usages)
     asked = {}
@@ -273,7 +292,8 @@ def shortfalls(location, deployments, models, usages, existing):
         if name is None:
             found.append(dict(model=item["model_name"], version=item["model_version"], sku=item["sku_name"],
                               location=location, asked=item["capacity"], free=0, usage_name=None, limit=0, used=0,
-                              message="%s is not offered in %s%s" % (describe(item), location, unknown_model(models, item))))
+                              message="%s is not offered in %s%s" % (describe(item), location,
+                                                                     unknown_model(models, item, offering))))
             continue
         asked.setdefault(name, []).append(item)
     for name, items in asked.items():
@@ -309,10 +329,11 @@ def held_capacity(models, deployments, current):
     return held
 
 
-def place(hosts, catalogue, current):
+def place(hosts, catalogue, current, offering=None):
     """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
     it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
-    capacity they hold counts as free for the same deployments). Pure: the reads are the caller's."""
+    capacity they hold counts as free for the same deployments); ``offering(model name)`` -> the regions that have
+    a model its region does not. Pure: the reads are the caller's."""
     # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
     # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
     room = {}
@@ -329,7 +350,7 @@ def place(hosts, catalogue, current):
         for location in host["locations"]:
             models, usages = catalogue(location)
             extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
-            found = shortfalls(location, host["deployments"], models, usages, extra)
+            found = shortfalls(location, host["deployments"], models, usages, extra, offering)
             regions.append(dict(location=location, shortfalls=found, fits=not found))
         fitting = [region["location"] for region in regions if region["fits"]]
         if fitting:
@@ -346,14 +367,30 @@ class Reader(object):
     """The reads, each once: a region's catalogue and usages, an account, an account's deployments."""
 
     def __init__(self, module):
-        self.module, self.regions = module, {}
+        self.module, self.regions, self.catalogues = module, {}, {}
         self.client = module.client("cognitiveservices")
+
+    def models(self, location):
+        key = normal_location(location)
+        if key not in self.catalogues:
+            self.catalogues[key] = self.module.list_all("list models of %s" % location, self.client.models.list,
+                                                        location)
+        return self.catalogues[key]
+
+    def offering(self, model_name):
+        """The regions whose catalogue has ``model_name``: each region the accounts are offered in is read once, and
+        only when a model is unknown in its own region (the message then says where it is)."""
+        # The provider names regions as displayed ("East US 2"); the catalogue takes their names ("eastus2").
+        regions = {normal_location(region) for region in
+                   self.module.offered_locations("Microsoft.CognitiveServices/accounts") or []}
+        return sorted(region for region in regions
+                      if model_name.lower() in [name.lower() for name in model_names(self.models(region))])
 
     def catalogue(self, location):
         key = normal_location(location)
         if key not in self.regions:
             list_all = self.module.list_all
-            self.regions[key] = (list_all("list models of %s" % location, self.client.models.list, location),
+            self.regions[key] = (self.models(location),
                                  list_all("list quota usages of %s" % location, self.client.usages.list, location))
         return self.regions[key]
 
@@ -377,7 +414,7 @@ def main():
     hosts, problem = host_items(params)
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
-    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts))
+    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts), reader.offering)
     if params["hosts"] is not None:
         regions = [dict(location=where, models=found[0], usages=found[1]) for where, found in reader.regions.items()]
         module.module.exit_json(changed=False, hosts=placed, regions=regions)

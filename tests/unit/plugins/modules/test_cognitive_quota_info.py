@@ -124,3 +124,44 @@ def test_a_model_the_region_does_not_know_is_said_unknown_there_with_the_closest
     # a known model in a version the region lacks is not called unknown
     [short] = info.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
     assert short["message"] == "gpt-4o-mini 2020-01-01 GlobalStandard is not offered in sc"
+
+
+def test_a_model_unknown_in_its_region_names_the_regions_that_have_it():
+    offering = {"gpt-5": ["eastus2", "swedencentral"]}.get
+    [short] = info.shortfalls("westeurope", [item(1, model_name="gpt-5")], MODELS, USAGES, {},
+                              lambda name: offering(name, []))
+    assert short["message"] == ("gpt-5 2024-07-18 GlobalStandard is not offered in westeurope: the region's model "
+                                "catalogue has no model gpt-5 (a model name, not a quota matter); regions that offer "
+                                "it: eastus2, swedencentral")
+    [short] = info.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {}, lambda name: [])
+    assert short["message"].endswith("(a model name, not a quota matter); no region of the subscription offers it")
+    # a long list is cut, saying how many more
+    many = ["region%02d" % n for n in range(11)]
+    [short] = info.shortfalls("sc", [item(1, model_name="gpt-5")], MODELS, USAGES, {}, lambda name: many)
+    assert short["message"].endswith("regions that offer it: %s and 3 more" % ", ".join(many[:8]))
+
+
+def test_the_regions_that_offer_a_model_are_read_once_each_and_only_for_an_unknown_model():
+    reads = []
+
+    class Models(object):
+        @staticmethod
+        def list(location):
+            reads.append(location)
+            return MODELS if location == "eastus2" else []
+
+    class Module(object):
+        def client(self, name):
+            return type("Client", (), {"models": Models})()
+
+        def list_all(self, what, method, *args):
+            return method(*args)
+
+        def offered_locations(self, type_name):
+            assert type_name == "Microsoft.CognitiveServices/accounts"
+            return ["East US 2", "westeurope"]
+
+    reader = info.Reader(Module())
+    assert reader.offering("GPT-4o-mini") == ["eastus2"]
+    assert reader.offering("gpt-5") == []
+    assert sorted(reads) == ["eastus2", "westeurope"]
