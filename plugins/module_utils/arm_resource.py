@@ -29,10 +29,12 @@ STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
 TAGS_SPEC = dict(tags=dict(type="dict"), purge_tags=dict(type="bool", default=False))
 
 
-def resource_group_spec(**options):
-    """The options of a resource that lives directly in a resource group."""
-    return dict(resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
-                name=dict(type="str", required=True),
+def resource_group_spec(name_aliases=None, **options):
+    """The options of a resource that lives directly in a resource group; ``name_aliases``: azure.azcollection's
+    names for the resource's name (apim_api: api_id)."""
+    name = dict(type="str", required=True, aliases=list(name_aliases)) if name_aliases else dict(type="str",
+                                                                                                  required=True)
+    return dict(resource_group=dict(type="str", required=True, aliases=["resource_group_name"]), name=name,
                 state=STATE_SPEC, **options)
 
 
@@ -41,9 +43,10 @@ def resource_group_location_spec(**options):
     return resource_group_spec(location=dict(type="str"), **options)
 
 
-def apim_child_spec(**options):
+def apim_child_spec(name_aliases=None, **options):
     """The options of a child resource of an API Management service."""
-    return resource_group_spec(service=dict(type="str", required=True, aliases=["service_name"]), **options)
+    return resource_group_spec(name_aliases, service=dict(type="str", required=True, aliases=["service_name"]),
+                               **options)
 
 
 def account_child_spec(**options):
