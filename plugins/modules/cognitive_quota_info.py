@@ -161,7 +161,8 @@ shortfalls:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
+from ansible_collections.aigateway.foundry.plugins.module_utils.model_catalogue import model_names, place
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import normal_location
 
 ARGUMENT_SPEC = dict(
     locations=dict(type="list", elements="str", default=[]), hosts=dict(type="list", elements="dict"),
@@ -170,10 +171,6 @@ ARGUMENT_SPEC = dict(
     account=dict(type="str", aliases=["account_name"]),
 )
 DEPLOYMENT_KEYS = dict(model_name=str, model_version=str, model_format=str, sku_name=str, capacity=int, name=str)
-
-
-def normal_location(location):
-    return (location or "").replace(" ", "").lower()
 
 
 def deployment_items(deployments):
@@ -230,137 +227,6 @@ def validate(params, hosts):
             return "capacity of %s %s must be 1 or more, not %s" % (
                 item["model_name"], item["sku_name"], item["capacity"])
     return None
-
-
-def offered_usage_name(models, item):
-    """The usage name the catalogue gives the deployment's model, version and SKU; None when not offered."""
-    for entry in models:
-        model = entry.get("model") or {}
-        if (model.get("name") or "").lower() != item["model_name"].lower():
-            continue
-        if (model.get("format") or "").lower() != item["model_format"].lower():
-            continue
-        if item["model_version"] and model.get("version") != item["model_version"]:
-            continue
-        for sku in model.get("skus") or []:
-            if (sku.get("name") or "").lower() == item["sku_name"].lower():
-                return sku.get("usageName")
-    return None
-
-
-# At most this many regions are named as offering a model unknown in its own region (Azure has about 40).
-OFFERING_SHOWN = 8
-
-
-def model_names(models):
-    return sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
-
-
-def unknown_model(models, item, offering=None):
-    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, the closest
-    name, and the regions whose catalogue has it (``offering(model_name)``: their names; None when not asked)."""
-    names = model_names(models)
-    if item["model_name"].lower() in [name.lower() for name in names]:
-        return ""
-    message = (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
-               % (item["model_name"], did_you_mean(item["model_name"], names)))
-    regions = offering(item["model_name"]) if offering else None
-    if regions is None:
-        return message
-    if not regions:
-        return message + "; no region of the subscription offers it"
-    more = len(regions) - OFFERING_SHOWN
-    return message + "; regions that offer it: %s%s" % (", ".join(regions[:OFFERING_SHOWN]),
-                                                         " and %d more" % more if more > 0 else "")
-
-
-def describe(item):
-    return " ".join(part for part in (item["model_name"], item["model_version"], item["sku_name"]) if part)
-
-
-def shortfalls(location, deployments, models, usages, existing, offering=None):
-    """What does not fit: deployments grouped by usage name against limit - used + what they already hold.
-
-    ``existing``: usage name -> capacity the listed deployments already hold in this region (counted as free).
-    ``offering``: model name -> the regions whose catalogue has it, for a model this region does not know.
-    """
-    by_name = dict(((usage.get("name") or {}).get("value"), usage) for usage in usages)
-    asked = {}
-    found = []
-    for item in deployments:
-        name = offered_usage_name(models, item)
-        if name is None:
-            found.append(dict(model=item["model_name"], version=item["model_version"], sku=item["sku_name"],
-                              location=location, asked=item["capacity"], free=0, usage_name=None, limit=0, used=0,
-                              message="%s is not offered in %s%s" % (describe(item), location,
-                                                                     unknown_model(models, item, offering))))
-            continue
-        asked.setdefault(name, []).append(item)
-    for name, items in asked.items():
-        usage = by_name.get(name) or {}
-        limit, used = int(usage.get("limit") or 0), int(usage.get("currentValue") or 0)
-        free = max(0, limit - used + existing.get(name, 0))
-        total = sum(item["capacity"] for item in items)
-        if total <= free:
-            continue
-        first = items[0]
-        found.append(dict(model=first["model_name"], version=first["model_version"], sku=first["sku_name"],
-                          location=location, asked=total, free=free, usage_name=name, limit=limit, used=used,
-                          message="%s in %s: %d capacity asked, %d free (%d used of %d in %s)"
-                          % (describe(first), location, total, free, used, limit, name)))
-    return found
-
-
-def held_capacity(models, deployments, current):
-    """Usage name -> capacity the listed deployments already hold, from the account's ``current`` deployments."""
-    listed = dict((item["name"], item) for item in deployments if item["name"])
-    held = {}
-    for found in current:
-        item = listed.get(found.get("name"))
-        if item is None:
-            continue
-        sku = found.get("sku") or {}
-        model = (found.get("properties") or {}).get("model") or {}
-        name = offered_usage_name(models, dict(item, model_name=model.get("name") or "", model_version=None,
-                                               sku_name=sku.get("name") or "",
-                                               model_format=model.get("format") or "OpenAI"))
-        if name:
-            held[name] = held.get(name, 0) + int(sku.get("capacity") or 0)
-    return held
-
-
-def place(hosts, catalogue, current, offering=None):
-    """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
-    it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
-    capacity they hold counts as free for the same deployments); ``offering(model name)`` -> the regions that have
-    a model its region does not. Pure: the reads are the caller's."""
-    # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
-    # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
-    room = {}
-    for host in hosts:
-        if host["name"] in current:
-            location = host["locations"][0]
-            for name, capacity in held_capacity(catalogue(location)[0], host["deployments"],
-                                                current[host["name"]]).items():
-                key = (normal_location(location), name)
-                room[key] = room.get(key, 0) + capacity
-    placed = []
-    for host in hosts:
-        regions = []
-        for location in host["locations"]:
-            models, usages = catalogue(location)
-            extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
-            found = shortfalls(location, host["deployments"], models, usages, extra, offering)
-            regions.append(dict(location=location, shortfalls=found, fits=not found))
-        fitting = [region["location"] for region in regions if region["fits"]]
-        if fitting:
-            models = catalogue(fitting[0])[0]
-            for item in host["deployments"]:
-                key = (normal_location(fitting[0]), offered_usage_name(models, item))
-                room[key] = room.get(key, 0) - item["capacity"]
-        placed.append(dict(name=host["name"], location=fitting[0] if fitting else None,
-                           shortfalls=regions[0]["shortfalls"], regions=regions))
-    return placed
 
 
 class Reader(object):

@@ -1,4 +1,6 @@
-"""cognitive_quota_info's pure functions: which usage name a deployment takes and what does not fit."""
+"""cognitive_quota_info and its pure functions (module_utils/model_catalogue): which usage name a deployment takes
+and what does not fit."""
+from ansible_collections.aigateway.foundry.plugins.module_utils import model_catalogue as quota
 from ansible_collections.aigateway.foundry.plugins.modules import cognitive_quota_info as info
 
 MODELS = [{"model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18",
@@ -15,26 +17,26 @@ def item(capacity, **overrides):
 
 
 def test_deployments_of_one_usage_name_add_up():
-    assert info.shortfalls("sc", [item(10), item(10)], MODELS, USAGES, {}) == []
-    [short] = info.shortfalls("sc", [item(10), item(11)], MODELS, USAGES, {})
+    assert quota.shortfalls("sc", [item(10), item(10)], MODELS, USAGES, {}) == []
+    [short] = quota.shortfalls("sc", [item(10), item(11)], MODELS, USAGES, {})
     assert (short["asked"], short["free"], short["used"], short["limit"]) == (21, 20, 30, 50)
 
 
 def test_what_the_deployments_already_hold_is_free_for_them():
-    assert info.shortfalls("sc", [item(40)], MODELS, USAGES, {"OpenAI.GlobalStandard.gpt-4o-mini": 20}) == []
+    assert quota.shortfalls("sc", [item(40)], MODELS, USAGES, {"OpenAI.GlobalStandard.gpt-4o-mini": 20}) == []
 
 
 def test_a_usage_the_region_does_not_list_has_no_room():
-    [short] = info.shortfalls("sc", [item(1, sku_name="Standard")], MODELS, USAGES, {})
+    [short] = quota.shortfalls("sc", [item(1, sku_name="Standard")], MODELS, USAGES, {})
     assert (short["free"], short["usage_name"]) == (0, "OpenAI.Standard.gpt-4o-mini")
 
 
 def test_models_versions_and_skus_not_offered():
-    assert info.offered_usage_name(MODELS, item(1, model_version=None)) == "OpenAI.GlobalStandard.gpt-4o-mini"
+    assert quota.offered_usage_name(MODELS, item(1, model_version=None)) == "OpenAI.GlobalStandard.gpt-4o-mini"
     for other in (item(1, model_version="2020-01-01"), item(1, sku_name="ProvisionedManaged"),
                   item(1, model_name="gpt-5"), item(1, model_format="Mistral")):
-        assert info.offered_usage_name(MODELS, other) is None
-        assert "is not offered in sc" in info.shortfalls("sc", [other], MODELS, USAGES, {})[0]["message"]
+        assert quota.offered_usage_name(MODELS, other) is None
+        assert "is not offered in sc" in quota.shortfalls("sc", [other], MODELS, USAGES, {})[0]["message"]
 
 
 def checked(**params):
@@ -80,14 +82,14 @@ def regions(**usages):
 
 def test_hosts_share_a_region_s_quota():
     # 20 free in sc: the first two hosts of 10 fit, the third does not, though each alone would.
-    placed = info.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 10, "sc")], regions(sc=(30, 50)), {})
+    placed = quota.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 10, "sc")], regions(sc=(30, 50)), {})
     assert [entry["location"] for entry in placed] == ["sc", "sc", None]
     [short] = placed[2]["shortfalls"]
     assert (short["asked"], short["free"]) == (10, 0)
 
 
 def test_a_host_that_does_not_fit_falls_back_and_leaves_room_for_the_next():
-    placed = info.place([host("a", 25, "sc", "ne"), host("b", 20, "sc")], regions(sc=(30, 50), ne=(0, 100)), {})
+    placed = quota.place([host("a", 25, "sc", "ne"), host("b", 20, "sc")], regions(sc=(30, 50), ne=(0, 100)), {})
     assert [entry["location"] for entry in placed] == ["ne", "sc"]
     assert [region["fits"] for region in placed[0]["regions"]] == [False, True]
 
@@ -96,7 +98,7 @@ def test_a_region_is_one_however_it_is_spelled():
     # An existing account reports "Sweden Central"; a new host names swedencentral: they share its 20 free.
     current = {"a": []}
     catalogue = regions(**{"Sweden Central": (30, 50), "swedencentral": (30, 50)})
-    placed = info.place([host("a", 15, "Sweden Central"), host("b", 10, "swedencentral")], catalogue, current)
+    placed = quota.place([host("a", 15, "Sweden Central"), host("b", 10, "swedencentral")], catalogue, current)
     assert [entry["location"] for entry in placed] == ["Sweden Central", None]
 
 
@@ -104,7 +106,7 @@ def test_what_existing_accounts_hold_is_free_for_their_own_deployments_only_once
     current = {"a": [{"name": "mini", "sku": {"name": "GlobalStandard", "capacity": 10},
                       "properties": {"model": {"name": "gpt-4o-mini", "format": "OpenAI"}}}]}
     # 10 used of 20 are a's own: a fits again with 10, and b then finds the other 10.
-    placed = info.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 1, "sc")], regions(sc=(10, 20)),
+    placed = quota.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 1, "sc")], regions(sc=(10, 20)),
                         current)
     assert [entry["location"] for entry in placed] == ["sc", "sc", None]
 
@@ -117,27 +119,27 @@ def test_deployment_items_keep_what_the_module_reads():
 
 
 def test_a_model_the_region_does_not_know_is_said_unknown_there_with_the_closest_name():
-    [short] = info.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {})
+    [short] = quota.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {})
     assert short["message"] == ("gpt-4o-mni 2024-07-18 GlobalStandard is not offered in sc: the region's model "
                                 "catalogue has no model gpt-4o-mni (did you mean 'gpt-4o-mini'?) (a model name, not "
                                 "a quota matter)")
     # a known model in a version the region lacks is not called unknown
-    [short] = info.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
+    [short] = quota.shortfalls("sc", [item(1, model_version="2020-01-01")], MODELS, USAGES, {})
     assert short["message"] == "gpt-4o-mini 2020-01-01 GlobalStandard is not offered in sc"
 
 
 def test_a_model_unknown_in_its_region_names_the_regions_that_have_it():
     offering = {"gpt-5": ["eastus2", "swedencentral"]}.get
-    [short] = info.shortfalls("westeurope", [item(1, model_name="gpt-5")], MODELS, USAGES, {},
+    [short] = quota.shortfalls("westeurope", [item(1, model_name="gpt-5")], MODELS, USAGES, {},
                               lambda name: offering(name, []))
     assert short["message"] == ("gpt-5 2024-07-18 GlobalStandard is not offered in westeurope: the region's model "
                                 "catalogue has no model gpt-5 (a model name, not a quota matter); regions that offer "
                                 "it: eastus2, swedencentral")
-    [short] = info.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {}, lambda name: [])
+    [short] = quota.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {}, lambda name: [])
     assert short["message"].endswith("(a model name, not a quota matter); no region of the subscription offers it")
     # a long list is cut, saying how many more
     many = ["region%02d" % n for n in range(11)]
-    [short] = info.shortfalls("sc", [item(1, model_name="gpt-5")], MODELS, USAGES, {}, lambda name: many)
+    [short] = quota.shortfalls("sc", [item(1, model_name="gpt-5")], MODELS, USAGES, {}, lambda name: many)
     assert short["message"].endswith("regions that offer it: %s and 3 more" % ", ".join(many[:8]))
 
 
