@@ -32,8 +32,9 @@ TAGS_SPEC = dict(tags=dict(type="dict"), purge_tags=dict(type="bool", default=Fa
 def resource_group_spec(name_aliases=None, **options):
     """The options of a resource that lives directly in a resource group; ``name_aliases``: azure.azcollection's
     names for the resource's name (apim_api: api_id)."""
-    name = dict(type="str", required=True, aliases=list(name_aliases)) if name_aliases else dict(type="str",
-                                                                                                  required=True)
+    name = dict(type="str", required=True)
+    if name_aliases:
+        name["aliases"] = list(name_aliases)
     return dict(resource_group=dict(type="str", required=True, aliases=["resource_group_name"]), name=name,
                 state=STATE_SPEC, **options)
 

@@ -48,8 +48,8 @@ def unknown_model(models, item, offering=None):
     if not regions:
         return message + "; no region of the subscription offers it"
     more = len(regions) - OFFERING_SHOWN
-    return message + "; regions that offer it: %s%s" % (", ".join(regions[:OFFERING_SHOWN]),
-                                                         " and %d more" % more if more > 0 else "")
+    named = ", ".join(regions[:OFFERING_SHOWN]) + (" and %d more" % more if more > 0 else "")
+    return message + "; regions that offer it: " + named
 
 
 def describe(item):

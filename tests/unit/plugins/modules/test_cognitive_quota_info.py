@@ -107,7 +107,7 @@ def test_what_existing_accounts_hold_is_free_for_their_own_deployments_only_once
                       "properties": {"model": {"name": "gpt-4o-mini", "format": "OpenAI"}}}]}
     # 10 used of 20 are a's own: a fits again with 10, and b then finds the other 10.
     placed = quota.place([host("a", 10, "sc"), host("b", 10, "sc"), host("c", 1, "sc")], regions(sc=(10, 20)),
-                        current)
+                         current)
     assert [entry["location"] for entry in placed] == ["sc", "sc", None]
 
 
@@ -131,7 +131,7 @@ def test_a_model_the_region_does_not_know_is_said_unknown_there_with_the_closest
 def test_a_model_unknown_in_its_region_names_the_regions_that_have_it():
     offering = {"gpt-5": ["eastus2", "swedencentral"]}.get
     [short] = quota.shortfalls("westeurope", [item(1, model_name="gpt-5")], MODELS, USAGES, {},
-                              lambda name: offering(name, []))
+                               lambda name: offering(name, []))
     assert short["message"] == ("gpt-5 2024-07-18 GlobalStandard is not offered in westeurope: the region's model "
                                 "catalogue has no model gpt-5 (a model name, not a quota matter); regions that offer "
                                 "it: eastus2, swedencentral")
