@@ -41,11 +41,16 @@ def changed_vars(runner, *changes):
     return "@%s" % path
 
 
+def listed_tags(runner, playbook):
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), playbook, "--list-tags"],
+                          cwd=ROOT, env=runner.env, capture_output=True, text=True, timeout=300, check=True)
+    return re.search(r"TASK TAGS: \[(.*)\]", proc.stdout).group(1).split(", ")
+
+
 def test_list_tags_names_every_partial_run(tagged):
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "playbooks/site.yml", "--list-tags"],
-                          cwd=ROOT, env=tagged.env, capture_output=True, text=True, timeout=300, check=True)
-    listed = re.search(r"TASK TAGS: \[(.*)\]", proc.stdout).group(1).split(", ")
+    listed = listed_tags(tagged, "playbooks/site.yml")
     assert set(TAGS) <= set(listed), listed
+    assert listed_tags(tagged, "playbooks/onboard.yml") == ["onboarding"]
 
 
 def test_policy_tag_after_a_policy_change_writes_only_the_policy(tagged):
