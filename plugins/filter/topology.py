@@ -93,6 +93,38 @@ def host_records(accounts, account_results, project_results=None):
     return hosts
 
 
+# The project endpoint's key in properties.endpoints (plugins/modules/foundry_project.py returns the same one).
+PROJECT_ENDPOINT_KEY = "AI Foundry API"
+
+
+def read_host_records(accounts, account_reads, project_reads=None):
+    """host_records from reads of Azure: the accounts as given plus what Azure has for them now.
+
+    account_reads and project_reads are the registered cognitive_account_info and foundry_project_info loops over
+    the same accounts (in their order; a skipped or empty project read gives empty project keys). A run whose tags
+    skip the ai_services role loads its hosts this way. An account not found is left out (aigw_topology then keeps
+    it as given, and whatever needs its id or endpoint says so).
+    """
+    accounts = [_named(account, "an account") for account in accounts or []]
+    account_reads = _by_position(accounts, account_reads, "account reads")
+    project_reads = (_by_position(accounts, project_reads, "project reads") if project_reads is not None
+                     else [{}] * len(accounts))
+    results, found_accounts, found_projects = [], [], []
+    for account, read, project_read in zip(accounts, account_reads, project_reads):
+        found = (read or {}).get("accounts") or []
+        if len(found) != 1:
+            continue
+        properties = found[0].get("properties") or {}
+        results.append({"id": found[0].get("id"), "endpoint": properties.get("endpoint") or "",
+                        "principal_id": (found[0].get("identity") or {}).get("principalId") or ""})
+        projects = (project_read or {}).get("projects") or []
+        project = projects[0] if len(projects) == 1 else {}
+        endpoints = (project.get("properties") or {}).get("endpoints") or {}
+        found_projects.append({"id": project.get("id") or "", "endpoint": endpoints.get(PROJECT_ENDPOINT_KEY) or ""})
+        found_accounts.append(account)
+    return host_records(found_accounts, results, found_projects)
+
+
 def gateway_backends(hosts, backend_suffix=""):
     """One APIM backend per model host: {name, account, url, priority, weight}; url is the endpoint + suffix."""
     backends = []
@@ -331,7 +363,8 @@ def aigw_topology(settings, hosts=None):
 class FilterModule(object):
     def filters(self):
         return {"aigw_topology": aigw_topology, "custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
-                "host_records": host_records, "embeddings_hosts": embeddings_hosts,
+                "host_records": host_records, "read_host_records": read_host_records,
+                "embeddings_hosts": embeddings_hosts,
                 "gateway_backends": gateway_backends, "pool_members": pool_members, "model_routes": model_routes,
                 "backend_drift": backend_drift, "deployment_drift": deployment_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import etag_of, json_body, raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import (
+    SECRET_SHOWN,
+    SECRET_WRITTEN,
     diff_view,
     drop_paths,
     merge,
     merged_tags,
+    with_values,
 )
 
 STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
@@ -26,10 +29,13 @@ STATE_SPEC = dict(type="str", choices=["present", "absent"], default="present")
 TAGS_SPEC = dict(tags=dict(type="dict"), purge_tags=dict(type="bool", default=False))
 
 
-def resource_group_spec(**options):
-    """The options of a resource that lives directly in a resource group."""
-    return dict(resource_group=dict(type="str", required=True, aliases=["resource_group_name"]),
-                name=dict(type="str", required=True),
+def resource_group_spec(name_aliases=None, **options):
+    """The options of a resource that lives directly in a resource group; ``name_aliases``: azure.azcollection's
+    names for the resource's name (apim_api: api_id)."""
+    name = dict(type="str", required=True)
+    if name_aliases:
+        name["aliases"] = list(name_aliases)
+    return dict(resource_group=dict(type="str", required=True, aliases=["resource_group_name"]), name=name,
                 state=STATE_SPEC, **options)
 
 
@@ -38,9 +44,10 @@ def resource_group_location_spec(**options):
     return resource_group_spec(location=dict(type="str"), **options)
 
 
-def apim_child_spec(**options):
+def apim_child_spec(name_aliases=None, **options):
     """The options of a child resource of an API Management service."""
-    return resource_group_spec(service=dict(type="str", required=True, aliases=["service_name"]), **options)
+    return resource_group_spec(name_aliases, service=dict(type="str", required=True, aliases=["service_name"]),
+                               **options)
 
 
 def account_child_spec(**options):
@@ -303,13 +310,13 @@ def given(body, path):
 
 
 class Outcome(object):
-    """What a run did: changed, the state after, the state before and the managed body the diff compares."""
+    """What a run did: changed, the state after, the state before and the desired body (None when removed)."""
 
-    def __init__(self, changed, state, current, managed):
+    def __init__(self, changed, state, current, desired):
         self.changed = changed
         self.state = state
         self.current = current
-        self.managed = managed
+        self.desired = desired
 
 
 def settle(module, resource, target, validate, desired_body):
@@ -322,16 +329,34 @@ def settle(module, resource, target, validate, desired_body):
         return Outcome(changed, state, target.current, None)
     desired = desired_body(params, target)
     changed, state = resource.converge(module, target, desired)
-    return Outcome(changed, state, target.current, drop_paths(desired, resource.unshown_paths(params)))
+    return Outcome(changed, state, target.current, desired)
+
+
+def secrets_written(resource, params, outcome):
+    """The secret and write-only paths a write of this run sends (every write sends the whole desired body)."""
+    if not outcome.changed or outcome.desired is None:
+        return []
+    return [path for path in resource.unshown_paths(params) if given(outcome.desired, path)]
 
 
 def finish(module, resource, outcome, before=None, after=None, **returns):
-    """End the task: the masked state, its id, the diff of the managed keys (plus ``before``/``after`` extras)."""
-    managed = resource.mask(outcome.managed)
+    """End the task: the masked state, its id, the diff of the managed keys (plus ``before``/``after`` extras).
+
+    A secret or write-only value never shows; one this run writes shows as SECRET_SHOWN: only "after" for a new
+    resource, SECRET_SHOWN before and SECRET_WRITTEN after for an existing one (its old value is unknown or secret).
+    """
+    hidden = resource.unshown_paths(module.params)
+    managed = resource.mask(drop_paths(outcome.desired, hidden))
     shown = resource.mask(outcome.state)
+    before_view = diff_view(resource.mask(outcome.current), managed)
+    after_view = diff_view(shown, managed)
+    written = secrets_written(resource, module.params, outcome)
+    if written and outcome.current is not None:
+        before_view = with_values(before_view, written, SECRET_SHOWN)
+    if written:
+        after_view = with_values(after_view, written, SECRET_SHOWN if outcome.current is None else SECRET_WRITTEN)
     module.exit(outcome.changed, shown, id=(outcome.state or {}).get("id"),
-                before=dict(diff_view(resource.mask(outcome.current), managed), **(before or {})),
-                after=dict(diff_view(shown, managed), **(after or {})), **returns)
+                before=dict(before_view, **(before or {})), after=dict(after_view, **(after or {})), **returns)
 
 
 def from_params(desired_body):

@@ -442,12 +442,16 @@ class AzureModule(object):
         location = params.get("location")
         if params.get("state", "present") != "present" or current is not None or not location:
             return None
+        return location_problem(location, type_name, self.offered_locations(type_name))
+
+    def offered_locations(self, type_name):
+        """The regions the provider offers ``type_name`` in (None when it lists none), its provider read once."""
         namespace = type_name.split("/", 1)[0]
         if namespace not in self._providers:
             path = "/subscriptions/%s/providers/%s" % (self.subscription_id, namespace)
             self._providers[namespace] = self.call("read resource provider %s" % namespace, self.rest, "GET", path,
                                                    API_VERSIONS["Microsoft.Resources/providers"])[1]
-        return location_problem(location, type_name, offered_locations(self._providers[namespace], type_name))
+        return offered_locations(self._providers[namespace], type_name)
 
     # ---- the converge step every module shares -----------------------------------------------------------
     def converge(self, current, desired, write, new_state=None, normalisers=None, unverifiable=()):

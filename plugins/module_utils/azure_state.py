@@ -129,6 +129,26 @@ def pick_paths(body, template):
     return dict((key, pick_paths(body.get(key), value)) for key, value in template.items() if key in body)
 
 
+# What --diff shows for a secret or write-only value that a write sends (never the value); an existing resource's
+# "after" says it is written again, so the diff shows the change though neither side shows a value.
+SECRET_SHOWN = "(secret)"
+SECRET_WRITTEN = "(secret, written)"
+
+
+def with_values(body, paths, value):
+    """A copy of ``body`` with ``value`` at each dotted path (the dicts on the way are made)."""
+    result = copy.deepcopy(body) if body is not None else {}
+    for path in paths:
+        parts = path.split(".")
+        node = result
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
+    return result
+
+
 def diff_view(body, managed, hidden=()):
     """What --diff shows of a resource: the managed keys only, secrets and server churn removed."""
     if body is None:

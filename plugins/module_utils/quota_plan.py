@@ -2,16 +2,13 @@
 # Copyright: contributors to aigateway.foundry
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """cognitive_quota_info's planning, pure (the reads are the module's): which catalogue entry a deployment takes, what
-does not fit a region (quota, region capacity, a retired model version), what is ageing, and where each of many
-hosts goes when they share a region's quota and capacity."""
+does not fit a region (quota, region capacity, a retired model version), what is ageing, where each of many
+hosts goes when they share a region's quota and capacity, and where a model unknown in its region is offered."""
 from __future__ import annotations
 
 from ansible_collections.aigateway.foundry.plugins.module_utils import model_rules
 from ansible_collections.aigateway.foundry.plugins.module_utils.messages import did_you_mean
-
-
-def normal_location(location):
-    return (location or "").replace(" ", "").lower()
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import normal_location
 
 
 def catalogue_entry(models, item):
@@ -56,24 +53,43 @@ def lifecycle_notes(location, deployments, models, today=None):
     return notes
 
 
-def unknown_model(models, item):
-    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, and the closest."""
-    names = sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
-    known = item["model_name"].lower() in [name.lower() for name in names]
-    return "" if known else (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
-                             % (item["model_name"], did_you_mean(item["model_name"], names)))
+# At most this many regions are named as offering a model unknown in its own region (Azure has about 40).
+OFFERING_SHOWN = 8
+
+
+def model_names(models):
+    return sorted({(entry.get("model") or {}).get("name") or "" for entry in models} - {""})
+
+
+def unknown_model(models, item, offering=None):
+    """'' when the catalogue has the model (not this version or SKU); else that it is unknown there, the closest
+    name, and the regions whose catalogue has it (``offering(model_name)``: their names; None when not asked)."""
+    names = model_names(models)
+    if item["model_name"].lower() in [name.lower() for name in names]:
+        return ""
+    message = (": the region's model catalogue has no model %s%s (a model name, not a quota matter)"
+               % (item["model_name"], did_you_mean(item["model_name"], names)))
+    regions = offering(item["model_name"]) if offering else None
+    if regions is None:
+        return message
+    if not regions:
+        return message + "; no region of the subscription offers it"
+    more = len(regions) - OFFERING_SHOWN
+    named = ", ".join(regions[:OFFERING_SHOWN]) + (" and %d more" % more if more > 0 else "")
+    return message + "; regions that offer it: " + named
 
 
 def describe(item):
     return " ".join(part for part in (item["model_name"], item["model_version"], item["sku_name"]) if part)
 
 
-def shortfalls(location, deployments, models, usages, existing, today=None, capacity=None):
+def shortfalls(location, deployments, models, usages, existing, today=None, capacity=None, offering=None):
     """What does not fit: deployments grouped by usage name against limit - used + what they already hold.
 
     ``existing``: usage name -> capacity the listed deployments already hold in this region (counted as free).
     A retired model version does not fit anywhere it is retired (Azure creates no deployment of it); with
     ``capacity`` (see capacity_shortfalls), what fits the quota must fit the region's capacity too.
+    ``offering``: model name -> the regions whose catalogue has it, for a model this region does not know.
     """
     by_name = dict(((usage.get("name") or {}).get("value"), usage) for usage in usages)
     asked = {}
@@ -90,7 +106,8 @@ def shortfalls(location, deployments, models, usages, existing, today=None, capa
         if name is None:
             found.append(dict(model=item["model_name"], version=item["model_version"], sku=item["sku_name"],
                               location=location, asked=item["capacity"], free=0, usage_name=None, limit=0, used=0,
-                              message="%s is not offered in %s%s" % (describe(item), location, unknown_model(models, item))))
+                              message="%s is not offered in %s%s"
+                              % (describe(item), location, unknown_model(models, item, offering))))
             continue
         asked.setdefault(name, []).append(item)
     for name, items in asked.items():
@@ -154,11 +171,12 @@ def held_capacity(models, deployments, current):
     return held
 
 
-def place(hosts, catalogue, current, today=None, region_capacity=None):
+def place(hosts, catalogue, current, today=None, region_capacity=None, offering=None):
     """Each host in the first of its regions where its deployments fit in the quota left by the hosts placed before
     it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
     capacity they hold counts as free for the same deployments); ``region_capacity(location, deployments)`` -> the
-    region's capacity (see capacity_shortfalls) or None. Pure: the reads are the caller's."""
+    region's capacity (see capacity_shortfalls) or None; ``offering(model name)`` -> the regions that have a model
+    its region does not. Pure: the reads are the caller's."""
     # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
     # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
     room = {}
@@ -176,7 +194,8 @@ def place(hosts, catalogue, current, today=None, region_capacity=None):
             models, usages = catalogue(location)
             extra = dict((name, free) for (where, name), free in room.items() if where == normal_location(location))
             found = shortfalls(location, host["deployments"], models, usages, extra, today,
-                               region_capacity(location, host["deployments"]) if region_capacity else None)
+                               region_capacity(location, host["deployments"]) if region_capacity else None,
+                               offering)
             regions.append(dict(location=location, shortfalls=found, fits=not found))
         fitting = [region["location"] for region in regions if region["fits"]]
         if fitting:

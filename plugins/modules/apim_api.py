@@ -28,6 +28,7 @@ options:
     description: The API's name (id), for example V(inference-api).
     type: str
     required: true
+    aliases: [api_id]
   display_name:
     description: The API's display name. Required to create an API without O(spec) or O(spec_file).
     type: str
@@ -66,7 +67,9 @@ options:
     description:
       - An OpenAPI (or Swagger 2) document to import, as a string (JSON or YAML) or a dictionary; or its URL with
         O(spec_format=openapi-link). Mutually exclusive with O(spec_file).
+      - The alias O(value) is azure.azcollection's name (azure_rm_apimanagement).
     type: raw
+    aliases: [value]
   spec_file:
     description: A file holding the OpenAPI document to import.
     type: path
@@ -78,6 +81,7 @@ options:
         operations; other changes of the linked document are not detected.
     type: str
     choices: [openapi+json, openapi, openapi-link]
+    aliases: [format]
 """
 
 EXAMPLES = r"""
@@ -133,7 +137,9 @@ from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module imp
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
+# azure.azcollection's azure_rm_apimanagement names the API api_id and its import value and format.
 ARGUMENT_SPEC = apim_child_spec(
+    ["api_id"],
     display_name=dict(type="str"),
     description=dict(type="str"),
     path=dict(type="str"),
@@ -143,9 +149,9 @@ ARGUMENT_SPEC = apim_child_spec(
     subscription_key_header=dict(type="str", no_log=False),
     subscription_key_query=dict(type="str", no_log=False),
     api_type=dict(type="str", choices=["http"], default="http"),
-    spec=dict(type="raw"),
+    spec=dict(type="raw", aliases=["value"]),
     spec_file=dict(type="path"),
-    spec_format=dict(type="str", choices=["openapi+json", "openapi", "openapi-link"]),
+    spec_format=dict(type="str", choices=["openapi+json", "openapi", "openapi-link"], aliases=["format"]),
 )
 
 

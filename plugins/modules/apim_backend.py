@@ -334,7 +334,7 @@ NORMALISERS = {
 }
 
 
-# Backends return their credentials: compared under update_credentials=always, kept out of the diff.
+# Backends return their credentials: compared under update_credentials=always, "(secret)" in the diff.
 RESOURCE = ApimChild("backends", "backend", "backend", secrets=("properties.credentials",),
                      update_option="update_credentials", normalisers=NORMALISERS, mask=masked_backend)
 

@@ -189,7 +189,7 @@ RESOURCE = NamedValue("namedValues", "named value", "named_value", long_running=
 def main():
     module = AzureModule(ARGUMENT_SPEC, long_running=True)
     # A plain value is no secret: Azure returns it to anyone who reads the service, so --diff and the result show
-    # it rather than VALUE_SPECIFIED_IN_NO_LOG_PARAMETER; a secret one (is_secret) stays censored and out of the diff.
+    # it rather than VALUE_SPECIFIED_IN_NO_LOG_PARAMETER; a secret one (is_secret) stays censored: "(secret)" in the diff.
     if not module.params["is_secret"] and module.params["value"]:
         module.module.no_log_values.discard(module.params["value"])
     run_resource(module, RESOURCE, validate, from_params(desired_body))

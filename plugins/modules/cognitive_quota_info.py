@@ -183,7 +183,8 @@ shortfalls:
 """
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
-from ansible_collections.aigateway.foundry.plugins.module_utils.quota_plan import catalogue_entry, normal_location, place
+from ansible_collections.aigateway.foundry.plugins.module_utils.quota_plan import catalogue_entry, model_names, place
+from ansible_collections.aigateway.foundry.plugins.module_utils.validation import normal_location
 
 ARGUMENT_SPEC = dict(
     locations=dict(type="list", elements="str", default=[]), hosts=dict(type="list", elements="dict"),
@@ -254,14 +255,30 @@ class Reader(object):
     """The reads, each once: a region's catalogue and usages, an account, an account's deployments."""
 
     def __init__(self, module):
-        self.module, self.regions, self.capacities = module, {}, {}
+        self.module, self.regions, self.capacities, self.catalogues = module, {}, {}, {}
         self.client = module.client("cognitiveservices")
+
+    def models(self, location):
+        key = normal_location(location)
+        if key not in self.catalogues:
+            self.catalogues[key] = self.module.list_all("list models of %s" % location, self.client.models.list,
+                                                        location)
+        return self.catalogues[key]
+
+    def offering(self, model_name):
+        """The regions whose catalogue has ``model_name``: each region the accounts are offered in is read once, and
+        only when a model is unknown in its own region (the message then says where it is)."""
+        # The provider names regions as displayed ("East US 2"); the catalogue takes their names ("eastus2").
+        regions = {normal_location(region) for region in
+                   self.module.offered_locations("Microsoft.CognitiveServices/accounts") or []}
+        return sorted(region for region in regions
+                      if model_name.lower() in [name.lower() for name in model_names(self.models(region))])
 
     def catalogue(self, location):
         key = normal_location(location)
         if key not in self.regions:
             list_all = self.module.list_all
-            self.regions[key] = (list_all("list models of %s" % location, self.client.models.list, location),
+            self.regions[key] = (self.models(location),
                                  list_all("list quota usages of %s" % location, self.client.usages.list, location))
         return self.regions[key]
 
@@ -308,7 +325,7 @@ def main():
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
     placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts),
-                   region_capacity=reader.capacity)
+                   region_capacity=reader.capacity, offering=reader.offering)
     for message in sorted(set(note["message"] for host in placed for note in host["lifecycle"])):
         module.warn(message)
     if params["hosts"] is not None:

@@ -69,6 +69,22 @@ def test_plain_api_without_spec(run_module, apim, request_log):
     run_module("apim_api", dict(apim, name="plain", state="absent"))
 
 
+def test_azure_rm_apimanagement_option_names(run_module, apim, request_log):
+    # azure.azcollection's names for the same options: api_id, service_name, resource_group_name, value, format
+    args = {"resource_group_name": apim["resource_group"], "service_name": apim["service"], "api_id": "azcollection",
+            "display_name": "Azcollection", "path": "azcollection", "value": json.dumps(SPEC),
+            "format": "openapi+json"}
+    created = run_module("apim_api", args)
+    assert created["changed"] is True and created["imported"] is True
+    assert created["state"]["name"] == "azcollection"
+    mark = request_log.mark()
+    assert run_module("apim_api", dict(apim, name="azcollection", display_name="Azcollection", path="azcollection",
+                                       spec=SPEC))["changed"] is False
+    assert request_log.writes(mark) == []
+    run_module("apim_api", {"resource_group_name": apim["resource_group"], "service_name": apim["service"],
+                            "api_id": "azcollection", "state": "absent"})
+
+
 @pytest.mark.parametrize("extra, message", [
     ({"display_name": "X"}, "path is required"),
     ({"path": "x"}, "display_name is required"),

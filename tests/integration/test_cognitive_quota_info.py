@@ -42,6 +42,18 @@ def test_shortfall_region_fallback_and_existing_capacity(run_module, request_log
     assert unknown["location"] is None
     assert unknown["shortfalls"][0]["message"] == "gpt-4o-mini 1999-01-01 GlobalStandard is not offered in %s" % TIGHT
 
+    # a model name no catalogue has: unknown there, the closest name, and where it is offered (here: nowhere, as
+    # every local region has the same catalogue) from each region's catalogue, read only now
+    mark = request_log.mark()
+    unknown = run_module("cognitive_quota_info", {"locations": [TIGHT], "deployments": [
+        dict(MODEL, model_name="gpt-4o-mimi", capacity=1)]})
+    assert unknown["shortfalls"][0]["message"] == (
+        "gpt-4o-mimi 2024-07-18 GlobalStandard is not offered in %s: the region's model catalogue has no model "
+        "gpt-4o-mimi (did you mean 'gpt-4o-mini'?) (a model name, not a quota matter); no region of the subscription "
+        "offers it" % TIGHT)
+    catalogues = [e["path"] for e in request_log.since(mark) if e["path"].endswith("/models")]
+    assert len(catalogues) > 1 and len(set(catalogues)) == len(catalogues)
+
 
 def test_a_deployed_model_fits_again_on_a_rerun(run_module, quota):
     quota(TIGHT, 10)

@@ -28,3 +28,9 @@ def test_the_info_modules_take_azcollection_ids():
     assert "api_id" in spec_of("apim_api_info")["name"]["aliases"]
     assert "product_id" in spec_of("apim_product_info")["name"]["aliases"]
     assert "resource_group_name" in spec_of("resource_group_info")["name"]["aliases"]
+
+
+def test_apim_api_takes_azure_rm_apimanagement_names():
+    spec = spec_of("apim_api")
+    assert spec["name"]["aliases"] == ["api_id"]
+    assert spec["spec"]["aliases"] == ["value"] and spec["spec_format"]["aliases"] == ["format"]

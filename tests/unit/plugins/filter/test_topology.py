@@ -55,6 +55,24 @@ def test_host_records_refuse_results_that_do_not_match_the_accounts():
         f.host_records([{"name": "a"}], [{"failed": True, "msg": "boom"}])
 
 
+def test_read_host_records_take_what_azure_has_now_and_leave_out_an_account_not_found():
+    accounts = [{"name": "a", "backend": "ba"}, {"name": "gone"}, {"name": "agents", "project": "p"}]
+    account_reads = [
+        {"accounts": [{"id": "/x/a", "properties": {"endpoint": "https://a/"}, "identity": {"principalId": "pa"}}]},
+        {"accounts": []},
+        {"accounts": [{"id": "/x/agents", "properties": {"endpoint": "https://agents/"}, "identity": None}]}]
+    project_reads = [{"skipped": True}, {"skipped": True},
+                     {"projects": [{"id": "/x/agents/projects/p",
+                                    "properties": {"endpoints": {"AI Foundry API": "https://agents/api/p"}}}]}]
+    hosts = f.read_host_records(accounts, account_reads, project_reads)
+    assert [host["name"] for host in hosts] == ["a", "agents"]
+    assert hosts[0] == {"name": "a", "backend": "ba", "id": "/x/a", "endpoint": "https://a/", "principal_id": "pa",
+                        "project_id": "", "project_endpoint": ""}
+    assert hosts[1]["principal_id"] == "" and hosts[1]["project_endpoint"] == "https://agents/api/p"
+    with pytest.raises(AnsibleFilterError, match="account reads: 1 results for 3 accounts"):
+        f.read_host_records(accounts, account_reads[:1])
+
+
 def test_gateway_backends_and_pool_members():
     hosts = [{"name": "a", "backend": "ba", "endpoint": "https://a.example/", "priority": 1, "weight": 70},
              {"name": "b", "backend": "bb", "endpoint": "https://b.example"}]

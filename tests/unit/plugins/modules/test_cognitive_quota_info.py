@@ -188,3 +188,44 @@ def test_hosts_share_a_region_s_capacity_and_fall_back_when_it_is_short():
                         region_capacity=capacity)
     assert [entry["location"] for entry in placed] == ["sc", "we"]
     assert "the region has 5 available" in placed[1]["shortfalls"][0]["message"]
+
+
+def test_a_model_unknown_in_its_region_names_the_regions_that_have_it():
+    offering = {"gpt-5": ["eastus2", "swedencentral"]}.get
+    [short] = plan.shortfalls("westeurope", [item(1, model_name="gpt-5")], MODELS, USAGES, {},
+                              offering=lambda name: offering(name, []))
+    assert short["message"] == ("gpt-5 2024-07-18 GlobalStandard is not offered in westeurope: the region's model "
+                                "catalogue has no model gpt-5 (a model name, not a quota matter); regions that offer "
+                                "it: eastus2, swedencentral")
+    [short] = plan.shortfalls("sc", [item(1, model_name="gpt-4o-mni")], MODELS, USAGES, {}, offering=lambda name: [])
+    assert short["message"].endswith("(a model name, not a quota matter); no region of the subscription offers it")
+    # a long list is cut, saying how many more
+    many = ["region%02d" % n for n in range(11)]
+    [short] = plan.shortfalls("sc", [item(1, model_name="gpt-5")], MODELS, USAGES, {}, offering=lambda name: many)
+    assert short["message"].endswith("regions that offer it: %s and 3 more" % ", ".join(many[:8]))
+
+
+def test_the_regions_that_offer_a_model_are_read_once_each_and_only_for_an_unknown_model():
+    reads = []
+
+    class Models(object):
+        @staticmethod
+        def list(location):
+            reads.append(location)
+            return MODELS if location == "eastus2" else []
+
+    class Module(object):
+        def client(self, name):
+            return type("Client", (), {"models": Models})()
+
+        def list_all(self, what, method, *args):
+            return method(*args)
+
+        def offered_locations(self, type_name):
+            assert type_name == "Microsoft.CognitiveServices/accounts"
+            return ["East US 2", "westeurope"]
+
+    reader = info.Reader(Module())
+    assert reader.offering("GPT-4o-mini") == ["eastus2"]
+    assert reader.offering("gpt-5") == []
+    assert sorted(reads) == ["eastus2", "westeurope"]
