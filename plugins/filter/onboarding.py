@@ -73,6 +73,13 @@ def onboarding_record(project, made):
     role = caller_role(made)
     if role:
         record.update(caller_role=role)
+    # what an idle run compares (plugins/filter/onboarding_plan.py): the inputs' digest and the caller's role
+    if made.get("fingerprint"):
+        record.update(inputs=made["fingerprint"])
+    definition = ((made.get("caller_role") or {}).get("role_definition_id")
+                  or (made.get("record") or {}).get("caller_role_definition"))
+    if definition:
+        record.update(caller_role_definition=definition)
     if auth_type == IDENTITY:
         found = made.get("foundry_project") or {}
         record.update(auth_type=IDENTITY, principal_id=found.get("principal_id"), project_id=found.get("id"),
@@ -99,6 +106,38 @@ def onboarding_result(project, made):
                   connection_id=connection.get("id"), agent_model=prefix + models[0]["name"],
                   models=[model["name"] for model in models])
     return result
+
+
+def entry_made(entry, settings):
+    """``made`` of a project from its onboarding_plan entry (with the registered results of this run's writes, or
+    what the listing showed) and the role's settings."""
+    return {"name": entry["name"], "resource_group": entry["account_group"], "project_name": entry["project_name"],
+            "connection_name": settings["connection_name"], "models": entry["models"],
+            "foundry_project": entry.get("foundry_project") or {}, "subscription": entry.get("subscription") or {},
+            "connection": entry.get("connection") or {}, "key_vault": settings.get("key_vault") or "",
+            "key_vault_resource_group": settings.get("key_vault_resource_group") or "",
+            "record": entry.get("record") or {}, "caller_role": entry.get("caller_role") or {},
+            "caller": settings.get("caller") or {}, "caller_role_name": settings.get("caller_role_name"),
+            "fingerprint": entry.get("fingerprint")}
+
+
+def onboarding_entry_record(entry, settings):
+    """The record of a project written this run (its onboarding_plan entry with the registered results)."""
+    return onboarding_record(entry["project"], entry_made(entry, settings))
+
+
+def onboarding_entry_results(plan, written, settings):
+    """onboarding_results in the projects' order: a project written this run from ``written`` (its entry with the
+    registered results), any other from what the listing showed; a project only predicted (check mode, not
+    onboarded yet) has none."""
+    done = dict((entry["team"], entry) for entry in written or [])
+    results = []
+    for entry in plan:
+        if entry.get("todo") and entry["team"] not in done:
+            continue
+        entry = done.get(entry["team"], entry)
+        results.append(onboarding_result(entry["project"], entry_made(entry, settings)))
+    return results
 
 
 def _project_problems(project, where, model_names):
@@ -176,4 +215,5 @@ def onboarding_problems(projects, prefix, connection_name, model_names, resource
 class FilterModule(object):
     def filters(self):
         return {"onboarding_record": onboarding_record, "onboarding_result": onboarding_result,
-                "onboarding_problems": onboarding_problems}
+                "onboarding_problems": onboarding_problems, "onboarding_entry_record": onboarding_entry_record,
+                "onboarding_entry_results": onboarding_entry_results}
