@@ -31,7 +31,7 @@ def record(project=BLUE, settings=SETTINGS, **changes):
                  caller_role={"changed": True, "role_definition_id": ROLE_ID})
     value = record_filters.onboarding_entry_record(entry, settings)
     value.update(changes)
-    return {"name": "team-" + project["team"], "tags": ["aigw-onboarding"], "properties": {"value": json.dumps(value)}}
+    return {"name": "team-" + project["team"], "properties": {"tags": ["aigw-onboarding"], "value": json.dumps(value)}}
 
 
 def onboarded(**changes):
