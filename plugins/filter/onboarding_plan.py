@@ -60,6 +60,19 @@ def _found_project(listed, group, account, name):
     return None
 
 
+def _project_fields(found):
+    """The fields of foundry_project's answer the record and result read, from a listed project."""
+    properties = found.get("properties") or {}
+    return {"id": found.get("id"), "created": False, "principal_id": (found.get("identity") or {}).get("principalId"),
+            "endpoint": (properties.get("endpoints") or {}).get("AI Foundry API")}
+
+
+def onboarding_found_project(listed, entry):
+    """The project of an onboarding_plan entry as ``listed`` shows it (foundry_project's fields; empty if absent)."""
+    found = _found_project(listed or [], entry["account_group"], entry["project"]["account"], entry["project_name"])
+    return {} if found is None else _project_fields(found)
+
+
 def _missing(entry, project, listed, settings):
     """Why the project needs its tasks (empty: it does not)."""
     name, record, found = entry["name"], entry["record"], entry["listed_project"]
@@ -114,7 +127,6 @@ def onboarding_plan(projects, listed, settings):
         create = boolean(project.get("create_project", True), strict=False)
         models = _project_models(project, settings.get("models") or [])
         found = _found_project(listed.get("projects") or [], group, project["account"], project_name)
-        properties = (found or {}).get("properties") or {}
         entry = {
             "team": project["team"], "project": project, "name": name, "account_group": group,
             "project_name": project_name, "identity": (project.get("auth_type") or "ApiKey") == IDENTITY,
@@ -122,9 +134,7 @@ def onboarding_plan(projects, listed, settings):
             "grant_caller": boolean(settings.get("grant_caller", True), strict=False) and create,
             "fingerprint": inputs_digest(project, models, settings.get("inputs") or {}),
             "listed_project": found,
-            "foundry_project": {} if found is None else {
-                "id": found.get("id"), "created": False, "principal_id": (found.get("identity") or {}).get(
-                    "principalId"), "endpoint": (properties.get("endpoints") or {}).get("AI Foundry API")},
+            "foundry_project": {} if found is None else _project_fields(found),
             "subscription": {"id": (subscriptions.get(name) or {}).get("id")} if name in subscriptions else {},
             "connection": {} if found is None else {"id": "%s/connections/%s" % (found.get("id"), connection),
                                                      "model_reference_prefix": connection + "/"},
@@ -139,4 +149,4 @@ def onboarding_plan(projects, listed, settings):
 
 class FilterModule(object):
     def filters(self):
-        return {"onboarding_plan": onboarding_plan}
+        return {"onboarding_plan": onboarding_plan, "onboarding_found_project": onboarding_found_project}

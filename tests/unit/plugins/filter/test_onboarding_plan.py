@@ -146,3 +146,11 @@ def test_results_keep_the_projects_order_and_leave_out_projects_only_predicted()
 def test_bad_arguments_are_refused():
     with pytest.raises(AnsibleFilterError):
         f.onboarding_plan("blue", {}, SETTINGS)
+
+
+def test_a_created_project_is_read_back_from_the_wait_s_listing():
+    [entry] = f.onboarding_plan([BLUE], {}, SETTINGS)
+    assert f.onboarding_found_project([listed_project()], entry) == {
+        "id": PROJECT_ID.replace("proj-blue", "PROJ-BLUE"), "created": False, "principal_id": "oid-blue",
+        "endpoint": "https://blue/api"}
+    assert f.onboarding_found_project([], entry) == {}
