@@ -8,7 +8,7 @@ endpoint's requests by kind and the idle re-run's reads by resource kind (bench/
 
 Real duration (bench/README.md, "How real durations are extrapolated"): the run's machine work as measured, its
 pending operations stretched to Azure's durations. The projects' creates are its only long operations; onboarding
-launches them in one loop and awaits them together, so they are one wave (extrapolate.type_wave_key).
+starts them in one loop and awaits them together, so they are one wave (extrapolate.type_wave_key).
 
     .venv/bin/python bench/onboarding.py [--projects 100] [--time-scale 0.002]
 """
