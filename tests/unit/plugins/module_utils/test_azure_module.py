@@ -262,3 +262,12 @@ def test_the_user_agent_names_the_collection_and_starts_no_process(monkeypatch):
     system = os.uname()
     assert agent.startswith("aigateway.foundry azsdk-python-core/")
     assert agent.endswith("(%s-%s-%s)" % (system.sysname, system.release, system.machine))
+
+
+def test_an_operation_not_awaited_leaves_no_poller_polling_behind():
+    # wait: false in a module run in the task's worker: an SDK poller's thread would go on polling there, beside the
+    # next task's requests on the same connection (onboarding's 100 project creates met it); NoPolling has no thread
+    begin, calls = pollers("created", "created")
+    assert make_module(wait=False).call_and_wait("write project p", begin, "rg", "p") is None
+    assert make_module(wait=True).call_and_wait("write project p", begin, "rg", "p") == "created"
+    assert calls == [(("rg", "p"), {"polling": False}), (("rg", "p"), {})]
