@@ -100,10 +100,11 @@ def _missing(entry, project, listed, settings):
             reasons.append("subscription missing or changed")
     if entry["grant_caller"] and found is not None:
         role = record.get("caller_role_definition")
-        granted = [item for item in listed.get("role_assignments") or []
-                   if _lower((item.get("properties") or {}).get("scope")) == _lower(found.get("id"))
-                   and _guid((item.get("properties") or {}).get("roleDefinitionId")) == _guid(role)
-                   and _lower((item.get("properties") or {}).get("principalId")) == _lower((settings.get("caller") or {}).get("object_id"))]
+        caller = _lower((settings.get("caller") or {}).get("object_id"))
+        assignments = (item.get("properties") or {} for item in listed.get("role_assignments") or [])
+        granted = [props for props in assignments
+                   if _lower(props.get("scope")) == _lower(found.get("id"))
+                   and _guid(props.get("roleDefinitionId")) == _guid(role) and _lower(props.get("principalId")) == caller]
         if not role or not granted:
             reasons.append("caller's role missing")
     return reasons
@@ -136,8 +137,8 @@ def onboarding_plan(projects, listed, settings):
             "listed_project": found,
             "foundry_project": {} if found is None else _project_fields(found),
             "subscription": {"id": (subscriptions.get(name) or {}).get("id")} if name in subscriptions else {},
-            "connection": {} if found is None else {"id": "%s/connections/%s" % (found.get("id"), connection),
-                                                     "model_reference_prefix": connection + "/"},
+            "connection": {} if found is None else {
+                "id": "%s/connections/%s" % (found.get("id"), connection), "model_reference_prefix": connection + "/"},
         }
         entry["reasons"] = (["recheck"] if boolean(settings.get("recheck", False), strict=False)
                             else _missing(entry, project, listed, settings))
