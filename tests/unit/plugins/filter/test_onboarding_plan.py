@@ -24,8 +24,9 @@ def listed_project(state="Succeeded"):
             "properties": {"provisioningState": state, "endpoints": {"AI Foundry API": "https://blue/api"}}}
 
 
-def record(project=BLUE, settings=SETTINGS, **changes):
+def record(project=None, **changes):
     """The record an earlier run wrote for the project (through the record filter, as the role writes it)."""
+    project, settings = project or BLUE, SETTINGS
     [entry] = f.onboarding_plan([project], {}, settings)
     entry.update(foundry_project={"id": PROJECT_ID, "created": True},
                  caller_role={"changed": True, "role_definition_id": ROLE_ID})
