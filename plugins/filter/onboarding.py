@@ -121,6 +121,41 @@ def entry_made(entry, settings):
             "fingerprint": entry.get("fingerprint")}
 
 
+def _picked(result, keys):
+    return dict((key, result[key]) for key in keys if key in result)
+
+
+def onboarding_written(todo, registered):
+    """The work list's entries with what this run's tasks registered for them (tasks/projects.yml), in one pass:
+    ``registered`` holds the loops' ``results`` lists (``starts``, ``caller_roles``, ``subscriptions``,
+    ``connections``, each in the work list's order), ``waited`` (the projects the wait listed) and ``check_mode``.
+    A project this run created is taken as the wait's listing shows it, with the create's own word that it created
+    it (the start's prediction in check mode). ``predict_only`` marks a project only predicted (check mode, not
+    onboarded yet): the steps that need it to exist are only announced, and it has no record and no result."""
+    from ansible_collections.aigateway.foundry.plugins.filter.onboarding_plan import onboarding_found_project
+
+    check_mode = boolean(registered.get("check_mode", False), strict=False)
+    written = []
+    for index, entry in enumerate(todo):
+        def result(name, key):
+            found = (registered.get(name) or [])
+            found = found[index] if index < len(found) else {}
+            return found if key in found else None
+        project = entry.get("foundry_project") or {}
+        start = result("starts", "id")
+        if entry.get("create") and start is not None:
+            project = (_picked(start, ("id", "created", "principal_id", "endpoint")) if check_mode else dict(
+                onboarding_found_project(registered.get("waited") or [], entry), created=bool(start.get("created"))))
+        subscription, connection = result("subscriptions", "id"), result("connections", "id")
+        role = result("caller_roles", "role_definition_id")
+        written.append(dict(entry, foundry_project=project, predict_only=check_mode and not entry.get("record"),
+                            subscription=_picked(subscription, ("id",)) if subscription else entry.get("subscription"),
+                            connection=_picked(connection, ("id", "model_reference_prefix")) if connection
+                            else entry.get("connection"),
+                            caller_role=_picked(role, ("changed", "role_definition_id")) if role else {}))
+    return written
+
+
 def onboarding_entry_record(entry, settings):
     """The record of a project written this run (its onboarding_plan entry with the registered results)."""
     return onboarding_record(entry["project"], entry_made(entry, settings))
@@ -130,7 +165,7 @@ def onboarding_entry_results(plan, written, settings):
     """onboarding_results in the projects' order: a project written this run from ``written`` (its entry with the
     registered results), any other from what the listing showed; a project only predicted (check mode, not
     onboarded yet) has none."""
-    done = dict((entry["team"], entry) for entry in written or [])
+    done = dict((entry["team"], entry) for entry in written or [] if not entry.get("predict_only"))
     results = []
     for entry in plan:
         if entry.get("todo") and entry["team"] not in done:
@@ -216,4 +251,4 @@ class FilterModule(object):
     def filters(self):
         return {"onboarding_record": onboarding_record, "onboarding_result": onboarding_result,
                 "onboarding_problems": onboarding_problems, "onboarding_entry_record": onboarding_entry_record,
-                "onboarding_entry_results": onboarding_entry_results}
+                "onboarding_entry_results": onboarding_entry_results, "onboarding_written": onboarding_written}

@@ -155,3 +155,33 @@ def test_a_created_project_is_read_back_from_the_wait_s_listing():
         "id": PROJECT_ID.replace("proj-blue", "PROJ-BLUE"), "created": False, "principal_id": "oid-blue",
         "endpoint": "https://blue/api"}
     assert f.onboarding_found_project([], entry) == {}
+
+
+def test_what_this_run_registered_is_joined_to_the_work_list_in_one_pass():
+    green = dict(BLUE, team="green", project="proj-green")
+    plan = f.onboarding_plan([BLUE, green], onboarded(records=[record(), record(green)]), SETTINGS)
+    green_id = PROJECT_ID.replace("proj-blue", "proj-green")
+    waited = [{"id": green_id, "identity": {"principalId": "oid-green"}, "properties": {"provisioningState": "Succeeded"}}]
+    ready = record_filters.onboarding_written(plan, {
+        "starts": [{"skipped": True}, {"id": green_id, "created": True, "invocation": {"big": "x"}}],
+        "waited": waited, "check_mode": False})
+    assert ready[1]["foundry_project"] == {"id": green_id, "created": True, "principal_id": "oid-green",
+                                           "endpoint": None}
+    assert ready[0]["foundry_project"] == plan[0]["foundry_project"] and not ready[0]["predict_only"]
+    done = record_filters.onboarding_written(ready, {
+        "caller_roles": [{"skipped": True}, {"changed": True, "role_definition_id": ROLE_ID, "diff": {}}],
+        "subscriptions": [{"skipped": True}, {"id": "/s/team-green", "changed": True}],
+        "connections": [{"skipped": True}, {"id": "/c/green", "model_reference_prefix": "ai-gateway/"}]})
+    assert done[1]["foundry_project"]["created"] is True
+    assert (done[1]["subscription"], done[1]["connection"], done[1]["caller_role"]) == (
+        {"id": "/s/team-green"}, {"id": "/c/green", "model_reference_prefix": "ai-gateway/"},
+        {"changed": True, "role_definition_id": ROLE_ID})
+    assert (done[0]["subscription"], done[0]["caller_role"]) == ({"id": "/s/team-blue"}, {})
+
+
+def test_a_new_team_in_check_mode_is_only_predicted():
+    [entry] = f.onboarding_plan([BLUE], {}, SETTINGS)
+    [ready] = record_filters.onboarding_written([entry], {"starts": [{"id": PROJECT_ID, "created": True}],
+                                                          "check_mode": True})
+    assert ready["predict_only"] and ready["foundry_project"] == {"id": PROJECT_ID, "created": True}
+    assert record_filters.onboarding_entry_results([entry], [ready], SETTINGS) == []
