@@ -161,7 +161,8 @@ def test_what_this_run_registered_is_joined_to_the_work_list_in_one_pass():
     green = dict(BLUE, team="green", project="proj-green")
     plan = f.onboarding_plan([BLUE, green], onboarded(records=[record(), record(green)]), SETTINGS)
     green_id = PROJECT_ID.replace("proj-blue", "proj-green")
-    waited = [{"id": green_id, "identity": {"principalId": "oid-green"}, "properties": {"provisioningState": "Succeeded"}}]
+    waited = [{"id": green_id, "identity": {"principalId": "oid-green"},
+               "properties": {"provisioningState": "Succeeded"}}]
     ready = record_filters.onboarding_written(plan, {
         "starts": [{"skipped": True}, {"id": green_id, "created": True, "invocation": {"big": "x"}}],
         "waited": waited, "check_mode": False})
