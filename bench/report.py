@@ -69,6 +69,11 @@ def onboarding_table(onboarding):
             run["projects"], o["wall_s"], o["cpu_s"], o["requests"].get("write", 0), o["real_lower_s"],
             o["real_waves_s"], o["real_upper_s"], i["wall_s"], i["cpu_s"], i["writes"],
             sum(i["reads_by_kind"].values()), i["max_reads_per_kind"]))
+    measured = ["%d projects at %s (load average %s)" % (run["projects"], run["commit"], run.get("load_average", "?"))
+                for run in onboarding["runs"] if run.get("commit")]
+    if measured:
+        lines += ["", "Code measured: %s. The real duration counts machine work as wall time, which on a loaded "
+                  "machine is mostly waiting for a core: compare the CPU seconds." % ", ".join(measured)]
     return lines
 
 
