@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What onboarding records of a project in the service, and what it returns for it: one source for the fields
-both carry (roles/onboarding/tasks/project.yml).
+both carry (roles/onboarding/tasks/projects.yml).
 
 ``made`` holds what the project's tasks made or named: ``name`` (product, subscription and record), ``resource_group``
 (the account's), ``project_name``, ``connection_name``, ``models`` (the connection's static models),
