@@ -82,6 +82,29 @@ class LocalAzure(object):
             answer.read()
 
 
+def resource_kind(path):
+    """The resource type a Resource Manager path reads (a list or one resource): the provider namespace and the
+    type segments, names left out - .../Microsoft.ApiManagement/service/gw/products/team-a and .../products both
+    read Microsoft.ApiManagement/service/products; a path without a provider, its own segment types."""
+    parts = [part for part in path.split("?")[0].split("/") if part]
+    lowered = [part.lower() for part in parts]
+    if "providers" in lowered:
+        start = len(lowered) - 1 - lowered[::-1].index("providers")
+        provider = parts[start + 1:]
+        return "/".join([provider[0]] + provider[1::2]) if provider else "providers"
+    return "/".join(parts[0::2])
+
+
+def reads_by_kind(entries):
+    """Resource Manager reads (GETs and POST list*) of request log entries, counted by resource_kind."""
+    counts = {}
+    for entry in entries:
+        if entry.get("kind") == "read":
+            kind = resource_kind(entry["path"])
+            counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def azcollection_python():
     """The side venv's python when azure.azcollection is installed there, else None."""
     python = AZCOLLECTION_VENV / "bin" / "python"

@@ -58,23 +58,29 @@ def wave_key(op):
     return op["kind"], type_name, leaf
 
 
-def waved_real_seconds(window, ops, time_scale):
+def type_wave_key(op):
+    """One wave per kind and type, whatever the names: a loop that launches the creates of many children at once."""
+    return op["kind"], (op.get("type_name") or "").lower()
+
+
+def waved_real_seconds(window, ops, time_scale, key=wave_key):
     """An estimate between the bounds: operations are grouped in waves (consecutive in start order with one
     ``wave_key``; waves that overlap locally are one), each wave is taken as launched and then awaited before the
     play goes on - what site.yml's async loops and their one wait do - so a wave lasts, at real durations, until
     its last operation ends from its local start: max(start - first start + duration / time_scale). The rest of
     the window is machine work as measured. It overstates a wave the play did not wait for before launching the
-    next one (for example the projects, awaited only after the deployments)."""
+    next one (for example the projects, awaited only after the deployments). ``key`` groups the operations of one
+    loop (onboarding launches every project's create in one loop: ``type_wave_key``)."""
     begin, finish = window
     inside = sorted((op for op in ops if begin <= op["started"] < finish), key=lambda op: op["started"])
     groups = []
     for op in inside:
         last = groups[-1] if groups else None
-        if last and (wave_key(op) == last["key"] or op["started"] < last["local_end"]):
+        if last and (key(op) == last["key"] or op["started"] < last["local_end"]):
             last["ops"].append(op)
             last["local_end"] = max(last["local_end"], min(op["due"], finish))
         else:
-            groups.append({"key": wave_key(op), "ops": [op], "local_end": min(op["due"], finish)})
+            groups.append({"key": key(op), "ops": [op], "local_end": min(op["due"], finish)})
     total = finish - begin
     for group in groups:
         first = group["ops"][0]["started"]

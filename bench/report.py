@@ -56,6 +56,27 @@ def converge_table(converge):
     return lines
 
 
+def onboarding_table(onboarding):
+    lines = ["`onboard.yml` with many projects on one account (verify off), then again with nothing to do, in local "
+             "mode at time scale %s; *real* = extrapolated to Azure's durations, the projects' creates one wave "
+             "(bench/README.md; `bench/onboarding.py`):" % onboarding["time_scale"], "",
+             "| projects | onboard wall s | onboard CPU s | writes | real: onboard s (lower / waves / upper) | "
+             "idle re-run wall s | idle re-run CPU s | idle writes | idle reads | most reads of one kind |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for run in onboarding["runs"]:
+        o, i = run["onboard"], run["idle_rerun"]
+        lines.append("| %d | %.1f | %.1f | %d | %.0f / **%.0f** / %.0f | %.1f | %.1f | %d | %d | %d |" % (
+            run["projects"], o["wall_s"], o["cpu_s"], o["requests"].get("write", 0), o["real_lower_s"],
+            o["real_waves_s"], o["real_upper_s"], i["wall_s"], i["cpu_s"], i["writes"],
+            sum(i["reads_by_kind"].values()), i["max_reads_per_kind"]))
+    measured = ["%d projects at %s (load average %s)" % (run["projects"], run["commit"], run.get("load_average", "?"))
+                for run in onboarding["runs"] if run.get("commit")]
+    if measured:
+        lines += ["", "Code measured: %s. The real duration counts machine work as wall time, which on a loaded "
+                  "machine is mostly waiting for a core: compare the CPU seconds." % ", ".join(measured)]
+    return lines
+
+
 def task_table(tasks):
     meta = tasks.get("_meta", {})
     lines = ["Per task, a play of %s copies of one idle task (ansible-playbook, local connection; CPU of the whole "
@@ -143,14 +164,16 @@ def plot(converge, tasks, path):
 
 
 def main():
-    converge, tasks = load("converge"), load("task_cost")
-    if not (converge or tasks):
+    converge, tasks, onboarding = load("converge"), load("task_cost"), load("onboarding")
+    if not (converge or tasks or onboarding):
         sys.exit("no results in %s: run bench/run first" % RESULTS)
     lines = ["Measured %s on the project machine (2 cores, shared)." % datetime.date.today().isoformat(), ""]
     if tasks:
         lines += task_table(tasks) + [""]
     if converge:
         lines += converge_table(converge) + [""]
+    if onboarding:
+        lines += onboarding_table(onboarding) + [""]
     lines.append("![bench](bench/results/bench.png)")
     plot(converge, tasks, RESULTS / "bench.png")
     table = "\n".join(lines) + "\n"

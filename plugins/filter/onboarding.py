@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What onboarding records of a project in the service, and what it returns for it: one source for the fields
-both carry (roles/onboarding/tasks/project.yml).
+both carry (roles/onboarding/tasks/projects.yml).
 
 ``made`` holds what the project's tasks made or named: ``name`` (product, subscription and record), ``resource_group``
 (the account's), ``project_name``, ``connection_name``, ``models`` (the connection's static models),
@@ -73,6 +73,13 @@ def onboarding_record(project, made):
     role = caller_role(made)
     if role:
         record.update(caller_role=role)
+    # what an idle run compares (plugins/filter/onboarding_plan.py): the inputs' digest and the caller's role
+    if made.get("fingerprint"):
+        record.update(inputs=made["fingerprint"])
+    definition = ((made.get("caller_role") or {}).get("role_definition_id")
+                  or (made.get("record") or {}).get("caller_role_definition"))
+    if definition:
+        record.update(caller_role_definition=definition)
     if auth_type == IDENTITY:
         found = made.get("foundry_project") or {}
         record.update(auth_type=IDENTITY, principal_id=found.get("principal_id"), project_id=found.get("id"),
@@ -99,6 +106,73 @@ def onboarding_result(project, made):
                   connection_id=connection.get("id"), agent_model=prefix + models[0]["name"],
                   models=[model["name"] for model in models])
     return result
+
+
+def entry_made(entry, settings):
+    """``made`` of a project from its onboarding_plan entry (with the registered results of this run's writes, or
+    what the listing showed) and the role's settings."""
+    return {"name": entry["name"], "resource_group": entry["account_group"], "project_name": entry["project_name"],
+            "connection_name": settings["connection_name"], "models": entry["models"],
+            "foundry_project": entry.get("foundry_project") or {}, "subscription": entry.get("subscription") or {},
+            "connection": entry.get("connection") or {}, "key_vault": settings.get("key_vault") or "",
+            "key_vault_resource_group": settings.get("key_vault_resource_group") or "",
+            "record": entry.get("record") or {}, "caller_role": entry.get("caller_role") or {},
+            "caller": settings.get("caller") or {}, "caller_role_name": settings.get("caller_role_name"),
+            "fingerprint": entry.get("fingerprint")}
+
+
+def _picked(result, keys):
+    return dict((key, result[key]) for key in keys if key in result)
+
+
+def onboarding_written(todo, registered):
+    """The work list's entries with what this run's tasks registered for them (tasks/projects.yml), in one pass:
+    ``registered`` holds the loops' ``results`` lists (``starts``, ``caller_roles``, ``subscriptions``,
+    ``connections``, each in the work list's order), ``waited`` (the projects the wait listed) and ``check_mode``.
+    A project this run created is taken as the wait's listing shows it, with the create's own word that it created
+    it (the start's prediction in check mode). ``predict_only`` marks a project only predicted (check mode, not
+    onboarded yet): the steps that need it to exist are only announced, and it has no record and no result."""
+    from ansible_collections.aigateway.foundry.plugins.filter.onboarding_plan import onboarding_found_project
+
+    check_mode = boolean(registered.get("check_mode", False), strict=False)
+    written = []
+    for index, entry in enumerate(todo):
+        def result(name, key):
+            found = (registered.get(name) or [])
+            found = found[index] if index < len(found) else {}
+            return found if key in found else None
+        project = entry.get("foundry_project") or {}
+        start = result("starts", "id")
+        if entry.get("create") and start is not None:
+            project = (_picked(start, ("id", "created", "principal_id", "endpoint")) if check_mode else dict(
+                onboarding_found_project(registered.get("waited") or [], entry), created=bool(start.get("created"))))
+        subscription, connection = result("subscriptions", "id"), result("connections", "id")
+        role = result("caller_roles", "role_definition_id")
+        written.append(dict(entry, foundry_project=project, predict_only=check_mode and not entry.get("record"),
+                            subscription=_picked(subscription, ("id",)) if subscription else entry.get("subscription"),
+                            connection=_picked(connection, ("id", "model_reference_prefix")) if connection
+                            else entry.get("connection"),
+                            caller_role=_picked(role, ("changed", "role_definition_id")) if role else {}))
+    return written
+
+
+def onboarding_entry_record(entry, settings):
+    """The record of a project written this run (its onboarding_plan entry with the registered results)."""
+    return onboarding_record(entry["project"], entry_made(entry, settings))
+
+
+def onboarding_entry_results(plan, written, settings):
+    """onboarding_results in the projects' order: a project written this run from ``written`` (its entry with the
+    registered results), any other from what the listing showed; a project only predicted (check mode, not
+    onboarded yet) has none."""
+    done = dict((entry["team"], entry) for entry in written or [] if not entry.get("predict_only"))
+    results = []
+    for entry in plan:
+        if entry.get("todo") and entry["team"] not in done:
+            continue
+        entry = done.get(entry["team"], entry)
+        results.append(onboarding_result(entry["project"], entry_made(entry, settings)))
+    return results
 
 
 def _project_problems(project, where, model_names):
@@ -176,4 +250,5 @@ def onboarding_problems(projects, prefix, connection_name, model_names, resource
 class FilterModule(object):
     def filters(self):
         return {"onboarding_record": onboarding_record, "onboarding_result": onboarding_result,
-                "onboarding_problems": onboarding_problems}
+                "onboarding_problems": onboarding_problems, "onboarding_entry_record": onboarding_entry_record,
+                "onboarding_entry_results": onboarding_entry_results, "onboarding_written": onboarding_written}

@@ -575,6 +575,11 @@ class AzureModule(object):
 
         An operation that ends Failed for a transient cause is started again (``retrying``).
         """
+        if not self.params.get("wait", True):
+            # Not awaited: no poller thread, which would poll on in the task's worker (a module run in-process)
+            # beside the next task's requests, on the same kept-alive connection.
+            kwargs = dict(kwargs, polling=False)
+
         def attempt():
             poller = self.call(action, fn, *args, **kwargs)
             return None if poller is None else self.wait(action, poller)

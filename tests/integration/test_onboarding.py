@@ -9,10 +9,16 @@ import json
 import re
 import uuid
 
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 
 from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import benchlib  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 TEAMS = {"alpha": 300, "beta": 500, "gamma": 700}
 # The API's own limit per subscription is far above every project's: a project's 429 can only come from its own
@@ -137,6 +143,14 @@ def test_onboarding_again_changes_and_writes_nothing(onboarding):
     result = run_onboard(onboarding, ["alpha", "beta", "gamma"], "-e", "aigw_onboarding_verify=false")
     assert result["changed"] == 0
     assert onboarding.writes_since(mark) == []
+    # one listing per kind, whatever the number of projects (issue 26 item 2): never a GET per project and resource
+    reads = benchlib.reads_by_kind(onboarding.requests_logged()[mark:])
+    assert {kind: count for kind, count in reads.items() if count > 1} == {}, reads
+    for kind in ("Microsoft.CognitiveServices/accounts/projects", "Microsoft.ApiManagement/service/products",
+                 "Microsoft.ApiManagement/service/subscriptions", "Microsoft.ApiManagement/service/namedValues",
+                 "Microsoft.Authorization/roleAssignments"):
+        assert reads.get(kind) == 1, reads
+    assert not [kind for kind in reads if kind.endswith(("/connections", "/policies", "/apis", "/listSecrets"))], reads
 
 
 def test_a_project_with_its_identity_needs_the_gateways_entra_check_and_is_refused_before_any_write(onboarding):

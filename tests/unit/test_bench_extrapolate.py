@@ -155,3 +155,37 @@ def test_operations_that_overlap_locally_are_one_wave():
     scale = 0.01
     ops = [account("a", 0, 60, scale), deployment("x", "m", 0.3, 100, scale)]   # started while a was pending
     assert extrapolate.waved_real_seconds((0, 2), ops, scale) == pytest.approx(2 - 1.3 + 100.3)
+
+
+def project(name, started, scale):
+    return {"started": started, "due": started + 30 * scale, "kind": "put",
+            "type_name": "Microsoft.CognitiveServices/accounts/projects",
+            "resource_id": "/providers/Microsoft.CognitiveServices/accounts/a/projects/%s" % name}
+
+
+def test_creates_of_children_launched_in_one_loop_are_one_wave_by_type():
+    # onboarding launches 3 projects' creates 1 s apart (machine work) and awaits them together: at real durations
+    # they end 30 s after the last launch, not 3 x 30 s apart as the per-name waves would take them
+    scale = 0.01
+    ops = [project("p%d" % index, index, scale) for index in range(3)]
+    window = (0, 3)
+    assert extrapolate.waved_real_seconds(window, ops, scale, key=extrapolate.type_wave_key) == pytest.approx(
+        3 - (2 + 0.3) + (2 + 30))
+    assert extrapolate.waved_real_seconds(window, ops, scale) == pytest.approx(3 - 3 * 0.3 + 3 * 30)
+
+
+def test_reads_are_counted_by_resource_kind_names_left_out():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import benchlib  # noqa: E402  pylint: disable=import-outside-toplevel,import-error
+
+    service = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/gw"
+    entries = [{"kind": "read", "path": service + "/products"}, {"kind": "read", "path": service + "/products/t-a"},
+               {"kind": "read", "path": service}, {"kind": "write", "path": service + "/products/t-a"},
+               {"kind": "read", "path": "/subscriptions/s/resourceGroups/rg"},
+               {"kind": "read", "path": service + "/subscriptions/t-a/listSecrets"},
+               {"kind": "read", "path": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/"
+                                        "accounts/a/projects/p/providers/Microsoft.Authorization/roleAssignments"}]
+    assert benchlib.reads_by_kind(entries) == {
+        "Microsoft.ApiManagement/service": 1, "Microsoft.ApiManagement/service/products": 2,
+        "Microsoft.ApiManagement/service/subscriptions/listSecrets": 1, "Microsoft.Authorization/roleAssignments": 1,
+        "subscriptions/resourceGroups": 1}

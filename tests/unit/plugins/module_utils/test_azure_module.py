@@ -323,3 +323,12 @@ def test_azure_mode_proofs_wait_as_long_as_role_propagation_takes():
         for step in ("call", "agent"):
             waited = int(values[prefix + step + "_retries"]) * int(values[prefix + step + "_delay"])
             assert waited >= ROLE_PROPAGATION_SECONDS, (str(source), step, waited)
+
+
+def test_an_operation_not_awaited_leaves_no_poller_polling_behind():
+    # wait: false in a module run in the task's worker: an SDK poller's thread would go on polling there, beside the
+    # next task's requests on the same connection (onboarding's 100 project creates met it); NoPolling has no thread
+    begin, calls = pollers("created", "created")
+    assert make_module(wait=False).call_and_wait("write project p", begin, "rg", "p") is None
+    assert make_module(wait=True).call_and_wait("write project p", begin, "rg", "p") == "created"
+    assert calls == [(("rg", "p"), {"polling": False}), (("rg", "p"), {})]
