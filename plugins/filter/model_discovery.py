@@ -40,6 +40,16 @@ def discovery_deployments(hosts):
     return models_value(static_models(hosts))
 
 
+def discovery_operations(mode):
+    """The gateway's discovery operations for ``mode``: [{endpoint, operation, url}] (list, then get) for dynamic,
+    [] for static."""
+    if _mode(mode) == "static":
+        return []
+    return [{"endpoint": key, "operation": validation.MODEL_DISCOVERY_OPERATIONS[key],
+             "url": validation.MODEL_DISCOVERY_METADATA[key]}
+            for key in ("list_models_endpoint", "get_model_endpoint")]
+
+
 def _path_of(endpoint):
     """/deployments/{deploymentName} -> the OpenAPI path and its path parameters."""
     parameters = [part[1:-1] for part in endpoint.split("/") if part.startswith("{") and part.endswith("}")]
@@ -54,8 +64,8 @@ def with_discovery_operations(spec, mode):
     if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
         raise AnsibleFilterError("with_discovery_operations needs an OpenAPI document with paths")
     document = copy.deepcopy(spec)
-    for key, operation_id in sorted(validation.MODEL_DISCOVERY_OPERATIONS.items()):
-        path, parameters = _path_of(validation.MODEL_DISCOVERY_METADATA[key])
+    for item in discovery_operations(mode):
+        operation_id, (path, parameters) = item["operation"], _path_of(item["url"])
         if "get" in (document["paths"].get(path) or {}):
             raise AnsibleFilterError("the API already has an operation GET %s: the discovery operation cannot be added"
                                      % path)
@@ -71,4 +81,4 @@ def with_discovery_operations(spec, mode):
 class FilterModule(object):
     def filters(self):
         return {"model_discovery_metadata": model_discovery_metadata, "discovery_deployments": discovery_deployments,
-                "with_discovery_operations": with_discovery_operations}
+                "discovery_operations": discovery_operations, "with_discovery_operations": with_discovery_operations}
