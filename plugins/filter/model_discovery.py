@@ -56,16 +56,18 @@ def _path_of(endpoint):
     return endpoint, parameters
 
 
-def with_discovery_operations(spec, mode):
+def with_discovery_operations(spec, mode, prefix=""):
     """The API's OpenAPI document with the two discovery operations added for ``mode`` dynamic (named as
-    foundry-samples' setup guide names them), unchanged for static; the import then creates them."""
+    foundry-samples' setup guide names them), unchanged for static; the import then creates them. ``prefix`` is
+    what the connection's target adds to the API's path (``/openai`` for a pass-through API at ``inference``), so
+    that Foundry's ``{target}/deployments`` reaches them."""
     if _mode(mode) == "static":
         return spec
     if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
         raise AnsibleFilterError("with_discovery_operations needs an OpenAPI document with paths")
     document = copy.deepcopy(spec)
     for item in discovery_operations(mode):
-        operation_id, (path, parameters) = item["operation"], _path_of(item["url"])
+        operation_id, (path, parameters) = item["operation"], _path_of("/" + (prefix + item["url"]).strip("/"))
         if "get" in (document["paths"].get(path) or {}):
             raise AnsibleFilterError("the API already has an operation GET %s: the discovery operation cannot be added"
                                      % path)

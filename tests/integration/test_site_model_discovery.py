@@ -90,9 +90,9 @@ def test_site_writes_the_discovery_operations_and_a_connection_without_models(si
     operations = {op.name: op for op in foundry.apim.api_operation.list_by_api(foundry.group, foundry.service,
                                                                                 "inference-api")}
     assert (operations["list-deployments"].method, operations["list-deployments"].url_template) == \
-        ("GET", "/deployments")
+        ("GET", "/openai/deployments")
     assert (operations["get-deployment-by-name"].method, operations["get-deployment-by-name"].url_template) == \
-        ("GET", "/deployments/{deploymentName}")
+        ("GET", "/openai/deployments/{deploymentName}")
 
 
 def test_the_gateway_answers_discovery_itself_with_the_connection_key(site):

@@ -68,6 +68,17 @@ def test_every_api_type_gets_the_two_operations_and_static_leaves_its_document(s
     assert "/deployments" not in document["paths"]   # the role's file is not changed
     with pytest.raises(AnsibleFilterError, match="already has an operation GET /deployments"):
         f.with_discovery_operations(added, "dynamic")
+    prefixed = f.with_discovery_operations(document, "dynamic", "/openai")
+    assert set(prefixed["paths"]) - set(document["paths"]) == {"/openai/deployments",
+                                                                "/openai/deployments/{deploymentName}"}
+
+
+def test_the_operations_sit_where_the_connection_target_sends_foundry():
+    """Foundry calls {target}/deployments; the target is the API path plus the API type's target suffix, so the
+    operations' URLs carry what the suffix adds to the API's own (gateway role vars)."""
+    types = yaml.safe_load((GATEWAY / "vars" / "main.yml").read_text())["gateway_api_types"]
+    prefixes = {name: t["target_suffix"][len(t["api_suffix"]):] for name, t in types.items()}
+    assert prefixes == {"PassThrough": "/openai", "AzureOpenAI": "", "AzureOpenAIV1": "", "AzureAI": ""}
 
 
 def test_the_list_policy_answers_every_deployment_and_validates():
