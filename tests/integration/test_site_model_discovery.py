@@ -118,7 +118,7 @@ def test_the_gateway_answers_discovery_itself_with_the_connection_key(site):
 
 def test_a_stock_client_lists_every_gateway_model_and_an_agent_on_each_answers(site):
     foundry = Foundry(site)
-    assert foundry.gateway_models() == sorted(m["name"] for m in LAB_MODELS)
+    assert foundry.gateway_models() == sorted("ai-gateway/%s" % m["name"] for m in LAB_MODELS)
     assert foundry.client.deployments.get("ai-gateway/gpt-5.4-mini").model_version == "2026-03-17"
     for model in LAB_MODELS:
         assert foundry.agent_answers(model["name"]), model
@@ -131,7 +131,7 @@ def test_a_model_added_later_is_listed_and_answers_without_the_connection_role(s
     assert any("/deployments/gpt-4.1-mini" in path for _, path in writes), writes
     assert not [path for _, path in writes if "/connections/" in path.lower()], writes
     foundry = Foundry(site)
-    assert foundry.gateway_models() == sorted([m["name"] for m in LAB_MODELS] + [LATER_MODEL["name"]])
+    assert foundry.gateway_models() == sorted("ai-gateway/%s" % m["name"] for m in LAB_MODELS + [LATER_MODEL])
     assert foundry.agent_answers(LATER_MODEL["name"])
 
 
