@@ -3,7 +3,7 @@ rendered from templates/discovery-policy.xml.j2 (valid, and answering from the h
 aigw_connection_model_discovery setting's rule."""
 import json
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 from pathlib import Path
 
 import jinja2
@@ -27,9 +27,9 @@ HOSTS = [{"name": "a", "deployments": [{"name": "gpt-4o-mini", "model_version": 
 NOT_FOUND = yaml.safe_load((GATEWAY / "vars" / "main.yml").read_text())["gateway_deployment_not_found"]
 
 
-def render(endpoint, hosts=HOSTS):
+def render(endpoint):
     return ENV.get_template("discovery-policy.xml.j2").render(
-        gateway_discovery_operation=endpoint, gateway_discovery_deployments=f.discovery_deployments(hosts),
+        gateway_discovery_operation=endpoint, gateway_discovery_deployments=f.discovery_deployments(HOSTS),
         gateway_deployment_not_found=NOT_FOUND)
 
 
@@ -69,8 +69,8 @@ def test_every_api_type_gets_the_two_operations_and_static_leaves_its_document(s
     with pytest.raises(AnsibleFilterError, match="already has an operation GET /deployments"):
         f.with_discovery_operations(added, "dynamic")
     prefixed = f.with_discovery_operations(document, "dynamic", "/openai")
-    assert set(prefixed["paths"]) - set(document["paths"]) == {"/openai/deployments",
-                                                                "/openai/deployments/{deploymentName}"}
+    expected = {"/openai/deployments", "/openai/deployments/{deploymentName}"}
+    assert set(prefixed["paths"]) - set(document["paths"]) == expected
 
 
 def test_the_operations_sit_where_the_connection_target_sends_foundry():
