@@ -9,7 +9,7 @@ a semantic cache hit skips the rest of inbound and the backend and runs outbound
 the service, API and operation scopes before the pipeline runs.
 
 Elements evaluated (each handler cites its Learn policy reference page): choose, set-variable, set-header,
-set-backend-service, forward-request, retry, return-response (set-status, set-header, set-body), set-status,
+set-backend-service, rewrite-uri, forward-request, retry, return-response (set-status, set-header, set-body), set-status,
 authentication-managed-identity, validate-azure-ad-token, llm-token-limit / azure-openai-token-limit,
 llm-emit-token-metric / azure-openai-emit-token-metric, llm-semantic-cache-lookup / -store (and the azure-openai-
 names), llm-content-safety.  Any other element, or an attribute value whose expression policy_expressions does
@@ -32,7 +32,7 @@ TOKEN_METRICS = ("llm-emit-token-metric", "azure-openai-emit-token-metric")
 CACHE_LOOKUPS = ("llm-semantic-cache-lookup", "azure-openai-semantic-cache-lookup")
 CACHE_STORES = ("llm-semantic-cache-store", "azure-openai-semantic-cache-store")
 EVALUATED = frozenset(("choose", "when", "otherwise", "set-variable", "set-header", "value", "set-backend-service",
-                       "forward-request", "retry", "return-response", "set-status", "set-body",
+                       "forward-request", "retry", "return-response", "set-status", "set-body", "rewrite-uri",
                        "authentication-managed-identity", "validate-azure-ad-token", "llm-content-safety",
                        *TOKEN_LIMITS, *TOKEN_METRICS, *CACHE_LOOKUPS, *CACHE_STORES))
 # Child elements read by their parent's handler.
@@ -321,6 +321,18 @@ def _set_backend_service(run: Pipeline, element) -> None:
     x.base_url = x.value(base_url, element) if base_url else None
 
 
+def _rewrite_uri(run: Pipeline, element) -> None:
+    """learn.microsoft.com/azure/api-management/rewrite-uri-policy: `template` (an expression allowed) is the path and
+    query the backend gets below its URL; with `copy-unmatched-params` (default true) the request's query parameters
+    the template does not set are kept."""
+    x = run.x
+    path, _, query = str(x.value(element.get("template"), element)).partition("?")
+    copy = str(x.value(element.get("copy-unmatched-params") or "true", element)).lower() == "true"
+    given = dict(part.split("=", 1) if "=" in part else (part, "") for part in query.split("&") if part)
+    x.call.query = dict(x.call.query, **given) if copy else given
+    x.call.rest = path.lstrip("/")
+
+
 def _forward_request(run: Pipeline, element) -> None:
     """learn.microsoft.com/azure/api-management/forward-request-policy: the backend's answer becomes
     context.Response (any status: a 429 from the model host is a response, not an error)."""
@@ -538,7 +550,7 @@ def _json(raw: bytes) -> dict:
 HANDLERS = {
     "choose": _choose, "retry": _retry, "return-response": _return_response, "set-status": _set_status,
     "set-body": _set_body, "set-variable": _set_variable, "set-header": _set_header,
-    "set-backend-service": _set_backend_service, "forward-request": _forward_request,
+    "set-backend-service": _set_backend_service, "rewrite-uri": _rewrite_uri, "forward-request": _forward_request,
     "authentication-managed-identity": _managed_identity, "validate-azure-ad-token": _validate_azure_ad_token,
     "llm-content-safety": _content_safety,
     **{name: _token_limit for name in TOKEN_LIMITS}, **{name: _emit_token_metric for name in TOKEN_METRICS},

@@ -473,3 +473,29 @@ def test_chat_and_embeddings_deployments_refuse_each_others_operation(world):
     with pytest.raises(openai.NotFoundError) as missing:
         azure.embeddings.create(model="text-embedding-imaginary", input="hello")
     assert missing.value.code == "DeploymentNotFound"
+
+
+REWRITE_POLICY = """<policies><inbound><base />
+  <authentication-managed-identity resource="https://cognitiveservices.azure.com" />
+  <set-backend-service backend-id="a-gpt-4.1-mini" />
+  <rewrite-uri template="@(Regex.Match(context.Request.OriginalUrl.Path, &quot;/deployments/[^/]+(/.*)?$&quot;).Groups[1].Value)" />
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+def test_rewrite_uri_sends_the_call_below_a_backend_url_that_names_its_deployment(world):
+    """A per-deployment backend (its URL ends in the deployment) with the policy's rewrite-uri keeping what follows
+    the called deployment: the call for gpt-4o-mini is answered by the backend's gpt-4.1-mini, api-version kept."""
+    apim_client, rg, service = world["apim"], world["rg"], world["service"]
+    apim_client.backend.create_or_update(rg, service, "a-gpt-4.1-mini", {
+        "url": world["accounts"]["a"].properties.endpoint.rstrip("/") + "/openai/deployments/gpt-4.1-mini",
+        "protocol": "http"})
+    apim_client.api.begin_create_or_update(rg, service, "rewritten", {
+        "path": "rewritten", "displayName": "rewritten", "protocols": ["https"], "format": "openapi+json",
+        "value": json.dumps(PASSTHROUGH), "subscriptionRequired": True, "apiType": "http",
+        "subscriptionKeyParameterNames": {"header": "api-key", "query": "api-key"}}).result()
+    apim_client.api_policy.create_or_update(rg, service, "rewritten", "policy",
+                                            {"format": "rawxml", "value": REWRITE_POLICY})
+    answer = _chat(world, "gpt-4o-mini", api="rewritten", key=world["keys"]["callers"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model"] == "gpt-4.1-mini"
+    assert dataplane.UNEVALUATED_HEADER not in answer.headers
