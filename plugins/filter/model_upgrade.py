@@ -15,6 +15,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aigateway.foundry.plugins.filter.topology import deployment_backend, deployment_pool
+
 # The settings of a deployment copied from the old one to the new one (the version is the upgrade's own).
 COPIED = (("model_name", ("properties", "model", "name")), ("model_format", ("properties", "model", "format")),
           ("sku_name", ("sku", "name")), ("capacity", ("sku", "capacity")),
@@ -25,17 +27,6 @@ def _dig(item, path):
     for key in path:
         item = (item or {}).get(key)
     return item
-
-
-def deployment_backend(backend, deployment):
-    """The name of the per-deployment backend of a host's backend: <backend>-<deployment>."""
-    return "%s-%s" % (backend, deployment)
-
-
-def deployment_pool(pool_name, model, deployments):
-    """The pool of a model's route over per-deployment backends, named by the deployments it holds: a change of the
-    deployment set is a new pool, which the policy switches to in one write (no call sees a half-changed pool)."""
-    return "%s-%s-via-%s" % (pool_name, model, "-".join(sorted(set(deployments))))
 
 
 def _settings(settings):
@@ -98,7 +89,7 @@ def upgrade_plan(settings, deployments_read, backends_read):
     serve the model), create (the new deployments still missing, with the old one's settings and the new version),
     backends (the per-deployment backends: name, account, deployment), shift_pool, steps (the steps not yet taken:
     {percent, members}), final_pool, final_members, retire (the old deployments still present: account, name),
-    routes (the model's route for the policy while shifting and after: {model, backend_id, deployments})}.
+    old_deployment, new_deployment, stale_pools (the model's pool of before the upgrade, when Azure holds it)}.
     """
     model, version, old, new, steps = _settings(settings)
     hosts = settings.get("hosts") or []
@@ -129,7 +120,9 @@ def upgrade_plan(settings, deployments_read, backends_read):
                  "deployment": deployment} for host in serving for deployment in (old, new)]
     shift_pool = deployment_pool(settings["pool_name"], model, [old, new])
     final_pool = deployment_pool(settings["pool_name"], model, [new])
-    final_members = _members(serving, weights, [new], 100, old, new)
+    # The pool model_routes builds from the hosts once they list the new deployment only: each host's own weight.
+    final_members = [{"backend": deployment_backend(host["backend"], new), "priority": int(host.get("priority", 1)),
+                      "weight": int(host.get("weight", 1))} for host in serving]
     retire = [{"account": host["name"], "name": old} for host in serving if old in present[host["name"]]]
     final_held = _pool_services(backends_read, final_pool)
     wanted_final = dict((member["backend"].lower(), member["weight"]) for member in final_members)
@@ -161,11 +154,36 @@ def upgrade_plan(settings, deployments_read, backends_read):
         len(retire), old)
     return {"stage": stage, "position": position, "hosts": [host["name"] for host in serving], "create": create,
             "backends": backends, "shift_pool": shift_pool, "steps": plan_steps, "final_pool": final_pool,
-            "final_members": final_members, "retire": retire,
-            "routes": {"shift": {"model": model, "backend_id": shift_pool, "deployments": [old, new]},
-                       "final": {"model": model, "backend_id": final_pool, "deployments": [new]}}}
+            "final_members": final_members, "retire": retire, "old_deployment": old, "new_deployment": new,
+            # The model's pool before the upgrade (routing by deployment name): nothing routes to it after.
+            "stale_pools": [name for name in ["%s-%s" % (settings["pool_name"], model)]
+                            if _pool_services(backends_read, name) is not None]}
+
+
+def upgrade_hosts(hosts, settings, phase):
+    """The model hosts as the gateway sees them in a phase of the upgrade, for model_routes, deployment_backends and
+    static_models: shift, every host that lists the old deployment lists the new one beside it (the old one's
+    settings, the new version, served as the model); final, the new one instead of the old. The inventory's model
+    hosts after the upgrade are the final ones (README: upgrading a model)."""
+    model, version, old, new, _steps = _settings(settings)
+    if phase not in ("shift", "final"):
+        raise AnsibleFilterError("upgrade_hosts phase must be shift or final, got %r" % (phase,))
+    found = []
+    for host in hosts or []:
+        deployments = []
+        for deployment in host.get("deployments") or []:
+            if deployment.get("name") == new:
+                continue    # listed by hand already: replaced by the one derived from the old deployment
+            if deployment.get("name") != old:
+                deployments.append(deployment)
+                continue
+            upgraded = dict(deployment, name=new, model_name=deployment.get("model_name") or old,
+                            model_version=version, gateway_model=model)
+            deployments += [dict(deployment, gateway_model=model), upgraded] if phase == "shift" else [upgraded]
+        found.append(dict(host, deployments=deployments))
+    return found
 
 
 class FilterModule(object):
     def filters(self):
-        return {"upgrade_plan": upgrade_plan}
+        return {"upgrade_plan": upgrade_plan, "upgrade_hosts": upgrade_hosts}

@@ -156,7 +156,9 @@ def coverage_problems(hosts, models, agent_model=None):
     served = set()
     for host in hosts:
         if isinstance(host, dict) and isinstance(host.get("deployments"), list):
-            served.update(deployment.get("name") for deployment in host["deployments"] if isinstance(deployment, dict))
+            # A deployment served under another name (gateway_model, a model upgrade) serves that name.
+            served.update(deployment.get("gateway_model") or deployment.get("name")
+                          for deployment in host["deployments"] if isinstance(deployment, dict))
     wanted = [("aigw_models[%d]" % index, model.get("name")) for index, model in enumerate(models or [])
               if isinstance(models, list) and isinstance(model, dict) and model.get("name")]
     if agent_model:

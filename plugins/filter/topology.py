@@ -142,24 +142,89 @@ def gateway_backends(hosts, backend_suffix=""):
     return backends
 
 
+def gateway_model(deployment):
+    """The model name callers use for a deployment: its gateway_model (a deployment beside another version of the
+    model, playbooks/upgrade_model.yml), else its own name."""
+    return deployment.get("gateway_model") or deployment["name"]
+
+
+def deployment_backend(backend, deployment):
+    """The name of a host's backend for one deployment served under another name: <backend>-<deployment>."""
+    return "%s-%s" % (backend, deployment)
+
+
+def deployment_pool(pool_name, model, deployments):
+    """The pool of a model's route over per-deployment backends, named by the deployments it holds: a change of the
+    deployment set is a new pool, which the policy switches to in one write (no call sees a half-changed pool)."""
+    return "%s-%s-via-%s" % (pool_name, model, "-".join(sorted(set(deployments))))
+
+
+# What follows the account endpoint in a per-deployment backend's URL; the policy's rewrite-uri sends what follows
+# /deployments/{model} of the called path below it. Only API types that name the deployment in the path carry it.
+DEPLOYMENT_URL_SUFFIXES = {"": "openai/deployments/", "openai": "openai/deployments/"}
+
+
+def deployment_backends(hosts, backend_suffix=""):
+    """The per-deployment backends of the models with a deployment served under another name (gateway_model), one per
+    deployment of such a model: {name, account, deployment, url, priority, weight}, the url ending in the
+    deployment. Empty when every deployment is called by its own name."""
+    hosts = [_named(host, "a model host") for host in hosts or []]
+    renamed = set(gateway_model(_named(deployment, "a deployment of %s" % host["name"]))
+                  for host in hosts for deployment in host.get("deployments") or []
+                  if gateway_model(deployment) != deployment["name"])
+    backends = []
+    for host in hosts:
+        for deployment in host.get("deployments") or []:
+            if gateway_model(deployment) not in renamed:
+                continue
+            if backend_suffix not in DEPLOYMENT_URL_SUFFIXES:
+                raise AnsibleFilterError(
+                    "deployment %s of %s is served as %s: that needs an API type that names the deployment in the path "
+                    "(PassThrough or AzureOpenAI), not one whose backends end in %r"
+                    % (deployment["name"], host["name"], gateway_model(deployment), backend_suffix))
+            backend = gateway_backends([host])[0]
+            backends.append(dict(backend, name=deployment_backend(backend["name"], deployment["name"]),
+                                 deployment=deployment["name"],
+                                 url=host["endpoint"].rstrip("/") + "/" + DEPLOYMENT_URL_SUFFIXES[backend_suffix]
+                                 + deployment["name"]))
+    return backends
+
+
 def model_routes(hosts, pool_name):
-    """The gateway's routes by model when the model hosts serve different deployments: one per deployment name,
+    """The gateway's routes by model when the model hosts serve different deployments: one per model callers name,
     {model, backend_id, members}, in the order the hosts list them. members are the pool's services (backend,
     priority, weight) of the hosts that deploy the model; backend_id is the model's pool, <pool_name>-<model>, or
-    the one host's own backend when only one serves it. Empty when every host serves the same deployments: then
-    one pool of every host serves every model, as before routing by model existed."""
+    the one host's own backend when only one serves it. Empty when every host serves the same deployments, each by
+    its own name: then one pool of every host serves every model, as before routing by model existed.
+
+    A deployment served under another name (gateway_model: a new version beside the old one) makes its model's route
+    one over per-deployment backends (deployment_backends): the route also lists its deployments, its pool is named
+    by them (deployment_pool), and the policy rewrites each call below the backend's deployment."""
     hosts = [_named(host, "a model host") for host in hosts or []]
-    served = [[_named(deployment, "a deployment of %s" % host["name"])["name"]
+    served = [[_named(deployment, "a deployment of %s" % host["name"])
                for deployment in host.get("deployments") or []] for host in hosts]
-    if len(set(frozenset(names) for names in served)) <= 1:
+    renamed = any(gateway_model(deployment) != deployment["name"] for items in served for deployment in items)
+    if len(set(frozenset(item["name"] for item in items) for items in served)) <= 1 and not renamed:
         return []
     backends = dict((backend["account"], backend) for backend in gateway_backends(hosts))
-    routes = {}
-    for host, names in zip(hosts, served):
-        for name in names:
-            routes.setdefault(name, []).append(backends[host["name"]])
-    return [{"model": name, "backend_id": "%s-%s" % (pool_name, name) if len(members) > 1 else members[0]["name"],
-             "members": pool_members(members)} for name, members in routes.items()]
+    routes, deployments = {}, {}
+    for host, items in zip(hosts, served):
+        for deployment in items:
+            model = gateway_model(deployment)
+            routes.setdefault(model, []).append((backends[host["name"]], deployment["name"]))
+            deployments.setdefault(model, []).append(deployment["name"])
+    found = []
+    for model, members in routes.items():
+        if all(name == model for name in deployments[model]):
+            found.append({"model": model, "members": pool_members([backend for backend, _name in members]),
+                          "backend_id": "%s-%s" % (pool_name, model) if len(members) > 1 else members[0][0]["name"]})
+            continue
+        services = [{"backend": deployment_backend(backend["name"], name), "priority": backend["priority"],
+                     "weight": backend["weight"]} for backend, name in members]
+        found.append({"model": model, "members": services, "deployments": sorted(set(deployments[model])),
+                      "backend_id": deployment_pool(pool_name, model, deployments[model]) if len(services) > 1
+                      else services[0]["backend"]})
+    return found
 
 
 def embeddings_hosts(hosts, account_results, backend):
@@ -263,15 +328,16 @@ def deployment_drift(listed, hosts):
 
 
 def static_models(hosts):
-    """The connection's static model list: every deployment behind the gateway once, by deployment name."""
+    """The connection's static model list: every deployment behind the gateway once, by the name callers use (its
+    gateway_model, else its deployment name)."""
     models, seen = [], set()
     for host in hosts or []:
         for deployment in host.get("deployments") or []:
             _named(deployment, "a deployment of %s" % host.get("name"))
-            if deployment["name"] in seen:
+            if gateway_model(deployment) in seen:
                 continue
-            seen.add(deployment["name"])
-            models.append({"name": deployment["name"], "model_name": deployment.get("model_name") or deployment["name"],
+            seen.add(gateway_model(deployment))
+            models.append({"name": gateway_model(deployment), "model_name": deployment.get("model_name") or deployment["name"],
                            "model_version": deployment.get("model_version"),
                            "model_format": deployment.get("model_format") or "OpenAI"})
     return models
@@ -366,6 +432,7 @@ class FilterModule(object):
                 "host_records": host_records, "read_host_records": read_host_records,
                 "embeddings_hosts": embeddings_hosts,
                 "gateway_backends": gateway_backends, "pool_members": pool_members, "model_routes": model_routes,
+                "deployment_backends": deployment_backends,
                 "backend_drift": backend_drift, "deployment_drift": deployment_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
                 "blocklist_prompt": blocklist_prompt}

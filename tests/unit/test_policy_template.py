@@ -374,6 +374,17 @@ def test_routing_by_model_picks_each_models_backend_and_answers_an_unknown_model
     assert find(parts["backend"][0].elements(), "set-backend-service").attrs == {"backend-id": ROUTED_BACKEND}
 
 
+def test_a_route_over_per_deployment_backends_rewrites_the_call_below_the_backends_deployment():
+    upgrade = dict(ROUTES[0], backend_id="pool-gpt-4o-mini-via-x", deployments=["gpt-4o-mini", "gpt-4o-mini-2025"])
+    xml_text = render({"model_routes": [upgrade] + ROUTES[1:]})
+    assert [str(p) for p in ap.validate_policy(xml_text, scope="api")] == []
+    branches = sections(xml_text)["inbound"][3].elements()
+    assert tags(branches[0].elements()) == ["set-variable", "rewrite-uri"]
+    assert find(branches[0].elements(), "rewrite-uri").attrs == {"template": (
+        '@(Regex.Match(context.Request.OriginalUrl.Path, "/deployments/[^/]+(/.*)?$").Groups[1].Value)')}
+    assert tags(branches[1].elements()) == ["set-variable"]     # a route by deployment name rewrites nothing
+
+
 def test_routing_comes_after_the_caller_check_and_before_anything_spends_tokens():
     inbound = tags(sections(render(dict(everything(), model_routes=ROUTES)))["inbound"])
     assert inbound[:5] == ["base", "validate-azure-ad-token", "set-variable", "choose", "choose"]

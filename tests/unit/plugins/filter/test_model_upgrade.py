@@ -52,9 +52,10 @@ def test_a_fresh_upgrade_deploys_the_new_version_on_every_host_that_serves_the_m
         {"name": "b-gpt-4o-mini", "account": "models-b", "deployment": "gpt-4o-mini"},
         {"name": "b-gpt-4o-mini-2025", "account": "models-b", "deployment": "gpt-4o-mini-2025"}]
     assert (plan["shift_pool"], plan["final_pool"]) == (SHIFT, FINAL)
-    assert plan["routes"]["shift"] == {"model": "gpt-4o-mini", "backend_id": SHIFT,
-                                       "deployments": ["gpt-4o-mini", "gpt-4o-mini-2025"]}
-    assert plan["routes"]["final"]["deployments"] == ["gpt-4o-mini-2025"]
+    assert (plan["old_deployment"], plan["new_deployment"], plan["stale_pools"]) == (
+        "gpt-4o-mini", "gpt-4o-mini-2025", [])
+    before = [pool(POOL + "-gpt-4o-mini", {"a": 100, "b": 100})]
+    assert f.upgrade_plan(SETTINGS, reads([OLD], [OLD]), before)["stale_pools"] == [POOL + "-gpt-4o-mini"]
     assert "0 of 2 hosts have gpt-4o-mini-2025; no pool over both deployments yet" in plan["position"]
 
 
@@ -76,7 +77,7 @@ def test_host_weights_keep_their_ratio_scaled_to_apims_range():
     hosts = [{"name": "models-a", "backend": "a", "weight": 1}, {"name": "models-b", "backend": "b", "weight": 3}]
     plan = f.upgrade_plan(dict(SETTINGS, hosts=hosts), reads([OLD, NEW], [OLD, NEW]), [])
     assert [m["weight"] for m in plan["steps"][1]["members"]] == [16, 17, 50, 50]
-    assert [m["weight"] for m in plan["final_members"]] == [33, 100]
+    assert [m["weight"] for m in plan["final_members"]] == [1, 3]     # as model_routes builds it from the hosts
 
 
 @pytest.mark.parametrize("written, left", [({"a-gpt-4o-mini": 100, "a-gpt-4o-mini-2025": 0}, [50, 100]),
@@ -137,3 +138,30 @@ def test_bad_settings_are_named_before_anything_is_planned(settings, message):
 def test_a_model_no_host_serves_is_an_error():
     with pytest.raises(AnsibleFilterError, match="no model host has deployment gpt-4o-mini or gpt-4o-mini-2025"):
         f.upgrade_plan(SETTINGS, reads([OTHER], [], []), [])
+
+
+def test_the_hosts_of_each_phase_give_the_routes_of_the_plans_pools():
+    from ansible_collections.aigateway.foundry.plugins.filter import topology
+    hosts = [dict(host, endpoint="https://%s/" % host["name"], deployments=[
+        {"name": "gpt-4o-mini", "model_version": "2024", "capacity": 20}, {"name": "gpt-4.1"}]) for host in HOSTS[:2]]
+    hosts.append(dict(HOSTS[2], endpoint="https://c/", deployments=[{"name": "gpt-4.1"}]))
+    plan = f.upgrade_plan(SETTINGS, reads([OLD], [OLD]), [])
+    shift = f.upgrade_hosts(hosts, SETTINGS, "shift")
+    assert shift[0]["deployments"] == [
+        {"name": "gpt-4o-mini", "model_version": "2024", "capacity": 20, "gateway_model": "gpt-4o-mini"},
+        {"name": "gpt-4o-mini-2025", "model_name": "gpt-4o-mini", "model_version": "2025", "capacity": 20,
+         "gateway_model": "gpt-4o-mini"},
+        {"name": "gpt-4.1"}]
+    routes = dict((route["model"], route) for route in topology.model_routes(shift, POOL))
+    assert routes["gpt-4o-mini"]["backend_id"] == plan["shift_pool"]
+    assert sorted(m["backend"] for m in routes["gpt-4o-mini"]["members"]) == sorted(
+        m["backend"] for m in plan["steps"][0]["members"])
+    assert sorted(b["name"] for b in topology.deployment_backends(shift)) == sorted(b["name"] for b in plan["backends"])
+    final = f.upgrade_hosts(hosts, SETTINGS, "final")
+    route = [r for r in topology.model_routes(final, POOL) if r["model"] == "gpt-4o-mini"][0]
+    assert (route["backend_id"], route["members"]) == (plan["final_pool"], plan["final_members"])
+    assert final[2] == hosts[2]
+    assert topology.static_models(final)[0] == {"name": "gpt-4o-mini", "model_name": "gpt-4o-mini",
+                                                "model_version": "2025", "model_format": "OpenAI"}
+    with pytest.raises(AnsibleFilterError, match="phase must be shift or final, got 'later'"):
+        f.upgrade_hosts(hosts, SETTINGS, "later")

@@ -213,6 +213,47 @@ def test_model_routes_are_none_when_every_host_serves_the_same_deployments():
         f.model_routes([same[0], dict(same[1], deployments=[{"model_name": "x"}])], "pool")
 
 
+NEW4O = {"name": "gpt-4o-mini-2025", "model_name": "gpt-4o-mini", "model_version": "2025", "gateway_model": "gpt-4o-mini"}
+
+
+def test_a_deployment_served_under_the_models_name_gets_a_route_over_per_deployment_backends():
+    hosts = [{"name": "a", "backend": "ba", "endpoint": "https://a/", "priority": 1, "weight": 60,
+              "deployments": [GPT4O, NEW4O, GPT41]},
+             {"name": "b", "backend": "bb", "endpoint": "https://b/", "priority": 2, "deployments": [GPT4O, NEW4O]}]
+    routes = f.model_routes(hosts, "pool")
+    assert routes[0] == {
+        "model": "gpt-4o-mini", "deployments": ["gpt-4o-mini", "gpt-4o-mini-2025"],
+        "backend_id": "pool-gpt-4o-mini-via-gpt-4o-mini-gpt-4o-mini-2025",
+        "members": [{"backend": "ba-gpt-4o-mini", "priority": 1, "weight": 60},
+                    {"backend": "ba-gpt-4o-mini-2025", "priority": 1, "weight": 60},
+                    {"backend": "bb-gpt-4o-mini", "priority": 2, "weight": 1},
+                    {"backend": "bb-gpt-4o-mini-2025", "priority": 2, "weight": 1}]}
+    assert routes[1] == {"model": "gpt-4.1-mini", "backend_id": "ba",
+                         "members": [{"backend": "ba", "priority": 1, "weight": 60}]}
+    # Only the new version left, on both hosts (the same deployments everywhere): still routed, by its own pool.
+    upgraded = [dict(host, deployments=[NEW4O]) for host in hosts]
+    assert f.model_routes(upgraded, "pool") == [{
+        "model": "gpt-4o-mini", "deployments": ["gpt-4o-mini-2025"],
+        "backend_id": "pool-gpt-4o-mini-via-gpt-4o-mini-2025",
+        "members": [{"backend": "ba-gpt-4o-mini-2025", "priority": 1, "weight": 60},
+                    {"backend": "bb-gpt-4o-mini-2025", "priority": 2, "weight": 1}]}]
+    assert f.model_routes(upgraded[:1], "pool")[0]["backend_id"] == "ba-gpt-4o-mini-2025"
+    assert f.static_models(upgraded) == [{"name": "gpt-4o-mini", "model_name": "gpt-4o-mini",
+                                          "model_version": "2025", "model_format": "OpenAI"}]
+
+
+def test_deployment_backends_end_in_their_deployment_for_the_api_types_that_name_it_in_the_path():
+    hosts = [{"name": "a", "backend": "ba", "endpoint": "https://a/", "priority": 2, "deployments": [GPT4O, NEW4O]}]
+    expected = [{"name": "ba-" + name, "account": "a", "deployment": name, "priority": 2, "weight": 1,
+                 "url": "https://a/openai/deployments/" + name} for name in ("gpt-4o-mini", "gpt-4o-mini-2025")]
+    assert f.deployment_backends(hosts) == expected
+    assert f.deployment_backends(hosts, "openai") == expected
+    assert f.deployment_backends([dict(hosts[0], deployments=[GPT4O])], "models") == []
+    with pytest.raises(AnsibleFilterError, match="deployment gpt-4o-mini of a is served as gpt-4o-mini: that "
+                                                 "needs an API type that names the deployment in the path"):
+        f.deployment_backends(hosts, "openai/v1")
+
+
 def test_backend_drift_compares_each_models_pool():
     routes = f.model_routes(routed_hosts(), "pool")
     backends = f.gateway_backends(routed_hosts())

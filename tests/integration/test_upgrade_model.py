@@ -1,0 +1,139 @@
+"""playbooks/upgrade_model.yml (issue 24 item 5) on an endpoint of its own: site.yml serves gpt-4o 2024-08-06 from two
+hosts; a stock openai client calls it through the gateway in a thread while the upgrade to 2024-11-20 runs, first cut
+short after its first step (upgrade_model_step_limit), then run again: no call fails, only the new deployments are left,
+calls answer from them (the gateway log's backend URLs), the connection lists the new version, and a re-run writes
+nothing. --check --diff first shows the steps and writes nothing. The tests run in file order.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import openai
+import pytest
+import requests
+
+from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
+from tests.integration.test_site_model_routing import Gateway
+
+API_VERSION = "2024-12-01-preview"
+OLD, NEW = "gpt-4o", "gpt-4o-2024-11-20"
+MODEL = {"name": "gpt-4o", "model_name": "gpt-4o", "model_version": "2024-08-06", "model_format": "OpenAI",
+         "sku_name": "GlobalStandard", "capacity": 200}
+# Inventory host vars: they win over group_vars/all, and the upgrade's set_fact (the hosts after it) wins over them
+# (extra vars would win over the set_fact).
+INVENTORY = {"all": {"hosts": {"localhost": {
+    "aigw_models": [MODEL], "aigw_agent_model": "gpt-4o",
+    "aigw_model_hosts": [
+        {"name": "models-a-{{ aigw_name_suffix }}", "backend": "models-a", "location": "swedencentral",
+         "priority": 1, "weight": 100, "disable_local_auth": True, "deployments": "{{ aigw_models }}"},
+        {"name": "models-b-{{ aigw_name_suffix }}", "backend": "models-b", "location": "eastus",
+         "priority": 1, "weight": 100, "disable_local_auth": True, "deployments": "{{ aigw_models }}"}]}}}}
+UPGRADE = ("-e", "upgrade_model_name=gpt-4o", "-e", "upgrade_model_to_version=2024-11-20")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    runner = Playbooks(tmp_path_factory.mktemp("upgrade-model"))
+    inventory = runner.state_dir / "upgrade-inventory.json"
+    inventory.write_text(json.dumps(INVENTORY))
+    runner.inventory = ("-i", "inventories/local", "-i", str(inventory))
+    yield runner
+    runner.run("teardown.yml", *runner.inventory)
+    stop_endpoint(runner.state_dir)
+
+
+class Caller(threading.Thread):
+    """A stock openai client calling the model through the gateway until stopped; every answer's status is kept. The
+    model host admits a deployment's capacity per 10 s of the endpoint's clock: the caller moves that clock on every
+    few calls, so how fast this machine calls never throttles it."""
+
+    def __init__(self, gateway):
+        super().__init__(daemon=True)
+        import httpx
+        self.gateway, self.statuses, self.stopped = gateway, [], threading.Event()
+        self.client = openai.AzureOpenAI(azure_endpoint=gateway.base, api_key=gateway.key, api_version=API_VERSION,
+                                         http_client=httpx.Client(verify=gateway.endpoint["ca_bundle"]),
+                                         max_retries=0)
+
+    def run(self):
+        while not self.stopped.is_set():
+            try:
+                self.client.chat.completions.create(model="gpt-4o", max_tokens=5,
+                                                    messages=[{"role": "user", "content": "Answer with OK."}])
+                self.statuses.append(200)
+            except openai.APIStatusError as error:
+                self.statuses.append((error.status_code, error.message))
+            except openai.APIConnectionError as error:
+                self.statuses.append(("connection", str(error)))
+            if len(self.statuses) % 20 == 0:
+                self.gateway.control("POST", "/localazure/clock", {"advance_seconds": 11})
+            time.sleep(0.05)
+
+    def stop(self):
+        self.stopped.set()
+        self.join(60)
+        return self.statuses
+
+
+def deployments(gateway):
+    return sorted((account.name.split("-")[1], deployment.name, deployment.properties.model.version)
+                  for account in gateway.cognitive.accounts.list_by_resource_group(gateway.group)
+                  if account.name.startswith("models-")
+                  for deployment in gateway.cognitive.deployments.list(gateway.group, account.name))
+
+
+def test_site_serves_the_old_version_from_two_hosts(site):
+    site.run("site.yml", *site.inventory)
+    assert deployments(Gateway(site)) == [("a", OLD, "2024-08-06"), ("b", OLD, "2024-08-06")]
+
+
+def test_check_mode_shows_each_step_and_writes_nothing(site):
+    mark = len(site.requests_logged())
+    result = site.run("upgrade_model.yml", *site.inventory, *UPGRADE, "--check", "--diff")
+    assert site.writes_since(mark) == []
+    shown = result["output"]
+    assert "stage deploy; 0 of 2 hosts have gpt-4o-2024-11-20" in shown, shown[-6000:]
+    for percent in (0, 50, 100):
+        assert "%d%% to gpt-4o-2024-11-20" % percent in shown
+
+
+def test_an_upgrade_cut_short_then_run_again_moves_every_call_without_a_failure(site):
+    gateway = Gateway(site)
+    caller = Caller(gateway)
+    caller.start()
+    try:
+        site.run("upgrade_model.yml", *site.inventory, *UPGRADE, "-e", "upgrade_model_step_limit=1")
+        # Cut short after its first step: both versions on both hosts, the model's pool over both at 0%.
+        assert deployments(gateway) == [("a", OLD, "2024-08-06"), ("a", NEW, "2024-11-20"),
+                                        ("b", OLD, "2024-08-06"), ("b", NEW, "2024-11-20")]
+        pool = gateway.apim.backend.get(gateway.group, gateway.service,
+                                        "inference-backend-pool-gpt-4o-via-gpt-4o-gpt-4o-2024-11-20")
+        assert sorted((m.id.rsplit("/", 1)[-1], m.weight) for m in pool.pool.services) == [
+            ("models-a-gpt-4o", 100), ("models-a-gpt-4o-2024-11-20", 0),
+            ("models-b-gpt-4o", 100), ("models-b-gpt-4o-2024-11-20", 0)]
+        result = site.run("upgrade_model.yml", *site.inventory, *UPGRADE)
+        assert "stage shift" in result["output"]
+        time.sleep(1)
+    finally:
+        statuses = caller.stop()
+    failed = [status for status in statuses if status != 200]
+    assert len(statuses) > 20 and failed == [], (len(statuses), failed[:5])
+    assert deployments(gateway) == [("a", NEW, "2024-11-20"), ("b", NEW, "2024-11-20")]
+    # Calls now answer from the new deployments (the backends' URLs end in them).
+    gateway.fresh_minute()
+    assert gateway.chat("gpt-4o").status_code == 200
+    rows = gateway.gateway_logs()
+    last = [row for row in rows if row["BackendUrl"]][-1]
+    assert "/openai/deployments/gpt-4o-2024-11-20/chat/completions" in last["BackendUrl"], last
+    # The connection lists the model by its name with the new version.
+    outputs = json.loads(site.outputs_file.read_text())
+    assert outputs, outputs
+
+
+def test_a_rerun_of_a_finished_upgrade_writes_nothing(site):
+    mark = len(site.requests_logged())
+    result = site.run("upgrade_model.yml", *site.inventory, *UPGRADE)
+    assert "stage done" in result["output"]
+    assert site.writes_since(mark) == []
