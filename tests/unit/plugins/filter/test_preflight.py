@@ -334,3 +334,11 @@ def test_a_model_no_host_deploys_is_named():
         "404 DeploymentNotFound for it; add it to the deployments of at least one host",
         "aigw_agent_model is 'o3': no model host of aigw_model_hosts deploys it, so the gateway would answer 404 "
         "DeploymentNotFound for it; add it to the deployments of at least one host"]
+
+
+def test_a_deployment_served_under_the_models_name_deploys_that_model():
+    """After a model upgrade (playbooks/upgrade_model.yml) a host's new deployment serves the model's name."""
+    hosts = routed_lab()["aigw_model_hosts"]
+    upgraded = dict(MODELS[1], name=MODELS[1]["name"] + "-next", gateway_model=MODELS[1]["name"])
+    hosts[1]["deployments"], hosts[2]["deployments"] = MODELS[:1] + [upgraded], [upgraded]
+    assert aigw_problems(routed_lab(aigw_model_hosts=hosts, aigw_agent_model=MODELS[1]["name"])) == []
