@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aigateway.foundry.plugins.filter.topology import deployment_backend
+
 # Learn, llm-semantic-cache-lookup (Usage notes): "Score threshold above 0.2 may lead to cache mismatch" - above it
 # an unrelated prompt may be answered from the cache, so a miss is not something the configuration promises.
 CACHE_MISS_THRESHOLD = 0.2
@@ -36,9 +38,10 @@ def failover_proof(hosts, listed_backends, local, model_routes=None):
             members = [member["backend"] for member in route.get("members") or []]
             if len(members) < 2:
                 continue
-            verdict = dict(_pool_failover(
-                [host for host in hosts or [] if host.get("backend") in members], listed_backends, local),
-                model=route["model"])
+            # A route over per-deployment backends (a model upgrade) holds <backend>-<deployment> members.
+            served = [host for host in hosts or [] if host.get("backend") in members or any(
+                deployment_backend(host.get("backend"), name) in members for name in route.get("deployments") or [])]
+            verdict = dict(_pool_failover(served, listed_backends, local), model=route["model"])
             if verdict["provable"]:
                 return verdict
             verdicts.append(verdict)

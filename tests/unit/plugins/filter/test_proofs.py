@@ -252,3 +252,12 @@ def test_the_token_limit_shows_only_below_the_smallest_hosts_capacity_of_the_pro
     assert "tokens_per_minute 5000 is not below the capacity of gpt on the model hosts (5000" in refused["reason"]
     with pytest.raises(AnsibleFilterError, match="tokens_per_minute must be a whole number, got None"):
         f.token_limit_proof(hosts, None, "gpt")
+
+
+def test_a_route_over_per_deployment_backends_is_proven_on_the_hosts_of_its_members():
+    """After a model upgrade the model's pool holds <backend>-<deployment> members."""
+    upgraded = {"model": "gpt-4o", "backend_id": "pool-gpt-4o-via-gpt-4o-next", "deployments": ["gpt-4o-next"],
+                "members": [{"backend": host["backend"] + "-gpt-4o-next", "priority": host["priority"], "weight": 1}
+                            for host in (A, B)]}
+    assert f.failover_proof([A, B, C], LISTED, True, [upgraded]) == {"provable": True, "first_host": A,
+                                                                     "model": "gpt-4o", "reason": ""}
