@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
+from tests.integration.test_site_model_discovery import Foundry
 from tests.integration.test_site_model_routing import Gateway
 
 API_VERSION = "2024-12-01-preview"
@@ -127,9 +128,11 @@ def test_an_upgrade_cut_short_then_run_again_moves_every_call_without_a_failure(
     rows = gateway.gateway_logs()
     last = [row for row in rows if row["BackendUrl"]][-1]
     assert "/openai/deployments/gpt-4o-2024-11-20/chat/completions" in last["BackendUrl"], last
-    # The connection lists the model by its name with the new version.
-    outputs = json.loads(site.outputs_file.read_text())
-    assert outputs, outputs
+    # The connection lists the model by its name with the new version, and an agent on it answers through it.
+    foundry = Foundry(site)
+    models = json.loads(foundry.client.connections.get("ai-gateway").metadata["models"])
+    assert [(m["name"], m["properties"]["model"]["version"]) for m in models] == [("gpt-4o", "2024-11-20")], models
+    assert foundry.agent_answers("gpt-4o")
 
 
 def test_a_rerun_of_a_finished_upgrade_writes_nothing(site):
