@@ -76,13 +76,13 @@ def test_content_safety_without_the_accounts_key_is_refused_before_any_write(sit
     assert site.writes_since(0) == []
 
 
-@pytest.fixture(scope="module")
-def keyed_vars(site):
+def with_content_safety_key(runner):
     """The run's variables with the key of the ContentSafety account, made first as a user would make it (in the
-    resource group site.yml uses, with the properties the role gives it), on the endpoint the refused run started."""
-    if not (site.state_dir / "endpoint.json").exists():
-        site.run("site.yml", *VARS, expect_failure=True)
-    resources, cognitive, _ = arm_clients(site.endpoint())
+    resource group site.yml uses, with the properties the role gives it), on the runner's endpoint (started by a
+    refused run when it is not running yet)."""
+    if not (runner.state_dir / "endpoint.json").exists():
+        runner.run("site.yml", *VARS, expect_failure=True)
+    resources, cognitive, _ = arm_clients(runner.endpoint())
     group, location = "rg-ai-gateway-local", "swedencentral"   # inventories/local, group_vars/all/lab.yml
     resources.resource_groups.create_or_update(group, {"location": location})
     cognitive.accounts.begin_create(group, SAFETY_ACCOUNT, {
@@ -91,6 +91,11 @@ def keyed_vars(site):
                        "disableLocalAuth": False}}).result()
     key = cognitive.accounts.list_keys(group, SAFETY_ACCOUNT).key1
     return ("-e", json.dumps(dict(ALL_CAPABILITIES, aigw_content_safety_key=key)))
+
+
+@pytest.fixture(scope="module")
+def keyed_vars(site):
+    return with_content_safety_key(site)
 
 
 class Provisioned:

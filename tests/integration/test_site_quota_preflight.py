@@ -85,7 +85,8 @@ def test_a_retired_model_version_stops_in_preflight_naming_its_date_before_any_w
     endpoint = limit_sweden_central(tight, {})
     mark = len(tight.requests_logged())
 
-    result = tight.run("site.yml", "-e", json.dumps({"aigw_models": [a_model("o4-mini", "2025-04-16")]}),
+    result = tight.run("site.yml", "-e", json.dumps({"aigw_models": [a_model("o4-mini", "2025-04-16")],
+                                                     "aigw_agent_model": "o4-mini"}),
                        expect_failure=True)
 
     text = " ".join(result["output"].split())
@@ -103,7 +104,8 @@ def test_an_ageing_model_version_is_a_warning_naming_its_retirement_date(tight):
     limit_sweden_central(tight, {})
     models = [a_model("gpt-4o-mini", "2024-07-18"), a_model("gpt-5.4-nano", "2026-03-17")]
 
-    result = tight.run("site.yml", "--check", "-e", json.dumps({"aigw_models": models}))
+    result = tight.run("site.yml", "--check", "-e",
+                       json.dumps({"aigw_models": models, "aigw_agent_model": "gpt-5.4-nano"}))
 
     text = " ".join(result["output"].split())
     assert ("[WARNING]: gpt-4o-mini 2024-07-18 is Deprecating in swedencentral and retires on 2027-04-14" in text
