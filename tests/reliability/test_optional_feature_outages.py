@@ -12,7 +12,7 @@ import json
 import pytest
 import requests
 
-from tests.integration.test_site_all_capabilities import VARS
+from tests.integration.test_site_all_capabilities import with_content_safety_key
 from tests.reliability.harness import Playbooks, arm_clients, stop_endpoint
 
 CALLS = 6
@@ -21,7 +21,8 @@ CALLS = 6
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     runner = Playbooks(tmp_path_factory.mktemp("optional-feature-outages"))
-    runner.run("site.yml", *VARS)
+    # The ContentSafety account is made first, for its key (with_content_safety_key).
+    runner.run("site.yml", *with_content_safety_key(runner))
     yield runner
     stop_endpoint(runner.state_dir)
 
