@@ -29,7 +29,6 @@ import sqlite3
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -239,14 +238,7 @@ def main():
     parser.add_argument("--time-scale", type=float, default=0.002)
     options = parser.parse_args()
     become_subreaper()
-    workdir = tempfile.mkdtemp(prefix="bench-converge-")
-    results = {"time_scale": options.time_scale, "runs": []}
-    for hosts in [int(count) for count in options.hosts.split(",")]:
-        row = bench_hosts(hosts, options.time_scale, workdir)
-        print(json.dumps(row))
-        sys.stdout.flush()
-        results["runs"].append(row)
-        benchlib.write_result("converge", results)
+    benchlib.run_sizes("converge", options.hosts, options.time_scale, bench_hosts)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,14 +75,7 @@ def main():
     parser.add_argument("--time-scale", type=float, default=0.002)
     options = parser.parse_args()
     converge.become_subreaper()
-    workdir = tempfile.mkdtemp(prefix="bench-onboarding-")
-    results = {"time_scale": options.time_scale, "runs": []}
-    for count in [int(number) for number in options.projects.split(",")]:
-        row = bench_projects(count, options.time_scale, workdir)
-        print(json.dumps(row))
-        sys.stdout.flush()
-        results["runs"].append(row)
-        benchlib.write_result("onboarding", results)
+    benchlib.run_sizes("onboarding", options.projects, options.time_scale, bench_projects)
 
 
 if __name__ == "__main__":
