@@ -90,13 +90,19 @@ def a_model(name, version):
             "sku_name": "GlobalStandard", "capacity": 10}
 
 
+def deploying(*models):
+    """site.yml's variables for these deployments; the agent uses the last (preflight wants the agent's model
+    deployed on a host)."""
+    return json.dumps({"aigw_models": list(models), "aigw_agent_model": models[-1]["name"]})
+
+
 def test_a_retired_model_version_stops_in_preflight_naming_its_date_before_any_write(tight):
     """o4-mini 2025-04-16 is listed with lifecycle Deprecated (the API's word for retired) and retired on 2026-10-16
     (Learn, model retirement schedule): Azure would create no deployment of it."""
     endpoint = limit_sweden_central(tight, {})
     mark = len(tight.requests_logged())
 
-    result = tight.run("site.yml", "-e", json.dumps({"aigw_models": [a_model("o4-mini", "2025-04-16")]}),
+    result = tight.run("site.yml", "-e", deploying(a_model("o4-mini", "2025-04-16")),
                        expect_failure=True)
 
     text = " ".join(result["output"].split())
@@ -126,7 +132,7 @@ def test_an_ageing_model_version_is_a_warning_naming_its_retirement_date(tight):
     held = set_clock(tight, {"advance_seconds": 0, "hold_seconds": 900})
     assert email.utils.parsedate_to_datetime(held.headers["Date"]) < RETIRES
     try:
-        result = tight.run("site.yml", "--check", "-e", json.dumps({"aigw_models": AGEING_MODELS}))
+        result = tight.run("site.yml", "--check", "-e", deploying(*AGEING_MODELS))
     finally:
         set_clock(tight, {"hold_seconds": 0})
 
@@ -146,7 +152,7 @@ def test_once_the_endpoint_s_date_passes_the_retirement_date_the_same_model_stop
     limit_sweden_central(tight, {})
     mark = len(tight.requests_logged())
 
-    result = tight.run("site.yml", "-e", json.dumps({"aigw_models": AGEING_MODELS}), expect_failure=True)
+    result = tight.run("site.yml", "-e", deploying(*AGEING_MODELS), expect_failure=True)
 
     text = " ".join(result["output"].split())
     assert ("gpt-4o-mini 2024-07-18 is retired in swedencentral (lifecycle Deprecating, retirement date 2027-04-14)"
