@@ -27,8 +27,9 @@ description:
   - Reads each model version's lifecycle from the catalogue (C(lifecycleStatus) and the retirement date
     C(deprecation.inference)); a retired version (status C(Deprecated), or its date has come) fits nowhere and is a
     shortfall naming the date; an ageing one (C(Deprecating) or C(Legacy)) fits but is a warning naming the date,
-    and is listed in RV(lifecycle) (Learn, model retirement schedule). "Today" is the date Azure answered the
-    catalogue read with (its C(Date) header), not the control node's date: a wrong machine clock judges nothing.
+    and is listed in RV(lifecycle) (Learn, model retirement schedule).
+  - Retirement dates are judged on the date Azure answered the catalogue read with (its C(Date) header), not on the
+    control node's date, so a wrong machine clock judges nothing.
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
