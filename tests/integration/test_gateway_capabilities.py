@@ -259,6 +259,10 @@ def test_content_safety_alone_reads_the_key_of_the_account_it_made_which_never_s
     assert_content_safety(run_module, gateway, second["policy"]["content_safety"])
     key = gateway["clients"][1].accounts.list_keys(gateway["resource_group"], "contentsafety-%s" % gateway["suffix"]).key1
     assert stored_key(gateway) == key
+    read = run_module("cognitive_account_info", {"resource_group": gateway["resource_group"], "return_keys": True,
+                                                 "name": "contentsafety-%s" % gateway["suffix"],
+                                                 "_ansible_no_log": True}, check=True)   # a read: check mode too
+    assert read["primary_key"] == key and "key1" not in json.dumps(read["accounts"])
     for run in (first, second):
         assert key not in run["output"] and key[:12] not in run["output"]
     named = run_module("apim_named_value", {"resource_group": gateway["resource_group"], "service": gateway["service"],
