@@ -423,12 +423,29 @@ def content_safety_credential_problem(key, variable):
     prerequisites), or the service answers 401 and every prompt fails.  Learn recommends API Management's managed
     identity, but no Microsoft.ApiManagement api-version defines a backend's credentials.managedIdentity (Microsoft's
     definitions up to 2026-09-01-preview, and azure-mgmt-apimanagement 5.x: certificate, certificateIds, query,
-    header, authorization), so the account's key is the one credential a backend can carry."""
-    if key:
+    header, authorization), so the account's key is the one credential a backend can carry.  An empty key is not a
+    problem: gateway_capabilities reads the key of the account it makes (with key authentication on); a given key
+    wins, and one that cannot be an HTTP header value (a key with whitespace or a line break, as pasted from a
+    file) would be refused by Content Safety with 401 on every prompt."""
+    if key is None or key == "":
         return None
-    return ("%s is empty: the content safety backend needs the ContentSafety account's key (no API Management "
-            "api-version lets a backend authenticate with the managed identity, and Content Safety answers 401 to a "
-            "backend without a credential, so every prompt would fail)" % variable)
+    if not isinstance(key, str):
+        return "%s must be the ContentSafety account's key as a string (or empty to read it from the account)" \
+            % variable
+    if re.search(r"\s", key):
+        return ("%s holds whitespace or a line break: an account key is one word, and the backend would send it "
+                "as the Ocp-Apim-Subscription-Key header, which Content Safety answers with 401 (leave it empty "
+                "to read the key of the account the role makes)" % variable)
+    return None
+
+
+def local_auth_problem(account):
+    """An account whose key authentication is off has no key to give: listKeys answers 400 ("Failed to list key.
+    disableLocalAuth is set to be true"), and a key-authenticated caller gets 401 AuthenticationTypeDisabled."""
+    if ((account or {}).get("properties") or {}).get("disableLocalAuth"):
+        return ("account %s has key authentication disabled (disableLocalAuth is true): it has no key to read; "
+                "enable key authentication on it or give its key another way" % (account.get("name") or "?"))
+    return None
 
 
 POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",

@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.test_onboarding import vault_client
 from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
-from tests.integration.test_site_all_capabilities import VARS, with_content_safety_key
+from tests.integration.test_site_all_capabilities import VARS
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,7 @@ def runner(tmp_path_factory):
 
 
 def test_site_with_every_capability(runner):
-    # The ContentSafety account is made first, for its key (test_site_all_capabilities.with_content_safety_key).
-    runner.run("site.yml", *with_content_safety_key(runner))
+    runner.run("site.yml", *VARS)
     _, cognitive, _ = arm_clients(runner.endpoint())
     kinds = sorted(account.kind for account in cognitive.accounts.list())
     assert kinds == ["AIServices", "AIServices", "AIServices", "ContentSafety"], kinds
@@ -56,7 +55,7 @@ def test_teardown_purges_what_the_run_made_without_being_told(runner):
 
 
 def test_site_again_converges_with_no_soft_delete_conflict(runner):
-    # The purged ContentSafety account is made again first (a soft-deleted one would refuse it), for its new key.
-    result = runner.run("site.yml", *with_content_safety_key(runner))
+    # The purged ContentSafety account is made again with its name (a soft-deleted one would refuse it).
+    result = runner.run("site.yml", *VARS)
     assert "FlagMustBeSetForRestore" not in result["output"]
     assert "No soft-deleted resource holds one of our names." in " ".join(result["output"].split())

@@ -12,7 +12,7 @@ import json
 import pytest
 import requests
 
-from tests.integration.test_site_all_capabilities import with_content_safety_key
+from tests.integration.test_site_all_capabilities import VARS
 from tests.reliability.harness import Playbooks, arm_clients, stop_endpoint
 
 CALLS = 6
@@ -21,9 +21,7 @@ CALLS = 6
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     runner = Playbooks(tmp_path_factory.mktemp("optional-feature-outages"))
-    # The ContentSafety account is made first, for its key (with_content_safety_key).
-    runner.keyed_vars = with_content_safety_key(runner)
-    runner.run("site.yml", *runner.keyed_vars)
+    runner.run("site.yml", *VARS)
     yield runner
     stop_endpoint(runner.state_dir)
 
@@ -78,7 +76,7 @@ def test_a_priority_1_outage_with_the_cache_on_answers_from_priority_2_and_the_c
 
 def test_an_embeddings_capacity_below_the_chat_capacity_it_fronts_is_refused_before_any_write(site, figures):
     mark = len(site.requests_logged())
-    result = site.run("site.yml", *site.keyed_vars, "-e", json.dumps({"aigw_semantic_cache_embeddings_capacity": 5}),
+    result = site.run("site.yml", *VARS, "-e", json.dumps({"aigw_semantic_cache_embeddings_capacity": 5}),
                       expect_failure=True)
     shown = " ".join(result["output"].split())
     refused = ("aigw_semantic_cache_embeddings_capacity 5 is below the chat capacity it fronts on models-a-"

@@ -167,19 +167,23 @@ def test_the_preflight_checks_the_capabilities_with_the_playbook_names():
     assert len(found) == 1 and "blocklist name '_b' is invalid" in found[0], found
 
 
-def test_content_safety_without_the_accounts_key_is_refused_naming_the_variable_and_never_its_value():
-    """No API Management api-version lets the backend authenticate with the managed identity, and Content Safety
-    answers 401 to a backend without a credential: site.yml refuses the capability without a key, before any write."""
-    found = aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=""))
-    assert found == ["Content safety: aigw_content_safety_key is empty: the content safety backend needs the "
-                     "ContentSafety account's key (no API Management api-version lets a backend authenticate with the "
-                     "managed identity, and Content Safety answers 401 to a backend without a credential, so every "
-                     "prompt would fail)"]
+def test_content_safety_without_a_key_passes_and_a_key_that_cannot_work_is_refused_never_naming_its_value():
+    """An empty key is read from the account site.yml makes (cognitive_account_info return_keys), so it passes; a
+    given key is sent as a header, and one holding whitespace or a line break gets 401 on every prompt."""
+    assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key="")) == []
     secret = "s3cr3t-" + "k" * 25
     assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=secret)) == []
+    for pasted in (secret + "\n", "s3cr3t " + "k" * 25):
+        found = aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=pasted))
+        assert len(found) == 1 and found[0].startswith(
+            "Content safety: aigw_content_safety_key holds whitespace or a line break"), found
+        assert secret.strip() not in found[0] and "k" * 25 not in found[0]
+    assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=123)) == [
+        "Content safety: aigw_content_safety_key must be the ContentSafety account's key as a string (or empty to "
+        "read it from the account)"]
     assert secret not in " ".join(aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=secret,
                                                      aigw_content_safety_blocklists=[{"name": "_b"}])))
-    assert aigw_problems(dict(LAB, aigw_content_safety=False, aigw_content_safety_key="")) == []
+    assert aigw_problems(dict(LAB, aigw_content_safety=False, aigw_content_safety_key="x y")) == []
 
 
 # Values the policy template puts inside C# string literals or attributes: a quote must never close the string, a
@@ -248,6 +252,7 @@ def capabilities(settings):
 def test_good_capabilities_and_switched_off_ones_pass():
     assert capabilities(dict(CACHE, **dict(SAFETY, **QUOTAS))) == []
     assert capabilities({"redis_name": "--", "products": []}) == []
+    assert capabilities(dict(SAFETY, content_safety_key="")) == []   # read from the account the role makes
 
 
 @pytest.mark.parametrize("settings,problem", [
@@ -259,10 +264,8 @@ def test_good_capabilities_and_switched_off_ones_pass():
     (dict(CACHE, cache_duration=0), "gateway_capabilities_cache_duration is 0: it must be at least 1"),
     (dict(CACHE, embeddings_capacity=0), "gateway_capabilities_embeddings_capacity is 0: it must be at least 1"),
     (dict(SAFETY, content_safety_account="-cs-"), "account name '-cs-' is invalid"),
-    (dict(SAFETY, content_safety_key=""), "Content safety: gateway_capabilities_content_safety_key is empty: the "
-                                          "content safety backend needs the ContentSafety account's key"),
-    ({key: value for key, value in SAFETY.items() if key != "content_safety_key"},
-     "gateway_capabilities_content_safety_key is empty"),
+    (dict(SAFETY, content_safety_key="k" * 16 + "\r\n"), "Content safety: gateway_capabilities_content_safety_key "
+                                                         "holds whitespace or a line break"),
     (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 8}]),
      "the threshold of content safety category Hate is 8: it must be 0 to 7"),
     (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]),
