@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -188,14 +187,23 @@ def token_limit_proof(hosts, tokens_per_minute, model):
     return {"provable": True, "host_tokens_per_minute": host_tokens_per_minute, "reason": ""}
 
 
+# The token limit proof's filler: plain words (about a token each). A prompt of hex digests would not do: real
+# embeddings put look-alike strings close together, so with the semantic cache on they are answered from it.
+LIMIT_FILLER = "Please read this sentence once more and then answer with the single word OK."
+
+
 def token_limit_prompt(tokens_per_minute, seed):
-    """A prompt of about a quarter of tokens_per_minute that no other call asks (sha1 hex words of the seed, about
-    ten tokens each): with the semantic cache on, a repeated prompt would be answered from the cache and spend none."""
+    """A natural-language prompt of about a quarter of tokens_per_minute (about four characters a token), naming
+    the call (seed). It spends tokens only if no cache answers it: verify sends each call in a cache partition of its
+    own (proof_partition), which is what keeps the cache out, not the wording."""
     try:
-        words = int(tokens_per_minute) // 40 + 1
+        characters = int(tokens_per_minute)
     except (TypeError, ValueError):
         raise AnsibleFilterError("tokens_per_minute must be a whole number, got %r" % (tokens_per_minute,))
-    return " ".join(hashlib.sha1(("%s%d" % (seed, index)).encode("utf-8")).hexdigest() for index in range(words))
+    prompt = "This is call %s of a token limit check." % (seed,)
+    while len(prompt) < characters:
+        prompt += " " + LIMIT_FILLER
+    return prompt
 
 
 def token_limit_spend(results):

@@ -332,12 +332,23 @@ def embedding_model(model: str) -> tuple[int, bool] | None:
 def embed(text: str, dimensions: int) -> list[float]:
     """A deterministic unit vector: words and character trigrams of the lower-cased text, feature-hashed with
     a sign bit (stable across runs, unlike hash()).  Texts sharing words and word pieces get a high cosine
-    similarity, unrelated texts one near 0, which is what a semantic cache needs."""
+    similarity, unrelated texts one near 0, which is what a semantic cache needs.  A word of letters and digits
+    (a hex digest, an id) is no word a tokenizer knows: byte-pair encoding cuts it into short pieces of a small
+    alphabet (tiktoken's cl100k_base splits a sha256 digest into 1-3 character tokens), so two such strings share
+    most of their pieces and real embeddings put them close together (ada-002 rarely scores two texts below 0.5,
+    text-embedding-3 unrelated words at 0.2-0.45: s-anand.net/blog/embeddings-similarity-threshold).  Here they
+    are their characters and character pairs, which puts two sha256 digests at a cosine distance of about 0.25:
+    within the 0.8 score-threshold of llm-semantic-cache-lookup's default."""
     vector = [0.0] * dimensions
     words = re.findall(r"\w+", text.lower())
-    features = [(word, 1.0) for word in words]
-    features += [(f"#{padded[i:i + 3]}", 0.5) for padded in (f"<{word}>" for word in words)
+    lexical = [word for word in words if not _unlearnt(word)]
+    features = [(word, 1.0) for word in lexical]
+    features += [(f"#{padded[i:i + 3]}", 0.5) for padded in (f"<{word}>" for word in lexical)
                  for i in range(len(padded) - 2)]
+    for word in words:
+        if _unlearnt(word):
+            features += [(f"@{char}", 1.0) for char in word]
+            features += [(f"@{word[i:i + 2]}", 0.5) for i in range(len(word) - 1)]
     for feature, weight in features:
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
         index = int.from_bytes(digest[:4], "little") % dimensions
@@ -346,6 +357,11 @@ def embed(text: str, dimensions: int) -> list[float]:
     if norm == 0:   # no word at all: still a unit vector, the same for every such text
         vector[0], norm = 1.0, 1.0
     return [value / norm for value in vector]
+
+
+def _unlearnt(word: str) -> bool:
+    """A word mixing letters and digits (hex digests, ids): a tokenizer splits it into short pieces."""
+    return bool(re.search(r"\d", word)) and bool(re.search(r"[a-z]", word))
 
 
 def _embedding_inputs(value) -> list[str]:
