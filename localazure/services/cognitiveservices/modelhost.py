@@ -89,7 +89,7 @@ class ModelHost:
         embedding = embedding_model(model)
         if (operation == "embeddings") != (embedding is not None):
             # Azure OpenAI's answer, quoted in OpenHands/OpenHands#1003 and langchain-ai/langmem#13.
-            name = "embeddings" if operation == "embeddings" else "chatCompletion"
+            name = {"embeddings": "embeddings", "responses": "responses"}.get(operation, "chatCompletion")
             raise account_error(400, "OperationNotSupported", (
                 f"The {name} operation does not work with the specified model, {model}. Please choose different "
                 "model and try again. You can learn more about which models can be used with each operation here: "
@@ -103,6 +103,8 @@ class ModelHost:
         limits = self._admit(account, deployment, operation, body, call)
         if operation == "embeddings":
             answer = self._embeddings(model, embedding, body)
+        elif operation == "responses":
+            answer = self._response(model, call.body)
         else:
             answer = self._completion(model, body, call.body)
         key = deployment["id"].lower()
@@ -112,7 +114,7 @@ class ModelHost:
                                                                        - self.deployment_tokens.used(key))),
                                "x-ratelimit-remaining-requests": str(max(0, limits.get("request", 0)
                                                                          - self.deployment_requests.used(key)))})
-        request_messages = body.get("messages") if operation != "embeddings" else body.get("input")
+        request_messages = body.get("messages") if operation == "chat/completions" else body.get("input")
         answer.llm = {"DeploymentName": deployment["name"], "ModelName": model,
                       "RequestId": (answer.body or {}).get("id") or (answer.events or [{}])[-1].get("id"),
                       "IsStreamCompletion": answer.events is not None, "RequestMessages": request_messages,
@@ -237,6 +239,22 @@ class ModelHost:
                          "message": {"role": "assistant", "content": REPLY, "refusal": None}}],
             "usage": usage}, usage=usage)
 
+    @staticmethod
+    def _response(model: str, raw: bytes) -> Answer:
+        """An OpenAI Response (object "response", status completed, one assistant message of output_text) with its
+        usage in the Responses API's names; the answer's usage in chat terms is what the gateway counts."""
+        prompt = prompt_tokens(raw)
+        completion = max(1, len(REPLY) // 4)
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        message = {"type": "message", "id": "msg_" + secrets.token_hex(12), "status": "completed",
+                   "role": "assistant", "content": [{"type": "output_text", "text": REPLY, "annotations": []}]}
+        return Answer(200, {
+            "id": "resp_" + secrets.token_hex(12), "object": "response", "created_at": int(time.time()),
+            "status": "completed", "model": model, "output": [message], "error": None, "incomplete_details": None,
+            "usage": {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0},
+                      "output_tokens": completion, "output_tokens_details": {"reasoning_tokens": 0},
+                      "total_tokens": prompt + completion}}, usage=usage)
+
     def _embeddings(self, model: str, spec: tuple[int, bool], body: dict) -> Answer:
         """An embeddings list: one vector per input, `dimensions` honoured where the model takes it."""
         native, shortenable = spec
@@ -271,7 +289,10 @@ def _model_route(method: str, path: str, body: dict) -> tuple[str, str, str]:
     if match:
         route = match.group(1), match.group(2), "/openai/deployments/{deployment-id}/" + match.group(2)
     else:
-        match = re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
+        # The Responses API names the deployment in `model` on both the classic and the v1 path (Learn, "Azure
+        # OpenAI Responses API": POST /openai/v1/responses, or /openai/responses?api-version=...).
+        match = (re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
+                 or re.fullmatch(r"/openai(?:/v1)?/(responses)", path))
         if match is None or not body.get("model"):
             raise account_error(404, "404", "Resource not found")
         route = body["model"], match.group(1), path
