@@ -41,3 +41,14 @@ def test_the_token_limit_is_proven_with_the_semantic_cache_on_at_its_default_thr
     assert re.search(r"Token limit - 429 after \d+ call\(s\) with Retry-After \d+ s, answered again after it",
                      shown), shown[-6000:]
     assert "Semantic cache - the same prompt got the cached answer" in shown, shown[-6000:]
+
+
+def test_chat_responses_and_embeddings_are_proven_through_the_gateway_and_found_in_its_log(shown):
+    """AzureOpenAIV1: /chat/completions, /responses and /embeddings with the body's model; the embeddings
+    deployment is the semantic cache's, on the one model host."""
+    for operation, deployment, path in (("chat", r"gpt-\S+", "/openai/v1/chat/completions"),
+                                        ("responses", r"gpt-\S+", "/openai/v1/responses"),
+                                        ("embeddings", "text-embedding-3-small", "/openai/v1/embeddings")):
+        assert re.search(r"Operations - %s through the gateway to %s found in the gateway's log \(\S*%s\)"
+                         % (operation, deployment, re.escape(path)), shown), (operation, shown[-6000:])
+    assert not re.search(r"Not proven: [^.]*(responses|embeddings):", shown), shown[-6000:]
