@@ -8,10 +8,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 # Learn, llm-semantic-cache-lookup (Usage notes): "Score threshold above 0.2 may lead to cache mismatch" - above it
 # an unrelated prompt may be answered from the cache, so a miss is not something the configuration promises.
@@ -191,18 +194,30 @@ def embeddings_deployment(hosts, cache_deployment="", cache_host_names=None, mod
     return ""
 
 
-def operation_proofs(api_type, chat_deployment, embeddings):
+# The first dated api-version of the classic path's Responses API (/openai/responses?api-version=); the v1 path
+# takes none (Learn, Azure OpenAI Responses API and "API version lifecycle").
+RESPONSES_FIRST_API_VERSION = "2025-03-01-preview"
+
+
+def operation_proofs(api_type, chat_deployment, embeddings, inference_api_version=""):
     """What verify calls through the gateway, per operation: [{operation, deployment, reason}] - reason is why the
     operation cannot be proven (then deployment is ""): chat always; responses where the API type carries the
-    Responses API; embeddings where an embeddings deployment exists (embeddings_deployment)."""
+    Responses API at the connection's api-version; embeddings where an embeddings deployment exists
+    (embeddings_deployment)."""
     if not chat_deployment:
         raise AnsibleFilterError("operation_proofs needs the chat deployment the proofs call")
     proofs = [{"operation": "chat", "deployment": chat_deployment, "reason": ""}]
-    if api_type in RESPONSES_API_TYPES:
-        proofs.append({"operation": "responses", "deployment": chat_deployment, "reason": ""})
-    else:
+    version = validation.inference_api_version(api_type, inference_api_version) \
+        if api_type in validation.CONNECTION_API_TYPE_DEFAULTS else ""
+    if api_type not in RESPONSES_API_TYPES:
         proofs.append({"operation": "responses", "deployment": "",
                        "reason": "the %s API type carries no Responses API" % api_type})
+    elif re.match(r"\d{4}-\d{2}-\d{2}", version or "") and version[:10] < RESPONSES_FIRST_API_VERSION[:10]:
+        proofs.append({"operation": "responses", "deployment": "", "reason": (
+            "the connection's api-version %s predates the Responses API (%s or later, or the v1 API)"
+            % (version, RESPONSES_FIRST_API_VERSION))})
+    else:
+        proofs.append({"operation": "responses", "deployment": chat_deployment, "reason": ""})
     proofs.append({"operation": "embeddings", "deployment": embeddings or "",
                    "reason": "" if embeddings else "no embeddings deployment"})
     return proofs

@@ -294,6 +294,11 @@ def test_operation_proofs_say_what_cannot_be_proven_and_why():
         {"operation": "embeddings", "deployment": "emb", "reason": ""}]
     assert [(p["deployment"], p["reason"]) for p in f.operation_proofs("AzureAI", "gpt", "")] == [
         ("gpt", ""), ("", "the AzureAI API type carries no Responses API"), ("", "no embeddings deployment")]
+    # the classic path's Responses API needs 2025-03-01-preview or later; the API type's default is older
+    assert f.operation_proofs("AzureOpenAI", "gpt", "emb")[1] == {
+        "operation": "responses", "deployment": "", "reason": "the connection's api-version 2024-12-01-preview "
+        "predates the Responses API (2025-03-01-preview or later, or the v1 API)"}
+    assert f.operation_proofs("PassThrough", "gpt", "emb", "2025-04-01-preview")[1]["deployment"] == "gpt"
     with pytest.raises(AnsibleFilterError, match="needs the chat deployment"):
         f.operation_proofs("AzureOpenAI", "", "emb")
 
