@@ -48,7 +48,8 @@ def test_each_operation_has_the_url_of_its_api_type_and_the_module_names_the_mod
     assert connection_call_url(TARGET + suffix, "emb", api_type, operation=operation) == TARGET + url
     in_path = foundry_connection.build_metadata({"api_type": api_type, "deployment_in_path": None,
                                                  "inference_api_version": ""})["deploymentInPath"] == "true"
-    _, model = foundry_connection.inference_call(TARGET + suffix, "emb", in_path, "", operation)
+    built, model = foundry_connection.inference_call(TARGET + suffix, "emb", in_path, "", operation)
+    assert built == (TARGET + url).split("?")[0]   # no version given here
     assert model == (None if "/deployments/emb/" in url else "emb")
     with pytest.raises(AnsibleFilterError, match="operation must be one of chat, embeddings, responses, got 'images'"):
         connection_call_url(TARGET + suffix, "emb", api_type, operation="images")
