@@ -250,7 +250,9 @@ def test_semantic_cache_lookup_and_store_positions():
     lookup = find(parts["inbound"], "llm-semantic-cache-lookup")
     assert lookup.attrs == {"score-threshold": "0.8", "embeddings-backend-id": "embeddings-backend",
                             "embeddings-backend-auth": "system-assigned"}
-    assert [v.text for v in lookup.elements()] == ["@(context.Subscription.Id)"]
+    # The caller's partition, then the proof step's own inside it (verify's x-aigw-proof-partition header).
+    assert [v.text for v in lookup.elements()] == [
+        "@(context.Subscription.Id)", '@(context.Request.Headers.GetValueOrDefault("x-aigw-proof-partition", ""))']
     assert tags(parts["outbound"]) == ["llm-semantic-cache-store", "base"]
     assert parts["outbound"][0].attrs == {"duration": "120"}
 
