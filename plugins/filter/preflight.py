@@ -364,7 +364,7 @@ def _site_capability_problems(inputs):
 
 
 def _connection_problems(inputs):
-    if "aigw_connection_scope" not in inputs and "aigw_connection_auth_type" not in inputs:
+    if not {"aigw_connection_scope", "aigw_connection_auth_type", "aigw_connection_model_discovery"} & set(inputs):
         return []
     entra = None
     if isinstance(inputs.get("aigw_gateway_policy"), dict):
@@ -372,7 +372,8 @@ def _connection_problems(inputs):
     agent_host = inputs.get("aigw_agent_host") if isinstance(inputs.get("aigw_agent_host"), dict) else {}
     return [validation.gateway_connection_problem(inputs.get("aigw_connection_scope"),
                                                   inputs.get("aigw_connection_auth_type"),
-                                                  agent_host.get("project"), entra)]
+                                                  agent_host.get("project"), entra,
+                                                  inputs.get("aigw_connection_model_discovery"))]
 
 
 def aigw_problems(inputs, shown=None):

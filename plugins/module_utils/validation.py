@@ -238,15 +238,37 @@ PROJECT_ONLY_AUTH_TYPES = ("ProjectManagedIdentity",)
 GATEWAY_CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity")
 
 
-def gateway_connection_problem(scope, auth_type, project, entra_enabled=None):
+# How Foundry learns the gateway's models (foundry-samples 01-connections/apim APIM-Connection-Objects.md, "Static
+# Discovery" and "ModelDiscovery (Dynamic Discovery)"): the connection's `models` list, or the gateway's list and get
+# operations, which Foundry calls as {target}{listModelsEndpoint} with the connection's credential.
+CONNECTION_MODEL_DISCOVERY = ("static", "dynamic")
+# The discovery operations the gateway role adds and the connection names in `modelDiscovery`: the APIM defaults of
+# the same document ("/deployments", "/deployments/{deploymentName}", AzureOpenAI answers) and the operation names of
+# its apim-setup-guide-for-agents.md.
+MODEL_DISCOVERY_METADATA = {"list_models_endpoint": "/deployments",
+                            "get_model_endpoint": "/deployments/{deploymentName}",
+                            "deployment_provider": "AzureOpenAI"}
+MODEL_DISCOVERY_OPERATIONS = {"list_models_endpoint": "list-deployments",
+                              "get_model_endpoint": "get-deployment-by-name"}
+
+
+def gateway_connection_problem(scope, auth_type, project, entra_enabled=None, model_discovery=None):
     """The gateway connection site.yml and onboarding make: its scope and auth type, and what each needs (a project
     connection needs the project; the project's identity is only accepted when the policy validates Entra tokens,
-    checked when ``entra_enabled`` is known)."""
+    checked when ``entra_enabled`` is known); its model discovery (static or dynamic)."""
     problem = first(setting_problem("aigw_connection_scope", scope, CONNECTION_SCOPES),
-                    setting_problem("aigw_connection_auth_type", auth_type, GATEWAY_CONNECTION_AUTH_TYPES))
+                    setting_problem("aigw_connection_auth_type", auth_type, GATEWAY_CONNECTION_AUTH_TYPES),
+                    setting_problem("aigw_connection_model_discovery", model_discovery, CONNECTION_MODEL_DISCOVERY))
     if problem:
-        return problem + ("" if auth_type not in CONNECTION_AUTH_TYPES else
-                          " (the foundry_connection module takes %s, the gateway connection does not)" % auth_type)
+        return problem + ("" if auth_type not in CONNECTION_AUTH_TYPES or auth_type in GATEWAY_CONNECTION_AUTH_TYPES
+                          else " (the foundry_connection module takes %s, the gateway connection does not)"
+                          % auth_type)
+    if model_discovery == "dynamic" and entra_enabled:
+        # The discovery operations answer before the API policy (no token limit, cache or routing for a list call),
+        # so only API Management's own subscription check guards them, which an Entra-checked API turns off.
+        return ("aigw_connection_model_discovery dynamic needs the subscription key check: with "
+                "aigw_gateway_policy.gateway_auth.entra enabled the API admits calls without a key, and the discovery "
+                "operations would answer anyone")
     if scope == "project" and not project:
         return "aigw_connection_scope project needs a project on the agent host (aigw_agent_host.project is empty)"
     if auth_type in PROJECT_ONLY_AUTH_TYPES and scope != "project":

@@ -167,6 +167,7 @@ CHOICE_TABLES = {
     "api_type": validation.CONNECTION_API_TYPES,
     "connection_scope": validation.CONNECTION_SCOPES,
     "auth_type": validation.GATEWAY_CONNECTION_AUTH_TYPES,
+    "model_discovery": validation.CONNECTION_MODEL_DISCOVERY,
     "token_quota_period": validation.QUOTA_PERIODS,
 }
 

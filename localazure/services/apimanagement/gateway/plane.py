@@ -78,6 +78,7 @@ class Call:
     body: bytes
     client_ip: str
     tail: str = ""               # the path below the service, as called
+    matched_parameters: dict = field(default_factory=dict)   # the operation's URL template parameters
     trace: Trace = field(default_factory=Trace)
 
 
@@ -91,19 +92,31 @@ def _segments(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 
 
-def _template_matches(template: str, rest: str) -> bool:
+def _template_match(template: str, rest: str) -> tuple[tuple[int, int], dict] | None:
     """An operation urlTemplate against the path below the API: literals, {param} segments and a trailing
-    `*` or {*param} wildcard.  The template's query part does not take part in path matching."""
+    `*` or {*param} wildcard.  The template's query part does not take part in path matching.  None when it does
+    not match, else (how specific the template is, the matched path parameters): what
+    context.Request.MatchedParameters holds ("parameters that were present in operation UrlTemplate", Learn archive,
+    "What is API Management Context Request MatchedParameters?")."""
     wanted = _segments(template.split("?", 1)[0])
     given = _segments(rest)
+    parameters, literals = {}, 0
     for index, part in enumerate(wanted):
         if part == "*" or (part.startswith("{*") and part.endswith("}")):
-            return index == len(wanted) - 1
+            if index != len(wanted) - 1:
+                return None
+            if part != "*":
+                parameters[part[2:-1]] = "/".join(given[index:])
+            return (literals, 0), parameters
         if index >= len(given):
-            return False
-        if not (part.startswith("{") and part.endswith("}")) and not _same(part, given[index]):
-            return False
-    return len(given) == len(wanted)
+            return None
+        if part.startswith("{") and part.endswith("}"):
+            parameters[part[1:-1]] = given[index]
+        elif _same(part, given[index]):
+            literals += 1
+        else:
+            return None
+    return ((literals, 1), parameters) if len(given) == len(wanted) else None
 
 
 def _api_prefix(api: dict) -> list[str]:
@@ -260,12 +273,19 @@ class Gateway:
         return best
 
     def _operation(self, api: dict, call: Call) -> dict:
+        """The operation whose method and URL template match; of several, the most specific template (more literal
+        segments, then a whole template over a trailing wildcard): foundry-samples' APIM setup guide adds
+        GET /deployments beside an API's operations, and a pass-through API's `/*` must not take its calls."""
+        best, best_rank = None, None
         for operation in self.store.list_type(OPERATION_TYPE, api["id"] + "/operations/"):
             props = operation.get("properties") or {}
-            if _same(props.get("method"), call.method) and _template_matches(props.get("urlTemplate") or "",
-                                                                             call.rest):
-                return operation
-        raise apim_error(404, "Resource not found", reason="OperationNotFound")
+            matched = _template_match(props.get("urlTemplate") or "", call.rest) \
+                if _same(props.get("method"), call.method) else None
+            if matched is not None and (best_rank is None or matched[0] > best_rank):
+                best, best_rank, call.matched_parameters = operation, matched[0], matched[1]
+        if best is None:
+            raise apim_error(404, "Resource not found", reason="OperationNotFound")
+        return best
 
     def _subscription(self, service_id: str, api: dict, call: Call) -> dict | None:
         props = api.get("properties") or {}

@@ -139,12 +139,34 @@ class FoundryProjects:
                 project = self._project(request)
                 tail = request.match_info["tail"].strip("/")
                 runs = tail == "openai/v1/responses" and request.method.upper() == "POST"
-                if not runs:
+                deployments = request.method.upper() == "GET" and _same(tail.split("/", 1)[0], "deployments")
+                if deployments:
+                    listed, calls = self._deployments(project, f"https://{request.host}", tail.partition("/")[2])
+                elif not runs:
                     return self._route(request, project, tail, body)
-                plan = self.runner.plan(
-                    project, body, base_url=f"https://{request.host}",
-                    agent_lookup=lambda reference: self._agent_definition(project, reference),
-                    conversation_lookup=lambda conversation_id: self._conversation(project, conversation_id))
+                else:
+                    plan = self.runner.plan(
+                        project, body, base_url=f"https://{request.host}",
+                        agent_lookup=lambda reference: self._agent_definition(project, reference),
+                        conversation_lookup=lambda conversation_id: self._conversation(project, conversation_id))
+            if deployments:
+                # Dynamic-discovery connections: their gateways are asked over HTTPS, outside the store transaction.
+                name = tail.partition("/")[2]
+                for call in calls:
+                    try:
+                        found = await self.runner.discover(call)
+                    except FoundryError as error:
+                        if name:
+                            raise
+                        # How Foundry lists a connection whose gateway fails is not documented: its models are
+                        # left out (as for unreadable `models`), the others still listed; the cause goes to the log.
+                        logging.warning("model discovery of connection %s failed: %s", call.connection, error)
+                        continue
+                    listed += [_model_deployment(f"{call.connection}/{model['name']}",
+                                                 {"properties": model.get("properties") or {}},
+                                                 connection_name=call.connection) for model in found]
+                return web.json_response(self._deployment(project, name, listed) if name else
+                                         self._list_deployments(request.query, listed))
             # The model call goes over HTTPS to this same server's gateway: no store transaction across it.
             completion = await self.runner.call(plan)
             with self.store.transaction():
@@ -222,15 +244,11 @@ class FoundryProjects:
     # --- routing -------------------------------------------------------------------------------------
     def _route(self, request: web.Request, project: Project, tail: str, body: dict) -> web.Response:
         method, parts, query = request.method.upper(), tail.split("/") if tail else [], request.query
-        if method == "GET" and len(parts) > 2 and _same(parts[0], "deployments"):
-            parts = [parts[0], "/".join(parts[1:])]   # a gateway model's name `{connection}/{model}`, sent unescaped
         routes = [
             ("GET", ["connections"], lambda: self._list_connections(project, query)),
             ("GET", ["connections", None], lambda name: self._connection(project, name, False)),
             ("POST", ["connections", None, "getConnectionWithCredentials"],
              lambda name: self._connection(project, name, True)),
-            ("GET", ["deployments"], lambda: self._list_deployments(project, query)),
-            ("GET", ["deployments", None], lambda name: self._deployment(project, name)),
             ("GET", ["agents"], lambda: self._list_agents(project, query)),
             ("GET", ["agents", None], lambda name: _agent_details(self._agent(project, name))),
             ("DELETE", ["agents", None], lambda name: self._delete_agent(project, name)),
@@ -276,28 +294,43 @@ class FoundryProjects:
         return foundry_runs.data_plane_connection(connection, with_credentials=with_credentials)
 
     # --- deployments ---------------------------------------------------------------------------------
-    def _deployments(self, project: Project) -> list[dict]:
-        """The account's own deployments, then the models that gateway connections declare in `models`."""
+    def _deployments(self, project: Project, base_url: str, name: str = "") \
+            -> tuple[list[dict], list[foundry_runs.DiscoveryCall]]:
+        """The account's own deployments and the models gateway connections declare in `models`; and the discovery
+        calls of the connections that list theirs dynamically (`modelDiscovery`, or an ApiManagement connection's
+        defaults): the list call of each, or for one `{connection}/{model}` the get call of that connection only.
+        A gateway model's name `{connection}/{model}` is sent unescaped, so `name` may hold a slash."""
         shown = [_model_deployment(deployment["name"], deployment) for deployment in
                  self.store.list_type(cs.DEPLOYMENT_TYPE, project.account["id"] + "/deployments/")
                  if (deployment.get("properties") or {}).get("provisioningState") == "Succeeded"]
+        calls = []
+        wanted_connection, _, wanted_model = name.partition("/")
         for connection in foundry_runs.visible_connections(self.store, project):
-            for model in foundry_runs.static_models(connection, strict=False):
-                shown.append(_model_deployment(f"{connection['name']}/{model.get('name')}",
-                                               {"properties": model.get("properties") or {}},
-                                               connection_name=connection["name"]))
-        return shown
+            try:
+                dynamic = foundry_runs.model_discovery(connection) is not None
+            except FoundryError:
+                continue   # metadata Foundry cannot read: the connection lists nothing (as with bad `models`)
+            if not dynamic:
+                for model in foundry_runs.static_models(connection, strict=False):
+                    shown.append(_model_deployment(f"{connection['name']}/{model.get('name')}",
+                                                   {"properties": model.get("properties") or {}},
+                                                   connection_name=connection["name"]))
+            elif not name:
+                calls.append(self.runner.discovery_call(project, connection, base_url))
+            elif wanted_model and _same(connection["name"], wanted_connection):
+                calls.append(self.runner.discovery_call(project, connection, base_url, wanted_model))
+        return shown, calls
 
-    def _list_deployments(self, project: Project, query) -> dict:
-        shown = self._deployments(project)
+    @staticmethod
+    def _list_deployments(query, shown: list[dict]) -> dict:
         for parameter, field in (("modelPublisher", "modelPublisher"), ("modelName", "modelName"),
                                  ("connectionName", "connectionName"), ("deploymentType", "type")):
             if query.get(parameter):
                 shown = [item for item in shown if _same(item.get(field), query[parameter])]
         return {"value": shown}
 
-    def _deployment(self, project: Project, name: str) -> dict:
-        for item in self._deployments(project):
+    def _deployment(self, project: Project, name: str, shown: list[dict]) -> dict:
+        for item in shown:
             if _same(item["name"], name):
                 return item
         raise FoundryError(404, "DeploymentNotFound", f"Deployment '{name}' was not found in project "

@@ -17,7 +17,7 @@ import secrets
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -114,6 +114,65 @@ def static_models(connection: dict, *, strict: bool = True) -> list[dict]:
         return []
 
 
+# --- dynamic discovery ---------------------------------------------------------------------------------
+# foundry-samples 01-connections/apim APIM-Connection-Objects.md, "ModelDiscovery (Dynamic Discovery)": Foundry calls
+# `{target}{listModelsEndpoint}` (or `getModelEndpoint` with the deployment for {deploymentName}) with the
+# connection's credential headers, appends `?api-version={deploymentAPIVersion}` only when the connection has one,
+# and reads the answer by `deploymentProvider`: AzureOpenAI `{"value": [{name, properties: {model}}]}` / one item,
+# OpenAI `{"data": [{id, ...}]}` / one `{id}` (the id is deployment and model name, no version).  The same page's
+# fallback for an ApiManagement connection with neither `models` nor `modelDiscovery` (the APIM defaults) is not
+# emulated: such a connection lists nothing here and runs any `<connection>/<deployment>` it is given.
+DISCOVERY_KEYS = ("listModelsEndpoint", "getModelEndpoint", "deploymentProvider")
+DEPLOYMENT_PROVIDERS = ("AzureOpenAI", "OpenAI")
+
+
+def model_discovery(connection: dict) -> dict | None:
+    """The gateway connection's dynamic discovery settings (`modelDiscovery`), or None."""
+    props = connection.get("properties") or {}
+    if props.get("category") not in GATEWAY_CATEGORIES:
+        return None
+    discovery = _json_metadata(connection, "modelDiscovery", dict)
+    if discovery is None:
+        return None
+    if static_models(connection):
+        raise _metadata_problem(connection, "metadata 'models' and 'modelDiscovery' cannot both be set: either "
+                                            "static or dynamic discovery.")
+    missing = [key for key in DISCOVERY_KEYS if not isinstance(discovery.get(key), str) or not discovery[key]]
+    if missing:
+        raise _metadata_problem(connection, f"metadata 'modelDiscovery' needs {', '.join(missing)}.")
+    if discovery["deploymentProvider"] not in DEPLOYMENT_PROVIDERS:
+        raise _metadata_problem(connection, f"metadata 'modelDiscovery' deploymentProvider must be AzureOpenAI or "
+                                            f"OpenAI, got {discovery['deploymentProvider']!r}.")
+    if "{deploymentName}" not in discovery["getModelEndpoint"]:
+        raise _metadata_problem(connection, "metadata 'modelDiscovery' getModelEndpoint must contain "
+                                            "{deploymentName}.")
+    return discovery
+
+
+@dataclass
+class DiscoveryCall:
+    """One discovery request Foundry makes through a connection: the list, or one deployment (`deployment`)."""
+    connection: str
+    url: str
+    headers: dict
+    provider: str
+    deployment: str | None = None
+
+
+def discovered_models(call: DiscoveryCall, payload) -> list[dict]:
+    """The answer as the connection's models ([{name, properties: {model: {name, version, format}}}])."""
+    items = [payload] if call.deployment is not None else \
+        (payload or {}).get("value" if call.provider == "AzureOpenAI" else "data") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise FoundryError(502, "InvalidDiscoveryResponse", f"Connection '{call.connection}': the gateway's "
+                                                            f"discovery answer is not the {call.provider} shape.",
+                           error_type="server_error")
+    if call.provider == "AzureOpenAI":
+        return [item for item in items if isinstance(item.get("name"), str)]
+    return [{"name": item["id"], "properties": {"model": {"name": item["id"], "version": "", "format": "OpenAI"}}}
+            for item in items if isinstance(item.get("id"), str)]
+
+
 # --- a run ---------------------------------------------------------------------------------------------
 
 @dataclass
@@ -132,6 +191,7 @@ class RunPlan:
     metadata: dict
     temperature: float | None = None
     top_p: float | None = None
+    discovery: DiscoveryCall | None = None   # a dynamic-discovery connection: is the deployment the gateway's?
 
 
 def input_items(raw) -> list[dict]:
@@ -213,6 +273,8 @@ class Runner:
             [_chat_message(item) for item in history + new_items if item.get("type") == "message"]
         connection, deployment = self._connection_for(project, model)
         url, headers, chat = self._request(project, connection, deployment, messages, base_url)
+        discovery = self.discovery_call(project, connection, base_url, deployment) \
+            if model_discovery(connection) is not None else None
         for name in ("temperature", "top_p"):
             value = definition.get(name, body.get(name))
             if value is not None:
@@ -220,7 +282,20 @@ class Runner:
         return RunPlan(model=model, connection=connection["name"], deployment=deployment, url=url, headers=headers,
                        chat=chat, instructions=instructions, agent_reference=reference,
                        conversation_id=conversation_id, new_items=new_items, metadata=body.get("metadata") or {},
-                       temperature=chat.get("temperature"), top_p=chat.get("top_p"))
+                       temperature=chat.get("temperature"), top_p=chat.get("top_p"), discovery=discovery)
+
+    def discovery_call(self, project, connection: dict, base_url: str, deployment: str | None = None) \
+            -> DiscoveryCall:
+        """The list call (or, for `deployment`, the get call) Foundry makes to learn a dynamic connection's models."""
+        discovery = model_discovery(connection)
+        props = connection.get("properties") or {}
+        endpoint = discovery["listModelsEndpoint"] if deployment is None else \
+            discovery["getModelEndpoint"].replace("{deploymentName}", quote(deployment, safe=""))
+        url = (props.get("target") or "").rstrip("/") + "/" + endpoint.lstrip("/")
+        version = (props.get("metadata") or {}).get("deploymentAPIVersion")
+        url = _local_url(connection, url, base_url) + (f"?api-version={version}" if version else "")
+        return DiscoveryCall(connection["name"], url, self._credential_headers(project, connection),
+                             discovery["deploymentProvider"], deployment)
 
     def _connection_for(self, project, model: str) -> tuple[dict, str]:
         if "/" not in model:
@@ -303,23 +378,44 @@ class Runner:
         raise _metadata_problem(connection, f"authType '{auth_type}' is not run by this emulation (ApiKey, "
                                             "ProjectManagedIdentity or None).")
 
-    # --- the call (outside any store transaction) ----------------------------------------------------------
-    async def call(self, plan: RunPlan) -> dict:
+    # --- the calls (outside any store transaction) ---------------------------------------------------------
+    async def _send(self, connection: str, method: str, url: str, headers: dict, body=None) -> tuple[int, object]:
         timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_SECONDS)
         if self._ssl is None:
             self._ssl = ssl.create_default_context(cafile=self.ca_file)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(plan.url, json=plan.chat, headers=plan.headers, ssl=self._ssl) as answer:
+                async with session.request(method, url, json=body, headers=headers, ssl=self._ssl) as answer:
                     status, text = answer.status, await answer.text()
         except aiohttp.ClientError as error:
-            raise FoundryError(502, "server_error", f"The model call through connection '{plan.connection}' could "
-                                                    f"not reach the gateway: {error}", error_type="server_error") \
-                from None
+            raise FoundryError(502, "server_error", f"The call through connection '{connection}' could not reach "
+                                                    f"the gateway: {error}", error_type="server_error") from None
         try:
-            payload = json.loads(text) if text.strip() else {}
+            return status, json.loads(text) if text.strip() else {}
         except ValueError:
-            payload = {"message": text[:200]}
+            return status, {"message": text[:200]}
+
+    async def discover(self, call: DiscoveryCall) -> list[dict]:
+        """The models a dynamic connection's gateway lists (or the one it gets); a deployment the gateway does not
+        have is DeploymentNotFound, another failure the gateway's answer."""
+        status, payload = await self._send(call.connection, "GET", call.url, call.headers)
+        if status == 404 and call.deployment is not None:
+            raise FoundryError(404, "DeploymentNotFound", f"The gateway of connection '{call.connection}' has no "
+                                                          f"deployment '{call.deployment}' (its discovery answered "
+                                                          "404).", param="model")
+        if status != 200:
+            inner = payload.get("error") if isinstance(payload, dict) and isinstance(payload.get("error"), dict) \
+                else payload if isinstance(payload, dict) else {}
+            raise FoundryError(status, str(inner.get("code") or inner.get("statusCode") or status),
+                               f"Model discovery through connection '{call.connection}' failed (gateway answered "
+                               f"{status}): {inner.get('message') or ''}",
+                               error_type="server_error" if status >= 500 else "invalid_request_error")
+        return discovered_models(call, payload)
+
+    async def call(self, plan: RunPlan) -> dict:
+        if plan.discovery is not None:
+            await self.discover(plan.discovery)
+        status, payload = await self._send(plan.connection, "POST", plan.url, plan.headers, plan.chat)
         if status != 200:
             raise _upstream_error(plan, status, payload if isinstance(payload, dict) else {})
         return payload

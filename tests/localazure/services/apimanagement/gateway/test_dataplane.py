@@ -61,7 +61,21 @@ def _unique(prefix: str) -> str:
     ("/deployments/{deployment-id}/chat/completions", "deployments/gpt/embeddings", False),
     ("/things/{id}", "things/1/more", False), ("/files/{*path}", "files/a/b/c", True), ("/", "", True)])
 def test_operation_templates(template, rest, matches):
-    assert dataplane._template_matches(template, rest) is matches
+    assert (dataplane._template_match(template, rest) is not None) is matches
+
+
+def test_the_most_specific_template_wins_and_its_parameters_are_matched():
+    """A pass-through API's `/*` beside the discovery operations (issue 24 item 2): GET /deployments and
+    GET /deployments/{deploymentName} take their calls, whatever order the operations are stored in."""
+    templates = ["/*", "/deployments/{deploymentName}", "/deployments"]
+    ranked = {rest: max((dataplane._template_match(t, rest)[0], t) for t in templates
+                        if dataplane._template_match(t, rest) is not None)[1]
+              for rest in ("deployments", "deployments/gpt-4o", "deployments/gpt-4o/chat/completions", "models")}
+    assert ranked == {"deployments": "/deployments", "deployments/gpt-4o": "/deployments/{deploymentName}",
+                      "deployments/gpt-4o/chat/completions": "/*", "models": "/*"}
+    assert dataplane._template_match("/deployments/{deploymentName}", "deployments/gpt-4o")[1] == \
+        {"deploymentName": "gpt-4o"}
+    assert dataplane._template_match("/files/{*path}", "files/a/b")[1] == {"path": "a/b"}
 
 
 def test_pool_prefers_the_lowest_priority_number_then_weights_deterministically():

@@ -538,3 +538,75 @@ def test_every_answer_carries_what_the_sdk_models_require(world):
         assert model_class(body).as_dict() == body   # every field deserializes and round-trips
     assert _required(project_models.AgentVersionDetails) <= set(answers[1][1]["versions"]["latest"])
     assert _required(project_models.PromptAgentDefinition) <= set(created["definition"])
+
+
+DISCOVERY_POLICY = """<policies><inbound>
+  <choose><when condition="@(context.Request.MatchedParameters[&quot;deploymentName&quot;] == &quot;%s&quot;)">
+    <return-response><set-status code="200" reason="OK" /><set-body>{"id":"%s","object":"model"}</set-body>
+    </return-response></when></choose>
+  <return-response><set-status code="404" reason="Not Found" />
+    <set-body>{"error":{"code":"DeploymentNotFound","message":"no such deployment"}}</set-body></return-response>
+  <base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+def test_a_model_discovery_connection_lists_and_runs_what_the_gateway_answers(world, requests_log):
+    """`modelDiscovery` (foundry-samples APIM-Connection-Objects.md): Foundry asks {target}{listModelsEndpoint} with
+    the connection's key and `?api-version={deploymentAPIVersion}`, reads the OpenAI provider's `data[].id`, and gets
+    one deployment from getModelEndpoint; a name the gateway does not have is DeploymentNotFound before any model
+    call. The operations sit beside the API's pass-through `/*`, which must not take their calls."""
+    service_id = (f"/subscriptions/{world.sub}/resourceGroups/{world.rg}/providers/Microsoft.ApiManagement/service/"
+                  f"{world.service}/apis/inference-api")
+    operations = {"list-models": ("/openai/models", """<policies><inbound><return-response>
+        <set-status code="200" reason="OK" /><set-body>{"data":[{"id":"%s","object":"model"},{"id":"later"}]}</set-body>
+        </return-response><base /></inbound><backend><base /></backend><outbound><base /></outbound>
+        <on-error><base /></on-error></policies>""" % MODEL),
+                  "get-model": ("/openai/models/{deploymentName}", DISCOVERY_POLICY % (MODEL, MODEL))}
+    for name, (template, policy) in operations.items():
+        answer = world.arm("PUT", f"{service_id}/operations/{name}?api-version=2024-05-01", json={"properties": {
+            "displayName": name, "method": "GET", "urlTemplate": template,
+            "templateParameters": [{"name": "deploymentName", "type": "string", "required": True}]
+            if "{" in template else []}})
+        assert answer.status_code in (200, 201), answer.text
+        answer = world.arm("PUT", f"{service_id}/operations/{name}/policies/policy?api-version=2024-05-01",
+                           json={"properties": {"format": "rawxml", "value": policy}})
+        assert answer.status_code in (200, 201), answer.text
+    connection_id = f"{world.project.id}/connections/discovering"
+    answer = world.arm("PUT", f"{connection_id}?api-version={CS_API}", json={"properties": {
+        "category": "ApiManagement", "target": f"https://{world.service}.azure-api.net/inference/openai",
+        "authType": "ApiKey", "credentials": {"key": world.key},
+        "metadata": {"deploymentInPath": "true", "inferenceAPIVersion": "2024-12-01-preview",
+                     "deploymentAPIVersion": "2024-10-21",
+                     "modelDiscovery": json.dumps({"listModelsEndpoint": "/models",
+                                                   "getModelEndpoint": "/models/{deploymentName}",
+                                                   "deploymentProvider": "OpenAI"})}}})
+    assert answer.status_code == 200, answer.text
+    try:
+        requests_log.mark()
+        listed = {d.name: d for d in world.client.deployments.list() if d.connection_name == "discovering"}
+        assert sorted(listed) == [f"discovering/{MODEL}", "discovering/later"]
+        assert listed[f"discovering/{MODEL}"].model_name == MODEL and listed["discovering/later"].model_version == ""
+        calls = [line for line in requests_log() if line["kind"] == "gateway"]
+        assert [(line["path"], line["api_version"]) for line in calls] == [
+            (f"/gateway/{world.service}/inference/openai/models", "2024-10-21")], calls
+        assert world.client.deployments.get(f"discovering/{MODEL}").connection_name == "discovering"
+        with pytest.raises(ResourceNotFoundError):
+            world.client.deployments.get("discovering/later")   # listed, but the gateway's get says no
+        name = _unique("discovering-agent")
+        _agent(world, name, f"discovering/{MODEL}")
+        requests_log.mark()
+        assert _ask(world, name, "hello").output_text == modelhost.REPLY
+        assert [line["path"] for line in requests_log() if line["kind"] == "gateway"] == [
+            f"/gateway/{world.service}/inference/openai/models/{MODEL}",
+            f"/gateway/{world.service}/inference/openai/deployments/{MODEL}/chat/completions"]
+        unknown = _unique("unknown-agent")
+        _agent(world, unknown, "discovering/gpt-5-nano")
+        requests_log.mark()
+        with pytest.raises(openai.NotFoundError) as raised:
+            _ask(world, unknown, "hello")
+        assert raised.value.response.json()["error"]["code"] == "DeploymentNotFound"
+        assert [line["path"] for line in requests_log() if line["kind"] == "gateway"] == [
+            f"/gateway/{world.service}/inference/openai/models/gpt-5-nano"]   # no model call
+    finally:
+        world.arm("DELETE", f"{connection_id}?api-version={CS_API}")
+        for name in operations:
+            world.arm("DELETE", f"{service_id}/operations/{name}?api-version=2024-05-01")
