@@ -194,11 +194,6 @@ def embeddings_deployment(hosts, cache_deployment="", cache_host_names=None, mod
     return ""
 
 
-# The first dated api-version of the classic path's Responses API (/openai/responses?api-version=); the v1 path
-# takes none (Learn, Azure OpenAI Responses API and "API version lifecycle").
-RESPONSES_FIRST_API_VERSION = "2025-03-01-preview"
-
-
 def operation_proofs(api_type, chat_deployment, embeddings, inference_api_version=""):
     """What verify calls through the gateway, per operation: [{operation, deployment, reason}] - reason is why the
     operation cannot be proven (then deployment is ""): chat always; responses where the API type carries the
@@ -212,10 +207,10 @@ def operation_proofs(api_type, chat_deployment, embeddings, inference_api_versio
     if api_type not in RESPONSES_API_TYPES:
         proofs.append({"operation": "responses", "deployment": "",
                        "reason": "the %s API type carries no Responses API" % api_type})
-    elif re.match(r"\d{4}-\d{2}-\d{2}", version or "") and version[:10] < RESPONSES_FIRST_API_VERSION[:10]:
+    elif re.match(r"\d{4}-\d{2}-\d{2}", version or "") and version[:10] < validation.RESPONSES_FIRST_API_VERSION[:10]:
         proofs.append({"operation": "responses", "deployment": "", "reason": (
             "the connection's api-version %s predates the Responses API (%s or later, or the v1 API)"
-            % (version, RESPONSES_FIRST_API_VERSION))})
+            % (version, validation.RESPONSES_FIRST_API_VERSION))})
     else:
         proofs.append({"operation": "responses", "deployment": chat_deployment, "reason": ""})
     proofs.append({"operation": "embeddings", "deployment": embeddings or "",

@@ -199,6 +199,9 @@ CONNECTION_API_TYPE_DEFAULTS = {
                                  MODEL_INFERENCE_API_VERSIONS,
                                  "a Model Inference api-version (%s)" % ", ".join(MODEL_INFERENCE_API_VERSIONS)),
 }
+# The first dated api-version of the classic path's Responses API (/openai/responses?api-version=); the v1 path
+# takes none (Learn, Azure OpenAI Responses API and "API version lifecycle").
+RESPONSES_FIRST_API_VERSION = "2025-03-01-preview"
 # How a gateway connection says which API it fronts (Foundry's "bring your own AI gateway" connection metadata).
 CONNECTION_API_TYPES = tuple(CONNECTION_API_TYPE_DEFAULTS)
 
