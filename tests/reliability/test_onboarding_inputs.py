@@ -11,10 +11,6 @@ import pytest
 
 from tests.reliability.harness import TRACEBACK, Endpoint, Playbooks
 
-# One worker runs these tests (stage reliability: --dist loadgroup), so the onboarded gateway of the module fixture
-# is made once.
-pytestmark = pytest.mark.xdist_group("test_onboarding_inputs")
-
 AGENTS = "{{ aigw_agent_host.name }}"
 
 

@@ -15,10 +15,6 @@ import requests
 from tests.integration.test_site_all_capabilities import with_content_safety_key
 from tests.reliability.harness import Playbooks, arm_clients, stop_endpoint
 
-# One worker runs these tests (stage reliability: --dist loadgroup), so the converged site of the module fixture
-# is made once.
-pytestmark = pytest.mark.xdist_group("test_optional_feature_outages")
-
 CALLS = 6
 
 

@@ -13,10 +13,6 @@ import pytest
 from tests.integration.test_site_all_capabilities import ALL_CAPABILITIES
 from tests.reliability.harness import Playbooks, stop_endpoint
 
-# One worker runs these tests (stage reliability: --dist loadgroup), so the endpoint of the module fixture
-# is made once.
-pytestmark = pytest.mark.xdist_group("test_verify_false_alarms")
-
 TOPOLOGY = {
     # Two hosts in different regions at priorities 1 and 2, as test_site_all_capabilities provisions them.
     "aigw_model_hosts": ALL_CAPABILITIES["aigw_model_hosts"],
