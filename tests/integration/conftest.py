@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.converged import ConvergedSites, shared_root
+from tests.integration.converged import converged_sites  # noqa: F401  (the fixture, shared with reliability)
 from tests.scheduling import longest_first
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,11 +36,6 @@ TIME_SCALE = os.environ.get("LOCALAZURE_TEST_TIME_SCALE", "0.0002")
 
 def pytest_collection_modifyitems(items):
     longest_first(items)
-
-
-@pytest.fixture(scope="session")
-def converged_sites(tmp_path_factory):
-    return ConvergedSites(shared_root(tmp_path_factory))
 
 
 @pytest.fixture(scope="session")

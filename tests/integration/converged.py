@@ -4,7 +4,8 @@ of its own started on it.
 
 A converge of site.yml is the suite's dominant cost (minutes on a busy 2-core machine); many tests converge the same
 configuration only as their starting point and assert on what they do afterwards. A test whose assertions are about
-the converge itself (its output, its requests, the files it writes) must run site.yml itself, not use a copy.
+the converge itself may read the converge's result and request log from its copy (both are the converge's own); one
+that asserts on what else a converge leaves (files outside the state dir, its async jobs) runs site.yml itself.
 
 The snapshot is made once per run, even under pytest-xdist: the workers share pytest's base temp folder, and the
 first worker to need a configuration converges it under a file lock while the others wait for it. The snapshot's
@@ -12,8 +13,9 @@ endpoint is stopped before it is copied (its database closed), so each copy star
 holds everything the converge left (database, request log, identity, certificates, outputs file, the
 started-by-playbook mark), and its endpoint's clock is moved on to where the converge left it (the clock's offset
 lives in the endpoint's process), so a test sees what it would have seen after its own converge. Only the endpoint's
-port differs: the copy's endpoint listens on a port of its own, and the outputs file's local URLs (which name the
-port site.yml's endpoint had) are rewritten to it, as site.yml would have written them on that endpoint.
+port and folder differ: the copy's endpoint listens on a port of its own, and the outputs file's local URLs and CA
+bundle path (which name the port and the state dir site.yml's endpoint had) are rewritten to the copy's, as
+site.yml would have written them on that endpoint.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.integration.test_playbooks import ROOT, TIME_SCALE, Playbooks, stop_endpoint
 
@@ -66,28 +70,38 @@ class ConvergedSites:
                 shutil.rmtree(snapshot, ignore_errors=True)   # a converge that failed half-way is not reused
                 runner = Playbooks(snapshot)
                 try:
-                    runner.run("site.yml", *extra)
+                    result = runner.run("site.yml", *extra)
                     # the clock's offset lives in the endpoint's process (verify moves it on): a copy takes it over
                     clock = clock_control(runner.endpoint())
                     ahead = max(0.0, clock["now"] - time.time())
                 finally:
                     stop_endpoint(snapshot)
-                (snapshot / "converged").write_text(json.dumps({"extra": extra, "clock_ahead_seconds": ahead}))
+                (snapshot / "converged").write_text(json.dumps({"extra": extra, "clock_ahead_seconds": ahead,
+                                                                "result": result}))
         return snapshot
 
     def copy(self, state_dir: Path, *extra) -> Playbooks:
         """A Playbooks runner on a copy of the converged site in ``state_dir`` (which must not exist or be empty),
-        with its endpoint started; the caller stops it (stop_endpoint) when done."""
+        with its endpoint started; the caller stops it (stop_endpoint) when done. ``runner.converged`` is the
+        converge's result (output, changed): a test may assert on it once, as on a converge of its own."""
         snapshot = self.snapshot(*extra)
-        ahead = json.loads((snapshot / "converged").read_text())["clock_ahead_seconds"]
+        converged = json.loads((snapshot / "converged").read_text())
         old_base = "https://127.0.0.1:%d" % json.loads((snapshot / "endpoint.json").read_text())["port"]
         shutil.copytree(snapshot, state_dir, dirs_exist_ok=True,
                         ignore=lambda _folder, names: [n for n in names if n in NOT_COPIED + ("converged",)])
         subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir),
                         "--time-scale", TIME_SCALE], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         runner = Playbooks(state_dir)
-        clock_control(runner.endpoint(), {"advance_seconds": ahead})
+        clock_control(runner.endpoint(), {"advance_seconds": converged["clock_ahead_seconds"]})
+        runner.converged = converged["result"]   # what the converge printed and its changed count
         new_base = "https://127.0.0.1:%d" % runner.endpoint()["port"]
         if runner.outputs_file.exists():
-            runner.outputs_file.write_text(runner.outputs_file.read_text().replace(old_base, new_base))
+            runner.outputs_file.write_text(runner.outputs_file.read_text().replace(old_base, new_base)
+                                           .replace(str(snapshot.resolve()), str(Path(state_dir).resolve())))
         return runner
+
+
+@pytest.fixture(scope="session")
+def converged_sites(tmp_path_factory):
+    """The run's converged sites (the integration and reliability conftests import this fixture)."""
+    return ConvergedSites(shared_root(tmp_path_factory))

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+from tests.integration.converged import converged_sites  # noqa: F401  (the fixture, shared with integration)
 from tests.reliability.harness import ROOT
 from tests.scheduling import longest_first
 
