@@ -215,12 +215,49 @@ def backend_drift(listed, backends, pool_name="", pool_members=None, model_route
     return found
 
 
+def stale_backends(listed, outputs, pool_name, pool_description, backend_description):
+    """The backends this role made that the gateway's topology (gateway_outputs) no longer uses, in the order they
+    can go: pools first, then the host backends only those pools held. Ours are marked by name and description: a
+    pool named <pool_name> or <pool_name>-<model> and described with pool_description, a host backend described
+    with backend_description; anything else in the service (a user's backend or pool) is never named."""
+    used = set(name.lower() for name in [backend["name"] for backend in outputs.get("backends") or []]
+               + [outputs.get("backend_id") or ""]
+               + [route["backend_id"] for route in outputs.get("model_routes") or []])
+    prefix = pool_name.lower() + "-"
+
+    def props(item):
+        return item.get("properties") or {}
+
+    def described(item, description):
+        return (props(item).get("description") or "").startswith(description)
+
+    def members(item):
+        return set(member_name_of(service.get("id") or "")
+                   for service in (props(item).get("pool") or {}).get("services") or [])
+
+    pools = [item for item in listed or [] if (props(item).get("type") or "").lower() == "pool"]
+    stale_pools = [item for item in pools
+                   if (item["name"].lower() == pool_name.lower() or item["name"].lower().startswith(prefix))
+                   and described(item, pool_description) and item["name"].lower() not in used]
+    stale_names = set(item["name"].lower() for item in stale_pools)
+    held_elsewhere = set().union(*[members(item) for item in pools if item["name"].lower() not in stale_names])
+    released = set().union(*[members(item) for item in stale_pools]) - held_elsewhere - used
+    singles = [item for item in listed or [] if item["name"].lower() in released
+               and (props(item).get("type") or "").lower() == "single" and described(item, backend_description)]
+    return sorted(item["name"] for item in stale_pools) + sorted(item["name"] for item in singles)
+
+
+def member_name_of(reference):
+    """A pool member's backend name, lowercased, from its id as APIM returns it (a full id or /backends/<name>)."""
+    return reference.rstrip("/").split("/")[-1].lower()
+
+
 def _pool_drift(pool, pool_name, pool_members):
     if pool is None:
         return ["pool %s is missing" % pool_name]
 
     def member(name, priority, weight):
-        return "%s (priority %s, weight %s)" % (name.rstrip("/").rsplit("/", 1)[-1].lower(), priority, weight)
+        return "%s (priority %s, weight %s)" % (member_name_of(name), priority, weight)
     held = sorted(member(item.get("id") or "", item.get("priority"), item.get("weight"))
                   for item in (pool.get("pool") or {}).get("services") or [])
     wanted = sorted(member(item["backend"], item.get("priority"), item.get("weight")) for item in pool_members)
@@ -366,6 +403,6 @@ class FilterModule(object):
                 "host_records": host_records, "read_host_records": read_host_records,
                 "embeddings_hosts": embeddings_hosts,
                 "gateway_backends": gateway_backends, "pool_members": pool_members, "model_routes": model_routes,
-                "backend_drift": backend_drift, "deployment_drift": deployment_drift,
+                "backend_drift": backend_drift, "stale_backends": stale_backends, "deployment_drift": deployment_drift,
                 "static_models": static_models, "quota_entries": quota_entries, "local_url": local_url,
                 "blocklist_prompt": blocklist_prompt}

@@ -109,6 +109,8 @@ def test_a_retired_model_version_stops_in_preflight_naming_its_date_before_any_w
     assert STOPPED + "models-foundry-" in text and "Preflight quota - stop before any write" in text
     assert ("o4-mini 2025-04-16 is retired in swedencentral (lifecycle Deprecated, retirement date 2026-10-16)"
             in text), text[-3000:]
+    # stopped by the preflight, never by the endpoint's own refusal of the write (ServiceModelDeprecated)
+    assert "ServiceModelDeprecated" not in text and "has been deprecated since" not in text
     assert [path for _, path in tight.writes_since(mark) if not path.endswith("/register")] == []
     resources, cognitive, _apim = arm_clients(endpoint)
     assert list(resources.resource_groups.list()) == [] and list(cognitive.accounts.list()) == []
@@ -180,6 +182,8 @@ def test_a_region_short_of_capacity_stops_in_preflight_although_quota_is_left(ti
     assert ("gpt-5.4-nano 2026-03-17 GlobalStandard in swedencentral: 10 capacity asked, the region has 6 available "
             "(modelCapacities: region capacity, not quota, is short)") in text, text[-3000:]
     assert "Preflight quota - stop before any write" in text
+    # stopped by the preflight, never by the endpoint's own refusal of the deployment for region capacity
+    assert "InsufficientQuota" not in text and "of account deployment is bigger than available capacity" not in text
     assert [path for _, path in tight.writes_since(mark) if not path.endswith("/register")] == []
     reads = [entry["path"] for entry in tight.requests_logged()[mark:] if entry["method"] == "GET"]
     assert len([path for path in reads if path.endswith("/locations/swedencentral/modelCapacities")]) == 2

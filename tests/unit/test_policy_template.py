@@ -363,10 +363,10 @@ def test_routing_by_model_picks_each_models_backend_and_answers_an_unknown_model
     assert body.attrs["value"] == ('@((string)context.Request.Body.As<JObject>(preserveContent: true)["model"] '
                                    '?? "")')
     branches = parts["inbound"][3].elements()
-    assert tags(branches) == ["when", "when", "otherwise"]
-    assert branches[0].attrs["condition"] == '@((string)context.Variables["aigw-model"] == "gpt-4o-mini")'
-    assert find(branches[1].elements(), "set-variable").attrs == {"name": "aigw-backend-id", "value": "models-c"}
-    answer = find(branches[2].elements(), "return-response")
+    assert tags(branches) == ["when", "when", "when", "otherwise"]
+    assert branches[1].attrs["condition"] == '@((string)context.Variables["aigw-model"] == "gpt-4o-mini")'
+    assert find(branches[2].elements(), "set-variable").attrs == {"name": "aigw-backend-id", "value": "models-c"}
+    answer = find(branches[3].elements(), "return-response")
     assert find(answer.elements(), "set-status").attrs == {"code": "404", "reason": "Not Found"}
     assert json.loads(find(answer.elements(), "set-body").text) == {"error": {
         "code": "DeploymentNotFound", "message": "The API deployment for this resource does not exist. If you created "
@@ -374,6 +374,16 @@ def test_routing_by_model_picks_each_models_backend_and_answers_an_unknown_model
     # the routed backend, in inbound and in every retry
     assert parts["inbound"][-1].attrs == {"backend-id": ROUTED_BACKEND}
     assert find(parts["backend"][0].elements(), "set-backend-service").attrs == {"backend-id": ROUTED_BACKEND}
+
+
+def test_routing_by_model_answers_the_model_list_itself_with_the_models_it_routes():
+    branch = sections(render({"model_routes": ROUTES}))["inbound"][3].elements()[0]
+    assert branch.attrs["condition"] == ('@(context.Request.Method == "GET" && '
+                                         'Regex.Match(context.Request.OriginalUrl.Path, "/models$").Success)')
+    answer = find(branch.elements(), "return-response")
+    assert find(answer.elements(), "set-status").attrs == {"code": "200", "reason": "OK"}
+    assert json.loads(find(answer.elements(), "set-body").text) == {"object": "list", "data": [
+        {"id": "gpt-4o-mini", "object": "model"}, {"id": "gpt-4.1-mini", "object": "model"}]}
 
 
 def test_routing_comes_after_the_caller_check_and_before_anything_spends_tokens():

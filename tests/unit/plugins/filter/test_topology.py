@@ -229,6 +229,51 @@ def test_backend_drift_compares_each_models_pool():
         "pool pool-gpt-4o-mini is missing", "pool pool-gpt-4.1-mini is missing"]
 
 
+def held_backends(backends, pools, description="Inference backend x"):
+    """A service's listing: Single backends described as the role describes them, and pools of members."""
+    held = [{"name": b["name"], "properties": {"type": "Single", "url": b["url"], "description": description}}
+            for b in backends]
+    return held + [{"name": name, "properties": {"type": "Pool", "description": pool_description, "pool": {
+        "services": [{"id": SERVICE + member} for member in members]}}} for name, pool_description, members in pools]
+
+
+def stale(listed, hosts):
+    """What the gateway role deletes after converging on hosts (the role's own outputs for them)."""
+    routes = f.model_routes(hosts, "pool")
+    outputs = {"backends": f.gateway_backends(hosts), "model_routes": routes,
+               "backend_id": "" if routes else "pool" if len(hosts) > 1 else hosts[0]["backend"]}
+    return f.stale_backends(listed, outputs, "pool", "Load balancer for the model hosts", "Inference backend")
+
+
+def test_stale_backends_name_the_single_pool_once_the_hosts_serve_different_models():
+    backends = f.gateway_backends(routed_hosts())
+    ours = "Load balancer for the model hosts"
+    single = held_backends(backends, [("pool", ours, ["ba", "bb", "bc"])])
+    assert stale(single, routed_hosts()) == ["pool"]
+    # back to the same models everywhere: the models' pools go, the one pool stays
+    routed = held_backends(backends, [("pool-gpt-4o-mini", ours + " of gpt-4o-mini", ["ba", "bb"]),
+                                      ("POOL-gpt-4.1-mini", ours + " of gpt-4.1-mini", ["ba", "bc"]),
+                                      ("pool", ours, ["ba", "bb", "bc"])])
+    same = [dict(host, deployments=[GPT4O]) for host in routed_hosts()]
+    assert stale(routed, same) == ["POOL-gpt-4.1-mini", "pool-gpt-4o-mini"]
+    assert stale(routed[:3] + routed[-1:], same) == []
+
+
+def test_stale_backends_never_name_what_a_user_made_or_a_backend_still_held():
+    backends = f.gateway_backends(routed_hosts())
+    ours = "Load balancer for the model hosts"
+    listed = held_backends(backends, [
+        ("pool", ours, ["ba", "bb", "bc", "gone"]),                  # ours, unused: goes, with gone
+        ("pool-o1", "a user's pool", ["bc"]),                        # our name, not our description
+        ("team-pool", ours, ["ba"]),                                 # our description, not our name
+        ("pool-old", ours + " of old", ["kept-by-user", "mine"])])   # ours; kept-by-user is in the user's pool
+    listed += held_backends([{"name": "gone", "url": "https://gone/"}], [])
+    listed += held_backends([{"name": "kept-by-user", "url": "https://k/"}], [("users", "theirs", ["kept-by-user"])])
+    listed += held_backends([{"name": "mine", "url": "https://m/"}], [], description="the user's backend")
+    assert stale(listed, routed_hosts()) == ["pool", "pool-old", "gone"]
+    assert stale([], routed_hosts()) == []
+
+
 HOSTS = [{"name": "models-1", "deployments": [{"name": "gpt-4o-mini", "model_version": "2024-07-18"},
                                               {"name": "embed", "model_name": "text-embedding-3-small",
                                                "capacity": 20, "rai_policy_name": None}]}]
