@@ -160,14 +160,10 @@ def _validate_auth(params):
     if auth_type != "ApiKey" and params.get("api_key"):
         return "api_key is only used with auth_type ApiKey (auth_type is %s)" % auth_type
     if auth_type == "OAuth2":
-        missing = [key for key in ("client_id", "client_secret", "token_url") if not oauth2.get(key)]
-        if missing:
-            return "oauth2.%s required when auth_type is OAuth2" % (
-                ", oauth2.".join(missing) + (" is" if len(missing) == 1 else " are"))
-        if not validation.GUID.match(oauth2["client_id"]):
-            return "oauth2.client_id must be a GUID (the application's client id)"
-        if not oauth2["token_url"].startswith("https://"):
-            return "oauth2.token_url must be an https URL"
+        # Any OAuth2 server's client id: foundry-samples' OAuth2 ModelGateway sample does not ask for an Entra GUID.
+        problem = validation.oauth2_problem(oauth2)
+        if problem:
+            return problem
     elif params.get("oauth2"):
         return "oauth2 is only used with auth_type OAuth2 (auth_type is %s)" % auth_type
     if params.get("auth_config"):

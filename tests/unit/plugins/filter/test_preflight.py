@@ -60,7 +60,15 @@ def test_the_lab_passes():
     ("aigw_connection_scope", "hub", ["aigw_connection_scope is 'hub'"]),
     # the foundry_connection role refuses these only after APIM's create started (issue 22 item 3)
     ("aigw_connection_auth_type", "AAD", ["aigw_connection_auth_type is 'AAD'", "ApiKey, ProjectManagedIdentity"]),
-    ("aigw_connection_auth_type", "OAuth2", ["aigw_connection_auth_type is 'OAuth2'"]),
+    ("aigw_connection_auth_type", "OAuth2", ["aigw_connection_auth_type is 'OAuth2'",
+                                             "aigw_connection_category ModelGateway takes it"]),
+    ("aigw_connection_category", "AIModelGateway", ["aigw_connection_category is 'AIModelGateway'",
+                                                    "ApiManagement, ModelGateway"]),
+    ("aigw_connection_custom_headers", {"x team": "a"}, ["aigw_connection_custom_headers name 'x team'",
+                                                         "not an HTTP header name"]),
+    ("aigw_connection_custom_headers", {"x-team": "a\r\nx-admin: 1"},
+     ["aigw_connection_custom_headers 'x-team'", "control characters"]),
+    ("aigw_connection_custom_headers", {"API-Key": "k"}, ["'API-Key' is the header that carries"]),
     ("aigw_connection_auth_type", "None", ["aigw_connection_auth_type is 'None'"]),
     ("aigw_gateway_policy.token_limit.tokens_per_minute", "lots",
      ["aigw_gateway_policy.token_limit.tokens_per_minute is 'lots'", "whole number"]),
@@ -337,3 +345,39 @@ def test_a_model_no_host_deploys_is_named():
         "404 DeploymentNotFound for it; add it to the deployments of at least one host",
         "aigw_agent_model is 'o3': no model host of aigw_model_hosts deploys it, so the gateway would answer 404 "
         "DeploymentNotFound for it; add it to the deployments of at least one host"]
+
+
+MODEL_GATEWAY = {"aigw_connection_category": "ModelGateway", "aigw_connection_auth_type": "OAuth2",
+                 "aigw_connection_oauth2": {"client_id": "gateway-client", "client_secret": "s3cret-value",
+                                            "token_url": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+                                            "scopes": ["api://gateway/.default"]},
+                 "aigw_gateway_policy": {"gateway_auth": {"entra": {"enabled": True}}}}
+
+
+def test_a_model_gateway_connection_with_oauth2_client_credentials_passes():
+    assert aigw_problems(MODEL_GATEWAY) == []
+    assert aigw_problems(dict(MODEL_GATEWAY, aigw_connection_auth_type="ApiKey",
+                              aigw_connection_custom_headers={"X-Route-Policy": "premium", "x-team": 7})) == []
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"aigw_connection_oauth2": {"client_id": "c", "client_secret": "s3cret-value"}},
+     ["aigw_connection_oauth2.token_url is required when auth_type is OAuth2"]),
+    ({"aigw_connection_oauth2": {}}, ["aigw_connection_oauth2.client_id, aigw_connection_oauth2.client_secret, "
+                                      "aigw_connection_oauth2.token_url are required"]),
+    ({"aigw_connection_oauth2": dict(MODEL_GATEWAY["aigw_connection_oauth2"], token_url="http://idp/token")},
+     ["aigw_connection_oauth2.token_url must be an https URL"]),
+    ({"aigw_connection_oauth2": dict(MODEL_GATEWAY["aigw_connection_oauth2"], scopes="api://gateway/.default")},
+     ["aigw_connection_oauth2.scopes must be a list"]),
+    ({"aigw_gateway_policy": {}}, ["OAuth2 needs aigw_gateway_policy.gateway_auth.entra enabled"]),
+    ({"aigw_connection_category": "ApiManagement"}, ["aigw_connection_auth_type is 'OAuth2'",
+                                                     "must be one of ApiKey, ProjectManagedIdentity",
+                                                     "aigw_connection_category ModelGateway takes it"]),
+    ({"aigw_connection_auth_type": "ProjectManagedIdentity"}, ["must be one of ApiKey, OAuth2",
+                                                               "aigw_connection_category ApiManagement takes it"]),
+    ({"aigw_connection_custom_headers": {"Authorization": "Bearer x"}}, ["'Authorization' is the header"]),
+])
+def test_a_bad_model_gateway_connection_is_named_and_its_secret_is_not(change, words):
+    problems = aigw_problems(dict(MODEL_GATEWAY, **change))
+    assert len(problems) == 1 and all(word in problems[0] for word in words), problems
+    assert "s3cret-value" not in problems[0]
