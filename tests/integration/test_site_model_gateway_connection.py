@@ -25,8 +25,9 @@ FRONT = ('<choose><when condition="@(context.Request.Headers.GetValueOrDefault(&
          '&quot;&quot;) != &quot;premium&quot;)"><return-response><set-status code="400" reason="Bad Request" />'
          '<set-body>{"error":{"code":"MissingRoute","message":"X-Route-Policy must be premium"}}</set-body>'
          '</return-response></when></choose>')
-# verify's read-back compares the connection with an ApiManagement one (roles/verify, another branch's files): these
-# runs leave verify out and prove the agent path with the stock client themselves.
+# The first run of each auth type is whole (verify compares the ModelGateway connection, headers and OAuth2 client
+# included, and sends the headers with its calls); the re-runs leave verify out and prove the agent path with the
+# stock client themselves.
 NOT_VERIFY = ("--tags", "preflight,resource_group,monitoring,ai_services,apim,gateway,capabilities,connection,outputs")
 
 
@@ -76,7 +77,7 @@ class Foundry(DiscoveryFoundry):
 
 
 def test_site_makes_a_model_gateway_connection_whose_headers_pass_the_front(site):
-    site.run("site.yml", *extra(), *NOT_VERIFY)
+    site.run("site.yml", *extra())
     foundry = Foundry(site)
     props = foundry.connection()
     assert (props.category, props.auth_type) == ("ModelGateway", "ApiKey")
@@ -118,7 +119,7 @@ def test_a_second_run_changes_and_writes_nothing(site):
 
 def test_an_oauth2_model_gateway_connection_answers_with_its_token_and_headers(site):
     endpoint = site.endpoint()
-    result = site.run("site.yml", *oauth2_extra(endpoint), *NOT_VERIFY)
+    result = site.run("site.yml", *oauth2_extra(endpoint))
     assert endpoint["client_secret"] not in result["output"]
     foundry = Foundry(site)
     props = foundry.connection()
