@@ -169,6 +169,7 @@ CHOICE_TABLES = {
     "api_type": validation.CONNECTION_API_TYPES,
     "connection_scope": validation.CONNECTION_SCOPES,
     "foundry_connection_auth_type": validation.CATEGORY_AUTH_TYPES,
+    "verify_connection_auth_type": validation.CATEGORY_AUTH_TYPES,
     "connection_category": validation.GATEWAY_CONNECTION_CATEGORIES,
     "auth_type": validation.GATEWAY_CONNECTION_AUTH_TYPES,
     "model_discovery": validation.CONNECTION_MODEL_DISCOVERY,
