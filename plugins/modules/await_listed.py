@@ -12,13 +12,14 @@ version_added: 0.3.0
 description:
   - Waits until every resource of O(wanted) is listed as C(Succeeded) by one of our info modules, for writes started
     with O(aigateway.foundry.cognitive_account#module:wait=false) (or a project's or a deployment's) in a loop. Each
-    look lists them with O(module): the accounts of O(resource_group) in one request, the deployments of the wanted
+    look lists them with O(module) - the accounts of O(resource_group) in one request, the deployments of the wanted
     deployments' accounts in one task (a request per account), the projects of each wanted project's account.
-  - Prints a line per resource when it succeeds (C(<what> <name>: succeeded after <time>)) and a count while others
+  - >-
+    Prints a line per resource when it succeeds (C(<what> <name>: succeeded after <time>)) and a count while others
     run, as P(aigateway.foundry.await_job#module) does; no C(FAILED - RETRYING) line.
   - A resource listed as C(Failed) or C(Canceled) fails the task naming it; so does O(timeout).
   - It belongs to the C(azure) action group, so the play's C(module_defaults) for it (the auth options) reach every
-    call; any option not listed here is passed to O(module) as it is.
+    call.
 author:
   - aigateway.foundry maintainers (@aigateway)
 options:
@@ -71,6 +72,7 @@ attributes:
     description: Runs on the controller.
 extends_documentation_fragment:
   - action_common_attributes
+  - aigateway.foundry.azure
 """
 
 EXAMPLES = r"""
