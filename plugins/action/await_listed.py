@@ -98,9 +98,10 @@ class ActionModule(ActionBase):
                     args["what"], done, len(wanted), elapsed_text(elapsed), typical_text))
                 said_count, said_at = done, elapsed
             if elapsed >= args["timeout"]:
-                result.update(failed=True, resources=listed, msg="%s still running after waiting %d s (timeout=%d): %s"
-                              % (args["what"], elapsed, args["timeout"],
-                                 ", ".join(shown(path) for path in left["pending"])))
+                result.update(failed=True, resources=listed, msg="; ".join(
+                    "%s %s is still running after waiting %d s (wait_timeout=%d)"
+                    % (args["what"], shown(path), elapsed, args["timeout"]) for path in left["pending"])
+                    + "; it continues in Azure: re-run the play (it will converge) or raise the wait's bound")
                 return result
             time.sleep(args["delay"])
         result.update(changed=False, resources=listed, waited_seconds=round(elapsed, 1))

@@ -102,5 +102,7 @@ def test_the_bound_fails_naming_what_still_runs(monkeypatch):
     listing = {"accounts": [resource("m-1", "Creating")]}
     result, _lines, calls = run_await(monkeypatch, [[listing]], timeout=20, delay=10)
     assert result["failed"] is True
-    assert result["msg"] == "Foundry account still running after waiting 20 s (timeout=20): m-1, m-2"
+    assert result["msg"] == ("Foundry account m-1 is still running after waiting 20 s (wait_timeout=20); "
+                             "Foundry account m-2 is still running after waiting 20 s (wait_timeout=20); "
+                             "it continues in Azure: re-run the play (it will converge) or raise the wait's bound")
     assert len(calls) == 3
