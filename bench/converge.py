@@ -40,6 +40,8 @@ import benchlib  # noqa: E402  pylint: disable=wrong-import-position
 import extrapolate  # noqa: E402  pylint: disable=wrong-import-position
 
 PR_SET_CHILD_SUBREAPER = 36
+# Seconds a wait's banner waits for the operation it awaits to be caught by its hold (an async job's module start).
+HELD_PATIENCE = 120
 APIM_SERVICE_TYPE = "Microsoft.ApiManagement/service"
 # The play's wait for the service (roles/apim/tasks/wait.yml): every task before it does not need APIM.
 APIM_WAIT_TASK = "Waiting for API Management to finish provisioning"
@@ -164,6 +166,11 @@ def held_run(endpoint, extra, name, stages):
             if launch_task in line and index not in launched:
                 launched[index] = time.time()
         if pending and pending[0][2] in line:
+            # The wait may come right after the task that launches the operation (the purge): its async job's
+            # module may not have sent the request yet. Release once the hold has caught it.
+            deadline = time.monotonic() + HELD_PATIENCE
+            while not control(endpoint, "GET", "/localazure/holds")["held"] and time.monotonic() < deadline:
+                time.sleep(0.2)
             released.append(control(endpoint, "DELETE", "/localazure/holds")["released"])
             pending.pop(0)
             if pending:
