@@ -2,10 +2,10 @@
 # Copyright: contributors to aigateway.foundry
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Waits for many long-running writes at once by listing them: each look runs one of our info modules (one list
-request per call: the resource group's accounts, or the wanted resources' accounts' children), and the writes are done when every wanted resource is listed as Succeeded. It says how it goes as
-await_job does: a line per resource when it succeeds, a count while the others run, never a ``FAILED - RETRYING``
-line per look. The task's other options (the auth of the play's module_defaults: this action is in the azure
-group) go to every call."""
+request per call: the resource group's accounts, or the children of the wanted resources' accounts), and the writes
+are done when every wanted resource is listed as Succeeded. It says how it goes as await_job does: a line per
+resource when it succeeds, a count while the others run, never a ``FAILED - RETRYING`` line per look. The task's
+other options (the auth of the play's module_defaults: this action is in the azure group) go to every call."""
 from __future__ import annotations
 
 import re

@@ -441,7 +441,8 @@ class FilterModule(object):
     def filters(self):
         return {"aigw_topology": aigw_topology, "custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "read_host_records": read_host_records,
-                "provisioning_left": provisioning_left, "written_paths": written_paths, "listed_host_records": listed_host_records,
+                "provisioning_left": provisioning_left, "written_paths": written_paths,
+                "listed_host_records": listed_host_records,
                 "embeddings_hosts": embeddings_hosts,
                 "gateway_backends": gateway_backends, "pool_members": pool_members, "model_routes": model_routes,
                 "backend_drift": backend_drift, "deployment_drift": deployment_drift,

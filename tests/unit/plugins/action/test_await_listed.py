@@ -75,7 +75,8 @@ def test_deployments_are_listed_in_one_call_for_all_their_accounts_and_projects_
                       {"resource_group": "rg", "accounts": ["m-1", "m-2"], "access_token": "tok"})]
     assert lines == ["model deployment m-1/gpt: succeeded after 0s", "model deployment m-2/gpt: succeeded after 0s"]
     wanted = ["a/projects/p", "b/projects/q"]
-    answers = [{"projects": [resource("a/projects/p", "Succeeded")]}, {"projects": [resource("b/projects/q", "Succeeded")]}]
+    answers = [{"projects": [resource("a/projects/p", "Succeeded")]},
+               {"projects": [resource("b/projects/q", "Succeeded")]}]
     result, lines, calls = run_await(monkeypatch, [answers], module="foundry_project_info", wanted=wanted,
                                      what="Foundry project")
     assert [call[1]["account"] for call in calls] == ["a", "b"]

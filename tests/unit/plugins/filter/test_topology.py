@@ -357,7 +357,8 @@ def in_state(tail, state):
 
 
 def test_provisioning_left_waits_for_what_is_not_listed_or_still_running_and_names_what_failed():
-    resources = [in_state("a", "Succeeded"), in_state("b", "Creating"), in_state("c", "Failed"), in_state("d", "Canceled"),
+    resources = [in_state("a", "Succeeded"), in_state("b", "Creating"), in_state("c", "Failed"),
+                 in_state("d", "Canceled"),
                  in_state("A/deployments/gpt-4o", "Succeeded")]
     assert f.provisioning_left(resources, ["a", "b", "c", "d", "e"]) == {"pending": ["b", "e"], "failed": ["c", "d"]}
     # Matched at the end of the id, case-insensitively: a deployment is told from its account.
