@@ -159,11 +159,12 @@ def test_site_provisions_the_gateway(converged):
     # verify called each model through the local gateway emulation: with the key 200, without 401
     calls = sorted((e["path"].rsplit("/deployments/", 1)[-1], e["status"])
                    for e in converged.requests_logged() if e.get("kind") == "gateway")
-    # ... the metric and log proofs made one call of their own to the first model, and the agent step's test agent
-    # answered through the connection: one more call to its deployment
+    # ... the metric and log proofs made one call of their own to the first model, the operations proof one chat
+    # call (responses predate this api-version, no embeddings deployment: said not proven), and the agent step's
+    # test agent answered through the connection: one more call to its deployment
     assert calls == sorted([(model + "/chat/completions", status)
                             for model in ("gpt-5.4-mini", "gpt-5.4-nano") for status in (200, 401)]
-                           + [("gpt-5.4-mini/chat/completions", 200), ("gpt-5.4-mini/chat/completions", 200)])
+                           + [("gpt-5.4-mini/chat/completions", 200)] * 3)
     # each proof of a capability switched on says what it showed (the pool has one host: no pool proof)
     shown = " ".join(result["output"].split())
     assert re.search(r'Token metrics - \d+ "Total Tokens" row\(s\), \d+ tokens, with dimensions', shown)
@@ -265,8 +266,9 @@ def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
     assert [c.name for c in cognitive.project_connections.list(group, agent_account, "foundry-project")] == [
         "ai-gateway"]
     calls = [e["status"] for e in pool_playbooks.requests_logged() if e.get("kind") == "gateway"]
-    assert sorted(calls) == [200, 200, 200, 200, 401, 401], \
-        "each model with and without the key, the metric and log proofs' call and the agent's call"
+    assert sorted(calls) == [200] * 6 + [401] * 2, \
+        "each model with and without the key, the metric and log proofs' call, the operations proof's chat and " \
+        "responses calls (the v1 API carries both) and the agent's call"
     # both hosts have priority 1: which one answers is the pool's choice, so failover cannot be shown
     assert "Pool: failover not proven - it needs one host alone at the first priority" in " ".join(result["output"].split())
 
