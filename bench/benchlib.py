@@ -111,6 +111,26 @@ def azcollection_python():
     return str(python) if (AZCOLLECTION_VENV / ".complete").exists() else None
 
 
+def commit():
+    """The code measured: the short commit of HEAD (None outside a git checkout)."""
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                           check=False)
+    return found.stdout.strip() or None
+
+
 def write_result(name, results):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / (name + ".json")).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def run_sizes(name, sizes, time_scale, bench_one):
+    """``bench_one(size, time_scale, workdir)`` for each of the comma-separated ``sizes``, each row printed as it
+    comes and bench/results/<name>.json rewritten after every row (a long run keeps what it measured)."""
+    workdir = tempfile.mkdtemp(prefix="bench-%s-" % name)
+    results = {"time_scale": time_scale, "runs": []}
+    for size in [int(number) for number in sizes.split(",")]:
+        row = bench_one(size, time_scale, workdir)
+        print(json.dumps(row))
+        sys.stdout.flush()
+        results["runs"].append(row)
+        write_result(name, results)

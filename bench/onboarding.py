@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,12 +37,6 @@ def projects_vars(count, workdir):
     return path
 
 
-def commit():
-    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                           check=False)
-    return found.stdout.strip() or None
-
-
 def bench_projects(count, time_scale, workdir):
     with benchlib.LocalAzure(time_scale=time_scale) as endpoint:
         extra = projects_vars(count, workdir)
@@ -56,7 +48,7 @@ def bench_projects(count, time_scale, workdir):
         idle = converge.playbook("onboard.yml", endpoint, extra, endpoint.log)
     reads = benchlib.reads_by_kind(idle["entries"])
     return {
-        "projects": count, "commit": commit(), "load_average": round(os.getloadavg()[0], 1),
+        "projects": count, "commit": benchlib.commit(), "load_average": round(os.getloadavg()[0], 1),
         "onboard": {"wall_s": first["wall_s"], "cpu_s": first["cpu_s"], "requests": first["requests"],
                     "long_operations": len(ops),
                     "real_lower_s": round(extrapolate.unblocked_real_seconds(window, ops, time_scale), 1),
@@ -76,14 +68,7 @@ def main():
     parser.add_argument("--time-scale", type=float, default=0.002)
     options = parser.parse_args()
     converge.become_subreaper()
-    workdir = tempfile.mkdtemp(prefix="bench-onboarding-")
-    results = {"time_scale": options.time_scale, "runs": []}
-    for count in [int(number) for number in options.projects.split(",")]:
-        row = bench_projects(count, options.time_scale, workdir)
-        print(json.dumps(row))
-        sys.stdout.flush()
-        results["runs"].append(row)
-        benchlib.write_result("onboarding", results)
+    benchlib.run_sizes("onboarding", options.projects, options.time_scale, bench_projects)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from localazure import server
+from localazure.engine.clock import checked_start
 from localazure.engine.conformance import SpecsUnavailable, load_specs
 from localazure.engine.faults import Faults
 
@@ -63,6 +64,15 @@ def _running_endpoint(state_dir: Path) -> dict | None:
     return None
 
 
+def _clock_start(text: str) -> str:
+    """argparse checks --clock-start before start spawns the server (which reads it again)."""
+    try:
+        checked_start(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def _serve_args(args) -> list[str]:
     out = ["--state-dir", str(args.state_dir), "--time-scale", str(args.time_scale),
            "--conformance", args.conformance, "--fault-rate", str(args.fault_rate),
@@ -74,6 +84,8 @@ def _serve_args(args) -> list[str]:
             out += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
     for spec in args.extra_provider:
         out += ["--extra-provider", spec]
+    if args.clock_start is not None:
+        out += ["--clock-start", args.clock_start]
     return out
 
 
@@ -180,7 +192,8 @@ def cmd_serve(args) -> int:
                     only_path_regex=args.fault_path_regex, count=args.fault_count)
     try:
         server.serve(args.state_dir.resolve(), port=args.port or 0, time_scale=args.time_scale, faults=faults,
-                     conformance_mode=args.conformance)
+                     conformance_mode=args.conformance,
+                     clock_start=None if args.clock_start is None else checked_start(args.clock_start))
     except SpecsUnavailable as error:
         print(_refusal(error), file=sys.stderr)
         return 2
@@ -226,6 +239,9 @@ def main(argv=None) -> int:
             command.add_argument("--fault-path-regex", default=None)
             command.add_argument("--extra-provider", action="append", default=[], metavar="MODULE:ATTR",
                                  help="load an additional Provider (test-only kinds)")
+            command.add_argument("--clock-start", default=None, metavar="ISO8601", type=_clock_start,
+                                 help="start the endpoint's clock (its Date headers) at this instant, for a fresh "
+                                      "state (tests that judge dates without the machine's date)")
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
 import os
@@ -74,7 +75,8 @@ def _log_kind(request: web.Request, plane_prefixes) -> str:
 
 
 class App:
-    def __init__(self, state_dir: Path, *, time_scale: float, faults: Faults, conformance_mode: str = "strict"):
+    def __init__(self, state_dir: Path, *, time_scale: float, faults: Faults, conformance_mode: str = "strict",
+                 clock_start: float | None = None):
         self.state_dir = state_dir
         self.identity = Identity.load_or_create(state_dir)
         self.store = Store(state_dir / STATE_DB)
@@ -83,7 +85,7 @@ class App:
         self.rates = RateCounters()
         self.conformance_mode = conformance_mode
         self.conformance = load_conformance(conformance_mode)
-        self.clock = Clock()
+        self.clock = Clock(start=clock_start)
         events = Events()
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
@@ -113,17 +115,25 @@ class App:
         try:
             response = await handler(request)
             status = response.status
-            return response
+            return self._dated(response)
         except ArmError as error:
             status = error.status
-            return _error_response(error)
+            return self._dated(_error_response(error))
         except web.HTTPException as error:
             status = error.status
+            self._dated(error)
             raise
         finally:
             self.log.append(method=request.method, path=request.path, api_version=request.query.get("api-version"),
                             status=status, started=started, kind=request["log_kind"],
                             conformance=request["conformance"])
+
+    def _dated(self, response):
+        """Every answer's Date header (RFC 9110 section 6.6.1, which ARM and the data planes send) reads the
+        endpoint's clock, not the machine's: a client that takes "today" from Azure's answer (cognitive_quota_info
+        judging retirement dates) then follows the clock a test sets."""
+        response.headers["Date"] = email.utils.formatdate(self.clock(), usegmt=True)
+        return response
 
     # --- ARM -----------------------------------------------------------------------------------
     def _authenticate(self, request: web.Request) -> dict:
@@ -330,11 +340,13 @@ def write_private_json(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, conformance_mode: str) -> None:
+async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, conformance_mode: str,
+                 clock_start: float | None = None) -> None:
     ca, cert, key = certs.ensure_certificates(state_dir)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    app = App(state_dir, time_scale=time_scale, faults=faults, conformance_mode=conformance_mode)
+    app = App(state_dir, time_scale=time_scale, faults=faults, conformance_mode=conformance_mode,
+              clock_start=clock_start)
     runner = web.AppRunner(app.build(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=context, reuse_address=True)
@@ -361,6 +373,6 @@ async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, 
 
 
 def serve(state_dir: Path, *, port: int = 0, time_scale: float = DEFAULT_TIME_SCALE, faults: Faults | None = None,
-          conformance_mode: str = "strict") -> None:
+          conformance_mode: str = "strict", clock_start: float | None = None) -> None:
     private_state_dir(state_dir)
-    asyncio.run(_serve(state_dir, port, time_scale, faults or Faults(), conformance_mode))
+    asyncio.run(_serve(state_dir, port, time_scale, faults or Faults(), conformance_mode, clock_start))

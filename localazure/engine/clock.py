@@ -5,9 +5,13 @@ A caller can also hold the clock still for a bounded real time (``hold_seconds``
 one rate window (a token minute) then does not depend on how fast the machine makes its calls. The hold is a lease:
 it ends when released (``hold_seconds: 0``) or when its real time is up, so a caller that dies never leaves the
 clock stopped. The clock only moves forward: a hold ends where it stood, and time goes on from there.
-The offset lives in the process; a restarted endpoint starts again at real time (operations already due stay due)."""
+The offset lives in the process; a restarted endpoint starts again at real time (operations already due stay due),
+or at the instant given by ``--clock-start`` (a test that judges dates, e.g. a model's retirement date against the
+``Date`` header every answer carries, then does not depend on the machine's date). Start a fresh state with it: the
+clock may then begin before the machine's time, but never moves back once running."""
 from __future__ import annotations
 
+import datetime
 import time
 
 # A hold longer than this would stall every long-running operation of a forgotten caller for too long.
@@ -20,6 +24,15 @@ def checked_advance(seconds) -> float:
     return float(seconds)
 
 
+def checked_start(text):
+    """``--clock-start``: an ISO 8601 instant (``2027-04-15T00:00:00Z`` or a date, read as midnight UTC) -> epoch."""
+    try:
+        when = datetime.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"the clock start must be an ISO 8601 date or instant, not {text!r}") from None
+    return (when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)).timestamp()
+
+
 def checked_hold(seconds) -> float:
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= MAX_HOLD_SECONDS:
         raise ValueError(f"hold_seconds must be a number of seconds from 0 to {MAX_HOLD_SECONDS:g}, not {seconds!r}")
@@ -27,9 +40,9 @@ def checked_hold(seconds) -> float:
 
 
 class Clock:
-    def __init__(self, real=time.time) -> None:
-        self.offset = 0.0
+    def __init__(self, real=time.time, start: float | None = None) -> None:
         self._real = real
+        self.offset = 0.0 if start is None else float(start) - real()
         self._held_at: float | None = None      # the clock's value while held
         self._hold_ends: float | None = None    # real time at which the hold lapses
 

@@ -14,9 +14,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_connection, validation
 
 
-def connection_call_url(target, deployment, api_type, inference_api_version=""):
-    """The chat-completions URL Foundry calls for `<connection>/<deployment>` through a connection to `target` of
-    `api_type` with `inference_api_version` ("" = the API type's default, what the connection module writes)."""
+def connection_call_url(target, deployment, api_type, inference_api_version="", operation="chat"):
+    """The URL Foundry calls for `operation` (chat, embeddings, responses) of `<connection>/<deployment>` through a
+    connection to `target` of `api_type` with `inference_api_version` ("" = the API type's default, what the
+    connection module writes). Where the URL does not name the deployment, the body's `model` does."""
+    if operation not in foundry_connection.INFERENCE_OPERATIONS:
+        raise AnsibleFilterError("connection_call_url: operation must be one of %s, got %r"
+                                 % (", ".join(foundry_connection.INFERENCE_OPERATIONS), operation))
     if api_type not in validation.CONNECTION_API_TYPE_DEFAULTS:
         raise AnsibleFilterError("connection_call_url: api_type must be one of %s, got %r"
                                  % (", ".join(validation.CONNECTION_API_TYPES), api_type))
@@ -28,7 +32,7 @@ def connection_call_url(target, deployment, api_type, inference_api_version=""):
     if problem:
         raise AnsibleFilterError(problem)
     in_path = validation.CONNECTION_API_TYPE_DEFAULTS[api_type].deployment_in_path
-    return foundry_connection.inference_call(target, deployment, in_path, version)[0]
+    return foundry_connection.inference_call(target, deployment, in_path, version, operation)[0]
 
 
 class FilterModule(object):

@@ -89,7 +89,8 @@ def upgrade_plan(settings, deployments_read, backends_read):
     serve the model), create (the new deployments still missing, with the old one's settings and the new version),
     backends (the per-deployment backends: name, account, deployment), shift_pool, steps (the steps not yet taken:
     {percent, members}), final_pool, final_members, retire (the old deployments still present: account, name),
-    old_deployment, new_deployment, stale_pools (the model's pool of before the upgrade, when Azure holds it)}.
+    old_deployment, new_deployment}. The pools and backends the upgrade leaves go with site.yml's stale rule
+    (stale_backends), which the upgrade runs once the route names the new deployments only.
     """
     model, version, old, new, steps = _settings(settings)
     hosts = settings.get("hosts") or []
@@ -154,10 +155,7 @@ def upgrade_plan(settings, deployments_read, backends_read):
         len(retire), old)
     return {"stage": stage, "position": position, "hosts": [host["name"] for host in serving], "create": create,
             "backends": backends, "shift_pool": shift_pool, "steps": plan_steps, "final_pool": final_pool,
-            "final_members": final_members, "retire": retire, "old_deployment": old, "new_deployment": new,
-            # The model's pool before the upgrade (routing by deployment name): nothing routes to it after.
-            "stale_pools": [name for name in ["%s-%s" % (settings["pool_name"], model)]
-                            if _pool_services(backends_read, name) is not None]}
+            "final_members": final_members, "retire": retire, "old_deployment": old, "new_deployment": new}
 
 
 def upgrade_hosts(hosts, settings, phase):

@@ -365,17 +365,27 @@ def _site_capability_problems(inputs):
     return problems
 
 
+CONNECTION_INPUTS = {"aigw_connection_scope", "aigw_connection_auth_type", "aigw_connection_model_discovery",
+                     "aigw_connection_category", "aigw_connection_oauth2", "aigw_connection_custom_headers"}
+
+
 def _connection_problems(inputs):
-    if not {"aigw_connection_scope", "aigw_connection_auth_type", "aigw_connection_model_discovery"} & set(inputs):
+    if not CONNECTION_INPUTS & set(inputs):
         return []
     entra = None
     if isinstance(inputs.get("aigw_gateway_policy"), dict):
         entra = bool(((inputs["aigw_gateway_policy"].get("gateway_auth") or {}).get("entra") or {}).get("enabled"))
     agent_host = inputs.get("aigw_agent_host") if isinstance(inputs.get("aigw_agent_host"), dict) else {}
-    return [validation.gateway_connection_problem(inputs.get("aigw_connection_scope"),
-                                                  inputs.get("aigw_connection_auth_type"),
+    auth_type = inputs.get("aigw_connection_auth_type")
+    return [validation.gateway_connection_problem(inputs.get("aigw_connection_scope"), auth_type,
                                                   agent_host.get("project"), entra,
-                                                  inputs.get("aigw_connection_model_discovery"))]
+                                                  inputs.get("aigw_connection_model_discovery"),
+                                                  inputs.get("aigw_connection_category")),
+            validation.oauth2_problem(inputs.get("aigw_connection_oauth2"), "aigw_connection_oauth2")
+            if auth_type == "OAuth2" and "aigw_connection_oauth2" in inputs else None,
+            validation.custom_headers_problem(inputs.get("aigw_connection_custom_headers"),
+                                              validation.credential_header({"auth_type": auth_type}),
+                                              "aigw_connection_custom_headers")]
 
 
 def aigw_problems(inputs, shown=None):

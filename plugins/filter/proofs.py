@@ -8,13 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
+import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aigateway.foundry.plugins.filter.topology import deployment_backend
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 # Learn, llm-semantic-cache-lookup (Usage notes): "Score threshold above 0.2 may lead to cache mismatch" - above it
 # an unrelated prompt may be answered from the cache, so a miss is not something the configuration promises.
@@ -142,6 +143,91 @@ def evidence_verdict(rows, cache_may_answer_calls, required):
     return "missing" if required else "late"
 
 
+def _kql_string(value):
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def gateway_log_query(since, api_id, deployment, request_id="", take=10):
+    """The KQL that finds the gateway's calls of an API to a deployment since a time, whatever the URL's shape
+    (deployment in the path, v1 with the body's model, /responses): ApiManagementGatewayLogs by ApiId, joined on
+    CorrelationId with ApiManagementGatewayLlmLog by DeploymentName (Learn, the LLM log's reference: CorrelationId is
+    "Unique ID corresponding to the same field in ApiManagementGatewayLogs"; DeploymentName is what the client
+    named). request_id narrows it to one call: the LLM log's RequestId is the id of the model's answer (a chat
+    completion's or a response's), which the caller saw in the answer's body."""
+    for name, value in (("since", since), ("api_id", api_id), ("deployment", deployment)):
+        if not value:
+            raise AnsibleFilterError("gateway_log_query needs %s, got %r" % (name, value))
+    llm = "DeploymentName =~ %s" % _kql_string(deployment)
+    if request_id:
+        llm += " and RequestId == %s" % _kql_string(request_id)
+    return ("ApiManagementGatewayLogs | where TimeGenerated >= datetime(%s) and ApiId =~ %s"
+            " | join kind=inner (ApiManagementGatewayLlmLog | where %s) on CorrelationId"
+            " | project TimeGenerated, Method, Url, ResponseCode, DeploymentName"
+            " | order by TimeGenerated desc | take %d" % (since, _kql_string(api_id), llm, int(take)))
+
+
+# The operations each API type carries (roles/gateway/files/*.json): the Model Inference API (AzureAI) has no
+# Responses API; PassThrough forwards whatever the Azure OpenAI paths are.
+RESPONSES_API_TYPES = ("PassThrough", "AzureOpenAI", "AzureOpenAIV1")
+
+
+def _embeddings_model(deployment):
+    model = deployment.get("model_name") or deployment.get("model") or deployment.get("name") or ""
+    return "embed" in str(model).lower()
+
+
+def embeddings_deployment(hosts, cache_deployment="", cache_host_names=None, model_routes=None):
+    """The embeddings deployment a call through the gateway reaches on whichever host answers, "" when none:
+    one of the hosts' own deployments of an embeddings model that every host carries (with routing by model, one
+    the routes name), else the semantic cache's deployment when its hosts are every model host (without routing by
+    model: the gateway routes an unknown model to no host)."""
+    hosts = list(hosts or [])
+    if not hosts:
+        return ""
+    routed = set(route["model"] for route in model_routes or [])
+    for deployment in hosts[0].get("deployments") or []:
+        name = deployment.get("name")
+        on_every_host = all(name in [d.get("name") for d in host.get("deployments") or []] for host in hosts)
+        if _embeddings_model(deployment) and (name in routed or (not routed and on_every_host)):
+            return name
+    names = set(str(name).lower() for name in cache_host_names or [])
+    if cache_deployment and not model_routes and all(str(host.get("name")).lower() in names for host in hosts):
+        return cache_deployment
+    return ""
+
+
+def operation_proofs(api_type, chat_deployment, embeddings, inference_api_version=""):
+    """What verify calls through the gateway, per operation: [{operation, deployment, reason}] - reason is why the
+    operation cannot be proven (then deployment is ""): chat always; responses where the API type carries the
+    Responses API at the connection's api-version; embeddings where an embeddings deployment exists
+    (embeddings_deployment)."""
+    if not chat_deployment:
+        raise AnsibleFilterError("operation_proofs needs the chat deployment the proofs call")
+    proofs = [{"operation": "chat", "deployment": chat_deployment, "reason": ""}]
+    version = validation.inference_api_version(api_type, inference_api_version) \
+        if api_type in validation.CONNECTION_API_TYPE_DEFAULTS else ""
+    if api_type not in RESPONSES_API_TYPES:
+        proofs.append({"operation": "responses", "deployment": "",
+                       "reason": "the %s API type carries no Responses API" % api_type})
+    elif re.match(r"\d{4}-\d{2}-\d{2}", version or "") and version[:10] < validation.RESPONSES_FIRST_API_VERSION[:10]:
+        proofs.append({"operation": "responses", "deployment": "", "reason": (
+            "the connection's api-version %s predates the Responses API (%s or later, or the v1 API)"
+            % (version, validation.RESPONSES_FIRST_API_VERSION))})
+    else:
+        proofs.append({"operation": "responses", "deployment": chat_deployment, "reason": ""})
+    proofs.append({"operation": "embeddings", "deployment": embeddings or "",
+                   "reason": "" if embeddings else "no embeddings deployment"})
+    return proofs
+
+
+def operation_body(proof, chat_body, prompt):
+    """The request body of one operation proof: chat's body with the prompt as its message; the Responses API's
+    {model, input}; embeddings' {model, input} (model names the deployment where the URL does not)."""
+    if proof["operation"] == "chat":
+        return dict(chat_body, messages=[{"role": "user", "content": prompt}])
+    return {"model": proof["deployment"], "input": prompt}
+
+
 def _status(answer, what):
     if not isinstance(answer, dict) or answer.get("status") is None:
         raise AnsibleFilterError("%s has no status: it is not a registered call (skipped?): %r" % (what, answer))
@@ -191,14 +277,23 @@ def token_limit_proof(hosts, tokens_per_minute, model):
     return {"provable": True, "host_tokens_per_minute": host_tokens_per_minute, "reason": ""}
 
 
+# The token limit proof's filler: plain words (about a token each). A prompt of hex digests would not do: real
+# embeddings put look-alike strings close together, so with the semantic cache on they are answered from it.
+LIMIT_FILLER = "Please read this sentence once more and then answer with the single word OK."
+
+
 def token_limit_prompt(tokens_per_minute, seed):
-    """A prompt of about a quarter of tokens_per_minute that no other call asks (sha1 hex words of the seed, about
-    ten tokens each): with the semantic cache on, a repeated prompt would be answered from the cache and spend none."""
+    """A natural-language prompt of about a quarter of tokens_per_minute (about four characters a token), naming
+    the call (seed). It spends tokens only if no cache answers it: verify sends each call in a cache partition of its
+    own (proof_partition), which is what keeps the cache out, not the wording."""
     try:
-        words = int(tokens_per_minute) // 40 + 1
+        characters = int(tokens_per_minute)
     except (TypeError, ValueError):
         raise AnsibleFilterError("tokens_per_minute must be a whole number, got %r" % (tokens_per_minute,))
-    return " ".join(hashlib.sha1(("%s%d" % (seed, index)).encode("utf-8")).hexdigest() for index in range(words))
+    prompt = "This is call %s of a token limit check." % (seed,)
+    while len(prompt) < characters:
+        prompt += " " + LIMIT_FILLER
+    return prompt
 
 
 def token_limit_spend(results):
@@ -294,4 +389,6 @@ class FilterModule(object):
                 "token_limit_proof": token_limit_proof, "token_limit_prompt": token_limit_prompt, "token_limit_spend": token_limit_spend,
                 "limit_spend_prompt": limit_spend_prompt, "limit_entry": limit_entry,
                 "key_limit_entries": key_limit_entries, "limits_proof": limits_proof,
-                "retry_after_wait": retry_after_wait}
+                "retry_after_wait": retry_after_wait, "gateway_log_query": gateway_log_query,
+                "embeddings_deployment": embeddings_deployment, "operation_proofs": operation_proofs,
+                "operation_body": operation_body}

@@ -41,17 +41,28 @@ def inference_version(params):
     return validation.inference_api_version(params.get("api_type"), params.get("inference_api_version"))
 
 
-def inference_call(target, deployment, deployment_in_path, version):
-    """(URL, model for the body or None) of the chat-completions call Foundry makes through a gateway connection
-    (foundry-samples 01-connections/apim, APIM-Connection-Objects.md): with deploymentInPath "true"
-    `{target}/deployments/{deployment}/chat/completions`, else `{target}/chat/completions` with the deployment as
-    `model`; `?api-version={inferenceAPIVersion}` only when the connection has one (apim-setup-guide-for-agents.md:
-    "If not required, this will need to be kept an empty string")."""
-    base = target.rstrip("/")
-    if deployment_in_path:
-        url, model = "%s/deployments/%s/chat/completions" % (base, deployment), None
+# The operations a gateway connection carries, as Azure OpenAI names their paths under the target: chat completions
+# and embeddings take the deployment in the path where deploymentInPath is "true" (else in the body's `model`);
+# the Responses API always takes it as `model` (Learn, "Azure OpenAI Responses API": POST {endpoint}/openai/v1/responses
+# or /openai/responses?api-version=..., {"model": deployment}).
+INFERENCE_OPERATIONS = {"chat": "chat/completions", "embeddings": "embeddings", "responses": "responses"}
+BODY_MODEL_OPERATIONS = ("responses",)
+
+
+def inference_call(target, deployment, deployment_in_path, version, operation="chat"):
+    """(URL, model for the body or None) of the call Foundry makes through a gateway connection for `operation`
+    (chat, embeddings or responses; foundry-samples 01-connections/apim, APIM-Connection-Objects.md): with
+    deploymentInPath "true" `{target}/deployments/{deployment}/chat/completions` (or `/embeddings`), else
+    `{target}/chat/completions` with the deployment as `model`; `{target}/responses` with `model` either way;
+    `?api-version={inferenceAPIVersion}` only when the connection has one (apim-setup-guide-for-agents.md: "If not
+    required, this will need to be kept an empty string")."""
+    if operation not in INFERENCE_OPERATIONS:
+        raise ValueError("operation must be one of %s, got %r" % (", ".join(INFERENCE_OPERATIONS), operation))
+    base, path = target.rstrip("/"), INFERENCE_OPERATIONS[operation]
+    if deployment_in_path and operation not in BODY_MODEL_OPERATIONS:
+        url, model = "%s/deployments/%s/%s" % (base, deployment, path), None
     else:
-        url, model = base + "/chat/completions", deployment
+        url, model = "%s/%s" % (base, path), deployment
     return url + ("?api-version=%s" % version if version else ""), model
 
 
@@ -149,14 +160,10 @@ def _validate_auth(params):
     if auth_type != "ApiKey" and params.get("api_key"):
         return "api_key is only used with auth_type ApiKey (auth_type is %s)" % auth_type
     if auth_type == "OAuth2":
-        missing = [key for key in ("client_id", "client_secret", "token_url") if not oauth2.get(key)]
-        if missing:
-            return "oauth2.%s required when auth_type is OAuth2" % (
-                ", oauth2.".join(missing) + (" is" if len(missing) == 1 else " are"))
-        if not validation.GUID.match(oauth2["client_id"]):
-            return "oauth2.client_id must be a GUID (the application's client id)"
-        if not oauth2["token_url"].startswith("https://"):
-            return "oauth2.token_url must be an https URL"
+        # Any OAuth2 server's client id: foundry-samples' OAuth2 ModelGateway sample does not ask for an Entra GUID.
+        problem = validation.oauth2_problem(oauth2)
+        if problem:
+            return problem
     elif params.get("oauth2"):
         return "oauth2 is only used with auth_type OAuth2 (auth_type is %s)" % auth_type
     if params.get("auth_config"):

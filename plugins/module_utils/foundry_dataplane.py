@@ -17,7 +17,6 @@ import json
 import re
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import MissingSdk
-from ansible_collections.aigateway.foundry.plugins.module_utils import recording
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import (
     AzureModule,
     error_details,
@@ -227,6 +226,9 @@ def project_client(module, endpoint):
     """An AIProjectClient on ``endpoint`` with the module's credential and CA bundle."""
     projects = _require(module, "azure-ai-projects", "azure.ai.projects")
     options = dict(credential_scopes=[FOUNDRY_SCOPE], user_agent="aigateway.foundry", **DATA_PLANE_RETRIES)
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.aigateway.foundry.plugins.module_utils import recording
+
     answers = recording.recorder()
     if answers is not None:
         options["per_call_policies"] = [answers]

@@ -5,7 +5,6 @@
 lets a new deployment use a model version (its lifecycle), and which parameter bounds a chat completion's output."""
 from __future__ import annotations
 
-import datetime
 import re
 
 # The catalogue's AccountModel.lifecycleStatus (azure-mgmt-cognitiveservices ModelLifecycleStatus; Learn,
@@ -26,13 +25,14 @@ def retirement_date(model):
     return inference[:10] if re.match(r"\d{4}-\d{2}-\d{2}", inference) else None
 
 
-def lifecycle(model, today=None):
-    """("retired" | "ageing" | "current", status, retirement date) of a catalogue entry's ``model`` on ``today``
-    (a date; default: today in UTC). Retired: the status says so or the retirement date has come."""
-    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+def lifecycle(model, today):
+    """("retired" | "ageing" | "current", status, retirement date) of a catalogue entry's ``model`` on ``today``: a
+    date the caller takes from Azure (the catalogue answer's Date header, cognitive_quota_info), never the machine's,
+    so a machine's date neither retires a model early nor keeps a retired one; None judges by the status alone.
+    Retired: the status says so or the retirement date has come."""
     status = str((model or {}).get("lifecycleStatus") or "")
     retires = retirement_date(model)
-    if status.lower() in RETIRED_STATUSES or (retires and retires <= today.isoformat()):
+    if status.lower() in RETIRED_STATUSES or (retires and today and retires <= today.isoformat()):
         return "retired", status, retires
     if status.lower() in AGEING_STATUSES:
         return "ageing", status, retires

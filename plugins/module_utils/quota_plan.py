@@ -176,7 +176,8 @@ def place(hosts, catalogue, current, today=None, region_capacity=None, offering=
     it. ``catalogue(location)`` -> (models, usages); ``current[name]`` -> the existing account's deployments (the
     capacity they hold counts as free for the same deployments); ``region_capacity(location, deployments)`` -> the
     region's capacity (see capacity_shortfalls) or None; ``offering(model name)`` -> the regions that have a model
-    its region does not. Pure: the reads are the caller's."""
+    its region does not; ``today`` -> the date retirement dates are judged on, Azure's (the catalogue answer's Date
+    header), None for the status alone. Pure: the reads are the caller's."""
     # (region, usage name) -> capacity free beyond the usages' limit - used: what the listed deployments already
     # hold, less what the hosts placed so far take. Regions compare as Azure spells them in any form.
     room = {}

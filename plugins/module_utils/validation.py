@@ -199,6 +199,9 @@ CONNECTION_API_TYPE_DEFAULTS = {
                                  MODEL_INFERENCE_API_VERSIONS,
                                  "a Model Inference api-version (%s)" % ", ".join(MODEL_INFERENCE_API_VERSIONS)),
 }
+# The first dated api-version of the classic path's Responses API (/openai/responses?api-version=); the v1 path
+# takes none (Learn, Azure OpenAI Responses API and "API version lifecycle").
+RESPONSES_FIRST_API_VERSION = "2025-03-01-preview"
 # How a gateway connection says which API it fronts (Foundry's "bring your own AI gateway" connection metadata).
 CONNECTION_API_TYPES = tuple(CONNECTION_API_TYPE_DEFAULTS)
 
@@ -236,6 +239,17 @@ PROJECT_ONLY_AUTH_TYPES = ("ProjectManagedIdentity",)
 # What the gateway connection of site.yml and onboarding sends: the APIM subscription key, or the project's identity
 # (which the gateway's Entra check admits). The module takes more (AAD, OAuth2, None); the roles make only these.
 GATEWAY_CONNECTION_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity")
+# The gateway connection's category (aigw_connection_category) and what each takes (foundry-samples
+# 01-connections: apim/connection-apim.bicep @allowed(['ApiKey', 'ProjectManagedIdentity']),
+# model-gateway/connection-modelgateway.bicep @allowed(['ApiKey', 'OAuth2'])): ModelGateway is for gateways other
+# than API Management, or API Management behind another front, with OAuth2 client credentials.
+GATEWAY_CONNECTION_CATEGORIES = ("ApiManagement", "ModelGateway")
+GATEWAY_CATEGORY_AUTH_TYPES = {"ApiManagement": GATEWAY_CONNECTION_AUTH_TYPES, "ModelGateway": ("ApiKey", "OAuth2")}
+# Every auth type of either category: what the foundry_connection role takes before it knows the category's rule.
+CATEGORY_AUTH_TYPES = ("ApiKey", "ProjectManagedIdentity", "OAuth2")
+# What an OAuth2 connection cannot do without (connection-modelgateway.bicep: "clientId, clientSecret, and tokenUrl
+# are required when authType is OAuth2"); scopes are optional there.
+OAUTH2_REQUIRED = ("client_id", "client_secret", "token_url")
 
 
 # How Foundry learns the gateway's models (foundry-samples 01-connections/apim APIM-Connection-Objects.md, "Static
@@ -252,17 +266,28 @@ MODEL_DISCOVERY_OPERATIONS = {"list_models_endpoint": "list-deployments",
                               "get_model_endpoint": "get-deployment-by-name"}
 
 
-def gateway_connection_problem(scope, auth_type, project, entra_enabled=None, model_discovery=None):
-    """The gateway connection site.yml and onboarding make: its scope and auth type, and what each needs (a project
-    connection needs the project; the project's identity is only accepted when the policy validates Entra tokens,
-    checked when ``entra_enabled`` is known); its model discovery (static or dynamic)."""
-    problem = first(setting_problem("aigw_connection_scope", scope, CONNECTION_SCOPES),
-                    setting_problem("aigw_connection_auth_type", auth_type, GATEWAY_CONNECTION_AUTH_TYPES),
+def gateway_connection_problem(scope, auth_type, project, entra_enabled=None, model_discovery=None,
+                               category=None):
+    """The gateway connection site.yml and onboarding make: its category, scope and auth type, and what each needs
+    (a project connection needs the project; the project's identity and OAuth2 tokens are only accepted when the
+    policy validates Entra tokens, checked when ``entra_enabled`` is known); its model discovery (static or
+    dynamic)."""
+    auth_types = GATEWAY_CATEGORY_AUTH_TYPES.get(category or "ApiManagement", GATEWAY_CONNECTION_AUTH_TYPES)
+    problem = first(setting_problem("aigw_connection_category", category, GATEWAY_CONNECTION_CATEGORIES),
+                    setting_problem("aigw_connection_scope", scope, CONNECTION_SCOPES),
+                    setting_problem("aigw_connection_auth_type", auth_type, auth_types),
                     setting_problem("aigw_connection_model_discovery", model_discovery, CONNECTION_MODEL_DISCOVERY))
     if problem:
-        return problem + ("" if auth_type not in CONNECTION_AUTH_TYPES or auth_type in GATEWAY_CONNECTION_AUTH_TYPES
+        takes = [name for name, types in GATEWAY_CATEGORY_AUTH_TYPES.items() if auth_type in types]
+        if takes and auth_type not in auth_types:
+            return problem + " (aigw_connection_category %s takes it)" % " or ".join(takes)
+        return problem + ("" if auth_type not in CONNECTION_AUTH_TYPES or takes
                           else " (the foundry_connection module takes %s, the gateway connection does not)"
                           % auth_type)
+    if auth_type == "OAuth2" and entra_enabled is False:
+        # API Management checks the token the connection gets from its token URL like any other Entra token.
+        return ("aigw_connection_auth_type OAuth2 needs aigw_gateway_policy.gateway_auth.entra enabled (tenant, "
+                "audiences, the OAuth2 client in client_application_ids): the gateway must accept its token")
     if model_discovery == "dynamic" and entra_enabled:
         # The discovery operations answer before the API policy (no token limit, cache or routing for a list call),
         # so only API Management's own subscription check guards them, which an Entra-checked API turns off.
@@ -359,7 +384,7 @@ def redis_problem(params):
 
 
 def connection_problem(params):
-    """Category x scope x auth type of a Foundry connection, and the model names it lists."""
+    """Category x scope x auth type of a Foundry connection, its custom headers, and the model names it lists."""
     category, auth_type = params.get("category"), params.get("auth_type")
     scope = "project %s" % params["project"] if params.get("project") else "account %s" % params.get("account")
     problem = choice_problem("category", category, CONNECTION_CATEGORIES)
@@ -368,7 +393,55 @@ def connection_problem(params):
     if auth_type in PROJECT_ONLY_AUTH_TYPES and not params.get("project"):
         return ("auth_type %s needs a project connection (set project): %s has no project identity to send"
                 % (auth_type, scope))
-    return duplicate_problem("models", [item.get("name") or "" for item in params.get("models") or []])
+    return first(custom_headers_problem(params.get("custom_headers"), credential_header(params)),
+                 duplicate_problem("models", [item.get("name") or "" for item in params.get("models") or []]))
+
+
+def credential_header(params):
+    """The header that carries a connection's credential: `api-key` or authConfig's name for ApiKey, Authorization
+    for a token (foundry-samples APIM-/ModelGateway-Connection-Objects.md, modelgateway-setup-guide-for-agents.md)."""
+    if params.get("auth_type") == "ApiKey":
+        return (params.get("auth_config") or {}).get("name") or "api-key"
+    return "Authorization" if params.get("auth_type") in ("OAuth2", "ProjectManagedIdentity", "AAD") else None
+
+
+def custom_headers_problem(headers, credential=None, option="custom_headers"):
+    """Metadata customHeaders (ModelGateway-Connection-Objects.md "CustomHeaders": string keys and string values,
+    added to every chat completion and inference request): each name an HTTP field name (RFC 9110 5.1, a token),
+    each value text without control characters (RFC 9110 5.5: no CR, LF or NUL), and none the header that carries
+    the credential, which it would replace or be replaced by. Values are not shown (the metadata is not secret, but
+    a value may still be one)."""
+    if headers is None:
+        return None
+    if not isinstance(headers, dict):
+        return "%s must be a mapping of header names to values, got %s" % (option, type(headers).__name__)
+    for name, value in headers.items():
+        if not isinstance(name, str) or not HEADER_NAME.match(name):
+            return ("%s name %r is not an HTTP header name (RFC 9110 token: letters, digits and !#$%%&'*+.^_`|~-)"
+                    % (option, name))
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or _invisible(str(value)):
+            return ("%s %r: the value must be text without control characters (a string; no newline or other "
+                    "control character)" % (option, name))
+        if credential and name.lower() == credential.lower():
+            return ("%s %r is the header that carries the connection's credential; set the credential instead"
+                    % (option, name))
+    return None
+
+
+def oauth2_problem(oauth2, option="oauth2"):
+    """OAuth2 client credentials: client id, secret and an https token URL, scopes a list of strings. The secret
+    is never part of a message."""
+    oauth2 = oauth2 if isinstance(oauth2, dict) else {}
+    missing = [key for key in OAUTH2_REQUIRED if not oauth2.get(key)]
+    if missing:
+        return "%s.%s required when auth_type is OAuth2" % (
+            option, (", %s." % option).join(missing) + (" is" if len(missing) == 1 else " are"))
+    if not isinstance(oauth2["token_url"], str) or not oauth2["token_url"].startswith("https://"):
+        return "%s.token_url must be an https URL (got %r)" % (option, oauth2["token_url"])
+    scopes = oauth2.get("scopes")
+    if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes)):
+        return "%s.scopes must be a list of scopes (strings), got %r" % (option, scopes)
+    return None
 
 
 # ---- the region, read once from the resource provider ---------------------------------------------------------
@@ -445,12 +518,29 @@ def content_safety_credential_problem(key, variable):
     prerequisites), or the service answers 401 and every prompt fails.  Learn recommends API Management's managed
     identity, but no Microsoft.ApiManagement api-version defines a backend's credentials.managedIdentity (Microsoft's
     definitions up to 2026-09-01-preview, and azure-mgmt-apimanagement 5.x: certificate, certificateIds, query,
-    header, authorization), so the account's key is the one credential a backend can carry."""
-    if key:
+    header, authorization), so the account's key is the one credential a backend can carry.  An empty key is not a
+    problem: gateway_capabilities reads the key of the account it makes (with key authentication on); a given key
+    wins, and one that cannot be an HTTP header value (a key with whitespace or a line break, as pasted from a
+    file) would be refused by Content Safety with 401 on every prompt."""
+    if key is None or key == "":
         return None
-    return ("%s is empty: the content safety backend needs the ContentSafety account's key (no API Management "
-            "api-version lets a backend authenticate with the managed identity, and Content Safety answers 401 to a "
-            "backend without a credential, so every prompt would fail)" % variable)
+    if not isinstance(key, str):
+        return "%s must be the ContentSafety account's key as a string (or empty to read it from the account)" \
+            % variable
+    if re.search(r"\s", key):
+        return ("%s holds whitespace or a line break: an account key is one word, and the backend would send it "
+                "as the Ocp-Apim-Subscription-Key header, which Content Safety answers with 401 (leave it empty "
+                "to read the key of the account the role makes)" % variable)
+    return None
+
+
+def local_auth_problem(account):
+    """An account whose key authentication is off has no key to give: listKeys answers 400 ("Failed to list key.
+    disableLocalAuth is set to be true"), and a key-authenticated caller gets 401 AuthenticationTypeDisabled."""
+    if ((account or {}).get("properties") or {}).get("disableLocalAuth"):
+        return ("account %s has key authentication disabled (disableLocalAuth is true): it has no key to read; "
+                "enable key authentication on it or give its key another way" % (account.get("name") or "?"))
+    return None
 
 
 POLICY_EXPRESSION_PATHS = ("counter_key", "token_limit.counter_key", "token_quotas[].counter_key",

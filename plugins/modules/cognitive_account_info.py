@@ -13,7 +13,9 @@ description:
   - Returns one account, the accounts of a resource group, or all accounts of the subscription.
   - With O(deleted=true), returns soft-deleted accounts instead (the preflight looks for names it is about to
     create; teardown proves that nothing is left to purge).
-  - Never returns account keys.
+  - Returns the account's key only with O(return_keys=true) (read through C(listKeys)), and only to a task with
+    C(no_log=true); Ansible then hides the result in its output and logs while the registered variable holds the
+    key (gateway_capabilities reads the key of the ContentSafety account it made this way).
 author:
   - aigateway.foundry maintainers (@aigateway)
 extends_documentation_fragment: [aigateway.foundry.resource.READ_ONLY, aigateway.foundry.azure]
@@ -29,6 +31,16 @@ options:
     description: List soft-deleted accounts (of the subscription, narrowed by O(resource_group) and O(name)).
     type: bool
     default: false
+  return_keys:
+    description:
+      - Also return the account's primary key (C(key1) of C(listKeys)) as RV(primary_key). Needs O(resource_group)
+        and O(name), and an account that allows key authentication (C(disableLocalAuth) false); an account that
+        refuses keys fails the task naming the account.
+      - "The task must set C(no_log=true); otherwise it fails before anything is read."
+      - In check mode the key of an existing account is read (a read, no write); an account that does not exist yet
+        has no key, and RV(primary_key) is not returned.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -42,6 +54,14 @@ EXAMPLES = r"""
   aigateway.foundry.cognitive_account_info:
     resource_group: rg-ai-gateway
     name: models-foundry-01
+
+- name: The key of the ContentSafety account (hidden from output and logs)
+  aigateway.foundry.cognitive_account_info:
+    resource_group: rg-ai-gateway
+    name: content-safety-01
+    return_keys: true
+  register: safety_account
+  no_log: true
 """
 
 RETURN = r"""
@@ -63,8 +83,15 @@ held:
   elements: str
   sample: ["account a1 of resource group rg is soft-deleted (location swedencentral, deleted 2026-05-01T10:00:00Z,
             purged by Azure on 2026-05-03T10:00:00Z) and holds its name for up to 48 hours"]
+primary_key:
+  description: The account's primary key (the task runs with no_log, so Ansible hides it).
+  returned: with O(return_keys=true) when the account exists
+  type: str
+  sample: "(secret)"
 """
 
+from ansible_collections.aigateway.foundry.plugins.module_utils import validation
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import raw
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_state import drop_paths
 from ansible_collections.aigateway.foundry.plugins.module_utils.soft_delete import FOUNDRY_ACCOUNTS, resource_group_in
@@ -73,6 +100,7 @@ ARGUMENT_SPEC = dict(
     resource_group=dict(type="str", aliases=["resource_group_name"]),
     name=dict(type="str"),
     deleted=dict(type="bool", default=False),
+    return_keys=dict(type="bool", default=False),
 )
 
 # Never part of a result, even if a future API version put them in the account body.
@@ -90,6 +118,8 @@ def matches(account, resource_group, name):
 def validate(params):
     if params["name"] and not params["resource_group"] and not params["deleted"]:
         return "resource_group is required with name"
+    if params["return_keys"] and (params["deleted"] or not (params["name"] and params["resource_group"])):
+        return "return_keys reads the key of one live account: it needs resource_group and name, without deleted"
     return None
 
 
@@ -108,10 +138,23 @@ def read_accounts(module, params):
     return [drop_paths(account, HIDDEN) for account in found if account and matches(account, resource_group, name)]
 
 
+def primary_key(module, account):
+    """The account's key1 (main() made sure the task runs with no_log); an account without key authentication is
+    refused by name before listKeys, which Azure would answer with a bare 400."""
+    params = module.params
+    module.fail_if(validation.local_auth_problem(account))
+    keys = module.call("list keys of account %s" % params["name"], module.client("cognitiveservices").accounts.list_keys,
+                       params["resource_group"], params["name"], cls=raw)[0]
+    return (keys or {}).get("key1")
+
+
 def main():
     module = AzureModule(ARGUMENT_SPEC)
+    module.require_no_log("return_keys")
     module.fail_if(validate(module.params))
     accounts = read_accounts(module, module.params)
+    if module.params["return_keys"] and accounts:
+        module.module.exit_json(changed=False, accounts=accounts, primary_key=primary_key(module, accounts[0]))
     if module.params["deleted"]:
         module.module.exit_json(changed=False, accounts=accounts,
                                 held=[FOUNDRY_ACCOUNTS.held_message(account) for account in accounts])

@@ -28,6 +28,8 @@ description:
     C(deprecation.inference)); a retired version (status C(Deprecated), or its date has come) fits nowhere and is a
     shortfall naming the date; an ageing one (C(Deprecating) or C(Legacy)) fits but is a warning naming the date,
     and is listed in RV(lifecycle) (Learn, model retirement schedule).
+  - Retirement dates are judged on the date Azure answered the catalogue read with (its C(Date) header), not on the
+    control node's date, so a wrong machine clock judges nothing.
   - Reads only; nothing is written. Use it as a preflight before model deployments, which Azure otherwise refuses
     with C(InsufficientQuota) after the accounts are already created.
 author:
@@ -182,6 +184,9 @@ shortfalls:
        "message": "gpt-4o-mini 2024-07-18 GlobalStandard in swedencentral: 20 capacity asked, 10 free (30 used of 40 in OpenAI.GlobalStandard.gpt-4o-mini)"}
 """
 
+import datetime
+import email.utils
+
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.aigateway.foundry.plugins.module_utils.quota_plan import catalogue_entry, model_names, place
 from ansible_collections.aigateway.foundry.plugins.module_utils.validation import normal_location
@@ -251,18 +256,41 @@ def validate(params, hosts):
     return None
 
 
+def answer_date(http_response):
+    """The UTC date of an HTTP answer's Date header (RFC 9110 section 6.6.1: IMF-fixdate), or None."""
+    try:
+        answered = email.utils.parsedate_to_datetime(http_response.headers.get("Date") or "")
+    except (TypeError, ValueError):
+        return None
+    if answered.tzinfo is None:   # an obsolete date form without a zone: RFC 9110 reads it as UTC
+        answered = answered.replace(tzinfo=datetime.timezone.utc)
+    return answered.astimezone(datetime.timezone.utc).date()
+
+
 class Reader(object):
     """The reads, each once: a region's catalogue and usages, an account, an account's deployments."""
 
     def __init__(self, module):
         self.module, self.regions, self.capacities, self.catalogues = module, {}, {}, {}
         self.client = module.client("cognitiveservices")
+        self.answered = None   # the latest date the catalogue was answered on (its Date header)
+
+    def note_date(self, pipeline_response):
+        """raw_response_hook of the catalogue reads: keeps the date Azure answered on, for each page."""
+        answered = answer_date(pipeline_response.http_response)
+        if answered and (self.answered is None or answered > self.answered):
+            self.answered = answered
+
+    def today(self):
+        """The date retirement dates are judged on: Azure's, from the catalogue's answers. Only an answer without a
+        Date header (which ARM always sends) falls back to the control node's UTC date."""
+        return self.answered or datetime.datetime.now(datetime.timezone.utc).date()
 
     def models(self, location):
         key = normal_location(location)
         if key not in self.catalogues:
             self.catalogues[key] = self.module.list_all("list models of %s" % location, self.client.models.list,
-                                                        location)
+                                                        location, raw_response_hook=self.note_date)
         return self.catalogues[key]
 
     def offering(self, model_name):
@@ -324,8 +352,13 @@ def main():
     hosts, problem = host_items(params)
     module.fail_if(problem or validate(params, hosts))
     reader = Reader(module)
-    placed = place(hosts, reader.catalogue, reader.existing(params["resource_group"], hosts),
-                   region_capacity=reader.capacity, offering=reader.offering)
+    existing = reader.existing(params["resource_group"], hosts)
+    # place() reads every region a host may go to; read them first, so "today" is the date Azure answered them on.
+    for host in hosts:
+        for location in host["locations"]:
+            reader.catalogue(location)
+    placed = place(hosts, reader.catalogue, existing, today=reader.today(), region_capacity=reader.capacity,
+                   offering=reader.offering)
     for message in sorted(set(note["message"] for host in placed for note in host["lifecycle"])):
         module.warn(message)
     if params["hosts"] is not None:

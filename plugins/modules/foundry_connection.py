@@ -61,7 +61,7 @@ options:
     type: dict
     suboptions:
       client_id:
-        description: The application's client id (a GUID).
+        description: The client id the token URL knows (for Entra, the application's id).
         type: str
         required: true
       client_secret:
@@ -146,7 +146,12 @@ options:
         required: true
         choices: [AzureOpenAI, OpenAI]
   custom_headers:
-    description: Headers Foundry adds to every inference request (metadata C(customHeaders)).
+    description:
+      - Headers Foundry adds to every inference request (metadata C(customHeaders)).
+      - Names must be HTTP header names (RFC 9110 tokens), values text without control characters, and no name
+        may be the header of the credential (C(api-key) or the O(auth_config) name for V(ApiKey), C(Authorization)
+        for tokens); refused before anything is written. Azure returns them with the connection, so they are not
+        for secrets.
     type: dict
   auth_config:
     description: How the API key is sent (metadata C(authConfig)); the default is the header C(api-key).

@@ -8,6 +8,11 @@ Fixtures:
                   the module runs in a subprocess from its argument file, as Ansible executes it
   request_log     request_log.mark() -> position; request_log.writes(since) -> write requests after it
   resource_group  a fresh resource group name created for the test (deleted afterwards)
+  converged_sites converged_sites.copy(state_dir, *extra) -> Playbooks on a copy of site.yml converged with those
+                  extra arguments, its endpoint started (tests/integration/converged.py): one converge per
+                  configuration in the whole run, for tests whose assertions are about what they do after it
+
+Tests that run playbooks go first (tests/scheduling.py), so no long file is left to one worker at the end.
 """
 from __future__ import annotations
 
@@ -20,10 +25,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.converged import converged_sites  # noqa: F401  (the fixture, shared with reliability)
+from tests.scheduling import longest_first
+
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".collections"
 # Long-running operations take their realistic Azure durations times this (APIM create ~2400 s -> ~0.5 s).
 TIME_SCALE = os.environ.get("LOCALAZURE_TEST_TIME_SCALE", "0.0002")
+
+
+def pytest_collection_modifyitems(items):
+    longest_first(items)
 
 
 @pytest.fixture(scope="session")

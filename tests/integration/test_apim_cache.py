@@ -13,7 +13,7 @@ def test_cache_lifecycle(run_module, apim, request_log):
     predicted = run_module("apim_cache", args, check=True, diff=True)
     assert predicted["changed"] is True
     assert predicted["id"].endswith("/service/%s/caches/default" % apim["service"])
-    assert "connectionString" not in predicted["diff"]["after"]["properties"]
+    assert predicted["diff"]["after"]["properties"]["connectionString"] == "(secret)"   # shown masked (issue 25)
     assert "S3cr3tRedisKey" not in predicted["_stdout"]
     assert request_log.writes(mark) == []
 

@@ -71,12 +71,13 @@ class RoleRunner:
         self.playbook = workdir / "capabilities.yml"
         self.playbook.write_text(PLAYBOOK)
 
-    def __call__(self, variables, check=False, expect_failure=False):
+    def __call__(self, variables, check=False, expect_failure=False, options=()):
         vars_file = self.workdir / ("vars-%s.json" % uuid.uuid4().hex)
         vars_file.write_text(json.dumps(variables))
         command = [str(Path(sys.executable).parent / "ansible-playbook"), str(self.playbook), "-e", "@%s" % vars_file]
         if check:
             command.append("--check")
+        command += list(options)
         proc = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600, check=False)
         output = proc.stdout + proc.stderr
         recap = RECAP.findall(proc.stdout)
@@ -97,9 +98,9 @@ def run_role(azure_env, tmp_path_factory):
 
 @pytest.fixture
 def gateway(run_module, endpoint):
-    """A resource group with an API Management service, a model host, the inference API and the ContentSafety account
-    whose key the content safety capability needs (it must exist before the role runs: the key is the backend's only
-    credential), removed afterwards."""
+    """A resource group with an API Management service, a model host (key authentication off) and the inference API,
+    removed afterwards with the ContentSafety account the role makes (nothing pre-made: the role reads the key of the
+    account it makes itself)."""
     suffix = uuid.uuid4().hex[:8]
     rg, service, host = "rg-cap-%s" % suffix, "apim-cap-%s" % suffix, "models-cap-%s" % suffix
     run_module("resource_group", {"name": rg, "location": "swedencentral"})
@@ -109,11 +110,8 @@ def gateway(run_module, endpoint):
     run_module("apim_api", {"resource_group": rg, "service": service, "name": "inference-api",
                             "display_name": "Inference API", "path": "inference/openai"})
     safety = "contentsafety-%s" % suffix
-    run_module("cognitive_account", {"resource_group": rg, "name": safety, "kind": "ContentSafety",
-                                     "custom_subdomain": safety, "public_network_access": "Enabled"})
-    safety_key = arm_clients(endpoint)[1].accounts.list_keys(rg, safety).key1
     yield {"resource_group": rg, "service": service, "host": host, "host_id": account["id"],
-           "safety_key": safety_key,
+           "clients": arm_clients(endpoint),
            "url": apim["gateway_url"],
            "host_endpoint": account["endpoint"], "principal_id": apim["principal_id"], "suffix": suffix,
            "vars": {"gateway_capabilities_resource_group": rg, "gateway_capabilities_apim_name": service,
@@ -133,7 +131,6 @@ def semantic_cache_vars(gateway):
 def content_safety_vars(gateway):
     return {"gateway_capabilities_content_safety": True,
             "gateway_capabilities_content_safety_account": "contentsafety-%s" % gateway["suffix"],
-            "gateway_capabilities_content_safety_key": gateway["safety_key"],
             "gateway_capabilities_content_safety_blocklists": [
                 {"name": "blocklist1", "description": "Refused terms",
                  "items": [{"name": "codename", "pattern": "Project Nightingale"}]}]}
@@ -241,17 +238,57 @@ def test_semantic_cache_alone(run_role, run_module, request_log, gateway):
     assert keyed["primary_key"] and keyed["primary_key"] not in second["output"]
 
 
-def test_content_safety_alone_sends_the_accounts_key_which_never_shows(run_role, run_module, request_log, gateway):
+def stored_key(gateway):
+    """The secret named value's value (listValue), what the backend sends as Ocp-Apim-Subscription-Key."""
+    apim = gateway["clients"][2]
+    return apim.named_value.list_value(gateway["resource_group"], gateway["service"], "content-safety-key").value
+
+
+def test_content_safety_alone_reads_the_key_of_the_account_it_made_which_never_shows(run_role, run_module,
+                                                                                     request_log, gateway):
     """The backend's one credential is the account's key (no API Management api-version gives a backend a managed
-    identity), stored as a secret named value; the key never reaches the output."""
+    identity). With no key given, one run makes the account and stores its key (read with cognitive_account_info
+    return_keys under no_log) as a secret named value; the key never reaches the output, even at -vvv --diff."""
     variables = dict(gateway["vars"], **content_safety_vars(gateway))
-    second = converge_twice(run_role, request_log, variables)
+    first = run_role(variables, options=("-vvv", "--diff"))
+    assert first["changed"] > 0
+    mark = request_log.mark()
+    second = run_role(variables, options=("-vvv", "--diff"))
+    assert second["changed"] == 0 and request_log.writes(mark) == [], second["output"][-6000:]
     assert set(second["policy"]) == {"content_safety"}
     assert_content_safety(run_module, gateway, second["policy"]["content_safety"])
-    assert gateway["safety_key"] not in second["output"]
+    key = gateway["clients"][1].accounts.list_keys(gateway["resource_group"], "contentsafety-%s" % gateway["suffix"]).key1
+    assert stored_key(gateway) == key
+    read = run_module("cognitive_account_info", {"resource_group": gateway["resource_group"], "return_keys": True,
+                                                 "name": "contentsafety-%s" % gateway["suffix"],
+                                                 "_ansible_no_log": True}, check=True)   # a read: check mode too
+    assert read["primary_key"] == key and "key1" not in json.dumps(read["accounts"])
+    for run in (first, second):
+        assert key not in run["output"] and key[:12] not in run["output"]
     named = run_module("apim_named_value", {"resource_group": gateway["resource_group"], "service": gateway["service"],
                                             "name": "content-safety-key", "is_secret": True}, check=True)
     assert named["changed"] is False and named["state"]["properties"]["secret"] is True
+
+
+def test_a_given_content_safety_key_wins_and_the_account_is_not_asked(run_role, request_log, gateway):
+    given = "given" + uuid.uuid4().hex
+    variables = dict(gateway["vars"], **content_safety_vars(gateway))
+    variables["gateway_capabilities_content_safety_key"] = given
+    mark = request_log.mark()
+    result = run_role(variables, options=("-vvv", "--diff"))
+    assert stored_key(gateway) == given
+    assert not [e for e in request_log.since(mark) if e["path"].lower().endswith("/listkeys")]
+    assert given not in result["output"]
+
+
+def test_the_key_of_an_account_without_key_authentication_is_refused_naming_it(run_module, gateway):
+    """The model host is made with disable_local_auth: Azure answers listKeys with a bare 400, the module says why."""
+    args = {"resource_group": gateway["resource_group"], "name": gateway["host"], "return_keys": True}
+    refused = run_module("cognitive_account_info", dict(args, _ansible_no_log=True), expect_failure=True)
+    assert refused["msg"].startswith("account %s has key authentication disabled (disableLocalAuth is true)"
+                                     % gateway["host"]), refused
+    unhidden = run_module("cognitive_account_info", args, expect_failure=True)
+    assert "return_keys=true returns secrets: set no_log: true on the task" in unhidden["msg"]
 
 
 def test_all_together_check_mode_then_converge(run_role, run_module, request_log, gateway):
@@ -324,9 +361,9 @@ BAD_SETTINGS = [
         {"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]), "gateway_capabilities_content_safety_categories lists 'Hate' twice"),
     ("unknown output type", dict(SAFETY, gateway_capabilities_content_safety_output_type="TwoLevels"), "TwoLevels"),
     ("bad subdomain", dict(SAFETY, gateway_capabilities_content_safety_account="-cs-"), "account name '-cs-' is invalid"),
-    # Content Safety answers 401 to a backend without a credential and no api-version gives it the managed identity.
-    ("no content safety key", dict(SAFETY, gateway_capabilities_content_safety_key=""),
-     "gateway_capabilities_content_safety_key is empty: the content safety backend needs the ContentSafety account's key"),
+    # The backend sends a given key as a header: one with a line break gets 401 on every prompt.
+    ("content safety key with a line break", dict(SAFETY, gateway_capabilities_content_safety_key="k" * 32 + "\n"),
+     "gateway_capabilities_content_safety_key holds whitespace or a line break"),
     ("blank blocklist item", dict(SAFETY, gateway_capabilities_content_safety_blocklists=[
         {"name": "b1", "items": [{"name": "i1", "pattern": "  "}]}]), "non-blank pattern"),
     ("unknown quota period", dict(QUOTAS, gateway_capabilities_products=[

@@ -1,9 +1,10 @@
 """site.yml and teardown.yml end to end in local mode, against a local endpoint of their own.
 
-The tests run in file order and share one endpoint: --check on nothing (predicts, writes nothing), provision
-(verify calls each model through the endpoint's gateway emulation), re-run (nothing changes, nothing is written),
---check --diff with a changed variable (the diff shows it, nothing is written), teardown (nothing is left),
-teardown again (nothing changes).
+--check on nothing (predicts, writes nothing) on an endpoint of its own; then the run's converge of site.yml
+(tests/integration/converged.py: its output, its request log and outputs file) - verify calls each model through
+the endpoint's gateway emulation - and in file order on one copy of it: re-run (nothing changes, nothing is
+written), --check --diff with a changed variable (the diff shows it, nothing is written), teardown (nothing is
+left), teardown again (nothing changes).
 """
 from __future__ import annotations
 
@@ -75,6 +76,14 @@ def playbooks(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def converged(tmp_path_factory, converged_sites):
+    """A copy of the run's converge of the default site.yml; ``converged.converged`` is that converge's result."""
+    runner = converged_sites.copy(tmp_path_factory.mktemp("converged"))
+    yield runner
+    stop_endpoint(runner.state_dir)
+
+
+@pytest.fixture(scope="module")
 def pool_playbooks(tmp_path_factory):
     runner = Playbooks(tmp_path_factory.mktemp("pool-playbooks"))
     yield runner
@@ -131,17 +140,17 @@ def assert_progress(output, *awaited):
         assert re.search(r"^%s: succeeded after (\d+m )?\d+s$" % what, output, re.M), (what, output[-6000:])
 
 
-def test_site_provisions_the_gateway(playbooks):
-    result = playbooks.run("site.yml")
+def test_site_provisions_the_gateway(converged):
+    result = converged.converged
     assert result["changed"] > 0
     assert_progress(result["output"], r"API Management service apim-\w+ \(Standardv2\)",
                     r"Foundry account models-foundry-\w+", r"model deployment models-foundry-\w+/gpt-5.4-mini",
                     r"Foundry project agents-foundry-\w+/foundry-project")
     # skipped tasks are not listed (ansible.cfg), the recap still counts them
     assert "skipping:" not in result["output"] and re.search(r"skipped=[1-9]", result["output"])
-    outputs = json.loads(playbooks.outputs_file.read_text())
+    outputs = json.loads(converged.outputs_file.read_text())
     # what the README's client snippet needs without parsing URLs: the service's name and the subscription
-    assert outputs["subscription_id"] == playbooks.endpoint()["subscription_id"]
+    assert outputs["subscription_id"] == converged.endpoint()["subscription_id"]
     assert outputs["gateway_url"].split("//")[1].split(".")[0] == outputs["apim_name"]
     assert outputs["connection_name"] == "ai-gateway"
     assert outputs["agent_model"] == "ai-gateway/gpt-5.4-mini"
@@ -149,12 +158,13 @@ def test_site_provisions_the_gateway(playbooks):
     assert outputs["project_endpoint"].endswith("/api/projects/foundry-project")
     # verify called each model through the local gateway emulation: with the key 200, without 401
     calls = sorted((e["path"].rsplit("/deployments/", 1)[-1], e["status"])
-                   for e in playbooks.requests_logged() if e.get("kind") == "gateway")
-    # ... the metric and log proofs made one call of their own to the first model, and the agent step's test agent
-    # answered through the connection: one more call to its deployment
+                   for e in converged.requests_logged() if e.get("kind") == "gateway")
+    # ... the metric and log proofs made one call of their own to the first model, the operations proof one chat
+    # call (responses predate this api-version, no embeddings deployment: said not proven), and the agent step's
+    # test agent answered through the connection: one more call to its deployment
     assert calls == sorted([(model + "/chat/completions", status)
                             for model in ("gpt-5.4-mini", "gpt-5.4-nano") for status in (200, 401)]
-                           + [("gpt-5.4-mini/chat/completions", 200), ("gpt-5.4-mini/chat/completions", 200)])
+                           + [("gpt-5.4-mini/chat/completions", 200)] * 3)
     # each proof of a capability switched on says what it showed (the pool has one host: no pool proof)
     shown = " ".join(result["output"].split())
     assert re.search(r'Token metrics - \d+ "Total Tokens" row\(s\), \d+ tokens, with dimensions', shown)
@@ -164,7 +174,7 @@ def test_site_provisions_the_gateway(playbooks):
     # the agent's deployment is also the proofs' first model: their calls after the question count too
     assert re.search(r"The gateway logged [1-9]\d* call\(s\) to gpt-5\.4-mini since", " ".join(result["output"].split()))
     local = outputs["local"]
-    endpoint = playbooks.endpoint()
+    endpoint = converged.endpoint()
     agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]
     service = outputs["gateway_url"].split("//")[1].split(".")[0]
     assert local == {
@@ -174,47 +184,47 @@ def test_site_provisions_the_gateway(playbooks):
         "ca_bundle": endpoint["ca_bundle"], "authority_host": endpoint["authority_host"],
         "tenant_id": endpoint["tenant_id"], "client_id": endpoint["client_id"]}
     # the test agent's version was deleted: nothing is left in the project
-    assert [e for e in playbooks.requests_logged() if e.get("kind") == "foundry" and e["method"] == "DELETE"]
+    assert [e for e in converged.requests_logged() if e.get("kind") == "foundry" and e["method"] == "DELETE"]
     assert agents_in(endpoint, local["project_endpoint"]) == []
-    resources, cognitive, apim = arm_clients(playbooks.endpoint())
+    resources, cognitive, apim = arm_clients(converged.endpoint())
     agent_account = outputs["project_endpoint"].split("//")[1].split(".")[0]
     connections = {c.name: c.properties.category
                    for c in cognitive.account_connections.list(outputs["resource_group"], agent_account)}
     assert connections == {"ai-gateway": "ApiManagement", "appinsights": "AppInsights"}
-    secret = playbooks.endpoint()["client_secret"]
-    assert secret not in result["output"] and secret not in playbooks.outputs_file.read_text()
+    secret = converged.endpoint()["client_secret"]
+    assert secret not in result["output"] and secret not in converged.outputs_file.read_text()
     service = outputs["gateway_url"].split("//")[1].split(".")[0]
     keys = apim.subscription.list_secrets(outputs["resource_group"], service, "foundry-subscription")
     for key in (keys.primary_key, keys.secondary_key):
-        assert key and key not in result["output"] and key not in playbooks.outputs_file.read_text()
+        assert key and key not in result["output"] and key not in converged.outputs_file.read_text()
 
 
-def test_site_again_changes_and_writes_nothing(playbooks):
-    mark = len(playbooks.requests_logged())
-    result = playbooks.run("site.yml")
+def test_site_again_changes_and_writes_nothing(converged):
+    mark = len(converged.requests_logged())
+    result = converged.run("site.yml")
     assert result["changed"] == 0, result["output"][-6000:]
-    assert playbooks.writes_since(mark) == []
+    assert converged.writes_since(mark) == []
 
 
-def test_check_diff_shows_a_changed_token_limit_without_writing(playbooks):
-    mark = len(playbooks.requests_logged())
+def test_check_diff_shows_a_changed_token_limit_without_writing(converged):
+    mark = len(converged.requests_logged())
     policy = {"token_limit": {"enabled": True, "tokens_per_minute": 4321, "estimate_prompt_tokens": False,
                               "remaining_tokens_header": "x-ratelimit-remaining-tokens"},
               "token_metrics": {"enabled": True, "namespace": "llm"}, "retry": {"enabled": True}}
-    result = playbooks.run("site.yml", "--check", "--diff", "-e", json.dumps({"aigw_gateway_policy": policy}))
+    result = converged.run("site.yml", "--check", "--diff", "-e", json.dumps({"aigw_gateway_policy": policy}))
     assert result["changed"] >= 1
     assert re.search(r'^-.*llm-token-limit.*tokens-per-minute="10000"', result["output"], re.M)
     assert re.search(r'^\+.*llm-token-limit.*tokens-per-minute="4321"', result["output"], re.M)
-    assert playbooks.writes_since(mark) == []
+    assert converged.writes_since(mark) == []
 
 
-def test_teardown_leaves_nothing(playbooks):
-    result = playbooks.run("teardown.yml")
+def test_teardown_leaves_nothing(converged):
+    result = converged.run("teardown.yml")
     assert result["changed"] > 0
     assert "Nothing is left" in result["output"]
     assert_progress(result["output"], r"delete of API Management service apim-\w+",
                     r"purge of API Management service apim-\w+", r"delete and purge of Foundry account \S+")
-    resources, cognitive, apim = arm_clients(playbooks.endpoint())
+    resources, cognitive, apim = arm_clients(converged.endpoint())
     assert [group.name for group in resources.resource_groups.list()] == []
     assert list(cognitive.accounts.list()) == []
     assert list(cognitive.deleted_accounts.list()) == []
@@ -222,11 +232,11 @@ def test_teardown_leaves_nothing(playbooks):
     assert list(apim.deleted_services.list_by_subscription()) == []
 
 
-def test_teardown_again_changes_nothing(playbooks):
-    mark = len(playbooks.requests_logged())
-    result = playbooks.run("teardown.yml")
+def test_teardown_again_changes_nothing(converged):
+    mark = len(converged.requests_logged())
+    result = converged.run("teardown.yml")
     assert result["changed"] == 0, result["output"][-6000:]
-    assert playbooks.writes_since(mark) == []
+    assert converged.writes_since(mark) == []
 
 
 # Two model hosts behind a pool, the v1 API, a project connection; then a teardown that leaves the accounts and the
@@ -256,8 +266,9 @@ def test_pool_of_two_hosts_with_a_project_connection(pool_playbooks):
     assert [c.name for c in cognitive.project_connections.list(group, agent_account, "foundry-project")] == [
         "ai-gateway"]
     calls = [e["status"] for e in pool_playbooks.requests_logged() if e.get("kind") == "gateway"]
-    assert sorted(calls) == [200, 200, 200, 200, 401, 401], \
-        "each model with and without the key, the metric and log proofs' call and the agent's call"
+    assert sorted(calls) == [200] * 6 + [401] * 2, \
+        "each model with and without the key, the metric and log proofs' call, the operations proof's chat and " \
+        "responses calls (the v1 API carries both) and the agent's call"
     # both hosts have priority 1: which one answers is the pool's choice, so failover cannot be shown
     assert "Pool: failover not proven - it needs one host alone at the first priority" in " ".join(result["output"].split())
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.integration.test_playbooks import ROOT, Playbooks, stop_endpoint
+from tests.integration.test_playbooks import ROOT, stop_endpoint
 
 SNIPPET = re.compile(r"<!-- BEGIN LOCAL SNIPPET -->\s*```python\n(.*?)```\s*<!-- END LOCAL SNIPPET -->", re.S)
 
@@ -21,9 +21,9 @@ def readme_snippet():
 
 
 @pytest.fixture(scope="module")
-def provisioned(tmp_path_factory):
-    runner = Playbooks(tmp_path_factory.mktemp("snippet"))
-    runner.run("site.yml")
+def provisioned(tmp_path_factory, converged_sites):
+    # a copy of the run's converged site.yml: the snippet runs after it
+    runner = converged_sites.copy(tmp_path_factory.mktemp("snippet"))
     yield runner
     stop_endpoint(runner.state_dir)
 

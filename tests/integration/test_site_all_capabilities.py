@@ -40,7 +40,7 @@ ALL_CAPABILITIES = {
     "aigw_gateway_policy": POLICY,
 }
 # The ContentSafety account's key is the content safety backend's one credential (no API Management api-version
-# gives a backend a managed identity), so the account exists before site.yml takes its key (keyed_vars below).
+# gives a backend a managed identity): site.yml makes the account and reads its key in the same run (no key given).
 ALL_CAPABILITIES["aigw_name_suffix"] = "allcaps"
 SAFETY_ACCOUNT = "contentsafety-allcaps"
 VARS = ("-e", json.dumps(ALL_CAPABILITIES))
@@ -64,33 +64,6 @@ def site(tmp_path_factory):
     yield runner
     runner.run("teardown.yml", *VARS)
     stop_endpoint(runner.state_dir)
-
-
-def test_content_safety_without_the_accounts_key_is_refused_before_any_write(site):
-    """Content Safety answers 401 to a backend without a credential, so every prompt would fail: site.yml refuses the
-    capability without aigw_content_safety_key at preflight (this run also starts the endpoint the others use)."""
-    result = site.run("site.yml", *VARS, expect_failure=True)
-    shown = " ".join(result["output"].split())
-    assert "Content safety: aigw_content_safety_key is empty: the content safety backend needs the ContentSafety " \
-           "account's key" in shown, result["output"][-6000:]
-    assert site.writes_since(0) == []
-
-
-@pytest.fixture(scope="module")
-def keyed_vars(site):
-    """The run's variables with the key of the ContentSafety account, made first as a user would make it (in the
-    resource group site.yml uses, with the properties the role gives it), on the endpoint the refused run started."""
-    if not (site.state_dir / "endpoint.json").exists():
-        site.run("site.yml", *VARS, expect_failure=True)
-    resources, cognitive, _ = arm_clients(site.endpoint())
-    group, location = "rg-ai-gateway-local", "swedencentral"   # inventories/local, group_vars/all/lab.yml
-    resources.resource_groups.create_or_update(group, {"location": location})
-    cognitive.accounts.begin_create(group, SAFETY_ACCOUNT, {
-        "location": location, "kind": "ContentSafety", "sku": {"name": "S0"},
-        "properties": {"customSubDomainName": SAFETY_ACCOUNT, "publicNetworkAccess": "Enabled",
-                       "disableLocalAuth": False}}).result()
-    key = cognitive.accounts.list_keys(group, SAFETY_ACCOUNT).key1
-    return ("-e", json.dumps(dict(ALL_CAPABILITIES, aigw_content_safety_key=key)))
 
 
 class Provisioned:
@@ -118,18 +91,23 @@ class Provisioned:
             self.apim.backend.create_or_update(self.group, self.service, name, backend)
 
 
-def test_every_capability_is_proven_and_shown(site, keyed_vars):
-    result = site.run("site.yml", *keyed_vars)
+def test_every_capability_is_proven_and_shown_in_one_run_from_nothing(site):
+    """Nothing exists before this run (no ContentSafety account, no key given): one site.yml run makes everything and
+    verify proves every capability, content safety included; the account's key never shows."""
+    result = site.run("site.yml", *VARS)
     shown = " ".join(result["output"].split())
     missing = [name for name, pattern in PROOFS_SHOWN.items() if not re.search(pattern, shown)]
     assert missing == [], "proofs not shown: %s\n%s" % (missing, result["output"][-8000:])
     assert not re.search(r"Pool: failover not proven|Not proven: .*(pool|token limit|content safety)", shown)
     assert "WARNING: Token metrics" not in shown and "WARNING: LLM logs" not in shown
+    _, cognitive, _ = arm_clients(site.endpoint())
+    key = cognitive.accounts.list_keys("rg-ai-gateway-local", SAFETY_ACCOUNT).key1   # inventories/local, lab.yml
+    assert key and key not in result["output"]
 
 
-def test_a_second_run_changes_and_writes_nothing(site, keyed_vars):
+def test_a_second_run_changes_and_writes_nothing(site):
     mark = len(site.requests_logged())
-    result = site.run("site.yml", *keyed_vars)
+    result = site.run("site.yml", *VARS)
     assert result["changed"] == 0, result["output"][-6000:]
     assert site.writes_since(mark) == [], "verify's proofs are data-plane calls only"
 
@@ -177,11 +155,11 @@ def break_blocklist(provisioned):
      "Semantic cache: \"What is the capital of France?\" asked twice was not answered from the cache"),
     (break_blocklist, [], "Prove content_safety - refused with 403", "Content safety: the blocked prompt got 500"),
 ], ids=["wrong breaker status range", "spent quota", "no cache store", "missing blocklist"])
-def test_breaking_one_capability_fails_verify_naming_it(site, keyed_vars, breaks, skipped, failing_task, message):
+def test_breaking_one_capability_fails_verify_naming_it(site, breaks, skipped, failing_task, message):
     provisioned = Provisioned(site)
     restore = breaks(provisioned)
     try:
-        result = site.run("../tests/integration/playbooks/verify_capabilities.yml", *keyed_vars,
+        result = site.run("../tests/integration/playbooks/verify_capabilities.yml", *VARS,
                           "-e", json.dumps({"verify_skip_proofs": skipped}), expect_failure=True)
     finally:
         restore()
@@ -191,15 +169,15 @@ def test_breaking_one_capability_fails_verify_naming_it(site, keyed_vars, breaks
     assert message in " ".join(output.split()), output[-6000:]
 
 
-def test_the_capability_step_passes_again_once_repaired(site, keyed_vars):
-    result = site.run("../tests/integration/playbooks/verify_capabilities.yml", *keyed_vars)
+def test_the_capability_step_passes_again_once_repaired(site):
+    result = site.run("../tests/integration/playbooks/verify_capabilities.yml", *VARS)
     shown = " ".join(result["output"].split())
     assert [name for name, pattern in PROOFS_SHOWN.items() if not re.search(pattern, shown)] == []
 
 
-def test_a_quota_of_0_is_refused_before_any_write(site, keyed_vars):
+def test_a_quota_of_0_is_refused_before_any_write(site):
     mark = len(site.requests_logged())
-    zero = dict(json.loads(keyed_vars[1]), aigw_gateway_policy=dict(POLICY, token_limit=dict(POLICY["token_limit"],
+    zero = dict(json.loads(VARS[1]), aigw_gateway_policy=dict(POLICY, token_limit=dict(POLICY["token_limit"],
                                                                                     token_quota=0)))
     result = site.run("site.yml", "-e", json.dumps(zero), expect_failure=True)
     shown = " ".join(result["output"].split())

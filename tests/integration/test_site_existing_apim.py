@@ -16,13 +16,17 @@ import pytest
 import requests
 
 from tests.integration.test_playbooks import ROOT, TIME_SCALE, Playbooks, arm_clients, stop_endpoint
+from tests.integration.test_site_model_routing import ROUTED
 
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 SHARED_GROUP = "rg-shared-gateway"
 SHARED_APIM = "apim-shared-hub"
 OUR_GROUP = "rg-ai-gateway-local"     # inventories/local's aigw_resource_group
-EXISTING = {"aigw_apim": {"existing": True, "resource_group": SHARED_GROUP, "name": SHARED_APIM}}
+# Three hosts serving different models (test_site_model_routing's): the gateway makes a pool per model in the shared
+# service, which teardown must find and remove before the host backends the pools hold.
+EXISTING = {"aigw_apim": {"existing": True, "resource_group": SHARED_GROUP, "name": SHARED_APIM},
+            "aigw_model_hosts": ROUTED["aigw_model_hosts"]}
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +155,9 @@ def test_site_uses_the_shared_service(shared):
     assert outputs["gateway_url"].split("//")[1].split(".")[0] == SHARED_APIM
     service, inside = contents(shared)
     assert (service.sku.name, service.sku.capacity) == ("StandardV2", 1)
-    assert "inference-api" in inside["apis"] and "models-foundry" in inside["backends"]
+    assert "inference-api" in inside["apis"]
+    assert {"models-a", "models-b", "models-c", "inference-backend-pool-gpt-5.4-mini",
+            "inference-backend-pool-gpt-5.4-nano"} <= set(inside["backends"]), inside["backends"]
     assert {"azuremonitor", "appinsights-logger"} <= set(inside["loggers"])
     assert [v for v in inside["named_values"] if v.startswith("Logger-Credentials--")]
     assert inside["diagnostic_settings"] and inside["role_assignments"]

@@ -16,7 +16,7 @@ from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoi
 API_VERSION = "2024-12-01-preview"
 BREAKER_RULE = {"name": "InferenceBreakerRule", "trip_duration": "PT1M", "accept_retry_after": True,
                 "failure_count": 1, "interval": "PT1M", "status_code_ranges": [{"min": 429, "max": 429}]}
-# gpt-4o-mini: A (priority 1, swedencentral) and B (priority 2, eastus); gpt-4.1-mini: C (priority 1, westus) and B.
+# gpt-5.4-mini: A (priority 1, swedencentral) and B (priority 2, eastus); gpt-5.4-nano: C (priority 1, westus) and B.
 ROUTED = {
     "aigw_model_hosts": [
         {"name": "models-a-{{ aigw_name_suffix }}", "backend": "models-a", "location": "swedencentral",
@@ -54,7 +54,7 @@ class Gateway:
         self.base = self.endpoint["gateway_base_url_template"].format(service=self.service) + "/inference"
 
     def chat(self, model, v1=False):
-        body = {"messages": [{"role": "user", "content": "Answer with OK."}], "max_tokens": 5}
+        body = {"messages": [{"role": "user", "content": "Answer with OK."}], "max_completion_tokens": 5}
         if v1:
             url, params, body = self.base + "/openai/v1/chat/completions", {}, dict(body, model=model)
         else:
@@ -112,22 +112,22 @@ class Gateway:
 def test_site_builds_a_pool_per_model_and_verify_proves_the_routed_pool(site):
     result = site.run("site.yml", *VARS)
     shown = " ".join(result["output"].split())
-    assert "Pool of gpt-4o-mini: swedencentral answered first, eastus took over while it throttled (circuit breaker " \
+    assert "Pool of gpt-5.4-mini: swedencentral answered first, eastus took over while it throttled (circuit breaker " \
            "open), and swedencentral came back after the trip" in shown, result["output"][-8000:]
     gateway = Gateway(site)
     pools = {backend.name: sorted((member.id.rsplit("/", 1)[-1], member.priority) for member in backend.pool.services)
              for backend in gateway.apim.backend.list_by_service(gateway.group, gateway.service)
              if backend.pool is not None}   # .type is the ARM resource type here
-    assert pools == {"inference-backend-pool-gpt-4o-mini": [("models-a", 1), ("models-b", 2)],
-                     "inference-backend-pool-gpt-4.1-mini": [("models-b", 2), ("models-c", 1)]}
+    assert pools == {"inference-backend-pool-gpt-5.4-mini": [("models-a", 1), ("models-b", 2)],
+                     "inference-backend-pool-gpt-5.4-nano": [("models-b", 2), ("models-c", 1)]}
 
 
 def test_each_model_answers_only_from_hosts_that_have_it(site):
     gateway = Gateway(site)
     gateway.fresh_minute()
     for v1 in (False, True):
-        assert {gateway.host(gateway.chat("gpt-4o-mini", v1)) for _ in range(4)} == {"A"}
-        assert {gateway.host(gateway.chat("gpt-4.1-mini", v1)) for _ in range(4)} == {"C"}
+        assert {gateway.host(gateway.chat("gpt-5.4-mini", v1)) for _ in range(4)} == {"A"}
+        assert {gateway.host(gateway.chat("gpt-5.4-nano", v1)) for _ in range(4)} == {"C"}
 
 
 def test_an_unknown_model_gets_the_gateways_own_404_without_a_backend_call(site):
@@ -142,7 +142,7 @@ def test_an_unknown_model_gets_the_gateways_own_404_without_a_backend_call(site)
     assert len(rows) == 2, rows
     assert all(not row["BackendUrl"] and not row["BackendId"] and row["BackendResponseCode"] in (None, "")
                for row in rows), rows
-    routed = [row for row in gateway.gateway_logs() if "gpt-4.1-mini" in row["Url"] and row["ResponseCode"] == 200]
+    routed = [row for row in gateway.gateway_logs() if "gpt-5.4-nano" in row["Url"] and row["ResponseCode"] == 200]
     assert routed and all(row["BackendId"] in ("models-b", "models-c") for row in routed), routed
 
 
@@ -154,12 +154,12 @@ def test_one_models_pool_fails_over_while_the_other_model_keeps_its_host(site):
     gateway.control("POST", "/localazure/cognitiveservices/model-hosts/%s/throttle" % host_a,
                     {"status": 429, "duration_seconds": 60, "retry_after": 60})
     try:
-        assert [gateway.host(gateway.chat("gpt-4o-mini")) for _ in range(3)] == ["B", "B", "B"]
-        assert [gateway.host(gateway.chat("gpt-4.1-mini")) for _ in range(3)] == ["C", "C", "C"]
+        assert [gateway.host(gateway.chat("gpt-5.4-mini")) for _ in range(3)] == ["B", "B", "B"]
+        assert [gateway.host(gateway.chat("gpt-5.4-nano")) for _ in range(3)] == ["C", "C", "C"]
     finally:
         gateway.control("DELETE", "/localazure/cognitiveservices/model-hosts/%s/throttle" % host_a)
     gateway.control("POST", "/localazure/clock", {"advance_seconds": 61})
-    assert gateway.host(gateway.chat("gpt-4o-mini")) == "A"
+    assert gateway.host(gateway.chat("gpt-5.4-mini")) == "A"
 
 
 def test_a_second_run_changes_and_writes_nothing(site):

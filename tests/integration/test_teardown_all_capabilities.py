@@ -55,6 +55,7 @@ def test_teardown_purges_what_the_run_made_without_being_told(runner):
 
 
 def test_site_again_converges_with_no_soft_delete_conflict(runner):
+    # The purged ContentSafety account is made again with its name (a soft-deleted one would refuse it).
     result = runner.run("site.yml", *VARS)
     assert "FlagMustBeSetForRestore" not in result["output"]
     assert "No soft-deleted resource holds one of our names." in " ".join(result["output"].split())

@@ -1,6 +1,8 @@
 """The CLI: start/stop/status/serve, kept credentials and certificates, and a restart mid-operation."""
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import os
 import ssl
@@ -102,6 +104,34 @@ def test_the_clock_only_moves_forward(state_dir):
     for wrong in ({"advance_seconds": -1}, {"advance_seconds": "soon"}, {}):
         refused = requests.post(url, json=wrong, verify=ca, timeout=30)
         assert refused.status_code == 400 and "advance_seconds must be a number" in refused.json()["error"]["message"]
+
+
+def test_every_answer_is_dated_by_the_endpoint_s_clock_which_can_start_at_a_given_instant(state_dir):
+    """A test that judges dates (a model's retirement) sets the endpoint's clock, never the machine's date: the clock
+    starts at --clock-start, and every answer's Date header (ARM's, an error's, the controls') follows it."""
+    info = start_endpoint(state_dir, "--clock-start", "2027-04-13T23:00:00Z")
+    url, ca = f"{info['arm_endpoint']}/localazure/clock", info["ca_bundle"]
+    start = datetime.datetime(2027, 4, 13, 23, tzinfo=datetime.timezone.utc).timestamp()
+    held = requests.post(url, json={"advance_seconds": 0, "hold_seconds": 300}, verify=ca, timeout=30)
+    assert start <= held.json()["now"] < start + 60
+    assert held.headers["Date"] == email.utils.formatdate(held.json()["now"], usegmt=True)
+    bearer = {"Authorization": "Bearer " + make_credential(info).get_token(
+        "https://management.azure.com/.default").token}
+    groups = f"{info['arm_endpoint']}/subscriptions/{info['subscription_id']}/resourcegroups?api-version=2021-04-01"
+    listed = requests.get(groups, headers=bearer, verify=ca, timeout=30)
+    refused = requests.get(groups, verify=ca, timeout=30)   # no token: ARM's 401
+    assert listed.status_code == 200 and refused.status_code == 401
+    for answer in (listed, refused):
+        assert email.utils.parsedate_to_datetime(answer.headers["Date"]).date() == datetime.date(2027, 4, 13)
+    moved = requests.post(url, json={"advance_seconds": 7200}, verify=ca, timeout=30)
+    assert email.utils.parsedate_to_datetime(moved.headers["Date"]).date() == datetime.date(2027, 4, 14)
+    assert email.utils.parsedate_to_datetime(
+        requests.get(groups, headers=bearer, verify=ca, timeout=30).headers["Date"]).date() == datetime.date(2027, 4, 14)
+    stop_endpoint(state_dir)
+    wrong = subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir),
+                            "--clock-start", "next tuesday"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "the clock start must be an ISO 8601 date or instant, not 'next tuesday'" \
+        in wrong.stderr
 
 
 def test_start_refuses_without_definitions_unless_told(state_dir, tmp_path_factory):

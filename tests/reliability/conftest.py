@@ -16,7 +16,9 @@ import uuid
 
 import pytest
 
+from tests.integration.converged import converged_sites  # noqa: F401  (the fixture, shared with integration)
 from tests.reliability.harness import ROOT
+from tests.scheduling import longest_first
 
 FIGURES_DIR = ROOT / "build" / "reliability"
 
@@ -34,6 +36,11 @@ class Figures:
 @pytest.fixture(scope="session")
 def figures():
     return Figures()
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that run playbooks most go first (tests/scheduling.py): no long test is left for the end."""
+    longest_first(items)
 
 
 def pytest_sessionstart(session):

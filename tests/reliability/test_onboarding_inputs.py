@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.reliability.harness import TRACEBACK, Endpoint, Playbooks
+from tests.reliability.harness import TRACEBACK, Endpoint
 
 AGENTS = "{{ aigw_agent_host.name }}"
 
@@ -37,11 +37,11 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
+def gateway(tmp_path_factory, converged_sites):
+    # a copy of the run's one converge: with --dist load both workers run some of these cases
     state_dir = tmp_path_factory.mktemp("bad-onboarding-inputs")
-    endpoint = Endpoint(state_dir)
-    playbooks = Playbooks(state_dir)
-    playbooks.run("site.yml", "-e", "aigw_verify_agent=false")
+    playbooks = converged_sites.copy(state_dir, "-e", "aigw_verify_agent=false")
+    endpoint = Endpoint(state_dir)   # the copy's, already running
     yield endpoint, playbooks
     endpoint.stop()
 

@@ -94,6 +94,8 @@ def test_connection_auth_types_are_the_definitions_and_the_project_identity():
     # than the definitions; every other auth type we take is one of theirs.
     assert set(validation.CONNECTION_AUTH_TYPES) - set(validation.PROJECT_ONLY_AUTH_TYPES) <= offered
     assert set(validation.GATEWAY_CONNECTION_AUTH_TYPES) <= set(validation.CONNECTION_AUTH_TYPES)
+    assert set(validation.CATEGORY_AUTH_TYPES) == set(sum(validation.GATEWAY_CATEGORY_AUTH_TYPES.values(), ()))
+    assert set(validation.GATEWAY_CONNECTION_CATEGORIES) <= set(validation.CONNECTION_CATEGORIES)
 
 
 def test_apim_skus_are_the_definitions():
@@ -166,6 +168,9 @@ CHOICE_TABLES = {
     "apim_sku_name": validation.APIM_SKUS,
     "api_type": validation.CONNECTION_API_TYPES,
     "connection_scope": validation.CONNECTION_SCOPES,
+    "foundry_connection_auth_type": validation.CATEGORY_AUTH_TYPES,
+    "verify_connection_auth_type": validation.CATEGORY_AUTH_TYPES,
+    "connection_category": validation.GATEWAY_CONNECTION_CATEGORIES,
     "auth_type": validation.GATEWAY_CONNECTION_AUTH_TYPES,
     "model_discovery": validation.CONNECTION_MODEL_DISCOVERY,
     "token_quota_period": validation.QUOTA_PERIODS,

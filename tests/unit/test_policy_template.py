@@ -250,7 +250,9 @@ def test_semantic_cache_lookup_and_store_positions():
     lookup = find(parts["inbound"], "llm-semantic-cache-lookup")
     assert lookup.attrs == {"score-threshold": "0.8", "embeddings-backend-id": "embeddings-backend",
                             "embeddings-backend-auth": "system-assigned"}
-    assert [v.text for v in lookup.elements()] == ["@(context.Subscription.Id)"]
+    # The caller's partition, then the proof step's own inside it (verify's x-aigw-proof-partition header).
+    assert [v.text for v in lookup.elements()] == [
+        "@(context.Subscription.Id)", '@(context.Request.Headers.GetValueOrDefault("x-aigw-proof-partition", ""))']
     assert tags(parts["outbound"]) == ["llm-semantic-cache-store", "base"]
     assert parts["outbound"][0].attrs == {"duration": "120"}
 
@@ -361,10 +363,10 @@ def test_routing_by_model_picks_each_models_backend_and_answers_an_unknown_model
     assert body.attrs["value"] == ('@((string)context.Request.Body.As<JObject>(preserveContent: true)["model"] '
                                    '?? "")')
     branches = parts["inbound"][3].elements()
-    assert tags(branches) == ["when", "when", "otherwise"]
-    assert branches[0].attrs["condition"] == '@((string)context.Variables["aigw-model"] == "gpt-4o-mini")'
-    assert find(branches[1].elements(), "set-variable").attrs == {"name": "aigw-backend-id", "value": "models-c"}
-    answer = find(branches[2].elements(), "return-response")
+    assert tags(branches) == ["when", "when", "when", "otherwise"]
+    assert branches[1].attrs["condition"] == '@((string)context.Variables["aigw-model"] == "gpt-4o-mini")'
+    assert find(branches[2].elements(), "set-variable").attrs == {"name": "aigw-backend-id", "value": "models-c"}
+    answer = find(branches[3].elements(), "return-response")
     assert find(answer.elements(), "set-status").attrs == {"code": "404", "reason": "Not Found"}
     assert json.loads(find(answer.elements(), "set-body").text) == {"error": {
         "code": "DeploymentNotFound", "message": "The API deployment for this resource does not exist. If you created "
@@ -378,11 +380,21 @@ def test_a_route_over_per_deployment_backends_rewrites_the_call_below_the_backen
     upgrade = dict(ROUTES[0], backend_id="pool-gpt-4o-mini-via-x", deployments=["gpt-4o-mini", "gpt-4o-mini-2025"])
     xml_text = render({"model_routes": [upgrade] + ROUTES[1:]})
     assert [str(p) for p in ap.validate_policy(xml_text, scope="api")] == []
-    branches = sections(xml_text)["inbound"][3].elements()
+    branches = sections(xml_text)["inbound"][3].elements()[1:]     # after the model list's branch
     assert tags(branches[0].elements()) == ["set-variable", "rewrite-uri"]
     assert find(branches[0].elements(), "rewrite-uri").attrs == {"template": (
         '@(Regex.Match(context.Request.OriginalUrl.Path, "/deployments/[^/]+(/.*)?$").Groups[1].Value)')}
     assert tags(branches[1].elements()) == ["set-variable"]     # a route by deployment name rewrites nothing
+
+
+def test_routing_by_model_answers_the_model_list_itself_with_the_models_it_routes():
+    branch = sections(render({"model_routes": ROUTES}))["inbound"][3].elements()[0]
+    assert branch.attrs["condition"] == ('@(context.Request.Method == "GET" && '
+                                         'Regex.Match(context.Request.OriginalUrl.Path, "/models$").Success)')
+    answer = find(branch.elements(), "return-response")
+    assert find(answer.elements(), "set-status").attrs == {"code": "200", "reason": "OK"}
+    assert json.loads(find(answer.elements(), "set-body").text) == {"object": "list", "data": [
+        {"id": "gpt-4o-mini", "object": "model"}, {"id": "gpt-4.1-mini", "object": "model"}]}
 
 
 def test_routing_comes_after_the_caller_check_and_before_anything_spends_tokens():

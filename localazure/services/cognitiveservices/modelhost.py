@@ -89,7 +89,7 @@ class ModelHost:
         embedding = embedding_model(model)
         if (operation == "embeddings") != (embedding is not None):
             # Azure OpenAI's answer, quoted in OpenHands/OpenHands#1003 and langchain-ai/langmem#13.
-            name = "embeddings" if operation == "embeddings" else "chatCompletion"
+            name = {"embeddings": "embeddings", "responses": "responses"}.get(operation, "chatCompletion")
             raise account_error(400, "OperationNotSupported", (
                 f"The {name} operation does not work with the specified model, {model}. Please choose different "
                 "model and try again. You can learn more about which models can be used with each operation here: "
@@ -103,6 +103,8 @@ class ModelHost:
         limits = self._admit(account, deployment, operation, body, call)
         if operation == "embeddings":
             answer = self._embeddings(model, embedding, body)
+        elif operation == "responses":
+            answer = self._response(model, call.body)
         else:
             answer = self._completion(model, body, call.body)
         key = deployment["id"].lower()
@@ -112,7 +114,7 @@ class ModelHost:
                                                                        - self.deployment_tokens.used(key))),
                                "x-ratelimit-remaining-requests": str(max(0, limits.get("request", 0)
                                                                          - self.deployment_requests.used(key)))})
-        request_messages = body.get("messages") if operation != "embeddings" else body.get("input")
+        request_messages = body.get("messages") if operation == "chat/completions" else body.get("input")
         answer.llm = {"DeploymentName": deployment["name"], "ModelName": model,
                       "RequestId": (answer.body or {}).get("id") or (answer.events or [{}])[-1].get("id"),
                       "IsStreamCompletion": answer.events is not None, "RequestMessages": request_messages,
@@ -237,6 +239,22 @@ class ModelHost:
                          "message": {"role": "assistant", "content": REPLY, "refusal": None}}],
             "usage": usage}, usage=usage)
 
+    @staticmethod
+    def _response(model: str, raw: bytes) -> Answer:
+        """An OpenAI Response (object "response", status completed, one assistant message of output_text) with its
+        usage in the Responses API's names; the answer's usage in chat terms is what the gateway counts."""
+        prompt = prompt_tokens(raw)
+        completion = max(1, len(REPLY) // 4)
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        message = {"type": "message", "id": "msg_" + secrets.token_hex(12), "status": "completed",
+                   "role": "assistant", "content": [{"type": "output_text", "text": REPLY, "annotations": []}]}
+        return Answer(200, {
+            "id": "resp_" + secrets.token_hex(12), "object": "response", "created_at": int(time.time()),
+            "status": "completed", "model": model, "output": [message], "error": None, "incomplete_details": None,
+            "usage": {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0},
+                      "output_tokens": completion, "output_tokens_details": {"reasoning_tokens": 0},
+                      "total_tokens": prompt + completion}}, usage=usage)
+
     def _embeddings(self, model: str, spec: tuple[int, bool], body: dict) -> Answer:
         """An embeddings list: one vector per input, `dimensions` honoured where the model takes it."""
         native, shortenable = spec
@@ -271,7 +289,10 @@ def _model_route(method: str, path: str, body: dict) -> tuple[str, str, str]:
     if match:
         route = match.group(1), match.group(2), "/openai/deployments/{deployment-id}/" + match.group(2)
     else:
-        match = re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
+        # The Responses API names the deployment in `model` on both the classic and the v1 path (Learn, "Azure
+        # OpenAI Responses API": POST /openai/v1/responses, or /openai/responses?api-version=...).
+        match = (re.fullmatch(r"/(?:openai/v1|models)/(chat/completions|embeddings)", path)
+                 or re.fullmatch(r"/openai(?:/v1)?/(responses)", path))
         if match is None or not body.get("model"):
             raise account_error(404, "404", "Resource not found")
         route = body["model"], match.group(1), path
@@ -332,12 +353,23 @@ def embedding_model(model: str) -> tuple[int, bool] | None:
 def embed(text: str, dimensions: int) -> list[float]:
     """A deterministic unit vector: words and character trigrams of the lower-cased text, feature-hashed with
     a sign bit (stable across runs, unlike hash()).  Texts sharing words and word pieces get a high cosine
-    similarity, unrelated texts one near 0, which is what a semantic cache needs."""
+    similarity, unrelated texts one near 0, which is what a semantic cache needs.  A word of letters and digits
+    (a hex digest, an id) is no word a tokenizer knows: byte-pair encoding cuts it into short pieces of a small
+    alphabet (tiktoken's cl100k_base splits a sha256 digest into 1-3 character tokens), so two such strings share
+    most of their pieces and real embeddings put them close together (ada-002 rarely scores two texts below 0.5,
+    text-embedding-3 unrelated words at 0.2-0.45: s-anand.net/blog/embeddings-similarity-threshold).  Here they
+    are their characters and character pairs, which puts two sha256 digests at a cosine distance of about 0.25:
+    within the 0.8 score-threshold of llm-semantic-cache-lookup's default."""
     vector = [0.0] * dimensions
     words = re.findall(r"\w+", text.lower())
-    features = [(word, 1.0) for word in words]
-    features += [(f"#{padded[i:i + 3]}", 0.5) for padded in (f"<{word}>" for word in words)
+    lexical = [word for word in words if not _unlearnt(word)]
+    features = [(word, 1.0) for word in lexical]
+    features += [(f"#{padded[i:i + 3]}", 0.5) for padded in (f"<{word}>" for word in lexical)
                  for i in range(len(padded) - 2)]
+    for word in words:
+        if _unlearnt(word):
+            features += [(f"@{char}", 1.0) for char in word]
+            features += [(f"@{word[i:i + 2]}", 0.5) for i in range(len(word) - 1)]
     for feature, weight in features:
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
         index = int.from_bytes(digest[:4], "little") % dimensions
@@ -346,6 +378,11 @@ def embed(text: str, dimensions: int) -> list[float]:
     if norm == 0:   # no word at all: still a unit vector, the same for every such text
         vector[0], norm = 1.0, 1.0
     return [value / norm for value in vector]
+
+
+def _unlearnt(word: str) -> bool:
+    """A word mixing letters and digits (hex digests, ids): a tokenizer splits it into short pieces."""
+    return bool(re.search(r"\d", word)) and bool(re.search(r"[a-z]", word))
 
 
 def _embedding_inputs(value) -> list[str]:

@@ -24,7 +24,14 @@ kind's validate hook.
   can still deploy of a model version per region and SKU: the region's capacity (`DEFAULT_REGION_CAPACITY` unless
   set through `POST /localazure/cognitiveservices/capacity {"location": ..., "capacities": {"OpenAI.GlobalStandard.
   gpt-5.4-mini": 5}}`), never more than the free quota. A region out of capacity refuses deployments although
-  quota is left (Learn, "Azure OpenAI quota": check capacity with the model capacities API).
+  quota is left (Learn, "Azure OpenAI quota": check capacity with the model capacities API): a deployment write
+  that adds more than the region can still host answers 400 `InsufficientQuota` with Azure's capacity message
+  ("The specified capacity 'N' of account deployment is bigger than available capacity 'A' for UsageName '<label>'",
+  Azure-Samples/azure-search-openai-demo#402; no public source quotes a refusal for region capacity as such, so
+  this is the closest documented one).
+- **Retired versions.** A deployment write of a version listed `Deprecated` (retired) answers 400
+  `ServiceModelDeprecated` "The model 'Format:OpenAI,Name:<model>,Version:<version>' has been deprecated since
+  MM/DD/YYYY 00:00:00." (microsoft/microsoft-foundry-for-vscode#491, Azure-Samples/aks-store-demo#203).
 """
 from __future__ import annotations
 
@@ -190,22 +197,53 @@ def current_usage(store, subscription_id: str, location: str, skip_id: str | Non
 
 
 def check_deployment(ctx, account: dict, body: dict) -> None:
-    """Refuse a deployment write whose capacity does not fit in the region's free quota."""
+    """Refuse a deployment write of a retired model version, or whose capacity does not fit in the region's free
+    quota or in what the region can still host."""
+    _check_not_retired(((body.get("properties") or {}).get("model")) or {})
     wanted = _deployment_usage(body)
     if wanted is None:
         return
     name, capacity = wanted
     location = account.get("location") or ""
-    used = current_usage(ctx.store, ctx.subscription_id, location, skip_id=ctx.resource_id).get(name, 0)
+    usage = current_usage(ctx.store, ctx.subscription_id, location, skip_id=ctx.resource_id)
+    used = usage.get(name, 0)
     limit = limit_of(ctx.store, location, name)
-    if used + capacity <= limit:
-        return
     label = quota_label(body["properties"]["model"]["name"])
-    free = max(0, limit - used)
-    raise ArmError(400, "InsufficientQuota",
-                   f"This operation require {capacity} new capacity in quota {label}, which is bigger than the "
-                   f"current available capacity {free}. The current quota usage is {used} and the quota limit is "
-                   f"{limit} for quota {label}.")
+    if used + capacity > limit:
+        free = max(0, limit - used)
+        raise ArmError(400, "InsufficientQuota",
+                       f"This operation require {capacity} new capacity in quota {label}, which is bigger than the "
+                       f"current available capacity {free}. The current quota usage is {used} and the quota limit "
+                       f"is {limit} for quota {label}.")
+    # Region capacity, not quota: what this write adds beyond what the deployment already holds must fit what the
+    # region can still host. No public source quotes Azure's refusal for a region out of capacity with quota left;
+    # this is the closest documented one, Azure's capacity refusal for a deployment ("The specified capacity '1' of
+    # account deployment is bigger than available capacity '0' for UsageName 'Tokens Per Minute (thousands) -
+    # Text-Davinci-003'", code InsufficientQuota, quoted in Azure-Samples/azure-search-openai-demo#402).
+    added = capacity - (current_usage(ctx.store, ctx.subscription_id, location).get(name, 0) - used)
+    region = _setting(ctx.store, CAPACITY_TABLE, location, name, DEFAULT_REGION_CAPACITY)
+    if added > region:
+        raise ArmError(400, "InsufficientQuota",
+                       f"The specified capacity '{capacity}' of account deployment is bigger than available capacity "
+                       f"'{region}' for UsageName '{label}'.")
+
+
+def _check_not_retired(model: dict) -> None:
+    """Azure creates no deployment of a retired version (lifecycle Deprecated): 400 ServiceModelDeprecated, with
+    the message quoted in microsoft/microsoft-foundry-for-vscode#491 ("The model 'Format:OpenAI,Name:gpt-4o-mini,
+    Version:2024-07-18' has been deprecated since 03/31/2026 00:00:00.") and Azure-Samples/aks-store-demo#203 (the
+    same code from a deployment CreateOrUpdate, 400 Bad Request). Without a version Azure deploys the default one."""
+    model_format, name = model.get("format") or "OpenAI", model.get("name")
+    versions = [entry for entry in CATALOGUE if (entry[0], entry[1]) == (model_format, name)]
+    if not versions:
+        return
+    version = model.get("version") or versions[-1][2]
+    for _format, _name, listed, _skus, _capabilities, lifecycle, retirement in versions:
+        if listed == version and lifecycle == "Deprecated":
+            year, month, day = retirement.split("-")
+            raise ArmError(400, "ServiceModelDeprecated",
+                           f"The model 'Format:{model_format},Name:{name},Version:{version}' has been deprecated "
+                           f"since {month}/{day}/{year} 00:00:00.")
 
 
 # --- routes ---------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Evaluated: `Table`, `| where` (==, !=, =~, !~, >, >=, <, <=, contains, !contains, has, !has, `and`, `or`,
 parentheses; operands are columns, string/number/bool literals, `ago(5m)`, `now()`, `datetime(...)`),
 `| project a, b`, `| order by X [desc|asc], ...` (also `sort by`; desc is KQL's default), `| take N` / `| limit N`,
-`| summarize [Name =] count() [by a, b]`, `| count`, and the request's ISO 8601 `timespan` on TimeGenerated.
+`| summarize [Name =] count() [by a, b]`, `| count`, `| join kind=inner (subquery) on a, b` (a right column whose
+name the left has gets the suffix 1, as KQL's join renames it; learn.microsoft.com/kusto/query/join-operator), and
+the request's ISO 8601 `timespan` on TimeGenerated of every table.
 Anything else is refused, never guessed, with the error shape of the Log Analytics query API (400
 BadArgumentError with a SyntaxError or SemanticError inner error, as quoted in Azure/azure-cli-extensions#3002
 and MicrosoftDocs/azure-docs#18012, #61086).  Table and column names are case-sensitive, as in KQL.
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-SUPPORTED = "where, project, order by, sort by, take, limit, summarize count(), count"
+SUPPORTED = "where, project, order by, sort by, take, limit, summarize count(), count, join kind=inner"
 _TIMESPAN_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1),
                    "s": timedelta(seconds=1), "ms": timedelta(milliseconds=1)}
 _TOKEN = re.compile(r"""
@@ -142,12 +144,16 @@ class _Parser:
         return names
 
     def query(self) -> tuple[str, list[tuple]]:
+        table, steps = self.pipeline()
+        if self.current.kind != "end":
+            raise _syntax(self.current)
+        return table, steps
+
+    def pipeline(self) -> tuple[str, list[tuple]]:
         table = self.name()
         steps = []
         while self.accept("|"):
             steps.append(self.operator())
-        if self.current.kind != "end":
-            raise _syntax(self.current)
         return table, steps
 
     def operator(self) -> tuple:
@@ -183,6 +189,16 @@ class _Parser:
             self.expect("(")
             self.expect(")")
             return ("summarize", alias, self.names() if self.accept("by") else [])
+        if word == "join":
+            self.expect("kind")
+            self.expect("=")
+            if not self.accept("inner"):
+                raise _syntax(self.current, f"localazure evaluates only {SUPPORTED}")
+            self.expect("(")
+            right = self.pipeline()
+            self.expect(")")
+            self.expect("on")
+            return ("join", right, self.names())
         raise _syntax(token, f"localazure evaluates only {SUPPORTED}")
 
     def disjunction(self):
@@ -323,16 +339,40 @@ def run(query: str, schemas: dict[str, list[tuple[str, str]]], load: Callable[[s
     ValueError for a timespan that is not ISO 8601."""
     start, end = parse_timespan(timespan, now)
     table, steps = _Parser(tokenize(query)).query()
-    if table not in schemas:
-        operator = steps[0][0] if steps else "query"
-        raise _unresolved(operator, table, "table or column expression")
-    columns = list(schemas[table])
-    rows = [{name: _convert(row.get(name), kind) for name, kind in columns} for row in load(table)]
-    if start is not None:
-        rows = [row for row in rows if row.get("TimeGenerated") and start <= row["TimeGenerated"] <= end]
-    for step in steps:
-        columns, rows = _apply(step, columns, rows, now)
-    return Result(columns, rows)
+
+    def evaluate(table: str, steps: list[tuple]):
+        if table not in schemas:
+            operator = steps[0][0] if steps else "query"
+            raise _unresolved(operator, table, "table or column expression")
+        columns = list(schemas[table])
+        rows = [{name: _convert(row.get(name), kind) for name, kind in columns} for row in load(table)]
+        if start is not None:
+            rows = [row for row in rows if row.get("TimeGenerated") and start <= row["TimeGenerated"] <= end]
+        for step in steps:
+            if step[0] == "join":
+                columns, rows = _join(columns, rows, *evaluate(*step[1]), step[2])
+            else:
+                columns, rows = _apply(step, columns, rows, now)
+        return columns, rows
+
+    return Result(*evaluate(table, steps))
+
+
+def _join(columns: list[tuple[str, str]], rows: list[dict], right_columns: list[tuple[str, str]],
+          right_rows: list[dict], keys: list[str]):
+    """kind=inner: every pair of a left and a right row equal on the keys; the right's columns follow the left's,
+    one whose name the left has renamed with the suffix 1 (its keys too, as KQL does)."""
+    for key in keys:
+        if key not in dict(columns) or key not in dict(right_columns):
+            raise _unresolved("join", key)
+    left_names = set(dict(columns))
+    renamed = [(name, name + "1" if name in left_names else name, kind) for name, kind in right_columns]
+    joined = []
+    for row in rows:
+        for other in right_rows:
+            if all(row.get(key) is not None and row.get(key) == other.get(key) for key in keys):
+                joined.append(dict(row, **{new: other.get(old) for old, new, _ in renamed}))
+    return columns + [(new, kind) for _, new, kind in renamed], joined
 
 
 def _apply(step: tuple, columns: list[tuple[str, str]], rows: list[dict], now: datetime):

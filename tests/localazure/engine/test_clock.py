@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from localazure.engine.clock import MAX_HOLD_SECONDS, Clock
+from localazure.engine.clock import MAX_HOLD_SECONDS, Clock, checked_start
 
 
 class RealTime:
@@ -77,3 +77,22 @@ def test_a_bad_clock_request_changes_nothing(endpoint):
     unknown = post_clock(endpoint, {"freeze": True})
     assert unknown.status_code == 400 and "freeze" in unknown.json()["error"]["message"]
     assert post_clock(endpoint, {"advance_seconds": 0}).json()["offset_seconds"] == before
+
+
+def test_a_clock_can_start_at_a_given_instant_and_then_runs_forward_from_it():
+    real = RealTime()
+    clock = Clock(real, start=500.0)   # before the machine's time: a test's date, not the machine's
+    assert clock() == 500.0
+    real.now += 10
+    assert clock() == 510.0 and clock.advance(90) == 600.0
+
+
+@pytest.mark.parametrize("text, instant", [("2027-04-14", 1807660800.0), ("2027-04-14T00:00:00Z", 1807660800.0),
+                                           ("2027-04-14T02:00:00+02:00", 1807660800.0)])
+def test_the_clock_start_is_an_iso_date_or_instant_read_in_utc(text, instant):
+    assert checked_start(text) == instant
+
+
+def test_a_clock_start_that_is_no_date_is_refused_naming_it():
+    with pytest.raises(ValueError, match="the clock start must be an ISO 8601 date or instant, not 'soon'"):
+        checked_start("soon")

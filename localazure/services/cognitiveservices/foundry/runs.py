@@ -7,8 +7,9 @@ Agent Service" / the foundry-samples connection guides): `deploymentInPath: "tru
 `{target}/deployments/{deployment}/chat/completions`, `"false"` calls `{target}/chat/completions` with the
 deployment as `model`; `inferenceAPIVersion` becomes `?api-version=`; ApiKey sends `api-key: <key>` unless
 `authConfig` renames the header and formats the value; ProjectManagedIdentity sends a token of the project's
-system identity for the connection's `audience`.  `https://{service}.azure-api.net/...` is reached at this server's
-`/gateway/{service}/...`, so the gateway's own checks and request log apply.
+system identity for the connection's `audience`; OAuth2 (ModelGateway) first asks the connection's `tokenUrl` for a
+token with the client credentials grant and sends it as `Authorization: Bearer`.  `https://{service}.azure-api.net/...`
+is reached at this server's `/gateway/{service}/...`, so the gateway's own checks and request log apply.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ CALL_TIMEOUT_SECONDS = 60
 # ARM authType -> the data plane's credentials.type (azure.ai.projects.models.CredentialType).
 CREDENTIAL_TYPES = {"ApiKey": "ApiKey", "AAD": "AAD", "ProjectManagedIdentity": "AAD", "ManagedIdentity": "AAD",
                     "SAS": "SAS", "CustomKeys": "CustomKeys", "None": "None"}
+# Entra's token host: an OAuth2 connection's tokenUrl there is this endpoint's own tenant (localazure/identity.py).
+ENTRA_HOST = "login.microsoftonline.com"
 
 
 class FoundryError(Exception):
@@ -149,6 +152,28 @@ def model_discovery(connection: dict) -> dict | None:
     return discovery
 
 
+@dataclass(frozen=True)
+class ClientCredentials:
+    """An OAuth2 connection's token request, made when its call is (outside any store transaction).
+
+    foundry-samples 01-connections/model-gateway: modelgateway-setup-guide-for-agents.md ("Foundry will fetch tokens
+    from your token URL using client credentials flow"; "Tokens are sent in the standard `Authorization: Bearer
+    {token}` header") and the connection's `tokenUrl`, `scopes` and `credentials: {clientId, clientSecret}`
+    (modules/modelgateway-connection-common.bicep). The form fields are RFC 6749 4.4.2's as the folder's
+    test_model_gateway_connection.py sends them (client_id and client_secret in the body, scopes space-separated);
+    how Foundry itself sends them, and whether it caches the token, is not documented."""
+    url: str
+    client_id: str
+    client_secret: str
+    scopes: tuple
+
+    def form(self) -> dict:
+        form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
+        if self.scopes:
+            form["scope"] = " ".join(self.scopes)
+        return form
+
+
 @dataclass
 class DiscoveryCall:
     """One discovery request Foundry makes through a connection: the list, or one deployment (`deployment`)."""
@@ -157,6 +182,7 @@ class DiscoveryCall:
     headers: dict
     provider: str
     deployment: str | None = None
+    grant: ClientCredentials | None = None   # OAuth2: the token to get first
 
 
 def discovered_models(call: DiscoveryCall, payload) -> list[dict]:
@@ -192,6 +218,7 @@ class RunPlan:
     temperature: float | None = None
     top_p: float | None = None
     discovery: DiscoveryCall | None = None   # a dynamic-discovery connection: is the deployment the gateway's?
+    grant: ClientCredentials | None = None   # OAuth2: the token to get first
 
 
 def input_items(raw) -> list[dict]:
@@ -282,7 +309,8 @@ class Runner:
         return RunPlan(model=model, connection=connection["name"], deployment=deployment, url=url, headers=headers,
                        chat=chat, instructions=instructions, agent_reference=reference,
                        conversation_id=conversation_id, new_items=new_items, metadata=body.get("metadata") or {},
-                       temperature=chat.get("temperature"), top_p=chat.get("top_p"), discovery=discovery)
+                       temperature=chat.get("temperature"), top_p=chat.get("top_p"), discovery=discovery,
+                       grant=self.client_credentials(connection, base_url))
 
     def discovery_call(self, project, connection: dict, base_url: str, deployment: str | None = None) \
             -> DiscoveryCall:
@@ -295,7 +323,7 @@ class Runner:
         version = (props.get("metadata") or {}).get("deploymentAPIVersion")
         url = _local_url(connection, url, base_url) + (f"?api-version={version}" if version else "")
         return DiscoveryCall(connection["name"], url, self._credential_headers(project, connection),
-                             discovery["deploymentProvider"], deployment)
+                             discovery["deploymentProvider"], deployment, self.client_credentials(connection, base_url))
 
     def _connection_for(self, project, model: str) -> tuple[dict, str]:
         if "/" not in model:
@@ -373,19 +401,41 @@ class Runner:
             token, _ = self.identity.issue_for_managed_identity(principal, props.get("audience") or DEFAULT_AUDIENCE,
                                                                 project.project["id"])
             return {"Authorization": f"Bearer {token}"}
-        if auth_type == "None":
+        if auth_type in ("None", "OAuth2"):   # OAuth2: the bearer token is got when the call is made
             return {}
         raise _metadata_problem(connection, f"authType '{auth_type}' is not run by this emulation (ApiKey, "
-                                            "ProjectManagedIdentity or None).")
+                                            "ProjectManagedIdentity, OAuth2 or None).")
+
+    @staticmethod
+    def client_credentials(connection: dict, base_url: str) -> ClientCredentials | None:
+        """An OAuth2 connection's token request (None for other auth types); refused when the connection lacks a
+        part of it, as foundry-samples' connection-modelgateway.bicep refuses to write one ("clientId,
+        clientSecret, and tokenUrl are required when authType is OAuth2")."""
+        props = connection.get("properties") or {}
+        if props.get("authType") != "OAuth2":
+            return None
+        stored = props.get("credentials") or {}
+        missing = [name for name, value in (("credentials.clientId", stored.get("clientId")),
+                                            ("credentials.clientSecret", stored.get("clientSecret")),
+                                            ("tokenUrl", props.get("tokenUrl"))) if not value]
+        if missing:
+            raise _metadata_problem(connection, f"the OAuth2 connection has no {', '.join(missing)}.")
+        scopes = props.get("scopes") or []
+        if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
+            raise _metadata_problem(connection, f"'scopes' must be a list of strings, got {scopes!r}.")
+        return ClientCredentials(_token_url(connection, str(props["tokenUrl"]), base_url), str(stored["clientId"]),
+                                 str(stored["clientSecret"]), tuple(scopes))
 
     # --- the calls (outside any store transaction) ---------------------------------------------------------
-    async def _send(self, connection: str, method: str, url: str, headers: dict, body=None) -> tuple[int, object]:
+    async def _send(self, connection: str, method: str, url: str, headers: dict, body=None, *,
+                    form: dict | None = None) -> tuple[int, object]:
         timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_SECONDS)
         if self._ssl is None:
             self._ssl = ssl.create_default_context(cafile=self.ca_file)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.request(method, url, json=body, headers=headers, ssl=self._ssl) as answer:
+                async with session.request(method, url, json=body, data=form, headers=headers,
+                                           ssl=self._ssl) as answer:
                     status, text = answer.status, await answer.text()
         except aiohttp.ClientError as error:
             raise FoundryError(502, "server_error", f"The call through connection '{connection}' could not reach "
@@ -395,10 +445,26 @@ class Runner:
         except ValueError:
             return status, {"message": text[:200]}
 
+    async def _with_token(self, connection: str, headers: dict, grant: ClientCredentials | None) -> dict:
+        """The call's headers, with an OAuth2 connection's bearer token from its token URL. A token endpoint that
+        refuses is answered 401 with its error (Foundry's answer then is not documented; status and code ours)."""
+        if grant is None:
+            return headers
+        status, payload = await self._send(connection, "POST", grant.url, {}, form=grant.form())
+        token = payload.get("access_token") if isinstance(payload, dict) else None
+        if status != 200 or not isinstance(token, str) or not token:
+            detail = payload.get("error_description") or payload.get("error") or payload.get("message") \
+                if isinstance(payload, dict) else None
+            raise FoundryError(401, "OAuth2TokenRequestFailed", f"Connection '{connection}': its token URL answered "
+                                                               f"{status} to the client credentials request: "
+                                                               f"{detail or 'no access_token'}")
+        return {**headers, "Authorization": f"Bearer {token}"}
+
     async def discover(self, call: DiscoveryCall) -> list[dict]:
         """The models a dynamic connection's gateway lists (or the one it gets); a deployment the gateway does not
         have is DeploymentNotFound, another failure the gateway's answer."""
-        status, payload = await self._send(call.connection, "GET", call.url, call.headers)
+        headers = await self._with_token(call.connection, call.headers, call.grant)
+        status, payload = await self._send(call.connection, "GET", call.url, headers)
         if status == 404 and call.deployment is not None:
             raise FoundryError(404, "DeploymentNotFound", f"The gateway of connection '{call.connection}' has no "
                                                           f"deployment '{call.deployment}' (its discovery answered "
@@ -415,7 +481,8 @@ class Runner:
     async def call(self, plan: RunPlan) -> dict:
         if plan.discovery is not None:
             await self.discover(plan.discovery)
-        status, payload = await self._send(plan.connection, "POST", plan.url, plan.headers, plan.chat)
+        headers = await self._with_token(plan.connection, plan.headers, plan.grant)
+        status, payload = await self._send(plan.connection, "POST", plan.url, headers, plan.chat)
         if status != 200:
             raise _upstream_error(plan, status, payload if isinstance(payload, dict) else {})
         return payload
@@ -457,6 +524,18 @@ def _local_url(connection: dict, url: str, base_url: str) -> str:
     raise _metadata_problem(connection, f"target '{connection['properties'].get('target')}' is neither an API "
                                         "Management gateway (https://{service}.azure-api.net) nor this endpoint, "
                                         "so this emulation cannot reach it.")
+
+
+def _token_url(connection: dict, url: str, base_url: str) -> str:
+    """An OAuth2 connection's token URL as this endpoint reaches it: Entra's (login.microsoftonline.com, whose
+    tenant this endpoint plays) at this server, a URL of this server as is; anything else cannot be reached."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and (parts.hostname or "").lower() == ENTRA_HOST:
+        return base_url + parts.path
+    if f"{parts.scheme}://{parts.netloc}".lower() == base_url.lower():
+        return url
+    raise _metadata_problem(connection, f"tokenUrl '{url}' is neither Entra's (https://{ENTRA_HOST}) nor this "
+                                        "endpoint's, so this emulation cannot reach it.")
 
 
 def _upstream_error(plan: RunPlan, status: int, payload: dict) -> FoundryError:

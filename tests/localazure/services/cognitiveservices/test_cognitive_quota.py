@@ -67,6 +67,39 @@ def test_an_update_counts_only_the_added_capacity(store):
         DEPLOYMENTS.validate(_ctx(store, deployment_id), deployment_body(31), store.get(deployment_id))
 
 
+def test_a_retired_model_version_is_refused_as_azure_refuses_it(store):
+    """o4-mini 2025-04-16 is listed Deprecated (retired on 2026-10-16): Azure answers 400 ServiceModelDeprecated."""
+    create(store, ACCOUNTS, account_id("a1"), ai_services("a1"))
+    retired = {"sku": {"name": "GlobalStandard", "capacity": 1},
+               "properties": {"model": {"format": "OpenAI", "name": "o4-mini", "version": "2025-04-16"}}}
+    with pytest.raises(ArmError) as refused:
+        create(store, DEPLOYMENTS, account_id("a1") + "/deployments/d1", retired)
+    assert (refused.value.status, refused.value.code) == (400, "ServiceModelDeprecated")
+    assert refused.value.message == ("The model 'Format:OpenAI,Name:o4-mini,Version:2025-04-16' has been deprecated "
+                                     "since 10/16/2026 00:00:00.")
+    # no version: Azure deploys the default one, here the only (retired) one; a Deprecating version is still made
+    del retired["properties"]["model"]["version"]
+    with pytest.raises(ArmError, match="Version:2025-04-16' has been deprecated"):
+        create(store, DEPLOYMENTS, account_id("a1") + "/deployments/d1", retired)
+    create(store, DEPLOYMENTS, account_id("a1") + "/deployments/d2", deployment_body(1))
+
+
+def test_a_deployment_beyond_the_regions_capacity_is_refused_although_quota_is_left(store):
+    quota.configure_capacity(store, {"location": "swedencentral", "capacities": {USAGE: 6}})
+    create(store, ACCOUNTS, account_id("a1"), ai_services("a1"))
+    deployment_id = account_id("a1") + "/deployments/d1"
+    with pytest.raises(ArmError) as refused:
+        create(store, DEPLOYMENTS, deployment_id, deployment_body(10))
+    assert (refused.value.status, refused.value.code) == (400, "InsufficientQuota")
+    assert refused.value.message == ("The specified capacity '10' of account deployment is bigger than available "
+                                     "capacity '6' for UsageName 'Tokens Per Minute (thousands) - gpt-4o-mini'.")
+    create(store, DEPLOYMENTS, deployment_id, deployment_body(6))
+    # an update counts only what it adds to the deployment's own capacity
+    DEPLOYMENTS.validate(_ctx(store, deployment_id), deployment_body(12), store.get(deployment_id))
+    with pytest.raises(ArmError):
+        DEPLOYMENTS.validate(_ctx(store, deployment_id), deployment_body(13), store.get(deployment_id))
+
+
 def test_soft_deleted_accounts_keep_their_quota_until_purged(store):
     quota.configure_quota(store, {"location": "swedencentral", "limits": {USAGE: 30}})
     create(store, ACCOUNTS, account_id("a1"), ai_services("a1"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -75,6 +76,36 @@ def test_kql_columns_carry_types_and_datetimes_come_back_in_utc():
                                              ("2025-06-01T11:00:00Z/PT55M", 1), ("PT15M/2025-06-01T11:59:00Z", 2)])
 def test_kql_timespan_forms_bound_time_generated(timespan, count):
     assert _run("Requests | count", timespan)["rows"] == [[count]]
+
+
+JOINED = {"Calls": [("TimeGenerated", "datetime"), ("CorrelationId", "string"), ("ApiId", "string")],
+          "Llm": [("TimeGenerated", "datetime"), ("CorrelationId", "string"), ("DeploymentName", "string")]}
+JOINED_ROWS = {
+    "Calls": [{"TimeGenerated": "2025-06-01T11:58:00Z", "CorrelationId": "a", "ApiId": "inference"},
+              {"TimeGenerated": "2025-06-01T11:58:01Z", "CorrelationId": "b", "ApiId": "inference"},
+              {"TimeGenerated": "2025-06-01T11:58:02Z", "CorrelationId": None, "ApiId": "inference"}],
+    "Llm": [{"TimeGenerated": "2025-06-01T11:58:00Z", "CorrelationId": "a", "DeploymentName": "chat"},
+            {"TimeGenerated": "2025-06-01T11:58:01Z", "CorrelationId": "b", "DeploymentName": "embed"},
+            {"TimeGenerated": "2025-06-01T10:00:00Z", "CorrelationId": "b", "DeploymentName": "old"},
+            {"TimeGenerated": "2025-06-01T11:58:02Z", "CorrelationId": None, "DeploymentName": "chat"}]}
+
+
+def test_kql_inner_join_pairs_rows_on_the_keys_and_renames_the_rights_same_named_columns():
+    """learn.microsoft.com/kusto/query/join-operator: kind=inner keeps every matching pair; a right column whose
+    name the left has comes back with the suffix 1. The request's timespan bounds both tables; null keys never
+    match."""
+    table = kql.run('Calls | where ApiId == "inference" | join kind=inner (Llm | where DeploymentName != "chat") '
+                    'on CorrelationId | project CorrelationId, DeploymentName, CorrelationId1',
+                    JOINED, JOINED_ROWS.__getitem__, now=NOW, timespan="PT5M").table()
+    assert table["rows"] == [["b", "embed", "b"]]
+    columns = kql.run("Calls | join kind=inner (Llm) on CorrelationId", JOINED, JOINED_ROWS.__getitem__,
+                      now=NOW).table()["columns"]
+    assert [column["name"] for column in columns] == ["TimeGenerated", "CorrelationId", "ApiId", "TimeGenerated1",
+                                                      "CorrelationId1", "DeploymentName"]
+    for query, text in (("Calls | join kind=leftouter (Llm) on CorrelationId", "Query could not be parsed"),
+                        ("Calls | join kind=inner (Llm) on ApiId", "'join' operator: Failed to resolve")):
+        with pytest.raises(kql.KqlError, match=re.escape(text)):
+            kql.run(query, JOINED, JOINED_ROWS.__getitem__, now=NOW)
 
 
 @pytest.mark.parametrize("query, kind, code, text", [

@@ -32,3 +32,24 @@ def test_a_given_version_is_used_and_checked():
         connection_call_url(TARGET, "gpt", "OpenAI")
     with pytest.raises(AnsibleFilterError, match="needs a target and a deployment"):
         connection_call_url("", "gpt", "AzureAI")
+
+
+@pytest.mark.parametrize("api_type, suffix, operation, url", [
+    ("AzureOpenAI", "/openai", "embeddings", "/openai/deployments/emb/embeddings?api-version=2024-12-01-preview"),
+    ("AzureOpenAI", "/openai", "responses", "/openai/responses?api-version=2024-12-01-preview"),
+    ("PassThrough", "/openai", "responses", "/openai/responses?api-version=2024-12-01-preview"),
+    ("AzureOpenAIV1", "/openai/v1", "chat", "/openai/v1/chat/completions"),
+    ("AzureOpenAIV1", "/openai/v1", "embeddings", "/openai/v1/embeddings"),
+    ("AzureOpenAIV1", "/openai/v1", "responses", "/openai/v1/responses"),
+    ("AzureAI", "/models", "embeddings", "/models/embeddings?api-version=2024-05-01-preview"),
+])
+def test_each_operation_has_the_url_of_its_api_type_and_the_module_names_the_model_where_the_url_does_not(
+        api_type, suffix, operation, url):
+    assert connection_call_url(TARGET + suffix, "emb", api_type, operation=operation) == TARGET + url
+    in_path = foundry_connection.build_metadata({"api_type": api_type, "deployment_in_path": None,
+                                                 "inference_api_version": ""})["deploymentInPath"] == "true"
+    built, model = foundry_connection.inference_call(TARGET + suffix, "emb", in_path, "", operation)
+    assert built == (TARGET + url).split("?")[0]   # no version given here
+    assert model == (None if "/deployments/emb/" in url else "emb")
+    with pytest.raises(AnsibleFilterError, match="operation must be one of chat, embeddings, responses, got 'images'"):
+        connection_call_url(TARGET + suffix, "emb", api_type, operation="images")

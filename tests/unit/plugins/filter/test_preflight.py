@@ -60,7 +60,15 @@ def test_the_lab_passes():
     ("aigw_connection_scope", "hub", ["aigw_connection_scope is 'hub'"]),
     # the foundry_connection role refuses these only after APIM's create started (issue 22 item 3)
     ("aigw_connection_auth_type", "AAD", ["aigw_connection_auth_type is 'AAD'", "ApiKey, ProjectManagedIdentity"]),
-    ("aigw_connection_auth_type", "OAuth2", ["aigw_connection_auth_type is 'OAuth2'"]),
+    ("aigw_connection_auth_type", "OAuth2", ["aigw_connection_auth_type is 'OAuth2'",
+                                             "aigw_connection_category ModelGateway takes it"]),
+    ("aigw_connection_category", "AIModelGateway", ["aigw_connection_category is 'AIModelGateway'",
+                                                    "ApiManagement, ModelGateway"]),
+    ("aigw_connection_custom_headers", {"x team": "a"}, ["aigw_connection_custom_headers name 'x team'",
+                                                         "not an HTTP header name"]),
+    ("aigw_connection_custom_headers", {"x-team": "a\r\nx-admin: 1"},
+     ["aigw_connection_custom_headers 'x-team'", "control characters"]),
+    ("aigw_connection_custom_headers", {"API-Key": "k"}, ["'API-Key' is the header that carries"]),
     ("aigw_connection_auth_type", "None", ["aigw_connection_auth_type is 'None'"]),
     ("aigw_gateway_policy.token_limit.tokens_per_minute", "lots",
      ["aigw_gateway_policy.token_limit.tokens_per_minute is 'lots'", "whole number"]),
@@ -167,19 +175,23 @@ def test_the_preflight_checks_the_capabilities_with_the_playbook_names():
     assert len(found) == 1 and "blocklist name '_b' is invalid" in found[0], found
 
 
-def test_content_safety_without_the_accounts_key_is_refused_naming_the_variable_and_never_its_value():
-    """No API Management api-version lets the backend authenticate with the managed identity, and Content Safety
-    answers 401 to a backend without a credential: site.yml refuses the capability without a key, before any write."""
-    found = aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=""))
-    assert found == ["Content safety: aigw_content_safety_key is empty: the content safety backend needs the "
-                     "ContentSafety account's key (no API Management api-version lets a backend authenticate with the "
-                     "managed identity, and Content Safety answers 401 to a backend without a credential, so every "
-                     "prompt would fail)"]
+def test_content_safety_without_a_key_passes_and_a_key_that_cannot_work_is_refused_never_naming_its_value():
+    """An empty key is read from the account site.yml makes (cognitive_account_info return_keys), so it passes; a
+    given key is sent as a header, and one holding whitespace or a line break gets 401 on every prompt."""
+    assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key="")) == []
     secret = "s3cr3t-" + "k" * 25
     assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=secret)) == []
+    for pasted in (secret + "\n", "s3cr3t " + "k" * 25):
+        found = aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=pasted))
+        assert len(found) == 1 and found[0].startswith(
+            "Content safety: aigw_content_safety_key holds whitespace or a line break"), found
+        assert secret.strip() not in found[0] and "k" * 25 not in found[0]
+    assert aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=123)) == [
+        "Content safety: aigw_content_safety_key must be the ContentSafety account's key as a string (or empty to "
+        "read it from the account)"]
     assert secret not in " ".join(aigw_problems(dict(LAB, aigw_content_safety=True, aigw_content_safety_key=secret,
                                                      aigw_content_safety_blocklists=[{"name": "_b"}])))
-    assert aigw_problems(dict(LAB, aigw_content_safety=False, aigw_content_safety_key="")) == []
+    assert aigw_problems(dict(LAB, aigw_content_safety=False, aigw_content_safety_key="x y")) == []
 
 
 # Values the policy template puts inside C# string literals or attributes: a quote must never close the string, a
@@ -248,6 +260,7 @@ def capabilities(settings):
 def test_good_capabilities_and_switched_off_ones_pass():
     assert capabilities(dict(CACHE, **dict(SAFETY, **QUOTAS))) == []
     assert capabilities({"redis_name": "--", "products": []}) == []
+    assert capabilities(dict(SAFETY, content_safety_key="")) == []   # read from the account the role makes
 
 
 @pytest.mark.parametrize("settings,problem", [
@@ -259,10 +272,8 @@ def test_good_capabilities_and_switched_off_ones_pass():
     (dict(CACHE, cache_duration=0), "gateway_capabilities_cache_duration is 0: it must be at least 1"),
     (dict(CACHE, embeddings_capacity=0), "gateway_capabilities_embeddings_capacity is 0: it must be at least 1"),
     (dict(SAFETY, content_safety_account="-cs-"), "account name '-cs-' is invalid"),
-    (dict(SAFETY, content_safety_key=""), "Content safety: gateway_capabilities_content_safety_key is empty: the "
-                                          "content safety backend needs the ContentSafety account's key"),
-    ({key: value for key, value in SAFETY.items() if key != "content_safety_key"},
-     "gateway_capabilities_content_safety_key is empty"),
+    (dict(SAFETY, content_safety_key="k" * 16 + "\r\n"), "Content safety: gateway_capabilities_content_safety_key "
+                                                         "holds whitespace or a line break"),
     (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 8}]),
      "the threshold of content safety category Hate is 8: it must be 0 to 7"),
     (dict(SAFETY, content_safety_categories=[{"name": "Hate", "threshold": 2}, {"name": "Hate", "threshold": 4}]),
@@ -342,3 +353,39 @@ def test_a_deployment_served_under_the_models_name_deploys_that_model():
     upgraded = dict(MODELS[1], name=MODELS[1]["name"] + "-next", gateway_model=MODELS[1]["name"])
     hosts[1]["deployments"], hosts[2]["deployments"] = MODELS[:1] + [upgraded], [upgraded]
     assert aigw_problems(routed_lab(aigw_model_hosts=hosts, aigw_agent_model=MODELS[1]["name"])) == []
+
+
+MODEL_GATEWAY = {"aigw_connection_category": "ModelGateway", "aigw_connection_auth_type": "OAuth2",
+                 "aigw_connection_oauth2": {"client_id": "gateway-client", "client_secret": "s3cret-value",
+                                            "token_url": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+                                            "scopes": ["api://gateway/.default"]},
+                 "aigw_gateway_policy": {"gateway_auth": {"entra": {"enabled": True}}}}
+
+
+def test_a_model_gateway_connection_with_oauth2_client_credentials_passes():
+    assert aigw_problems(MODEL_GATEWAY) == []
+    assert aigw_problems(dict(MODEL_GATEWAY, aigw_connection_auth_type="ApiKey",
+                              aigw_connection_custom_headers={"X-Route-Policy": "premium", "x-team": 7})) == []
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"aigw_connection_oauth2": {"client_id": "c", "client_secret": "s3cret-value"}},
+     ["aigw_connection_oauth2.token_url is required when auth_type is OAuth2"]),
+    ({"aigw_connection_oauth2": {}}, ["aigw_connection_oauth2.client_id, aigw_connection_oauth2.client_secret, "
+                                      "aigw_connection_oauth2.token_url are required"]),
+    ({"aigw_connection_oauth2": dict(MODEL_GATEWAY["aigw_connection_oauth2"], token_url="http://idp/token")},
+     ["aigw_connection_oauth2.token_url must be an https URL"]),
+    ({"aigw_connection_oauth2": dict(MODEL_GATEWAY["aigw_connection_oauth2"], scopes="api://gateway/.default")},
+     ["aigw_connection_oauth2.scopes must be a list"]),
+    ({"aigw_gateway_policy": {}}, ["OAuth2 needs aigw_gateway_policy.gateway_auth.entra enabled"]),
+    ({"aigw_connection_category": "ApiManagement"}, ["aigw_connection_auth_type is 'OAuth2'",
+                                                     "must be one of ApiKey, ProjectManagedIdentity",
+                                                     "aigw_connection_category ModelGateway takes it"]),
+    ({"aigw_connection_auth_type": "ProjectManagedIdentity"}, ["must be one of ApiKey, OAuth2",
+                                                               "aigw_connection_category ApiManagement takes it"]),
+    ({"aigw_connection_custom_headers": {"Authorization": "Bearer x"}}, ["'Authorization' is the header"]),
+])
+def test_a_bad_model_gateway_connection_is_named_and_its_secret_is_not(change, words):
+    problems = aigw_problems(dict(MODEL_GATEWAY, **change))
+    assert len(problems) == 1 and all(word in problems[0] for word in words), problems
+    assert "s3cret-value" not in problems[0]

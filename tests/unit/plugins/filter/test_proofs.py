@@ -1,5 +1,5 @@
 """verify's proof arithmetic: what each proof needs of the configuration, and the times log queries start from."""
-import hashlib
+import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -137,12 +137,12 @@ def test_the_pool_proof_refuses_a_missing_or_skipped_call():
         f.pool_proof(FAILED_OVER, {"name": "models-a"})
 
 
-def test_the_token_limit_prompt_is_a_quarter_of_the_limit_in_words_of_its_own():
-    prompt = f.token_limit_prompt(4000, "2026-12-07T10:00:00Z/limit/0/")
-    words = prompt.split(" ")
-    assert len(words) == 101 and all(len(word) == 40 for word in words)
-    assert words[0] == hashlib.sha1(b"2026-12-07T10:00:00Z/limit/0/0").hexdigest()
-    assert set(words).isdisjoint(f.token_limit_prompt("4000", "2026-12-07T10:00:00Z/limit/1/").split(" "))
+def test_the_token_limit_prompt_is_a_quarter_of_the_limit_in_plain_words_naming_its_call():
+    prompt = f.token_limit_prompt(4000, "2026-12-07T10:00:00Z/limit/0")
+    assert 4000 <= len(prompt) < 4000 + len(f.LIMIT_FILLER) + 1
+    assert prompt.startswith("This is call 2026-12-07T10:00:00Z/limit/0 of a token limit check. Please read")
+    assert not re.search(r"[0-9a-f]{16}", prompt), "no hex digests: real embeddings put them close together"
+    assert f.token_limit_prompt("4000", "2026-12-07T10:00:00Z/limit/1") != prompt
     with pytest.raises(AnsibleFilterError, match="tokens_per_minute must be a whole number, got 'many'"):
         f.token_limit_prompt("many", "seed")
 
@@ -261,3 +261,62 @@ def test_a_route_over_per_deployment_backends_is_proven_on_the_hosts_of_its_memb
                             for host in (A, B)]}
     assert f.failover_proof([A, B, C], LISTED, True, [upgraded]) == {"provable": True, "first_host": A,
                                                                      "model": "gpt-4o", "reason": ""}
+
+
+def test_the_gateway_log_query_finds_calls_by_api_and_deployment_not_by_url():
+    query = f.gateway_log_query("2026-12-07T10:00:00.000000Z", "inference-api", 'gpt"4')
+    assert query.startswith("ApiManagementGatewayLogs | where TimeGenerated >= datetime(2026-12-07T10:00:00.000000Z)"
+                            ' and ApiId =~ "inference-api" | join kind=inner (ApiManagementGatewayLlmLog | where '
+                            'DeploymentName =~ "gpt\\"4") on CorrelationId')
+    assert "Url contains" not in query and "RequestId" not in query and query.endswith("| take 10")
+    assert '(ApiManagementGatewayLlmLog | where DeploymentName =~ "gpt" and RequestId == "resp_1") on' in \
+        f.gateway_log_query("2026-12-07T10:00:00Z", "inference-api", "gpt", "resp_1")
+    with pytest.raises(AnsibleFilterError, match="gateway_log_query needs deployment, got ''"):
+        f.gateway_log_query("2026-12-07T10:00:00Z", "inference-api", "")
+
+
+EMBED = {"name": "text-embedding-3-small", "model_name": "text-embedding-3-small"}
+CHAT = {"name": "gpt-4.1-mini"}
+
+
+@pytest.mark.parametrize("hosts, cache_deployment, cache_hosts, routes, expected", [
+    ([{"name": "a", "deployments": [CHAT, EMBED]}, {"name": "b", "deployments": [CHAT, EMBED]}], "", [], [],
+     "text-embedding-3-small"),                                            # the hosts' own, on every host
+    ([{"name": "a", "deployments": [CHAT]}, {"name": "b", "deployments": [CHAT]}], "cache-emb", ["A", "b"], [],
+     "cache-emb"),                                                         # the cache's, on every host
+    ([{"name": "a", "deployments": [CHAT]}, {"name": "b", "deployments": [CHAT]}], "cache-emb", ["a"], [], ""),
+    ([{"name": "a", "deployments": [CHAT]}], "", [], [], ""),                # no cache, no embeddings model
+    ([{"name": "a", "deployments": [CHAT, EMBED]}, {"name": "b", "deployments": [CHAT]}], "cache-emb", ["a", "b"],
+     [{"model": "gpt-4.1-mini"}, {"model": "text-embedding-3-small"}], "text-embedding-3-small"),   # routed
+    ([{"name": "a", "deployments": [CHAT]}, {"name": "b", "deployments": [{"name": "gpt-4o"}]}], "cache-emb",
+     ["a", "b"], [{"model": "gpt-4.1-mini"}, {"model": "gpt-4o"}], ""),    # routing answers unknown models itself
+    ([], "cache-emb", ["a"], [], ""),
+])
+def test_the_embeddings_deployment_is_one_every_call_can_reach(hosts, cache_deployment, cache_hosts, routes, expected):
+    assert f.embeddings_deployment(hosts, cache_deployment, cache_hosts, routes) == expected
+
+
+def test_operation_proofs_say_what_cannot_be_proven_and_why():
+    assert f.operation_proofs("AzureOpenAIV1", "gpt", "emb") == [
+        {"operation": "chat", "deployment": "gpt", "reason": ""},
+        {"operation": "responses", "deployment": "gpt", "reason": ""},
+        {"operation": "embeddings", "deployment": "emb", "reason": ""}]
+    assert [(p["deployment"], p["reason"]) for p in f.operation_proofs("AzureAI", "gpt", "")] == [
+        ("gpt", ""), ("", "the AzureAI API type carries no Responses API"), ("", "no embeddings deployment")]
+    # the classic path's Responses API needs 2025-03-01-preview or later; the API type's default is older
+    assert f.operation_proofs("AzureOpenAI", "gpt", "emb")[1] == {
+        "operation": "responses", "deployment": "", "reason": "the connection's api-version 2024-12-01-preview "
+        "predates the Responses API (2025-03-01-preview or later, or the v1 API)"}
+    assert f.operation_proofs("PassThrough", "gpt", "emb", "2025-04-01-preview")[1]["deployment"] == "gpt"
+    with pytest.raises(AnsibleFilterError, match="needs the chat deployment"):
+        f.operation_proofs("AzureOpenAI", "", "emb")
+
+
+def test_operation_bodies_carry_the_prompt_and_name_the_model():
+    chat = {"model": "gpt", "messages": [], "max_tokens": 5}
+    assert f.operation_body({"operation": "chat", "deployment": "gpt"}, chat, "Hi?") == {
+        "model": "gpt", "messages": [{"role": "user", "content": "Hi?"}], "max_tokens": 5}
+    assert f.operation_body({"operation": "embeddings", "deployment": "emb"}, chat, "Hi?") == {
+        "model": "emb", "input": "Hi?"}
+    assert f.operation_body({"operation": "responses", "deployment": "gpt"}, chat, "Hi?") == {
+        "model": "gpt", "input": "Hi?"}

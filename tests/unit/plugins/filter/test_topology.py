@@ -270,6 +270,81 @@ def test_backend_drift_compares_each_models_pool():
         "pool pool-gpt-4o-mini is missing", "pool pool-gpt-4.1-mini is missing"]
 
 
+def held_backends(backends, pools, description="Inference backend x"):
+    """A service's listing: Single backends described as the role describes them, and pools of members."""
+    held = [{"name": b["name"], "properties": {"type": "Single", "url": b["url"], "description": description}}
+            for b in backends]
+    return held + [{"name": name, "properties": {"type": "Pool", "description": pool_description, "pool": {
+        "services": [{"id": SERVICE + member} for member in members]}}} for name, pool_description, members in pools]
+
+
+def stale(listed, hosts):
+    """What the gateway role deletes after converging on hosts (the role's own outputs for them)."""
+    routes = f.model_routes(hosts, "pool")
+    outputs = {"backends": f.gateway_backends(hosts), "deployment_backends": f.deployment_backends(hosts),
+               "model_routes": routes,
+               "backend_id": "" if routes else "pool" if len(hosts) > 1 else hosts[0]["backend"]}
+    return f.stale_backends(listed, outputs, "pool", "Load balancer for the model hosts", "Inference backend")
+
+
+def test_stale_backends_name_the_single_pool_once_the_hosts_serve_different_models():
+    backends = f.gateway_backends(routed_hosts())
+    ours = "Load balancer for the model hosts"
+    single = held_backends(backends, [("pool", ours, ["ba", "bb", "bc"])])
+    assert stale(single, routed_hosts()) == ["pool"]
+    # back to the same models everywhere: the models' pools go, the one pool stays
+    routed = held_backends(backends, [("pool-gpt-4o-mini", ours + " of gpt-4o-mini", ["ba", "bb"]),
+                                      ("POOL-gpt-4.1-mini", ours + " of gpt-4.1-mini", ["ba", "bc"]),
+                                      ("pool", ours, ["ba", "bb", "bc"])])
+    same = [dict(host, deployments=[GPT4O]) for host in routed_hosts()]
+    assert stale(routed, same) == ["POOL-gpt-4.1-mini", "pool-gpt-4o-mini"]
+    assert stale(routed[:3] + routed[-1:], same) == []
+
+
+def test_stale_backends_never_name_what_a_user_made_or_a_backend_still_held():
+    backends = f.gateway_backends(routed_hosts())
+    ours = "Load balancer for the model hosts"
+    listed = held_backends(backends, [
+        ("pool", ours, ["ba", "bb", "bc", "gone"]),                  # ours, unused: goes, with gone
+        ("pool-o1", "a user's pool", ["bc"]),                        # our name, not our description
+        ("team-pool", ours, ["ba"]),                                 # our description, not our name
+        ("pool-old", ours + " of old", ["kept-by-user", "mine"])])   # ours; kept-by-user is in the user's pool
+    listed += held_backends([{"name": "gone", "url": "https://gone/"}], [])
+    listed += held_backends([{"name": "kept-by-user", "url": "https://k/"}], [("users", "theirs", ["kept-by-user"])])
+    listed += held_backends([{"name": "mine", "url": "https://m/"}], [], description="the user's backend")
+    assert stale(listed, routed_hosts()) == ["pool", "pool-old", "gone"]
+    assert stale([], routed_hosts()) == []
+
+
+def test_stale_backends_after_a_model_upgrade_name_what_only_the_old_version_used_never_what_the_new_one_needs():
+    """playbooks/upgrade_model.yml's pools and per-deployment backends are ours (the role's descriptions): site.yml
+    with the hosts after the upgrade deletes the shift pool, the model's pool of before and the old deployment's
+    backends, and keeps the new deployment's; with the hosts as before it (the upgrade undone) the new ones go."""
+    ours, backend = "Load balancer for the model hosts", "Inference backend"
+    new = dict(GPT4O, name="gpt-4o-mini-next", gateway_model="gpt-4o-mini")
+    before, after = routed_hosts(), routed_hosts()
+    after[0]["deployments"], after[1]["deployments"] = [new, GPT41], [new]
+    per_deployment = [{"name": "%s-%s" % (host, deployment), "url": "https://%s/openai/deployments/%s" % (host, deployment)}
+                      for host in ("ba", "bb") for deployment in ("gpt-4o-mini", "gpt-4o-mini-next")]
+    listed = held_backends(f.gateway_backends(before) + per_deployment, [
+        ("pool-gpt-4o-mini", ours + " of gpt-4o-mini", ["ba", "bb"]),
+        ("pool-gpt-4.1-mini", ours + " of gpt-4.1-mini", ["ba", "bc"]),
+        ("pool-gpt-4o-mini-via-gpt-4o-mini-gpt-4o-mini-next", ours + " of gpt-4o-mini: 100% to gpt-4o-mini-next",
+         ["ba-gpt-4o-mini", "ba-gpt-4o-mini-next", "bb-gpt-4o-mini", "bb-gpt-4o-mini-next"]),
+        ("pool-gpt-4o-mini-via-gpt-4o-mini-next", ours + " of gpt-4o-mini",
+         ["ba-gpt-4o-mini-next", "bb-gpt-4o-mini-next"])], description=backend + " x")
+    assert stale(listed, after) == ["pool-gpt-4o-mini", "pool-gpt-4o-mini-via-gpt-4o-mini-gpt-4o-mini-next",
+                                    "ba-gpt-4o-mini", "bb-gpt-4o-mini"]
+    # One host left serving the model: its new deployment's backend is the route itself, held by no pool: kept.
+    alone = [after[0], routed_hosts()[2]]
+    assert f.model_routes(alone, "pool")[0]["backend_id"] == "ba-gpt-4o-mini-next"
+    assert "ba-gpt-4o-mini-next" not in stale(listed, alone)
+    # The upgrade undone (site.yml with the hosts as before): the per-deployment pools and backends all go.
+    assert stale(listed, before) == ["pool-gpt-4o-mini-via-gpt-4o-mini-gpt-4o-mini-next",
+                                     "pool-gpt-4o-mini-via-gpt-4o-mini-next", "ba-gpt-4o-mini", "ba-gpt-4o-mini-next",
+                                     "bb-gpt-4o-mini", "bb-gpt-4o-mini-next"]
+
+
 HOSTS = [{"name": "models-1", "deployments": [{"name": "gpt-4o-mini", "model_version": "2024-07-18"},
                                               {"name": "embed", "model_name": "text-embedding-3-small",
                                                "capacity": 20, "rai_policy_name": None}]}]
@@ -388,3 +463,60 @@ def test_aigw_topology_refuses_a_shared_name_or_a_nameless_host():
         f.aigw_topology(dict(TOPOLOGY, agent_host={}))
     with pytest.raises(AnsibleFilterError, match="needs a dict of settings"):
         f.aigw_topology(["host-a"])
+
+
+ACCOUNT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
+
+
+def in_state(tail, state):
+    return {"id": ACCOUNT_ID + tail, "properties": {"provisioningState": state}}
+
+
+def test_provisioning_left_waits_for_what_is_not_listed_or_still_running_and_names_what_failed():
+    resources = [in_state("a", "Succeeded"), in_state("b", "Creating"), in_state("c", "Failed"),
+                 in_state("d", "Canceled"),
+                 in_state("A/deployments/gpt-4o", "Succeeded")]
+    assert f.provisioning_left(resources, ["a", "b", "c", "d", "e"]) == {"pending": ["b", "e"], "failed": ["c", "d"]}
+    # Matched at the end of the id, case-insensitively: a deployment is told from its account.
+    assert f.provisioning_left(resources, ["a/deployments/GPT-4O", "a/deployments/gpt-4.1"]) == {
+        "pending": ["a/deployments/gpt-4.1"], "failed": []}
+    assert f.provisioning_left([in_state("xa", "Succeeded")], ["a"]) == {"pending": ["a"], "failed": []}
+    assert f.provisioning_left(None, []) == {"pending": [], "failed": []}
+
+
+def test_written_paths_are_the_changed_results_below_their_account():
+    results = [{"changed": True, "id": ACCOUNT_ID + "a/deployments/gpt-4o"},
+               {"changed": False, "id": ACCOUNT_ID + "b/deployments/gpt-4o"},
+               {"skipped": True, "changed": False},
+               {"changed": True, "id": ACCOUNT_ID + "c"},
+               {"changed": True, "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/x"}]
+    assert f.written_paths(results) == ["a/deployments/gpt-4o", "c"]
+    assert f.written_paths([]) == []
+
+
+def test_listed_host_records_take_the_accounts_by_name_and_a_project_listed_over_its_start():
+    accounts = [{"name": "Models-1", "backend": "b1"}, {"name": "agents", "project": "p"},
+                {"name": "models-2", "project": "q"}]
+    listing = [{"name": "models-1", "id": ACCOUNT_ID + "Models-1", "properties": {"endpoint": "https://m1/"},
+                "identity": {"principalId": "p1"}},
+               {"name": "agents", "id": ACCOUNT_ID + "agents", "properties": {"endpoint": "https://ag/"}},
+               {"name": "models-2", "id": ACCOUNT_ID + "models-2", "properties": {}}]
+    starts = [{"skipped": True, "changed": False},
+              {"changed": True, "id": ACCOUNT_ID + "agents/projects/p", "endpoint": None},
+              {"changed": False, "id": ACCOUNT_ID + "models-2/projects/q", "endpoint": "https://m2/api/q"}]
+    projects = [{"id": ACCOUNT_ID + "agents/projects/p",
+                 "properties": {"endpoints": {"AI Foundry API": "https://ag/api/p"}}}]
+    hosts = f.listed_host_records(accounts, listing, starts, projects)
+    assert hosts[0] == {"name": "Models-1", "backend": "b1", "id": ACCOUNT_ID + "Models-1",
+                        "endpoint": "https://m1/", "principal_id": "p1", "project_id": "", "project_endpoint": ""}
+    assert (hosts[1]["principal_id"], hosts[1]["project_endpoint"]) == ("", "https://ag/api/p")
+    assert hosts[2]["project_id"] == ACCOUNT_ID + "models-2/projects/q"
+    assert hosts[2]["project_endpoint"] == "https://m2/api/q"
+    assert f.listed_host_records(accounts[:1], listing)[0]["project_id"] == ""
+
+
+def test_listed_host_records_refuse_an_account_missing_from_the_listing():
+    with pytest.raises(AnsibleFilterError, match="account gone is not in the listing of its resource group"):
+        f.listed_host_records([{"name": "gone"}], [])
+    with pytest.raises(AnsibleFilterError, match="project results: 0 results for 1 accounts"):
+        f.listed_host_records([{"name": "a"}], [{"name": "a", "id": ACCOUNT_ID + "a"}], [])

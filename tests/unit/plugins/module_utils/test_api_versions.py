@@ -31,7 +31,7 @@ OPERATION_GROUPS = {
 DOC_BLOCKS = ("DOCUMENTATION", "EXAMPLES", "RETURN")
 # The data-plane api-versions Foundry sends through a connection (Azure OpenAI, Model Inference): their one home is
 # validation.py's connection table; this test holds Resource Manager's.
-DATA_PLANE_TABLES = ("MODEL_INFERENCE_API_VERSIONS", "CONNECTION_API_TYPE_DEFAULTS")
+DATA_PLANE_TABLES = ("MODEL_INFERENCE_API_VERSIONS", "CONNECTION_API_TYPE_DEFAULTS", "RESPONSES_FIRST_API_VERSION")
 
 
 def _types(namespace, version):

@@ -64,6 +64,14 @@ def test_discovery_metadata_and_api_type_defaults():
                                                     "client_secret": None, "token_url": "https://t"}),
      "client_secret is required"),
     (dict(auth_config={"type": "api_key", "name": "Authorization", "format": "Bearer"}), "{api_key}"),
+    (dict(category="ModelGateway", custom_headers={"x-route\n": "a"}), "custom_headers name 'x-route\\n'"),
+    (dict(category="ModelGateway", custom_headers={"x-route": "a\nb"}), "without control characters"),
+    (dict(category="ModelGateway", custom_headers={"x-route": ["a"]}), "custom_headers 'x-route': the value"),
+    (dict(custom_headers={"Authorization": "x"}, auth_config={"name": "Authorization", "format": "Bearer {api_key}"}),
+     "'Authorization' is the header that carries the connection's credential"),
+    (dict(category="ModelGatway"), "category 'ModelGatway' is not one Azure offers (did you mean 'ModelGateway'?)"),
+    (dict(category="ModelGateway", auth_type="OAuth2", api_key=None,
+          oauth2={"client_id": "gw", "client_secret": "s", "token_url": "http://idp/token"}), "https URL"),
     (dict(extra_metadata={"models": "[]"}), "structured options"),
     (dict(models=[{"name": "a"}, {"name": "a"}]), "twice"),
 ])
@@ -125,3 +133,19 @@ def test_metadata_comparison_sees_removed_keys_and_ignores_json_spacing():
     extra = {"properties": {"metadata": {"models": '[{"name":"a"}]', "ApiType": "Azure"}}}
     assert differences(desired, same, normalisers=module.NORMALISERS) == []
     assert differences(desired, extra, normalisers=module.NORMALISERS) == ["properties.metadata"]
+
+
+def test_a_model_gateway_connection_with_oauth2_and_headers():
+    """foundry-samples 01-connections/model-gateway: ModelGateway with OAuth2 client credentials (any OAuth2 server's
+    client id, not only an Entra GUID), deploymentInPath as the gateway needs it, and customHeaders."""
+    oauth2 = {"client_id": "foundry-model-gateway", "client_secret": "s3cret", "token_url": "https://idp/token",
+              "scopes": ["ai.gateway"]}
+    model_gateway = params(category="ModelGateway", auth_type="OAuth2", api_key=None, oauth2=oauth2, api_type=None,
+                           deployment_in_path=False, inference_api_version=None,
+                           custom_headers={"X-Route-Policy": "premium"})
+    assert fc.validate(model_gateway) is None
+    written = fc.write_properties(model_gateway)
+    assert written["category"] == "ModelGateway" and written["tokenUrl"] == "https://idp/token"
+    assert written["metadata"]["deploymentInPath"] == "false"
+    assert json.loads(written["metadata"]["customHeaders"]) == {"X-Route-Policy": "premium"}
+    assert "s3cret" not in json.dumps(fc.comparable_properties(model_gateway))

@@ -46,3 +46,10 @@ def test_messages_name_the_model_the_region_and_the_date():
 ])
 def test_reasoning_models_get_max_completion_tokens(model, key):
     assert model_rules.completion_limit(model, 5) == {key: 5}
+
+
+def test_without_a_date_only_the_status_judges_never_the_machine_s_date():
+    """The date comes from Azure's answer (cognitive_quota_info); with none, a date long past stays unjudged."""
+    assert model_rules.lifecycle(listed("GenerallyAvailable", "2001-01-01"), None)[0] == "current"
+    assert model_rules.lifecycle(listed("Deprecated", "2099-01-01"), None)[0] == "retired"
+    assert model_rules.lifecycle(listed("Deprecating", "2001-01-01"), None)[0] == "ageing"

@@ -1,4 +1,8 @@
 """cognitive_quota_info and its planning (module_utils/quota_plan): which usage name a deployment takes and what does not fit."""
+import datetime
+
+import pytest
+
 from ansible_collections.aigateway.foundry.plugins.module_utils import quota_plan as plan
 from ansible_collections.aigateway.foundry.plugins.modules import cognitive_quota_info as info
 
@@ -133,7 +137,6 @@ def lifecycle_models(status, retires):
 
 
 def test_a_retired_model_version_fits_nowhere_and_says_when_it_retired():
-    import datetime
     models = lifecycle_models("Deprecated", "2026-10-16")
     [short] = plan.shortfalls("sc", [item(1)], models, USAGES, {}, datetime.date(2026, 12, 7))
     assert (short["free"], short["version"]) == (0, "2024-07-18")
@@ -144,7 +147,6 @@ def test_a_retired_model_version_fits_nowhere_and_says_when_it_retired():
 
 
 def test_an_ageing_model_version_fits_with_a_note_naming_its_date():
-    import datetime
     models = lifecycle_models("Deprecating", "2027-04-14")
     assert plan.shortfalls("sc", [item(1)], models, USAGES, {}, datetime.date(2026, 12, 7)) == []
     [placed] = plan.place([dict(name="h", locations=["sc"], deployments=[item(1, model_version=None)])],
@@ -157,7 +159,6 @@ def test_an_ageing_model_version_fits_with_a_note_naming_its_date():
 
 
 def test_with_no_version_asked_the_default_version_is_judged():
-    import datetime
     old = dict(MODELS[0]["model"], version="2024-05-13", isDefaultVersion=False, lifecycleStatus="Deprecated",
                deprecation={"inference": "2026-10-01T00:00:00Z"})
     new = dict(MODELS[0]["model"], version="2024-11-20", isDefaultVersion=True, lifecycleStatus="GenerallyAvailable")
@@ -218,7 +219,8 @@ def test_the_regions_that_offer_a_model_are_read_once_each_and_only_for_an_unkno
         def client(self, name):
             return type("Client", (), {"models": Models})()
 
-        def list_all(self, what, method, *args):
+        def list_all(self, what, method, *args, **kwargs):
+            assert set(kwargs) <= {"raw_response_hook"}
             return method(*args)
 
         def offered_locations(self, type_name):
@@ -229,3 +231,25 @@ def test_the_regions_that_offer_a_model_are_read_once_each_and_only_for_an_unkno
     assert reader.offering("GPT-4o-mini") == ["eastus2"]
     assert reader.offering("gpt-5") == []
     assert sorted(reads) == ["eastus2", "westeurope"]
+
+
+class Answer(object):
+    def __init__(self, date):
+        self.http_response = type("Http", (), {"headers": {"Date": date} if date is not None else {}})()
+
+
+@pytest.mark.parametrize("header, day", [
+    ("Wed, 14 Apr 2027 23:59:59 GMT", datetime.date(2027, 4, 14)),
+    ("Thu, 15 Apr 2027 01:00:00 +0200", datetime.date(2027, 4, 14)),   # read in UTC
+    ("Wednesday, 14-Apr-27 08:00:00 GMT", datetime.date(2027, 4, 14)),   # RFC 850, obsolete but allowed
+    ("", None), ("yesterday", None), (None, None),
+])
+def test_the_date_of_an_answer_is_its_date_header_in_utc(header, day):
+    assert info.answer_date(Answer(header).http_response) == day
+
+
+def test_today_is_the_latest_date_azure_answered_the_catalogue_on():
+    reader = info.Reader(type("Module", (), {"client": lambda self, name: None})())
+    for header in ("Wed, 14 Apr 2027 23:59:59 GMT", "Thu, 15 Apr 2027 00:00:01 GMT", "Wed, 14 Apr 2027 12:00:00 GMT"):
+        reader.note_date(Answer(header))
+    assert reader.today() == datetime.date(2027, 4, 15)

@@ -499,3 +499,16 @@ def test_rewrite_uri_sends_the_call_below_a_backend_url_that_names_its_deploymen
     assert answer.status_code == 200, answer.text
     assert answer.json()["model"] == "gpt-4.1-mini"
     assert dataplane.UNEVALUATED_HEADER not in answer.headers
+
+
+def test_stock_clients_reach_the_responses_api_on_the_classic_and_v1_routes(world):
+    """The Responses API names the deployment in `model` on /openai/responses?api-version= and /openai/v1/responses
+    (Learn, Azure OpenAI Responses API); both answer an OpenAI Response with usage in its own names."""
+    key = world["keys"]["streaming"]
+    for client, model in ((_azure_openai(world, key), "gpt-4o-mini"), (_openai_v1(world, key), "gpt-4.1-mini")):
+        response = client.responses.create(model=model, input="Answer with OK.")
+        assert response.object == "response" and response.status == "completed" and response.model == model
+        assert response.output_text and response.usage.total_tokens == \
+            response.usage.input_tokens + response.usage.output_tokens > 0
+    with pytest.raises(openai.BadRequestError, match="The responses operation does not work with the specified model"):
+        _openai_v1(world, key).responses.create(model="text-embedding-3-small", input="Answer with OK.")

@@ -610,3 +610,96 @@ def test_a_model_discovery_connection_lists_and_runs_what_the_gateway_answers(wo
         world.arm("DELETE", f"{connection_id}?api-version={CS_API}")
         for name in operations:
             world.arm("DELETE", f"{service_id}/operations/{name}?api-version=2024-05-01")
+
+
+# A gateway that admits only Entra tokens of one client application (the OAuth2 connection's) and only calls that
+# carry the connection's custom header; the model host is then called with API Management's own identity.
+OAUTH2_POLICY = """<policies><inbound><base />
+  <validate-azure-ad-token tenant-id="%s" header-name="Authorization" failed-validation-httpcode="401"
+      failed-validation-error-message="Unauthorized. Valid Entra token is required.">
+    <client-application-ids><application-id>%s</application-id></client-application-ids>
+    <audiences><audience>https://cognitiveservices.azure.com</audience></audiences>
+  </validate-azure-ad-token>
+  <choose><when condition="@(context.Request.Headers.GetValueOrDefault(&quot;x-team&quot;, &quot;&quot;) != &quot;blue&quot;)">
+    <return-response><set-status code="400" reason="Bad Request" />
+      <set-body>{"error":{"code":"MissingTeam","message":"x-team must be blue"}}</set-body></return-response>
+  </when></choose>
+  <authentication-managed-identity resource="https://cognitiveservices.azure.com" />
+  <set-backend-service backend-id="models" />
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+def test_an_oauth2_model_gateway_connection_gets_a_token_and_sends_it_with_its_headers(world, endpoint, sdk_kwargs,
+                                                                                        requests_log):
+    """A ModelGateway connection with OAuth2 client credentials (foundry-samples 01-connections/model-gateway:
+    `tokenUrl`, `scopes`, `credentials: {clientId, clientSecret}`; "Foundry will fetch tokens from your token URL
+    using client credentials flow", sent as `Authorization: Bearer`) and `customHeaders`: the agent's call asks the
+    token URL (Entra's, which this endpoint plays) first, and the gateway admits the token and the header. A wrong
+    client secret is the token endpoint's refusal, with no gateway call."""
+    apim = ApiManagementClient(world.credential, world.sub, **sdk_kwargs)
+    apim.api.begin_create_or_update(world.rg, world.service, "oauth-api", {
+        "path": "oauth", "displayName": "oauth-api", "protocols": ["https"], "format": "openapi+json",
+        "value": json.dumps(PASSTHROUGH), "subscriptionRequired": False, "apiType": "http"}).result()
+    apim.api_policy.create_or_update(world.rg, world.service, "oauth-api", "policy", {
+        "format": "rawxml", "value": OAUTH2_POLICY % (endpoint["tenant_id"], endpoint["client_id"])})
+    connection_id = f"{world.project.id}/connections/oauth-gateway"
+    props = {"category": "ModelGateway", "target": f"https://{world.service}.azure-api.net/oauth/openai",
+             "authType": "OAuth2", "credentials": {"clientId": endpoint["client_id"],
+                                                  "clientSecret": endpoint["client_secret"]},
+             "tokenUrl": f"https://login.microsoftonline.com/{endpoint['tenant_id']}/oauth2/v2.0/token",
+             "scopes": ["https://cognitiveservices.azure.com/.default"],
+             "metadata": {"deploymentInPath": "true", "inferenceAPIVersion": "2024-12-01-preview",
+                          "customHeaders": json.dumps({"x-team": "blue"}),
+                          "models": json.dumps([{"name": MODEL, "properties": {"model": {
+                              "name": MODEL, "version": "2025-04-14", "format": "OpenAI"}}}])}}
+    answer = world.arm("PUT", f"{connection_id}?api-version={CS_API}", json={"properties": props})
+    assert answer.status_code == 200, answer.text
+    try:
+        assert f"oauth-gateway/{MODEL}" in [d.name for d in world.client.deployments.list()]
+        name = _unique("oauth-agent")
+        _agent(world, name, f"oauth-gateway/{MODEL}")
+        requests_log.mark()
+        assert _ask(world, name, "hello").output_text == modelhost.REPLY
+        assert [line["path"] for line in requests_log() if line["kind"] == "gateway"] == [
+            f"/gateway/{world.service}/oauth/openai/deployments/{MODEL}/chat/completions"]
+        # Without the header the gateway refuses: the header was what let the call through.
+        answer = world.arm("PUT", f"{connection_id}?api-version={CS_API}", json={"properties": {
+            **props, "metadata": {**props["metadata"], "customHeaders": json.dumps({"x-team": "red"})}}})
+        assert answer.status_code == 200, answer.text
+        with pytest.raises(openai.BadRequestError) as raised:
+            _ask(world, name, "hello")
+        assert raised.value.response.json()["error"]["code"] == "MissingTeam"
+        answer = world.arm("PUT", f"{connection_id}?api-version={CS_API}", json={"properties": {
+            **props, "credentials": {**props["credentials"], "clientSecret": "not-the-secret"}}})
+        assert answer.status_code == 200, answer.text
+        requests_log.mark()
+        with pytest.raises(openai.AuthenticationError) as raised:
+            _ask(world, name, "hello")
+        error = raised.value.response.json()["error"]
+        assert error["code"] == "OAuth2TokenRequestFailed" and "AADSTS7000215" in error["message"]
+        assert "not-the-secret" not in error["message"]
+        assert not [line for line in requests_log() if line["kind"] == "gateway"]
+    finally:
+        world.arm("DELETE", f"{connection_id}?api-version={CS_API}")
+        apim.api.begin_delete(world.rg, world.service, "oauth-api", if_match="*").result()
+
+
+def test_an_oauth2_connection_needs_its_client_credentials_and_a_reachable_token_url(tmp_path):
+    runner = _runner(tmp_path)
+    base = "https://127.0.0.1:8443"
+    oauth2 = dict(category="ModelGateway", authType="OAuth2", tokenUrl="https://login.microsoftonline.com/t/oauth2/"
+                                                                          "v2.0/token",
+                  credentials={"clientId": "c", "clientSecret": "s"}, scopes=["api://gw/.default"])
+    grant = runner.client_credentials(_connection(**oauth2), base)
+    assert grant.url == f"{base}/t/oauth2/v2.0/token"
+    assert grant.form() == {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s",
+                            "scope": "api://gw/.default"}
+    assert runner._credential_headers(None, _connection(**oauth2)) == {}
+    assert runner.client_credentials(_connection(), base) is None
+    for change, wording in (({"credentials": {"clientId": "c"}}, "no credentials.clientSecret"),
+                            ({"tokenUrl": ""}, "no tokenUrl"),
+                            ({"scopes": "api://gw/.default"}, "'scopes' must be a list"),
+                            ({"tokenUrl": "https://idp.example.com/token"}, "cannot reach")):
+        with pytest.raises(foundry_runs.FoundryError) as raised:
+            runner.client_credentials(_connection(**{**oauth2, **change}), base)
+        assert raised.value.code == "InvalidConnectionMetadata" and wording in raised.value.message
