@@ -125,10 +125,16 @@ def upgrade_plan(settings, deployments_read, backends_read):
     final_members = [{"backend": deployment_backend(host["backend"], new), "priority": int(host.get("priority", 1)),
                       "weight": int(host.get("weight", 1))} for host in serving]
     retire = [{"account": host["name"], "name": old} for host in serving if old in present[host["name"]]]
-    final_held = _pool_services(backends_read, final_pool)
     wanted_final = dict((member["backend"].lower(), member["weight"]) for member in final_members)
     shift_held = _pool_services(backends_read, shift_pool)
-    if final_held == wanted_final:
+    final = _pool_services(backends_read, final_pool) == wanted_final
+    if len(serving) == 1 and shift_held is None:
+        # One host: the final route is the new deployment's backend itself, no pool. site.yml's stale rule deletes the
+        # old deployment's backend only once the route names the new one: the new one listed without it is the end.
+        listed = set((backend.get("name") or "").lower() for backend in backends_read or [])
+        final = (deployment_backend(serving[0]["backend"], new).lower() in listed
+                 and deployment_backend(serving[0]["backend"], old).lower() not in listed)
+    if final:
         share = 100
     elif shift_held:
         total = sum(shift_held.values())
@@ -140,7 +146,7 @@ def upgrade_plan(settings, deployments_read, backends_read):
     if share is not None and share < 100 and share not in steps:
         left = [share] + left   # a step half-written (by hand or cut short) is redone at its place first
     plan_steps = [{"percent": step, "members": _members(serving, weights, [old, new], step, old, new)}
-                  for step in left] if final_held != wanted_final else []
+                  for step in left] if not final else []
     if create:
         stage = "deploy"
     elif plan_steps:

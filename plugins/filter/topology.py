@@ -70,6 +70,10 @@ def _by_position(accounts, results, what):
     return results
 
 
+# What a host record adds to the account as given: what Azure assigned (host_records).
+ASSIGNED_KEYS = ("id", "endpoint", "principal_id", "project_id", "project_endpoint")
+
+
 def host_records(accounts, account_results, project_results=None):
     """The accounts as given plus what Azure assigned: id, endpoint, principal_id, project_id, project_endpoint.
 
@@ -530,7 +534,12 @@ def aigw_topology(settings, hosts=None):
         records[_named(record, "a host record")["name"].lower()] = record
 
     def known(host):
-        return records.get(host["name"].lower(), host)
+        # The host as given, with what Azure assigned: a record made from other settings earlier in the run (the
+        # hosts before a model upgrade, playbooks/upgrade_model.yml) must not bring back its deployments.
+        record = records.get(host["name"].lower())
+        if record is None:
+            return host
+        return dict(host, **dict((key, record[key]) for key in ASSIGNED_KEYS if key in record))
     embeddings_names = [str(name).lower() for name in settings.get("embeddings_host_names") or []]
     model_hosts = [known(host) for host in model_hosts]
     agent = known(dict({"disable_local_auth": False}, **agent_host))

@@ -24,12 +24,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 import uuid
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -83,6 +84,21 @@ class Call:
 
 
 # --- routing ---------------------------------------------------------------------------------------
+
+def called_deployment(call: Call, served: str) -> str:
+    """ApiManagementGatewayLlmLog's DeploymentName: "The deployment name used by the client"
+    (learn.microsoft.com/azure/azure-monitor/reference/tables/apimanagementgatewayllmlog): the deployment the called
+    path names (/deployments/{name}/...), else the JSON body's model (v1 and Model Inference calls), not the one a
+    rewrite-uri sent the call to; `served` (the model host's deployment) when the call names neither."""
+    named = re.search(r"/deployments/([^/]+)", "/" + call.tail)
+    if named:
+        return unquote(named.group(1))
+    try:
+        model = json.loads(call.body or b"{}").get("model")
+    except (ValueError, AttributeError):
+        model = None
+    return model if isinstance(model, str) and model else served
+
 
 def _same(a: str | None, b: str | None) -> bool:
     return (a or "").lower() == (b or "").lower()
@@ -578,7 +594,8 @@ class Gateway:
         """The account's model host answers the call, made with the managed identity or else the backend's key."""
         answer = self.model_host.answer(account, path, call, identity,
                                         None if identity is not None else self._backend_key(backend))
-        call.trace.llm = answer.llm
+        call.trace.llm = answer.llm and dict(answer.llm, DeploymentName=called_deployment(
+            call, answer.llm["DeploymentName"]))
         return answer
 
     def _backend_key(self, backend: dict | None, key_header: str = "api-key", *,

@@ -110,6 +110,22 @@ def test_an_upgrade_done_plans_nothing():
     assert f.upgrade_plan(SETTINGS, reads([NEW], [NEW]), left)["stage"] == "retire"
 
 
+def test_with_one_host_the_end_of_the_shift_is_read_from_its_backends():
+    """One host serving the model: the final route is the new deployment's backend itself (no pool), and site.yml's
+    stale rule deletes the shift pool and the old deployment's backend once the route names the new one."""
+    def single(name):
+        return {"name": name, "properties": {"type": "Single", "url": "https://a/openai/deployments/x"}}
+    one = dict(SETTINGS, hosts=HOSTS[:1])
+    # Cut short after site.yml, before the old deployment went: retire, no step again.
+    plan = f.upgrade_plan(one, reads([OLD, NEW], []), [single("a"), single("a-gpt-4o-mini-2025")])
+    assert (plan["stage"], plan["steps"], plan["retire"]) == ("retire", [], [{"account": "models-a",
+                                                                              "name": "gpt-4o-mini"}])
+    assert f.upgrade_plan(one, reads([NEW], []), [single("a-gpt-4o-mini-2025")])["stage"] == "done"
+    # Cut short after the backends were written, before the shift pool: every step is still to come.
+    plan = f.upgrade_plan(one, reads([OLD, NEW], []), [single("a-gpt-4o-mini"), single("a-gpt-4o-mini-2025")])
+    assert (plan["stage"], [step["percent"] for step in plan["steps"]]) == ("shift", [0, 50, 100])
+
+
 def test_named_deployments_override_the_defaults():
     settings = dict(SETTINGS, from_deployment="chat", to_deployment="chat-v2")
     plan = f.upgrade_plan(settings, reads([deployment("chat", "1")], []), [])

@@ -456,6 +456,18 @@ def test_aigw_topology_takes_what_azure_assigned_by_name_not_by_position():
     assert [host["id"] for host in groups["embeddings_hosts"]] == ["/a"]
 
 
+def test_aigw_topology_keeps_the_hosts_settings_over_a_record_made_from_earlier_ones():
+    """A record from earlier in the run (playbooks/upgrade_model.yml reads the hosts before the upgrade, then runs
+    site.yml with the hosts after it) brings what Azure assigned, never its deployments or other settings."""
+    before = [{"name": "host-a", "backend": "a", "deployments": [{"name": "gpt-4o"}], "id": "/a",
+               "endpoint": "https://a", "principal_id": "p-a", "project_id": "", "project_endpoint": ""}]
+    after = dict(TOPOLOGY, model_hosts=[dict(TOPOLOGY["model_hosts"][0], deployments=[
+        {"name": "gpt-4o-next", "gateway_model": "gpt-4o"}])])
+    host = f.aigw_topology(after, before)["model_hosts"][0]
+    assert host == dict(after["model_hosts"][0], id="/a", endpoint="https://a", principal_id="p-a", project_id="",
+                        project_endpoint="")
+
+
 def test_aigw_topology_refuses_a_shared_name_or_a_nameless_host():
     with pytest.raises(AnsibleFilterError, match="a name of its own.*host-a, host-b, host-a"):
         f.aigw_topology(dict(TOPOLOGY, agent_host={"name": "HOST-A"}))

@@ -501,6 +501,17 @@ def test_rewrite_uri_sends_the_call_below_a_backend_url_that_names_its_deploymen
     assert dataplane.UNEVALUATED_HEADER not in answer.headers
 
 
+@pytest.mark.parametrize("tail, body, expected", [
+    ("rewritten/openai/deployments/gpt-4o-mini/chat/completions", b"{}", "gpt-4o-mini"),   # as called, not rewritten
+    ("inference/openai/v1/chat/completions", b'{"model": "gpt-4.1-mini"}', "gpt-4.1-mini"),
+    ("", b'{"input": "text"}', "served"),                                # the semantic cache's own embeddings call
+])
+def test_the_llm_logs_deployment_is_the_one_the_client_named(tail, body, expected):
+    """Learn, ApiManagementGatewayLlmLog: DeploymentName is "The deployment name used by the client"."""
+    call = dataplane.Call(method="POST", rest="", query={}, headers={}, body=body, client_ip="::1", tail=tail)
+    assert dataplane.called_deployment(call, "served") == expected
+
+
 def test_stock_clients_reach_the_responses_api_on_the_classic_and_v1_routes(world):
     """The Responses API names the deployment in `model` on /openai/responses?api-version= and /openai/v1/responses
     (Learn, Azure OpenAI Responses API); both answer an OpenAI Response with usage in its own names."""
