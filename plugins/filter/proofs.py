@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aigateway.foundry.plugins.filter.topology import deployment_backend
+from ansible_collections.aigateway.foundry.plugins.filter.topology import deployment_backend, gateway_model
 from ansible_collections.aigateway.foundry.plugins.module_utils import validation
 
 # Learn, llm-semantic-cache-lookup (Usage notes): "Score threshold above 0.2 may lead to cache mismatch" - above it
@@ -186,8 +186,8 @@ def embeddings_deployment(hosts, cache_deployment="", cache_host_names=None, mod
         return ""
     routed = set(route["model"] for route in model_routes or [])
     for deployment in hosts[0].get("deployments") or []:
-        name = deployment.get("name")
-        on_every_host = all(name in [d.get("name") for d in host.get("deployments") or []] for host in hosts)
+        name = gateway_model(deployment)    # the name callers use (a model upgrade's deployment serves the model's)
+        on_every_host = all(name in [gateway_model(d) for d in host.get("deployments") or []] for host in hosts)
         if _embeddings_model(deployment) and (name in routed or (not routed and on_every_host)):
             return name
     names = set(str(name).lower() for name in cache_host_names or [])
@@ -261,6 +261,7 @@ def token_limit_proof(hosts, tokens_per_minute, model):
 
     A model host answers its own 429 once the proof model's deployment has spent its capacity (1,000 tokens per
     minute per unit, 10 units when not given), so the gateway's limit shows only below the smallest such capacity.
+    model is the name callers use: a deployment served under it (gateway_model, a model upgrade) counts.
     """
     try:
         limit = int(tokens_per_minute)
@@ -268,7 +269,7 @@ def token_limit_proof(hosts, tokens_per_minute, model):
         raise AnsibleFilterError("tokens_per_minute must be a whole number, got %r" % (tokens_per_minute,))
     units = [int(deployment["capacity"]) if deployment.get("capacity") is not None else 10
              for host in hosts or [] for deployment in host.get("deployments") or []
-             if deployment.get("name") == model]
+             if gateway_model(deployment) == model]
     host_tokens_per_minute = (min(units) if units else 10) * 1000
     if limit >= host_tokens_per_minute:
         return {"provable": False, "host_tokens_per_minute": host_tokens_per_minute, "reason": (

@@ -252,6 +252,10 @@ def test_the_token_limit_shows_only_below_the_smallest_hosts_capacity_of_the_pro
     assert "tokens_per_minute 5000 is not below the capacity of gpt on the model hosts (5000" in refused["reason"]
     with pytest.raises(AnsibleFilterError, match="tokens_per_minute must be a whole number, got None"):
         f.token_limit_proof(hosts, None, "gpt")
+    # After a model upgrade the model's deployment has a name of its own and serves the model's (gateway_model).
+    upgraded = [{"name": "a", "deployments": [{"name": "gpt-next", "gateway_model": "gpt", "capacity": 200}]}]
+    assert f.token_limit_proof(upgraded, 10000, "gpt") == {"provable": True, "host_tokens_per_minute": 200000,
+                                                           "reason": ""}
 
 
 def test_a_route_over_per_deployment_backends_is_proven_on_the_hosts_of_its_members():
@@ -291,6 +295,8 @@ CHAT = {"name": "gpt-4.1-mini"}
     ([{"name": "a", "deployments": [CHAT]}, {"name": "b", "deployments": [{"name": "gpt-4o"}]}], "cache-emb",
      ["a", "b"], [{"model": "gpt-4.1-mini"}, {"model": "gpt-4o"}], ""),    # routing answers unknown models itself
     ([], "cache-emb", ["a"], [], ""),
+    ([{"name": "a", "deployments": [CHAT, dict(EMBED, name="emb-next", gateway_model="text-embedding-3-small")]}],
+     "", [], [{"model": "gpt-4.1-mini"}, {"model": "text-embedding-3-small"}], "text-embedding-3-small"),  # upgraded
 ])
 def test_the_embeddings_deployment_is_one_every_call_can_reach(hosts, cache_deployment, cache_hosts, routes, expected):
     assert f.embeddings_deployment(hosts, cache_deployment, cache_hosts, routes) == expected
