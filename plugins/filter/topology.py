@@ -365,8 +365,10 @@ def stale_backends(listed, outputs, pool_name, pool_description, backend_descrip
     """The backends this role made that the gateway's topology (gateway_outputs) no longer uses, in the order they
     can go: pools first, then the host backends only those pools held. Ours are marked by name and description: a
     pool named <pool_name> or <pool_name>-<model>[-via-<deployments>] and described with pool_description (a model
-    upgrade's pools too, playbooks/upgrade_model.yml), a host or per-deployment backend described with
-    backend_description; anything else in the service (a user's backend or pool) is never named."""
+    upgrade's pools too, playbooks/upgrade_model.yml), a host backend described with backend_description, and a
+    per-deployment backend (named <backend>-<deployment>, described "<backend_description> <account>, deployment
+    <deployment>") that no route uses, even one no pool held; anything else in the service (a user's backend or
+    pool) is never named."""
     used = set(name.lower() for name in [backend["name"] for backend in outputs.get("backends") or []]
                + [backend["name"] for backend in outputs.get("deployment_backends") or []]
                + [outputs.get("backend_id") or ""]
@@ -390,8 +392,16 @@ def stale_backends(listed, outputs, pool_name, pool_description, backend_descrip
     stale_names = set(item["name"].lower() for item in stale_pools)
     held_elsewhere = set().union(*[members(item) for item in pools if item["name"].lower() not in stale_names])
     released = set().union(*[members(item) for item in stale_pools]) - held_elsewhere - used
-    singles = [item for item in listed or [] if item["name"].lower() in released
-               and (props(item).get("type") or "").lower() == "single" and described(item, backend_description)]
+
+    def per_deployment(item):
+        # Described "<backend_description> <account>, deployment <name>" and named <backend>-<name>: it may be in no
+        # pool (the route's own backend when one host serves the model), so it is not only released by a pool.
+        _head, mark, deployment = (props(item).get("description") or "").rpartition(", deployment ")
+        return bool(mark) and item["name"].lower().endswith("-" + deployment.lower())
+    singles = [item for item in listed or [] if (props(item).get("type") or "").lower() == "single"
+               and described(item, backend_description)
+               and (item["name"].lower() in released
+                    or (per_deployment(item) and item["name"].lower() not in used | held_elsewhere))]
     return sorted(item["name"] for item in stale_pools) + sorted(item["name"] for item in singles)
 
 

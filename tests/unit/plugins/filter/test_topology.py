@@ -339,6 +339,14 @@ def test_stale_backends_after_a_model_upgrade_name_what_only_the_old_version_use
     alone = [after[0], routed_hosts()[2]]
     assert f.model_routes(alone, "pool")[0]["backend_id"] == "ba-gpt-4o-mini-next"
     assert "ba-gpt-4o-mini-next" not in stale(listed, alone)
+    # One host's upgraded route is its new deployment's backend, in no pool: kept while used, gone once unused
+    # (the teardown of an existing API Management runs the rule with empty outputs), a user's never.
+    own = held_backends([{"name": "ba-gpt-4o-mini-next", "url": "https://a/openai/deployments/gpt-4o-mini-next"}], [],
+                        description=backend + " a, deployment gpt-4o-mini-next")
+    own += held_backends([{"name": "ba-x", "url": "https://a/x"}], [], description=backend + " a, deployment y")
+    own += held_backends([{"name": "ba-y", "url": "https://a/y"}], [], description="theirs, deployment y")
+    assert stale(own, alone) == []
+    assert f.stale_backends(own, {}, "pool", ours, backend) == ["ba-gpt-4o-mini-next"]
     # The upgrade undone (site.yml with the hosts as before): the per-deployment pools and backends all go.
     assert stale(listed, before) == ["pool-gpt-4o-mini-via-gpt-4o-mini-gpt-4o-mini-next",
                                      "pool-gpt-4o-mini-via-gpt-4o-mini-next", "ba-gpt-4o-mini", "ba-gpt-4o-mini-next",
