@@ -11,6 +11,7 @@ __metaclass__ = type
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleFilterError
 
@@ -228,6 +229,23 @@ def operation_body(proof, chat_body, prompt):
     return {"model": proof["deployment"], "input": prompt}
 
 
+def operation_answers(results):
+    """The operation proofs' answers without their requests: [{operation, deployment, status, path, id, answer}].
+
+    A registered uri result carries its module arguments, the request's headers (the subscription key) among them:
+    the tasks after the calls loop over these instead, so no item shown (an assert's message prints its loop item on
+    some cores) can carry the key. answer is the JSON answer, or the module's message where there is none."""
+    answers = []
+    for result in results or []:
+        proof = result.get("verify_operation") or {}
+        answers.append({"operation": proof.get("operation", ""), "deployment": proof.get("deployment", ""),
+                        "status": int(result.get("status") or 0),
+                        "path": urlsplit(result.get("url") or "").path,
+                        "id": (result.get("json") or {}).get("id", "") if isinstance(result.get("json"), dict) else "",
+                        "answer": result["json"] if "json" in result else result.get("msg", "")})
+    return answers
+
+
 def _status(answer, what):
     if not isinstance(answer, dict) or answer.get("status") is None:
         raise AnsibleFilterError("%s has no status: it is not a registered call (skipped?): %r" % (what, answer))
@@ -392,4 +410,4 @@ class FilterModule(object):
                 "key_limit_entries": key_limit_entries, "limits_proof": limits_proof,
                 "retry_after_wait": retry_after_wait, "gateway_log_query": gateway_log_query,
                 "embeddings_deployment": embeddings_deployment, "operation_proofs": operation_proofs,
-                "operation_body": operation_body}
+                "operation_body": operation_body, "operation_answers": operation_answers}

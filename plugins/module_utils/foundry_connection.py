@@ -160,7 +160,6 @@ def _validate_auth(params):
     if auth_type != "ApiKey" and params.get("api_key"):
         return "api_key is only used with auth_type ApiKey (auth_type is %s)" % auth_type
     if auth_type == "OAuth2":
-        # Any OAuth2 server's client id: foundry-samples' OAuth2 ModelGateway sample does not ask for an Entra GUID.
         problem = validation.oauth2_problem(oauth2)
         if problem:
             return problem

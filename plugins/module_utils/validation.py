@@ -436,6 +436,10 @@ def oauth2_problem(oauth2, option="oauth2"):
     if missing:
         return "%s.%s required when auth_type is OAuth2" % (
             option, (", %s." % option).join(missing) + (" is" if len(missing) == 1 else " are"))
+    # Microsoft.CognitiveServices' ConnectionOAuth2.clientId is a uuid (format and pattern in the definitions,
+    # localazure/specs): Resource Manager refuses any other client id, whatever the OAuth2 server would take.
+    if not GUID.match(str(oauth2["client_id"])):
+        return "%s.client_id must be a GUID (the application's client id), got %r" % (option, oauth2["client_id"])
     if not isinstance(oauth2["token_url"], str) or not oauth2["token_url"].startswith("https://"):
         return "%s.token_url must be an https URL (got %r)" % (option, oauth2["token_url"])
     scopes = oauth2.get("scopes")

@@ -61,7 +61,7 @@ options:
     type: dict
     suboptions:
       client_id:
-        description: The client id the token URL knows (for Entra, the application's id).
+        description: The application's client id at the token URL, a GUID (Resource Manager takes no other).
         type: str
         required: true
       client_secret:

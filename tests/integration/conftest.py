@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.converged import converged_sites  # noqa: F401  (the fixture, shared with reliability)
+# The fixture, shared with reliability: imported for pytest to find, never named here.
+from tests.integration.converged import converged_sites  # noqa: F401 pylint: disable=unused-import
 from tests.scheduling import longest_first
 
 ROOT = Path(__file__).resolve().parents[2]

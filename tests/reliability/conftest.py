@@ -16,7 +16,8 @@ import uuid
 
 import pytest
 
-from tests.integration.converged import converged_sites  # noqa: F401  (the fixture, shared with integration)
+# The fixture, shared with integration: imported for pytest to find, never named here.
+from tests.integration.converged import converged_sites  # noqa: F401 pylint: disable=unused-import
 from tests.reliability.harness import ROOT
 from tests.scheduling import longest_first
 

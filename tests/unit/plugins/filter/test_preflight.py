@@ -356,7 +356,7 @@ def test_a_deployment_served_under_the_models_name_deploys_that_model():
 
 
 MODEL_GATEWAY = {"aigw_connection_category": "ModelGateway", "aigw_connection_auth_type": "OAuth2",
-                 "aigw_connection_oauth2": {"client_id": "gateway-client", "client_secret": "s3cret-value",
+                 "aigw_connection_oauth2": {"client_id": "5e0d2a53-8f7c-4b9e-a1d2-3c4b5a6f7e8d", "client_secret": "s3cret-value",
                                             "token_url": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
                                             "scopes": ["api://gateway/.default"]},
                  "aigw_gateway_policy": {"gateway_auth": {"entra": {"enabled": True}}}}

@@ -326,3 +326,23 @@ def test_operation_bodies_carry_the_prompt_and_name_the_model():
         "model": "emb", "input": "Hi?"}
     assert f.operation_body({"operation": "responses", "deployment": "gpt"}, chat, "Hi?") == {
         "model": "gpt", "input": "Hi?"}
+
+
+def test_operation_answers_keep_what_the_proofs_need_and_drop_the_request_with_its_key():
+    key = "0123456789abcdef0123456789abcdef"
+    results = [
+        {"verify_operation": {"operation": "chat", "deployment": "gpt-5.4-mini", "reason": ""}, "status": 200,
+         "url": "https://gw.example/inference/openai/deployments/gpt-5.4-mini/chat/completions?api-version=x",
+         "json": {"id": "chatcmpl-1", "object": "chat.completion"},
+         "invocation": {"module_args": {"headers": {"api-key": key}}}},
+        {"verify_operation": {"operation": "embeddings", "deployment": "emb", "reason": ""}, "status": -1,
+         "msg": "Status code was -1: connection refused", "invocation": {"module_args": {"headers": {"api-key": key}}}},
+    ]
+    answers = f.operation_answers(results)
+    assert answers == [
+        {"operation": "chat", "deployment": "gpt-5.4-mini", "status": 200,
+         "path": "/inference/openai/deployments/gpt-5.4-mini/chat/completions", "id": "chatcmpl-1",
+         "answer": {"id": "chatcmpl-1", "object": "chat.completion"}},
+        {"operation": "embeddings", "deployment": "emb", "status": -1, "path": "", "id": "",
+         "answer": "Status code was -1: connection refused"}]
+    assert key not in repr(answers)

@@ -6,6 +6,8 @@ import pytest
 from ansible_collections.aigateway.foundry.plugins.module_utils import foundry_connection as fc
 from ansible_collections.aigateway.foundry.plugins.modules import foundry_connection as module
 
+CLIENT_ID = "5e0d2a53-8f7c-4b9e-a1d2-3c4b5a6f7e8d"   # an application's client id (a GUID, as ARM requires)
+
 DISCOVERY = {"list_models_endpoint": "/deployments", "get_model_endpoint": "/deployments/{deploymentName}",
              "deployment_provider": "AzureOpenAI"}
 
@@ -71,7 +73,11 @@ def test_discovery_metadata_and_api_type_defaults():
      "'Authorization' is the header that carries the connection's credential"),
     (dict(category="ModelGatway"), "category 'ModelGatway' is not one Azure offers (did you mean 'ModelGateway'?)"),
     (dict(category="ModelGateway", auth_type="OAuth2", api_key=None,
-          oauth2={"client_id": "gw", "client_secret": "s", "token_url": "http://idp/token"}), "https URL"),
+          oauth2={"client_id": CLIENT_ID, "client_secret": "s", "token_url": "http://idp/token"}), "https URL"),
+    # ConnectionOAuth2.clientId is a uuid in Microsoft.CognitiveServices' definitions: ARM refuses any other
+    (dict(category="ModelGateway", auth_type="OAuth2", api_key=None,
+          oauth2={"client_id": "gateway-client", "client_secret": "s", "token_url": "https://idp/token"}),
+     "oauth2.client_id must be a GUID (the application's client id), got 'gateway-client'"),
     (dict(extra_metadata={"models": "[]"}), "structured options"),
     (dict(models=[{"name": "a"}, {"name": "a"}]), "twice"),
 ])
@@ -138,7 +144,7 @@ def test_metadata_comparison_sees_removed_keys_and_ignores_json_spacing():
 def test_a_model_gateway_connection_with_oauth2_and_headers():
     """foundry-samples 01-connections/model-gateway: ModelGateway with OAuth2 client credentials (any OAuth2 server's
     client id, not only an Entra GUID), deploymentInPath as the gateway needs it, and customHeaders."""
-    oauth2 = {"client_id": "foundry-model-gateway", "client_secret": "s3cret", "token_url": "https://idp/token",
+    oauth2 = {"client_id": CLIENT_ID, "client_secret": "s3cret", "token_url": "https://idp/token",
               "scopes": ["ai.gateway"]}
     model_gateway = params(category="ModelGateway", auth_type="OAuth2", api_key=None, oauth2=oauth2, api_type=None,
                            deployment_in_path=False, inference_api_version=None,
