@@ -238,11 +238,12 @@ def operation_answers(results):
     answers = []
     for result in results or []:
         proof = result.get("verify_operation") or {}
+        body = result.get("json")
         answers.append({"operation": proof.get("operation", ""), "deployment": proof.get("deployment", ""),
                         "status": int(result.get("status") or 0),
                         "path": urlsplit(result.get("url") or "").path,
-                        "id": (result.get("json") or {}).get("id", "") if isinstance(result.get("json"), dict) else "",
-                        "answer": result["json"] if "json" in result else result.get("msg", "")})
+                        "id": body.get("id", "") if isinstance(body, dict) else "",
+                        "answer": body if "json" in result else result.get("msg", "")})
     return answers
 
 

@@ -2,6 +2,8 @@
 import json
 import uuid
 
+from tests.integration.converged import clock_control
+
 
 def service_args(resource_group, name, **overrides):
     args = {"resource_group": resource_group, "name": name, "sku_name": "Standardv2",
@@ -108,18 +110,23 @@ def test_unsupported_tier_warns(run_module, resource_group):
 
 def test_wait_false_then_rerun_while_activating(run_module, resource_group, request_log, endpoint):
     name = new_name()
-    # Developer activates for ~40 minutes on Azure: long enough (scaled) to catch it activating.
+    # Developer activates for ~40 minutes on Azure; the endpoint's clock is held so that the service is still
+    # activating at the re-run however slow the machine is (scaled, the activation is shorter than a busy run).
     args = service_args(resource_group, name, sku_name="Developer")
-    started = run_module("apim_service", dict(args, wait=False))
-    assert started["changed"] is True
-    assert started["provisioning_state"] == "Created"
-    assert started["state"]["properties"]["targetProvisioningState"] == "Activating"
+    clock_control(endpoint, {"hold_seconds": 300})
+    try:
+        started = run_module("apim_service", dict(args, wait=False))
+        assert started["changed"] is True
+        assert started["provisioning_state"] == "Created"
+        assert started["state"]["properties"]["targetProvisioningState"] == "Activating"
 
-    mark = request_log.mark()
-    rerun = run_module("apim_service", dict(args, wait=False))
-    assert rerun["changed"] is False
-    assert rerun["provisioning_state"] in ("Created", "Succeeded")
-    assert request_log.writes(mark) == [], "a re-run while activating must not write again"
+        mark = request_log.mark()
+        rerun = run_module("apim_service", dict(args, wait=False))
+        assert rerun["changed"] is False
+        assert rerun["provisioning_state"] == "Created"
+        assert request_log.writes(mark) == [], "a re-run while activating must not write again"
+    finally:
+        clock_control(endpoint, {"hold_seconds": 0})
 
     settled = run_module("apim_service", args)
     assert settled["changed"] is False and settled["provisioning_state"] == "Succeeded"
