@@ -2,7 +2,9 @@
 hosts; a stock openai client calls it through the gateway in a thread while the upgrade to 2024-11-20 runs, first cut
 short after its first step (upgrade_model_step_limit), then run again: no call fails, only the new deployments are left,
 calls answer from them (the gateway log's backend URLs), the connection lists the new version, and a re-run writes
-nothing. --check --diff first shows the steps and writes nothing. The tests run in file order.
+nothing. --check --diff first shows the steps and writes nothing. Then the same upgrade on the default topology, one
+model host (both versions on one account while the traffic moves): no call fails and a re-run changes nothing. The
+tests run in file order.
 """
 from __future__ import annotations
 
@@ -32,17 +34,33 @@ INVENTORY = {"all": {"hosts": {"localhost": {
          "priority": 1, "weight": 100, "disable_local_auth": True, "deployments": "{{ aigw_models }}"},
         {"name": "models-b-{{ aigw_name_suffix }}", "backend": "models-b", "location": "eastus",
          "priority": 1, "weight": 100, "disable_local_auth": True, "deployments": "{{ aigw_models }}"}]}}}}
+# The default topology (inventories/local: one model host, models-foundry) serving the same model.
+ONE_HOST_INVENTORY = {"all": {"hosts": {"localhost": {"aigw_models": [MODEL], "aigw_agent_model": "gpt-4o"}}}}
 UPGRADE = ("-e", "upgrade_model_name=gpt-4o", "-e", "upgrade_model_to_version=2024-11-20")
+
+
+def runner_with(state_dir, inventory_vars):
+    """A Playbooks runner on its own endpoint whose inventory is the local one plus ``inventory_vars``."""
+    runner = Playbooks(state_dir)
+    inventory = runner.state_dir / "upgrade-inventory.json"
+    inventory.write_text(json.dumps(inventory_vars))
+    runner.inventory = ("-i", "inventories/local", "-i", str(inventory))
+    return runner
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    runner = Playbooks(tmp_path_factory.mktemp("upgrade-model"))
-    inventory = runner.state_dir / "upgrade-inventory.json"
-    inventory.write_text(json.dumps(INVENTORY))
-    runner.inventory = ("-i", "inventories/local", "-i", str(inventory))
+    runner = runner_with(tmp_path_factory.mktemp("upgrade-model"), INVENTORY)
     yield runner
     runner.run("teardown.yml", *runner.inventory)
+    stop_endpoint(runner.state_dir)
+
+
+@pytest.fixture(scope="module")
+def one_host_site(tmp_path_factory):
+    runner = runner_with(tmp_path_factory.mktemp("upgrade-model-one-host"), ONE_HOST_INVENTORY)
+    runner.run("site.yml", *runner.inventory)
+    yield runner
     stop_endpoint(runner.state_dir)
 
 
@@ -154,3 +172,35 @@ def test_a_rerun_of_a_finished_upgrade_writes_nothing(site):
     result = site.run("upgrade_model.yml", *site.inventory, *UPGRADE)
     assert "stage done" in result["output"]
     assert site.writes_since(mark) == []
+
+
+def test_an_upgrade_on_one_host_moves_every_call_without_a_failure(one_host_site):
+    gateway = Gateway(one_host_site)
+    assert deployments(gateway) == [("foundry", OLD, "2024-08-06")]
+    caller = Caller(gateway)
+    caller.start()
+    try:
+        result = one_host_site.run("upgrade_model.yml", *one_host_site.inventory, *UPGRADE)
+        assert "stage deploy; 0 of 1 hosts have gpt-4o-2024-11-20" in result["output"], result["output"][-6000:]
+        time.sleep(1)
+    finally:
+        statuses = caller.stop()
+    answers = Counter(statuses)
+    assert len(statuses) > 20 and set(answers) == {(200, None)}, sorted(answers.items(), key=str)
+    assert deployments(gateway) == [("foundry", NEW, "2024-11-20")]
+    # One host serves the model: its route is the new deployment's own backend, no pool (the shift's went stale).
+    assert sorted(backend.name for backend in gateway.apim.backend.list_by_service(gateway.group, gateway.service)
+                  if backend.name.startswith(("models-", "inference-backend-pool"))) == [
+        "models-foundry", "models-foundry-gpt-4o-2024-11-20"]
+    gateway.fresh_minute()
+    assert gateway.chat("gpt-4o").status_code == 200
+    backend_urls = [row["BackendUrl"] for row in gateway.gateway_logs() if row["BackendUrl"]]
+    assert any("/openai/deployments/gpt-4o-2024-11-20/chat/completions" in url for url in backend_urls), backend_urls
+
+
+def test_a_rerun_of_a_finished_upgrade_on_one_host_changes_nothing(one_host_site):
+    mark = len(one_host_site.requests_logged())
+    result = one_host_site.run("upgrade_model.yml", *one_host_site.inventory, *UPGRADE)
+    assert "stage done" in result["output"]
+    assert result["changed"] == 0, result["output"][-6000:]
+    assert one_host_site.writes_since(mark) == []
