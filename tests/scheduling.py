@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-PLAYBOOK_RUN = re.compile(r"""\.run\(\s*["'](?:site|teardown|onboard)\.yml|\.run\(\s*["']\.\./|\bansible-playbook\b|"""
-                          r"""\bstart_site\(|\brun_role\(|\brun_playbook\(|\bconverged_sites\.copy\(""")
+# upgrade_model.yml counts as a site.yml run: it ends in one.
+PLAYBOOK_RUN = re.compile(r"""\.run\(\s*["'](?:site|teardown|onboard|upgrade_model)\.yml|\.run\(\s*["']\.\./|"""
+                          r"""\bansible-playbook\b|\bstart_site\(|\brun_role\(|\brun_playbook\(|"""
+                          r"""\bconverged_sites\.copy\(""")
 
 
 def playbook_runs(path: Path, cache: dict) -> int:

@@ -35,8 +35,11 @@ def test_files_with_more_playbook_runs_go_first_and_keep_their_tests_in_order(tm
 def test_the_suites_longest_files_weigh_more_than_their_module_tests():
     cache = {}
     weight = {name: playbook_runs(ROOT / "tests" / name, cache) for name in (
-        "integration/test_playbooks.py", "integration/test_verify_agent_path.py", "integration/test_in_process.py",
+        "integration/test_playbooks.py", "integration/test_upgrade_model.py", "integration/test_verify_agent_path.py",
+        "integration/test_in_process.py",
         "reliability/test_kills.py", "integration/test_resource_group.py", "reliability/test_bad_module_inputs.py")}
     assert min(weight["integration/test_playbooks.py"], weight["reliability/test_kills.py"]) >= 5, weight
+    # each upgrade_model.yml run takes a site.yml run's time (the upgrade ends in site.yml)
+    assert weight["integration/test_upgrade_model.py"] >= 8, weight
     assert weight["integration/test_verify_agent_path.py"] > 0 and weight["integration/test_in_process.py"] > 0
     assert weight["integration/test_resource_group.py"] == weight["reliability/test_bad_module_inputs.py"] == 0
