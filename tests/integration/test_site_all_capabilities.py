@@ -2,7 +2,9 @@
 of its own: verify proves each capability and says so; a re-run changes and writes nothing; then one thing at a time
 is broken behind the playbook's back and verify's capability step alone (tests/integration/playbooks/
 verify_capabilities.yml) must fail naming that capability. A quota of 0 never reaches the gateway: the policy
-validator refuses it before any write. The tests run in file order and share the endpoint.
+validator refuses it before any write. The tests run in file order and share the endpoint: a copy of the run's one
+converge of this configuration from nothing (tests/integration/converged.py), which
+test_teardown_all_capabilities.py starts from too; the first test asserts on that converge's own output.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import re
 
 import pytest
 
-from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
+from tests.integration.test_playbooks import arm_clients, stop_endpoint
 
 BREAKER_RULE = {"name": "InferenceBreakerRule", "trip_duration": "PT1M", "accept_retry_after": True,
                 "failure_count": 1, "interval": "PT1M", "status_code_ranges": [{"min": 429, "max": 429}]}
@@ -59,8 +61,8 @@ PROOFS_SHOWN = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    runner = Playbooks(tmp_path_factory.mktemp("all-capabilities"))
+def site(tmp_path_factory, converged_sites):
+    runner = converged_sites.copy(tmp_path_factory.mktemp("all-capabilities"), *VARS)
     yield runner
     runner.run("teardown.yml", *VARS)
     stop_endpoint(runner.state_dir)
@@ -94,7 +96,8 @@ class Provisioned:
 def test_every_capability_is_proven_and_shown_in_one_run_from_nothing(site):
     """Nothing exists before this run (no ContentSafety account, no key given): one site.yml run makes everything and
     verify proves every capability, content safety included; the account's key never shows."""
-    result = site.run("site.yml", *VARS)
+    result = site.converged
+    assert result["changed"] > 0
     shown = " ".join(result["output"].split())
     missing = [name for name, pattern in PROOFS_SHOWN.items() if not re.search(pattern, shown)]
     assert missing == [], "proofs not shown: %s\n%s" % (missing, result["output"][-8000:])

@@ -6,7 +6,8 @@ global name for its retention days.  Teardown must purge everything the run made
 resources before its delete, and what was soft-deleted from the group), not from the playbook's variables: it is run
 here without any of the settings site.yml was given, and a vault teardown was never told about (as onboarding makes
 one) is in the group too.  The next site.yml must then create every name again without a soft-delete conflict.
-The tests run in file order and share one endpoint.
+The tests run in file order and share one endpoint: a copy of the run's one converge of the every-capability
+configuration from nothing (tests/integration/converged.py), which test_site_all_capabilities.py starts from too.
 """
 from __future__ import annotations
 
@@ -15,20 +16,20 @@ import uuid
 import pytest
 
 from tests.integration.test_onboarding import vault_client
-from tests.integration.test_playbooks import Playbooks, arm_clients, stop_endpoint
+from tests.integration.test_playbooks import arm_clients, stop_endpoint
 from tests.integration.test_site_all_capabilities import VARS
 
 
 @pytest.fixture(scope="module")
-def runner(tmp_path_factory):
-    playbooks = Playbooks(tmp_path_factory.mktemp("teardown-all-capabilities"))
+def runner(tmp_path_factory, converged_sites):
+    playbooks = converged_sites.copy(tmp_path_factory.mktemp("teardown-all-capabilities"), *VARS)
     yield playbooks
     playbooks.run("teardown.yml", *VARS)
     stop_endpoint(playbooks.state_dir)
 
 
 def test_site_with_every_capability(runner):
-    runner.run("site.yml", *VARS)
+    assert runner.converged["changed"] > 0   # site.yml made it from nothing
     _, cognitive, _ = arm_clients(runner.endpoint())
     kinds = sorted(account.kind for account in cognitive.accounts.list())
     assert kinds == ["AIServices", "AIServices", "AIServices", "ContentSafety"], kinds

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.integration.test_site_all_capabilities import VARS
-from tests.reliability.harness import Playbooks, arm_clients, stop_endpoint
+from tests.reliability.harness import arm_clients, stop_endpoint
 
 CALLS = 6
 PROMPTS = ["Name a famous river in Egypt.", "Which planet has prominent rings?",
@@ -21,9 +21,9 @@ PROMPTS = ["Name a famous river in Egypt.", "Which planet has prominent rings?",
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    runner = Playbooks(tmp_path_factory.mktemp("optional-feature-outages"))
-    runner.run("site.yml", *VARS)
+def site(tmp_path_factory, converged_sites):
+    # a copy of the run's one converge of this configuration: with --dist load both workers may run a test of this file
+    runner = converged_sites.copy(tmp_path_factory.mktemp("optional-feature-outages"), *VARS)
     yield runner
     stop_endpoint(runner.state_dir)
 
