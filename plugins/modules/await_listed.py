@@ -17,7 +17,11 @@ description:
   - >-
     Prints a line per resource when it succeeds (C(<what> <name>: succeeded after <time>)) and a count while others
     run, as P(aigateway.foundry.await_job#module) does; no C(FAILED - RETRYING) line.
-  - A resource listed as C(Failed) or C(Canceled) fails the task naming it; so does O(timeout).
+  - >-
+    A resource listed as C(Failed) or C(Canceled) is written again when O(writes) holds its start, as Azure advises
+    for a resource left Failed: by O(write_module) with the start's own options and waiting, so a transient failure
+    is retried as in any waited write and one that stays fails the task once, with the module's message naming the
+    resource. Without its start such a resource fails the task naming it; so does O(timeout).
   - It belongs to the C(azure) action group, so the play's C(module_defaults) for it (the auth options) reach every
     call.
 author:
@@ -40,6 +44,16 @@ options:
     type: list
     elements: str
     required: true
+  write_module:
+    description: The module that started the writes; required with O(writes).
+    type: str
+    choices: [cognitive_account, foundry_project, model_deployment]
+  writes:
+    description:
+      - The registered results of the loop that started the writes (their C(invocation) holds each start's
+        options); the auth options come from this task.
+    type: list
+    elements: raw
   what:
     description: What the resources are, as the progress lines say it, for example C(Foundry account).
     type: str
@@ -63,7 +77,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reads only.
+    description: Reads only (check mode starts nothing to wait for, and writes nothing again).
   diff_mode:
     support: none
     description: Reports no diff.
@@ -89,6 +103,8 @@ EXAMPLES = r"""
     module: cognitive_account_info
     resource_group: rg-aigw
     wanted: "{{ starts.results | aigateway.foundry.written_paths }}"
+    write_module: cognitive_account
+    writes: "{{ starts.results }}"
     what: Foundry account
     kind: account
     timeout: 1800

@@ -107,3 +107,41 @@ def test_the_bound_fails_naming_what_still_runs(monkeypatch):
                              "Foundry account m-2 is still running after waiting 20 s (wait_timeout=20); "
                              "it continues in Azure: re-run the play (it will converge) or raise the wait's bound")
     assert len(calls) == 3
+
+
+def start(tail, **options):
+    """A wait: false start's registered result: the module's answer with its invocation (secrets masked)."""
+    return {"changed": True, "id": ACCOUNTS + tail, "invocation": {"module_args": dict(dict(
+        resource_group="rg", name=tail, wait=False, retries=5, secret="VALUE_SPECIFIED_IN_NO_LOG_PARAMETER",
+        access_token="VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", location=None), **options)}}
+
+
+def test_a_write_that_ended_failed_is_written_again_waiting_with_its_own_options_and_the_tasks_auth(monkeypatch):
+    failed = {"accounts": [resource("m-1", "Succeeded"), resource("m-2", "Failed")]}
+    rewritten = {"changed": True, "id": ACCOUNTS + "m-2"}
+    done = {"accounts": [resource("m-1", "Succeeded"), resource("m-2", "Succeeded")]}
+    writes = [start("m-1"), start("m-2", kind="AIServices"), {"skipped": True}]
+    result, lines, calls = run_await(monkeypatch, [[failed], [rewritten], [done]], write_module="cognitive_account",
+                                     writes=writes)
+    assert not result.get("failed") and result["resources"] == done["accounts"]
+    # the listing shows the state, not the operation's error: the module's own waited write tells them apart
+    assert calls[1] == ("aigateway.foundry.cognitive_account", {
+        "resource_group": "rg", "name": "m-2", "kind": "AIServices", "wait": True, "retries": 5,
+        "access_token": "tok"})
+    assert lines == ["Foundry account m-1: succeeded after 0s", "Foundry account m-2: failed after 0s",
+                     "Foundry account m-2: writing it again, waiting", "Foundry account m-2: succeeded after 0s"]
+    assert len(calls) == 3
+
+
+def test_a_write_that_fails_again_fails_once_with_the_modules_message_and_is_not_sent_a_third_time(monkeypatch):
+    failed = {"accounts": [resource("m-1", "Succeeded"), resource("m-2", "Failed")]}
+    refused = {"failed": True, "msg": "create Foundry account m-2 failed: (QuotaExceeded) no quota"}
+    result, _lines, calls = run_await(monkeypatch, [[failed], [refused], [failed]], write_module="cognitive_account",
+                                      writes=[start("m-1"), start("m-2")])
+    assert result == refused and len(calls) == 2
+    # a resource left Failed again after its write succeeded (another writer) is not written a third time
+    ok = {"changed": True, "id": ACCOUNTS + "m-2"}
+    result, _lines, calls = run_await(monkeypatch, [[failed], [ok], [failed]], write_module="cognitive_account",
+                                      writes=[start("m-1"), start("m-2")])
+    assert result["failed"] is True and result["msg"] == "Foundry account that did not get ready: m-2"
+    assert len(calls) == 3
