@@ -1,24 +1,14 @@
 """await_listed: one look lists the wanted resources' accounts (one call per list request), a line per resource when
-it succeeds, a count while others run; a Failed one fails naming it; the bound fails naming what still runs; the
-play's other options (auth) reach every call. The clock is the test's: no sleeping."""
+it succeeds, a count while others run; a Failed one is written again by its start's module, waiting, or fails naming
+it when there is no start or it ends Failed again; the bound fails naming what still runs; the play's other options
+(auth) reach every call. The clock is the test's: no sleeping."""
 from types import SimpleNamespace
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.aigateway.foundry.plugins.action import await_listed
+from tests.unit.plugins.fakes import action_time
 
 ACCOUNTS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
 
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def resource(tail, state):
@@ -27,11 +17,8 @@ def resource(tail, state):
 
 def run_await(monkeypatch, answers, **args):
     """``answers``: per look, the info module's answers to that look's calls (the last look repeats)."""
-    clock, lines, calls = Clock(), [], []
-    monkeypatch.setattr(await_listed.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(await_listed.time, "sleep", clock.sleep)
-    monkeypatch.setattr(await_listed.display, "display", lines.append)
-    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    _clock, lines = action_time(monkeypatch, await_listed)
+    calls = []
     plugin = await_listed.ActionModule.__new__(await_listed.ActionModule)
     plugin._task = SimpleNamespace(args=dict(dict(
         module="cognitive_account_info", resource_group="rg", wanted=["m-1", "m-2"], what="Foundry account",
