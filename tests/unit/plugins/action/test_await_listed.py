@@ -10,7 +10,6 @@ from tests.unit.plugins.fakes import action_time
 ACCOUNTS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
 
 
-
 def resource(tail, state):
     return {"id": ACCOUNTS + tail, "properties": {"provisioningState": state}}
 
