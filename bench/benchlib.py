@@ -111,6 +111,13 @@ def azcollection_python():
     return str(python) if (AZCOLLECTION_VENV / ".complete").exists() else None
 
 
+def commit():
+    """The code measured: the short commit of HEAD (None outside a git checkout)."""
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                           check=False)
+    return found.stdout.strip() or None
+
+
 def write_result(name, results):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / (name + ".json")).write_text(json.dumps(results, indent=2) + "\n")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,12 +37,6 @@ def projects_vars(count, workdir):
     return path
 
 
-def commit():
-    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                           check=False)
-    return found.stdout.strip() or None
-
-
 def bench_projects(count, time_scale, workdir):
     with benchlib.LocalAzure(time_scale=time_scale) as endpoint:
         extra = projects_vars(count, workdir)
@@ -55,7 +48,7 @@ def bench_projects(count, time_scale, workdir):
         idle = converge.playbook("onboard.yml", endpoint, extra, endpoint.log)
     reads = benchlib.reads_by_kind(idle["entries"])
     return {
-        "projects": count, "commit": commit(), "load_average": round(os.getloadavg()[0], 1),
+        "projects": count, "commit": benchlib.commit(), "load_average": round(os.getloadavg()[0], 1),
         "onboard": {"wall_s": first["wall_s"], "cpu_s": first["cpu_s"], "requests": first["requests"],
                     "long_operations": len(ops),
                     "real_lower_s": round(extrapolate.unblocked_real_seconds(window, ops, time_scale), 1),

@@ -38,7 +38,9 @@ def converge_table(converge):
                         c["independent_lower_real_s"], c["independent_waves_real_s"], c["independent_real_s"],
                         c["tail_real_s"], c["real_s"], c["not_overlapped_lower_real_s"],
                         c["not_overlapped_waves_real_s"], c["not_overlapped_with_apim_real_s"]))
-    commits = ["%d host(s) at %s" % (run["hosts"], run["commit"]) for run in converge["runs"] if run.get("commit")]
+    commits = ["%d host(s) at %s%s" % (run["hosts"], run["commit"], " (load average %s at its end)" % run["load_average"]
+                                         if run.get("load_average") is not None else "")
+               for run in converge["runs"] if run.get("commit")]
     if commits:
         lines += ["", "Code measured: %s." % ", ".join(commits)]
     lines += ["", "Idle re-run and teardown (the teardown holds API Management's delete, then its purge, as the "

@@ -101,6 +101,17 @@ def host_records(accounts, account_results, project_results=None):
 PROJECT_ENDPOINT_KEY = "AI Foundry API"
 
 
+def _account_record(found):
+    """What host_records takes from an account as Resource Manager returns it."""
+    return {"id": found.get("id"), "endpoint": (found.get("properties") or {}).get("endpoint") or "",
+            "principal_id": (found.get("identity") or {}).get("principalId") or ""}
+
+
+def _project_record(found):
+    endpoints = (found.get("properties") or {}).get("endpoints") or {}
+    return {"id": found.get("id") or "", "endpoint": endpoints.get(PROJECT_ENDPOINT_KEY) or ""}
+
+
 def read_host_records(accounts, account_reads, project_reads=None):
     """host_records from reads of Azure: the accounts as given plus what Azure has for them now.
 
@@ -118,15 +129,81 @@ def read_host_records(accounts, account_reads, project_reads=None):
         found = (read or {}).get("accounts") or []
         if len(found) != 1:
             continue
-        properties = found[0].get("properties") or {}
-        results.append({"id": found[0].get("id"), "endpoint": properties.get("endpoint") or "",
-                        "principal_id": (found[0].get("identity") or {}).get("principalId") or ""})
+        results.append(_account_record(found[0]))
         projects = (project_read or {}).get("projects") or []
-        project = projects[0] if len(projects) == 1 else {}
-        endpoints = (project.get("properties") or {}).get("endpoints") or {}
-        found_projects.append({"id": project.get("id") or "", "endpoint": endpoints.get(PROJECT_ENDPOINT_KEY) or ""})
+        found_projects.append(_project_record(projects[0] if len(projects) == 1 else {}))
         found_accounts.append(account)
     return host_records(found_accounts, results, found_projects)
+
+
+# Provisioning states that end a long-running write (Resource Manager's terminal states).
+FAILED_STATES = ("failed", "canceled")
+
+
+def _id_tail(resource):
+    return "/" + str((resource or {}).get("id") or "").lower()
+
+
+def provisioning_left(listed, wanted):
+    """What a wait by listing still waits for: {pending, failed} of ``wanted``, resource id tails such as
+    ``models-1`` (an account) or ``models-1/deployments/gpt-4o`` (matched at the end of each listed resource's id).
+
+    A tail not listed yet, or listed in a running state, is pending; one in Failed or Canceled is failed (no longer
+    waited for: the role reports it). ``listed`` is the resources as Resource Manager lists them.
+    """
+    states = {}
+    for resource in listed or []:
+        states[_id_tail(resource)] = str(((resource or {}).get("properties") or {}).get("provisioningState") or "")
+    pending, failed = [], []
+    for tail in wanted or []:
+        found = [state for resource_id, state in states.items() if resource_id.endswith("/" + str(tail).lower())]
+        state = found[0].lower() if len(found) == 1 else ""
+        if state in FAILED_STATES:
+            failed.append(tail)
+        elif state != "succeeded":
+            pending.append(tail)
+    return {"pending": pending, "failed": failed}
+
+
+ACCOUNTS_MARK = "/providers/microsoft.cognitiveservices/accounts/"
+
+
+def written_paths(results):
+    """The resources a loop of writes changed, as id tails below the account (``models-1/deployments/gpt-4o``):
+    what a wait by listing waits for (provisioning_left). Skipped and unchanged items are left out."""
+    paths = []
+    for result in results or []:
+        resource_id = str((result or {}).get("id") or "")
+        if result.get("skipped") or not result.get("changed") or ACCOUNTS_MARK not in resource_id.lower():
+            continue
+        paths.append(resource_id[resource_id.lower().index(ACCOUNTS_MARK) + len(ACCOUNTS_MARK):])
+    return paths
+
+
+def listed_host_records(accounts, listed_accounts, project_results=None, listed_projects=None):
+    """host_records from a listing of the accounts' resource group (matched by name) and the projects' start
+    results (by position; a project listed while it was awaited replaces its start's result, which may predate
+    its endpoint). An account not listed is an error: it was just written."""
+    accounts = [_named(account, "an account") for account in accounts or []]
+    by_name = dict((str(found.get("name") or "").lower(), found) for found in listed_accounts or [])
+    results = []
+    for account in accounts:
+        found = by_name.get(account["name"].lower())
+        if found is None:
+            raise AnsibleFilterError("account %s is not in the listing of its resource group" % account["name"])
+        results.append(_account_record(found))
+    if project_results is not None:
+        project_results = _by_position(accounts, project_results, "project results")
+        listed = [(_id_tail(project), project) for project in listed_projects or []]
+        merged = []
+        for account, started in zip(accounts, project_results):
+            tail = ("/accounts/%s/projects/%s" % (account["name"], account.get("project") or "")).lower()
+            found = next((project for resource_id, project in listed if resource_id.endswith(tail)), None)
+            if found is not None and not started.get("skipped"):
+                started = _project_record(found)
+            merged.append(started)
+        project_results = merged
+    return host_records(accounts, results, project_results)
 
 
 def gateway_backends(hosts, backend_suffix=""):
@@ -488,6 +565,8 @@ class FilterModule(object):
     def filters(self):
         return {"aigw_topology": aigw_topology, "custom_subdomain": custom_subdomain, "deployment_rounds": deployment_rounds,
                 "host_records": host_records, "read_host_records": read_host_records,
+                "provisioning_left": provisioning_left, "written_paths": written_paths,
+                "listed_host_records": listed_host_records,
                 "embeddings_hosts": embeddings_hosts,
                 "gateway_backends": gateway_backends, "pool_members": pool_members, "model_routes": model_routes,
                 "deployment_backends": deployment_backends, "backend_drift": backend_drift,

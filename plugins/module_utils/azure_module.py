@@ -575,15 +575,18 @@ class AzureModule(object):
 
         An operation that ends Failed for a transient cause is started again (``retrying``).
         """
-        if not self.params.get("wait", True):
-            # Not awaited: no poller thread, which would poll on in the task's worker (a module run in-process)
-            # beside the next task's requests, on the same kept-alive connection.
-            kwargs = dict(kwargs, polling=False)
+        kwargs = dict(kwargs, **self.polling_options())
 
         def attempt():
             poller = self.call(action, fn, *args, **kwargs)
             return None if poller is None else self.wait(action, poller)
         return self.retrying(attempt)
+
+    def polling_options(self):
+        """The SDK's options for starting a long-running operation: with ``wait: false`` no poller thread, which
+        would poll on in the task's worker (a module run in-process) beside the next task's requests, on the same
+        kept-alive connection."""
+        return {} if self.params.get("wait", True) else {"polling": False}
 
     def wait(self, action, poller, always=False):
         """Wait for a long-running operation per the wait/wait_timeout options; returns its result or None.

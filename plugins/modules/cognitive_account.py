@@ -280,7 +280,8 @@ class Account(Resource):
         def put(current, expect):
             action = self.action("write", target)
             poller = module.call(action, self.operations(module).begin_create, *target.names,
-                                 json_body(write_body(current, body)), cls=raw, expect=expect)
+                                 json_body(write_body(current, body)), cls=raw, expect=expect,
+                                 **module.polling_options())
             result = module.wait(action, poller)
             return result[0] if result else self.reread(module, target)
         return write_recovering(module, FOUNDRY_ACCOUNTS, target.recovery, target, body, put)

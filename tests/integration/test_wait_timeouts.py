@@ -43,7 +43,8 @@ def run_site_held(tmp_path, hold_type):
 def still_running(output, kind, name):
     """The failure of the wait for ``kind`` ``name`` in the play's output (long lines folded back into one)."""
     text = " ".join(output.split())
-    found = re.search(r"%s %s\S* is still running after waiting (\d+) s \(wait_timeout=%d\)"
+    # A child resource may be named after its account (account/name), as a wait by listing names it.
+    found = re.search(r"%s (\S+/)?%s\S* is still running after waiting (\d+) s \(wait_timeout=%d\)"
                       % (kind, re.escape(name), WAIT), text)
     assert found, output[-4000:]
     return text

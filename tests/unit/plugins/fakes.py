@@ -3,6 +3,7 @@ import contextlib
 import json
 
 import pytest
+from ansible.plugins.action import ActionBase
 from azure.core.exceptions import HttpResponseError
 
 from ansible_collections.aigateway.foundry.plugins.module_utils.azure_module import AzureModule
@@ -62,6 +63,17 @@ class Clock(object):
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def action_time(monkeypatch, action):
+    """An action plugin module's time on a Clock (no sleeping) and its display lines in a list; ActionBase.run is
+    made to need no task: returns (clock, lines)."""
+    clock, lines = Clock(), []
+    monkeypatch.setattr(action.time, "monotonic", clock)
+    monkeypatch.setattr(action.time, "sleep", clock.sleep)
+    monkeypatch.setattr(action.display, "display", lines.append)
+    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    return clock, lines
 
 
 class Poller(object):

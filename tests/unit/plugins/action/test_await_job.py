@@ -4,28 +4,14 @@ test's: no sleeping, no dependence on the machine's speed."""
 from types import SimpleNamespace
 
 import pytest
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.aigateway.foundry.plugins.action import await_job
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
+from tests.unit.plugins.fakes import action_time
 
 
 def run_await(monkeypatch, statuses, **args):
-    clock, lines, calls = Clock(), [], []
-    monkeypatch.setattr(await_job.time, "monotonic", clock.monotonic)
-    monkeypatch.setattr(await_job.time, "sleep", clock.sleep)
-    monkeypatch.setattr(await_job.display, "display", lines.append)
-    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    _clock, lines = action_time(monkeypatch, await_job)
+    calls = []
     plugin = await_job.ActionModule.__new__(await_job.ActionModule)
     plugin._task = SimpleNamespace(args=dict(dict(jid="j1", what="API Management service apim-x (Developer)",
                                                   kind="apim_create", sku="Developer", timeout=3660, delay=5),

@@ -483,3 +483,60 @@ def test_aigw_topology_refuses_a_shared_name_or_a_nameless_host():
         f.aigw_topology(dict(TOPOLOGY, agent_host={}))
     with pytest.raises(AnsibleFilterError, match="needs a dict of settings"):
         f.aigw_topology(["host-a"])
+
+
+ACCOUNT_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/"
+
+
+def in_state(tail, state):
+    return {"id": ACCOUNT_ID + tail, "properties": {"provisioningState": state}}
+
+
+def test_provisioning_left_waits_for_what_is_not_listed_or_still_running_and_names_what_failed():
+    resources = [in_state("a", "Succeeded"), in_state("b", "Creating"), in_state("c", "Failed"),
+                 in_state("d", "Canceled"),
+                 in_state("A/deployments/gpt-4o", "Succeeded")]
+    assert f.provisioning_left(resources, ["a", "b", "c", "d", "e"]) == {"pending": ["b", "e"], "failed": ["c", "d"]}
+    # Matched at the end of the id, case-insensitively: a deployment is told from its account.
+    assert f.provisioning_left(resources, ["a/deployments/GPT-4O", "a/deployments/gpt-4.1"]) == {
+        "pending": ["a/deployments/gpt-4.1"], "failed": []}
+    assert f.provisioning_left([in_state("xa", "Succeeded")], ["a"]) == {"pending": ["a"], "failed": []}
+    assert f.provisioning_left(None, []) == {"pending": [], "failed": []}
+
+
+def test_written_paths_are_the_changed_results_below_their_account():
+    results = [{"changed": True, "id": ACCOUNT_ID + "a/deployments/gpt-4o"},
+               {"changed": False, "id": ACCOUNT_ID + "b/deployments/gpt-4o"},
+               {"skipped": True, "changed": False},
+               {"changed": True, "id": ACCOUNT_ID + "c"},
+               {"changed": True, "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/x"}]
+    assert f.written_paths(results) == ["a/deployments/gpt-4o", "c"]
+    assert f.written_paths([]) == []
+
+
+def test_listed_host_records_take_the_accounts_by_name_and_a_project_listed_over_its_start():
+    accounts = [{"name": "Models-1", "backend": "b1"}, {"name": "agents", "project": "p"},
+                {"name": "models-2", "project": "q"}]
+    listing = [{"name": "models-1", "id": ACCOUNT_ID + "Models-1", "properties": {"endpoint": "https://m1/"},
+                "identity": {"principalId": "p1"}},
+               {"name": "agents", "id": ACCOUNT_ID + "agents", "properties": {"endpoint": "https://ag/"}},
+               {"name": "models-2", "id": ACCOUNT_ID + "models-2", "properties": {}}]
+    starts = [{"skipped": True, "changed": False},
+              {"changed": True, "id": ACCOUNT_ID + "agents/projects/p", "endpoint": None},
+              {"changed": False, "id": ACCOUNT_ID + "models-2/projects/q", "endpoint": "https://m2/api/q"}]
+    projects = [{"id": ACCOUNT_ID + "agents/projects/p",
+                 "properties": {"endpoints": {"AI Foundry API": "https://ag/api/p"}}}]
+    hosts = f.listed_host_records(accounts, listing, starts, projects)
+    assert hosts[0] == {"name": "Models-1", "backend": "b1", "id": ACCOUNT_ID + "Models-1",
+                        "endpoint": "https://m1/", "principal_id": "p1", "project_id": "", "project_endpoint": ""}
+    assert (hosts[1]["principal_id"], hosts[1]["project_endpoint"]) == ("", "https://ag/api/p")
+    assert hosts[2]["project_id"] == ACCOUNT_ID + "models-2/projects/q"
+    assert hosts[2]["project_endpoint"] == "https://m2/api/q"
+    assert f.listed_host_records(accounts[:1], listing)[0]["project_id"] == ""
+
+
+def test_listed_host_records_refuse_an_account_missing_from_the_listing():
+    with pytest.raises(AnsibleFilterError, match="account gone is not in the listing of its resource group"):
+        f.listed_host_records([{"name": "gone"}], [])
+    with pytest.raises(AnsibleFilterError, match="project results: 0 results for 1 accounts"):
+        f.listed_host_records([{"name": "a"}], [{"name": "a", "id": ACCOUNT_ID + "a"}], [])

@@ -134,3 +134,36 @@ def test_conflict_on_create_with_fail_names_both_remedies():
     client, failure = create_against_conflict("fail")
     assert "soft_deleted=restore" in failure["msg"]
     assert len(client.accounts.creates) == 1 and client.deleted_accounts.purged == []
+
+
+class RecordingAccounts(object):
+    """Creates answer at once; records the SDK options of each create (polling)."""
+
+    def __init__(self):
+        self.options, self.stored = [], {}
+
+    def begin_create(self, resource_group, name, body, cls=None, **options):
+        self.options.append(options)
+        self.stored = dict(json.loads(body.read()), id="/x/" + name, name=name)
+        return Poller((self.stored, {}))
+
+    def get(self, resource_group, name, cls=None, **options):
+        return (self.stored, {})
+
+
+def test_a_create_not_awaited_starts_no_poller_thread():
+    # wait: false in the task's worker (the ai_services role starts every account so): an SDK poller's thread would
+    # go on polling there beside the next items' requests; NoPolling (polling=False) has none
+    sent = []
+    for wait in (False, True):
+        client = type("Client", (), {})()
+        client.accounts, client.deleted_accounts = RecordingAccounts(), DeletedAccounts()
+        given = dict((k, v) for k, v in params(name="acct", wait=wait).items() if v is not None)
+        azure = make_module(module.ARGUMENT_SPEC, clients={"cognitiveservices": client}, **given)
+        target = module.RESOURCE.absent(azure)
+        target.recovery = Recovery(FOUNDRY_ACCOUNTS)
+        changed, _state = module.RESOURCE.converge(azure, target, module.desired_body(azure.params, None,
+                                                                                      "swedencentral"))
+        assert changed is True
+        sent.extend(client.accounts.options)
+    assert sent == [{"polling": False}, {}]
