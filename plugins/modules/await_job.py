@@ -28,10 +28,6 @@ options:
     description: What is awaited, as the progress lines say it, for example C(API Management service aigw-apim).
     type: str
     required: true
-  kind:
-    description: The kind of operation, for its typical duration on Azure. Without it the lines give none.
-    type: str
-    choices: [account, account_delete, apim_create, apim_delete, apim_purge, deployment, project, redis]
   sku:
     description: The SKU, where the typical duration depends on it (API Management's create).
     type: str
@@ -61,6 +57,7 @@ attributes:
     description: Runs on the controller.
 extends_documentation_fragment:
   - action_common_attributes
+  - aigateway.foundry.progress
 """
 
 EXAMPLES = r"""

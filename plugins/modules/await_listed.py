@@ -58,10 +58,6 @@ options:
     description: What the resources are, as the progress lines say it, for example C(Foundry account).
     type: str
     required: true
-  kind:
-    description: The kind of operation, for its typical duration on Azure. Without it the lines give none.
-    type: str
-    choices: [account, account_delete, apim_create, apim_delete, apim_purge, deployment, project, redis]
   timeout:
     description: Seconds to wait at most; then the task fails naming what is still running.
     type: int
@@ -86,6 +82,7 @@ attributes:
     description: Runs on the controller.
 extends_documentation_fragment:
   - action_common_attributes
+  - aigateway.foundry.progress
   - aigateway.foundry.azure
 """
 
