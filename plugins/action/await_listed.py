@@ -45,12 +45,32 @@ LISTED = {
 WRITES = ("cognitive_account", "foundry_project", "model_deployment")
 
 
+# What Ansible puts in a result's ``invocation`` in place of a no_log value, whole or inside another string.
+NO_LOG_MASKS = ("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "********")
+
+
+def holds_mask(value):
+    """Whether a value (nested in lists and dicts too) is or holds Ansible's no_log mask."""
+    if isinstance(value, str):
+        return any(mask in value for mask in NO_LOG_MASKS)
+    if isinstance(value, dict):
+        return any(holds_mask(item) for pair in value.items() for item in pair)
+    if isinstance(value, (list, tuple)):
+        return any(holds_mask(item) for item in value)
+    return False
+
+
 def rewrite_options(start):
     """A start's own options (its registered ``invocation``) for writing it again and waiting: the auth options
-    come from the task (a start's secrets are masked in its result), unset ones are left to their defaults."""
+    come from the task (a start's secrets are masked in its result), unset ones are left to their defaults. An
+    option whose value was masked cannot be sent again (the mask would be written in its place): ValueError names it."""
     auth = auth_argument_spec()
     options = dict((key, value) for key, value in ((start.get("invocation") or {}).get("module_args") or {}).items()
                    if key not in auth and value is not None)
+    masked = sorted(key for key, value in options.items() if holds_mask(value))
+    if masked:
+        raise ValueError("its start's options %s are masked in the start's result (no_log), so they cannot be "
+                         "sent again; re-run the play to write it with its own values" % ", ".join(masked))
     return dict(options, wait=True)
 
 
@@ -111,10 +131,15 @@ class ActionModule(ActionBase):
                     said.add(path)
             again = [path for path in left["failed"] if path in starts and path not in rewritten]
             for path in again:
+                try:
+                    options = rewrite_options(starts[path])
+                except ValueError as error:
+                    result.update(failed=True, resources=listed, msg="%s %s ended Failed and %s" % (
+                        args["what"], shown(path), error))
+                    return result
                 display.display("%s %s: writing it again, waiting" % (args["what"], shown(path)))
                 answer = self._execute_module(module_name="aigateway.foundry." + args["write_module"],
-                                              task_vars=task_vars,
-                                              module_args=dict(rewrite_options(starts[path]), **forwarded))
+                                              task_vars=task_vars, module_args=dict(options, **forwarded))
                 if answer.get("failed"):
                     return answer
                 rewritten.add(path)

@@ -131,3 +131,15 @@ def test_a_write_that_fails_again_fails_once_with_the_modules_message_and_is_not
                                       writes=[start("m-1"), start("m-2")])
     assert result["failed"] is True and result["msg"] == "Foundry account that did not get ready: m-2"
     assert len(calls) == 3
+
+
+def test_a_start_whose_own_option_was_masked_is_not_sent_again_and_fails_naming_the_option(monkeypatch):
+    failed = {"accounts": [resource("m-1", "Succeeded"), resource("m-2", "Failed")]}
+    for masked in ("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "https://vault/********/key", {"k": ["********"]}):
+        result, lines, calls = run_await(monkeypatch, [[failed]], write_module="cognitive_account",
+                                         writes=[start("m-1"), start("m-2", tags=masked)])
+        assert result["failed"] is True and len(calls) == 1
+        assert result["msg"] == ("Foundry account m-2 ended Failed and its start's options tags are masked in the "
+                                 "start's result (no_log), so they cannot be sent again; re-run the play to write "
+                                 "it with its own values")
+        assert "Foundry account m-2: writing it again, waiting" not in lines
