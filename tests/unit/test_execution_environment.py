@@ -43,8 +43,10 @@ def containerfile_args(tmp_path_factory) -> dict[str, str]:
         else:
             source.write_bytes(b"stand-in")
     builder = Path(sys.executable).parent / "ansible-builder"
-    subprocess.run([str(builder), "create", "--file", "execution-environment.yml", "--context", "context"],
-                   cwd=work, capture_output=True, text=True, check=True)
+    # the Containerfile, as podman builds it in tests/ee/build-image: left to itself, ansible-builder names the file
+    # after the runtime it finds (a Dockerfile where docker is installed)
+    subprocess.run([str(builder), "create", "--file", "execution-environment.yml", "--context", "context",
+                    "--output-filename", "Containerfile"], cwd=work, capture_output=True, text=True, check=True)
     text = (work / "context" / "Containerfile").read_text()
     return dict(re.findall(r'^ARG (\w+)="(.*)"$', text, re.MULTILINE))
 
