@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from localazure import server
-from localazure.engine.clock import checked_start
+from localazure.engine.clock import checked_start, requested_start
 from localazure.engine.conformance import SpecsUnavailable, load_specs
 from localazure.engine.faults import Faults
 
@@ -93,6 +93,15 @@ def _refusal(error: SpecsUnavailable) -> str:
     return f"localazure will not start: {error}. Start with --no-conformance to run without checking."
 
 
+def _clock_refused(args) -> str | None:
+    """Why the clock cannot start (a bad LOCALAZURE_CLOCK_START; --clock-start argparse checks), None when it can."""
+    try:
+        requested_start(args.clock_start)
+    except ValueError as error:
+        return f"localazure will not start: {error}"
+    return None
+
+
 def _conformance_refused(args) -> str | None:
     """Why the endpoint must not start with this conformance mode (None when it may); warns when off."""
     if args.conformance == "off":
@@ -113,7 +122,7 @@ def cmd_start(args) -> int:
         _warn_when_unchecked(running)
         print(json.dumps(running, indent=2))
         return 0
-    refused = _conformance_refused(args)
+    refused = _clock_refused(args) or _conformance_refused(args)
     if refused:
         print(refused, file=sys.stderr)
         return 2
@@ -190,10 +199,13 @@ def cmd_serve(args) -> int:
                     statuses=[int(item) for item in args.fault_statuses.split(",") if item],
                     only_methods=args.fault_methods.split(",") if args.fault_methods else None,
                     only_path_regex=args.fault_path_regex, count=args.fault_count)
+    refused = _clock_refused(args)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     try:
         server.serve(args.state_dir.resolve(), port=args.port or 0, time_scale=args.time_scale, faults=faults,
-                     conformance_mode=args.conformance,
-                     clock_start=None if args.clock_start is None else checked_start(args.clock_start))
+                     conformance_mode=args.conformance, clock_start=requested_start(args.clock_start))
     except SpecsUnavailable as error:
         print(_refusal(error), file=sys.stderr)
         return 2
@@ -240,8 +252,9 @@ def main(argv=None) -> int:
             command.add_argument("--extra-provider", action="append", default=[], metavar="MODULE:ATTR",
                                  help="load an additional Provider (test-only kinds)")
             command.add_argument("--clock-start", default=None, metavar="ISO8601", type=_clock_start,
-                                 help="start the endpoint's clock (its Date headers) at this instant, for a fresh "
-                                      "state (tests that judge dates without the machine's date)")
+                                 help="start the endpoint's clock (its Date headers) at this instant (default: "
+                                      "$LOCALAZURE_CLOCK_START, else real time); a state dir keeps its clock "
+                                      "across restarts and never moves it back")
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from localazure import certs
 from localazure.engine import requestlog
 from localazure.engine.arm import Engine, Registry
-from localazure.engine.clock import Clock, checked_advance, checked_hold
+from localazure.engine.clock import CLOCK_FILE, Clock, checked_advance, checked_hold, resumed_start, stored_lead
 from localazure.engine.conformance import load_specs
 from localazure.engine.contract import ArmError
 from localazure.engine.events import Events
@@ -85,7 +85,8 @@ class App:
         self.rates = RateCounters()
         self.conformance_mode = conformance_mode
         self.conformance = load_conformance(conformance_mode)
-        self.clock = Clock(start=clock_start)
+        self.clock = Clock(start=resumed_start(clock_start, stored_lead(state_dir), time.time()))
+        self.keep_clock()
         events = Events()
         self.engine = Engine(store=self.store, registry=Registry(discover()), conformance=self.conformance,
                              conformance_mode=conformance_mode, faults=faults, time_scale=time_scale,
@@ -227,6 +228,10 @@ class App:
         self.faults.configure()
         return web.json_response(self.faults.settings())
 
+    def keep_clock(self) -> None:
+        """The state dir keeps the clock's lead, so a restart goes on from where the clock stood."""
+        write_private_json(self.state_dir / CLOCK_FILE, {"lead_seconds": self.clock.lead})
+
     async def get_clock(self, request):
         return web.json_response({"now": self.clock(), "offset_seconds": self.clock.offset,
                                   "held_for_seconds": self.clock.held_for})
@@ -249,6 +254,7 @@ class App:
             self.clock.advance(advance)
             if hold is not None:
                 self.clock.hold(hold)
+            self.keep_clock()
         except ValueError as error:
             raise ArmError(400, "InvalidClock", str(error)) from None
         return await self.get_clock(request)
@@ -367,6 +373,7 @@ async def _serve(state_dir: Path, port: int, time_scale: float, faults: Faults, 
         await stop.wait()
     finally:
         await runner.cleanup()
+        app.keep_clock()
         pid_file = state_dir / PID_FILE
         if pid_file.exists() and pid_file.read_text().strip() == str(os.getpid()):
             pid_file.unlink()

@@ -5,17 +5,24 @@ A caller can also hold the clock still for a bounded real time (``hold_seconds``
 one rate window (a token minute) then does not depend on how fast the machine makes its calls. The hold is a lease:
 it ends when released (``hold_seconds: 0``) or when its real time is up, so a caller that dies never leaves the
 clock stopped. The clock only moves forward: a hold ends where it stood, and time goes on from there.
-The offset lives in the process; a restarted endpoint starts again at real time (operations already due stay due),
-or at the instant given by ``--clock-start`` (a test that judges dates, e.g. a model's retirement date against the
-``Date`` header every answer carries, then does not depend on the machine's date). Start a fresh state with it: the
-clock may then begin before the machine's time, but never moves back once running."""
+A fresh state's clock starts at real time, or at the instant given by ``--clock-start`` or the environment variable
+``LOCALAZURE_CLOCK_START`` (the test suites set it: a test that judges dates, e.g. a model's retirement date against
+the ``Date`` header every answer carries, then does not depend on the machine's date); it may then run behind the
+machine's time. The state dir keeps the clock's lead over real time (``clock.json``), so a restarted endpoint goes on
+from where its clock stood, never back to real time: what the state holds (operations due, role assignments, log
+rows) was stamped by this clock. A requested start never moves a running state's clock back either."""
 from __future__ import annotations
 
 import datetime
+import json
+import os
 import time
+from pathlib import Path
 
 # A hold longer than this would stall every long-running operation of a forgotten caller for too long.
 MAX_HOLD_SECONDS = 900.0
+CLOCK_FILE = "clock.json"            # in the state dir: {"lead_seconds": the clock minus real time}
+START_VARIABLE = "LOCALAZURE_CLOCK_START"
 
 
 def checked_advance(seconds) -> float:
@@ -31,6 +38,37 @@ def checked_start(text):
     except ValueError:
         raise ValueError(f"the clock start must be an ISO 8601 date or instant, not {text!r}") from None
     return (when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)).timestamp()
+
+
+def requested_start(flag, environ=os.environ):
+    """The start asked for: ``--clock-start`` when given, else ``LOCALAZURE_CLOCK_START`` (a bad value is refused
+    naming the variable), else None (real time)."""
+    if flag is not None:
+        return checked_start(flag)
+    text = environ.get(START_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        return checked_start(text)
+    except ValueError as error:
+        raise ValueError(f"{START_VARIABLE}: {error}") from None
+
+
+def stored_lead(state_dir: Path) -> float | None:
+    """The clock's lead over real time the state dir kept (None for a fresh state, or an unreadable file)."""
+    try:
+        lead = json.loads((state_dir / CLOCK_FILE).read_text())["lead_seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(lead) if isinstance(lead, (int, float)) and not isinstance(lead, bool) else None
+
+
+def resumed_start(start: float | None, lead: float | None, real: float) -> float | None:
+    """Where a starting endpoint's clock begins: where the state's clock stands now (real time plus its kept lead),
+    unless the requested start (or, without one, real time) is later; None: real time."""
+    if lead is None:
+        return start
+    return max(real + lead, real if start is None else start)
 
 
 def checked_hold(seconds) -> float:
@@ -55,6 +93,11 @@ class Clock:
             # time resumes from where it stood when the lease ran out
             self.offset = self._held_at - self._hold_ends
             self._held_at = self._hold_ends = None
+
+    @property
+    def lead(self) -> float:
+        """The clock minus real time now: what the state dir keeps (a held clock's lead shrinks as real time goes)."""
+        return self() - self._real()
 
     @property
     def held_for(self) -> float:

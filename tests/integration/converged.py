@@ -11,8 +11,8 @@ The snapshot is made once per run, even under pytest-xdist: the workers share py
 first worker to need a configuration converges it under a file lock while the others wait for it. The snapshot's
 endpoint is stopped before it is copied (its database closed), so each copy starts from a consistent state; the copy
 holds everything the converge left (database, request log, identity, certificates, outputs file, the
-started-by-playbook mark), and its endpoint's clock is moved on to where the converge left it (the clock's offset
-lives in the endpoint's process), so a test sees what it would have seen after its own converge. Only the endpoint's
+started-by-playbook mark) and the endpoint's clock (clock.json: its endpoint goes on from where the converge left
+the clock), so a test sees what it would have seen after its own converge. Only the endpoint's
 port and folder differ: the copy's endpoint listens on a port of its own, and the outputs file's local URLs and CA
 bundle path (which name the port and the state dir site.yml's endpoint had) are rewritten to the copy's, as
 site.yml would have written them on that endpoint.
@@ -26,7 +26,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -71,13 +70,9 @@ class ConvergedSites:
                 runner = Playbooks(snapshot)
                 try:
                     result = runner.run("site.yml", *extra)
-                    # the clock's offset lives in the endpoint's process (verify moves it on): a copy takes it over
-                    clock = clock_control(runner.endpoint())
-                    ahead = max(0.0, clock["now"] - time.time())
                 finally:
                     stop_endpoint(snapshot)
-                (snapshot / "converged").write_text(json.dumps({"extra": extra, "clock_ahead_seconds": ahead,
-                                                                "result": result}))
+                (snapshot / "converged").write_text(json.dumps({"extra": extra, "result": result}))
         return snapshot
 
     def copy(self, state_dir: Path, *extra) -> Playbooks:
@@ -92,7 +87,6 @@ class ConvergedSites:
         subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir),
                         "--time-scale", TIME_SCALE], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         runner = Playbooks(state_dir)
-        clock_control(runner.endpoint(), {"advance_seconds": converged["clock_ahead_seconds"]})
         runner.converged = converged["result"]   # what the converge printed and its changed count
         new_base = "https://127.0.0.1:%d" % runner.endpoint()["port"]
         if runner.outputs_file.exists():

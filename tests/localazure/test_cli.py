@@ -134,6 +134,28 @@ def test_every_answer_is_dated_by_the_endpoint_s_clock_which_can_start_at_a_give
         in wrong.stderr
 
 
+def test_the_clock_starts_at_the_variable_s_instant_and_a_restart_goes_on_from_where_it_stood(state_dir,
+                                                                                                 monkeypatch):
+    """The suites start every endpoint at LOCALAZURE_CLOCK_START (tests/clock.py); a playbook that stops and starts
+    the endpoint again finds the clock where it stood (clock.json in the state dir), not back at the machine's
+    date; a value that is no date is refused naming the variable."""
+    monkeypatch.setenv("LOCALAZURE_CLOCK_START", "2027-04-13T23:00:00Z")
+    url = f"{start_endpoint(state_dir)['arm_endpoint']}/localazure/clock"
+    ca = str(state_dir / "ca.pem")
+    moved = requests.post(url, json={"advance_seconds": 7200}, verify=ca, timeout=30)
+    assert email.utils.parsedate_to_datetime(moved.headers["Date"]).date() == datetime.date(2027, 4, 14)
+    stop_endpoint(state_dir)
+    start_endpoint(state_dir)
+    again = requests.get(url, verify=ca, timeout=30).json()
+    assert moved.json()["now"] <= again["now"] < moved.json()["now"] + 600
+    stop_endpoint(state_dir)
+    monkeypatch.setenv("LOCALAZURE_CLOCK_START", "soon")
+    wrong = subprocess.run([sys.executable, "-m", "localazure", "start", "--state-dir", str(state_dir)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "LOCALAZURE_CLOCK_START: the clock start must be an ISO 8601 date or instant, " \
+        "not 'soon'" in wrong.stderr
+
+
 def test_start_refuses_without_definitions_unless_told(state_dir, tmp_path_factory):
     missing = tmp_path_factory.mktemp("no-specs") / "nothing-here"
     environment = {**os.environ, "LOCALAZURE_SPECS": str(missing)}

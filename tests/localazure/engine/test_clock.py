@@ -1,10 +1,13 @@
 """The endpoint's clock: forward-only, advanced by tests, and held still for a bounded real time."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
-from localazure.engine.clock import MAX_HOLD_SECONDS, Clock, checked_start
+from localazure.engine.clock import (CLOCK_FILE, MAX_HOLD_SECONDS, START_VARIABLE, Clock, checked_start,
+                                     requested_start, resumed_start, stored_lead)
 
 
 class RealTime:
@@ -96,3 +99,34 @@ def test_the_clock_start_is_an_iso_date_or_instant_read_in_utc(text, instant):
 def test_a_clock_start_that_is_no_date_is_refused_naming_it():
     with pytest.raises(ValueError, match="the clock start must be an ISO 8601 date or instant, not 'soon'"):
         checked_start("soon")
+
+
+def test_the_clock_start_comes_from_the_flag_else_the_variable_whose_bad_value_is_refused_naming_it():
+    assert requested_start("2027-04-14", {START_VARIABLE: "2026-12-01"}) == 1807660800.0
+    assert requested_start(None, {START_VARIABLE: "2027-04-14"}) == 1807660800.0
+    assert requested_start(None, {}) is None and requested_start(None, {START_VARIABLE: " "}) is None
+    with pytest.raises(ValueError, match="LOCALAZURE_CLOCK_START: the clock start must be an ISO 8601 date or "
+                                         "instant, not 'soon'"):
+        requested_start(None, {START_VARIABLE: "soon"})
+
+
+def test_a_restart_goes_on_from_the_state_s_clock_and_never_back():
+    assert resumed_start(500.0, None, real=1000.0) == 500.0         # a fresh state: the start asked for
+    assert resumed_start(None, None, real=1000.0) is None           # a fresh state without one: real time
+    assert resumed_start(500.0, -400.0, real=1000.0) == 600.0       # the state's clock, not the start again
+    assert resumed_start(700.0, -400.0, real=1000.0) == 700.0       # a later start moves it forward
+    assert resumed_start(None, 30.0, real=1000.0) == 1030.0         # an advanced clock stays advanced
+    assert resumed_start(None, -400.0, real=1000.0) == 1000.0       # without a start, never behind real time
+
+
+def test_the_state_dir_keeps_the_clock_s_lead_and_a_broken_file_counts_as_none(tmp_path):
+    real = RealTime()
+    clock = Clock(real, start=500.0)
+    clock.advance(100)
+    clock.hold(60)
+    (tmp_path / CLOCK_FILE).write_text(json.dumps({"lead_seconds": clock.lead}))
+    real.now += 30                                      # held: the kept lead lets the clock go on from 600 on restart
+    assert stored_lead(tmp_path) == -400.0 and resumed_start(500.0, stored_lead(tmp_path), real()) == 630.0
+    (tmp_path / CLOCK_FILE).write_text("{not json")
+    assert stored_lead(tmp_path) is None
+    assert stored_lead(tmp_path / "absent") is None
