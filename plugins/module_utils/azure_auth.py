@@ -30,6 +30,9 @@ CLOUDS = {
     },
 }
 
+# The SDK every credential comes from (the modules' action plugin also imports it once in the controller).
+CREDENTIAL_SDK = "azure.identity"
+
 AUTH_SOURCES = ["auto", "env", "credential", "credential_file", "cli", "msi"]
 
 # azure.azcollection's credentials file: an INI file of profiles (sections), each naming a subscription and a
@@ -214,7 +217,9 @@ def credential_kind(settings):
 
 def build_credential(settings):
     """Construct the azure-identity credential (imports azure.identity lazily)."""
-    from azure import identity  # pylint: disable=import-outside-toplevel
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    identity = importlib.import_module(CREDENTIAL_SDK)
 
     common = {"authority": settings["authority_host"]}
     if settings["ca_bundle"]:

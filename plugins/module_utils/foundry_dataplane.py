@@ -46,6 +46,15 @@ LOG_ANALYTICS_AUDIENCES = {
 PROJECT_ENDPOINT = re.compile(r"\Ahttps://[^/\s]+(/[^\s?#]*)?/api/projects/[^/\s?#]+\Z")
 
 
+# The data-plane SDKs, each imported on first use: name -> (import path, PyPI package). The modules' action plugin
+# imports them once in the controller too (plugins/plugin_utils/in_process.py), so that every task's worker has them.
+DATA_PLANE_SDKS = {
+    "projects": ("azure.ai.projects", "azure-ai-projects"),
+    "openai": ("openai", "openai"),
+    "logs": ("azure.monitor.query", "azure-monitor-query"),
+}
+
+
 # The key of the Foundry host in an account's (and a project's) ARM ``properties.endpoints``.
 FOUNDRY_API = "AI Foundry API"
 
@@ -212,9 +221,10 @@ def caller_identity(claims):
     )
 
 
-def _require(module, package, import_path):
+def _require(module, sdk):
     import importlib  # pylint: disable=import-outside-toplevel
 
+    import_path, package = DATA_PLANE_SDKS[sdk]
     try:
         return importlib.import_module(import_path)
     except ImportError as exc:
@@ -224,7 +234,7 @@ def _require(module, package, import_path):
 
 def project_client(module, endpoint):
     """An AIProjectClient on ``endpoint`` with the module's credential and CA bundle."""
-    projects = _require(module, "azure-ai-projects", "azure.ai.projects")
+    projects = _require(module, "projects")
     options = dict(credential_scopes=[FOUNDRY_SCOPE], user_agent="aigateway.foundry", **DATA_PLANE_RETRIES)
     # pylint: disable-next=import-outside-toplevel
     from ansible_collections.aigateway.foundry.plugins.module_utils import recording
@@ -239,7 +249,7 @@ def project_client(module, endpoint):
 
 def openai_client(module, project):
     """The project's OpenAI client, trusting the module's CA bundle too (verification stays on)."""
-    openai = _require(module, "openai", "openai")
+    openai = _require(module, "openai")
     kwargs = {}
     if module.settings["ca_bundle"]:
         import ssl  # pylint: disable=import-outside-toplevel
@@ -250,7 +260,7 @@ def openai_client(module, project):
 
 
 def logs_client(module, endpoint, audience):
-    query = _require(module, "azure-monitor-query", "azure.monitor.query")
+    query = _require(module, "logs")
     options = dict(endpoint=endpoint, audience=audience, **DATA_PLANE_RETRIES)
     if module.settings["ca_bundle"]:
         options["connection_verify"] = module.settings["ca_bundle"]

@@ -36,6 +36,14 @@ identity), become, async, an interpreter other than the controller's (another vi
 one made from the same base Python) or one not yet discovered (the module process runs the discovery and keeps its
 fact for the next tasks), ANSIBLE_KEEP_REMOTE_FILES (to debug a module the usual way), and the variable
 ``aigateway_foundry_in_process: false``.
+
+Ansible forks a new worker for every task, and in each one the module's first task would import the Azure SDKs and
+this collection's module_utils and modules again (a third of an idle site.yml run's CPU, measured with py-spy).  So
+when the controller itself loads this file (its strategy looks a task's action plugin up by the task's name, which
+finds this one for ``azure_token``, the run's token task), it imports them once (``preload``) and every worker it
+forks afterwards has them already (fork shares them copy-on-write).  A task starts as clean as before: importing
+runs no module code, the controller runs no module, and what a module sets while it runs stays in its worker.  It is
+an optimisation only: an import that fails is logged at -vvv and left to the task that needs it.
 """
 
 from __future__ import annotations
@@ -45,20 +53,27 @@ import importlib
 import inspect
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from ansible import constants as C
+from ansible import context
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
-from ansible.utils.vars import merge_hash
+from ansible.utils.vars import load_extra_vars, merge_hash
 from ansible.vars.clean import remove_internal_keys
+
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_auth import CREDENTIAL_SDK
+from ansible_collections.aigateway.foundry.plugins.module_utils.azure_clients import SERVICES
+from ansible_collections.aigateway.foundry.plugins.module_utils.foundry_dataplane import DATA_PLANE_SDKS
 
 # The modules declare no serialization profile, so AnsiballZ runs them with this one (2.19 and later).
 MODULE_PROFILE = "legacy"
@@ -331,3 +346,73 @@ class ActionModule(ActionBase):
                            payload, self.core)
         data = as_execute_module_returns(self.core.parse(self, res))
         return self.core.finish(data)
+
+
+# The collection's packages whose every file the controller imports for its workers, and where they are.
+PLUGINS_PACKAGE = __name__.rsplit(".", 2)[0]
+PLUGINS_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRELOADED_FOLDERS = ("module_utils", "modules")
+
+
+def preloaded_sdks():
+    """The import path of every Azure SDK a module may import (their lists live beside the code that imports them)."""
+    return ([CREDENTIAL_SDK] + [entry[0] for entry in SERVICES.values()]
+            + [import_path for import_path, _package in DATA_PLANE_SDKS.values()])
+
+
+def collection_files():
+    """The import name of every file of the collection's module_utils and modules."""
+    names = []
+    for folder in PRELOADED_FOLDERS:
+        for entry in sorted(os.listdir(os.path.join(PLUGINS_FOLDER, folder))):
+            if entry.endswith(".py") and entry != "__init__.py":
+                names.append("%s.%s.%s" % (PLUGINS_PACKAGE, folder, entry[:-3]))
+    return names
+
+
+def disabled_by_extra_vars():
+    """Whether the command line's extra vars turn the in-process path off for every task (-e IN_PROCESS_VARIABLE)."""
+    if not context.CLIARGS.get("extra_vars"):
+        return False
+    from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
+
+    return not boolean(load_extra_vars(DataLoader()).get(IN_PROCESS_VARIABLE, True), strict=False)
+
+
+def preload_wanted():
+    """Whether to preload here: in the controller of an Ansible command (never in a worker, which is forked for one
+    task only, nor in a test or ansible-test importing this file), when a module can run in a worker at all.  The
+    variable set false for every task (-e) skips it; set for some hosts only, it costs the preload, changing nothing."""
+    if CORE is None or multiprocessing.parent_process() or not context.CLIARGS or C.DEFAULT_KEEP_REMOTE_FILES:
+        return False
+    try:
+        return not disabled_by_extra_vars()
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # Extra vars this loader cannot read (a vault file): the tasks will tell; preloading changes nothing they see.
+        display.vvv("aigateway.foundry: extra vars not read for the preload (%s)" % exc)
+        return True
+
+
+def preload(names):
+    """Import ``names`` in this process; the names that failed, each logged at -vvv and left to its task.
+
+    Warnings at import are not shown (a module process would have shown them in its own stderr, which nobody reads),
+    and whatever an import left in module_utils' warning stores is dropped."""
+    failed = []
+    with warnings.catch_warnings(), empty_message_stores():
+        warnings.simplefilter("ignore")
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                # Any error: an optional SDK missing or broken must not stop a run that may never need it.
+                display.vvv("aigateway.foundry: not preloaded for the task workers: %s (%s: %s)"
+                            % (name, type(exc).__name__, exc))
+                failed.append(name)
+    display.vvv("aigateway.foundry: %d of %d modules preloaded for the task workers"
+                % (len(names) - len(failed), len(names)))
+    return failed
+
+
+if preload_wanted():
+    preload(collection_files() + preloaded_sdks())

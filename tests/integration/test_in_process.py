@@ -5,6 +5,7 @@ the module as a module. A user's own playbook (the interpreter set in ansible.cf
 azure_token task) gets the worker too and signs in once, through the user's token cache."""
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -58,7 +59,7 @@ PLAY = """
 KEPT = ("changed", "failed", "msg", "state", "diff", "id")
 
 
-def run_play(azure_env, workdir, label, interpreter=sys.executable, env=None):
+def run_play(azure_env, workdir, label, interpreter=sys.executable, env=None, args=("-v",)):
     """Run PLAY; (results of its tasks, ansible's output, the AnsiballZ files left in the remote tmp)."""
     rg = "rg-inproc-%s-%s" % (label, uuid.uuid4().hex[:6])
     play = workdir / ("%s.yml" % label)
@@ -68,7 +69,7 @@ def run_play(azure_env, workdir, label, interpreter=sys.executable, env=None):
     run_env = dict(azure_env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_REMOTE_TMP=str(remote_tmp),
                    **(env or {}))
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-v", "-i", "localhost,", "-c", "local",
+        [str(Path(sys.executable).parent / "ansible-playbook"), *args, "-i", "localhost,", "-c", "local",
          "-e", "ansible_python_interpreter=" + interpreter, "-e", "results_file=" + str(results_file), str(play)],
         cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -115,6 +116,18 @@ def test_another_interpreter_runs_the_module_as_a_module(azure_env, workdir, tmp
     modules = started.read_text().splitlines()
     assert len([line for line in modules if "AnsiballZ_resource_group.py" in line]) == 7, modules
     assert views["idle"]["changed"] is False and views["refused"]["failed"] is True
+
+
+def test_the_controller_preloads_for_the_workers_once_unless_no_task_runs_in_one(azure_env, workdir):
+    """The azure_token task loads the action plugin in the controller, which imports the modules and SDKs once
+    (every one of them, at -vvv) for the workers it forks; with the in-process path off for every task, nothing."""
+    preloaded = re.compile(r"aigateway\.foundry: (\d+) of (\d+) modules preloaded for the task workers")
+    views, output, _kept = run_play(azure_env, workdir, "preload", args=("-vvv",))
+    assert [count == total for count, total in preloaded.findall(output)] == [True]
+    assert views["created"]["changed"] is True and views["idle"]["changed"] is False
+    _views, output, _kept = run_play(azure_env, workdir, "module-processes",
+                                     args=("-vvv", "-e", "aigateway_foundry_in_process=false"))
+    assert "AnsiballZ_resource_group.py" in output and not preloaded.search(output)
 
 
 def token_not_in(output, azure_env):

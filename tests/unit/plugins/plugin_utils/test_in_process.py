@@ -1,9 +1,11 @@
 """When a task's module runs in the worker (in_process) and what it sees there; the whole path through
 ansible-playbook is tests/integration/test_in_process.py."""
+import ast
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -287,3 +289,134 @@ def test_a_result_is_finished_as_execute_module_finishes_it():
         from ansible.utils.unsafe_proxy import AnsibleUnsafeText
 
         assert isinstance(data["id"], AnsibleUnsafeText), "a module's result is never templated again"
+
+
+# The preload: what the controller imports once for every task's worker.
+PLUGINS = Path(in_process.PLUGINS_FOLDER)
+SDK_ROOTS = ("azure", "openai")
+
+
+def sdk_imports(path):
+    """Every SDK module path a file imports, wherever in it (top level, inside a function, by importlib)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            # azure is a namespace package: ``from azure import identity`` imports the submodule azure.identity
+            found.update("azure." + alias.name if node.module == "azure" else node.module for alias in node.names)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            found.add(node.args[0].value)
+    return {name for name in found if name.split(".")[0] in SDK_ROOTS}
+
+
+def collection_sdk_imports():
+    return sorted(set().union(*(sdk_imports(path) for folder in in_process.PRELOADED_FOLDERS
+                                for path in (PLUGINS / folder).glob("*.py"))))
+
+
+def test_the_scan_finds_the_sdk_imports_at_the_top_and_inside_functions():
+    # azure_transport's at the top, foundry_dataplane's inside sdk_errors()
+    assert {"azure.core.pipeline.transport", "azure.core.exceptions", "openai"} <= set(collection_sdk_imports())
+
+
+def test_the_preload_covers_every_sdk_the_modules_import():
+    """After the preload (in a process of its own, as the controller), each SDK module any module or module_utils
+    imports is there already: an import of an SDK missing from SERVICES, DATA_PLANE_SDKS or CREDENTIAL_SDK fails."""
+    imported = collection_sdk_imports()
+    script = ("import json, sys\n"
+              "from ansible_collections.aigateway.foundry.plugins.plugin_utils import in_process\n"
+              "failed = in_process.preload(in_process.collection_files() + in_process.preloaded_sdks())\n"
+              "print(json.dumps({'failed': failed, 'missing': [n for n in %r if n not in sys.modules]}))\n"
+              % imported)
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
+    assert json.loads(out.splitlines()[-1]) == {"failed": [], "missing": []}
+
+
+def test_the_preload_lists_every_module_and_module_utils_file():
+    names = in_process.collection_files()
+    assert "ansible_collections.aigateway.foundry.plugins.modules.resource_group" in names
+    assert "ansible_collections.aigateway.foundry.plugins.module_utils.azure_module" in names
+    assert len(names) == sum(1 for folder in in_process.PRELOADED_FOLDERS for path in (PLUGINS / folder).glob("*.py")
+                             if path.name != "__init__.py")
+
+
+def test_a_failing_import_is_left_to_its_task(tmp_path, monkeypatch):
+    (tmp_path / "aigw_broken_sdk.py").write_text("raise RuntimeError('half installed')\n")
+    (tmp_path / "aigw_warning_sdk.py").write_text(
+        "import warnings\n"
+        "from ansible.module_utils.common.warnings import warn\n"
+        "warnings.warn('at import', DeprecationWarning)\n"
+        "warn('kept for no task')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from ansible.module_utils.common import warnings as module_warnings
+
+    before = module_warnings.get_warning_messages()
+    assert in_process.preload(["aigw_no_such_sdk", "aigw_broken_sdk", "aigw_warning_sdk"]) == [
+        "aigw_no_such_sdk", "aigw_broken_sdk"]
+    assert "aigw_warning_sdk" in sys.modules and module_warnings.get_warning_messages() == before
+
+
+STATEFUL_MODULE = (
+    "import json, sys\n"
+    "RUNS = []\n"
+    "def main():\n"
+    "    RUNS.append(1)\n"
+    "    print(json.dumps({'runs': len(RUNS)}))\n"
+    "    sys.exit(0)\n")
+
+
+def run_in_a_forked_worker(module_name):
+    """run_main in a child forked from this process, as Ansible forks a worker per task: its module's output."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        os.close(read)
+        try:
+            os.write(write, in_process.run_main(module_name, b'{"ANSIBLE_MODULE_ARGS": {}}')["stdout"].encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        out = pipe.read()
+    os.waitpid(pid, 0)
+    return json.loads(out)
+
+
+def test_a_preloaded_modules_state_starts_fresh_in_every_task(tmp_path, monkeypatch):
+    (tmp_path / "aigw_stateful_module.py").write_text(STATEFUL_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert in_process.preload(["aigw_stateful_module"]) == []
+    assert [run_in_a_forked_worker("aigw_stateful_module") for _task in range(2)] == [{"runs": 1}, {"runs": 1}]
+    assert sys.modules["aigw_stateful_module"].RUNS == []
+
+
+def command_line(monkeypatch, **cli_args):
+    """context.CLIARGS as an Ansible command sets them; load_extra_vars keeps what it read first, so it forgets."""
+    from ansible.module_utils.common.collections import ImmutableDict
+
+    monkeypatch.setattr(in_process.context, "CLIARGS", ImmutableDict(cli_args))
+    monkeypatch.delattr(in_process.load_extra_vars, "extra_vars", raising=False)
+
+
+def test_the_preload_runs_only_in_the_controller_of_an_ansible_command(monkeypatch):
+    command_line(monkeypatch)
+    assert not in_process.preload_wanted()  # a test, ansible-test, anything not an Ansible command
+    command_line(monkeypatch, extra_vars=("aigw_other=1",))
+    assert in_process.preload_wanted()
+    monkeypatch.setattr(in_process.multiprocessing, "parent_process", object)
+    assert not in_process.preload_wanted()  # a worker: forked for one task, too late to share anything
+
+
+@pytest.mark.parametrize("extra_vars,wanted", [
+    (("aigateway_foundry_in_process=false",), False),
+    (('{"aigateway_foundry_in_process": false}',), False),
+    (("aigateway_foundry_in_process=true",), True),
+])
+def test_the_preload_is_skipped_when_every_task_runs_its_module_as_a_module(monkeypatch, extra_vars, wanted):
+    command_line(monkeypatch, extra_vars=extra_vars)
+    assert in_process.preload_wanted() is wanted
+    monkeypatch.setattr(in_process.C, "DEFAULT_KEEP_REMOTE_FILES", True)
+    assert not in_process.preload_wanted()
