@@ -5,6 +5,7 @@ The local service principal's secret reaches ansible-playbook and the modules on
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -109,6 +110,11 @@ def azcollection_python():
     """The side venv's python when azure.azcollection is installed there, else None."""
     python = AZCOLLECTION_VENV / "bin" / "python"
     return str(python) if (AZCOLLECTION_VENV / ".complete").exists() else None
+
+
+def measured_on():
+    """The day a figure is measured (UTC), kept with it: a report may show figures of different days side by side."""
+    return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
 def commit():

@@ -231,7 +231,7 @@ def bench_hosts(hosts, time_scale, workdir):
                                                             held_delete["launched_at"])
     reads = idle["requests"].get("read", 0)
     return {
-        "hosts": hosts, "commit": benchlib.commit(), "load_average": round(os.getloadavg()[0], 1),
+        "hosts": hosts, "commit": benchlib.commit(), "measured": benchlib.measured_on(), "load_average": round(os.getloadavg()[0], 1),
         "converge": dict({"wall_s": converge["wall_s"], "cpu_s": converge["cpu_s"],
                           "requests": converge["requests"]}, **critical),
         "idle_rerun": {"wall_s": idle["wall_s"], "cpu_s": idle["cpu_s"], "requests": idle["requests"],

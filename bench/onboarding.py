@@ -48,7 +48,7 @@ def bench_projects(count, time_scale, workdir):
         idle = converge.playbook("onboard.yml", endpoint, extra, endpoint.log)
     reads = benchlib.reads_by_kind(idle["entries"])
     return {
-        "projects": count, "commit": benchlib.commit(), "load_average": round(os.getloadavg()[0], 1),
+        "projects": count, "commit": benchlib.commit(), "measured": benchlib.measured_on(), "load_average": round(os.getloadavg()[0], 1),
         "onboard": {"wall_s": first["wall_s"], "cpu_s": first["cpu_s"], "requests": first["requests"],
                     "long_operations": len(ops),
                     "real_lower_s": round(extrapolate.unblocked_real_seconds(window, ops, time_scale), 1),

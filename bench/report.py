@@ -5,7 +5,6 @@ and the same table in README.md between its BENCH markers.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import sys
@@ -20,6 +19,12 @@ BEGIN, END = "<!-- BEGIN BENCH -->", "<!-- END BENCH -->"
 def load(name):
     path = RESULTS / (name + ".json")
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def when(figures):
+    """When and at which commit figures were measured, as the tables say it (older results lack one or both)."""
+    said = " at %s" % figures["commit"] if figures.get("commit") else ""
+    return "on %s%s" % (figures["measured"], said) if figures.get("measured") else "on a day not recorded" + said
 
 
 def converge_table(converge):
@@ -38,9 +43,9 @@ def converge_table(converge):
                         c["independent_lower_real_s"], c["independent_waves_real_s"], c["independent_real_s"],
                         c["tail_real_s"], c["real_s"], c["not_overlapped_lower_real_s"],
                         c["not_overlapped_waves_real_s"], c["not_overlapped_with_apim_real_s"]))
-    commits = ["%d host(s) at %s%s" % (run["hosts"], run["commit"], " (load average %s at its end)" % run["load_average"]
-                                         if run.get("load_average") is not None else "")
-               for run in converge["runs"] if run.get("commit")]
+    commits = ["%d host(s) %s%s" % (run["hosts"], when(run), " (load average %s at its end)" % run["load_average"]
+                                      if run.get("load_average") is not None else "")
+               for run in converge["runs"]]
     if commits:
         lines += ["", "Code measured: %s." % ", ".join(commits)]
     lines += ["", "Idle re-run and teardown (the teardown holds API Management's delete, then its purge, as the "
@@ -71,8 +76,8 @@ def onboarding_table(onboarding):
             run["projects"], o["wall_s"], o["cpu_s"], o["requests"].get("write", 0), o["real_lower_s"],
             o["real_waves_s"], o["real_upper_s"], i["wall_s"], i["cpu_s"], i["writes"],
             sum(i["reads_by_kind"].values()), i["max_reads_per_kind"]))
-    measured = ["%d projects at %s (load average %s)" % (run["projects"], run["commit"], run.get("load_average", "?"))
-                for run in onboarding["runs"] if run.get("commit")]
+    measured = ["%d projects %s (load average %s)" % (run["projects"], when(run), run.get("load_average", "?"))
+                for run in onboarding["runs"]]
     if measured:
         lines += ["", "Code measured: %s. The real duration counts machine work as wall time, which on a loaded "
                   "machine is mostly waiting for a core: compare the CPU seconds." % ", ".join(measured)]
@@ -90,6 +95,7 @@ def task_table(tasks):
         if not label.startswith("_"):
             lines.append("| %s | %.3f | %.2f | %d | %d |" % (label, row["cpu_s_per_task"], row["x_ping"],
                                                            row["token_requests"], row["arm_reads"]))
+    lines += ["", "Measured %s." % when(meta)]
     if meta.get("azcollection"):
         lines += ["", meta["azcollection"]]
     return lines + core_table(tasks.get("_cores") or {}, meta.get("cores_missing") or [])
@@ -169,7 +175,7 @@ def main():
     converge, tasks, onboarding = load("converge"), load("task_cost"), load("onboarding")
     if not (converge or tasks or onboarding):
         sys.exit("no results in %s: run bench/run first" % RESULTS)
-    lines = ["Measured %s on the project machine (2 cores, shared)." % datetime.date.today().isoformat(), ""]
+    lines = ["On the project machine (2 cores, shared); each table says when it was measured.", ""]
     if tasks:
         lines += task_table(tasks) + [""]
     if converge:

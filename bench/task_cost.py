@@ -225,7 +225,8 @@ def main():
         results[label] = dict(row, wall_s_per_task=round(statistics.median(s[1] for s in runs) / n, 3),
                               token_requests=max(s[2].get("token", 0) for s in runs),
                               arm_reads=max(s[2].get("read", 0) for s in runs))
-    results["_meta"] = {"tasks": n, "rounds": options.rounds,
+    results["_meta"] = {"tasks": n, "rounds": options.rounds, "commit": benchlib.commit(),
+                        "measured": benchlib.measured_on(),
                         "empty_play_cpu_s": round(statistics.median(s[0] for s in samples["empty play"]), 3),
                         "azcollection": azc_note}
     results["_cores"] = core_table(core_samples, {v: full for v, (_p, full) in cores.items()}, n)

@@ -57,3 +57,10 @@ def test_the_readme_table_has_a_row_per_core_and_names_the_cores_not_measured():
     assert "| 2.16.19 | 0.400 | 0.50 | 2.00 |" in lines
     assert lines[-1] == "Not measured (no environment): ansible-core 2.17."
     assert report.core_table({}, []) == []
+
+
+def test_each_table_says_the_day_and_commit_of_its_own_figures_and_when_a_day_was_not_recorded():
+    assert report.when({"measured": "2026-12-08", "commit": "05a2b43"}) == "on 2026-12-08 at 05a2b43"
+    assert report.when({"measured": "2026-12-07"}) == "on 2026-12-07"
+    assert report.when({"commit": "964c6ae"}) == "on a day not recorded at 964c6ae"
+    assert report.when({}) == "on a day not recorded"
